@@ -1,0 +1,79 @@
+/**
+ * Package URLs per the purl spec, built with packageurl-js. One place decides how each
+ * ecosystem's names split into purl namespace and name.
+ */
+import { PackageURL } from 'packageurl-js';
+import type { Ecosystem } from './types.ts';
+
+const PURL_TYPE: Record<Ecosystem, string> = {
+  npm: 'npm',
+  PyPI: 'pypi',
+  Go: 'golang',
+  'crates.io': 'cargo',
+  RubyGems: 'gem',
+  Packagist: 'composer',
+  Maven: 'maven',
+  NuGet: 'nuget',
+  Pub: 'pub',
+  Hex: 'hex',
+  ConanCenter: 'conan',
+  CRAN: 'cran',
+  Hackage: 'hackage',
+  SwiftURL: 'swift',
+  CocoaPods: 'cocoapods',
+  Debian: 'deb',
+  Ubuntu: 'deb',
+  Alpine: 'apk',
+  'Red Hat': 'rpm',
+};
+
+export function purlType(ecosystem: Ecosystem): string {
+  return PURL_TYPE[ecosystem];
+}
+
+/** Split a package name into purl namespace and name, the way each ecosystem writes them. */
+function splitName(ecosystem: Ecosystem, name: string): [string | undefined, string] {
+  switch (ecosystem) {
+    case 'npm': {
+      // `@scope/name`: the scope (with its @) is the namespace.
+      if (name.startsWith('@') && name.includes('/')) {
+        const i = name.indexOf('/');
+        return [name.slice(0, i), name.slice(i + 1)];
+      }
+      return [undefined, name];
+    }
+    case 'Maven': {
+      // `groupId:artifactId`
+      const i = name.indexOf(':');
+      return i === -1 ? [undefined, name] : [name.slice(0, i), name.slice(i + 1)];
+    }
+    case 'Go':
+    case 'Packagist':
+    case 'SwiftURL': {
+      // Path-like names: everything before the last `/` is the namespace.
+      const i = name.lastIndexOf('/');
+      return i === -1 ? [undefined, name] : [name.slice(0, i), name.slice(i + 1)];
+    }
+    case 'Debian':
+      return ['debian', name];
+    case 'Ubuntu':
+      return ['ubuntu', name];
+    case 'Alpine':
+      return ['alpine', name];
+    case 'Red Hat':
+      return ['redhat', name];
+    default:
+      return [undefined, name];
+  }
+}
+
+export function makePurl(
+  ecosystem: Ecosystem,
+  name: string,
+  version?: string,
+  qualifiers?: Record<string, string>,
+): string {
+  const [namespace, shortName] = splitName(ecosystem, name);
+  const q = qualifiers && Object.keys(qualifiers).length > 0 ? qualifiers : undefined;
+  return new PackageURL(purlType(ecosystem), namespace, shortName, version || undefined, q, undefined).toString();
+}

@@ -1,0 +1,101 @@
+/**
+ * Core types shared by every stage of the pipeline (catalog → SBOM → match → findings → report).
+ * Keep them small: a stage that needs more detail keeps it in its own types.
+ */
+
+/** OSV ecosystem names (https://ossf.github.io/osv-schema/#affectedpackage-field), without a release suffix. */
+export type Ecosystem =
+  | 'npm'
+  | 'PyPI'
+  | 'Go'
+  | 'crates.io'
+  | 'RubyGems'
+  | 'Packagist'
+  | 'Maven'
+  | 'NuGet'
+  | 'Pub'
+  | 'Hex'
+  | 'ConanCenter'
+  | 'CRAN'
+  | 'Hackage'
+  | 'SwiftURL'
+  | 'CocoaPods'
+  | 'Debian'
+  | 'Ubuntu'
+  | 'Alpine'
+  | 'Red Hat';
+
+/**
+ * How a package is used by the project that declares it.
+ * `required`: needed at run time; `optional`: installed only when possible (npm optional, extras);
+ * `dev`: build/test only (devDependencies, poetry dev group, composer packages-dev, maven test scope).
+ */
+export type Scope = 'required' | 'optional' | 'dev';
+
+/** Where a package was found. `path` is relative to the scan root and uses `/` separators. */
+export interface Location {
+  path: string;
+  line?: number;
+  /** Image layer that introduced the file (images only). */
+  layer?: { digest: string; diffId?: string; createdBy?: string };
+}
+
+export interface Package {
+  name: string;
+  /** Absent when the input does not pin one (e.g. `requests>=2` in requirements.txt): the package is unresolved. */
+  version?: string;
+  ecosystem: Ecosystem;
+  /** Package URL (https://github.com/package-url/purl-spec); also the component identity in SBOMs. */
+  purl: string;
+  locations: Location[];
+  scope: Scope;
+  /** Raw dependency groups from the lockfile (`dev`, `optional`, `bundled`, `test`, poetry groups …). */
+  groups?: string[];
+  /** SPDX license expressions or names, as declared by the package metadata. */
+  licenses?: string[];
+  /** OS packages: the source package (dpkg `Source:`, apk origin, rpm source RPM). */
+  source?: { name: string; version?: string };
+  /** purls of the packages this one depends on, where the input records the edges. */
+  dependsOn?: string[];
+  /** True when this package is a direct dependency of the scanned project. */
+  direct?: boolean;
+  /** VCS commit for git-sourced dependencies. */
+  commit?: string;
+}
+
+export type TargetKind = 'dir' | 'lockfile' | 'image' | 'rootfs' | 'sbom';
+
+export interface Target {
+  kind: TargetKind;
+  /** What the user named: a path or an image reference. */
+  name: string;
+  metadata?: Record<string, string>;
+}
+
+export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'UNKNOWN';
+
+export const SEVERITIES: readonly Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'];
+
+export type FindingKind = 'vuln' | 'misconfig' | 'secret' | 'policy' | 'runtime';
+
+export interface Finding {
+  kind: FindingKind;
+  id: string;
+  severity: Severity;
+  title: string;
+  target: string;
+  location?: Location;
+  evidence?: string;
+  remediation?: string;
+  references?: string[];
+}
+
+/**
+ * A problem with one input that did not stop the run: the file was skipped or read in part.
+ * Shown to the user as `path:line: message`; `--strict` turns any of them into exit code 2.
+ */
+export interface InputIssue {
+  path: string;
+  line?: number;
+  message: string;
+}
