@@ -1,0 +1,66 @@
+/**
+ * The `palisade` command line. Commands live one per file; this file wires them up and owns the
+ * process: exit codes and how errors are shown.
+ */
+import { Command, CommanderError } from 'commander';
+import { PalisadeError, ExitCode, errorMessage } from '../core/errors.ts';
+import { TOOL_VERSION } from '../core/version.ts';
+import type { GlobalOptions } from './context.ts';
+import { sbomCommand } from './sbom.ts';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  success (and no findings passed the filters, unless --exit-code says otherwise)
+  N  the value of --exit-code when findings pass the filters
+  1  failed policy tests or verifications
+  2  usage or input error (also: --strict and an input could not be read)
+  3  internal error (run with --debug for details)
+`;
+
+export function buildProgram(): Command {
+  const program = new Command('palisade')
+    .description('Supply-chain security for Kubernetes: SBOMs, vulnerabilities, policies, signatures, admission, runtime')
+    .version(TOOL_VERSION, '-v, --version')
+    .option('-q, --quiet', 'print nothing on stderr but errors')
+    .option('--debug', 'verbose logs and stack traces for internal errors')
+    .showHelpAfterError()
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride();
+  const globals = () => program.opts<GlobalOptions>();
+  program.addCommand(sbomCommand(globals));
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.ok;
+  } catch (err) {
+    return handleError(err, argv.includes('--debug'));
+  }
+}
+
+function handleError(err: unknown, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    // Help and version "errors" are successful exits; commander has already printed the message.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      return ExitCode.ok;
+    }
+    return ExitCode.usage;
+  }
+  if (err instanceof PalisadeError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    if (debug && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`internal error: ${errorMessage(err)}\n`);
+  if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  else process.stderr.write('run again with --debug for details\n');
+  return ExitCode.internal;
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv);
+}

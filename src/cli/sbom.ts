@@ -1,0 +1,49 @@
+/** `palisade sbom`: catalog a directory or lockfile and print an SBOM. */
+import { Command, Option } from 'commander';
+import { catalogPath } from '../sbom/catalog/run.ts';
+import { ALL_CATALOGERS } from '../sbom/catalog/index.ts';
+import { renderSbom, SBOM_FORMATS, type SbomFormat } from '../sbom/formats/index.ts';
+import { PalisadeError, ExitCode } from '../core/errors.ts';
+import type { InputIssue } from '../core/types.ts';
+import { contextFrom, type CliContext, type GlobalOptions } from './context.ts';
+import { collectList, emit } from './output.ts';
+
+interface SbomOptions {
+  format: SbomFormat;
+  output?: string;
+  skipDirs: string[];
+  strict?: boolean;
+}
+
+export function sbomCommand(globals: () => GlobalOptions): Command {
+  return new Command('sbom')
+    .description('Generate an SBOM (CycloneDX 1.6, SPDX 2.3, table or JSON) for a directory or a lockfile')
+    .argument('<target>', 'directory or lockfile/manifest to catalog')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(SBOM_FORMATS).default('table'))
+    .option('-o, --output <file>', 'write the output to a file instead of stdout (atomically)')
+    .option('--skip-dirs <dirs>', 'directory names or paths to skip (comma-separated, repeatable)', collectList, [])
+    .option('--strict', 'exit with code 2 when any input could not be read (instead of warning)')
+    .addHelpText(
+      'after',
+      `\nSupported files:\n${ALL_CATALOGERS.map((c) => `  ${c.name.padEnd(40)} ${c.ecosystem}`).join('\n')}\n`,
+    )
+    .action(async (target: string, options: SbomOptions) => {
+      const ctx = contextFrom(globals());
+      const report = await catalogPath(target, { skipDirs: options.skipDirs });
+      reportIssues(ctx, report.issues);
+      await emit(ctx, renderSbom(report, options.format), options.output);
+      ctx.log.info(
+        `catalogued ${report.packages.length} packages from ${report.files.length} files` +
+          (report.issues.length > 0 ? `; ${report.issues.length} input problem(s): the result is incomplete` : ''),
+      );
+      if (options.strict && report.issues.length > 0) {
+        throw new PalisadeError('STRICT_WARNINGS', `--strict: ${report.issues.length} input(s) could not be read`, {
+          exitCode: ExitCode.usage,
+        });
+      }
+    });
+}
+
+export function reportIssues(ctx: CliContext, issues: InputIssue[]): void {
+  for (const issue of issues) ctx.log.warn(`${issue.path}${issue.line !== undefined ? `:${issue.line}` : ''}: ${issue.message}`);
+}
