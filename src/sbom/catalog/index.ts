@@ -3,8 +3,19 @@
  * Add a cataloger here and to docs/catalogers.md.
  */
 import type { Cataloger } from './cataloger.ts';
+import { composerLockCataloger } from './php/composer-lock.ts';
+import { installedJsonCataloger } from './php/installed-json.ts';
+import { gemfileLockCataloger } from './ruby/gemfile-lock.ts';
+import { gemspecCataloger } from './ruby/gemspec.ts';
+import { cargoLockCataloger } from './rust/cargo-lock.ts';
 
-export const ALL_CATALOGERS: readonly Cataloger[] = [];
+export const ALL_CATALOGERS: readonly Cataloger[] = [
+  composerLockCataloger,
+  installedJsonCataloger,
+  gemfileLockCataloger,
+  gemspecCataloger,
+  cargoLockCataloger,
+];
 
 export function catalogerByName(name: string): Cataloger | undefined {
   return ALL_CATALOGERS.find((c) => c.name === name);
