@@ -3,6 +3,8 @@
  * Add a cataloger here and to docs/catalogers.md.
  */
 import type { Cataloger } from './cataloger.ts';
+import { goBinaryCataloger } from './go/binary.ts';
+import { goModCataloger } from './go/go-mod.ts';
 import { composerLockCataloger } from './php/composer-lock.ts';
 import { installedJsonCataloger } from './php/installed-json.ts';
 import { gemfileLockCataloger } from './ruby/gemfile-lock.ts';
@@ -10,6 +12,8 @@ import { gemspecCataloger } from './ruby/gemspec.ts';
 import { cargoLockCataloger } from './rust/cargo-lock.ts';
 
 export const ALL_CATALOGERS: readonly Cataloger[] = [
+  goBinaryCataloger,
+  goModCataloger,
   composerLockCataloger,
   installedJsonCataloger,
   gemfileLockCataloger,
