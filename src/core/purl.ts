@@ -75,5 +75,34 @@ export function makePurl(
 ): string {
   const [namespace, shortName] = splitName(ecosystem, name);
   const q = qualifiers && Object.keys(qualifiers).length > 0 ? qualifiers : undefined;
-  return new PackageURL(purlType(ecosystem), namespace, shortName, version || undefined, q, undefined).toString();
+  try {
+    return new PackageURL(purlType(ecosystem), namespace, shortName, version || undefined, q, undefined).toString();
+  } catch {
+    // packageurl-js validates some types beyond the spec (and has thrown internal errors on Go
+    // versions that are not full semver); a package must never be lost over its purl.
+    return encodeManually(purlType(ecosystem), namespace, shortName, version, q);
+  }
+}
+
+/** The purl spec's canonical form, percent-encoding each component. */
+function encodeManually(
+  type: string,
+  namespace: string | undefined,
+  name: string,
+  version: string | undefined,
+  qualifiers: Record<string, string> | undefined,
+): string {
+  const enc = (s: string) => encodeURIComponent(s).replace(/%3A/gi, ':');
+  let purl = `pkg:${type}/`;
+  if (namespace) purl += namespace.split('/').map(enc).join('/') + '/';
+  purl += enc(name);
+  if (version) purl += `@${enc(version)}`;
+  if (qualifiers) {
+    const pairs = Object.entries(qualifiers)
+      .filter(([, v]) => v !== '')
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${k.toLowerCase()}=${enc(v)}`);
+    if (pairs.length > 0) purl += `?${pairs.join('&')}`;
+  }
+  return purl;
 }

@@ -14,6 +14,8 @@ export interface CatalogInput {
   text(): Promise<string>;
   /** The file's raw bytes (binaries, archives). */
   bytes(): Promise<Buffer>;
+  /** At most the first `n` bytes, without reading the rest: a cheap magic-number check. */
+  head(n: number): Promise<Buffer>;
   /**
    * Read another file by a path relative to this file's directory (`../pom.xml`, `go.sum`).
    * Resolves to undefined when it does not exist or cannot be read; never outside the scan root.

@@ -3,7 +3,7 @@
  * package list. One bad file never stops the run: its problem becomes an InputIssue and the
  * other files are still catalogued.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, normalize, resolve, sep } from 'node:path';
 import type { InputIssue, Package, Scope, Target } from '../../core/types.ts';
 import { PalisadeError, ParseError, errorMessage } from '../../core/errors.ts';
@@ -76,7 +76,9 @@ export async function catalogPath(inputPath: string, options: CatalogOptions = {
         if (!cataloger.wants(path)) continue;
         const result = await runOne(cataloger, root, path, maxBytes);
         issues.push(...result.issues);
-        if (result.ok) {
+        // A file counts as catalogued when it yielded packages: candidates such as extensionless
+        // files offered to the binary cataloger are not "parsed" just because they were looked at.
+        if (result.ok && result.packages.length > 0) {
           perFile.push({ path, packages: result.packages });
           if (!parsed.includes(path)) parsed.push(path);
         }
@@ -130,9 +132,21 @@ export function fileInput(root: string, path: string): CatalogInput {
   const absolute = join(root, path);
   let cached: Buffer | undefined;
   const bytes = async () => (cached ??= await readFile(absolute));
+  const head = async (n: number) => {
+    if (cached) return cached.subarray(0, n);
+    const handle = await open(absolute, 'r');
+    try {
+      const buffer = Buffer.alloc(n);
+      const { bytesRead } = await handle.read(buffer, 0, n, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  };
   return {
     path,
     bytes,
+    head,
     text: async () => (await bytes()).toString('utf8'),
     sibling: async (relative) => {
       const target = normalize(join(dirname(absolute), relative));

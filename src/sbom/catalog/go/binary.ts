@@ -32,8 +32,9 @@ export const goBinaryCataloger: Cataloger = {
   ecosystem: 'Go',
   wants: mayBeExecutable,
   async catalog(input) {
+    // Most candidates are extensionless text files: look at the magic number before reading it all.
+    if (!isExecutable(await input.head(4))) return { packages: [] };
     const data = await input.bytes();
-    if (!isExecutable(data)) return { packages: [] };
     const found = findBuildInfo(data);
     if (found.kind === 'none') return { packages: [] };
     if (found.kind !== 'inline') {
