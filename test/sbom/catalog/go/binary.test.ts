@@ -44,6 +44,7 @@ function bytesInput(data: Buffer, path = 'bin/app'): CatalogInput {
   return {
     path,
     bytes: async () => data,
+    head: async (n: number) => data.subarray(0, n),
     text: async () => data.toString('utf8'),
     sibling: async () => undefined,
   };

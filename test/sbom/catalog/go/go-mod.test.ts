@@ -13,6 +13,7 @@ function textInput(text: string, siblings: Record<string, string> = {}): Catalog
     path: 'app/go.mod',
     text: async () => text,
     bytes: async () => Buffer.from(text),
+    head: async (n: number) => Buffer.from(text).subarray(0, n),
     sibling: async (rel) => siblings[rel],
   };
 }
