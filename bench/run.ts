@@ -1,0 +1,11 @@
+/** `npm run bench`: runs every benchmark in turn (or those named on the command line). */
+const BENCHMARKS: Record<string, () => Promise<unknown>> = {
+  sbom: () => import('./sbom.ts'),
+};
+
+const wanted = process.argv.slice(2);
+for (const [name, load] of Object.entries(BENCHMARKS)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  process.stdout.write(`\n══ benchmark: ${name}\n`);
+  await load();
+}
