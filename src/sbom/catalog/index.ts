@@ -3,22 +3,38 @@
  * Add a cataloger here and to docs/catalogers.md.
  */
 import type { Cataloger } from './cataloger.ts';
+import { podfileLockCataloger } from './cocoapods/podfile-lock.ts';
+import { conanLockCataloger } from './cpp/conan-lock.ts';
+import { pubspecLockCataloger } from './dart/pubspec-lock.ts';
+import { mixLockCataloger } from './elixir/mix-lock.ts';
 import { goBinaryCataloger } from './go/binary.ts';
 import { goModCataloger } from './go/go-mod.ts';
+import { cabalFreezeCataloger } from './haskell/cabal-freeze.ts';
+import { stackLockCataloger } from './haskell/stack-lock.ts';
 import { composerLockCataloger } from './php/composer-lock.ts';
 import { installedJsonCataloger } from './php/installed-json.ts';
+import { renvLockCataloger } from './r/renv-lock.ts';
 import { gemfileLockCataloger } from './ruby/gemfile-lock.ts';
 import { gemspecCataloger } from './ruby/gemspec.ts';
 import { cargoLockCataloger } from './rust/cargo-lock.ts';
+import { packageResolvedCataloger } from './swift/package-resolved.ts';
 
 export const ALL_CATALOGERS: readonly Cataloger[] = [
+  podfileLockCataloger,
+  conanLockCataloger,
+  pubspecLockCataloger,
+  mixLockCataloger,
   goBinaryCataloger,
   goModCataloger,
+  cabalFreezeCataloger,
+  stackLockCataloger,
   composerLockCataloger,
   installedJsonCataloger,
+  renvLockCataloger,
   gemfileLockCataloger,
   gemspecCataloger,
   cargoLockCataloger,
+  packageResolvedCataloger,
 ];
 
 export function catalogerByName(name: string): Cataloger | undefined {
