@@ -61,6 +61,11 @@ export interface Package {
   direct?: boolean;
   /** VCS commit for git-sourced dependencies. */
   commit?: string;
+  /**
+   * OS packages: the distribution release as an OSV ecosystem (`Debian:12`, `Alpine:v3.20`,
+   * `Ubuntu:22.04:LTS`); advisories of other releases never apply.
+   */
+  distro?: string;
 }
 
 export type TargetKind = 'dir' | 'lockfile' | 'image' | 'rootfs' | 'sbom';
@@ -88,6 +93,28 @@ export interface Finding {
   evidence?: string;
   remediation?: string;
   references?: string[];
+  /** Vulnerability findings: the package and advisory details. */
+  vuln?: VulnDetails;
+  /** Set when a VEX statement or ignore rule applies; suppressed findings are hidden by default. */
+  suppression?: { kind: 'vex' | 'ignore'; status: string; justification?: string; source: string };
+}
+
+export interface VulnDetails {
+  aliases: string[];
+  package: { name: string; version: string; ecosystem: string; purl: string; scope: Scope; locations: Location[] };
+  /** Versions that fix it, the lowest above the installed one first. */
+  fixedVersions: string[];
+  /** `fixed`: a fixed version exists; `unfixed`: the advisory names none (yet). */
+  status: 'fixed' | 'unfixed';
+  cvss?: { version: string; vector: string; score: number };
+  /** Every scored vector, and where the severity came from (`cvss`, `ghsa`, `ubuntu`, `none`). */
+  cvssAll: { version: string; vector: string; score: number }[];
+  severitySource: string;
+  /** OSV records merged into this finding (one vulnerability may have several records). */
+  advisories: string[];
+  published?: string;
+  modified?: string;
+  description?: string;
 }
 
 /**
