@@ -13,6 +13,13 @@ import { cabalFreezeCataloger } from './haskell/cabal-freeze.ts';
 import { stackLockCataloger } from './haskell/stack-lock.ts';
 import { composerLockCataloger } from './php/composer-lock.ts';
 import { installedJsonCataloger } from './php/installed-json.ts';
+import { pythonInstalledCataloger } from './python/installed.ts';
+import { pdmLockCataloger } from './python/pdm-lock.ts';
+import { pipfileLockCataloger } from './python/pipfile-lock.ts';
+import { poetryLockCataloger } from './python/poetry-lock.ts';
+import { pylockCataloger } from './python/pylock.ts';
+import { requirementsCataloger } from './python/requirements.ts';
+import { uvLockCataloger } from './python/uv-lock.ts';
 import { renvLockCataloger } from './r/renv-lock.ts';
 import { gemfileLockCataloger } from './ruby/gemfile-lock.ts';
 import { gemspecCataloger } from './ruby/gemspec.ts';
@@ -30,6 +37,13 @@ export const ALL_CATALOGERS: readonly Cataloger[] = [
   stackLockCataloger,
   composerLockCataloger,
   installedJsonCataloger,
+  pythonInstalledCataloger,
+  pdmLockCataloger,
+  pipfileLockCataloger,
+  poetryLockCataloger,
+  pylockCataloger,
+  requirementsCataloger,
+  uvLockCataloger,
   renvLockCataloger,
   gemfileLockCataloger,
   gemspecCataloger,
