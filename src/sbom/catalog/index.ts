@@ -6,11 +6,18 @@ import type { Cataloger } from './cataloger.ts';
 import { podfileLockCataloger } from './cocoapods/podfile-lock.ts';
 import { conanLockCataloger } from './cpp/conan-lock.ts';
 import { pubspecLockCataloger } from './dart/pubspec-lock.ts';
+import { depsJsonCataloger } from './dotnet/deps-json.ts';
+import { packagesConfigCataloger } from './dotnet/packages-config.ts';
+import { packagesLockCataloger } from './dotnet/packages-lock.ts';
 import { mixLockCataloger } from './elixir/mix-lock.ts';
 import { goBinaryCataloger } from './go/binary.ts';
 import { goModCataloger } from './go/go-mod.ts';
 import { cabalFreezeCataloger } from './haskell/cabal-freeze.ts';
 import { stackLockCataloger } from './haskell/stack-lock.ts';
+import { archiveCataloger } from './java/archive.ts';
+import { gradleLockfileCataloger } from './java/gradle-lockfile.ts';
+import { gradleVerificationMetadataCataloger } from './java/gradle-verification-metadata.ts';
+import { pomCataloger } from './java/pom.ts';
 import { composerLockCataloger } from './php/composer-lock.ts';
 import { installedJsonCataloger } from './php/installed-json.ts';
 import { pythonInstalledCataloger } from './python/installed.ts';
@@ -30,11 +37,18 @@ export const ALL_CATALOGERS: readonly Cataloger[] = [
   podfileLockCataloger,
   conanLockCataloger,
   pubspecLockCataloger,
+  depsJsonCataloger,
+  packagesConfigCataloger,
+  packagesLockCataloger,
   mixLockCataloger,
   goBinaryCataloger,
   goModCataloger,
   cabalFreezeCataloger,
   stackLockCataloger,
+  archiveCataloger,
+  gradleLockfileCataloger,
+  gradleVerificationMetadataCataloger,
+  pomCataloger,
   composerLockCataloger,
   installedJsonCataloger,
   pythonInstalledCataloger,
