@@ -18,6 +18,9 @@ import { archiveCataloger } from './java/archive.ts';
 import { gradleLockfileCataloger } from './java/gradle-lockfile.ts';
 import { gradleVerificationMetadataCataloger } from './java/gradle-verification-metadata.ts';
 import { pomCataloger } from './java/pom.ts';
+import { bunLockCataloger } from './javascript/bun-lock.ts';
+import { installedPackageCataloger } from './javascript/installed.ts';
+import { packageLockCataloger } from './javascript/package-lock.ts';
 import { composerLockCataloger } from './php/composer-lock.ts';
 import { installedJsonCataloger } from './php/installed-json.ts';
 import { pythonInstalledCataloger } from './python/installed.ts';
@@ -49,6 +52,9 @@ export const ALL_CATALOGERS: readonly Cataloger[] = [
   gradleLockfileCataloger,
   gradleVerificationMetadataCataloger,
   pomCataloger,
+  bunLockCataloger,
+  installedPackageCataloger,
+  packageLockCataloger,
   composerLockCataloger,
   installedJsonCataloger,
   pythonInstalledCataloger,
