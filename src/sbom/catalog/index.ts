@@ -21,6 +21,8 @@ import { pomCataloger } from './java/pom.ts';
 import { bunLockCataloger } from './javascript/bun-lock.ts';
 import { installedPackageCataloger } from './javascript/installed.ts';
 import { packageLockCataloger } from './javascript/package-lock.ts';
+import { pnpmLockCataloger } from './javascript/pnpm-lock.ts';
+import { yarnLockCataloger } from './javascript/yarn-lock.ts';
 import { composerLockCataloger } from './php/composer-lock.ts';
 import { installedJsonCataloger } from './php/installed-json.ts';
 import { pythonInstalledCataloger } from './python/installed.ts';
@@ -55,6 +57,8 @@ export const ALL_CATALOGERS: readonly Cataloger[] = [
   bunLockCataloger,
   installedPackageCataloger,
   packageLockCataloger,
+  pnpmLockCataloger,
+  yarnLockCataloger,
   composerLockCataloger,
   installedJsonCataloger,
   pythonInstalledCataloger,
