@@ -14,6 +14,7 @@ import { posix } from 'node:path';
 import type { InputIssue, Package } from '../../../core/types.ts';
 import { ParseError } from '../../../core/errors.ts';
 import { baseName, type CatalogInput, type Cataloger } from '../cataloger.ts';
+import { makePurl } from '../../../core/purl.ts';
 import { goReleaseVersion, isLocalPath, isModulePath, isModuleVersion, modulePackage, stdlibPackage } from './modules.ts';
 
 interface Line {
@@ -89,16 +90,25 @@ export const goModCataloger: Cataloger = {
 
 /** A module go.mod (or go.sum) names; `indirect` ones are not imported by the main module itself. */
 function requirementPackage(name: string, version: string, path: string, line: number, indirect: boolean): Package {
-  const pkg = modulePackage(name, version, { path, line });
+  const pkg = version === '' ? localModulePackage(name, { path, line }) : modulePackage(name, version, { path, line });
   pkg.direct = !indirect;
-  if (indirect) pkg.groups = ['indirect'];
+  if (indirect) pkg.groups = [...(pkg.groups ?? []), 'indirect'];
   return pkg;
 }
 
 /**
- * The module the build actually uses for a requirement: undefined when the version is excluded or
- * replaced by a local directory (which has no registry identity); the replacement module otherwise.
- * A versioned replacement wins over an all-versions one, as in the go command.
+ * A requirement replaced by a local directory (`=> ./fork/net`): it is still part of the build,
+ * so it is listed, named by its path and without a version (no registry identity: never matched
+ * against advisories), as osv-scalibr and Syft list it.
+ */
+function localModulePackage(dir: string, location: { path: string; line: number }): Package {
+  return { name: dir, ecosystem: 'Go', purl: makePurl('Go', dir), locations: [location], scope: 'required', groups: ['local'] };
+}
+
+/**
+ * The module the build actually uses for a requirement: undefined when the version is excluded;
+ * the replacement otherwise (version '' when it is a local directory). A versioned replacement
+ * wins over an all-versions one, as in the go command.
  */
 function resolveModule(
   mod: GoMod,
@@ -108,9 +118,7 @@ function resolveModule(
 ): { path: string; version: string; line: number } | undefined {
   if (mod.excludes.has(`${path}@${version}`)) return undefined;
   const replacement = mod.replaces.get(`${path}@${version}`) ?? mod.replaces.get(path);
-  if (!replacement) return { path, version, line };
-  if (replacement.version === '') return undefined;
-  return replacement;
+  return replacement ?? { path, version, line };
 }
 
 /**

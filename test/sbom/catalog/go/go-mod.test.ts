@@ -48,7 +48,9 @@ describe('go/go-mod', () => {
       // Replaced with a newer version of itself: the replace line says which version is used.
       ['golang.org/x/net', '0.23.0', 33, false, ['indirect']],
       ['github.com/docker/docker', '24.0.7+incompatible', 21, true, undefined],
-      // example.com/internal/lib is replaced by ../lib (not a registry module); excluded/mod is excluded.
+      // example.com/internal/lib is replaced by ../lib: listed by its path, without a version;
+      // excluded/mod is excluded.
+      ['../lib', undefined, 38, true, ['local']],
       ['github.com/fork/errors', '0.9.2', 37, true, undefined],
       // The toolchain line wins over `go 1.22`.
       ['stdlib', '1.22.4', 6, undefined, undefined],
