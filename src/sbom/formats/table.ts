@@ -4,7 +4,7 @@ import { renderColumns } from '../../report/columns.ts';
 import type { SbomDocument } from './document.ts';
 
 export function toTable(doc: SbomDocument): string {
-  const rows = doc.packages.map((p) => [p.ecosystem, p.name, p.version ?? '(unresolved)', p.scope, location(p)]);
+  const rows = doc.packages.map((p) => [p.ecosystem, p.name, versionText(p), p.scope, location(p)]);
   const totals = new Map<string, number>();
   for (const p of doc.packages) totals.set(p.ecosystem, (totals.get(p.ecosystem) ?? 0) + 1);
   const summary = [...totals.entries()]
@@ -14,6 +14,11 @@ export function toTable(doc: SbomDocument): string {
   out += '\n' + renderColumns(['ECOSYSTEM', 'PACKAGES'], [...summary, ['total', String(doc.packages.length)]]);
   if (doc.issues.length > 0) out += `\nINCOMPLETE: ${doc.issues.length} input(s) could not be fully read (see warnings)\n`;
   return out;
+}
+
+function versionText(p: Package): string {
+  if (p.version === undefined) return '(unresolved)';
+  return p.groups?.includes('unpinned') ? `${p.version} (unpinned)` : p.version;
 }
 
 function location(p: Package): string {

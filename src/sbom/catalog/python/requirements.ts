@@ -181,7 +181,11 @@ function parseRequirement(text: string, path: string, line: number): Requirement
   if (rest.startsWith('@')) return vcsRequirement(rest.slice(1).trim(), name[1], path, line);
   const spec = specVersion(rest.split(';')[0]!.trim());
   if (!spec) return `skipped invalid requirement: ${text}`;
-  return { pkg: pypiPackage({ name: name[1]!, version: spec.version, path, line }), exact: spec.exact };
+  const pkg = pypiPackage({ name: name[1]!, version: spec.version, path, line });
+  // `>=2.0` names a bound, not what is installed: the version is kept (as osv-scalibr reports
+  // it) but marked, so that the SBOM says so and the scanner does not treat it as a pin.
+  if (spec.version !== undefined && !spec.exact) pkg.groups = ['unpinned'];
+  return { pkg, exact: spec.exact };
 }
 
 /**

@@ -54,6 +54,9 @@ describe('python/requirements', () => {
       scope: 'required',
     });
     expect(packages.find((p) => p.name === 'Django')!.purl).toBe('pkg:pypi/django@4.2.11');
+    // A bound keeps its version for the SBOM but is marked as not a pin; an exact pin is not.
+    expect(packages.find((p) => p.name === 'keyring')!.groups).toEqual(['unpinned']);
+    expect(packages.find((p) => p.name === 'Django')!.groups).toBeUndefined();
   });
 
   it('catalogues VCS requirements locked to a full commit, and nothing for other URLs and paths', async () => {
