@@ -3,13 +3,16 @@
  * package list. One bad file never stops the run: its problem becomes an InputIssue and the
  * other files are still catalogued.
  */
-import { open, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, normalize, resolve, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import type { InputIssue, Package, Scope, Target } from '../../core/types.ts';
 import { PalisadeError, ParseError, errorMessage } from '../../core/errors.ts';
-import type { CatalogInput, Cataloger } from './cataloger.ts';
-import { walk } from './walk.ts';
+import type { Cataloger } from './cataloger.ts';
 import { ALL_CATALOGERS } from './index.ts';
+import { directoryTree, type FileTree } from './tree.ts';
+
+/** Kept here too: tests and compat suites build inputs with it. */
+export { fileInput } from './tree.ts';
 
 export interface CatalogOptions {
   skipDirs?: string[];
@@ -39,48 +42,45 @@ export async function catalogPath(inputPath: string, options: CatalogOptions = {
   } catch (err) {
     throw new PalisadeError('INPUT_NOT_FOUND', `cannot read ${inputPath}: ${errorMessage(err)}`, { cause: err });
   }
+  if (info.isDirectory()) return catalogTree(directoryTree(absolute), { kind: 'dir', name: inputPath }, options);
 
-  let root: string;
-  let files: string[];
-  const issues: InputIssue[] = [];
-  let target: Target;
-  if (info.isDirectory()) {
-    root = absolute;
-    const walked = await walk(root, {
-      skipDirs: options.skipDirs ?? [],
-      wants: (p) => catalogers.some((c) => c.wants(p)),
-    });
-    files = walked.files;
-    issues.push(...walked.issues);
-    target = { kind: 'dir', name: inputPath };
-  } else {
-    root = dirname(absolute);
-    files = [basename(absolute)];
-    target = { kind: 'lockfile', name: inputPath };
-    if (!catalogers.some((c) => c.wants(files[0]!))) {
-      throw new PalisadeError(
-        'UNSUPPORTED_FORMAT',
-        `${inputPath}: not a lockfile or manifest Palisade knows (see \`palisade sbom --help\` for the supported files)`,
-      );
-    }
+  // A single file: the tree is its directory, listing just that file.
+  const file = basename(absolute);
+  if (!catalogers.some((c) => c.wants(file))) {
+    throw new PalisadeError(
+      'UNSUPPORTED_FORMAT',
+      `${inputPath}: not a lockfile or manifest Palisade knows (see \`palisade sbom --help\` for the supported files)`,
+    );
   }
+  const dir = directoryTree(dirname(absolute));
+  const single: FileTree = { ...dir, list: async () => ({ files: [file], issues: [] }) };
+  return catalogTree(single, { kind: 'lockfile', name: inputPath }, options);
+}
+
+/** Catalogs every wanted file of a tree (a directory or an image's filesystem). */
+export async function catalogTree(tree: FileTree, target: Target, options: CatalogOptions = {}): Promise<CatalogReport> {
+  const catalogers = options.catalogers ?? ALL_CATALOGERS;
+  const issues: InputIssue[] = [];
+  const listed = await tree.list((p) => catalogers.some((c) => c.wants(p)), options.skipDirs ?? []);
+  const files = listed.files;
+  issues.push(...listed.issues);
 
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const perFile: { path: string; packages: Package[] }[] = [];
-  const parsed: string[] = [];
+  const parsed = new Set<string>();
   let next = 0;
   async function worker(): Promise<void> {
     while (next < files.length) {
       const path = files[next++]!;
       for (const cataloger of catalogers) {
         if (!cataloger.wants(path)) continue;
-        const result = await runOne(cataloger, root, path, maxBytes);
+        const result = await runOne(cataloger, tree, path, maxBytes);
         issues.push(...result.issues);
         // A file counts as catalogued when it yielded packages: candidates such as extensionless
         // files offered to the binary cataloger are not "parsed" just because they were looked at.
         if (result.ok && result.packages.length > 0) {
           perFile.push({ path, packages: result.packages });
-          if (!parsed.includes(path)) parsed.push(path);
+          parsed.add(path);
         }
       }
     }
@@ -88,27 +88,47 @@ export async function catalogPath(inputPath: string, options: CatalogOptions = {
   await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, files.length) }, worker));
 
   perFile.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const packages = mergePackages(perFile.flatMap((f) => f.packages));
+  if (tree.layerOf) {
+    for (const pkg of packages) {
+      for (const loc of pkg.locations) {
+        const layer = tree.layerOf(loc.path);
+        if (layer) loc.layer = layer;
+      }
+    }
+  }
   return {
     target,
-    packages: mergePackages(perFile.flatMap((f) => f.packages)),
-    files: parsed.sort(),
-    issues: issues.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 0) - (b.line ?? 0))),
+    packages,
+    files: [...parsed].sort(),
+    issues: dedupeIssues(issues),
   };
+}
+
+/** Sorted, and each problem once (an included file can be reached from several includers). */
+function dedupeIssues(issues: InputIssue[]): InputIssue[] {
+  const seen = new Set<string>();
+  return issues
+    .filter((i) => {
+      const key = `${i.path}\0${i.line ?? ''}\0${i.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 0) - (b.line ?? 0)));
 }
 
 async function runOne(
   cataloger: Cataloger,
-  root: string,
+  tree: FileTree,
   path: string,
   maxBytes: number,
 ): Promise<{ ok: boolean; packages: Package[]; issues: InputIssue[] }> {
-  const absolute = join(root, path);
   try {
-    const info = await stat(absolute);
-    if (info.size > maxBytes) {
+    if ((await tree.size(path)) > maxBytes) {
       return { ok: false, packages: [], issues: [{ path, message: `skipped: file is larger than ${maxBytes} bytes` }] };
     }
-    const result = await cataloger.catalog(fileInput(root, path));
+    const result = await cataloger.catalog(tree.input(path));
     return { ok: true, packages: result.packages, issues: result.issues ?? [] };
   } catch (err) {
     if (err instanceof ParseError) {
@@ -125,39 +145,6 @@ async function runOne(
 
 function isFsError(err: unknown): boolean {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && 'syscall' in err;
-}
-
-/** A CatalogInput over a real file under `root`. */
-export function fileInput(root: string, path: string): CatalogInput {
-  const absolute = join(root, path);
-  let cached: Buffer | undefined;
-  const bytes = async () => (cached ??= await readFile(absolute));
-  const head = async (n: number) => {
-    if (cached) return cached.subarray(0, n);
-    const handle = await open(absolute, 'r');
-    try {
-      const buffer = Buffer.alloc(n);
-      const { bytesRead } = await handle.read(buffer, 0, n, 0);
-      return buffer.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
-  };
-  return {
-    path,
-    bytes,
-    head,
-    text: async () => (await bytes()).toString('utf8'),
-    sibling: async (relative) => {
-      const target = normalize(join(dirname(absolute), relative));
-      if (target !== root && !target.startsWith(root + sep)) return undefined;
-      try {
-        return await readFile(target, 'utf8');
-      } catch {
-        return undefined;
-      }
-    },
-  };
 }
 
 const SCOPE_RANK: Record<Scope, number> = { required: 0, optional: 1, dev: 2 };
