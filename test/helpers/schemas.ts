@@ -37,3 +37,16 @@ export function spdxValidator(): ValidateFunction {
   }
   return spdx;
 }
+
+let sarif: ValidateFunction | undefined;
+
+/** SARIF 2.1.0 is a draft-04 schema: compiled as draft-07 (same keywords here) without its legacy `id`. */
+export function sarifValidator(): ValidateFunction {
+  if (!sarif) {
+    const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
+    addFormats(ajv);
+    ajv.removeKeyword('id');
+    sarif = ajv.compile(load('sarif-2.1.0.schema.json'));
+  }
+  return sarif;
+}

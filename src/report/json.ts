@@ -1,0 +1,70 @@
+/**
+ * Palisade's own JSON scan report, documented in docs/json-format.md (`## Scan`). Field names are
+ * stable; findings are sorted so that two runs over the same input diff cleanly.
+ */
+import type { Finding } from '../core/types.ts';
+import { compareFindings, countBySeverity, vulnFindings, type ScanReport } from './scan-report.ts';
+
+export interface JsonOptions {
+  /** Also list suppressed findings (VEX/ignore), in each result's `suppressed` array. */
+  showSuppressed?: boolean;
+}
+
+/** Bumped on any incompatible change to the shape below. */
+export const SCAN_JSON_SCHEMA_VERSION = 1;
+
+export function renderJson(report: ScanReport, options: JsonOptions = {}): string {
+  let total = 0;
+  let suppressedTotal = 0;
+  const active: Finding[] = [];
+  const results = report.targets.map((t) => {
+    const findings = vulnFindings(t).sort(compareFindings);
+    const shown = findings.filter((f) => !f.suppression);
+    const suppressed = findings.filter((f) => f.suppression);
+    total += shown.length;
+    suppressedTotal += suppressed.length;
+    active.push(...shown);
+    return {
+      target: t.target,
+      complete: t.incomplete.length === 0,
+      packagesScanned: t.packagesScanned,
+      notScanned: t.notScanned,
+      incomplete: t.incomplete,
+      vulnerabilities: shown.map(findingJson),
+      ...(options.showSuppressed && { suppressed: suppressed.map(findingJson) }),
+    };
+  });
+  const doc = {
+    schemaVersion: SCAN_JSON_SCHEMA_VERSION,
+    tool: report.tool,
+    createdAt: report.createdAt,
+    db: report.db ?? null,
+    results,
+    summary: { bySeverity: countBySeverity(active), total, suppressed: suppressedTotal },
+  };
+  return JSON.stringify(doc, null, 2) + '\n';
+}
+
+/** One finding, flattened: what a script needs without knowing Palisade's internal types. */
+function findingJson(f: Finding): Record<string, unknown> {
+  const v = f.vuln!;
+  return {
+    id: f.id,
+    aliases: v.aliases,
+    severity: f.severity,
+    severitySource: v.severitySource,
+    cvss: v.cvss,
+    cvssAll: v.cvssAll,
+    title: f.title,
+    description: v.description,
+    package: v.package,
+    status: v.status,
+    fixedVersions: v.fixedVersions,
+    remediation: f.remediation,
+    advisories: v.advisories,
+    references: f.references ?? [],
+    published: v.published,
+    modified: v.modified,
+    suppression: f.suppression,
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * Human-readable scan report: per target, one group per file the vulnerable packages were found
+ * in (Trivy-style header with per-severity totals, rows sorted by severity then package), then a
+ * summary of what was scanned, skipped, suppressed and could not be read.
+ */
+import type { Finding, Severity } from '../core/types.ts';
+import { renderColumns, visibleLength } from './columns.ts';
+import {
+  compareFindings,
+  countBySeverity,
+  findingLocations,
+  vulnFindings,
+  type ScanReport,
+  type ScanTargetResult,
+} from './scan-report.ts';
+
+export interface TableOptions {
+  /** ANSI colours for severities; the CLI passes stdout.isTTY unless NO_COLOR is set. */
+  color: boolean;
+  /** List suppressed findings (VEX/ignore) in their own table instead of only counting them. */
+  showSuppressed?: boolean;
+  /** Longest TITLE cell before it is cut with `…`. */
+  titleWidth?: number;
+}
+
+const DEFAULT_TITLE_WIDTH = 60;
+
+const SEVERITY_COLOR: Record<Severity, string> = {
+  CRITICAL: '\x1b[1;31m',
+  HIGH: '\x1b[31m',
+  MEDIUM: '\x1b[33m',
+  LOW: '\x1b[34m',
+  UNKNOWN: '\x1b[36m',
+};
+const LOUD = '\x1b[1;31m';
+const RESET = '\x1b[0m';
+
+interface FileGroup {
+  path: string;
+  ecosystems: Set<string>;
+  active: Finding[];
+  suppressed: Finding[];
+}
+
+export function renderTable(report: ScanReport, options: TableOptions): string {
+  const paint = (code: string, text: string) => (options.color ? `${code}${text}${RESET}` : text);
+  const sections = report.targets.map((t) => renderTarget(t, options, paint));
+  return [...sections, renderSummary(report, options, paint)].join('\n');
+}
+
+type Paint = (code: string, text: string) => string;
+
+function renderTarget(result: ScanTargetResult, options: TableOptions, paint: Paint): string {
+  const title = `${clean(result.target.name)} (${result.target.kind})`;
+  const heading = result.incomplete.length > 0 ? `${title} ${paint(LOUD, '[INCOMPLETE]')}` : title;
+  const lines = [heading, '='.repeat(visibleLength(heading)), ''];
+  const groups = groupByFile(result);
+  for (const g of groups.withFindings) lines.push(renderGroup(g, options, paint));
+  if (groups.clean > 0) {
+    const other = groups.withFindings.length > 0 ? ' other' : '';
+    lines.push(`No vulnerabilities in ${groups.clean}${other} scanned file${groups.clean === 1 ? '' : 's'}.`, '');
+  } else if (groups.withFindings.length === 0) {
+    lines.push('No vulnerabilities found.', '');
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Files with findings (sorted by path) and how many other files were scanned clean; the SBOM,
+ * when present, is what tells which files were scanned at all.
+ */
+function groupByFile(result: ScanTargetResult): { withFindings: FileGroup[]; clean: number } {
+  const groups = new Map<string, FileGroup>();
+  const group = (path: string) => {
+    let g = groups.get(path);
+    if (!g) groups.set(path, (g = { path, ecosystems: new Set(), active: [], suppressed: [] }));
+    return g;
+  };
+  for (const f of vulnFindings(result)) {
+    for (const loc of findingLocations(f, result.target)) {
+      const g = group(loc.path);
+      g.ecosystems.add(f.vuln!.package.ecosystem);
+      (f.suppression ? g.suppressed : g.active).push(f);
+    }
+  }
+  const scanned = new Set(result.sbom?.packages.flatMap((p) => p.locations.map((l) => l.path)) ?? []);
+  const clean = [...scanned].filter((p) => !groups.has(p)).length;
+  const withFindings = [...groups.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { withFindings, clean };
+}
+
+function renderGroup(g: FileGroup, options: TableOptions, paint: Paint): string {
+  const counts = countBySeverity(g.active);
+  const lines = [
+    `${clean(g.path)} (${[...g.ecosystems].sort().map(clean).join(', ')})`,
+    `Total: ${g.active.length} (${severityCounts(counts)})`,
+    '',
+  ];
+  if (g.active.length > 0) {
+    const width = options.titleWidth ?? DEFAULT_TITLE_WIDTH;
+    const rows = [...g.active].sort(compareFindings).map((f) => {
+      const v = f.vuln!;
+      return [
+        clean(v.package.name),
+        clean(f.id),
+        paint(SEVERITY_COLOR[f.severity], f.severity),
+        v.status,
+        clean(v.package.version),
+        clean(v.fixedVersions[0] ?? ''),
+        truncate(clean(f.title), width),
+      ];
+    });
+    lines.push(renderColumns(['LIBRARY', 'VULNERABILITY', 'SEVERITY', 'STATUS', 'INSTALLED', 'FIXED VERSION', 'TITLE'], rows));
+  }
+  if (g.suppressed.length > 0) {
+    if (options.showSuppressed) {
+      lines.push(`Suppressed: ${g.suppressed.length} (VEX/ignore)`, '');
+      const rows = [...g.suppressed].sort(compareFindings).map((f) => [
+        clean(f.vuln!.package.name),
+        clean(f.id),
+        paint(SEVERITY_COLOR[f.severity], f.severity),
+        clean(f.vuln!.package.version),
+        clean(f.suppression!.status),
+        clean(f.suppression!.justification ?? ''),
+        clean(`${f.suppression!.kind === 'vex' ? 'VEX' : 'ignore rule'} ${f.suppression!.source}`),
+      ]);
+      lines.push(renderColumns(['LIBRARY', 'VULNERABILITY', 'SEVERITY', 'INSTALLED', 'STATUS', 'STATEMENT', 'SOURCE'], rows));
+    } else {
+      lines.push(`${g.suppressed.length} suppressed (VEX/ignore)`, '');
+    }
+  }
+  return lines.join('\n');
+}
+
+function renderSummary(report: ScanReport, options: TableOptions, paint: Paint): string {
+  const all = report.targets.flatMap(vulnFindings);
+  const active = all.filter((f) => !f.suppression);
+  const suppressed = all.length - active.length;
+  const scanned = report.targets.reduce((n, t) => n + t.packagesScanned, 0);
+  const notScanned = report.targets.flatMap((t) => t.notScanned);
+  const lines = ['Summary', '-------'];
+  lines.push(`Vulnerabilities: ${active.length} (${severityCounts(countBySeverity(active))})`);
+  if (suppressed > 0) {
+    const how = options.showSuppressed ? 'listed above' : 'hidden; --show-suppressed lists them';
+    lines.push(`Suppressed: ${suppressed} (VEX/ignore), ${how}`);
+  }
+  lines.push(`Packages scanned: ${scanned}`);
+  if (notScanned.length > 0) lines.push(`Not scanned: ${notScanned.length} (${reasonCounts(notScanned.map((n) => n.reason))})`);
+  if (report.db) lines.push(`Vulnerability DB: ${describeDb(report.db)}`);
+  const incomplete = report.targets.flatMap((t) =>
+    t.incomplete.map((i) => ({ ...i, prefix: report.targets.length > 1 ? `${t.target.name}: ` : '' })),
+  );
+  if (incomplete.length > 0) {
+    const n = incomplete.length;
+    lines.push(
+      `${paint(LOUD, 'INCOMPLETE')}: ${n} input${n === 1 ? '' : 's'} could not be read; vulnerabilities in ${n === 1 ? 'it' : 'them'} may be missing:`,
+      ...incomplete.map((i) => `  ${clean(i.prefix + i.path)}${i.line !== undefined ? `:${i.line}` : ''}: ${clean(i.message)}`),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+function severityCounts(counts: Record<Severity, number>): string {
+  return Object.entries(counts)
+    .map(([s, n]) => `${s}: ${n}`)
+    .join(', ');
+}
+
+/** `no pinned version: 2; no version ordering for ecosystem CRAN: 1`, most frequent first. */
+function reasonCounts(reasons: string[]): string {
+  const counts = new Map<string, number>();
+  for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+  return [...counts.entries()]
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+    .map(([r, n]) => `${clean(r)}: ${n}`)
+    .join('; ');
+}
+
+function describeDb(db: NonNullable<ScanReport['db']>): string {
+  const parts = [`schema ${db.schemaVersion}`];
+  if (db.updatedAt) parts.push(`updated ${db.updatedAt}`);
+  if (db.ageDays !== undefined) parts.push(`${db.ageDays} day${db.ageDays === 1 ? '' : 's'} old`);
+  return parts.join(', ');
+}
+
+/**
+ * Advisory titles and lockfile contents are untrusted: control characters (an ESC could repaint
+ * the terminal) and line breaks become spaces before anything reaches the screen.
+ */
+function clean(text: string): string {
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
+  return text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+function truncate(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, Math.max(1, width - 1)).trimEnd()}…`;
+}
