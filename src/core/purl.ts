@@ -24,7 +24,11 @@ const PURL_TYPE: Record<Ecosystem, string> = {
   Debian: 'deb',
   Ubuntu: 'deb',
   Alpine: 'apk',
+  Wolfi: 'apk',
+  Chainguard: 'apk',
   'Red Hat': 'rpm',
+  AlmaLinux: 'rpm',
+  'Rocky Linux': 'rpm',
 };
 
 export function purlType(ecosystem: Ecosystem): string {
@@ -60,8 +64,16 @@ function splitName(ecosystem: Ecosystem, name: string): [string | undefined, str
       return ['ubuntu', name];
     case 'Alpine':
       return ['alpine', name];
+    case 'Wolfi':
+      return ['wolfi', name];
+    case 'Chainguard':
+      return ['chainguard', name];
     case 'Red Hat':
       return ['redhat', name];
+    case 'AlmaLinux':
+      return ['almalinux', name];
+    case 'Rocky Linux':
+      return ['rocky', name];
     default:
       return [undefined, name];
   }

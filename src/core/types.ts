@@ -23,7 +23,11 @@ export type Ecosystem =
   | 'Debian'
   | 'Ubuntu'
   | 'Alpine'
-  | 'Red Hat';
+  | 'Wolfi'
+  | 'Chainguard'
+  | 'Red Hat'
+  | 'AlmaLinux'
+  | 'Rocky Linux';
 
 /**
  * How a package is used by the project that declares it.
