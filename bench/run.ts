@@ -1,6 +1,7 @@
 /** `npm run bench`: runs every benchmark in turn (or those named on the command line). */
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   sbom: () => import('./sbom.ts'),
+  'vuln-db': () => import('./vuln-db.ts'),
 };
 
 const wanted = process.argv.slice(2);

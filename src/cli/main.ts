@@ -7,6 +7,7 @@ import { PalisadeError, ExitCode, errorMessage } from '../core/errors.ts';
 import { TOOL_VERSION } from '../core/version.ts';
 import type { GlobalOptions } from './context.ts';
 import { sbomCommand } from './sbom.ts';
+import { dbCommand } from './db.ts';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     .exitOverride();
   const globals = () => program.opts<GlobalOptions>();
   program.addCommand(sbomCommand(globals));
+  program.addCommand(dbCommand(globals));
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

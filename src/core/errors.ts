@@ -18,7 +18,10 @@ export type PalisadeErrorCode =
   | 'INPUT_UNREADABLE'
   | 'PARSE_ERROR'
   | 'UNSUPPORTED_FORMAT'
-  | 'STRICT_WARNINGS';
+  | 'STRICT_WARNINGS'
+  | 'DB_MISSING'
+  | 'DB_CORRUPT'
+  | 'NETWORK';
 
 export class PalisadeError extends Error {
   readonly code: PalisadeErrorCode;
