@@ -5,9 +5,10 @@
 import { Command, CommanderError } from 'commander';
 import { PalisadeError, ExitCode, errorMessage } from '../core/errors.ts';
 import { TOOL_VERSION } from '../core/version.ts';
-import type { GlobalOptions } from './context.ts';
+import { ExitRequest, type GlobalOptions } from './context.ts';
 import { sbomCommand } from './sbom.ts';
 import { dbCommand } from './db.ts';
+import { scanCommand } from './scan.ts';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -30,8 +31,15 @@ export function buildProgram(): Command {
   const globals = () => program.opts<GlobalOptions>();
   program.addCommand(sbomCommand(globals));
   program.addCommand(dbCommand(globals));
-  for (const cmd of program.commands) cmd.exitOverride();
+  program.addCommand(scanCommand(globals));
+  overrideExits(program);
   return program;
+}
+
+/** Commander must throw instead of exiting, at every level of subcommands, so main() owns the exit code. */
+function overrideExits(cmd: Command): void {
+  cmd.exitOverride();
+  for (const sub of cmd.commands) overrideExits(sub);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -52,6 +60,7 @@ function handleError(err: unknown, debug: boolean): number {
     }
     return ExitCode.usage;
   }
+  if (err instanceof ExitRequest) return err.code;
   if (err instanceof PalisadeError) {
     process.stderr.write(`error: ${err.message}\n`);
     if (debug && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);

@@ -125,6 +125,9 @@ class ComponentReader {
     };
     const source = sourceOf(props);
     if (source) element.source = source;
+    // Our own SBOMs carry the raw dependency groups (`unpinned`, `dev`, …): keep them on a round trip.
+    const groups = props.filter(([k]) => k === 'palisade:group').map(([, v]) => v);
+    if (groups.length > 0) element.groups = groups;
     this.elements.push(element);
   }
 

@@ -76,6 +76,8 @@ export interface SbomElement {
   licenses: string[];
   locations: Location[];
   source?: { name: string; version?: string };
+  /** Raw dependency groups where the producer records them (Palisade's `palisade:group`). */
+  groups?: string[];
   /**
    * `content`: a software component of the SBOM. `root`: the target the SBOM describes (not a
    * package). `structural`: a grouping node (image, OS, lockfile, file) — never a package, but a
@@ -168,6 +170,7 @@ export function assemble(input: AssembleInput): Assembled {
       locations: element.locations.length > 0 ? element.locations : [locate(element.purl)],
       scope: element.scope,
       ...(element.licenses.length > 0 && { licenses: element.licenses }),
+      ...(element.groups && { groups: element.groups }),
     };
     const source = element.source ?? resolved.source;
     if (source && (source.name !== pkg.name || source.version)) pkg.source = source;
@@ -199,6 +202,7 @@ function merge(byPurl: Map<string, Package>, pkg: Package): void {
   if (!seen.source && pkg.source) seen.source = pkg.source;
   if (!seen.distro && pkg.distro) seen.distro = pkg.distro;
   if (pkg.direct) seen.direct = true;
+  if (pkg.groups) seen.groups = [...new Set([...(seen.groups ?? []), ...pkg.groups])];
 }
 
 /** `dependsOn` between packages; `direct` for packages the target reaches through grouping nodes only. */

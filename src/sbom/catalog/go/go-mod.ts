@@ -79,7 +79,14 @@ export const goModCataloger: Cataloger = {
     }
 
     const stdlib = mod.toolchain ?? mod.goVersion;
-    if (stdlib) add(stdlibPackage(stdlib.version, { path: input.path, line: stdlib.line }));
+    if (stdlib) {
+      // `go`/`toolchain` name the minimum Go release, not the one a build used: listed, but
+      // marked so that the scanner does not report that release's vulnerabilities as facts
+      // (Trivy only does so on request). Go binaries give the exact release.
+      const pkg = stdlibPackage(stdlib.version, { path: input.path, line: stdlib.line });
+      pkg.groups = ['unpinned'];
+      add(pkg);
+    }
 
     if (mod.goVersion && isBefore(mod.goVersion.version, FIRST_COMPLETE_GO_MOD)) {
       for (const pkg of await goSumPackages(input, mod, packages, issues)) add(pkg);

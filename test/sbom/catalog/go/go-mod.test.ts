@@ -53,7 +53,7 @@ describe('go/go-mod', () => {
       ['../lib', undefined, 38, true, ['local']],
       ['github.com/fork/errors', '0.9.2', 37, true, undefined],
       // The toolchain line wins over `go 1.22`.
-      ['stdlib', '1.22.4', 6, undefined, undefined],
+      ['stdlib', '1.22.4', 6, undefined, ['unpinned']],
     ]);
   });
 

@@ -1,0 +1,176 @@
+/**
+ * `palisade scan`: vulnerabilities of what a directory, lockfile or SBOM ships. Reads the local
+ * advisory database (never the network), applies VEX and ignore rules, filters by severity and
+ * fix state, renders, and sets the exit code from what is left.
+ */
+import { existsSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { PalisadeError } from '../core/errors.ts';
+import { SEVERITIES, type Finding, type Severity } from '../core/types.ts';
+import { TOOL_NAME, TOOL_VERSION } from '../core/version.ts';
+import type { ScanReport, ScanTargetResult } from '../report/scan-report.ts';
+import { renderTable } from '../report/table.ts';
+import { renderJson } from '../report/json.ts';
+import { renderSarif } from '../report/sarif.ts';
+import { renderCycloneDxVex } from '../report/cyclonedx-vex.ts';
+import { resolveDbPath } from '../vuln/db/paths.ts';
+import { openVulnDb } from '../vuln/db/store.ts';
+import { scanInput } from '../vuln/scan.ts';
+import { applyIgnores, loadIgnoreFile } from '../vuln/suppress/ignorefile.ts';
+import { applyVex, loadVex } from '../vuln/suppress/vex.ts';
+import { contextFrom, ExitRequest, type CliContext, type GlobalOptions } from './context.ts';
+import { collectList, emit } from './output.ts';
+import { reportIssues } from './sbom.ts';
+
+const FORMATS = ['table', 'json', 'sarif', 'cyclonedx'] as const;
+const SCANNERS = ['vuln'] as const;
+/** Scans warn when the advisories are older than this. */
+const STALE_AFTER_DAYS = 7;
+const DEFAULT_IGNOREFILE = '.palisadeignore';
+const PROJECT_URL = 'https://github.com/palisade-security/palisade';
+
+interface ScanOptions {
+  format: (typeof FORMATS)[number];
+  output?: string;
+  scanners: string[];
+  severity: string[];
+  ignoreUnfixed?: boolean;
+  exitCode: string;
+  vex: string[];
+  ignorefile?: string;
+  db?: string;
+  skipDirs: string[];
+  showSuppressed?: boolean;
+}
+
+export function scanCommand(globals: () => GlobalOptions): Command {
+  return new Command('scan')
+    .description('Find known vulnerabilities in a directory, a lockfile or an SBOM (CycloneDX/SPDX JSON)')
+    .argument('<targets...>', 'directories, lockfiles or SBOM files')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
+    .option('-o, --output <file>', 'write the report to a file instead of stdout (atomically)')
+    .option('--scanners <list>', `what to look for (${SCANNERS.join(', ')})`, collectList, [])
+    .option('--severity <list>', `severities to report (${SEVERITIES.join(',')})`, collectList, [])
+    .option('--ignore-unfixed', 'hide vulnerabilities that have no fixed version yet')
+    .option('--exit-code <code>', 'exit with this code when vulnerabilities remain after filtering', '0')
+    .option('--vex <file>', 'OpenVEX or CycloneDX VEX document (repeatable)', collectList, [])
+    .option('--ignorefile <file>', `ignore rules (default: ${DEFAULT_IGNOREFILE} when present; .trivyignore format accepted)`)
+    .option('--show-suppressed', 'also show findings suppressed by VEX or ignore rules')
+    .option('--skip-dirs <dirs>', 'directory names or paths to skip (comma-separated, repeatable)', collectList, [])
+    .option('--db <path>', 'vulnerability database (default: $PALISADE_DB, else $XDG_CACHE_HOME/palisade/vuln.db)')
+    .action(async (targets: string[], options: ScanOptions) => {
+      const ctx = contextFrom(globals());
+      const exitCode = parseExitCode(options.exitCode);
+      const severities = parseSeverities(options.severity);
+      for (const s of options.scanners) {
+        if (!(SCANNERS as readonly string[]).includes(s)) {
+          throw new PalisadeError('USAGE', `--scanners ${s}: not supported yet (supported: ${SCANNERS.join(', ')})`);
+        }
+      }
+      // Load every rule file before any work, so a typo fails fast.
+      const vexDocs = await Promise.all(options.vex.map((f) => loadVex(f)));
+      for (const doc of vexDocs) reportIssues(ctx, doc.warnings);
+      const ignorePath = options.ignorefile ?? (existsSync(DEFAULT_IGNOREFILE) ? DEFAULT_IGNOREFILE : undefined);
+      const ignoreRules = ignorePath ? await loadIgnoreFile(ignorePath) : [];
+
+      const db = openVulnDb(resolveDbPath(options.db), { readonly: true });
+      let report: ScanReport;
+      try {
+        const status = db.status();
+        const ageDays = status.ageMs !== undefined ? status.ageMs / 86_400_000 : undefined;
+        if (ageDays !== undefined && ageDays > STALE_AFTER_DAYS) {
+          ctx.log.warn(`the vulnerability database is ${Math.floor(ageDays)} days old: run \`palisade db update\``);
+        }
+        const results: ScanTargetResult[] = [];
+        for (const target of targets) {
+          const { result, warnings } = await scanInput(target, { source: db, skipDirs: options.skipDirs });
+          reportIssues(ctx, result.incomplete);
+          for (const w of warnings) ctx.log.debug(`advisory data: ${w}`);
+          results.push(result);
+        }
+        report = {
+          tool: { name: TOOL_NAME, version: TOOL_VERSION },
+          createdAt: new Date().toISOString(),
+          targets: results,
+          db: {
+            schemaVersion: status.schemaVersion,
+            ...(status.lastUpdate && { updatedAt: status.lastUpdate }),
+            ...(ageDays !== undefined && { ageDays: Math.floor(ageDays) }),
+          },
+        };
+      } finally {
+        db.close();
+      }
+
+      const all = report.targets.flatMap((t) => t.findings);
+      if (vexDocs.length > 0) applyVex(all, vexDocs);
+      // VEX first, then ignore rules (docs/suppressions.md): a VEX statement is the stronger claim.
+      if (ignoreRules.length > 0) reportIssues(ctx, applyIgnores(all, ignoreRules, { today: new Date() }));
+      for (const t of report.targets) t.findings = t.findings.filter((f) => passesFilters(f, severities, options.ignoreUnfixed));
+
+      await emit(ctx, render(report, options), options.output);
+      summarize(ctx, report);
+      const remaining = report.targets.flatMap((t) => t.findings).filter((f) => !f.suppression);
+      if (remaining.length > 0 && exitCode !== 0) {
+        throw new ExitRequest(exitCode, `${remaining.length} vulnerabilities found`);
+      }
+    });
+}
+
+function render(report: ScanReport, options: ScanOptions): string {
+  const showSuppressed = Boolean(options.showSuppressed);
+  switch (options.format) {
+    case 'table':
+      return renderTable(report, { color: colorWanted(options.output), showSuppressed });
+    case 'json':
+      return renderJson(report, { showSuppressed });
+    case 'sarif':
+      return renderSarif(report, { informationUri: PROJECT_URL });
+    case 'cyclonedx':
+      return renderCycloneDxVex(report, { showSuppressed });
+  }
+}
+
+/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+function colorWanted(outputPath: string | undefined): boolean {
+  return !outputPath && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+}
+
+function passesFilters(f: Finding, severities: Set<Severity> | undefined, ignoreUnfixed: boolean | undefined): boolean {
+  if (severities && !severities.has(f.severity)) return false;
+  if (ignoreUnfixed && f.vuln?.status === 'unfixed') return false;
+  return true;
+}
+
+function parseSeverities(values: string[]): Set<Severity> | undefined {
+  if (values.length === 0) return undefined;
+  const out = new Set<Severity>();
+  for (const v of values) {
+    const s = v.toUpperCase();
+    if (!(SEVERITIES as readonly string[]).includes(s)) {
+      throw new PalisadeError('USAGE', `--severity ${v}: expected one of ${SEVERITIES.join(', ')}`);
+    }
+    out.add(s as Severity);
+  }
+  return out;
+}
+
+function parseExitCode(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 255) throw new PalisadeError('USAGE', `--exit-code ${value}: expected an integer 0-255`);
+  return n;
+}
+
+function summarize(ctx: CliContext, report: ScanReport): void {
+  const findings = report.targets.flatMap((t) => t.findings);
+  const visible = findings.filter((f) => !f.suppression).length;
+  const suppressed = findings.length - visible;
+  const scanned = report.targets.reduce((n, t) => n + t.packagesScanned, 0);
+  const incomplete = report.targets.reduce((n, t) => n + t.incomplete.length, 0);
+  ctx.log.info(
+    `${visible} vulnerabilities in ${scanned} packages` +
+      (suppressed > 0 ? ` (${suppressed} suppressed)` : '') +
+      (incomplete > 0 ? `; INCOMPLETE: ${incomplete} input problem(s)` : ''),
+  );
+}
+
