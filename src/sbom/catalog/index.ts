@@ -23,6 +23,9 @@ import { installedPackageCataloger } from './javascript/installed.ts';
 import { packageLockCataloger } from './javascript/package-lock.ts';
 import { pnpmLockCataloger } from './javascript/pnpm-lock.ts';
 import { yarnLockCataloger } from './javascript/yarn-lock.ts';
+import { apkCataloger } from './os/apk.ts';
+import { dpkgCataloger } from './os/dpkg.ts';
+import { rpmCataloger } from './os/rpm.ts';
 import { composerLockCataloger } from './php/composer-lock.ts';
 import { installedJsonCataloger } from './php/installed-json.ts';
 import { pythonInstalledCataloger } from './python/installed.ts';
@@ -59,6 +62,9 @@ export const ALL_CATALOGERS: readonly Cataloger[] = [
   packageLockCataloger,
   pnpmLockCataloger,
   yarnLockCataloger,
+  apkCataloger,
+  dpkgCataloger,
+  rpmCataloger,
   composerLockCataloger,
   installedJsonCataloger,
   pythonInstalledCataloger,
