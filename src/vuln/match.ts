@@ -88,9 +88,17 @@ function appliesTo(entryEcosystem: string, entryName: string, ecosystem: string,
   return normalizeName(base, entryName) === normalizeName(base, name);
 }
 
-/** `Ubuntu:22.04:LTS` and `Ubuntu:Pro:22.04:LTS` are different streams; compare the whole suffix. */
-function sameRelease(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
+/**
+ * `Ubuntu:22.04:LTS` and `Ubuntu:Pro:22.04:LTS` are different streams: compare the whole suffix.
+ * Red Hat streams name a repository after the release (`Red Hat:enterprise_linux:9::appstream`)
+ * that an rpm database does not record, so a package of `Red Hat:enterprise_linux:9` matches
+ * every repository stream of that release.
+ */
+function sameRelease(advisoryEcosystem: string, packageDistro: string): boolean {
+  const a = advisoryEcosystem.toLowerCase();
+  const p = packageDistro.toLowerCase();
+  if (a === p) return true;
+  return baseOf(packageDistro) === 'Red Hat' && a.startsWith(`${p}::`);
 }
 
 /** Records connected through ids and aliases form one vulnerability (union-find over ids). */

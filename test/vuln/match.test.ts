@@ -122,3 +122,18 @@ describe('matchPackages', () => {
     expect(result.findings.map((f) => f.id)).toEqual(['GHSA-crit', 'GHSA-high', 'GHSA-low']);
   });
 });
+
+describe('matchPackages: distribution streams', () => {
+  it('matches a RHEL package against every repository stream of its release, and no other release', () => {
+    const r = osv('RHSA-2024:0001', ['CVE-2024-1'], 'Red Hat:enterprise_linux:9::appstream', 'openssl', [{ introduced: '0' }, { fixed: '1:3.0.7-25.el9_3' }]);
+    const rpm = (version: string, distro: string) => pkg('Red Hat', 'openssl-libs', version, { distro, source: { name: 'openssl', version } });
+    const result = matchPackages([rpm('1:3.0.7-24.el9', 'Red Hat:enterprise_linux:9'), rpm('1:3.0.7-24.el9', 'Red Hat:enterprise_linux:8')], source([r]), 't');
+    expect(result.findings.map((f) => f.vuln!.package.ecosystem)).toEqual(['Red Hat:enterprise_linux:9']);
+  });
+
+  it('keeps Ubuntu Pro and LTS streams apart', () => {
+    const r = osv('UBUNTU-CVE-X', [], 'Ubuntu:Pro:22.04:LTS', 'bash', [{ introduced: '0' }, { fixed: '5.1-6ubuntu1.1' }]);
+    const deb = pkg('Ubuntu', 'bash', '5.1-6ubuntu1', { distro: 'Ubuntu:22.04:LTS' });
+    expect(matchPackages([deb], source([r]), 't').findings).toEqual([]);
+  });
+});
