@@ -1,5 +1,6 @@
 /** `npm run bench`: runs every benchmark in turn (or those named on the command line). */
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
+  image: () => import('./image.ts'),
   sbom: () => import('./sbom.ts'),
   'vuln-db': () => import('./vuln-db.ts'),
 };
