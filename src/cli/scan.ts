@@ -41,12 +41,17 @@ interface ScanOptions {
   db?: string;
   skipDirs: string[];
   showSuppressed?: boolean;
+  platform?: string;
+  insecure?: boolean;
 }
 
 export function scanCommand(globals: () => GlobalOptions): Command {
   return new Command('scan')
-    .description('Find known vulnerabilities in a directory, a lockfile or an SBOM (CycloneDX/SPDX JSON)')
-    .argument('<targets...>', 'directories, lockfiles or SBOM files')
+    .description('Find known vulnerabilities in a directory, a lockfile, an SBOM (CycloneDX/SPDX) or a container image')
+    .argument(
+      '<targets...>',
+      'directories, lockfiles, SBOM files, or images: docker-archive:PATH, oci-archive:PATH, oci:DIR[:tag], rootfs:DIR, registry references',
+    )
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout (atomically)')
     .option('--scanners <list>', `what to look for (${SCANNERS.join(', ')})`, collectList, [])
@@ -57,6 +62,8 @@ export function scanCommand(globals: () => GlobalOptions): Command {
     .option('--ignorefile <file>', `ignore rules (default: ${DEFAULT_IGNOREFILE} when present; .trivyignore format accepted)`)
     .option('--show-suppressed', 'also show findings suppressed by VEX or ignore rules')
     .option('--skip-dirs <dirs>', 'directory names or paths to skip (comma-separated, repeatable)', collectList, [])
+    .option('--platform <os/arch[/variant]>', 'image platform to scan in a multi-platform index (default linux/amd64)')
+    .option('--insecure', 'allow plain-HTTP registries (loopback only)')
     .option('--db <path>', 'vulnerability database (default: $PALISADE_DB, else $XDG_CACHE_HOME/palisade/vuln.db)')
     .action(async (targets: string[], options: ScanOptions) => {
       const ctx = contextFrom(globals());
@@ -83,7 +90,15 @@ export function scanCommand(globals: () => GlobalOptions): Command {
         }
         const results: ScanTargetResult[] = [];
         for (const target of targets) {
-          const { result, warnings } = await scanInput(target, { source: db, skipDirs: options.skipDirs });
+          const { result, warnings } = await scanInput(target, {
+            source: db,
+            skipDirs: options.skipDirs,
+            image: {
+              log: ctx.log,
+              ...(options.platform !== undefined && { platform: options.platform }),
+              ...(options.insecure && { registry: { insecure: true } }),
+            },
+          });
           reportIssues(ctx, result.incomplete);
           for (const w of warnings) ctx.log.debug(`advisory data: ${w}`);
           results.push(result);

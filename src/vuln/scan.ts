@@ -7,6 +7,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import type { InputIssue, Package } from '../core/types.ts';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
 import { catalogPath } from '../sbom/catalog/run.ts';
+import { catalogImage, isImageReference, type ImageScanOptions } from '../image/scan.ts';
 import { readSbom } from '../sbom/formats/read.ts';
 import type { ScanTargetResult } from '../report/scan-report.ts';
 import { matchPackages, type AdvisorySource } from './match.ts';
@@ -14,6 +15,8 @@ import { matchPackages, type AdvisorySource } from './match.ts';
 export interface ScanInputOptions {
   source: AdvisorySource;
   skipDirs?: string[];
+  /** Image targets: platform selection, registry options, logger. */
+  image?: Omit<ImageScanOptions, 'skipDirs' | 'catalogers'>;
 }
 
 export interface ScanInputResult {
@@ -22,7 +25,7 @@ export interface ScanInputResult {
   warnings: string[];
 }
 
-/** Scans one input: a directory, a lockfile or an SBOM (CycloneDX/SPDX) file. */
+/** Scans one input: a directory, a lockfile, an SBOM (CycloneDX/SPDX) file or a container image. */
 export async function scanInput(input: string, options: ScanInputOptions): Promise<ScanInputResult> {
   const { target, packages, issues, extraNotScanned } = await resolvePackages(input, options);
   const matched = matchPackages(packages, options.source, target.name);
@@ -40,6 +43,10 @@ export async function scanInput(input: string, options: ScanInputOptions): Promi
 }
 
 async function resolvePackages(input: string, options: ScanInputOptions) {
+  if (isImageReference(input)) {
+    const report = await catalogImage(input, { ...options.image, ...(options.skipDirs && { skipDirs: options.skipDirs }) });
+    return { target: report.target, packages: report.packages, issues: report.issues, extraNotScanned: [] };
+  }
   let info;
   try {
     info = await stat(input);
