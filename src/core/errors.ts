@@ -21,7 +21,8 @@ export type PalisadeErrorCode =
   | 'STRICT_WARNINGS'
   | 'DB_MISSING'
   | 'DB_CORRUPT'
-  | 'NETWORK';
+  | 'NETWORK'
+  | 'VERIFICATION_FAILED';
 
 export class PalisadeError extends Error {
   readonly code: PalisadeErrorCode;
