@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PalisadeError } from '../../../src/core/errors.ts';
+import type { Logger } from '../../../src/core/log.ts';
+import { loadPolicies, loadResources, parsePolicies } from '../../../src/policy/engine/load.ts';
+
+const dir = join(import.meta.dirname, '../../fixtures/policy/load');
+
+function capture(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, warn: (m) => warnings.push(m), info() {}, debug() {}, error() {} };
+}
+
+async function loadError(path: string): Promise<PalisadeError> {
+  try {
+    await loadPolicies([path]);
+  } catch (err) {
+    if (err instanceof PalisadeError) return err;
+    throw err;
+  }
+  throw new Error('expected a load error');
+}
+
+describe('loadPolicies', () => {
+  it('reports every invalid field with file:line and field path', async () => {
+    const err = await loadError(join(dir, 'invalid-rule.yaml'));
+    expect(err.exitCode).toBe(2);
+    const file = join(dir, 'invalid-rule.yaml');
+    expect(err.message).toContain(`${file}:17: spec.rules[1]: needs one of validate, mutate, generate, verifyImages`);
+    expect(err.message).toContain(`${file}:26: spec.rules[2].match.any[0].resources.kinds: must be a list of strings`);
+    expect(err.message).toContain(`${file}:28: spec.rules[2].validate.failureAction: must be Enforce or Audit`);
+    expect(err.message).toContain(`${file}:27: spec.rules[2].validate: has more than one of pattern, deny`);
+  });
+
+  it('reports YAML syntax errors with file:line', async () => {
+    const err = await loadError(join(dir, 'not-yaml.yaml'));
+    expect(err.message).toMatch(/not-yaml\.yaml:\d+: invalid YAML/);
+  });
+
+  it('loads namespaced policies, exceptions, and names foreign policy kinds', async () => {
+    const set = await loadPolicies([join(dir, 'mixed.yaml')]);
+    expect(set.policies).toHaveLength(1);
+    const [policy] = set.policies;
+    expect(policy).toMatchObject({ kind: 'Policy', name: 'ns-policy', namespace: 'team-a', annotations: { 'policies.kyverno.io/severity': 'medium' } });
+    expect(policy!.source).toEqual({ path: join(dir, 'mixed.yaml'), line: 2 });
+    expect(set.exceptions).toHaveLength(1);
+    expect(set.exceptions[0]).toMatchObject({ name: 'allow-forbidden', namespace: 'team-a', exceptions: [{ policyName: 'team-a/ns-policy', ruleNames: ['check'] }] });
+    expect(set.foreign).toEqual([{ apiVersion: 'policies.kyverno.io/v1', kind: 'ValidatingPolicy', name: 'cel-policy', source: { path: join(dir, 'mixed.yaml'), line: 40 } }]);
+  });
+
+  it('warns about documents that are not policies in explicit files', () => {
+    const log = capture();
+    const set = parsePolicies('apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n', 'pod.yaml', log);
+    expect(set.policies).toHaveLength(0);
+    expect(log.warnings).toEqual(['pod.yaml:1: v1 Pod is not a policy, skipped']);
+  });
+});
+
+describe('loadResources', () => {
+  it('reads multi-document YAML and JSON, flattens Lists, skips non-Kubernetes documents with a warning', async () => {
+    const log = capture();
+    const resources = await loadResources([join(dir, 'resources')], log);
+    const names = resources.map((r) => `${String(r.object.kind)}/${(r.object.metadata as { name: string }).name}`);
+    expect(names).toEqual(expect.arrayContaining(['Pod/one', 'ConfigMap/cm-a', 'Secret/secret-b', 'Service/svc']));
+    const pod = resources.find((r) => r.object.kind === 'Pod')!;
+    expect(pod.source).toEqual({ path: join(dir, 'resources', 'resources.yaml'), line: 1 });
+    const secret = resources.find((r) => r.object.kind === 'Secret')!;
+    expect(secret.source?.line).toBe(21);
+    expect(log.warnings).toContain(`${join(dir, 'resources', 'resources.yaml')}:11: not a Kubernetes object (no apiVersion/kind), skipped`);
+  });
+
+  it('fails on a missing path', async () => {
+    await expect(loadResources([join(dir, 'missing.yaml')])).rejects.toThrow(PalisadeError);
+  });
+});
