@@ -1,11 +1,14 @@
 /**
  * Shared benchmark helpers: run a command under GNU time for wall time and peak RSS, take the
- * median of several runs, print a table and save bench/results/<name>.json.
+ * median of several runs, print a table and save bench/results/<name>.json; and the synthetic
+ * advisory database the vulnerability benchmarks share.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderColumns } from '../src/report/columns.ts';
+import { rewriteAtomically } from '../src/vuln/db/store.ts';
+import { readOsvRecord, type OsvAffected, type OsvRecord } from '../src/vuln/osv/record.ts';
 
 export const repoRoot = join(import.meta.dirname, '..');
 export const corpus = process.env.PALISADE_CORPUS ?? join(repoRoot, '..', 'shared', 'corpus');
@@ -58,3 +61,95 @@ export function printTable(title: string, header: string[], rows: string[][]): v
 }
 
 export const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+/** Deterministic PRNG (mulberry32) so every run draws the same sample. */
+export function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Resident memory split into anonymous (heap, parsed records) and file-backed pages (the
+ * database's memory map, which the kernel can drop at will); Linux only.
+ */
+export function rssSplit(): { anonMb: number; fileMb: number } | undefined {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every valid record of an OSV folder (one subfolder per ecosystem), e.g. ../shared/corpus/osv. */
+export function loadOsvRecords(dir: string): OsvRecord[] {
+  const records: OsvRecord[] = [];
+  for (const eco of readdirSync(dir, { withFileTypes: true })) {
+    if (!eco.isDirectory()) continue;
+    for (const file of readdirSync(join(dir, eco.name))) {
+      if (!file.endsWith('.json')) continue;
+      try {
+        records.push(readOsvRecord(JSON.parse(readFileSync(join(dir, eco.name, file), 'utf8'))).record);
+      } catch {
+        // Malformed records are the import benchmark's business, not the lookups'.
+      }
+    }
+  }
+  return records;
+}
+
+export interface SyntheticPackage {
+  /** As the advisory writes it (`PyPI`, `Debian:9`). */
+  ecosystem: string;
+  name: string;
+  /** The copy's affected entry for this package (its first, when a record names it twice). */
+  entry: OsvAffected;
+}
+
+export interface SyntheticDb {
+  path: string;
+  /** Every package the database indexes, once. */
+  packages: SyntheticPackage[];
+  advisories: number;
+  buildMs: number;
+  sizeBytes: number;
+}
+
+/**
+ * A database of at least `target` advisories at `path`: the real records copied under new ids
+ * (`<id>-S<n>`) and package names (`<name>-s<n>`), so that the number of advisories per package,
+ * the record sizes and the ecosystem mix stay those of real data.
+ */
+export async function synthesiseAdvisoryDb(path: string, real: OsvRecord[], target: number): Promise<SyntheticDb> {
+  const usable = real.filter((r) => !r.withdrawn && r.affected.some((a) => a.package));
+  const copies = Math.ceil(target / usable.length);
+  const packages: SyntheticPackage[] = [];
+  const t0 = performance.now();
+  let advisories = 0;
+  await rewriteAtomically(path, (writer) => {
+    for (let c = 0; c < copies; c++) {
+      const seen = new Set<string>();
+      for (const r of usable) {
+        const copy: OsvRecord = {
+          ...r,
+          id: `${r.id}-S${c}`,
+          affected: r.affected.map((a) => (a.package ? { ...a, package: { ...a.package, name: `${a.package.name}-s${c}` } } : a)),
+        };
+        writer.put(copy);
+        advisories++;
+        for (const a of copy.affected) {
+          if (!a.package) continue;
+          const key = `${a.package.ecosystem}\0${a.package.name}`;
+          if (!seen.has(key)) packages.push({ ecosystem: a.package.ecosystem, name: a.package.name, entry: a });
+          seen.add(key);
+        }
+      }
+    }
+  });
+  return { path, packages, advisories, buildMs: performance.now() - t0, sizeBytes: statSync(path).size };
+}

@@ -2,6 +2,7 @@
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   image: () => import('./image.ts'),
   sbom: () => import('./sbom.ts'),
+  scan: () => import('./scan.ts'),
   'vuln-db': () => import('./vuln-db.ts'),
 };
 

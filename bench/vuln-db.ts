@@ -9,13 +9,12 @@
  * lookup pass runs in its own process, whose RSS (anonymous and file-backed) is reported.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importOsv } from '../src/vuln/db/import.ts';
-import { openVulnDb, rewriteAtomically } from '../src/vuln/db/store.ts';
-import { readOsvRecord, type OsvRecord } from '../src/vuln/osv/record.ts';
-import { corpus, fmt, printTable, saveResults } from './lib.ts';
+import { openVulnDb } from '../src/vuln/db/store.ts';
+import { corpus, fmt, loadOsvRecords, printTable, random, rssSplit, saveResults, synthesiseAdvisoryDb } from './lib.ts';
 
 const RUNS = Number(process.env.PALISADE_BENCH_RUNS ?? 3);
 const TARGET_ADVISORIES = Number(process.env.PALISADE_BENCH_ADVISORIES ?? 120_000);
@@ -24,46 +23,6 @@ const work = process.env.LOOKUP_CHILD ? '' : mkdtempSync(join(tmpdir(), 'palisad
 const osvDir = join(corpus, 'osv');
 const mb = (bytes: number) => bytes / 1024 / 1024;
 const rssMb = () => mb(process.memoryUsage().rss);
-
-/**
- * Resident memory split into anonymous (heap, parsed records) and file-backed pages (the
- * database's memory map, which the kernel can drop at will); Linux only.
- */
-function rssSplit(): { anonMb: number; fileMb: number } | undefined {
-  try {
-    const status = readFileSync('/proc/self/status', 'utf8');
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024 };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Deterministic PRNG (mulberry32) so every run looks up the same names. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function loadCorpus(): OsvRecord[] {
-  const records: OsvRecord[] = [];
-  for (const dir of readdirSync(osvDir, { withFileTypes: true })) {
-    if (!dir.isDirectory()) continue;
-    for (const file of readdirSync(join(osvDir, dir.name))) {
-      if (!file.endsWith('.json')) continue;
-      try {
-        records.push(readOsvRecord(JSON.parse(readFileSync(join(osvDir, dir.name, file), 'utf8'))).record);
-      } catch {
-        // Malformed records are the import benchmark's business, not this one's.
-      }
-    }
-  }
-  return records;
-}
 
 async function importRuns() {
   const results: { ms: number; records: number; sizeBytes: number }[] = [];
@@ -77,37 +36,6 @@ async function importRuns() {
   }
   results.sort((a, b) => a.ms - b.ms);
   return results[Math.floor(results.length / 2)]!;
-}
-
-/** Builds the synthetic database; returns its path and the package names it indexes. */
-async function synthesise(real: OsvRecord[]) {
-  const usable = real.filter((r) => !r.withdrawn && r.affected.some((a) => a.package));
-  const copies = Math.ceil(TARGET_ADVISORIES / usable.length);
-  const path = join(work, 'synthetic.db');
-  const names: { ecosystem: string; name: string }[] = [];
-  const t0 = performance.now();
-  let count = 0;
-  await rewriteAtomically(path, (writer) => {
-    for (let c = 0; c < copies; c++) {
-      const seen = new Set<string>();
-      for (const r of usable) {
-        const copy: OsvRecord = {
-          ...r,
-          id: `${r.id}-S${c}`,
-          affected: r.affected.map((a) => (a.package ? { ...a, package: { ...a.package, name: `${a.package.name}-s${c}` } } : a)),
-        };
-        writer.put(copy);
-        count++;
-        for (const a of copy.affected) {
-          if (!a.package) continue;
-          const key = `${a.package.ecosystem}\0${a.package.name}`;
-          if (!seen.has(key)) names.push({ ecosystem: a.package.ecosystem, name: a.package.name });
-          seen.add(key);
-        }
-      }
-    }
-  });
-  return { path, names, count, buildMs: performance.now() - t0, sizeBytes: statSync(path).size };
 }
 
 type Query = { ecosystem: string; name: string };
@@ -156,10 +84,12 @@ if (child) {
 } else {
   try {
     const imp = await importRuns();
-    const real = loadCorpus();
-    const synth = await synthesise(real);
+    const synth = await synthesiseAdvisoryDb(join(work, 'synthetic.db'), loadOsvRecords(osvDir), TARGET_ADVISORIES);
     const rand = random(42);
-    const pick = () => synth.names[Math.floor(rand() * synth.names.length)]!;
+    const pick = (): Query => {
+      const p = synth.packages[Math.floor(rand() * synth.packages.length)]!;
+      return { ecosystem: p.ecosystem, name: p.name };
+    };
     const allHits = Array.from({ length: LOOKUPS }, pick);
     const mixed = Array.from({ length: LOOKUPS }, (_, i) => (i % 10 === 0 ? pick() : { ecosystem: pick().ecosystem, name: `absent-package-${i}` }));
     const hits = lookups(synth.path, allHits);
@@ -170,7 +100,7 @@ if (child) {
       [[String(imp.records), fmt(imp.ms), fmt((imp.records / imp.ms) * 1000), fmt(mb(imp.sizeBytes), 1)]],
     );
     printTable(
-      `Lookups (median of ${RUNS}): ${LOOKUPS} advisoriesFor calls against ${synth.count} advisories (${fmt(mb(synth.sizeBytes), 1)} MB, built in ${fmt(synth.buildMs)} ms)`,
+      `Lookups (median of ${RUNS}): ${LOOKUPS} advisoriesFor calls against ${synth.advisories} advisories (${fmt(mb(synth.sizeBytes), 1)} MB, built in ${fmt(synth.buildMs)} ms)`,
       ['set', 'open ms', 'lookups ms', 'µs/lookup', 'records returned', 'RSS MB', 'anon MB', 'file (mmap) MB'],
       [hits, mix].map((r, i) => [
         i === 0 ? 'all hits' : '10% hits',
@@ -185,7 +115,7 @@ if (child) {
     );
     saveResults('vuln-db', {
       import: { records: imp.records, ms: imp.ms, recordsPerSecond: (imp.records / imp.ms) * 1000, dbBytes: imp.sizeBytes },
-      synthetic: { advisories: synth.count, dbBytes: synth.sizeBytes, buildMs: synth.buildMs },
+      synthetic: { advisories: synth.advisories, dbBytes: synth.sizeBytes, buildMs: synth.buildMs },
       lookups: { count: LOOKUPS, allHits: hits, tenPercentHits: mix },
     });
   } finally {
