@@ -44,30 +44,16 @@ export function matchPackages(packages: Package[], source: AdvisorySource, targe
   const warnings = new Set<string>();
   const notScanned: MatchResult['notScanned'] = [];
   const findings: Finding[] = [];
-  let scanned = 0;
+  const scannable: Scannable[] = [];
   for (const pkg of packages) {
-    const lookupName = pkg.source?.name ?? pkg.name;
-    const version = pkg.source?.version ?? pkg.version;
-    if (!version) {
-      notScanned.push({ purl: pkg.purl, reason: 'no pinned version' });
-      continue;
-    }
-    if (pkg.groups?.includes('unpinned')) {
-      notScanned.push({ purl: pkg.purl, reason: `version ${version} is a lower bound, not the installed version` });
-      continue;
-    }
-    const ecosystem = pkg.distro ?? pkg.ecosystem;
-    if (!schemeFor(ecosystem)) {
-      notScanned.push({ purl: pkg.purl, reason: `no version ordering for ecosystem ${ecosystem}` });
-      continue;
-    }
-    if (RELEASED_ECOSYSTEMS.has(baseOf(ecosystem)) && !pkg.distro) {
-      notScanned.push({ purl: pkg.purl, reason: 'OS package without a known distribution release' });
-      continue;
-    }
-    scanned++;
+    const item = scannableOf(pkg);
+    if (typeof item === 'string') notScanned.push({ purl: pkg.purl, reason: item });
+    else scannable.push(item);
+  }
+  const lookup = sharedLookups(scannable, source);
+  for (const { pkg, ecosystem, lookupName, version } of scannable) {
     const hits: Hit[] = [];
-    for (const record of source.advisoriesFor(baseOf(ecosystem), lookupName)) {
+    for (const record of lookup(ecosystem, lookupName)) {
       for (const entry of record.affected) {
         if (!entry.package || !appliesTo(entry.package.ecosystem, entry.package.name, ecosystem, lookupName)) continue;
         const result = evaluateAffected(entry, ecosystem, version);
@@ -77,7 +63,57 @@ export function matchPackages(packages: Package[], source: AdvisorySource, targe
     }
     for (const group of groupByAlias(hits)) findings.push(toFinding(pkg, version, group, target, warnings));
   }
-  return { findings: sortFindings(findings), scanned, notScanned, warnings: [...warnings].sort() };
+  return { findings: sortFindings(findings), scanned: scannable.length, notScanned, warnings: [...warnings].sort() };
+}
+
+interface Scannable {
+  pkg: Package;
+  /** The package's ecosystem, with the distribution release for OS packages. */
+  ecosystem: string;
+  /** The name advisories use: the source package for OS packages. */
+  lookupName: string;
+  version: string;
+}
+
+/** What to match a package by, or why it cannot be matched. */
+function scannableOf(pkg: Package): Scannable | string {
+  const lookupName = pkg.source?.name ?? pkg.name;
+  const version = pkg.source?.version ?? pkg.version;
+  if (!version) return 'no pinned version';
+  if (pkg.groups?.includes('unpinned')) return `version ${version} is a lower bound, not the installed version`;
+  const ecosystem = pkg.distro ?? pkg.ecosystem;
+  if (!schemeFor(ecosystem)) return `no version ordering for ecosystem ${ecosystem}`;
+  if (RELEASED_ECOSYSTEMS.has(baseOf(ecosystem)) && !pkg.distro) return 'OS package without a known distribution release';
+  return { pkg, ecosystem, lookupName, version };
+}
+
+/**
+ * Advisory lookups shared by the packages of one call that look up the same name (several
+ * versions of one npm package, the binary packages of one source package): each distinct (base
+ * ecosystem, normalised name) is queried once. A name's records are kept only while packages
+ * that need them remain, so memory stays bounded by the names still to come.
+ */
+function sharedLookups(scannable: Scannable[], source: AdvisorySource): (ecosystem: string, name: string) => OsvRecord[] {
+  const keyOf = (ecosystem: string, name: string) => `${baseOf(ecosystem)}\0${normalizeName(ecosystem, name)}`;
+  const remaining = new Map<string, number>();
+  for (const s of scannable) {
+    const key = keyOf(s.ecosystem, s.lookupName);
+    remaining.set(key, (remaining.get(key) ?? 0) + 1);
+  }
+  const kept = new Map<string, OsvRecord[]>();
+  return (ecosystem, name) => {
+    const key = keyOf(ecosystem, name);
+    const records = kept.get(key) ?? source.advisoriesFor(baseOf(ecosystem), name);
+    const left = (remaining.get(key) ?? 1) - 1;
+    if (left > 0) {
+      remaining.set(key, left);
+      kept.set(key, records);
+    } else {
+      remaining.delete(key);
+      kept.delete(key);
+    }
+    return records;
+  };
 }
 
 /** Same base ecosystem and normalised name; for distributions, the same release too. */

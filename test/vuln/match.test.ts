@@ -121,6 +121,22 @@ describe('matchPackages', () => {
     const result = matchPackages([pkg('npm', 'a', '1.0.0'), pkg('npm', 'b', '1.0.0'), pkg('npm', 'c', '1.0.0')], source(records), 't');
     expect(result.findings.map((f) => f.id)).toEqual(['GHSA-crit', 'GHSA-high', 'GHSA-low']);
   });
+
+  it('looks each name up once per call, however many packages share it', () => {
+    const records = [osv('PYSEC-2023-1', [], 'PyPI', 'requests', [{ introduced: '0' }, { fixed: '2.31.0' }])];
+    const inner = source(records);
+    const lookups: string[] = [];
+    const counting: AdvisorySource = { advisoriesFor: (e, n) => (lookups.push(`${e}/${n}`), inner.advisoriesFor(e, n)) };
+    const packages = [
+      pkg('PyPI', 'requests', '2.25.1', { purl: 'a' }),
+      pkg('PyPI', 'Requests', '2.31.0', { purl: 'b' }),
+      pkg('PyPI', 'urllib3', '1.0.0'),
+      pkg('PyPI', 'requests', '2.30.0', { purl: 'c' }),
+    ];
+    const result = matchPackages(packages, counting, 't');
+    expect(lookups.sort()).toEqual(['PyPI/requests', 'PyPI/urllib3']);
+    expect(result.findings.map((f) => f.vuln!.package.purl).sort()).toEqual(['a', 'c']);
+  });
 });
 
 describe('matchPackages: distribution streams', () => {
