@@ -73,5 +73,10 @@ function handleError(err: unknown, debug: boolean): number {
 }
 
 if (import.meta.main) {
+  // `palisade scan … | head`: the reader went away; stop quietly like other Unix tools.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   process.exitCode = await main(process.argv);
 }

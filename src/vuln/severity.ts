@@ -28,8 +28,22 @@ const V2_METRICS = ['AV', 'AC', 'Au', 'C', 'I', 'A'];
 const V3_METRICS = ['AV', 'AC', 'PR', 'UI', 'S', 'C', 'I', 'A'];
 const V4_METRICS = ['AV', 'AC', 'AT', 'PR', 'UI', 'VC', 'VI', 'VA', 'SC', 'SI', 'SA'];
 
+/** Advisories share few distinct vectors, and scoring is the costly part of rating: memoised. */
+const SCORE_CACHE = new Map<string, CvssScore | { error: string }>();
+const SCORE_CACHE_LIMIT = 4096;
+
 /** Scores a vector, or explains why it cannot be scored. */
 export function scoreCvss(type: string, vector: string): CvssScore | { error: string } {
+  const key = `${type}\0${vector}`;
+  const hit = SCORE_CACHE.get(key);
+  if (hit) return hit;
+  const result = computeCvss(type, vector);
+  if (SCORE_CACHE.size >= SCORE_CACHE_LIMIT) SCORE_CACHE.clear();
+  SCORE_CACHE.set(key, result);
+  return result;
+}
+
+function computeCvss(type: string, vector: string): CvssScore | { error: string } {
   const v = vector.trim();
   let version: CvssScore['version'];
   if (type === 'CVSS_V4' || v.startsWith('CVSS:4.0/')) version = '4.0';

@@ -4,7 +4,7 @@
  * other files are still catalogued.
  */
 import { stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import type { InputIssue, Package, Scope, Target } from '../../core/types.ts';
 import { PalisadeError, ParseError, errorMessage } from '../../core/errors.ts';
 import type { Cataloger } from './cataloger.ts';
@@ -44,17 +44,21 @@ export async function catalogPath(inputPath: string, options: CatalogOptions = {
   }
   if (info.isDirectory()) return catalogTree(directoryTree(absolute), { kind: 'dir', name: inputPath }, options);
 
-  // A single file: the tree is its directory, listing just that file.
-  const file = basename(absolute);
-  if (!catalogers.some((c) => c.wants(file))) {
-    throw new PalisadeError(
-      'UNSUPPORTED_FORMAT',
-      `${inputPath}: not a lockfile or manifest Palisade knows (see \`palisade sbom --help\` for the supported files)`,
-    );
+  // A single file: the tree is an ancestor directory, listing just that file. Some formats are
+  // recognised by their directory too (`gradle/verification-metadata.xml`, `requirements/dev.txt`),
+  // so the file is offered with up to two parent directories in its path.
+  const parts = absolute.split(sep);
+  for (let depth = 1; depth <= 3 && depth < parts.length; depth++) {
+    const file = parts.slice(-depth).join('/');
+    if (!catalogers.some((c) => c.wants(file))) continue;
+    const dir = directoryTree(parts.slice(0, -depth).join(sep) || sep);
+    const single: FileTree = { ...dir, list: async () => ({ files: [file], issues: [] }) };
+    return catalogTree(single, { kind: 'lockfile', name: inputPath }, options);
   }
-  const dir = directoryTree(dirname(absolute));
-  const single: FileTree = { ...dir, list: async () => ({ files: [file], issues: [] }) };
-  return catalogTree(single, { kind: 'lockfile', name: inputPath }, options);
+  throw new PalisadeError(
+    'UNSUPPORTED_FORMAT',
+    `${inputPath}: not a lockfile or manifest Palisade knows (see \`palisade sbom --help\` for the supported files)`,
+  );
 }
 
 /** Catalogs every wanted file of a tree (a directory or an image's filesystem). */

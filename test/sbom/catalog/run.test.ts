@@ -83,6 +83,13 @@ describe('catalog runner', () => {
     await expect(catalogPath(join(root, 'missing'))).rejects.toMatchObject({ code: 'INPUT_NOT_FOUND' });
   });
 
+  it('recognises a single file by its directory when the format needs it (requirements/dev.txt)', async () => {
+    const root = tree({ 'requirements/dev.txt': 'pytest==8.0.0\n' });
+    const report = await catalogPath(join(root, 'requirements/dev.txt'));
+    expect(report.packages.map((p) => `${p.name}@${p.version}`)).toEqual(['pytest@8.0.0']);
+    expect(report.packages[0]!.locations[0]!.path).toBe('requirements/dev.txt');
+  });
+
   it('catalogs an in-memory tree and stamps locations with the layer that added each file', async () => {
     const files = new Map([['app/package-lock.json', Buffer.from(lock({ ms: '2.1.3' }))]]);
     const layer = { digest: 'sha256:abc', diffId: 'sha256:def', createdBy: 'COPY . /app' };
