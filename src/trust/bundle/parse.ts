@@ -1,0 +1,50 @@
+/**
+ * Sigstore bundles (protobuf-specs Bundle, proto3 JSON) v0.1–v0.3, checked once at the boundary:
+ * the media type must be one we know (an unknown version is refused rather than guessed at), then
+ * @sigstore/bundle validates the version's required fields (v0.1 inclusion promises, v0.2+
+ * inclusion proofs, v0.3 single certificate).
+ */
+import { ValidationError, bundleFromJSON, type Bundle } from '@sigstore/bundle';
+import { errorMessage } from '../../core/errors.ts';
+import { TrustError } from '../errors.ts';
+
+export type { Bundle } from '@sigstore/bundle';
+
+export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+
+export const BUNDLE_MEDIA_TYPES: readonly string[] = [
+  'application/vnd.dev.sigstore.bundle+json;version=0.1',
+  'application/vnd.dev.sigstore.bundle+json;version=0.2',
+  'application/vnd.dev.sigstore.bundle+json;version=0.3',
+  BUNDLE_V03_MEDIA_TYPE,
+];
+
+/** A bundle from JSON text, bytes or a parsed value; MALFORMED_BUNDLE names what is wrong. */
+export function parseBundle(input: unknown): Bundle {
+  let json = input;
+  if (typeof json === 'string' || json instanceof Uint8Array) {
+    try {
+      json = JSON.parse(Buffer.from(json).toString('utf8'));
+    } catch {
+      throw new TrustError('MALFORMED_BUNDLE', 'the bundle is not valid JSON');
+    }
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new TrustError('MALFORMED_BUNDLE', 'the bundle is not a JSON object');
+  }
+  const mediaType = (json as { mediaType?: unknown }).mediaType;
+  if (typeof mediaType !== 'string' || !BUNDLE_MEDIA_TYPES.includes(mediaType)) {
+    throw new TrustError(
+      'MALFORMED_BUNDLE',
+      `unsupported bundle media type ${JSON.stringify(mediaType)} (supported: Sigstore bundle v0.1, v0.2, v0.3)`,
+    );
+  }
+  try {
+    return bundleFromJSON(json);
+  } catch (err) {
+    if (err instanceof ValidationError) {
+      throw new TrustError('MALFORMED_BUNDLE', `malformed bundle: missing or invalid ${err.fields.join(', ')}`, { cause: err });
+    }
+    throw new TrustError('MALFORMED_BUNDLE', `malformed bundle: ${errorMessage(err)}`, { cause: err });
+  }
+}
