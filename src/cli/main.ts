@@ -9,6 +9,7 @@ import { ExitRequest, type GlobalOptions } from './context.ts';
 import { sbomCommand } from './sbom.ts';
 import { dbCommand } from './db.ts';
 import { scanCommand } from './scan.ts';
+import { trustImageCommands } from './trust-image.ts';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   program.addCommand(sbomCommand(globals));
   program.addCommand(dbCommand(globals));
   program.addCommand(scanCommand(globals));
+  for (const command of trustImageCommands(globals)) program.addCommand(command);
   overrideExits(program);
   return program;
 }

@@ -1,0 +1,123 @@
+/**
+ * Signing and verifying inside an OCI image layout (`oci:DIR[:tag]`), offline: the layout acts as a
+ * registry without the referrers API whose tags are index.json's ref.name annotations.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PalisadeError } from '../../../src/core/errors.ts';
+import { openOciDirectory } from '../../../src/image/sources/oci-layout.ts';
+import { attestImage, signImage } from '../../../src/trust/oci/sign.ts';
+import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures } from '../../../src/trust/oci/verify.ts';
+import { buildImage, sha256 } from '../../image/registry/helpers/images.ts';
+import { PROVENANCE, p256 } from './helpers.ts';
+
+const REF_NAME = 'org.opencontainers.image.ref.name';
+
+interface Layout {
+  dir: string;
+  digest: string;
+}
+
+/** An OCI layout holding one small image tagged v1 (optionally with containerd's full name). */
+async function writeLayout(root: string, name?: string): Promise<Layout> {
+  const dir = join(root, 'layout');
+  const image = await buildImage({ layers: [{ 'etc/os-release': 'ID=layout\n' }] });
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  for (const blob of [image.manifest, image.config, ...image.layers.map((l) => l.blob)]) {
+    await writeFile(join(dir, 'blobs', 'sha256', sha256(blob).slice(7)), blob);
+  }
+  await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const annotations: Record<string, string> = { [REF_NAME]: 'v1', ...(name !== undefined && { 'io.containerd.image.name': name }) };
+  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: image.mediaType, digest: image.manifestDigest, size: image.manifest.length, annotations }] }));
+  return { dir, digest: image.manifestDigest };
+}
+
+async function snapshot(dir: string): Promise<string[]> {
+  const blobs = await readdir(join(dir, 'blobs', 'sha256'));
+  return [...blobs.sort(), await readFile(join(dir, 'index.json'), 'utf8')];
+}
+
+describe('image signatures in an OCI layout', () => {
+  let root: string;
+  const keys = p256();
+  const other = p256();
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'palisade-sign-layout-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('stores a v3 bundle referrer under the sha256-<hex> tag and verifies it offline', async () => {
+    const layout = await writeLayout(root);
+    const ref = `oci:${layout.dir}:v1`;
+    const signed = await signImage(ref, { privateKey: keys.privateKey, annotations: { ci: 'true' } });
+    expect(signed.digest).toBe(layout.digest);
+
+    const index = JSON.parse(await readFile(join(layout.dir, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+    const tags = index.manifests.map((d) => d.annotations?.[REF_NAME]);
+    expect(tags).toEqual(['v1', `sha256-${layout.digest.slice(7)}`]);
+    const fallback = JSON.parse(await readFile(join(layout.dir, 'blobs', 'sha256', index.manifests[1]!.digest.slice(7)), 'utf8'));
+    expect(fallback.manifests[0].digest).toBe(signed.manifestDigest);
+    const referrer = JSON.parse(await readFile(join(layout.dir, 'blobs', 'sha256', signed.manifestDigest.slice(7)), 'utf8'));
+    expect(referrer.subject.digest).toBe(layout.digest);
+
+    const verified = await verifyImageSignatures(ref, { publicKeys: [keys.publicKey], annotations: { ci: 'true' } });
+    expect(verified.verified).toHaveLength(1);
+    // Without a tag the layout's only image is meant; the signature entries do not count as images.
+    expect((await verifyImageSignatures(`oci:${layout.dir}`, { publicKeys: [keys.publicKey] })).digest).toBe(layout.digest);
+    // The image is still readable by tag for scanning.
+    const source = await openOciDirectory(ref, `${layout.dir}:v1`, {});
+    expect((await source.manifest()).digest).toBe(layout.digest);
+    await expect(verifyImageSignatures(ref, { publicKeys: [other.publicKey] })).rejects.toMatchObject({ failure: 'SIGNATURE_INVALID' });
+  });
+
+  it('appends legacy signatures under sha256-<hex>.sig with the identity the layout records or the flag', async () => {
+    const layout = await writeLayout(root, 'registry.example.com/team/app:v1');
+    const ref = `oci:${layout.dir}:v1`;
+    const first = await signImage(ref, { privateKey: keys.privateKey, format: 'legacy' });
+    await signImage(ref, { privateKey: other.privateKey, format: 'legacy', identity: 'registry.example.com/team/app' });
+    expect(first.location).toBe(`${ref}:sha256-${layout.digest.slice(7)}.sig`);
+    expect(Buffer.from(first.payload).toString()).toContain('"docker-reference":"registry.example.com/team/app"');
+
+    const verified = await verifyImageSignatures(ref, { publicKeys: [keys.publicKey, other.publicKey] });
+    expect(verified.verified).toHaveLength(2);
+    // A layout has no repository of its own: the reference is checked only when asked for.
+    const elsewhere = await verifyImageSignatures(ref, { publicKeys: [keys.publicKey], expectedReference: 'registry.example.com/team/app' });
+    expect(elsewhere.verified).toHaveLength(1);
+    await expect(verifyImageSignatures(ref, { publicKeys: [keys.publicKey], expectedReference: 'registry.example.com/team/other' })).rejects.toMatchObject({
+      failure: 'SUBJECT_MISMATCH',
+    });
+  });
+
+  it('writes nothing when signing fails', async () => {
+    const layout = await writeLayout(root);
+    const before = await snapshot(layout.dir);
+    // No identity for a legacy signature: refused before any write.
+    await expect(signImage(`oci:${layout.dir}:v1`, { privateKey: keys.privateKey, format: 'legacy' })).rejects.toBeInstanceOf(PalisadeError);
+    // A public key cannot sign.
+    await expect(signImage(`oci:${layout.dir}:v1`, { privateKey: keys.publicKey })).rejects.toMatchObject({ reason: 'MALFORMED_KEY' });
+    // An unknown tag.
+    await expect(signImage(`oci:${layout.dir}:v2`, { privateKey: keys.privateKey })).rejects.toMatchObject({ code: 'INPUT_NOT_FOUND' });
+    expect(await snapshot(layout.dir)).toEqual(before);
+  });
+
+  it('attests and verifies attestations with a policy, offline', async () => {
+    const layout = await writeLayout(root);
+    const ref = `oci:${layout.dir}:v1`;
+    await attestImage(ref, { privateKey: keys.privateKey, predicateType: 'https://slsa.dev/provenance/v1', predicate: PROVENANCE });
+    await attestImage(ref, { privateKey: keys.privateKey, predicateType: 'slsaprovenance1', predicate: PROVENANCE, format: 'legacy' });
+    const verified = await verifyImageAttestations(ref, { publicKeys: [keys.publicKey], predicateType: 'slsaprovenance1' });
+    expect(verified.verified.map((v) => v.format).sort()).toEqual(['bundle', 'legacy']);
+    expect(verified.verified[0]!.statement.subject[0]!.digest).toEqual({ sha256: layout.digest.slice(7) });
+    await expect(verifyImageSignatures(ref, { publicKeys: [keys.publicKey] })).rejects.toBeInstanceOf(ImageVerificationError);
+  });
+
+  it('rejects images other than registries and layouts, and directories that are not layouts', async () => {
+    await expect(signImage(`docker-archive:${root}/x.tar`, { privateKey: keys.privateKey })).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(verifyImageSignatures(`oci:${root}`, { publicKeys: [keys.publicKey] })).rejects.toMatchObject({ code: 'INPUT_NOT_FOUND' });
+  });
+});
