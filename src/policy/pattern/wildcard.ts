@@ -1,0 +1,47 @@
+/**
+ * Kyverno's wildcard matching (`pkg/utils/wildcard`, which wraps IGLOU-EU/go-wildcard v1.0.3): `*` matches any
+ * sequence of characters (also none), `?` exactly one character, everything else itself. The whole name must match,
+ * there is no escaping, and `.` or `/` are ordinary characters. Characters are Unicode code points (Go runes).
+ *
+ * Kyverno's library recurses twice per `*`; this is the usual linear backtracking loop with the same answers.
+ */
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** True when `name` matches `pattern` (`*` any run, `?` one character). An empty pattern matches only "". */
+export function wildcardMatch(pattern: string, name: string): boolean {
+  if (pattern === '') return name === '';
+  if (pattern === '*' || pattern === name) return true;
+  if (SURROGATE.test(pattern) || SURROGATE.test(name)) return matchUnits(Array.from(pattern), Array.from(name));
+  return matchUnits(pattern, name);
+}
+
+/** True when the string holds a wildcard character (`*` or `?`). */
+export function containsWildcard(s: string): boolean {
+  return s.includes('*') || s.includes('?');
+}
+
+function matchUnits(pattern: ArrayLike<string>, name: ArrayLike<string>): boolean {
+  let p = 0;
+  let n = 0;
+  let starP = -1;
+  let starN = 0;
+  while (n < name.length) {
+    const c = p < pattern.length ? pattern[p] : undefined;
+    if (c === '*') {
+      starP = p++;
+      starN = n;
+    } else if (c !== undefined && (c === '?' || c === name[n])) {
+      p++;
+      n++;
+    } else if (starP !== -1) {
+      // Let the last `*` swallow one more character and retry from there.
+      p = starP + 1;
+      n = ++starN;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
+}

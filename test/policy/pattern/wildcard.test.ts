@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { containsWildcard, wildcardMatch } from '../../../src/policy/pattern/wildcard.ts';
+
+describe('wildcardMatch', () => {
+  it.each([
+    ['*', 's3:GetObject', true],
+    ['*', '', true],
+    ['', 's3:GetObject', false],
+    ['', '', true],
+    ['s3:*', 's3:ListMultipartUploadParts', true],
+    ['s3:ListBucketMultipartUploads', 's3:ListBucket', false],
+    ['s3:ListBucket', 's3:ListBucket', true],
+    ['my-bucket/oo*', 'my-bucket/oo', true],
+    ['my-bucket/In*', 'my-bucket/India/Karnataka/', true],
+    ['my-bucket/In*', 'my-bucket/Karnataka/India/', false],
+    ['my-bucket/In*/Ka*/Ban', 'my-bucket/India/Karnataka/Ban/Ban/Ban/Ban/Ban', true],
+    ['my-bucket/In*/Ka*/Ban', 'my-bucket/India/State1/State2/Karnataka/Area1/Area2/Area3/Ban', true],
+    ['my-bucket/In*/Ka*/Ban', 'my-bucket/India/Karnataka/Bangalore', false],
+    ['my-bucket/In*/Ka*/Ban*', 'my-bucket/India/Karnataka/Bangalore', true],
+    ['my-bucket/oo*', 'my-bucket/odo', false],
+    // `?` is exactly one character (go-wildcard v1), never zero.
+    ['my-bucket?/abc*', 'mybucket/abc', false],
+    ['my-bucket?/abc*', 'my-bucket1/abc', true],
+    ['my-?-bucket/abc*', 'my--bucket/abc', false],
+    ['my-?-bucket/abc*', 'my-k-bucket/abc', true],
+    ['my??bucket/abc*', 'mybucket/abc', false],
+    ['my??bucket/abc*', 'my4abucket/abc', true],
+    ['my-bucket/abc?efg', 'my-bucket/abc/efg', true],
+    ['my-bucket/abc????', 'my-bucket/abcde', false],
+    ['my-bucket/abc????', 'my-bucket/abcdefg', true],
+    ['my-bucket/abc?', 'my-bucket/abc', false],
+    ['my-bucket/abc?', 'my-bucket/abcde', false],
+    ['my-bucket/mnop*?', 'my-bucket/mnop', false],
+    ['my-bucket/mnop*?', 'my-bucket/mnopq', true],
+    ['my-bucket/mnop*?and', 'my-bucket/mnopand', false],
+    ['my-bucket/mnop*?and?', 'my-bucket/mnopqanda', true],
+    ['my-bucket/mnop*?and', 'my-bucket/mnopqanda', false],
+    ['my-bucket/mnop*qrst', 'my-bucket/mnopabcdegqrst', true],
+    // the "non-empty" idiom and dots as plain characters
+    ['?*', '', false],
+    ['?*', 'x', true],
+    ['*.example.com', 'api.example.com', true],
+    ['registry.io/*', 'registryXio/app', false],
+    // `?` consumes one code point, not one UTF-16 unit
+    ['a?c', 'a😀c', true],
+    ['😀*', '😀😀', true],
+  ])('%j matches %j: %s', (pattern, name, want) => {
+    expect(wildcardMatch(pattern, name)).toBe(want);
+  });
+
+  it('stays linear on many stars', () => {
+    const start = performance.now();
+    expect(wildcardMatch('a*a*a*a*a*a*a*a*a*b', 'a'.repeat(200))).toBe(false);
+    expect(performance.now() - start).toBeLessThan(100);
+  });
+
+  it('detects wildcard characters', () => {
+    expect(containsWildcard('app.*')).toBe(true);
+    expect(containsWildcard('a?')).toBe(true);
+    expect(containsWildcard('app.kubernetes.io/name')).toBe(false);
+  });
+});
