@@ -3,6 +3,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   image: () => import('./image.ts'),
   sbom: () => import('./sbom.ts'),
   scan: () => import('./scan.ts'),
+  trust: () => import('./trust.ts'),
   'vuln-db': () => import('./vuln-db.ts'),
 };
 

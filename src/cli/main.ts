@@ -9,6 +9,7 @@ import { ExitRequest, type GlobalOptions } from './context.ts';
 import { sbomCommand } from './sbom.ts';
 import { dbCommand } from './db.ts';
 import { scanCommand } from './scan.ts';
+import { keyCommand, signBlobCommand, verifyBlobCommand } from './trust-blob.ts';
 import { trustImageCommands } from './trust-image.ts';
 
 const EXIT_CODES_HELP = `
@@ -33,6 +34,9 @@ export function buildProgram(): Command {
   program.addCommand(sbomCommand(globals));
   program.addCommand(dbCommand(globals));
   program.addCommand(scanCommand(globals));
+  program.addCommand(keyCommand(globals));
+  program.addCommand(signBlobCommand(globals));
+  program.addCommand(verifyBlobCommand(globals));
   for (const command of trustImageCommands(globals)) program.addCommand(command);
   overrideExits(program);
   return program;

@@ -36,7 +36,7 @@ export function parseBundle(input: unknown): Bundle {
   if (typeof mediaType !== 'string' || !BUNDLE_MEDIA_TYPES.includes(mediaType)) {
     throw new TrustError(
       'MALFORMED_BUNDLE',
-      `unsupported bundle media type ${JSON.stringify(mediaType)} (supported: Sigstore bundle v0.1, v0.2, v0.3)`,
+      `unsupported bundle media type ${JSON.stringify(mediaType) ?? '(none)'} (supported: Sigstore bundle v0.1, v0.2, v0.3)`,
     );
   }
   try {

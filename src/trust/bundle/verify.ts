@@ -66,6 +66,12 @@ const FULCIO_OID_PREFIX = '1.3.6.1.4.1.57264.1.';
 export function verifyBundle(bundleJson: unknown, artifact: BundleArtifact, policy: BundlePolicy, trustedRoot: TrustedRoot): VerifiedBundle {
   const bundle = parseBundle(bundleJson);
   const keyBased = checkVerificationMaterial(bundle, policy);
+  if (bundle.verificationMaterial.tlogEntries.length === 0 && !policy.ignoreTlog) {
+    throw new TrustError(
+      'TLOG_ERROR',
+      'the bundle has no transparency-log entry (offline signers, Palisade’s sign-blob among them, write none): accept it with --insecure-ignore-tlog',
+    );
+  }
   const payload = bindArtifact(bundle, artifact);
   const signer = verifySigstore(bundle, Buffer.isBuffer(artifact) ? artifact : undefined, policy, trustedRoot, keyBased);
   if (!keyBased) checkIssuerRegexp(signer, policy);
