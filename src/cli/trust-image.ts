@@ -13,12 +13,13 @@ import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
+import { publicGoodTrustedRoot, readTrustedRoot } from '../trust/bundle/index.ts';
 import { resolvePredicateType } from '../trust/intoto.ts';
 import { loadPublicKey } from '../trust/keys.ts';
 import { loadAttestationPolicy } from '../trust/oci/policy.ts';
 import { attestImage, signImage, type SignImageOptions } from '../trust/oci/sign.ts';
 import type { RegistryStoreOptions } from '../trust/oci/store.ts';
-import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures, type VerifyImageOptions } from '../trust/oci/verify.ts';
+import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures, type KeylessOptions, type VerifyImageOptions } from '../trust/oci/verify.ts';
 import { contextFrom, ExitRequest, type CliContext, type GlobalOptions } from './context.ts';
 import { readSigningKey } from './password.ts';
 
@@ -43,6 +44,12 @@ interface AttestFlags extends SignFlags {
 
 interface VerifyFlags extends RegistryFlags {
   key: string[];
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+  trustedRoot?: string;
+  insecureIgnoreTlog?: boolean;
   annotations: string[];
   output: 'json' | 'text';
   skipReferenceCheck?: boolean;
@@ -124,7 +131,7 @@ export function verifyCommand(globals: () => GlobalOptions): Command {
       const result = await guard(ctx, () => verifyImageSignatures(image, options));
       ctx.log.info(
         `\nVerification for ${image} --\nThe following checks were performed on each of these signatures:\n` +
-          '  - The cosign claims were validated\n  - The signatures were verified against the specified public key\n',
+          `  - The cosign claims were validated\n  - The signatures were verified against ${options.keyless ? 'the specified key or certificate identity' : 'the specified public key'}\n`,
       );
       if (flags.output === 'text') {
         for (const v of result.verified) ctx.stdout.write(`${image}@${result.digest} ${v.format} ${v.location}\n`);
@@ -169,7 +176,13 @@ export function trustImageCommands(globals: () => GlobalOptions): Command[] {
 function verifyFlags(command: Command): Command {
   return registryFlags(
     command
-      .requiredOption('--key <path>', 'public key (PKIX PEM) or certificate; repeatable, any one may verify', collect, [])
+      .option('--key <path>', 'public key (PKIX PEM) or certificate; repeatable, any one may verify', collect, [])
+      .option('--certificate-identity <san>', 'keyless bundles: expected certificate identity (email or URI)')
+      .option('--certificate-identity-regexp <re>', 'keyless bundles: expected certificate identity, as a regular expression')
+      .option('--certificate-oidc-issuer <url>', 'keyless bundles: expected OIDC issuer')
+      .option('--certificate-oidc-issuer-regexp <re>', 'keyless bundles: expected OIDC issuer, as a regular expression')
+      .option('--trusted-root <path>', 'keyless bundles: Sigstore trusted_root.json (default: the public-good root shipped with Palisade)')
+      .option('--insecure-ignore-tlog', 'keyless bundles: accept them without a transparency-log entry')
       .option('-a, --annotations <key=value>', 'annotation every accepted signature must carry (repeatable)', collect, [])
       .addOption(new Option('-o, --output <format>', 'what stdout carries').choices(['json', 'text']).default('json'))
       .option('--skip-reference-check', 'accept legacy signatures whose docker-reference names another repository (mirrors, proxies)'),
@@ -206,12 +219,34 @@ async function verifyOptions(ctx: CliContext, flags: VerifyFlags): Promise<Verif
     }
     publicKeys.push(loadPublicKey(pem));
   }
+  const keyless = keylessOptions(flags);
+  if (publicKeys.length === 0 && keyless === undefined) {
+    throw new PalisadeError('USAGE', 'pass --key, or --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp] for keyless signatures');
+  }
   return {
     publicKeys,
+    ...(keyless && { keyless }),
     annotations: parseAnnotations(flags.annotations),
     registry: registryOptions(ctx, flags),
     ...(flags.skipReferenceCheck && { expectedReference: false as const }),
     ...(process.env.COSIGN_REPOSITORY !== undefined && { signatureRepository: process.env.COSIGN_REPOSITORY }),
+  };
+}
+
+function keylessOptions(flags: VerifyFlags): KeylessOptions | undefined {
+  const identity = flags.certificateIdentity ?? flags.certificateIdentityRegexp;
+  const issuer = flags.certificateOidcIssuer ?? flags.certificateOidcIssuerRegexp;
+  if (identity === undefined && issuer === undefined) return undefined;
+  if (identity === undefined || issuer === undefined) {
+    throw new PalisadeError('USAGE', 'keyless verification needs both --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]');
+  }
+  return {
+    trustedRoot: flags.trustedRoot !== undefined ? readTrustedRoot(flags.trustedRoot) : publicGoodTrustedRoot(),
+    ...(flags.certificateIdentity !== undefined && { identity: flags.certificateIdentity }),
+    ...(flags.certificateIdentityRegexp !== undefined && { identityRegexp: flags.certificateIdentityRegexp }),
+    ...(flags.certificateOidcIssuer !== undefined && { issuer: flags.certificateOidcIssuer }),
+    ...(flags.certificateOidcIssuerRegexp !== undefined && { issuerRegexp: flags.certificateOidcIssuerRegexp }),
+    ...(flags.insecureIgnoreTlog && { ignoreTlog: true }),
   };
 }
 

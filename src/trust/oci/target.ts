@@ -15,6 +15,8 @@ export interface TargetOptions {
 /** An image reference opened for signature work: where it lives and what digest it names. */
 export interface ImageTarget {
   reference: string;
+  /** The digest the reference pins (`repo@sha256:…`), which verification uses without asking the registry. */
+  pinnedDigest: string | undefined;
   store: ArtifactStore;
   /** Where legacy tags are read and written. */
   legacyStore: ArtifactStore;
@@ -40,6 +42,7 @@ export async function openImageTarget(reference: string, options: TargetOptions 
     store = cachedStore(store, options.cache);
     if (legacyStore !== undefined) legacyStore = cachedStore(legacyStore, options.cache);
   }
-  return { reference, store, legacyStore: legacyStore ?? store };
+  const pinnedDigest = parsed.kind === 'registry' ? parsed.digest : undefined;
+  return { reference, pinnedDigest, store, legacyStore: legacyStore ?? store };
 }
 

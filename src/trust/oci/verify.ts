@@ -20,6 +20,7 @@ import { type Envelope, parseEnvelope, verifyEnvelope } from '../dsse.ts';
 import { TrustError, type TrustFailure, type TrustVerificationFailure } from '../errors.ts';
 import { INTOTO_PAYLOAD_TYPE, hasSubjectDigest, parseStatement, resolvePredicateType, type Statement } from '../intoto.ts';
 import { verifyData } from '../keys.ts';
+import { verifyBundle, type TrustedRoot } from '../bundle/index.ts';
 import type { DigestCache } from './cache.ts';
 import { discover, mapLimit, type Candidate } from './discover.ts';
 import type { AttestationPolicy } from './policy.ts';
@@ -38,11 +39,18 @@ export interface Rejection {
   message: string;
 }
 
+/** Who signed a keyless bundle, from its certificate. */
+export interface KeylessSigner {
+  identity?: string;
+  issuer?: string;
+}
+
 export interface VerifiedSignature {
   format: SignatureFormat;
   location: string;
-  /** Index into `publicKeys` of the key that verified. */
+  /** Index into `publicKeys` of the key that verified; -1 for a keyless bundle (see `signer`). */
   keyIndex: number;
+  signer?: KeylessSigner;
   /**
    * The payload as `cosign verify` prints it: the simple-signing document for legacy signatures;
    * for bundles the same shape with `critical.type` `https://sigstore.dev/cosign/sign/v1` and the
@@ -57,6 +65,7 @@ export interface VerifiedAttestation {
   format: SignatureFormat;
   location: string;
   keyIndex: number;
+  signer?: KeylessSigner;
   predicateType: string;
   statement: Statement;
   /** The DSSE envelope, as `cosign verify-attestation` prints it. */
@@ -75,9 +84,25 @@ export interface ImageVerification<T> {
   skipped: string[];
 }
 
+/**
+ * Keyless (certificate) bundles: the identity the certificate must name and the roots it must chain
+ * to, checked offline by src/trust/bundle (certificate chain, SCTs, transparency log, timestamps).
+ */
+export interface KeylessOptions {
+  trustedRoot: TrustedRoot;
+  identity?: string;
+  identityRegexp?: string;
+  issuer?: string;
+  issuerRegexp?: string;
+  /** Accept bundles without a transparency-log entry. */
+  ignoreTlog?: boolean;
+}
+
 export interface VerifyImageOptions {
   /** Keys to accept signatures from (any one suffices per signature). */
   publicKeys: readonly KeyObject[];
+  /** Accept keyless bundles whose certificate satisfies this. */
+  keyless?: KeylessOptions;
   /** `-a key=value` claims every accepted signature must carry. */
   annotations?: Readonly<Record<string, string>>;
   /** Which formats to look for; default both. */
@@ -163,9 +188,12 @@ export async function verifyImageAttestations(reference: string, options: Verify
 type Check<T> = (candidate: Candidate, digest: string, target: ImageTarget) => T | Rejection;
 
 async function verifyImage<T>(reference: string, options: VerifyImageOptions, kind: ArtifactKind, check: Check<T>): Promise<ImageVerification<T>> {
-  if (options.publicKeys.length === 0) throw new PalisadeError('USAGE', 'no public key to verify with: pass --key');
+  if (options.publicKeys.length === 0 && options.keyless === undefined) {
+    throw new PalisadeError('USAGE', 'nothing to verify with: pass --key, or --certificate-identity and --certificate-oidc-issuer');
+  }
   const target = await openImageTarget(reference, options);
-  const { digest } = await target.store.resolve();
+  // A pinned digest needs no round trip: signatures are found by digest (admission latency).
+  const digest = target.pinnedDigest ?? (await target.store.resolve()).digest;
   const found = await discover(target.store, digest, kind, {
     ...(options.formats !== undefined && { formats: options.formats }),
     legacyStore: target.legacyStore,
@@ -209,9 +237,9 @@ function reject(candidate: Candidate, failure: Rejection['failure'], message: st
 
 function checkSignature(candidate: Candidate, digest: string, target: ImageTarget, options: VerifyImageOptions): VerifiedSignature | Rejection {
   if (candidate.format === 'legacy') return checkLegacySignature(candidate, digest, target, options);
-  const opened = openBundleEnvelope(candidate, options.publicKeys);
+  const opened = openBundleEnvelope(candidate, options);
   if (isRejection(opened)) return opened;
-  const { statement, keyIndex } = opened;
+  const { statement, keyIndex, signer } = opened;
   if (statement.predicateType !== COSIGN_SIGN_PREDICATE) {
     return reject(candidate, 'PREDICATE_TYPE_MISMATCH', `the bundle's statement is a ${statement.predicateType} attestation, not a signature`);
   }
@@ -224,6 +252,7 @@ function checkSignature(candidate: Candidate, digest: string, target: ImageTarge
     format: 'bundle',
     location: candidate.location,
     keyIndex,
+    ...(signer && { signer }),
     payload: {
       critical: { identity: { 'docker-reference': target.reference }, image: { 'docker-manifest-digest': digest }, type: COSIGN_SIGN_PREDICATE },
       optional: annotations,
@@ -266,18 +295,9 @@ function checkAttestation(
   options: VerifyAttestationOptions,
   predicateType: string | undefined,
 ): VerifiedAttestation | Rejection {
-  let envelope: Envelope;
-  let statement: Statement;
-  let keyIndex: number;
-  if (candidate.format === 'bundle') {
-    const opened = openBundleEnvelope(candidate, options.publicKeys);
-    if (isRejection(opened)) return opened;
-    ({ envelope, statement, keyIndex } = opened);
-  } else {
-    const opened = openEnvelope(candidate, candidate.content, options.publicKeys);
-    if (isRejection(opened)) return opened;
-    ({ envelope, statement, keyIndex } = opened);
-  }
+  const opened = candidate.format === 'bundle' ? openBundleEnvelope(candidate, options) : openEnvelope(candidate, candidate.content, options.publicKeys);
+  if (isRejection(opened)) return opened;
+  const { envelope, statement, keyIndex, signer } = opened;
   if (!hasSubjectDigest(statement, digest)) return digestMismatch(candidate, statementDigests(statement), digest);
   if (predicateType !== undefined && statement.predicateType !== predicateType) {
     return reject(candidate, 'PREDICATE_TYPE_MISMATCH', `predicate type ${statement.predicateType}, not ${predicateType}`);
@@ -286,18 +306,24 @@ function checkAttestation(
     const outcome = options.policy.evaluate(statement);
     if (!outcome.passed) return reject(candidate, 'POLICY_ERROR', outcome.message);
   }
-  return { format: candidate.format, location: candidate.location, keyIndex, predicateType: statement.predicateType, statement, envelope };
+  return { format: candidate.format, location: candidate.location, keyIndex, ...(signer && { signer }), predicateType: statement.predicateType, statement, envelope };
 }
 
 interface OpenedEnvelope {
   envelope: Envelope;
   statement: Statement;
   keyIndex: number;
+  signer?: KeylessSigner;
 }
 
-/** A bundle's DSSE envelope, verified (key-based bundles: the key hint is advisory, every key is tried). */
-function openBundleEnvelope(candidate: Candidate, keys: readonly KeyObject[]): OpenedEnvelope | Rejection {
-  let bundle: { mediaType?: unknown; dsseEnvelope?: unknown; messageSignature?: unknown; verificationMaterial?: { certificate?: unknown; x509CertificateChain?: unknown } };
+/**
+ * A bundle's DSSE envelope, verified. Key-based bundles: the signature under one of the keys (the
+ * key hint is advisory, every key is tried; transparency-log entries are not checked, as with
+ * cosign's --insecure-ignore-tlog). Keyless bundles: the whole Sigstore verification of
+ * src/trust/bundle against the trusted root, then the same statement checks.
+ */
+function openBundleEnvelope(candidate: Candidate, options: VerifyImageOptions): OpenedEnvelope | Rejection {
+  let bundle: { mediaType?: unknown; dsseEnvelope?: unknown; verificationMaterial?: { certificate?: unknown; x509CertificateChain?: unknown } };
   try {
     bundle = JSON.parse(Buffer.from(candidate.content).toString('utf8')) as typeof bundle;
   } catch {
@@ -309,14 +335,31 @@ function openBundleEnvelope(candidate: Candidate, keys: readonly KeyObject[]): O
   if (bundle.dsseEnvelope === undefined) {
     return reject(candidate, 'MALFORMED_BUNDLE', 'the bundle holds a message signature, not the DSSE statement of an image signature');
   }
-  const opened = openEnvelope(candidate, bundle.dsseEnvelope, keys);
-  if (isRejection(opened) && opened.failure === 'SIGNATURE_INVALID') {
-    const material = bundle.verificationMaterial;
-    if (material?.certificate !== undefined || material?.x509CertificateChain !== undefined) {
-      opened.message += ' (the bundle is keyless: it carries a certificate, not a key hint)';
-    }
+  const material = bundle.verificationMaterial;
+  const keyless = material?.certificate !== undefined || material?.x509CertificateChain !== undefined;
+  if (!keyless) return openEnvelope(candidate, bundle.dsseEnvelope, options.publicKeys);
+  if (options.keyless === undefined) {
+    return reject(candidate, 'SIGNATURE_INVALID', 'a keyless bundle (it carries a certificate): verify it with --certificate-identity and --certificate-oidc-issuer');
   }
-  return opened;
+  return openKeylessBundle(candidate, bundle, options.keyless);
+}
+
+function openKeylessBundle(candidate: Candidate, bundle: { dsseEnvelope?: unknown }, keyless: KeylessOptions): OpenedEnvelope | Rejection {
+  try {
+    const { trustedRoot, ...policy } = keyless;
+    const verified = verifyBundle(bundle, undefined, policy, trustedRoot);
+    const statement = verified.payload?.statement;
+    if (statement === undefined) return reject(candidate, 'MALFORMED_ENVELOPE', `the bundle's payload is not an in-toto statement`);
+    const signer: KeylessSigner = {
+      ...(verified.signer.identity !== undefined && { identity: verified.signer.identity }),
+      ...(verified.signer.issuer !== undefined && { issuer: verified.signer.issuer }),
+    };
+    return { envelope: parseEnvelope(bundle.dsseEnvelope), statement, keyIndex: -1, signer };
+  } catch (err) {
+    if (!(err instanceof TrustError)) throw err;
+    // The certificate names someone else: a signer mismatch, not an attestation-policy failure.
+    return reject(candidate, err.reason === 'POLICY_ERROR' ? 'CERTIFICATE_ERROR' : err.reason, err.message);
+  }
 }
 
 function openEnvelope(candidate: Candidate, raw: unknown, keys: readonly KeyObject[]): OpenedEnvelope | Rejection {
