@@ -16,7 +16,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { corpus, fmt, measure, medianOf, printTable, repoRoot, saveResults, type Measurement } from './lib.ts';
+import { corpus, fmt, measure, medianOf, palisadeCli, printTable, saveResults, type Measurement } from './lib.ts';
 
 const RUNS = Number(process.env.PALISADE_BENCH_RUNS ?? 3);
 const TARGET_MB = Number(process.env.PALISADE_BENCH_IMAGE_MB ?? 512);
@@ -203,7 +203,7 @@ const blobs = built.layers.map((l) => join(layout, 'blobs/sha256', l.digest.slic
 const floor = medianOf(RUNS, () => measure('/bin/sh', ['-c', blobs.map((b) => `tar -xzOf ${b} > /dev/null`).join(' && ')]));
 const output = join(work, 'sbom.json');
 const ours: Measurement = medianOf(RUNS, () =>
-  measure(process.execPath, [join(repoRoot, 'src/cli/main.ts'), '-q', 'sbom', `oci:${layout}:bench`, '-f', 'json', '-o', output]),
+  measure(process.execPath, [palisadeCli(), '-q', 'sbom', `oci:${layout}:bench`, '-f', 'json', '-o', output]),
 );
 if (!ours.ok) process.stdout.write(`palisade failed:\n${ours.stderr}\n`);
 const report = ours.ok ? (JSON.parse(readFileSync(output, 'utf8')) as { packages: unknown[]; complete: boolean }) : undefined;

@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { catalogPath } from '../src/sbom/catalog/run.ts';
-import { corpus, fmt, measure, medianOf, printTable, repoRoot, saveResults, type Measurement } from './lib.ts';
+import { corpus, fmt, measure, medianOf, palisadeCli, printTable, repoRoot, saveResults, type Measurement } from './lib.ts';
 
 const RUNS = Number(process.env.PALISADE_BENCH_RUNS ?? 3);
 const node = process.execPath;
@@ -86,7 +86,7 @@ function cdxgenBinary(): string | undefined {
 
 function palisade(input: Input): Measurement {
   return medianOf(RUNS, () =>
-    measure(node, [join(repoRoot, 'src/cli/main.ts'), '-q', 'sbom', input.dir, '-f', 'cyclonedx-json', '-o', join(work, `${input.name}.palisade.json`)]),
+    measure(node, [palisadeCli(), '-q', 'sbom', input.dir, '-f', 'cyclonedx-json', '-o', join(work, `${input.name}.palisade.json`)]),
   );
 }
 

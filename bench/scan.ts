@@ -30,6 +30,7 @@ import {
   loadOsvRecords,
   measure,
   medianOf,
+  palisadeCli,
   printTable,
   random,
   repoRoot,
@@ -153,7 +154,7 @@ function matchRuns(work: string, path: string, packages: Package[], label: strin
 
 /** Findings of one `palisade scan --format json` run (not timed), to show what was measured. */
 function countFindings(db: string): number {
-  const run = spawnSync(process.execPath, ['src/cli/main.ts', 'scan', 'examples', '--db', db, '--format', 'json'], {
+  const run = spawnSync(process.execPath, [palisadeCli(), 'scan', 'examples', '--db', db, '--format', 'json'], {
     cwd: repoRoot,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
@@ -170,7 +171,7 @@ async function endToEnd(work: string): Promise<{ cold: Measurement; warm: Measur
   const t0 = performance.now();
   await importOsv(db, [osvDir]);
   const importMs = performance.now() - t0;
-  const scan = () => measure(process.execPath, ['src/cli/main.ts', 'scan', 'examples', '--db', db], { cwd: repoRoot });
+  const scan = () => measure(process.execPath, [palisadeCli(), 'scan', 'examples', '--db', db], { cwd: repoRoot });
   const cold = scan();
   if (!cold.ok) throw new Error(`palisade scan examples failed: ${cold.stderr}`);
   const warm = medianOf(WARM_RUNS, scan);
