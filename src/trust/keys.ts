@@ -81,7 +81,8 @@ export function encryptPrivateKey(key: KeyObject, password: string, options?: { 
 
 /**
  * A private key from PEM: cosign's encrypted formats (password required; an absent password is the
- * empty one, which cosign allows), PKCS#8 `PRIVATE KEY`, SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY`.
+ * empty one, which cosign allows), PKCS#8 `PRIVATE KEY`, SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY`,
+ * and OpenSSL's password-protected PKCS#8 `ENCRYPTED PRIVATE KEY`.
  */
 export function loadPrivateKey(pem: string, password?: string): KeyObject {
   const block = firstPemBlock(pem, 'private key');
@@ -99,6 +100,9 @@ export function loadPrivateKey(pem: string, password?: string): KeyObject {
       break;
     case 'RSA PRIVATE KEY':
       key = derPrivateKey(block.der, 'pkcs1');
+      break;
+    case 'ENCRYPTED PRIVATE KEY':
+      key = decryptPkcs8(block.der, password ?? '');
       break;
     default:
       throw new TrustError('MALFORMED_KEY', `not a private key: PEM block "${block.label}"`);
@@ -133,8 +137,20 @@ export function loadPublicKey(pem: string): KeyObject {
   return key;
 }
 
+/** Keys are immutable, and reading their details crosses into C++ each time: remember the answer. */
+const algorithms = new WeakMap<KeyObject, KeyAlgorithm>();
+
 /** Which signature scheme `key` (public or private) uses; UNSUPPORTED_KEY for anything cosign would not sign with. */
 export function keyAlgorithm(key: KeyObject): KeyAlgorithm {
+  let algorithm = algorithms.get(key);
+  if (algorithm === undefined) {
+    algorithm = detectAlgorithm(key);
+    algorithms.set(key, algorithm);
+  }
+  return algorithm;
+}
+
+function detectAlgorithm(key: KeyObject): KeyAlgorithm {
   const details = key.asymmetricKeyDetails ?? {};
   switch (key.asymmetricKeyType) {
     case 'ec':
@@ -262,6 +278,15 @@ export function parseEncryptedKeyDocument(body: Buffer): EncryptedKeyDocument {
 function deriveSecret(password: string, salt: Buffer, N: number): Buffer {
   // Node caps scrypt at 32 MiB by default; cosign's N=65536 needs 128·N·r = 64 MiB.
   return scryptSync(Buffer.from(password, 'utf8'), salt, SECRETBOX_KEY_BYTES, { N, r: SCRYPT_R, p: SCRYPT_P, maxmem: 256 * N * SCRYPT_R });
+}
+
+function decryptPkcs8(der: Buffer, password: string): KeyObject {
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8', passphrase: password });
+  } catch (err) {
+    // OpenSSL cannot tell a wrong passphrase from a damaged file; both fail the padding or MAC check.
+    throw new TrustError('WRONG_PASSWORD', `cannot decrypt the PKCS#8 private key: wrong password or damaged key (${errorMessage(err)})`, { cause: err });
+  }
 }
 
 function derPrivateKey(der: Buffer, type: 'pkcs8' | 'sec1' | 'pkcs1'): KeyObject {

@@ -103,12 +103,15 @@ describe('plain key formats and algorithms', () => {
     expect(verifyData(pub, Buffer.from('x'), sig)).toBe(true);
   });
 
-  it('reads SEC1 EC and PKCS#1 RSA private keys, and certificates as public keys', () => {
+  it('reads SEC1 EC, PKCS#1 RSA and encrypted PKCS#8 private keys, and certificates as public keys', () => {
     const ec = cases[0]![1];
     expect(keyAlgorithm(loadPrivateKey(ec.export({ format: 'pem', type: 'sec1' }) as string))).toBe('ecdsa-p256');
     const rsa = cases[3]![1];
     expect(keyAlgorithm(loadPrivateKey(rsa.export({ format: 'pem', type: 'pkcs1' }) as string))).toBe('rsa');
     expect(keyAlgorithm(loadPublicKey(fixture('fulcio-leaf.crt')))).toBe('ecdsa-p384');
+    const encrypted = ec.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string;
+    expect(keyAlgorithm(loadPrivateKey(encrypted, 'pw'))).toBe('ecdsa-p256');
+    expect(reasonOf(() => loadPrivateKey(encrypted, 'nope'))).toBe('WRONG_PASSWORD');
   });
 
   it('treats a garbage signature as invalid, not as a crash', () => {
