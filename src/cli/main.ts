@@ -11,6 +11,7 @@ import { dbCommand } from './db.ts';
 import { scanCommand } from './scan.ts';
 import { keyCommand, signBlobCommand, verifyBlobCommand } from './trust-blob.ts';
 import { trustImageCommands } from './trust-image.ts';
+import { provenanceCommand } from './provenance.ts';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   program.addCommand(signBlobCommand(globals));
   program.addCommand(verifyBlobCommand(globals));
   for (const command of trustImageCommands(globals)) program.addCommand(command);
+  program.addCommand(provenanceCommand(globals));
   overrideExits(program);
   return program;
 }
