@@ -14,14 +14,18 @@
  *
  * The JMESPath context is the predicate's own fields at the top (Kyverno's convention, so
  * `{{ builder.id }}` works) plus `predicate`, `predicateType` and `subject` from the statement.
- * Evaluation here is a minimal JMESPath one (@jmespath-community/jmespath, without Kyverno's custom
- * functions) with the common condition operators; cosign's CUE and Rego policies are not supported.
+ * Conditions are evaluated by the policy engine's Kyverno operators (src/policy/conditions); the
+ * `{{ }}` expressions by plain JMESPath (@jmespath-community/jmespath, without Kyverno's custom
+ * functions). cosign's CUE and Rego policies are not supported.
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { search, type JSONValue } from '@jmespath-community/jmespath';
 import { parse as parseYaml } from 'yaml';
 import { PalisadeError, errorMessage } from '../../core/errors.ts';
+import { evaluateConditions } from '../../policy/conditions/evaluate.ts';
+import { CONDITION_OPERATORS, findOperator } from '../../policy/conditions/operators/index.ts';
+import { RuleError, type Condition, type Conditions } from '../../policy/types.ts';
 import type { Statement } from '../intoto.ts';
 
 export interface PolicyOutcome {
@@ -34,13 +38,6 @@ export interface AttestationPolicy {
   /** Where it came from, for messages. */
   readonly source: string;
   evaluate(statement: Statement): PolicyOutcome;
-}
-
-interface Condition {
-  key: unknown;
-  operator: string;
-  value?: unknown;
-  message?: string;
 }
 
 export async function loadAttestationPolicy(path: string): Promise<AttestationPolicy> {
@@ -97,7 +94,9 @@ function conditionList(value: unknown, invalid: (why: string) => PalisadeError):
       throw invalid(`condition ${i + 1} needs a key and an operator`);
     }
     const operator = (c as Condition).operator;
-    if (OPERATORS[operator.toLowerCase()] === undefined) throw invalid(`condition ${i + 1}: unsupported operator ${operator} (supported: ${Object.values(OPERATOR_NAMES).join(', ')})`);
+    if (findOperator(operator) === undefined) {
+      throw invalid(`condition ${i + 1}: unknown operator ${operator} (Kyverno's: ${CONDITION_OPERATORS.map((o) => o.name).join(', ')})`);
+    }
     return c as Condition;
   });
 }
@@ -137,25 +136,32 @@ function expressionPolicy(expressions: string[], source: string): AttestationPol
   };
 }
 
-function conditionPolicy(block: { any?: Condition[]; all?: Condition[] }, source: string): AttestationPolicy {
+function conditionPolicy(conditions: Conditions, source: string): AttestationPolicy {
   return {
     source,
     evaluate(statement) {
       const context = policyContext(statement);
-      const holds = (c: Condition) => {
-        const key = substitute(c.key, context, source);
-        const value = substitute(c.value ?? null, context, source);
-        return OPERATORS[c.operator.toLowerCase()]!(key, value);
-      };
-      const describe = (c: Condition) => c.message ?? `${JSON.stringify(c.key)} ${c.operator} ${JSON.stringify(c.value ?? null)}`;
-      if (block.any !== undefined && !block.any.some(holds)) {
-        return { passed: false, message: `${source}: none of the \`any\` conditions holds (${block.any.map(describe).join('; ')})` };
+      let outcome;
+      try {
+        outcome = evaluateConditions(conditions, (value) => substitute(value, context, source));
+      } catch (err) {
+        if (err instanceof RuleError) return { passed: false, message: `${source}: ${err.message}` };
+        throw err;
       }
-      const failed = (block.all ?? []).find((c) => !holds(c));
-      if (failed !== undefined) return { passed: false, message: `${source}: condition does not hold: ${describe(failed)}` };
-      return { passed: true, message: `${source}: conditions hold` };
+      if (outcome.passed) return { passed: true, message: `${source}: conditions hold${outcome.passedMessage ? ` (${outcome.passedMessage})` : ''}` };
+      return { passed: false, message: `${source}: conditions do not hold${outcome.failedMessage ? `: ${outcome.failedMessage}` : ` (${describe(conditions)})`}` };
     },
   };
+}
+
+/** The conditions as text, for a failure without messages of its own. */
+function describe(conditions: Conditions): string {
+  const text = (c: Condition) => `${JSON.stringify(c.key)} ${c.operator} ${JSON.stringify(c.value ?? null)}`;
+  if (Array.isArray(conditions)) return conditions.map(text).join('; ');
+  return [
+    ...(conditions.any ? [`any: ${conditions.any.map(text).join(' | ')}`] : []),
+    ...(conditions.all ? [`all: ${conditions.all.map(text).join(' & ')}`] : []),
+  ].join('; ');
 }
 
 const VARIABLE = /\{\{\s*(.*?)\s*\}\}/g;
@@ -176,39 +182,3 @@ function substitute(value: unknown, context: JSONValue, source: string): unknown
   }
   return value;
 }
-
-type Operator = (key: unknown, value: unknown) => boolean;
-
-/** Kyverno's wildcard match on strings (`*`, `?`), deep equality otherwise. */
-function equals(key: unknown, value: unknown): boolean {
-  if (typeof key === 'string' && typeof value === 'string' && /[*?]/.test(value)) {
-    const pattern = value.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-    return new RegExp(`^${pattern}$`, 's').test(key);
-  }
-  return JSON.stringify(key) === JSON.stringify(value);
-}
-
-const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
-const contains = (list: unknown, item: unknown) => asList(list).some((v) => equals(item, v));
-const compare = (test: (a: number, b: number) => boolean): Operator => (key, value) => {
-  const a = Number(key);
-  const b = Number(value);
-  return Number.isFinite(a) && Number.isFinite(b) && test(a, b);
-};
-
-const OPERATOR_NAMES = ['Equals', 'NotEquals', 'In', 'NotIn', 'AnyIn', 'AllIn', 'AnyNotIn', 'AllNotIn', 'GreaterThan', 'GreaterThanOrEquals', 'LessThan', 'LessThanOrEquals'] as const;
-
-const OPERATORS: Record<string, Operator> = {
-  equals: equals,
-  notequals: (k, v) => !equals(k, v),
-  in: (k, v) => asList(k).every((item) => contains(v, item)),
-  notin: (k, v) => !asList(k).every((item) => contains(v, item)),
-  anyin: (k, v) => asList(k).some((item) => contains(v, item)),
-  allin: (k, v) => asList(k).every((item) => contains(v, item)),
-  anynotin: (k, v) => asList(k).some((item) => !contains(v, item)),
-  allnotin: (k, v) => asList(k).every((item) => !contains(v, item)),
-  greaterthan: compare((a, b) => a > b),
-  greaterthanorequals: compare((a, b) => a >= b),
-  lessthan: compare((a, b) => a < b),
-  lessthanorequals: compare((a, b) => a <= b),
-};
