@@ -58,10 +58,10 @@ export class CliValues {
     return out;
   }
 
-  /** Values that replace the context entries of one rule. */
+  /** Values that replace the context entries of one rule (also given to its autogen rules, as in the kyverno CLI). */
   ruleValues(policy: string, rule: string): { values: Record<string, unknown>; foreachValues: Record<string, unknown[]> } | undefined {
     const p = this.policies.find((x) => x.name === policy);
-    const r = p?.rules.find((x) => x.name === rule);
+    const r = p?.rules.find((x) => rule === x.name || rule === `autogen-${x.name}` || rule === `autogen-cronjob-${x.name}`);
     if (!r) return undefined;
     return { values: r.values ?? {}, foreachValues: r.foreachValues ?? {} };
   }
@@ -98,7 +98,8 @@ export function parseValues(text: string, path: string): CliValues {
   if (!doc) return new CliValues();
   const value = doc.value;
   if (!isRecord(value)) throw new PalisadeError('PARSE_ERROR', `${path}:${doc.line}: a values file must be an object`);
-  if (value.kind !== undefined && value.kind !== 'Values') {
+  // `kind: Value` appears in kyverno's own test data and is accepted there.
+  if (value.kind !== undefined && value.kind !== 'Values' && value.kind !== 'Value') {
     throw new PalisadeError('PARSE_ERROR', `${path}:${doc.line}: expected kind Values, found ${String(value.kind)}`);
   }
   return new CliValues(value);

@@ -100,9 +100,15 @@ function parentOf(root: Root, path: string[], create: boolean): Record<string, u
       const idx = arrayIndex(node, key, false);
       next = idx === undefined ? undefined : node[idx];
       if (!isContainer(next)) {
-        if (!create || idx === undefined) return undefined;
+        if (!create) return undefined;
         next = isIndex(path[i + 1]) ? [] : {};
-        node[idx] = next;
+        if (idx !== undefined) node[idx] = next;
+        else if (key === '-' || key === '-1') node.push(next);
+        else if (/^\d+$/.test(key)) {
+          // evanphx pads an array with nulls up to a missing index.
+          while (node.length < Number(key)) node.push(null);
+          node.push(next);
+        } else return undefined;
       }
     } else {
       next = node[key];
@@ -118,15 +124,18 @@ function parentOf(root: Root, path: string[], create: boolean): Record<string, u
 }
 
 function isIndex(segment: string | undefined): boolean {
-  return segment === '-' || (segment !== undefined && /^\d+$/.test(segment));
+  return segment === '-' || (segment !== undefined && /^-?\d+$/.test(segment));
 }
 
-/** Array index of a segment; negative indices count from the end (`forInsert` allows length). */
+/**
+ * Array index of a segment; negative indices count from the end. For an insertion the array has
+ * one more slot, so `-1` appends (evanphx/json-patch semantics).
+ */
 function arrayIndex(array: unknown[], segment: string, forInsert: boolean): number | undefined {
   if (segment === '-') return forInsert ? array.length : undefined;
   if (!/^-?\d+$/.test(segment)) return undefined;
   let idx = Number(segment);
-  if (idx < 0) idx += array.length;
+  if (idx < 0) idx += forInsert ? array.length + 1 : array.length;
   const max = forInsert ? array.length : array.length - 1;
   return idx >= 0 && idx <= max ? idx : undefined;
 }

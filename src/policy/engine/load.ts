@@ -7,6 +7,7 @@
  * evaluate to an `error` result naming the feature (see engine.ts), so nothing passes silently.
  */
 import { PalisadeError } from '../../core/errors.ts';
+import { patternAnchorError } from '../pattern/validate.ts';
 import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
 import type { KubeResource } from '../types.ts';
@@ -156,12 +157,14 @@ const RULE_KINDS = ['validate', 'mutate', 'generate', 'verifyImages'] as const;
 const VALIDATE_KINDS = ['pattern', 'anyPattern', 'deny', 'foreach', 'podSecurity', 'cel', 'manifests', 'assert'] as const;
 const CONTEXT_KINDS = ['variable', 'apiCall', 'configMap', 'imageRegistry', 'globalReference'] as const;
 const PSS_LEVELS = new Set(['privileged', 'baseline', 'restricted']);
-/** Condition operators of Kyverno's CRD enum (plus the deprecated spellings it still accepts). */
-const CONDITION_OPERATORS = new Set([
-  'Equals', 'NotEquals', 'Equal', 'NotEqual', 'In', 'AnyIn', 'AllIn', 'NotIn', 'AnyNotIn', 'AllNotIn',
-  'GreaterThanOrEquals', 'GreaterThan', 'LessThanOrEquals', 'LessThan',
-  'DurationGreaterThanOrEquals', 'DurationGreaterThan', 'DurationLessThanOrEquals', 'DurationLessThan',
-]);
+/** Condition operators (Kyverno's enum plus deprecated spellings), compared case-insensitively as Kyverno's factory does. */
+const CONDITION_OPERATORS = new Set(
+  [
+    'Equals', 'NotEquals', 'Equal', 'NotEqual', 'In', 'AnyIn', 'AllIn', 'NotIn', 'AnyNotIn', 'AllNotIn',
+    'GreaterThanOrEquals', 'GreaterThan', 'LessThanOrEquals', 'LessThan',
+    'DurationGreaterThanOrEquals', 'DurationGreaterThan', 'DurationLessThanOrEquals', 'DurationLessThan',
+  ].map((op) => op.toLowerCase()),
+);
 
 function checkSpec(spec: Record<string, unknown>, errors: FieldError[]): void {
   checkFailureAction(spec.validationFailureAction, ['spec', 'validationFailureAction'], errors);
@@ -294,6 +297,8 @@ function checkValidate(v: unknown, at: FieldPath, errors: FieldError[]): void {
     errors.push({ path: at, message: kinds.length === 0 ? `needs one of ${VALIDATE_KINDS.join(', ')}` : `has more than one of ${kinds.join(', ')}` });
   }
   if (v.anyPattern !== undefined && !Array.isArray(v.anyPattern)) errors.push({ path: [...at, 'anyPattern'], message: 'must be a list of patterns' });
+  checkAnchors(v.pattern, [...at, 'pattern'], 'validate', errors);
+  if (Array.isArray(v.anyPattern)) v.anyPattern.forEach((p, i) => checkAnchors(p, [...at, 'anyPattern', i], 'validate', errors));
   if (v.deny !== undefined) checkDeny(v.deny, [...at, 'deny'], errors);
   if (v.foreach !== undefined) checkForeach(v.foreach, [...at, 'foreach'], errors, 'validate');
   if (v.podSecurity !== undefined) {
@@ -320,6 +325,7 @@ function checkMutate(m: unknown, at: FieldPath, errors: FieldError[]): void {
   }
   if (m.patchesJson6902 !== undefined && typeof m.patchesJson6902 !== 'string') errors.push({ path: [...at, 'patchesJson6902'], message: 'must be a string (a YAML or JSON list of operations)' });
   if (m.patchStrategicMerge !== undefined && !isRecord(m.patchStrategicMerge)) errors.push({ path: [...at, 'patchStrategicMerge'], message: 'must be an object' });
+  checkAnchors(m.patchStrategicMerge, [...at, 'patchStrategicMerge'], 'mutate', errors);
   if (m.foreach !== undefined) checkForeach(m.foreach, [...at, 'foreach'], errors, 'mutate');
   if (m.targets !== undefined && !Array.isArray(m.targets)) errors.push({ path: [...at, 'targets'], message: 'must be a list' });
 }
@@ -339,6 +345,7 @@ function checkForeach(list: unknown, at: FieldPath, errors: FieldError[], kind: 
     if (fe.context !== undefined) checkContext(fe.context, [...here, 'context'], errors);
     if (fe.preconditions !== undefined) checkConditions(fe.preconditions, [...here, 'preconditions'], errors);
     if (kind === 'validate') {
+      checkAnchors(fe.pattern, [...here, 'pattern'], 'validate', errors);
       if (fe.deny !== undefined) checkDeny(fe.deny, [...here, 'deny'], errors);
       if (fe.anyPattern !== undefined && !Array.isArray(fe.anyPattern)) errors.push({ path: [...here, 'anyPattern'], message: 'must be a list of patterns' });
       if (fe.elementScope !== undefined && typeof fe.elementScope !== 'boolean') errors.push({ path: [...here, 'elementScope'], message: 'must be true or false' });
@@ -347,6 +354,15 @@ function checkForeach(list: unknown, at: FieldPath, errors: FieldError[], kind: 
     }
     if (fe.foreach !== undefined) checkForeach(fe.foreach, [...here, 'foreach'], errors, kind);
   });
+}
+
+/** Anchors the rule kind does not allow (`+()` in validate, `X()`/`^()`/`=()` in mutate), as Kyverno's policy validation reports them. */
+function checkAnchors(pattern: unknown, at: FieldPath, kind: 'validate' | 'mutate', errors: FieldError[]): void {
+  if (pattern === undefined || pattern === null) return;
+  const problem = patternAnchorError(pattern, kind);
+  if (!problem) return;
+  const inner = problem.path.split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  errors.push({ path: [...at, ...inner], message: problem.message });
 }
 
 function checkContext(entries: unknown, at: FieldPath, errors: FieldError[]): void {
@@ -379,7 +395,7 @@ function checkConditions(conditions: unknown, at: FieldPath, errors: FieldError[
     }
     list.forEach((c, i) => {
       if (!isRecord(c)) errors.push({ path: [...path, i], message: 'must be a condition {key, operator, value}' });
-      else if (!CONDITION_OPERATORS.has(c.operator as string)) errors.push({ path: [...path, i, 'operator'], message: `unknown operator ${JSON.stringify(c.operator)}` });
+      else if (typeof c.operator !== 'string' || !CONDITION_OPERATORS.has(c.operator.toLowerCase())) errors.push({ path: [...path, i, 'operator'], message: `unknown operator ${JSON.stringify(c.operator)}` });
     });
   }
 }
@@ -422,6 +438,32 @@ function pushResource(value: unknown, path: string, line: number, out: KubeResou
     return;
   }
   out.push({ object: value, source: { path, line } });
+}
+
+/** Built-in cluster-scoped kinds; every other kind is taken to be namespaced. */
+const CLUSTER_SCOPED_KINDS = new Set([
+  'Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'RuntimeClass', 'PriorityClass',
+  'CustomResourceDefinition', 'APIService', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding',
+  'PodSecurityPolicy', 'IngressClass', 'CertificateSigningRequest', 'ComponentStatus', 'FlowSchema', 'PriorityLevelConfiguration',
+  'TokenReview', 'SubjectAccessReview', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'ClusterPolicy', 'ClusterIssuer',
+]);
+
+/** Whether a kind is namespaced (cluster-scoped built-ins and `Cluster*` kinds are not). */
+export function isNamespacedKind(kind: string): boolean {
+  return !CLUSTER_SCOPED_KINDS.has(kind) && !kind.startsWith('Cluster');
+}
+
+/**
+ * Puts namespaced resources without a namespace in `default`, as kubectl and the kyverno CLI do
+ * (test results then name them `default/<name>`, and namespace filters see `default`).
+ */
+export function withDefaultNamespace(resources: readonly KubeResource[]): KubeResource[] {
+  return resources.map((r) => {
+    const meta = isRecord(r.object.metadata) ? r.object.metadata : undefined;
+    if (!isNamespacedKind(String(r.object.kind)) || (meta && typeof meta.namespace === 'string' && meta.namespace)) return r;
+    return { ...r, object: { ...r.object, metadata: { ...meta, namespace: 'default' } } };
+  });
 }
 
 /* ─────────────────────────── helpers ─────────────────────────── */

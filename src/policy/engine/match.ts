@@ -7,6 +7,7 @@
  * filter matches, `exclude.all` when all do. Without a requester (no UserInfo in CLI input) the
  * user filters are ignored, as in the kyverno CLI. There is no variable substitution here.
  */
+import { containsWildcard as hasWildcard, wildcardMatch } from '../pattern/wildcard.ts';
 import type { LabelSelector, MatchBlock, Operation, RequestInfo, ResourceDescription, ResourceFilter, Subject, UserInfoFilter } from './types.ts';
 
 /** What matching needs to know about the admission request. */
@@ -21,6 +22,8 @@ export interface MatchRequest {
   /** Labels of the resource's namespace, for namespaceSelector. */
   namespaceLabels?: Record<string, string>;
 }
+
+export { wildcardMatch };
 
 /** group/version/kind of an object from its apiVersion and kind. */
 export function gvkOf(object: Record<string, unknown>): { group: string; version: string; kind: string } {
@@ -225,28 +228,6 @@ export function selectorMatches(selector: LabelSelector, labels: Record<string, 
     }
   }
   return true;
-}
-
-/* ─────────────────────────── wildcards ─────────────────────────── */
-
-function hasWildcard(s: string): boolean {
-  return s.includes('*') || s.includes('?');
-}
-
-const wildcardCache = new Map<string, RegExp>();
-
-/** `*` matches any sequence (also empty), `?` exactly one character; everything else literally. */
-export function wildcardMatch(pattern: string, value: string): boolean {
-  if (!hasWildcard(pattern)) return pattern === value;
-  if (pattern === '*') return true;
-  let re = wildcardCache.get(pattern);
-  if (!re) {
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-    re = new RegExp(`^${body}$`, 's');
-    if (wildcardCache.size > 10_000) wildcardCache.clear();
-    wildcardCache.set(pattern, re);
-  }
-  return re.test(value);
 }
 
 /* ─────────────────────────── metadata ─────────────────────────── */

@@ -12,6 +12,7 @@
  *    maps with an associative key (`name`, `mountPath`, `containerPort`…) merge element by element
  *    and append new elements, other lists are replaced, `$patch: delete|replace` directives apply.
  */
+import { parseAnchor, type Anchor } from '../pattern/anchors.ts';
 import { RuleError } from '../types.ts';
 import { deepEqual } from './json-patch.ts';
 
@@ -21,21 +22,9 @@ export type PatternTest = (resource: unknown, pattern: unknown) => boolean;
 type Json = unknown;
 type JsonMap = Record<string, unknown>;
 
-const ANCHOR = /^([+<=X^])?\((.+)\)$/;
-
-interface Anchor {
-  modifier: '' | '+' | '<' | '=' | 'X' | '^';
-  key: string;
-}
-
-function parseAnchor(key: string): Anchor | undefined {
-  const m = ANCHOR.exec(key);
-  return m ? { modifier: (m[1] ?? '') as Anchor['modifier'], key: m[2]! } : undefined;
-}
-
-const isConditionAnchor = (a: Anchor | undefined) => a?.modifier === '';
-const isGlobalAnchor = (a: Anchor | undefined) => a?.modifier === '<';
-const isAddAnchor = (a: Anchor | undefined) => a?.modifier === '+';
+const isConditionAnchor = (a: Anchor | undefined) => a?.type === 'condition';
+const isGlobalAnchor = (a: Anchor | undefined) => a?.type === 'global';
+const isAddAnchor = (a: Anchor | undefined) => a?.type === 'addIfNotPresent';
 /** Kyverno's ContainsCondition: conditional or global. */
 const containsCondition = (a: Anchor | undefined) => isConditionAnchor(a) || isGlobalAnchor(a);
 const hasAnchor = (a: Anchor | undefined) => containsCondition(a) || isAddAnchor(a);

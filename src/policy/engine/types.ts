@@ -4,6 +4,7 @@
  * are data the pure modules interpret), but every field the engine itself reads is typed here.
  */
 import type { Conditions, KubeResource, RuleStatus } from '../types.ts';
+import type { ContextEntry } from '../variables/context.ts';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 export const OPERATIONS: readonly Operation[] = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'];
@@ -57,14 +58,8 @@ export interface MatchBlock extends ResourceFilter {
   all?: ResourceFilter[];
 }
 
-export interface ContextEntry {
-  name: string;
-  variable?: { value?: unknown; jmesPath?: string; default?: unknown };
-  apiCall?: Record<string, unknown>;
-  configMap?: { name?: string; namespace?: string };
-  imageRegistry?: Record<string, unknown>;
-  globalReference?: Record<string, unknown>;
-}
+/** A rule's `context` entry (variable, configMap, apiCall, imageRegistry, globalReference). */
+export type { ContextEntry } from '../variables/context.ts';
 
 export interface Deny {
   conditions?: Conditions;

@@ -1,0 +1,249 @@
+/**
+ * Runs kyverno-test.yaml files the way `kyverno test` does: load the test's policies, resources,
+ * values and user info, apply every policy to every resource, then check each expected result.
+ *
+ * Checking follows the kyverno CLI (commands/test): for each expected (policy, rule, resource) the
+ * engine responses of that policy for that resource are looked up (by kind, and by name or
+ * `namespace/name`); each rule response named `rule`, `autogen-rule` or `autogen-cronjob-rule`
+ * gives one row, passing when its report status equals the expected one (and, for mutations, the
+ * patched resource equals the expected file). A response without such a rule means the resource
+ * was excluded, which counts as passed; no response at all is "not found", a failure.
+ */
+import { join } from 'node:path';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import { silentLogger } from '../../core/log.ts';
+import { wildcardMatch } from '../engine/match.ts';
+import { applyPolicies } from '../engine/engine.ts';
+import { loadPolicies, loadResources, parseResources, withDefaultNamespace, type ForeignPolicy } from '../engine/load.ts';
+import { readText } from '../engine/documents.ts';
+import { policyKey, type PolicyResponse, type RequestInfo, type RuleResponse } from '../engine/types.ts';
+import { reportStatus } from '../report/policy-report.ts';
+import type { KubeResource } from '../types.ts';
+import { readTestFile, type TestFile, type TestResult } from './test-file.ts';
+import { CliValues, parseUserInfo, parseValues } from './values.ts';
+
+/** One checked (policy, rule, resource) expectation, as a row of the kyverno CLI's table. */
+export interface TestRow {
+  policy: string;
+  rule: string;
+  resource: string;
+  /** Expected result. */
+  expected: string;
+  /** What the engine reported (report status), when a rule response was found. */
+  actual?: string;
+  passed: boolean;
+  /** `Ok`, `Want fail, got pass`, `Excluded`, `Not found`, `Resource diff`… */
+  reason: string;
+  message: string;
+  /** Set when the row failed because of a feature this engine does not implement. */
+  unsupported?: string;
+}
+
+export interface TestCaseReport {
+  test: TestFile;
+  rows: TestRow[];
+  /** Set when the test could not be run at all (bad input). */
+  error?: string;
+}
+
+export interface TestSelector {
+  policy: string;
+  rule: string;
+  resource: string;
+}
+
+/** Parses kyverno's `--test-case-selector "policy=*,rule=*,resource=*"`. */
+export function parseSelector(text: string | undefined): TestSelector {
+  const selector: TestSelector = { policy: '*', rule: '*', resource: '*' };
+  for (const part of (text ?? '').split(',')) {
+    const [key, value] = part.split('=').map((s) => s.trim());
+    if (value !== undefined && (key === 'policy' || key === 'rule' || key === 'resource')) selector[key] = value;
+  }
+  return selector;
+}
+
+function selected(result: TestResult, selector: TestSelector): boolean {
+  return (
+    wildcardMatch(selector.policy, result.policy) &&
+    wildcardMatch(selector.rule, result.rule) &&
+    (selector.resource === '*' || result.resources.some((r) => wildcardMatch(selector.resource, r)))
+  );
+}
+
+export interface RunOptions {
+  selector?: TestSelector;
+  log?: Logger;
+}
+
+/** Runs one test file. Input errors (missing files, invalid policies) fail every expected result of the test. */
+export async function runTestFile(path: string, options: RunOptions = {}): Promise<TestCaseReport | undefined> {
+  const test = await readTestFile(path);
+  if (!test) return undefined;
+  const expectations = test.results.filter((r) => selected(r, options.selector ?? parseSelector(undefined)));
+  try {
+    return { test, rows: await checkTest(test, expectations, options.log ?? silentLogger) };
+  } catch (err) {
+    const message = errorMessage(err);
+    const rows = expectations.flatMap((r) =>
+      r.resources.map((resource) => ({ policy: r.policy, rule: r.rule, resource, expected: r.result, passed: false, reason: 'Test error', message })),
+    );
+    return { test, rows, error: message };
+  }
+}
+
+async function checkTest(test: TestFile, expectations: TestResult[], log: Logger): Promise<TestRow[]> {
+  const at = (p: string) => join(test.dir, p);
+  const values = test.variables ? parseValues(await readText(at(test.variables)), at(test.variables)) : new CliValues(test.values ?? {});
+  const requestInfo: RequestInfo | undefined = test.userinfo ? parseUserInfo(await readText(at(test.userinfo)), at(test.userinfo)) : undefined;
+  const set = await loadPolicies(test.policies.map(at), log);
+  // Results of policy kinds this engine does not evaluate are unsupported, whatever else the test holds.
+  const foreignKinds = expectations.map((e) => foreignPolicy(e, set.foreign));
+  if (foreignKinds.every((k) => k !== undefined)) {
+    return expectations.flatMap((e, i) => e.resources.map((resource) => unsupportedRow(e, resource, foreignKinds[i]!)));
+  }
+  const exceptions = test.exceptions.length > 0 ? (await loadPolicies(test.exceptions.map(at), log)).exceptions : [];
+  const resources = uniqueResources(withDefaultNamespace(await loadResources(test.resources.map(at), log)));
+  const responses = applyPolicies(set.policies, resources, {
+    values,
+    ...(requestInfo && { requestInfo }),
+    exceptions: [...set.exceptions, ...exceptions],
+  });
+  const unsupportedInput = test.unsupportedInputs[0];
+  const rows: TestRow[] = [];
+  for (const [i, expected] of expectations.entries()) {
+    const foreign = foreignKinds[i];
+    if (foreign) {
+      rows.push(...expected.resources.map((resource) => unsupportedRow(expected, resource, foreign)));
+      continue;
+    }
+    rows.push(...(await checkExpectation(test, expected, responses)));
+  }
+  if (unsupportedInput) {
+    for (const row of rows) if (!row.passed && !row.unsupported) row.unsupported = `test input ${unsupportedInput}`;
+  }
+  return rows;
+}
+
+function foreignPolicy(expected: TestResult, foreign: ForeignPolicy[]): string | undefined {
+  if (expected.foreignKinds.length > 0) return expected.foreignKinds[0]!.replace(/^is/, '');
+  const hit = foreign.find((f) => (f.namespace ? `${f.namespace}/${f.name}` : f.name) === expected.policy || f.name === expected.policy);
+  return hit?.kind;
+}
+
+function unsupportedRow(expected: TestResult, resource: string, kind: string): TestRow {
+  const message = `unsupported: ${kind} policies in ${expected.policy}`;
+  return { policy: expected.policy, rule: expected.rule, resource, expected: expected.result, passed: false, reason: 'Unsupported', message, unsupported: kind };
+}
+
+/** Duplicated resources (same kind, namespace and name) are applied once, like kyverno's RemoveDuplicates. */
+function uniqueResources(resources: KubeResource[]): KubeResource[] {
+  const seen = new Set<string>();
+  return resources.filter((r) => {
+    const meta = (r.object.metadata ?? {}) as { name?: string; namespace?: string };
+    const key = `${String(r.object.apiVersion)}|${String(r.object.kind)}|${meta.namespace ?? ''}|${meta.name ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function resourceNames(response: PolicyResponse): { name: string; qualified: string; kind: string; namespace: string } {
+  const object = response.resource.object;
+  const meta = (object.metadata ?? {}) as { name?: string; namespace?: string };
+  const name = meta.name ?? '';
+  const namespace = meta.namespace ?? '';
+  return { name, qualified: namespace ? `${namespace}/${name}` : name, kind: String(object.kind ?? ''), namespace };
+}
+
+async function checkExpectation(test: TestFile, expected: TestResult, responses: PolicyResponse[]): Promise<TestRow[]> {
+  const forPolicy = responses.filter((r) => {
+    const names = resourceNames(r);
+    if (policyKey(r.policy) !== expected.policy) return false;
+    if (expected.kind !== undefined && expected.kind !== names.kind) return false;
+    return expected.namespace === undefined || expected.namespace === names.namespace;
+  });
+  const rows: TestRow[] = [];
+  for (const resource of expected.resources) {
+    const base = { policy: expected.policy, rule: expected.rule, resource, expected: expected.result };
+    const found: TestRow[] = [];
+    for (const response of forPolicy) {
+      const names = resourceNames(response);
+      if (names.qualified !== resource && names.name !== resource) continue;
+      for (const rule of response.rules.filter((r) => [expected.rule, `autogen-${expected.rule}`, `autogen-cronjob-${expected.rule}`].includes(r.name))) {
+        found.push({ ...base, ...(await checkRule(test, expected, response, rule)) });
+      }
+      if (found.length === 0) found.push({ ...base, passed: true, reason: 'Excluded', message: 'Excluded' });
+    }
+    rows.push(...(found.length > 0 ? found : [{ ...base, passed: false, reason: 'Not found', message: 'Not found' }]));
+  }
+  return rows;
+}
+
+async function checkRule(
+  test: TestFile,
+  expected: TestResult,
+  response: PolicyResponse,
+  rule: RuleResponse,
+): Promise<Pick<TestRow, 'actual' | 'passed' | 'reason' | 'message' | 'unsupported'>> {
+  const unsupported = /^unsupported: (.+?) in /.exec(rule.message)?.[1];
+  const withUnsupported = unsupported ? { unsupported } : {};
+  if (expected.patchedResource) {
+    const diff = await comparePatched(join(test.dir, expected.patchedResource), response.patchedResource);
+    // A `fail` expectation with a patched resource asserts the mutation does not produce it (kyverno's test semantics).
+    if (diff && expected.result === 'fail') return { passed: true, reason: 'Ok', message: diff.message };
+    if (diff) return { passed: false, reason: diff.reason, message: diff.message, ...withUnsupported };
+  }
+  if (expected.generatedResource) {
+    return { passed: false, reason: 'Unsupported', message: `unsupported: generate in ${expected.policy}/${expected.rule}`, unsupported: 'generate' };
+  }
+  const actual = reportStatus(response, rule);
+  if (actual !== expected.result) return { actual, passed: false, reason: `Want ${expected.result}, got ${actual}`, message: rule.message, ...withUnsupported };
+  return { actual, passed: true, reason: 'Ok', message: rule.message };
+}
+
+/** Compares the patched resource with the one of the same kind/name in `path`, ignoring empty fields (kyverno's Tidy). */
+async function comparePatched(path: string, actual: Record<string, unknown>): Promise<{ reason: string; message: string } | undefined> {
+  let candidates: KubeResource[];
+  try {
+    candidates = withDefaultNamespace(parseResources(await readText(path), path));
+  } catch (err) {
+    return { reason: 'Resource error', message: errorMessage(err) };
+  }
+  const meta = (o: Record<string, unknown>) => (o.metadata ?? {}) as { name?: string; namespace?: string };
+  const same = (o: Record<string, unknown>) => o.kind === actual.kind && meta(o).name === meta(actual).name;
+  const expected =
+    candidates.find((c) => same(c.object) && (meta(c.object).namespace ?? '') === (meta(actual).namespace ?? '')) ??
+    candidates.find((c) => same(c.object)) ??
+    (candidates.length === 1 ? candidates[0] : undefined);
+  if (!expected) return { reason: 'Resource error', message: `no ${String(actual.kind)} ${meta(actual).name ?? ''} in ${path}` };
+  if (JSON.stringify(canonical(tidy(actual))) !== JSON.stringify(canonical(tidy(expected.object)))) {
+    return { reason: 'Resource diff', message: "Patched resource didn't match the patched resource in the test result" };
+  }
+  return undefined;
+}
+
+function tidy(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const out = value.map(tidy).filter((v) => v !== undefined);
+    return out.length === 0 ? undefined : out;
+  }
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const t = tidy(v);
+      if (t !== undefined) out[k] = t;
+    }
+    return Object.keys(out).length === 0 ? undefined : out;
+  }
+  return value === null ? undefined : value;
+}
+
+/** Key-sorted copy, so that comparison ignores key order; numbers compare by value as in JSON. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
