@@ -21,6 +21,7 @@ import { openDockerArchive } from './sources/docker-archive.ts';
 import { openOciArchive, openOciDirectory, type LocalSourceOptions } from './sources/oci-layout.ts';
 import { rootfsTree } from './sources/rootfs.ts';
 import { squashImage } from './squash.ts';
+import { PackageURL } from 'packageurl-js';
 import type { ImageSource } from './types.ts';
 
 export interface ImageScanOptions {
@@ -97,6 +98,7 @@ export async function catalogImage(ref: string, options: ImageScanOptions = {}):
         layers: JSON.stringify(layers.map((l) => ({ digest: l.digest, diffId: l.diffId, ...(l.createdBy !== undefined && { createdBy: l.createdBy }) }))),
       };
       if (parsed.kind === 'registry') metadata.reference = formatRegistryReference(parsed);
+      metadata.purl = imagePurl(parsed, image.digest, config.architecture);
       if (config.os) metadata.os = config.os;
       if (config.architecture) {
         metadata.architecture = config.architecture;
@@ -111,4 +113,24 @@ export async function catalogImage(ref: string, options: ImageScanOptions = {}):
   } finally {
     await source.close();
   }
+}
+
+/**
+ * The image's package URL (purl type `oci`): the last repository segment as the name, the manifest
+ * digest as the version, and `repository_url`/`tag` for registry images, as Trivy and Syft write it.
+ */
+function imagePurl(parsed: ReturnType<typeof parseImageReference>, digest: string, architecture: string | undefined): string {
+  const qualifiers: Record<string, string> = {};
+  let name = 'image';
+  if (parsed.kind === 'registry') {
+    name = parsed.repository.split('/').at(-1)!;
+    qualifiers.repository_url = `${parsed.registry}/${parsed.repository}`;
+    if (parsed.tag !== undefined) qualifiers.tag = parsed.tag;
+  } else {
+    // A local archive or layout: name it after the file or directory (without an extension or :tag).
+    const path = parsed.spec.split(':')[0] ?? '';
+    name = (path.split('/').filter(Boolean).at(-1) ?? 'image').replace(/\.(tar|tar\.gz|tgz)$/, '').toLowerCase() || 'image';
+  }
+  if (architecture) qualifiers.arch = architecture;
+  return new PackageURL('oci', undefined, name, digest, qualifiers, undefined).toString();
 }

@@ -42,11 +42,7 @@ export function toCycloneDx(doc: SbomDocument, options: CycloneDxOptions = {}): 
       timestamp: options.timestamp ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
       lifecycles: [{ phase: doc.target.kind === 'image' ? 'post-build' : 'pre-build' }],
       tools: { components: [{ type: 'application', name: TOOL_NAME, version: TOOL_VERSION }] },
-      component: {
-        type: doc.target.kind === 'image' ? 'container' : 'application',
-        'bom-ref': rootRef,
-        name: doc.target.name,
-      },
+      component: targetComponent(doc, rootRef),
       ...(doc.issues.length > 0 && {
         // An incomplete catalog must not pass for a complete one: say so in the document itself.
         properties: [
@@ -82,12 +78,56 @@ function component(pkg: Package): Json {
     ...(pkg.source ? [{ name: 'palisade:source', value: `${pkg.source.name}${pkg.source.version ? ` ${pkg.source.version}` : ''}` }] : []),
     ...(pkg.commit ? [{ name: 'palisade:commit', value: pkg.commit }] : []),
     ...(pkg.version === undefined ? [{ name: 'palisade:unresolved', value: 'true' }] : []),
+    ...layerProperties(pkg),
   ];
   c.properties = properties;
   c.evidence = {
     occurrences: pkg.locations.map((l) => (l.line !== undefined ? { location: l.path, line: l.line } : { location: l.path })),
   };
   return c;
+}
+
+/**
+ * The scanned target as `metadata.component`. An image is a `container` whose version is the
+ * manifest digest, with its `oci` purl and its platform and layers as properties.
+ */
+function targetComponent(doc: SbomDocument, rootRef: string): Json {
+  const meta = doc.target.metadata ?? {};
+  const image = doc.target.kind === 'image';
+  const component: Json = { type: image ? 'container' : 'application', 'bom-ref': rootRef, name: doc.target.name };
+  if (!image) return component;
+  if (meta.digest) component.version = meta.digest;
+  if (meta.purl) component.purl = meta.purl;
+  const properties = [
+    ...(['imageId', 'reference', 'platform', 'os', 'architecture', 'variant', 'mediaType'] as const)
+      .filter((k) => meta[k])
+      .map((k) => ({ name: `palisade:image:${k}`, value: meta[k]! })),
+    ...imageLayers(meta.layers).map((l, i) => ({ name: `palisade:image:layer:${i}`, value: [l.digest, l.diffId, l.createdBy ?? ''].join(' ').trim() })),
+  ];
+  if (properties.length > 0) component.properties = properties;
+  return component;
+}
+
+/** The layers list the image catalog stores as JSON in the target metadata. */
+function imageLayers(json: string | undefined): { digest: string; diffId: string; createdBy?: string }[] {
+  if (!json) return [];
+  try {
+    const layers = JSON.parse(json) as unknown;
+    return Array.isArray(layers) ? (layers as { digest: string; diffId: string; createdBy?: string }[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Which image layer put the package there (the first location that records one), as Trivy's properties do. */
+function layerProperties(pkg: Package): { name: string; value: string }[] {
+  const layer = pkg.locations.find((l) => l.layer)?.layer;
+  if (!layer) return [];
+  return [
+    { name: 'palisade:layer:digest', value: layer.digest },
+    ...(layer.diffId ? [{ name: 'palisade:layer:diffId', value: layer.diffId }] : []),
+    ...(layer.createdBy ? [{ name: 'palisade:layer:createdBy', value: layer.createdBy }] : []),
+  ];
 }
 
 /** npm scopes and Maven groupIds are CycloneDX groups; other ecosystems keep the whole name. */

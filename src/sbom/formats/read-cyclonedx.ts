@@ -248,6 +248,13 @@ function locationsOf(props: [string, string][], evidence: unknown): Location[] {
       add(m ? { path: m[1]!, line: Number(m[2]) } : { path: value });
     }
   }
+  // Palisade's own image SBOMs name the layer once per component.
+  const layerDigest = get('palisade:layer:digest');
+  if (layerDigest) {
+    const diffId = get('palisade:layer:diffId');
+    const createdBy = get('palisade:layer:createdBy');
+    for (const loc of out) loc.layer ??= { digest: layerDigest, ...(diffId && { diffId }), ...(createdBy && { createdBy }) };
+  }
   const occurrences = asObject(evidence)?.occurrences;
   if (Array.isArray(occurrences)) {
     for (const o of occurrences.map(asObject)) {

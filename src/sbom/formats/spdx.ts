@@ -51,17 +51,31 @@ export function toSpdx(doc: SbomDocument, options: SpdxOptions = {}): Json {
       ...(comment && { comment }),
     },
     packages: [
-      {
-        SPDXID: rootId,
-        name,
-        downloadLocation: 'NOASSERTION',
-        filesAnalyzed: false,
-        primaryPackagePurpose: doc.target.kind === 'image' ? 'CONTAINER' : 'SOURCE',
-      },
+      targetPackage(doc, rootId),
       ...doc.packages.map((p) => spdxPackage(p, ids.get(p.purl)!)),
     ],
     relationships,
   };
+}
+
+/** The target as the described package; an image carries its digest, `oci` purl and platform. */
+function targetPackage(doc: SbomDocument, rootId: string): Json {
+  const meta = doc.target.metadata ?? {};
+  const root: Json = {
+    SPDXID: rootId,
+    name: doc.target.name,
+    downloadLocation: 'NOASSERTION',
+    filesAnalyzed: false,
+    primaryPackagePurpose: doc.target.kind === 'image' ? 'CONTAINER' : 'SOURCE',
+  };
+  if (doc.target.kind !== 'image') return root;
+  const digest = /^sha256:([0-9a-f]{64})$/.exec(meta.digest ?? '');
+  if (meta.digest) root.versionInfo = meta.digest;
+  if (digest) root.checksums = [{ algorithm: 'SHA256', checksumValue: digest[1] }];
+  if (meta.purl) root.externalRefs = [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: meta.purl }];
+  const details = ['platform', 'imageId'].filter((k) => meta[k]).map((k) => `${k}: ${meta[k]}`);
+  if (details.length > 0) root.comment = details.join('; ');
+  return root;
 }
 
 function spdxPackage(pkg: Package, id: string): Json {
@@ -79,7 +93,7 @@ function spdxPackage(pkg: Package, id: string): Json {
     ...(pkg.source && { sourceInfo: `built package from: ${pkg.source.name}${pkg.source.version ? ` ${pkg.source.version}` : ''}` }),
     externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: pkg.purl }],
     comment: `ecosystem: ${pkg.ecosystem}; scope: ${pkg.scope}; found in: ${pkg.locations
-      .map((l) => (l.line !== undefined ? `${l.path}:${l.line}` : l.path))
+      .map((l) => (l.line !== undefined ? `${l.path}:${l.line}` : l.path) + (l.layer ? ` (layer ${l.layer.diffId ?? l.layer.digest})` : ''))
       .join(', ')}`,
   };
 }
