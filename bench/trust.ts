@@ -76,3 +76,6 @@ printTable(
   results.map((r) => [r.name, fmt(r.perSecond), fmt(r.usPerOp, 1), `${fmt((r.perSecond / floor) * 100)}%`]),
 );
 saveResults('trust', { runs: RUNS, payloadBytes: payload.length, results });
+
+// Image signatures through a registry, cold and with the digest cache warm (bench/trust-image.ts).
+await import('./trust-image.ts');
