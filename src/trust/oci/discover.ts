@@ -15,7 +15,6 @@
  * "could not look". A single unreadable referrer is skipped with a note instead.
  */
 import { PalisadeError, errorMessage } from '../../core/errors.ts';
-import { RegistryError } from '../../image/registry/index.ts';
 import type { Descriptor } from '../../image/types.ts';
 import { parseArtifactManifest } from './objects.ts';
 import type { ArtifactStore } from './store.ts';
@@ -68,6 +67,8 @@ async function discoverBundles(store: ArtifactStore, digest: string, kind: Artif
     try {
       return await bundleCandidate(store, entry);
     } catch (err) {
+      // A registry that cannot be reached must not pass for a referrer that is not there.
+      if (err instanceof PalisadeError && err.code === 'NETWORK') throw err;
       skipped.push(`referrer ${entry.digest}: ${errorMessage(err)}`);
       return undefined;
     }
@@ -152,7 +153,7 @@ async function discoverLegacy(store: ArtifactStore, digest: string, kind: Artifa
 }
 
 function isNotFound(err: unknown): boolean {
-  return (err instanceof RegistryError && err.reason === 'not-found') || (err instanceof PalisadeError && err.code === 'INPUT_NOT_FOUND');
+  return err instanceof PalisadeError && err.code === 'INPUT_NOT_FOUND';
 }
 
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
