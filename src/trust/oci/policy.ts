@@ -14,18 +14,22 @@
  *
  * The JMESPath context is the predicate's own fields at the top (Kyverno's convention, so
  * `{{ builder.id }}` works) plus `predicate`, `predicateType` and `subject` from the statement.
- * Conditions are evaluated by the policy engine's Kyverno operators (src/policy/conditions); the
- * `{{ }}` expressions by plain JMESPath (@jmespath-community/jmespath, without Kyverno's custom
- * functions). cosign's CUE and Rego policies are not supported.
+ * Evaluation is the policy engine's, as Kyverno does it: `{{ }}` substitution and JMESPath with
+ * Kyverno's functions (src/policy/variables; a missing key fails the condition unless absorbed by
+ * `||` or a comparison) and the Kyverno condition operators (src/policy/conditions). cosign's CUE
+ * and Rego policies are not supported.
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { search, type JSONValue } from '@jmespath-community/jmespath';
+import type { JSONValue } from '@jmespath-community/jmespath';
 import { parse as parseYaml } from 'yaml';
 import { PalisadeError, errorMessage } from '../../core/errors.ts';
 import { evaluateConditions } from '../../policy/conditions/evaluate.ts';
 import { CONDITION_OPERATORS, findOperator } from '../../policy/conditions/operators/index.ts';
 import { RuleError, type Condition, type Conditions } from '../../policy/types.ts';
+import { JsonContext } from '../../policy/variables/context.ts';
+import { compileJmesPath, jpSearch } from '../../policy/variables/jmespath.ts';
+import { substituteAllInPreconditions } from '../../policy/variables/substitute.ts';
 import type { Statement } from '../intoto.ts';
 
 export interface PolicyOutcome {
@@ -112,23 +116,27 @@ export function policyContext(statement: Statement): JSONValue {
   };
 }
 
-function evaluateExpression(expression: string, context: JSONValue, source: string): JSONValue {
-  try {
-    return search(context, expression);
-  } catch (err) {
-    throw new PalisadeError('PARSE_ERROR', `${source}: invalid JMESPath "${expression}": ${errorMessage(err)}`);
-  }
-}
-
 function expressionPolicy(expressions: string[], source: string): AttestationPolicy {
   // Compile up front so that a typo fails before any registry traffic.
-  for (const e of expressions) evaluateExpression(e, {}, source);
+  for (const expression of expressions) {
+    try {
+      compileJmesPath(expression);
+    } catch (err) {
+      throw new PalisadeError('PARSE_ERROR', `${source}: ${errorMessage(err)}`);
+    }
+  }
   return {
     source,
     evaluate(statement) {
       const context = policyContext(statement);
       for (const expression of expressions) {
-        const result = evaluateExpression(expression, context, source);
+        let result: unknown;
+        try {
+          result = jpSearch(expression, context);
+        } catch (err) {
+          if (err instanceof RuleError) return { passed: false, message: `${source}: ${err.message}` };
+          throw err;
+        }
         if (result !== true) return { passed: false, message: `${source}: ${expression} is ${JSON.stringify(result)}, not true` };
       }
       return { passed: true, message: `${source}: ${expressions.length} expression(s) hold` };
@@ -140,10 +148,10 @@ function conditionPolicy(conditions: Conditions, source: string): AttestationPol
   return {
     source,
     evaluate(statement) {
-      const context = policyContext(statement);
+      const context = new JsonContext(policyContext(statement) as Record<string, JSONValue>);
       let outcome;
       try {
-        outcome = evaluateConditions(conditions, (value) => substitute(value, context, source));
+        outcome = evaluateConditions(conditions, (value) => substituteAllInPreconditions(context, value));
       } catch (err) {
         if (err instanceof RuleError) return { passed: false, message: `${source}: ${err.message}` };
         throw err;
@@ -162,23 +170,4 @@ function describe(conditions: Conditions): string {
     ...(conditions.any ? [`any: ${conditions.any.map(text).join(' | ')}`] : []),
     ...(conditions.all ? [`all: ${conditions.all.map(text).join(' & ')}`] : []),
   ].join('; ');
-}
-
-const VARIABLE = /\{\{\s*(.*?)\s*\}\}/g;
-
-/** `{{ expr }}` alone keeps the result's type; inside text it is interpolated; structures are walked. */
-function substitute(value: unknown, context: JSONValue, source: string): unknown {
-  if (typeof value === 'string') {
-    const whole = /^\{\{\s*(.*?)\s*\}\}$/.exec(value);
-    if (whole !== null) return evaluateExpression(whole[1]!, context, source);
-    return value.replace(VARIABLE, (_, expression: string) => {
-      const result = evaluateExpression(expression, context, source);
-      return typeof result === 'string' ? result : JSON.stringify(result);
-    });
-  }
-  if (Array.isArray(value)) return value.map((v) => substitute(v, context, source));
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, context, source)]));
-  }
-  return value;
 }

@@ -38,6 +38,15 @@ describe('attestation policies', () => {
     expect(none.message).toContain('NotEquals');
   });
 
+  it("has Kyverno's JMESPath functions, and a missing key fails the condition", () => {
+    expect(holds('all:\n- key: "{{ regex_match(\'^https://github\\\\.com/\', runDetails.builder.id) }}"\n  operator: Equals\n  value: true\n').passed).toBe(true);
+    expect(holds("expressions: [\"to_upper(split(predicateType, '/')[2]) == 'SLSA.DEV'\"]").passed).toBe(true);
+    const missing = holds('all:\n- key: "{{ runDetails.builder.version }}"\n  operator: Equals\n  value: v1\n');
+    expect(missing.passed).toBe(false);
+    expect(missing.message).toMatch(/version/);
+    expect(holds('all:\n- key: "{{ runDetails.builder.version || \'none\' }}"\n  operator: Equals\n  value: none\n').passed).toBe(true);
+  });
+
   it('evaluates plain JMESPath booleans, which must be exactly true', () => {
     expect(holds("expressions:\n- \"runDetails.builder.id == 'https://github.com/actions/runner/github-hosted'\"\n- \"contains(keys(@), 'buildDefinition')\"\n").passed).toBe(true);
     expect(holds('"predicateType"').passed).toBe(false);
