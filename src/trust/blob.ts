@@ -10,7 +10,7 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { TrustError } from './errors.ts';
-import { BUNDLE_V03_MEDIA_TYPE } from './bundle/parse.ts';
+import { BUNDLE_V03_MEDIA_TYPE } from './bundle/media-types.ts';
 import { hashFor, keyAlgorithm, keyHint, publicKeyOf, signData, verifyData } from './keys.ts';
 
 /** A key-based message-signature bundle, in proto3 JSON as cosign writes it (empty lists omitted). */

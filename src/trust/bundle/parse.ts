@@ -8,16 +8,9 @@ import { ValidationError, bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { errorMessage } from '../../core/errors.ts';
 import { TrustError } from '../errors.ts';
 
+import { BUNDLE_MEDIA_TYPES } from './media-types.ts';
+
 export type { Bundle } from '@sigstore/bundle';
-
-export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
-
-export const BUNDLE_MEDIA_TYPES: readonly string[] = [
-  'application/vnd.dev.sigstore.bundle+json;version=0.1',
-  'application/vnd.dev.sigstore.bundle+json;version=0.2',
-  'application/vnd.dev.sigstore.bundle+json;version=0.3',
-  BUNDLE_V03_MEDIA_TYPE,
-];
 
 /** A bundle from JSON text, bytes or a parsed value; MALFORMED_BUNDLE names what is wrong. */
 export function parseBundle(input: unknown): Bundle {
