@@ -433,7 +433,9 @@ async function signedElsewhere(target: ImageTarget, digest: string, kind: Artifa
   const signed = await mapLimit(digests, 4, async (other) => {
     const found = await discover(target.store, other, kind, { ...(options.formats && { formats: options.formats }), legacyStore: target.legacyStore });
     const ok = found.candidates.some((c) => {
-      const outcome = kind === 'signature' ? checkSignature(c, other, target, { ...options, annotations: {} }) : checkAttestation(c, other, { ...options, annotations: {} }, undefined);
+      // Only the key and the digest matter here: no annotations, predicate type or policy.
+      const bare: VerifyAttestationOptions = { ...options, annotations: {}, policy: undefined };
+      const outcome = kind === 'signature' ? checkSignature(c, other, target, bare) : checkAttestation(c, other, bare, undefined);
       return !isRejection(outcome);
     });
     return ok ? other : undefined;
