@@ -179,7 +179,7 @@ describe.skipIf(!ROOT)('slsa-verifier CLI regression vectors (../shared/corpus/s
     const base: Partial<VerifyProvenanceOptions> = { trustedRoot, npmKeys, gcbKeys, allowUnreleasedTestBuilders: true };
 
     const results: Array<{ vector: Vector; group: string; dir: string; runs: Run[] }> = [];
-    const skipped: string[] = [];
+    const skipped: Array<{ what: string; why: string }> = [];
 
     const digestOf = (relative: string): DigestSet | undefined => {
       const known = digests.get(`cli/slsa-verifier/testdata/${relative}`);
@@ -234,7 +234,7 @@ describe.skipIf(!ROOT)('slsa-verifier CLI regression vectors (../shared/corpus/s
     for (const vector of vectors) {
       const fn = vector.test_function;
       if (fn === 'Test_runVerifyVSA') {
-        skipped.push(`${fn} / ${vector.name}: a verification summary, not provenance`);
+        skipped.push({ what: `${fn} / ${vector.name}`, why: 'a verification summary, not provenance' });
         continue;
       }
       if (fn === 'Test_runVerifyGHAArtifactPath' || fn === 'Test_runVerifyGHAContainerBased') {
@@ -249,7 +249,7 @@ describe.skipIf(!ROOT)('slsa-verifier CLI regression vectors (../shared/corpus/s
             : PROVENANCE_SUFFIXES.map((s) => join(TESTDATA, prefix + artifacts[0] + s)).find(existsSync);
           const artifactDigests = artifacts.map((a) => digestOf(prefix + a));
           if (!provenance || !existsSync(provenance) || artifactDigests.some((d) => d === undefined)) {
-            skipped.push(`${fn} / ${vector.name} @ ${dir || 'testdata'}: ${provenance ? 'artifact digest' : 'provenance'} not in the corpus`);
+            skipped.push({ what: `${fn} / ${vector.name} @ ${dir || 'testdata'}`, why: `${provenance ? 'artifact digest' : 'provenance'} not in the corpus` });
             continue;
           }
           const builder = GHA_BUILDERS[builderDir] ?? GHA_BUILDERS.gha_generic!;
@@ -275,7 +275,7 @@ describe.skipIf(!ROOT)('slsa-verifier CLI regression vectors (../shared/corpus/s
       }
       if (fn === 'Test_runVerifyGCBArtifactImage') {
         if (vector.remote) {
-          skipped.push(`${fn} / ${vector.name}: pulls ${vector.artifact} from a registry`);
+          skipped.push({ what: `${fn} / ${vector.name}`, why: `pulls ${vector.artifact} from a registry` });
           continue;
         }
         for (const dir of vector.noversion ? [''] : versionDirs(['gcb_container'], vector.minversion)) {
@@ -283,7 +283,7 @@ describe.skipIf(!ROOT)('slsa-verifier CLI regression vectors (../shared/corpus/s
           const provenance = join(TESTDATA, dir, vector.provenance!);
           const digestFile = join(TESTDATA, dir, `${vector.artifact!}.digest`);
           if (!existsSync(provenance) || !existsSync(digestFile)) {
-            skipped.push(`${fn} / ${vector.name} @ ${dir}: provenance not in the corpus`);
+            skipped.push({ what: `${fn} / ${vector.name} @ ${dir}`, why: 'provenance not in the corpus' });
             continue;
           }
           const sha256 = readFileSync(digestFile, 'utf8').trim().replace(/^sha256:/, '');
@@ -306,7 +306,7 @@ describe.skipIf(!ROOT)('slsa-verifier CLI regression vectors (../shared/corpus/s
         const provenance = fn === 'Test_runVerifyNpmPackage' ? join(TESTDATA, `${relative}.json`) : join(TESTDATA, `${relative}.intoto.jsonl`);
         const digest = digestOf(relative);
         if (!existsSync(provenance) || !digest) {
-          skipped.push(`${fn} / ${vector.name}: provenance not in the corpus`);
+          skipped.push({ what: `${fn} / ${vector.name}`, why: 'provenance not in the corpus' });
           continue;
         }
         const options: Omit<VerifyProvenanceOptions, 'builderId'> = {
@@ -320,7 +320,7 @@ describe.skipIf(!ROOT)('slsa-verifier CLI regression vectors (../shared/corpus/s
         results.push({ vector, group, dir: relative, runs: runAll(vector, provenance, options, [vector.builderID]) });
         continue;
       }
-      skipped.push(`${fn} / ${vector.name}: no harness for this test function`);
+      skipped.push({ what: `${fn} / ${vector.name}`, why: 'no harness for this test function' });
     }
 
     // Scoreboard: a (vector, directory) passes when all its builder-id runs do.
@@ -371,10 +371,7 @@ describe.skipIf(!ROOT)('slsa-verifier CLI regression vectors (../shared/corpus/s
     }
     // Not-run vectors, grouped by why (the delegator directories alone account for 160).
     const notRun = new Map<string, string[]>();
-    for (const entry of skipped) {
-      const [what = '', why = ''] = entry.split(/: (?=[^:]*$)/);
-      notRun.set(why, [...(notRun.get(why) ?? []), what]);
-    }
+    for (const { what, why } of skipped) notRun.set(why, [...(notRun.get(why) ?? []), what]);
     lines.push(`not run (${skipped.length}):`);
     for (const [why, what] of notRun) {
       const dirs = [...new Set(what.map((w) => w.split(' @ ')[1] ?? w))];
