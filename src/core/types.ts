@@ -72,7 +72,8 @@ export interface Package {
   distro?: string;
 }
 
-export type TargetKind = 'dir' | 'lockfile' | 'image' | 'rootfs' | 'sbom';
+/** `file`: a single configuration file (Kubernetes manifest, Dockerfile) scanned for misconfigurations. */
+export type TargetKind = 'dir' | 'lockfile' | 'image' | 'rootfs' | 'sbom' | 'file';
 
 export interface Target {
   kind: TargetKind;
@@ -99,6 +100,8 @@ export interface Finding {
   references?: string[];
   /** Vulnerability findings: the package and advisory details. */
   vuln?: VulnDetails;
+  /** Misconfiguration findings: the check and the object it fired on. */
+  misconfig?: MisconfigDetails;
   /** Set when a VEX statement or ignore rule applies; suppressed findings are hidden by default. */
   suppression?: { kind: 'vex' | 'ignore'; status: string; justification?: string; source: string };
 }
@@ -119,6 +122,20 @@ export interface VulnDetails {
   published?: string;
   modified?: string;
   description?: string;
+}
+
+export interface MisconfigDetails {
+  /** What was checked: a Kubernetes manifest or a Dockerfile. */
+  type: 'kubernetes' | 'dockerfile';
+  /** The same check in other tools (Trivy `KSV-0017`/`KSV017`, `DS-0002`/`DS002`). */
+  aliases: string[];
+  description: string;
+  /** What is wrong in this object, in one sentence. */
+  message: string;
+  /** The Kubernetes object (kind, namespace, name) or the Dockerfile stage (`stage`, its name or index). */
+  object: { kind: string; name: string; namespace?: string };
+  /** Field path of the offending (or missing) field: `spec.template.spec.containers[0].securityContext.privileged`. */
+  field?: string;
 }
 
 /**

@@ -3,7 +3,7 @@
  * stable; findings are sorted so that two runs over the same input diff cleanly.
  */
 import type { Finding } from '../core/types.ts';
-import { compareFindings, countBySeverity, vulnFindings, type ScanReport } from './scan-report.ts';
+import { compareFindings, compareMisconfigs, countBySeverity, misconfigFindings, scannersOf, vulnFindings, type ScanReport } from './scan-report.ts';
 
 export interface JsonOptions {
   /** Also list suppressed findings (VEX/ignore), in each result's `suppressed` array. */
@@ -17,6 +17,9 @@ export function renderJson(report: ScanReport, options: JsonOptions = {}): strin
   let total = 0;
   let suppressedTotal = 0;
   const active: Finding[] = [];
+  const withMisconfig = scannersOf(report).has('misconfig');
+  const misconfigActive: Finding[] = [];
+  let misconfigSuppressed = 0;
   const results = report.targets.map((t) => {
     const findings = vulnFindings(t).sort(compareFindings);
     const shown = findings.filter((f) => !f.suppression);
@@ -24,7 +27,7 @@ export function renderJson(report: ScanReport, options: JsonOptions = {}): strin
     total += shown.length;
     suppressedTotal += suppressed.length;
     active.push(...shown);
-    return {
+    const result: Record<string, unknown> = {
       target: t.target,
       complete: t.incomplete.length === 0,
       packagesScanned: t.packagesScanned,
@@ -33,6 +36,17 @@ export function renderJson(report: ScanReport, options: JsonOptions = {}): strin
       vulnerabilities: shown.map(findingJson),
       ...(options.showSuppressed && { suppressed: suppressed.map(findingJson) }),
     };
+    if (withMisconfig) {
+      const misconfigs = misconfigFindings(t).sort(compareMisconfigs);
+      const shownMisconfigs = misconfigs.filter((f) => !f.suppression);
+      misconfigActive.push(...shownMisconfigs);
+      misconfigSuppressed += misconfigs.length - shownMisconfigs.length;
+      result.configFiles = t.misconfig?.files ?? [];
+      result.kubernetesObjects = t.misconfig?.objects ?? 0;
+      result.misconfigurations = shownMisconfigs.map(misconfigJson);
+      if (options.showSuppressed) result.suppressedMisconfigurations = misconfigs.filter((f) => f.suppression).map(misconfigJson);
+    }
+    return result;
   });
   const doc = {
     schemaVersion: SCAN_JSON_SCHEMA_VERSION,
@@ -40,7 +54,14 @@ export function renderJson(report: ScanReport, options: JsonOptions = {}): strin
     createdAt: report.createdAt,
     db: report.db ?? null,
     results,
-    summary: { bySeverity: countBySeverity(active), total, suppressed: suppressedTotal },
+    summary: {
+      bySeverity: countBySeverity(active),
+      total,
+      suppressed: suppressedTotal,
+      ...(withMisconfig && {
+        misconfigurations: { bySeverity: countBySeverity(misconfigActive), total: misconfigActive.length, suppressed: misconfigSuppressed },
+      }),
+    },
   };
   return JSON.stringify(doc, null, 2) + '\n';
 }
@@ -65,6 +86,27 @@ function findingJson(f: Finding): Record<string, unknown> {
     references: f.references ?? [],
     published: v.published,
     modified: v.modified,
+    suppression: f.suppression,
+  };
+}
+
+/** One misconfiguration: the check, where it fired, and on what. */
+function misconfigJson(f: Finding): Record<string, unknown> {
+  const m = f.misconfig;
+  return {
+    id: f.id,
+    aliases: m?.aliases ?? [],
+    type: m?.type,
+    severity: f.severity,
+    title: f.title,
+    description: m?.description,
+    message: m?.message,
+    location: f.location,
+    object: m?.object,
+    field: m?.field,
+    evidence: f.evidence,
+    remediation: f.remediation,
+    references: f.references ?? [],
     suppression: f.suppression,
   };
 }

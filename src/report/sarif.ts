@@ -3,11 +3,22 @@
  * one rule per vulnerability id carrying `security-severity` (GitHub ranks alerts by it), one
  * result per vulnerable package and file, and a stable fingerprint so re-uploads update alerts
  * instead of duplicating them. Suppressed findings stay in the log, marked as such, so that an
- * alert closed by VEX or an ignore rule is closed rather than forgotten.
+ * alert closed by VEX or an ignore rule is closed rather than forgotten. Misconfigurations get one
+ * rule per check and one result per finding, at the file:line of the offending field.
  */
 import { createHash } from 'node:crypto';
 import type { Finding, Location, Severity } from '../core/types.ts';
-import { cmp, compareFindings, describeSuppression, findingLocations, vulnFindings, type ScanReport } from './scan-report.ts';
+import {
+  cmp,
+  compareFindings,
+  describeObject,
+  describeSuppression,
+  findingLocations,
+  misconfigFindings,
+  scannersOf,
+  vulnFindings,
+  type ScanReport,
+} from './scan-report.ts';
 
 export interface SarifOptions {
   /** The tool's home page (`tool.driver.informationUri`); omitted when not given. */
@@ -34,17 +45,27 @@ interface Placed {
 }
 
 export function renderSarif(report: ScanReport, options: SarifOptions = {}): string {
-  const placed: Placed[] = report.targets.flatMap((t) =>
-    vulnFindings(t).flatMap((finding) => findingLocations(finding, t.target).map((location) => ({ finding, location }))),
+  const withMisconfig = scannersOf(report).has('misconfig');
+  const placed: Placed[] = report.targets.flatMap((t) => [
+    ...vulnFindings(t).flatMap((finding) => findingLocations(finding, t.target).map((location) => ({ finding, location }))),
+    ...(withMisconfig ? misconfigFindings(t).map((finding) => ({ finding, location: finding.location ?? { path: t.target.name } })) : []),
+  ]);
+  placed.sort(
+    (a, b) =>
+      cmp(a.location.path, b.location.path) ||
+      (a.finding.kind === 'misconfig' && b.finding.kind === 'misconfig' ? (a.location.line ?? 0) - (b.location.line ?? 0) : 0) ||
+      compareFindings(a.finding, b.finding),
   );
-  placed.sort((a, b) => cmp(a.location.path, b.location.path) || compareFindings(a.finding, b.finding));
   const byRule = new Map<string, Finding[]>();
   for (const { finding } of placed) byRule.set(finding.id, [...(byRule.get(finding.id) ?? []), finding]);
   const ruleIds = [...byRule.keys()].sort(cmp);
   const ruleIndex = new Map(ruleIds.map((id, i) => [id, i]));
   const driver: Json = { name: report.tool.name, version: report.tool.version };
   if (options.informationUri) driver.informationUri = options.informationUri;
-  driver.rules = ruleIds.map((id) => rule(byRule.get(id)!));
+  driver.rules = ruleIds.map((id) => {
+    const findings = byRule.get(id)!;
+    return findings[0]!.kind === 'misconfig' ? misconfigRule(findings) : rule(findings);
+  });
   const notifications = report.targets.flatMap((t) => t.incomplete).map((i) => ({
     level: 'warning',
     message: { text: `${i.path}${i.line !== undefined ? `:${i.line}` : ''}: ${i.message} (vulnerabilities in this input may be missing)` },
@@ -54,7 +75,7 @@ export function renderSarif(report: ScanReport, options: SarifOptions = {}): str
     tool: { driver },
     invocations: [{ executionSuccessful: true, endTimeUtc: report.createdAt, toolExecutionNotifications: notifications }],
     columnKind: 'utf16CodeUnits',
-    results: placed.map((p) => result(p, ruleIndex.get(p.finding.id)!)),
+    results: placed.map((p) => (p.finding.kind === 'misconfig' ? misconfigResult(p, ruleIndex.get(p.finding.id)!) : result(p, ruleIndex.get(p.finding.id)!))),
   };
   return JSON.stringify({ $schema: SARIF_SCHEMA, version: '2.1.0', runs: [run] }, null, 2) + '\n';
 }
@@ -127,6 +148,69 @@ function result({ finding: f, location }: Placed, ruleIndex: number): Json {
     // moves whenever the lockfile changes) keeps one alert per vulnerable package and file.
     partialFingerprints: { primaryLocationLineHash: fingerprint(f.id, v.package.purl, location.path) },
     properties: { purl: v.package.purl, installedVersion: v.package.version, fixedVersions: v.fixedVersions, status: v.status },
+  };
+  if (f.suppression) r.suppressions = [{ kind: 'external', status: 'accepted', justification: describeSuppression(f.suppression) }];
+  return r;
+}
+
+/** A check: what it looks for and how to fix it; each result says where and on what object. */
+function misconfigRule(findings: Finding[]): Json {
+  const f = findings[0]!;
+  const m = f.misconfig;
+  const references = (f.references ?? []).filter((r) => URL.canParse(r));
+  const description = m?.description ?? f.title;
+  const text = [
+    `${f.id}: ${oneLine(f.title)}`,
+    `Severity: ${f.severity}`,
+    ...(m && m.aliases.length > 0 ? [`Aliases: ${m.aliases.join(', ')}`] : []),
+    '',
+    description,
+    ...(f.remediation ? ['', `Remediation: ${f.remediation}`] : []),
+    ...(references.length > 0 ? ['', 'References:', ...references.map((r) => `- ${r}`)] : []),
+  ].join('\n');
+  const markdown = [
+    `**${f.id}**: ${oneLine(f.title)}`,
+    '',
+    `| Severity | ${f.severity} |`,
+    '| --- | --- |',
+    ...(m && m.aliases.length > 0 ? [`| Aliases | ${cell(m.aliases.join(', '))} |`] : []),
+    '',
+    description,
+    ...(f.remediation ? ['', `**Remediation**: ${f.remediation}`] : []),
+    ...(references.length > 0 ? ['', '**References**', '', ...references.map((r) => `- <${r}>`)] : []),
+  ].join('\n');
+  const r: Json = {
+    id: f.id,
+    shortDescription: { text: limit(oneLine(f.title)) },
+    fullDescription: { text: limit(description) },
+    defaultConfiguration: { level: LEVEL[f.severity] },
+  };
+  if (references[0]) r.helpUri = references[0];
+  r.help = { text, markdown };
+  const score = BAND_SCORE[f.severity];
+  r.properties = {
+    ...(score !== undefined && { 'security-severity': score }),
+    precision: 'very-high',
+    tags: ['security', 'misconfiguration', ...(m ? [m.type] : [])],
+  };
+  return r;
+}
+
+function misconfigResult({ finding: f, location }: Placed, ruleIndex: number): Json {
+  const object = describeObject(f);
+  const what = f.misconfig?.message ?? f.title;
+  const r: Json = {
+    ruleId: f.id,
+    ruleIndex,
+    level: LEVEL[f.severity],
+    message: { text: `${f.id} [${f.severity}]${object ? ` in ${object}` : ''}: ${oneLine(what)}` },
+    locations: [physical(location)],
+    // Keyed on the check, file, object and field rather than the line, which moves with every edit.
+    partialFingerprints: { primaryLocationLineHash: fingerprint(f.id, `${object}\0${f.misconfig?.field ?? ''}`, location.path) },
+    properties: {
+      ...(f.misconfig && { object: f.misconfig.object }),
+      ...(f.misconfig?.field !== undefined && { field: f.misconfig.field }),
+    },
   };
   if (f.suppression) r.suppressions = [{ kind: 'external', status: 'accepted', justification: describeSuppression(f.suppression) }];
   return r;

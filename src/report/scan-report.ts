@@ -13,6 +13,14 @@ export interface ScanReport {
   /** One per scanned lockfile, SBOM, directory or image. */
   targets: ScanTargetResult[];
   db?: { schemaVersion: number; updatedAt?: string; ageDays?: number };
+  /** What was looked for; absent means vulnerabilities only. Renderers show a section per scanner. */
+  scanners?: Scanner[];
+}
+
+export type Scanner = 'vuln' | 'misconfig';
+
+export function scannersOf(report: ScanReport): Set<Scanner> {
+  return new Set(report.scanners ?? ['vuln']);
 }
 
 export interface ScanTargetResult {
@@ -28,6 +36,8 @@ export interface ScanTargetResult {
   incomplete: InputIssue[];
   /** The catalogued packages: lists clean files in the table and fills the CycloneDX components. */
   sbom?: SbomDocument;
+  /** Misconfiguration scanning: the configuration files checked (manifests, Dockerfiles) and the Kubernetes objects in them. */
+  misconfig?: { files: string[]; objects: number };
 }
 
 export const SEVERITY_RANK: Record<Severity, number> = { CRITICAL: 4, HIGH: 3, MEDIUM: 2, LOW: 1, UNKNOWN: 0 };
@@ -49,6 +59,27 @@ export function cmp(a: string, b: string): number {
 
 export function vulnFindings(result: ScanTargetResult): Finding[] {
   return result.findings.filter((f) => f.kind === 'vuln' && f.vuln);
+}
+
+export function misconfigFindings(result: ScanTargetResult): Finding[] {
+  return result.findings.filter((f) => f.kind === 'misconfig');
+}
+
+/** Misconfigurations: by file, then line, then severity (worst first), then id. */
+export function compareMisconfigs(a: Finding, b: Finding): number {
+  return (
+    cmp(a.location?.path ?? '', b.location?.path ?? '') ||
+    (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
+    SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+    cmp(a.id, b.id)
+  );
+}
+
+/** `Deployment storefront/web`, `Stage build`: the object a misconfiguration was found in. */
+export function describeObject(f: Finding): string {
+  const o = f.misconfig?.object;
+  if (!o) return '';
+  return `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`.trim();
 }
 
 /** Counts per severity, every severity present (zero included) in scale order. */

@@ -1,17 +1,23 @@
 /**
  * Human-readable scan report: per target, one group per file the vulnerable packages were found
- * in (Trivy-style header with per-severity totals, rows sorted by severity then package), then a
- * summary of what was scanned, skipped, suppressed and could not be read.
+ * in (Trivy-style header with per-severity totals, rows sorted by severity then package), then,
+ * when misconfigurations were looked for, one group per configuration file (check id, severity,
+ * title, object, line), then a summary of what was scanned, skipped, suppressed and could not be read.
  */
 import type { Finding, Severity } from '../core/types.ts';
 import { renderColumns, visibleLength } from './columns.ts';
 import {
   compareFindings,
   countBySeverity,
+  describeObject,
   findingLocations,
+  misconfigFindings,
+  scannersOf,
+  SEVERITY_RANK,
   vulnFindings,
   type ScanReport,
   type ScanTargetResult,
+  type Scanner,
 } from './scan-report.ts';
 
 export interface TableOptions {
@@ -44,16 +50,24 @@ interface FileGroup {
 
 export function renderTable(report: ScanReport, options: TableOptions): string {
   const paint = (code: string, text: string) => (options.color ? `${code}${text}${RESET}` : text);
-  const sections = report.targets.map((t) => renderTarget(t, options, paint));
-  return [...sections, renderSummary(report, options, paint)].join('\n');
+  const scanners = scannersOf(report);
+  const sections = report.targets.map((t) => renderTarget(t, scanners, options, paint));
+  return [...sections, renderSummary(report, scanners, options, paint)].join('\n');
 }
 
 type Paint = (code: string, text: string) => string;
 
-function renderTarget(result: ScanTargetResult, options: TableOptions, paint: Paint): string {
+function renderTarget(result: ScanTargetResult, scanners: Set<Scanner>, options: TableOptions, paint: Paint): string {
   const title = `${clean(result.target.name)} (${result.target.kind})`;
   const heading = result.incomplete.length > 0 ? `${title} ${paint(LOUD, '[INCOMPLETE]')}` : title;
   const lines = [heading, '='.repeat(visibleLength(heading)), ''];
+  if (scanners.has('vuln')) lines.push(...renderVulnGroups(result, options, paint));
+  if (scanners.has('misconfig')) lines.push(...renderMisconfigGroups(result, options, paint));
+  return lines.join('\n');
+}
+
+function renderVulnGroups(result: ScanTargetResult, options: TableOptions, paint: Paint): string[] {
+  const lines: string[] = [];
   const groups = groupByFile(result);
   for (const g of groups.withFindings) lines.push(renderGroup(g, options, paint));
   if (groups.clean > 0) {
@@ -62,7 +76,66 @@ function renderTarget(result: ScanTargetResult, options: TableOptions, paint: Pa
   } else if (groups.withFindings.length === 0) {
     lines.push('No vulnerabilities found.', '');
   }
-  return lines.join('\n');
+  return lines;
+}
+
+/** One group per configuration file with findings (sorted by path), then how many others were clean. */
+function renderMisconfigGroups(result: ScanTargetResult, options: TableOptions, paint: Paint): string[] {
+  const byPath = new Map<string, Finding[]>();
+  for (const f of misconfigFindings(result)) {
+    const path = f.location?.path ?? result.target.name;
+    byPath.set(path, [...(byPath.get(path) ?? []), f]);
+  }
+  const lines: string[] = [];
+  const paths = [...byPath.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const path of paths) {
+    const findings = byPath.get(path)!;
+    const active = findings.filter((f) => !f.suppression);
+    const suppressed = findings.filter((f) => f.suppression);
+    const types = [...new Set(findings.map((f) => f.misconfig?.type ?? 'config'))].sort();
+    lines.push(`${clean(path)} (${types.join(', ')})`, `Misconfigurations: ${active.length} (${severityCounts(countBySeverity(active))})`, '');
+    if (active.length > 0) lines.push(misconfigTable(active, options, paint));
+    if (suppressed.length > 0) {
+      if (options.showSuppressed) {
+        lines.push(`Suppressed: ${suppressed.length} (VEX/ignore)`, '');
+        const rows = [...suppressed].sort(byMisconfigRow).map((f) => [
+          clean(f.id),
+          paint(SEVERITY_COLOR[f.severity], f.severity),
+          clean(describeObject(f)),
+          String(f.location?.line ?? ''),
+          clean(f.suppression!.status),
+          clean(`${f.suppression!.kind === 'vex' ? 'VEX' : 'ignore rule'} ${f.suppression!.source}`),
+        ]);
+        lines.push(renderColumns(['ID', 'SEVERITY', 'OBJECT', 'LINE', 'STATUS', 'SOURCE'], rows));
+      } else {
+        lines.push(`${suppressed.length} suppressed (VEX/ignore)`, '');
+      }
+    }
+  }
+  const cleanFiles = (result.misconfig?.files ?? []).filter((p) => !byPath.has(p)).length;
+  if (cleanFiles > 0) {
+    lines.push(`No misconfigurations in ${cleanFiles}${paths.length > 0 ? ' other' : ''} configuration file${cleanFiles === 1 ? '' : 's'}.`, '');
+  } else if (paths.length === 0) {
+    lines.push('No misconfigurations found.', '');
+  }
+  return lines;
+}
+
+/** Worst first, then in file order: what to fix first is on top. */
+function byMisconfigRow(a: Finding, b: Finding): number {
+  return SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function misconfigTable(findings: Finding[], options: TableOptions, paint: Paint): string {
+  const width = options.titleWidth ?? DEFAULT_TITLE_WIDTH;
+  const rows = [...findings].sort(byMisconfigRow).map((f) => [
+    clean(f.id),
+    paint(SEVERITY_COLOR[f.severity], f.severity),
+    truncate(clean(f.title), width),
+    clean(describeObject(f)),
+    String(f.location?.line ?? ''),
+  ]);
+  return renderColumns(['ID', 'SEVERITY', 'TITLE', 'OBJECT', 'LINE'], rows);
 }
 
 /**
@@ -132,28 +205,39 @@ function renderGroup(g: FileGroup, options: TableOptions, paint: Paint): string 
   return lines.join('\n');
 }
 
-function renderSummary(report: ScanReport, options: TableOptions, paint: Paint): string {
-  const all = report.targets.flatMap(vulnFindings);
-  const active = all.filter((f) => !f.suppression);
-  const suppressed = all.length - active.length;
-  const scanned = report.targets.reduce((n, t) => n + t.packagesScanned, 0);
-  const notScanned = report.targets.flatMap((t) => t.notScanned);
+function renderSummary(report: ScanReport, scanners: Set<Scanner>, options: TableOptions, paint: Paint): string {
   const lines = ['Summary', '-------'];
-  lines.push(`Vulnerabilities: ${active.length} (${severityCounts(countBySeverity(active))})`);
-  if (suppressed > 0) {
-    const how = options.showSuppressed ? 'listed above' : 'hidden; --show-suppressed lists them';
-    lines.push(`Suppressed: ${suppressed} (VEX/ignore), ${how}`);
+  const how = options.showSuppressed ? 'listed above' : 'hidden; --show-suppressed lists them';
+  if (scanners.has('vuln')) {
+    const all = report.targets.flatMap(vulnFindings);
+    const active = all.filter((f) => !f.suppression);
+    const suppressed = all.length - active.length;
+    const scanned = report.targets.reduce((n, t) => n + t.packagesScanned, 0);
+    const notScanned = report.targets.flatMap((t) => t.notScanned);
+    lines.push(`Vulnerabilities: ${active.length} (${severityCounts(countBySeverity(active))})`);
+    if (suppressed > 0) lines.push(`Suppressed: ${suppressed} (VEX/ignore), ${how}`);
+    lines.push(`Packages scanned: ${scanned}`);
+    if (notScanned.length > 0) lines.push(`Not scanned: ${notScanned.length} (${reasonCounts(notScanned.map((n) => n.reason))})`);
+    if (report.db) lines.push(`Vulnerability DB: ${describeDb(report.db)}`);
   }
-  lines.push(`Packages scanned: ${scanned}`);
-  if (notScanned.length > 0) lines.push(`Not scanned: ${notScanned.length} (${reasonCounts(notScanned.map((n) => n.reason))})`);
-  if (report.db) lines.push(`Vulnerability DB: ${describeDb(report.db)}`);
+  if (scanners.has('misconfig')) {
+    const all = report.targets.flatMap(misconfigFindings);
+    const active = all.filter((f) => !f.suppression);
+    const suppressed = all.length - active.length;
+    const files = report.targets.reduce((n, t) => n + (t.misconfig?.files.length ?? 0), 0);
+    const objects = report.targets.reduce((n, t) => n + (t.misconfig?.objects ?? 0), 0);
+    lines.push(`Misconfigurations: ${active.length} (${severityCounts(countBySeverity(active))})`);
+    if (suppressed > 0) lines.push(`Suppressed misconfigurations: ${suppressed} (ignore rules), ${how}`);
+    lines.push(`Configuration files scanned: ${files} (${objects} Kubernetes object${objects === 1 ? '' : 's'})`);
+  }
+  const what = scanners.has('misconfig') ? 'findings' : 'vulnerabilities';
   const incomplete = report.targets.flatMap((t) =>
     t.incomplete.map((i) => ({ ...i, prefix: report.targets.length > 1 ? `${t.target.name}: ` : '' })),
   );
   if (incomplete.length > 0) {
     const n = incomplete.length;
     lines.push(
-      `${paint(LOUD, 'INCOMPLETE')}: ${n} input${n === 1 ? '' : 's'} could not be read; vulnerabilities in ${n === 1 ? 'it' : 'them'} may be missing:`,
+      `${paint(LOUD, 'INCOMPLETE')}: ${n} input${n === 1 ? '' : 's'} could not be read; ${what} in ${n === 1 ? 'it' : 'them'} may be missing:`,
       ...incomplete.map((i) => `  ${clean(i.prefix + i.path)}${i.line !== undefined ? `:${i.line}` : ''}: ${clean(i.message)}`),
     );
   }

@@ -22,6 +22,8 @@ export async function readSuppressionFile(path: string, what: string): Promise<s
 export function findingIds(finding: Finding): Set<string> {
   const ids = new Set([finding.id.toUpperCase()]);
   for (const alias of finding.vuln?.aliases ?? []) ids.add(alias.toUpperCase());
+  // Misconfigurations answer to Trivy's check ids too (`AVD-KSV-0017`, `KSV017`), so .trivyignore files keep working.
+  for (const alias of finding.misconfig?.aliases ?? []) ids.add(alias.toUpperCase());
   return ids;
 }
 

@@ -1,0 +1,192 @@
+/**
+ * Kubernetes manifests for misconfiguration scanning: every `.yaml`/`.yml`/`.json` document that is
+ * a Kubernetes object (has `apiVersion` and `kind`), `List` kinds flattened into their items, each
+ * object with a line map from field path to source line, so that a finding names the file:line of
+ * the offending field (or of its nearest existing parent when the field is missing).
+ *
+ * Repositories are full of YAML that is not Kubernetes (CI workflows, compose files, Helm values,
+ * OpenAPI specs): it is skipped silently. Only a file that looks like a manifest (mentions both
+ * `apiVersion` and `kind`) and does not parse becomes an input issue, with the line of the error.
+ * Helm chart templates (`{{ … }}`) are not YAML until rendered; they are skipped, as `helm template`
+ * output is what should be scanned.
+ *
+ * YAML is read the way Kubernetes tools read it (sigs.k8s.io/yaml): YAML 1.1 scalars (`yes`/`on`
+ * are booleans), timestamps kept as strings.
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import type { InputIssue } from '../core/types.ts';
+import { appendSegment, formatFieldPath, parseFieldPath, type FieldPath } from './field-path.ts';
+
+export interface Manifest {
+  object: Record<string, unknown>;
+  /** The file, as the caller named it (root-relative for directory scans). */
+  path: string;
+  /** 1-based line where the object starts. */
+  line: number;
+  apiVersion: string;
+  kind: string;
+  name: string;
+  /** `metadata.namespace` as written; undefined when the manifest leaves it to apply time. */
+  namespace?: string;
+  /** Line of the field at `path`, or of its nearest existing parent (the object's line at worst). */
+  lineOf(path: string | FieldPath): number;
+}
+
+export interface ManifestFile {
+  manifests: Manifest[];
+  issues: InputIssue[];
+  /** The file is a Go template (Helm chart): skipped, as it is not YAML until rendered. */
+  template?: boolean;
+}
+
+const DROPPED_TAGS = new Set(['tag:yaml.org,2002:timestamp', 'tag:yaml.org,2002:binary']);
+
+const PARSE_OPTIONS = {
+  version: '1.1' as const,
+  merge: true,
+  uniqueKeys: false,
+  customTags: (tags: unknown[]) =>
+    tags.filter((t) => {
+      const tag = t as { tag?: string; format?: string };
+      return !DROPPED_TAGS.has(tag.tag ?? '') && tag.format !== 'TIME';
+    }),
+};
+
+/** Alias expansion bound: a "billion laughs" document must not exhaust memory. */
+const MAX_ALIAS_COUNT = 1000;
+
+/** Cheap test on the text before parsing: both words must appear somewhere. */
+export function mentionsKubernetes(text: string): boolean {
+  return text.includes('apiVersion') && text.includes('kind');
+}
+
+/** Parses one file's text into the Kubernetes objects it holds. */
+export function parseManifests(text: string, path: string): ManifestFile {
+  const issues: InputIssue[] = [];
+  if (!mentionsKubernetes(text)) return { manifests: [], issues };
+  if (isHelmTemplate(text, path)) return { manifests: [], issues, template: true };
+  const lineCounter = new LineCounter();
+  let docs: Document[];
+  try {
+    const parsed = parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter } as Parameters<typeof parseAllDocuments>[1]);
+    docs = Array.isArray(parsed) ? (parsed as Document[]) : [];
+  } catch (err) {
+    issues.push({ path, message: `invalid YAML: ${firstLine(err instanceof Error ? err.message : String(err))}` });
+    return { manifests: [], issues };
+  }
+  const lineAt = (offset: number) => lineCounter.linePos(offset).line;
+  const manifests: Manifest[] = [];
+  for (const doc of docs) {
+    const error = doc.errors[0];
+    if (error) {
+      // A broken document in a file of manifests is worth saying; elsewhere it is someone else's YAML.
+      if (looksLikeManifest(text, doc)) issues.push({ path, line: lineAt(error.pos[0]), message: `invalid YAML: ${firstLine(error.message)}` });
+      continue;
+    }
+    if (doc.contents === null) continue;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      issues.push({ path, line: lineAt(doc.contents.range?.[0] ?? 0), message: `invalid YAML: ${firstLine(err instanceof Error ? err.message : String(err))}` });
+      continue;
+    }
+    const root = doc.contents as Node;
+    if (isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
+      const itemNodes = isMap(root) ? itemsNode(root) : undefined;
+      value.items.forEach((item, i) => {
+        const node = itemNodes?.items[i] as Node | undefined;
+        const m = node ? toManifest(item, path, node, lineAt) : undefined;
+        if (m) manifests.push(m);
+      });
+    } else {
+      const m = toManifest(value, path, root, lineAt);
+      if (m) manifests.push(m);
+    }
+  }
+  return { manifests, issues };
+}
+
+function itemsNode(root: Node): { items: unknown[] } | undefined {
+  if (!isMap(root)) return undefined;
+  const pair = root.items.find((p) => isScalar(p.key) && p.key.value === 'items');
+  return pair && isSeq(pair.value) ? pair.value : undefined;
+}
+
+function toManifest(value: unknown, path: string, node: Node, lineAt: (offset: number) => number): Manifest | undefined {
+  if (!isRecord(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string' || value.kind === '') return undefined;
+  const line = lineAt(node.range?.[0] ?? 0);
+  const lines = new Map<string, number>();
+  indexLines(node, '', lines, lineAt);
+  const metadata = isRecord(value.metadata) ? value.metadata : {};
+  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined;
+  return {
+    object: value,
+    path,
+    line,
+    apiVersion: value.apiVersion,
+    kind: value.kind,
+    name: typeof metadata.name === 'string' ? metadata.name : typeof metadata.generateName === 'string' ? metadata.generateName : '',
+    ...(namespace !== undefined && { namespace }),
+    lineOf: (fieldPath) => {
+      const segments = typeof fieldPath === 'string' ? parseFieldPath(fieldPath) : fieldPath;
+      for (let n = segments.length; n > 0; n--) {
+        const found = lines.get(formatFieldPath(segments.slice(0, n)));
+        if (found !== undefined) return found;
+      }
+      return line;
+    },
+  };
+}
+
+/** Records the line of every map key and list item under `node`, keyed by canonical field path. */
+function indexLines(node: unknown, prefix: string, lines: Map<string, number>, lineAt: (offset: number) => number): void {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isPair(pair) || !isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      const path = appendSegment(prefix, key);
+      lines.set(path, lineAt(pair.key.range?.[0] ?? 0));
+      indexLines(pair.value, path, lines, lineAt);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      const path = appendSegment(prefix, i);
+      const start = (item as Node | null)?.range?.[0];
+      if (start !== undefined) lines.set(path, lineAt(start));
+      indexLines(item, path, lines, lineAt);
+    });
+  }
+}
+
+/**
+ * A document with errors still says what it was meant to be: a top-level `apiVersion` or `kind`
+ * key in its source text (or in the file's, when the document is too broken to tell).
+ */
+function looksLikeManifest(text: string, doc: Document): boolean {
+  const source = doc.range ? text.slice(doc.range[0], doc.range[2]) : text;
+  return /^(apiVersion|kind)\s*:/m.test(source) || /"(apiVersion|kind)"\s*:/.test(source);
+}
+
+/**
+ * Go-templated YAML (Helm chart templates, and the like): `{{` in a file under a `templates/`
+ * directory, or template actions at the start of a line (`{{- if … }}`) anywhere.
+ */
+function isHelmTemplate(text: string, path: string): boolean {
+  if (!text.includes('{{')) return false;
+  return /(^|\/)templates\//.test(path) || /^\s*\{\{-?\s*(if|range|with|define|include|template|end|else|\/\*)/m.test(text);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+/** `Deployment storefront/web`, `ClusterRole admin`: how findings name the object. */
+export function describeManifest(m: Pick<Manifest, 'kind' | 'name' | 'namespace'>): string {
+  const name = m.namespace ? `${m.namespace}/${m.name}` : m.name;
+  return name ? `${m.kind} ${name}` : m.kind;
+}
