@@ -39,6 +39,8 @@ export interface Descriptor {
   /** Index entries only: the platform of the image the entry points at. */
   platform?: Platform;
   urls?: string[];
+  /** OCI 1.1: the artifact type of what the entry points at (signatures, SBOMs, attestations). */
+  artifactType?: string;
 }
 
 /** An image manifest (OCI or Docker v2 schema 2): one config and the layers, lowest first. */

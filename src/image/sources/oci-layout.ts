@@ -86,6 +86,9 @@ function selectTagged(manifests: Descriptor[], tag: string | undefined, referenc
     }
     return matching.length === 1 ? matching[0]! : matching;
   }
+  // Signatures and attestations stored beside the image (cosign's `sha256-<hex>[.sig|.att|.sbom]`
+  // tags, untagged referrers with an artifactType) are not images to scan.
+  manifests = manifests.filter((d) => !isSignatureEntry(d));
   if (manifests.length === 1) return manifests[0]!;
   // Several entries and no tag: fine when they are the platforms of one image, ambiguous otherwise.
   const names = new Set(manifests.map((d) => d.annotations?.[REF_NAME]).filter((n) => n !== undefined));
@@ -97,6 +100,13 @@ function selectTagged(manifests: Descriptor[], tag: string | undefined, referenc
     throw new PalisadeError('USAGE', `${reference}: the layout holds ${manifests.length} untagged images; cannot tell which to scan`);
   }
   return manifests;
+}
+
+const SIGNATURE_TAG = /^sha(256|512)-[0-9a-f]+(\.(sig|att|sbom))?$/;
+
+function isSignatureEntry(d: Descriptor): boolean {
+  const name = d.annotations?.[REF_NAME];
+  return name !== undefined ? SIGNATURE_TAG.test(name) : d.artifactType !== undefined;
 }
 
 function tagList(manifests: Descriptor[]): string {
