@@ -12,6 +12,7 @@ import { scanCommand } from './scan.ts';
 import { keyCommand, signBlobCommand, verifyBlobCommand } from './trust-blob.ts';
 import { trustImageCommands } from './trust-image.ts';
 import { provenanceCommand } from './provenance.ts';
+import { runtimeCommand } from './runtime.ts';
 import { policyCommand } from './policy.ts';
 
 const EXIT_CODES_HELP = `
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   program.addCommand(verifyBlobCommand(globals));
   for (const command of trustImageCommands(globals)) program.addCommand(command);
   program.addCommand(provenanceCommand(globals));
+  program.addCommand(runtimeCommand(globals));
   program.addCommand(policyCommand(globals));
   overrideExits(program);
   return program;

@@ -1,0 +1,126 @@
+/**
+ * The engine: routes each event to the rules that can match it and evaluates them.
+ *
+ * Rules of the event's source are selected through the index fields (sources.ts): for each
+ * combination of index values seen, the rules whose conditions can match it are listed once, in
+ * load order, and remembered. Evaluation follows Falco's `rule_matching`: `first` (the default)
+ * stops at the first matching rule, `all` returns every match. Rules below the minimum priority,
+ * disabled, or filtered out by name or tag are not run at all, as Falco does not load them.
+ */
+import { keySetHas } from './condition/analyze.ts';
+import type { RuntimeEvent } from './event.ts';
+import { atLeast, type Priority } from './priority.ts';
+import type { CompiledRule, CompiledRuleset, SourceRuleset } from './rules/compile.ts';
+
+export interface EngineOptions {
+  /** Only rules at least this severe run (Falco's `priority`). Default: DEBUG (all). */
+  minPriority?: Priority;
+  /** Default `first`. */
+  ruleMatching?: 'first' | 'all';
+  /** Rule names to disable; `*` is a wildcard. */
+  disabledRules?: readonly string[];
+  /** Rules with any of these tags are disabled. */
+  disabledTags?: readonly string[];
+  /** When given, only rules with one of these tags run. */
+  enabledTags?: readonly string[];
+}
+
+export interface EngineStats {
+  events: number;
+  /** Events of a source no loaded rule reads. */
+  unmatchedSource: number;
+  matches: number;
+  /** Evaluations that threw (a bug, never bad input): counted, the event goes on. */
+  evaluationErrors: number;
+  byRule: Map<string, number>;
+}
+
+interface SourceState {
+  set: SourceRuleset;
+  active: CompiledRule[];
+  dispatch: Map<string, CompiledRule[]>;
+}
+
+/** Index value combinations remembered per source; beyond it rules are selected per event. */
+const DISPATCH_CACHE_LIMIT = 10_000;
+
+export class RuntimeEngine {
+  readonly stats: EngineStats = { events: 0, unmatchedSource: 0, matches: 0, evaluationErrors: 0, byRule: new Map() };
+  private readonly sources = new Map<string, SourceState>();
+  private readonly first: boolean;
+
+  constructor(ruleset: CompiledRuleset, options: EngineOptions = {}) {
+    this.first = (options.ruleMatching ?? 'first') === 'first';
+    const selected = ruleFilter(options);
+    for (const [source, set] of ruleset.sources) {
+      this.sources.set(source, { set, active: set.rules.filter(selected), dispatch: new Map() });
+    }
+  }
+
+  /** Sources with at least one rule that runs. */
+  activeSources(): string[] {
+    return [...this.sources].filter(([, s]) => s.active.length > 0).map(([name]) => name);
+  }
+
+  activeRules(source?: string): CompiledRule[] {
+    const states = source === undefined ? [...this.sources.values()] : [this.sources.get(source)].filter((s) => s !== undefined);
+    return states.flatMap((s) => s.active).sort((a, b) => a.order - b.order);
+  }
+
+  /** Slots the memo of this source's fields uses: size an event's cache with it. */
+  slotCount(source: string): number {
+    return this.sources.get(source)?.set.slots.size ?? 0;
+  }
+
+  /** The rules that match `evt` (at most one with `first` matching). */
+  evaluate(evt: RuntimeEvent): CompiledRule[] {
+    this.stats.events++;
+    const state = this.sources.get(evt.source);
+    if (!state || state.active.length === 0) {
+      this.stats.unmatchedSource++;
+      return [];
+    }
+    const matched: CompiledRule[] = [];
+    try {
+      for (const rule of this.candidates(state, evt)) {
+        if (!rule.evaluate(evt)) continue;
+        matched.push(rule);
+        this.stats.byRule.set(rule.name, (this.stats.byRule.get(rule.name) ?? 0) + 1);
+        if (this.first) break;
+      }
+    } catch {
+      this.stats.evaluationErrors++;
+    }
+    this.stats.matches += matched.length;
+    return matched;
+  }
+
+  private candidates(state: SourceState, evt: RuntimeEvent): CompiledRule[] {
+    const index = state.set.index;
+    if (index.length === 0) return state.active;
+    const keys = index.map((f) => f.key(evt));
+    const cacheKey = keys.join('\u0001');
+    const hit = state.dispatch.get(cacheKey);
+    if (hit) return hit;
+    const rules = state.active.filter((r) => r.keySets.every((ks, i) => keySetHas(ks, keys[i]!)));
+    if (state.dispatch.size < DISPATCH_CACHE_LIMIT) state.dispatch.set(cacheKey, rules);
+    return rules;
+  }
+}
+
+function wildcard(pattern: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+}
+
+function ruleFilter(options: EngineOptions): (r: CompiledRule) => boolean {
+  const min = options.minPriority ?? 'DEBUG';
+  const disabledNames = (options.disabledRules ?? []).map(wildcard);
+  const disabledTags = new Set(options.disabledTags ?? []);
+  const enabledTags = options.enabledTags ? new Set(options.enabledTags) : undefined;
+  return (r) =>
+    r.enabled &&
+    atLeast(r.priority, min) &&
+    !disabledNames.some((rx) => rx.test(r.name)) &&
+    !r.tags.some((t) => disabledTags.has(t)) &&
+    (enabledTags === undefined || r.tags.some((t) => enabledTags.has(t)));
+}

@@ -1,0 +1,62 @@
+/**
+ * The event the engine evaluates, whatever its source. `data` is the event's JSON: an
+ * audit.k8s.io Event for `k8s_audit`, the flat field map described in docs for `syscall`
+ * (see events/syscall.ts). Field extractors read `data`; `cache` holds values already extracted
+ * for this event (slots are numbered when rules are compiled).
+ */
+
+export interface RuntimeEvent {
+  /** Event source name as rules write it: `k8s_audit`, `syscall`. */
+  source: string;
+  /** 1-based sequence number within a stream (`evt.num`). */
+  num: number;
+  /** Event time: whole seconds since the epoch and nanoseconds within the second. */
+  sec: number;
+  nsec: number;
+  data: Record<string, unknown>;
+  /** The JSON text the event was read from, when there was one (`json.obj`). */
+  raw?: string;
+  /** Per-event memo of extracted values, indexed by compiled field slot. */
+  cache: unknown[];
+}
+
+export function makeEvent(source: string, data: Record<string, unknown>, time: { sec: number; nsec: number }, num = 0, raw?: string): RuntimeEvent {
+  const evt: RuntimeEvent = { source, num, sec: time.sec, nsec: time.nsec, data, cache: [] };
+  if (raw !== undefined) evt.raw = raw;
+  return evt;
+}
+
+/**
+ * Seconds and nanoseconds of an RFC 3339 timestamp with up to nine fractional digits
+ * (`2018-10-25T14:09:12.581541Z`, `…+02:00`); undefined when it is not one.
+ */
+export function parseTimestamp(text: string): { sec: number; nsec: number } | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:?\d{2})$/.exec(text);
+  if (!m) return undefined;
+  const zone = m[3]!.toUpperCase() === 'Z' ? 'Z' : m[3]!.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+  const ms = Date.parse(`${m[1]!.replace(/[t ]/, 'T')}${zone}`);
+  if (Number.isNaN(ms)) return undefined;
+  return { sec: Math.floor(ms / 1000), nsec: Number((m[2] ?? '').padEnd(9, '0')) };
+}
+
+/** Time from nanoseconds since the epoch (a number, a digit string or a bigint). */
+export function timeFromNanos(ns: number | string | bigint): { sec: number; nsec: number } {
+  const big = BigInt(typeof ns === 'number' ? Math.trunc(ns) : ns);
+  return { sec: Number(big / 1_000_000_000n), nsec: Number(big % 1_000_000_000n) };
+}
+
+export function nowTime(): { sec: number; nsec: number } {
+  const ms = Date.now();
+  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
+}
+
+/** `2018-10-25T14:09:12.581541000Z`: Falco's ISO 8601 event time, always UTC, nanoseconds. */
+export function isoTime(evt: Pick<RuntimeEvent, 'sec' | 'nsec'>): string {
+  const date = new Date(evt.sec * 1000).toISOString().slice(0, 19);
+  return `${date}.${String(evt.nsec).padStart(9, '0')}Z`;
+}
+
+/** Nanoseconds since the epoch as a decimal string (exact, unlike a double). */
+export function rawTime(evt: Pick<RuntimeEvent, 'sec' | 'nsec'>): string {
+  return evt.sec === 0 ? String(evt.nsec) : `${evt.sec}${String(evt.nsec).padStart(9, '0')}`;
+}
