@@ -17,7 +17,7 @@ export interface EngineOptions {
   minPriority?: Priority;
   /** Default `first`. */
   ruleMatching?: 'first' | 'all';
-  /** Rule names to disable; `*` is a wildcard. */
+  /** Rules whose name contains one of these (Falco's -D); a pattern with `*` must match the whole name. */
   disabledRules?: readonly string[];
   /** Rules with any of these tags are disabled. */
   disabledTags?: readonly string[];
@@ -108,13 +108,14 @@ export class RuntimeEngine {
   }
 }
 
-function wildcard(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+function namePattern(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  return pattern.includes('*') ? new RegExp(`^${escaped.replace(/\*/g, '.*')}$`) : new RegExp(escaped);
 }
 
 function ruleFilter(options: EngineOptions): (r: CompiledRule) => boolean {
   const min = options.minPriority ?? 'DEBUG';
-  const disabledNames = (options.disabledRules ?? []).map(wildcard);
+  const disabledNames = (options.disabledRules ?? []).map(namePattern);
   const disabledTags = new Set(options.disabledTags ?? []);
   const enabledTags = options.enabledTags ? new Set(options.enabledTags) : undefined;
   return (r) =>

@@ -21,7 +21,7 @@ export { SOURCE_INDEXES } from './sources.ts';
 export { RuntimeEngine, type EngineOptions, type EngineStats } from './engine.ts';
 
 export { K8S_AUDIT_SOURCE, DEFAULT_MAX_EVENT_SIZE, collectAuditEvents, isAuditJson } from './events/k8s-audit.ts';
-export { SYSCALL_SOURCE, syscallEvent } from './events/syscall.ts';
+export { SYSCALL_SOURCE, syscallEvent, TETRAGON_FIELDS } from './events/syscall.ts';
 export { eventsFromJson, eventsFromText, newCounters, readEvents, type ReadCounters, type ReadOptions, type SourceChoice } from './events/reader.ts';
 
 export { makeAlert, alertJson, alertText, type Alert, type AlertOptions } from './output/alert.ts';

@@ -22,6 +22,18 @@ type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/**
+ * Fields the Tetragon mapping can fill (besides what fields/syscall.ts derives from them); other
+ * syscall fields have no value on Tetragon input.
+ */
+export const TETRAGON_FIELDS: readonly string[] = [
+  'evt.type', 'evt.hostname', 'evt.arg', 'proc.exepath', 'proc.exe', 'proc.name', 'proc.args', 'proc.cmdline', 'proc.pid', 'thread.tid', 'user.uid',
+  'user.loginuid', 'proc.cwd', 'thread.cap_permitted', 'thread.cap_effective', 'proc.pexepath', 'proc.pexe', 'proc.pname', 'proc.pcmdline',
+  'proc.ppid', 'proc.aname', 'proc.aexe', 'proc.aexepath', 'proc.acmdline', 'proc.apid', 'k8s.ns.name', 'k8s.pod.name', 'k8s.pod.labels', 'k8s.pod.label',
+  'container.id', 'container.full_id', 'container.name', 'container.image', 'container.image.id', 'container.image.repository', 'container.image.tag',
+  'container.image.digest', 'fd.name', 'fd.typechar', 'fd.type', 'fd.directory', 'fd.filename', 'fd.nameraw', 'proc.cmdnargs', 'syscall.type', 'evt.dir',
+];
+
 const TETRAGON_KINDS = ['process_exec', 'process_exit', 'process_kprobe', 'process_tracepoint', 'process_uprobe', 'process_lsm'] as const;
 
 /** A syscall event from one JSON value; undefined when it is not one of the accepted shapes. */

@@ -22,6 +22,8 @@ export interface MacroInfo {
   condition: string;
   conditionPos?: TextPos;
   ctx: ItemContext;
+  /** The item that last changed the condition (appends included): condition errors point there. */
+  conditionCtx: ItemContext;
 }
 
 export interface ExceptionInfo {
@@ -46,6 +48,8 @@ export interface RuleInfo {
   warnEvttypes: boolean;
   skipIfUnknownFilter: boolean;
   ctx: ItemContext;
+  /** The item that last changed the condition (appends included): condition errors point there. */
+  conditionCtx: ItemContext;
 }
 
 export interface EngineRequirement {
@@ -98,13 +102,16 @@ export class Collector {
     const prev = this.macros.get(item.name);
     const mode: OverrideMode | undefined = item.append ? 'append' : item.override?.condition;
     if (mode === undefined) {
-      const info: MacroInfo = { name: item.name, condition: item.condition, ctx: item.ctx };
+      const info: MacroInfo = { name: item.name, condition: item.condition, ctx: item.ctx, conditionCtx: item.ctx };
       if (item.conditionPos) info.conditionPos = item.conditionPos;
       this.macros.set(item.name, info);
       return;
     }
     if (!prev) throw new ItemError('LOAD_ERR_VALIDATE', `Macro has '${item.append ? 'append' : 'override'}' key but no macro by that name already exists`, item.ctx);
     prev.condition = mode === 'append' ? `${prev.condition} ${item.condition}` : item.condition;
+    prev.conditionCtx = item.ctx;
+    if (mode === 'append') delete prev.conditionPos;
+    else if (item.conditionPos) prev.conditionPos = item.conditionPos;
   }
 
   private applyRule(item: RuleItem): void {
@@ -135,6 +142,7 @@ export class Collector {
       warnEvttypes: item.warnEvttypes ?? true,
       skipIfUnknownFilter: item.skipIfUnknownFilter ?? false,
       ctx: item.ctx,
+      conditionCtx: item.ctx,
     };
     if (item.conditionPos) info.conditionPos = item.conditionPos;
     this.rules.set(item.name, info);
@@ -142,7 +150,7 @@ export class Collector {
 
   /** Legacy `append: true`: every key given is appended. */
   private appendRule(prev: RuleInfo, item: RuleItem): void {
-    if (item.condition !== undefined) prev.condition = `${prev.condition} ${item.condition}`;
+    if (item.condition !== undefined) appendCondition(prev, item);
     if (item.output !== undefined) prev.output = `${prev.output} ${item.output}`;
     if (item.desc !== undefined) prev.desc = `${prev.desc} ${item.desc}`;
     if (item.tags) prev.tags = [...prev.tags, ...item.tags];
@@ -154,7 +162,12 @@ export class Collector {
       const append = mode === 'append';
       switch (key) {
         case 'condition':
-          prev.condition = append ? `${prev.condition} ${item.condition}` : item.condition!;
+          if (append) appendCondition(prev, item);
+          else {
+            prev.condition = item.condition!;
+            prev.conditionCtx = item.ctx;
+            if (item.conditionPos) prev.conditionPos = item.conditionPos;
+          }
           break;
         case 'output':
           prev.output = append ? `${prev.output} ${item.output}` : item.output!;
@@ -187,6 +200,13 @@ export class Collector {
       }
     }
   }
+}
+
+/** `<old> <new>`, as Falco appends conditions: plain text, so `and …`/`or …` continue it. */
+function appendCondition(rule: RuleInfo, item: RuleItem): void {
+  rule.condition = `${rule.condition} ${item.condition}`;
+  rule.conditionCtx = item.ctx;
+  delete rule.conditionPos;
 }
 
 function toExceptionInfo(ex: ExceptionItem): ExceptionInfo {

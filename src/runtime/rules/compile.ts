@@ -101,7 +101,7 @@ export function compileCollected(col: Collector, registry: FieldRegistry): Compi
     try {
       macroBodies.set(m.name, resolveLists(parseCondition(m.condition), lists, usedLists));
     } catch (err) {
-      reportConditionError(err, m.ctx, m.conditionPos, error);
+      reportConditionError(err, m.conditionCtx, m.conditionPos, error);
     }
   }
   const macros = new MacroTable(macroBodies);
@@ -110,7 +110,7 @@ export function compileCollected(col: Collector, registry: FieldRegistry): Compi
     try {
       macros.macro(m.name, { idx: 0, line: 1, col: 1 });
     } catch (err) {
-      reportConditionError(err, m.ctx, m.conditionPos, error);
+      reportConditionError(err, m.conditionCtx, m.conditionPos, error);
     }
   }
 
@@ -162,7 +162,7 @@ function compileRule(
   try {
     expr = parseCondition(rule.condition);
   } catch (err) {
-    reportConditionError(err, rule.ctx, rule.conditionPos, error);
+    reportConditionError(err, rule.conditionCtx, rule.conditionPos, error);
     return undefined;
   }
   try {
@@ -179,7 +179,7 @@ function compileRule(
   try {
     resolved = env.macros.resolve(resolveLists(expr, env.lists, env.usedLists));
   } catch (err) {
-    reportConditionError(err, rule.ctx, rule.conditionPos, error);
+    reportConditionError(err, rule.conditionCtx, rule.conditionPos, error);
     return undefined;
   }
   const compileWarnings: CompileWarning[] = [];
@@ -194,7 +194,7 @@ function compileRule(
       warn('LOAD_UNKNOWN_FIELD', err.message, rule.ctx);
       return 'skipped';
     }
-    reportConditionError(err, rule.ctx, rule.conditionPos, error);
+    reportConditionError(err, rule.conditionCtx, rule.conditionPos, error);
     return undefined;
   }
   for (const w of compileWarnings) warn(w.code, w.message, rule.ctx);
