@@ -181,8 +181,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The parser's first message line, without its own position (the issue carries the line). */
 function firstLine(message: string): string {
-  return message.split('\n')[0] ?? message;
+  return (message.split('\n')[0] ?? message).replace(/\s+at line \d+, column \d+:?$/, '');
 }
 
 /** `Deployment storefront/web`, `ClusterRole admin`: how findings name the object. */

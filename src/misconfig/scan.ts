@@ -14,8 +14,7 @@ import { walk } from '../sbom/catalog/walk.ts';
 import { toFinding, type CheckMeta, type Hit } from './check.ts';
 import { checkDockerfile, DOCKERFILE_CHECKS } from './dockerfile/checks.ts';
 import { parseDockerfile } from './dockerfile/parser.ts';
-import { checkManifest, indexManifests, typescriptChecks } from './k8s/checks.ts';
-import { policyChecks, policyHits } from './k8s/policy-checks.ts';
+import { checkManifests, policyChecks, typescriptChecks } from './k8s/index.ts';
 import { parseManifests, type Manifest } from './manifests.ts';
 
 export interface MisconfigScanOptions {
@@ -104,13 +103,9 @@ export async function scanMisconfig(input: string, options: MisconfigScanOptions
     }
   }
 
-  const set = indexManifests(manifests);
-  for (const m of manifests) {
-    hits.push(...checkManifest(m, set));
-    const evaluated = policyHits(m);
-    hits.push(...evaluated.hits);
-    for (const e of evaluated.errors) issues.push({ path: m.path, line: m.line, message: `check could not be evaluated: ${e}` });
-  }
+  const kube = checkManifests(manifests);
+  hits.push(...kube.hits);
+  issues.push(...kube.issues);
 
   const findings: Finding[] = hits.map((h) => toFinding(h, input)).sort(compareLocated);
   return {
