@@ -20,9 +20,15 @@ export type { TrustedRoot } from '@sigstore/protobuf-specs';
 
 const MEDIA_TYPE = /^application\/vnd\.dev\.sigstore\.trustedroot(\+json;version=0\.\d+|\.v0\.\d+\+json)$/;
 
-/** The Sigstore public-good instance's trusted root shipped with Palisade (see the file comment). */
+let publicGoodRoot: TrustedRoot | undefined;
+
+/**
+ * The Sigstore public-good instance's trusted root shipped with Palisade (see the file comment).
+ * One shared object, so verifiers reuse its decoded keys and certificates: do not modify it.
+ */
 export function publicGoodTrustedRoot(): TrustedRoot {
-  return parseTrustedRoot(publicGood);
+  publicGoodRoot ??= parseTrustedRoot(publicGood);
+  return publicGoodRoot;
 }
 
 export function readTrustedRoot(path: string): TrustedRoot {

@@ -13,7 +13,16 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { HashAlgorithm, type TrustedRoot } from '@sigstore/protobuf-specs';
-import { PolicyError, VerificationError, Verifier, toSignedEntity, toTrustMaterial, type Signer, type VerificationPolicy } from '@sigstore/verify';
+import {
+  PolicyError,
+  VerificationError,
+  Verifier,
+  toSignedEntity,
+  toTrustMaterial,
+  type Signer,
+  type TrustMaterial,
+  type VerificationPolicy,
+} from '@sigstore/verify';
 import { errorMessage } from '../../core/errors.ts';
 import { TrustError, type TrustFailure } from '../errors.ts';
 import { INTOTO_PAYLOAD_TYPE, assertSubjectDigest, parseStatement, type Statement } from '../intoto.ts';
@@ -147,8 +156,8 @@ function bindArtifact(bundle: Bundle, artifact: BundleArtifact): VerifiedBundle[
 function verifySigstore(bundle: Bundle, artifact: Buffer | undefined, policy: BundlePolicy, root: TrustedRoot, keyBased: boolean): Signer {
   return mapSigstoreErrors(() => {
     const entity = toSignedEntity(bundle, artifact);
-    const material = toTrustMaterial(root);
     const { publicKey } = policy;
+    const material: TrustMaterial = { ...trustMaterial(root) };
     if (keyBased && publicKey) material.publicKey = () => ({ publicKey, validFor: () => true });
     const verifier = new Verifier(material, {
       tlogThreshold: policy.ignoreTlog ? 0 : 1,
@@ -158,6 +167,18 @@ function verifySigstore(bundle: Bundle, artifact: Buffer | undefined, policy: Bu
     });
     return verifier.verify(entity, keyBased ? undefined : sigstorePolicy(policy));
   });
+}
+
+/** Decoding a root's certificates and keys costs milliseconds; a verifier (admission) reuses one root for every request. */
+const trustMaterials = new WeakMap<TrustedRoot, TrustMaterial>();
+
+function trustMaterial(root: TrustedRoot): TrustMaterial {
+  let material = trustMaterials.get(root);
+  if (!material) {
+    material = toTrustMaterial(root);
+    trustMaterials.set(root, material);
+  }
+  return material;
 }
 
 function sigstorePolicy(policy: BundlePolicy): VerificationPolicy {
