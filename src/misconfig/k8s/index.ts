@@ -17,7 +17,7 @@ export function checkManifests(manifests: readonly Manifest[]): { hits: Hit[]; i
     hits.push(...checkManifest(m, set));
     const evaluated = policyHits(m);
     hits.push(...evaluated.hits);
-    for (const e of evaluated.errors) issues.push({ path: m.path, line: m.line, message: `check could not be evaluated: ${e}` });
+    for (const e of evaluated.errors) issues.push({ path: m.path, line: m.line, message: e });
   }
   return { hits, issues };
 }

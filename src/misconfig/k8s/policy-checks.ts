@@ -12,7 +12,9 @@
  *   palisade.dev/trivy                Trivy ids of the same check, space-separated (optional)
  *
  * A failing rule becomes a hit at the path Kyverno reports (`failed at path /spec/…/image/`); a
- * rule that errors becomes an input issue, so that nothing is skipped silently.
+ * rule that errors becomes an input issue, so that nothing is skipped silently. Kyverno cannot
+ * evaluate any rule on an object whose image references do not parse (`<YOUR-IMAGE>` placeholders):
+ * that is reported once per object, as the input problem it is.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -33,8 +35,8 @@ const POLICY_DIRS = [new URL('./policies/', import.meta.url), new URL('../../../
 interface BuiltinPolicies {
   policies: Policy[];
   meta: Map<Policy, CheckMeta>;
-  /** Kinds some rule matches: other objects skip the engine entirely. */
-  kinds: Set<string>;
+  /** The policies with a rule matching each kind: an object only meets those (and none, for most kinds). */
+  byKind: Map<string, Policy[]>;
 }
 
 let loaded: BuiltinPolicies | undefined;
@@ -46,8 +48,11 @@ function builtinPolicies(): BuiltinPolicies {
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
   const policies = files.flatMap((f) => parsePolicies(readFileSync(`${dir}${f}`, 'utf8'), `${dir}${f}`).policies);
   const meta = new Map(policies.map((p) => [p, policyMeta(p)] as const));
-  const kinds = new Set(policies.flatMap((p) => p.rules.flatMap((r) => matchKinds(r.match))));
-  loaded = { policies, meta, kinds };
+  const byKind = new Map<string, Policy[]>();
+  for (const p of policies) {
+    for (const kind of new Set(p.rules.flatMap((r) => matchKinds(r.match)))) byKind.set(kind, [...(byKind.get(kind) ?? []), p]);
+  }
+  loaded = { policies, meta, byKind };
   return loaded;
 }
 
@@ -83,16 +88,24 @@ export function policyChecks(): CheckMeta[] {
   return policies.map((p) => meta.get(p)!);
 }
 
-/** Runs every built-in policy on one object. */
+const CONTEXT_FAILURE = 'failed to create policy context: ';
+
+/** Runs the built-in policies that match the object's kind. */
 export function policyHits(m: Manifest): { hits: Hit[]; errors: string[] } {
-  const { policies, meta, kinds } = builtinPolicies();
+  const { meta, byKind } = builtinPolicies();
   const out = { hits: [] as Hit[], errors: [] as string[] };
-  if (!kinds.has(m.kind)) return out;
+  const policies = byKind.get(m.kind);
+  if (!policies) return out;
   const { responses } = applyPoliciesToResource(policies, { object: m.object, source: { path: m.path, line: m.line } });
+  const skipped = new Set<string>();
+  let contextFailure: string | undefined;
   for (const response of responses) {
     const check = meta.get(response.policy)!;
     for (const rule of response.rules) {
-      if (rule.status === 'error') out.errors.push(`${check.id} (${response.policy.name}/${rule.name}): ${rule.message}`);
+      if (rule.status === 'error' && rule.message.startsWith(CONTEXT_FAILURE)) {
+        contextFailure = rule.message.slice(CONTEXT_FAILURE.length);
+        skipped.add(check.id);
+      } else if (rule.status === 'error') out.errors.push(`check ${check.id} could not be evaluated (${response.policy.name}/${rule.name}): ${rule.message}`);
       if (rule.status !== 'fail') continue;
       const segments = parseFieldPath(/failed at path (\S+)/.exec(rule.message)?.[1] ?? '/');
       const declared = response.policy.rules.find((r) => r.name === rule.name)?.validate?.message;
@@ -108,6 +121,7 @@ export function policyHits(m: Manifest): { hits: Hit[]; errors: string[] } {
       });
     }
   }
+  if (contextFailure) out.errors.push(`checks ${[...skipped].sort().join(', ')} skipped: ${contextFailure}`);
   return out;
 }
 
