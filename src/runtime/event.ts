@@ -18,10 +18,12 @@ export interface RuntimeEvent {
   raw?: string;
   /** Per-event memo of extracted values, indexed by compiled field slot. */
   cache: unknown[];
+  /** The slot table `cache` belongs to (slots of another table mean other fields). */
+  cacheOwner: number;
 }
 
 export function makeEvent(source: string, data: Record<string, unknown>, time: { sec: number; nsec: number }, num = 0, raw?: string): RuntimeEvent {
-  const evt: RuntimeEvent = { source, num, sec: time.sec, nsec: time.nsec, data, cache: [] };
+  const evt: RuntimeEvent = { source, num, sec: time.sec, nsec: time.nsec, data, cache: [], cacheOwner: 0 };
   if (raw !== undefined) evt.raw = raw;
   return evt;
 }

@@ -38,8 +38,12 @@ export interface CompileWarning {
   pos: Position;
 }
 
+let tableIds = 0;
+
 /** Numbered memo slots, one per distinct operand text, shared by the rules of one source. */
 export class SlotTable {
+  /** Events remember which table their memo belongs to; ids start at 1 (0: no memo yet). */
+  readonly id = ++tableIds;
   private readonly slots = new Map<string, number>();
 
   slot(key: string): number {
@@ -80,8 +84,12 @@ export interface CompiledOperand {
 
 const NO_VALUE = Symbol('no value');
 
-function memo(slot: number, extract: Extractor): Extractor {
+function memo(table: number, slot: number, extract: Extractor): Extractor {
   return (evt) => {
+    if (evt.cacheOwner !== table) {
+      evt.cache = [];
+      evt.cacheOwner = table;
+    }
     const cache = evt.cache;
     const hit = cache[slot];
     if (hit !== undefined) return hit === NO_VALUE ? undefined : (hit as FieldValue);
@@ -150,7 +158,7 @@ export function compileOperand(operand: Operand, ctx: CompileContext, forOutput:
     }
     ctx.fields?.add(def.name);
     return {
-      get: memo(ctx.slots.slot(`${ctx.source}\u0000${text}`), extract),
+      get: memo(ctx.slots.id, ctx.slots.slot(`${ctx.source}\u0000${text}`), extract),
       type: def.type,
       list: def.list === true,
       multi: def.anyValue === true && arg === undefined,

@@ -373,9 +373,15 @@ function reportConditionError(
   throw err;
 }
 
-/** File line and column of a position inside a condition scalar (approximate for folded text). */
+/** File line and column of a position inside a condition scalar, through its source segments. */
 function filePos(textPos: TextPos | undefined, pos: Position): { line?: number; column?: number } {
-  if (!textPos) return {};
-  if (textPos.block) return { line: textPos.line + pos.line, column: pos.col };
-  return pos.line === 1 ? { line: textPos.line, column: textPos.column + pos.col - 1 } : { line: textPos.line + pos.line - 1, column: pos.col };
+  const segments = textPos?.segments;
+  if (!segments || segments.length === 0) return {};
+  let offset = pos.idx;
+  for (const seg of segments) {
+    if (offset <= seg.length) return { line: seg.line, column: seg.column + offset };
+    offset -= seg.length + 1;
+  }
+  const last = segments[segments.length - 1]!;
+  return { line: last.line, column: last.column + last.length };
 }

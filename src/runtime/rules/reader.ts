@@ -11,11 +11,12 @@ import { ItemError, type ItemContext, type LoadMessage } from './result.ts';
 
 export type OverrideMode = 'append' | 'replace';
 
+/**
+ * Where a scalar's text sits in the file, line by line: YAML folds multi-line scalars (plain,
+ * `>`, `|`) into one string, each source line becoming one segment separated by one character.
+ */
 export interface TextPos {
-  line: number;
-  column: number;
-  /** The text starts on the line after `line` (a `|` or `>` block scalar). */
-  block: boolean;
+  segments: { line: number; column: number; length: number }[];
 }
 
 export interface ListItem {
@@ -142,7 +143,7 @@ export function readRulesFile(file: string, text: string): ReadResult {
       const ctx: ItemContext = { itemType: 'rules content item', itemName: '', file, ...at(node as Node) };
       try {
         if (!isMap(node)) throw new ItemError('LOAD_ERR_YAML_VALIDATE', 'Unexpected element type. Each element should be a yaml associative array.', ctx);
-        const item = readItem(node, ctx, lines, result.warnings);
+        const item = readItem(node, ctx, lines, result.warnings, text);
         if (item) result.items.push(item);
       } catch (err) {
         if (!(err instanceof ItemError)) throw err;
@@ -155,7 +156,7 @@ export function readRulesFile(file: string, text: string): ReadResult {
   return result;
 }
 
-function readItem(map: YAMLMap, base: ItemContext, lines: LineCounter, warnings: LoadMessage[]): RulesFileItem | undefined {
+function readItem(map: YAMLMap, base: ItemContext, lines: LineCounter, warnings: LoadMessage[], source: string): RulesFileItem | undefined {
   const keys = map.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : String(pair.key)));
   const has = (k: string) => keys.includes(k);
   if (has('required_engine_version')) {
@@ -186,10 +187,7 @@ function readItem(map: YAMLMap, base: ItemContext, lines: LineCounter, warnings:
   if (append && override) throw new ItemError('LOAD_ERR_YAML_VALIDATE', "Keys 'override' and 'append: true' cannot be used together.", ctx);
   const textPos = (key: string): TextPos | undefined => {
     const node = map.get(key, true) as Node | undefined;
-    if (!node?.range) return undefined;
-    const p = lines.linePos(node.range[0]);
-    const block = isScalar(node) && (node.type === 'BLOCK_FOLDED' || node.type === 'BLOCK_LITERAL');
-    return { line: p.line, column: p.col, block };
+    return node?.range ? scalarSegments(node, source, lines) : undefined;
   };
 
   if (kind === 'list') {
@@ -331,6 +329,23 @@ function readOverride(plain: Record<string, unknown>, kind: string, ctx: ItemCon
     out[key] = mode;
   }
   return out;
+}
+
+function scalarSegments(node: Node, source: string, lines: LineCounter): TextPos {
+  const [start, end] = node.range!;
+  const block = isScalar(node) && (node.type === 'BLOCK_FOLDED' || node.type === 'BLOCK_LITERAL');
+  const quoted = isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') ? 1 : 0;
+  const first = lines.linePos(start);
+  const raw = source.slice(start, end).split('\n');
+  const segments: TextPos['segments'] = [];
+  raw.forEach((text, i) => {
+    if (block && i === 0) return;
+    const indent = i === 0 ? quoted : text.length - text.trimStart().length;
+    const content = text.slice(indent).trimEnd();
+    if (content === '' && segments.length > 0 && i === raw.length - 1) return;
+    segments.push({ line: first.line + i, column: (i === 0 ? first.col : 1) + indent, length: content.length });
+  });
+  return { segments };
 }
 
 /** A YAML scalar (string, number, boolean) as text; undefined for anything else. */
