@@ -4,6 +4,6 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/compat/**', 'node_modules/**'],
-    testTimeout: 20_000,
+    testTimeout: 60_000,
   },
 });
