@@ -1,0 +1,350 @@
+/**
+ * From the RE2 AST to what the matcher needs:
+ * - `toJsSource`: a V8 pattern with the same matches, written without the `i`, `u`, `m` or `s`
+ *   flags (folding, dot and anchors are already spelled out), so that V8's linear-time fallback
+ *   engine can take over a pattern that backtracks too much;
+ * - `backtrackingRisk`: whether V8's backtracking could go exponential on the pattern (nested or
+ *   ambiguous unbounded repetition), in which case the rule runs on the RE2 port instead;
+ * - `anchorPlan`: for patterns that start with a bounded run of a character class before a set of
+ *   literals (gitleaks' generic template `[\w.-]{0,50}?(?:key|token…)`), the literals to look for
+ *   and how far before them a match may start, so the matcher only tries those places.
+ *
+ * Offsets are UTF-16 code units, like JavaScript strings. `.` and negated classes match one code
+ * unit of a character outside the Basic Multilingual Plane, where Go would match the whole
+ * character: `[^"]{3}` counts an emoji as two. Positive classes and literals are exact.
+ */
+import { MAX_CODE_POINT, type Ranges } from './ranges.ts';
+import type { AssertKind, Node } from './syntax.ts';
+
+interface Emitted {
+  src: string;
+  /** True when a quantifier can follow `src` without wrapping it in `(?:…)`. */
+  atomic: boolean;
+}
+
+export function toJsSource(node: Node): string {
+  return emit(node).src;
+}
+
+function emit(node: Node): Emitted {
+  switch (node.type) {
+    case 'empty':
+      return { src: '(?:)', atomic: true };
+    case 'chars':
+      return emitChars(node.ranges);
+    case 'assert':
+      return { src: ASSERTS[node.kind], atomic: false };
+    case 'group':
+      return { src: `(${emit(node.node).src})`, atomic: true };
+    case 'concat':
+      return { src: node.nodes.map((n) => emit(n).src).join(''), atomic: false };
+    case 'alt':
+      return { src: `(?:${node.nodes.map((n) => emit(n).src).join('|')})`, atomic: true };
+    case 'repeat': {
+      const inner = emit(node.node);
+      const body = inner.atomic ? inner.src : `(?:${inner.src})`;
+      return { src: body + quantifier(node.min, node.max) + (node.greedy ? '' : '?'), atomic: false };
+    }
+  }
+}
+
+const ASSERTS: Record<AssertKind, string> = {
+  bot: '^',
+  eot: '$',
+  // Go's multi-line anchors stop at \n only (JavaScript's `m` flag also stops at \r, U+2028, U+2029).
+  bol: '(?<![^\\n])',
+  eol: '(?![^\\n])',
+  word: '\\b',
+  nonword: '\\B',
+};
+
+function quantifier(min: number, max: number): string {
+  if (min === 0 && max === -1) return '*';
+  if (min === 1 && max === -1) return '+';
+  if (min === 0 && max === 1) return '?';
+  if (max === -1) return `{${min},}`;
+  return min === max ? `{${min}}` : `{${min},${max}}`;
+}
+
+function emitChars(ranges: Ranges): Emitted {
+  if (ranges.length === 2 && ranges[0] === ranges[1]) {
+    const cp = ranges[0]!;
+    return { src: literalUnits(cp), atomic: cp <= 0xffff };
+  }
+  const bmp: Ranges = [];
+  let astral: Ranges = [];
+  for (let i = 0; i < ranges.length; i += 2) {
+    const lo = ranges[i]!;
+    const hi = ranges[i + 1]!;
+    if (lo <= 0xffff) bmp.push(lo, Math.min(hi, 0xffff));
+    if (hi > 0xffff) astral.push(Math.max(lo, 0x10000), hi);
+  }
+  // Every astral character: match its surrogates one unit at a time (see the module comment).
+  if (astral.length === 2 && astral[0] === 0x10000 && astral[1] === MAX_CODE_POINT) {
+    astral = [];
+    addRange(bmp, 0xd800, 0xdfff);
+  }
+  const parts: string[] = [];
+  if (bmp.length > 0) parts.push(classSource(bmp));
+  for (let i = 0; i < astral.length; i += 2) parts.push(...surrogateAlternatives(astral[i]!, astral[i + 1]!));
+  if (parts.length === 0) return { src: '[^\\s\\S]', atomic: true };
+  if (parts.length === 1 && astral.length === 0) return { src: parts[0]!, atomic: true };
+  return { src: `(?:${parts.join('|')})`, atomic: true };
+}
+
+function addRange(r: Ranges, lo: number, hi: number): void {
+  const merged: [number, number][] = [[lo, hi]];
+  for (let i = 0; i < r.length; i += 2) merged.push([r[i]!, r[i + 1]!]);
+  merged.sort((a, b) => a[0] - b[0]);
+  r.length = 0;
+  for (const [a, b] of merged) {
+    const last = r.length - 1;
+    if (r.length > 0 && a <= r[last]! + 1) r[last] = Math.max(r[last]!, b);
+    else r.push(a, b);
+  }
+}
+
+function classSource(bmp: Ranges): string {
+  if (bmp.length === 2 && bmp[0] === bmp[1]) return literalUnits(bmp[0]!);
+  let out = '[';
+  for (let i = 0; i < bmp.length; i += 2) {
+    const lo = bmp[i]!;
+    const hi = bmp[i + 1]!;
+    out += lo === hi ? classUnit(lo) : hi === lo + 1 ? classUnit(lo) + classUnit(hi) : `${classUnit(lo)}-${classUnit(hi)}`;
+  }
+  return out + ']';
+}
+
+/** `[lo-hi]` of astral characters as surrogate-pair alternatives. */
+function surrogateAlternatives(lo: number, hi: number): string[] {
+  const high = (cp: number) => 0xd800 + ((cp - 0x10000) >> 10);
+  const low = (cp: number) => 0xdc00 + ((cp - 0x10000) & 0x3ff);
+  const [hLo, lLo, hHi, lHi] = [high(lo), low(lo), high(hi), low(hi)];
+  const unit = (u: number) => `\\u${u.toString(16).padStart(4, '0')}`;
+  const span = (a: number, b: number) => (a === b ? unit(a) : `[${unit(a)}-${unit(b)}]`);
+  if (hLo === hHi) return [unit(hLo) + span(lLo, lHi)];
+  const out = [unit(hLo) + span(lLo, 0xdfff)];
+  if (hHi - hLo > 1) out.push(span(hLo + 1, hHi - 1) + span(0xdc00, 0xdfff));
+  out.push(unit(hHi) + span(0xdc00, lHi));
+  return out;
+}
+
+function literalUnits(cp: number): string {
+  if (cp > 0xffff) return [...String.fromCodePoint(cp)].join('').split('').map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+  if (/[0-9A-Za-z_ ]/.test(String.fromCharCode(cp))) return String.fromCharCode(cp);
+  return hexUnit(cp);
+}
+
+function classUnit(u: number): string {
+  return /[0-9A-Za-z_]/.test(String.fromCharCode(u)) ? String.fromCharCode(u) : hexUnit(u);
+}
+
+function hexUnit(u: number): string {
+  return u < 0x100 ? `\\x${u.toString(16).padStart(2, '0')}` : `\\u${u.toString(16).padStart(4, '0')}`;
+}
+
+/* ── backtracking risk ── */
+
+/** Above this many repetitions a nested loop is treated as unbounded. */
+const SMALL_REPEAT = 10;
+
+/**
+ * True for the shapes that make a backtracking engine exponential: an unbounded repetition whose
+ * body contains another unbounded repetition of a variable-width expression (`(a+)+`, `(\w+\s?)*`),
+ * or whose body is an alternation with overlapping first characters (`(a|ab)*`). Polynomial
+ * shapes (`.*x.*`) are left to V8, whose fallback engine also bounds them.
+ */
+export function backtrackingRisk(node: Node): boolean {
+  switch (node.type) {
+    case 'group':
+      return backtrackingRisk(node.node);
+    case 'concat':
+    case 'alt':
+      return node.nodes.some(backtrackingRisk);
+    case 'repeat': {
+      if (large(node.max) && (nestedAmbiguity(node.node) || ambiguousAlternation(node.node))) return true;
+      return backtrackingRisk(node.node);
+    }
+    default:
+      return false;
+  }
+}
+
+function large(max: number): boolean {
+  return max === -1 || max > SMALL_REPEAT;
+}
+
+/**
+ * A variable unbounded repetition inside the body of another, where the body's next iteration
+ * could start with what the inner one also consumes (`(a+)+`, `(\w+\s?)*`): the input can then be
+ * split between iterations in exponentially many ways. `(?:\.\w+)+` is safe: each iteration must
+ * start with a dot the inner `\w+` never eats.
+ */
+function nestedAmbiguity(body: Node): boolean {
+  const first = firstChars(body);
+  const visit = (node: Node): boolean => {
+    switch (node.type) {
+      case 'group':
+        return visit(node.node);
+      case 'concat':
+      case 'alt':
+        return node.nodes.some(visit);
+      case 'repeat':
+        if (large(node.max) && node.max !== node.min) {
+          if (!first || node.node.type !== 'chars' || overlap(node.node.ranges, first)) return true;
+        }
+        return visit(node.node);
+      default:
+        return false;
+    }
+  };
+  return visit(body);
+}
+
+function ambiguousAlternation(node: Node): boolean {
+  if (node.type === 'group') return ambiguousAlternation(node.node);
+  if (node.type !== 'alt') return false;
+  const firsts = node.nodes.map(firstChars);
+  for (let i = 0; i < firsts.length; i++) {
+    for (let j = i + 1; j < firsts.length; j++) {
+      const a = firsts[i];
+      const b = firsts[j];
+      if (a === undefined || b === undefined || overlap(a, b)) return true;
+    }
+  }
+  return false;
+}
+
+/** Characters a match of `node` can start with; undefined when it can match the empty string or starts with an assertion. */
+function firstChars(node: Node): Ranges | undefined {
+  switch (node.type) {
+    case 'chars':
+      return node.ranges;
+    case 'group':
+      return firstChars(node.node);
+    case 'concat':
+      return node.nodes.length > 0 ? firstChars(node.nodes[0]!) : undefined;
+    case 'repeat':
+      return node.min > 0 ? firstChars(node.node) : undefined;
+    case 'alt': {
+      const all: Ranges = [];
+      for (const n of node.nodes) {
+        const f = firstChars(n);
+        if (!f) return undefined;
+        all.push(...f);
+      }
+      return all;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function overlap(a: Ranges, b: Ranges): boolean {
+  for (let i = 0; i < a.length; i += 2) {
+    for (let j = 0; j < b.length; j += 2) if (a[i]! <= b[j + 1]! && b[j]! <= a[i + 1]!) return true;
+  }
+  return false;
+}
+
+/* ── anchor plan ── */
+
+/**
+ * Characters outside ASCII that `(?i)` folds onto ASCII letters; the matcher does not use an anchor
+ * plan on text containing them, since its literal search is ASCII-only.
+ */
+export const NON_ASCII_FOLDS = ['\u017f', '\u212a'];
+
+function asciiFold(cp: number): string {
+  if (cp === 0x17f) return 's';
+  if (cp === 0x212a) return 'k';
+  return String.fromCodePoint(cp).toLowerCase();
+}
+
+export interface AnchorPlan {
+  /** Lower-case ASCII literals; every match has one of them right after its prefix. */
+  literals: string[];
+  /** The prefix: `max` (Infinity when unbounded) characters of `prefix` at most, lazy or greedy. */
+  prefix: Ranges;
+  max: number;
+  lazy: boolean;
+  /** JavaScript source of the pattern without its prefix, to be run sticky at each literal. */
+  restSource: string;
+}
+
+const MAX_LITERALS = 64;
+
+export function anchorPlan(node: Node): AnchorPlan | undefined {
+  if (node.type !== 'concat' || node.nodes.length < 2) return undefined;
+  const [head, next] = node.nodes;
+  if (head?.type !== 'repeat' || head.min !== 0 || head.node.type !== 'chars') return undefined;
+  const literals = literalSet(next!);
+  if (!literals || literals.length === 0 || literals.some((l) => l.length === 0 || /[^ -~]/.test(l))) return undefined;
+  const rest: Node = { type: 'concat', nodes: node.nodes.slice(1) };
+  return {
+    literals: [...new Set(literals)],
+    prefix: head.node.ranges,
+    max: head.max === -1 ? Infinity : head.max,
+    lazy: !head.greedy,
+    restSource: toJsSource(rest),
+  };
+}
+
+/**
+ * The strings `node` can match, lower-cased, when that is a small finite set (literals,
+ * case-folded letters, alternations, optional parts); undefined otherwise. A superset is fine:
+ * the candidates are only where the real pattern is tried.
+ */
+function literalSet(node: Node): string[] | undefined {
+  switch (node.type) {
+    case 'empty':
+      return [''];
+    case 'chars': {
+      const chars = new Set<string>();
+      for (let i = 0; i < node.ranges.length; i += 2) {
+        if (node.ranges[i + 1]! - node.ranges[i]! > 8) return undefined;
+        for (let cp = node.ranges[i]!; cp <= node.ranges[i + 1]!; cp++) chars.add(asciiFold(cp));
+        if (chars.size > 8) return undefined;
+      }
+      return [...chars];
+    }
+    case 'group':
+      return literalSet(node.node);
+    case 'alt': {
+      const out: string[] = [];
+      for (const n of node.nodes) {
+        const s = literalSet(n);
+        if (!s) return undefined;
+        out.push(...s);
+        if (out.length > MAX_LITERALS) return undefined;
+      }
+      return out;
+    }
+    case 'concat': {
+      let acc = [''];
+      for (const n of node.nodes) {
+        const s = literalSet(n);
+        if (!s) return undefined;
+        acc = acc.flatMap((a) => s.map((b) => a + b));
+        if (acc.length > MAX_LITERALS) return undefined;
+      }
+      return acc;
+    }
+    case 'repeat': {
+      if (node.max === -1 || node.max > 2) return undefined;
+      const s = literalSet(node.node);
+      if (!s) return undefined;
+      let acc: string[] = [];
+      let power = [''];
+      for (let k = 0; k <= node.max; k++) {
+        if (k >= node.min) acc.push(...power);
+        power = power.flatMap((a) => s.map((b) => a + b));
+        if (acc.length > MAX_LITERALS) return undefined;
+      }
+      acc = [...new Set(acc)];
+      return acc;
+    }
+    default:
+      return undefined;
+  }
+}
