@@ -98,10 +98,15 @@ export class RuntimeEngine {
   private candidates(state: SourceState, evt: RuntimeEvent): CompiledRule[] {
     const index = state.set.index;
     if (index.length === 0) return state.active;
-    const keys = index.map((f) => f.key(evt));
-    const cacheKey = keys.join('\u0001');
+    // Length-prefixed values: no two combinations share a cache key, whatever the values hold.
+    let cacheKey = '';
+    for (const f of index) {
+      const k = f.key(evt);
+      cacheKey += `${k.length}:${k}`;
+    }
     const hit = state.dispatch.get(cacheKey);
     if (hit) return hit;
+    const keys = index.map((f) => f.key(evt));
     const rules = state.active.filter((r) => r.keySets.every((ks, i) => keySetHas(ks, keys[i]!)));
     if (state.dispatch.size < DISPATCH_CACHE_LIMIT) state.dispatch.set(cacheKey, rules);
     return rules;

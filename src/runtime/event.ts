@@ -52,10 +52,17 @@ export function nowTime(): { sec: number; nsec: number } {
   return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
 }
 
+let lastSec = NaN;
+let lastSecText = '';
+
 /** `2018-10-25T14:09:12.581541000Z`: Falco's ISO 8601 event time, always UTC, nanoseconds. */
 export function isoTime(evt: Pick<RuntimeEvent, 'sec' | 'nsec'>): string {
-  const date = new Date(evt.sec * 1000).toISOString().slice(0, 19);
-  return `${date}.${String(evt.nsec).padStart(9, '0')}Z`;
+  // Events come in time order: the date part changes once a second at most.
+  if (evt.sec !== lastSec) {
+    lastSec = evt.sec;
+    lastSecText = new Date(evt.sec * 1000).toISOString().slice(0, 19);
+  }
+  return `${lastSecText}.${String(evt.nsec).padStart(9, '0')}Z`;
 }
 
 /** Nanoseconds since the epoch as a decimal string (exact, unlike a double). */

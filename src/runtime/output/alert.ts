@@ -2,13 +2,13 @@
  * Alerts as Falco emits them. The text line is `<time>: <Priority> <rule output>`; the JSON form
  * has Falco's keys in Falco's (alphabetical) order: hostname, output (the text line),
  * output_fields (each placeholder's typed value, null when missing, plus `evt.time` in
- * nanoseconds), priority, rule, source, tags, time (ISO 8601, UTC, nanoseconds).
+ * nanoseconds, exact in the JSON text), priority, rule, source, tags, time (ISO 8601, UTC, nanoseconds).
  */
 import { hostname as osHostname } from 'node:os';
 import { isoTime, rawTime, type RuntimeEvent } from '../event.ts';
 import { priorityName } from '../priority.ts';
 import type { CompiledRule } from '../rules/compile.ts';
-import { outputFieldValues, renderOutput } from './format.ts';
+import { outputFieldValues, renderOutput, type OutputFormat } from './format.ts';
 
 export interface Alert {
   hostname: string;
@@ -30,34 +30,51 @@ export interface AlertOptions {
 
 const HOST = osHostname();
 
-/** Marker replaced by the exact nanosecond integer when serialising (a double would round it). */
-const EVT_TIME_MARK = '\u0000evt.time\u0000';
+/** Exact `evt.time` (nanoseconds, as digits) of each alert: a JSON number in output would round it. */
+const EXACT_TIME = new WeakMap<Alert, string>();
+
+/** Output field keys of a format, sorted, with `evt.time` (Falco adds it to every alert). */
+const SORTED_KEYS = new WeakMap<OutputFormat, string[]>();
+
+function sortedKeys(format: OutputFormat): string[] {
+  let keys = SORTED_KEYS.get(format);
+  if (!keys) {
+    keys = [...new Set([...format.fields.filter((f) => !f.silent).map((f) => f.key), 'evt.time'])].sort();
+    SORTED_KEYS.set(format, keys);
+  }
+  return keys;
+}
 
 export function makeAlert(rule: CompiledRule, evt: RuntimeEvent, options: AlertOptions = {}): Alert {
   const message = renderOutput(rule.output, evt);
   const fields = outputFieldValues(rule.output, evt);
+  const raw = rawTime(evt);
   const output_fields: Record<string, unknown> = {};
-  for (const key of [...Object.keys(fields), 'evt.time'].sort()) output_fields[key] = key === 'evt.time' ? EVT_TIME_MARK + rawTime(evt) : fields[key];
-  return {
+  for (const key of sortedKeys(rule.output)) output_fields[key] = key === 'evt.time' ? Number(raw) : fields[key];
+  const iso = isoTime(evt);
+  const alert: Alert = {
     hostname: options.hostname ?? HOST,
-    output: `${lineTime(evt, options.timeFormat)}: ${priorityName(rule.priority)} ${message}`,
+    output: `${options.timeFormat === 'iso' ? `${iso.slice(0, -1)}+0000` : iso.slice(11, -1)}: ${priorityName(rule.priority)} ${message}`,
     output_fields,
     priority: priorityName(rule.priority),
     rule: rule.name,
     source: rule.source,
     tags: [...rule.tags],
-    time: isoTime(evt),
+    time: iso,
   };
+  EXACT_TIME.set(alert, raw);
+  return alert;
 }
 
-function lineTime(evt: RuntimeEvent, format: AlertOptions['timeFormat']): string {
-  const iso = isoTime(evt);
-  return format === 'iso' ? `${iso.slice(0, -1)}+0000` : iso.slice(11, -1);
-}
-
-/** One line of JSON, Falco's schema. */
+/** One line of JSON, Falco's schema and key order, `evt.time` exact. */
 export function alertJson(alert: Alert): string {
-  return JSON.stringify(alert).replace(/"\\u0000evt\.time\\u0000(\d+)"/, '$1');
+  let fields = '';
+  for (const key of Object.keys(alert.output_fields)) {
+    const exact = key === 'evt.time' ? EXACT_TIME.get(alert) : undefined;
+    fields += `${fields ? ',' : ''}${JSON.stringify(key)}:${exact ?? JSON.stringify(alert.output_fields[key] ?? null)}`;
+  }
+  const s = JSON.stringify;
+  return `{"hostname":${s(alert.hostname)},"output":${s(alert.output)},"output_fields":{${fields}},"priority":${s(alert.priority)},"rule":${s(alert.rule)},"source":${s(alert.source)},"tags":${s(alert.tags)},"time":${s(alert.time)}}`;
 }
 
 /** The text line. */
