@@ -51,7 +51,8 @@ describe('wildcardMatch', () => {
   it('stays linear on many stars', () => {
     const start = performance.now();
     expect(wildcardMatch('a*a*a*a*a*a*a*a*a*b', 'a'.repeat(200))).toBe(false);
-    expect(performance.now() - start).toBeLessThan(100);
+    // Backtracking would take seconds to years here; linear matching takes microseconds.
+    expect(performance.now() - start).toBeLessThan(2000);
   });
 
   it('detects wildcard characters', () => {

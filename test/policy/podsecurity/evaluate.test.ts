@@ -105,13 +105,10 @@ describe('levels and versions', () => {
     ]);
   });
 
-  it('checks a restricted pod well under 100 µs', () => {
+  // Speed is measured in bench/policy.ts, not here.
+  it('gives the same verdict on repeated checks of one pod object', () => {
     const pod = restrictedPod();
-    for (let i = 0; i < 500; i++) checkPodSecurity(pod, 'restricted', 'latest');
-    const runs = 5000;
-    const start = performance.now();
-    for (let i = 0; i < runs; i++) checkPodSecurity(pod, 'restricted', 'latest');
-    const micros = ((performance.now() - start) * 1000) / runs;
-    expect(micros).toBeLessThan(100);
+    const first = checkPodSecurity(pod, 'restricted', 'latest');
+    for (let i = 0; i < 10; i++) expect(checkPodSecurity(pod, 'restricted', 'latest')).toEqual(first);
   });
 });

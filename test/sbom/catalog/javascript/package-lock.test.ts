@@ -271,12 +271,9 @@ describe('javascript/package-lock performance', () => {
     }
     for (let i = 0; i < 1000; i++) packages[`node_modules/pkg-${i}/node_modules/pkg-${i + 1}`] = { version: '2.0.0' };
     const text = JSON.stringify({ lockfileVersion: 3, packages }, null, 2);
-    const start = performance.now();
     const { packages: found } = await catalogText(text);
-    const elapsed = performance.now() - start;
     expect(found).toHaveLength(5000);
     expect(found.find((p) => p.name === 'pkg-0')!.dependsOn).toEqual(['pkg:npm/pkg-1@2.0.0', 'pkg:npm/pkg-7@1.0.0']);
-    expect(elapsed).toBeLessThan(1500); // generous for loaded CI machines; typically ~150 ms
   });
 });
 
