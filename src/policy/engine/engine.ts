@@ -14,6 +14,7 @@
  */
 import type { KubeResource } from '../types.ts';
 import type { PodSecurityExclusion } from '../podsecurity/index.ts';
+import { validateCelRule } from '../cel/classic.ts';
 import { loadContext, newPolicyContext, type ExternalData, type JsonContext } from '../variables/context.ts';
 import { checkConditions } from './evaluation.ts';
 import { gvkOf, matchRule, metadataOf, wildcardMatch, type MatchRequest } from './match.ts';
@@ -72,7 +73,24 @@ export interface EngineOptions {
 
 /** Applies every policy to every resource; responses in resource order, then phase and policy order. */
 export function applyPolicies(policies: readonly Policy[], resources: readonly KubeResource[], options: EngineOptions = {}): PolicyResponse[] {
-  return resources.flatMap((r) => applyPoliciesToResource(policies, r, options).responses);
+  return withoutStackTraces(() => resources.flatMap((r) => applyToResource(policies, r, options).responses));
+}
+
+/**
+ * Runs `fn` with stack capture off. Rule evaluation throws and absorbs many errors (JMESPath's
+ * missing keys are errors that `||`, projections and filters absorb); capturing a stack for each
+ * costs more than the rest of the evaluation. Every error raised here becomes a rule message, so
+ * stacks are never shown. The engine is synchronous, so nothing else runs meanwhile.
+ */
+function withoutStackTraces<T>(fn: () => T): T {
+  const limit = Error.stackTraceLimit;
+  if (limit === 0) return fn();
+  Error.stackTraceLimit = 0;
+  try {
+    return fn();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 export interface ResourceResult {
@@ -83,6 +101,10 @@ export interface ResourceResult {
 
 /** Applies the policies to one resource: mutations first, then image verification and generation, then validations. */
 export function applyPoliciesToResource(policies: readonly Policy[], resource: KubeResource, options: EngineOptions = {}): ResourceResult {
+  return withoutStackTraces(() => applyToResource(policies, resource, options));
+}
+
+function applyToResource(policies: readonly Policy[], resource: KubeResource, options: EngineOptions): ResourceResult {
   const responses: PolicyResponse[] = [];
   let current = resource.object;
   for (const policy of policies) {
@@ -98,11 +120,20 @@ export function applyPoliciesToResource(policies: readonly Policy[], resource: K
       if (response.rules.length > 0) responses.push(response);
     }
   }
+  // Validation leaves the context as it found it, so policies without values of their own share one.
+  let shared: PolicySetup | Error | undefined;
+  const validated = { ...resource, object: current };
   for (const policy of policies) {
     if (!policy.rules.some((r) => r.validate)) continue;
-    responses.push(evaluatePolicy(policy, { ...resource, object: current }, 'Validation', options));
+    let setup: PolicySetup | Error | undefined;
+    if (!hasOwnValues(policy, current, options)) setup = shared ??= tryPrepare(policy, current, options);
+    responses.push(runPolicy(policy, validated, 'Validation', options, setup ?? tryPrepare(policy, current, options)));
   }
   return { responses, patched: current };
+}
+
+function hasOwnValues(policy: Policy, object: Json, options: EngineOptions): boolean {
+  return options.values !== undefined && Object.keys(options.values.resourceValues(policy.name, metadataOf(object).name ?? '')).length > 0;
 }
 
 function ruleType(rule: Rule): RuleType {
@@ -118,7 +149,6 @@ function unsupportedFeature(rule: Rule): string | undefined {
   if (rule.generate !== undefined) return 'generate';
   if (rule.celPreconditions?.length) return 'celPreconditions';
   const v = rule.validate;
-  if (v?.cel !== undefined) return 'validate.cel';
   if (v?.manifests !== undefined) return 'validate.manifests';
   if (v?.assert !== undefined) return 'validate.assert';
   if (rule.mutate?.targets?.length) return 'mutate.targets (mutate existing resources)';
@@ -132,14 +162,23 @@ function failureActionOf(policy: Policy, rule: Rule): FailureAction {
 
 /** Evaluates the rules of one type of one policy on one resource (Kyverno's Mutate / Validate for a policy context). */
 export function evaluatePolicy(policy: Policy, resource: KubeResource, type: RuleType, options: EngineOptions = {}): PolicyResponse {
-  const response: PolicyResponse = { policy, resource, patchedResource: resource.object, rules: [], failureActions: {} };
-  let setup: PolicySetup;
+  return withoutStackTraces(() => runPolicy(policy, resource, type, options, tryPrepare(policy, resource.object, options)));
+}
+
+function tryPrepare(policy: Policy, object: Json, options: EngineOptions): PolicySetup | Error {
   try {
-    setup = prepare(policy, resource.object, options);
+    return prepare(policy, object, options);
   } catch (err) {
-    // Kyverno cannot build the policy context (an invalid image reference): every matching rule errors.
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+function runPolicy(policy: Policy, resource: KubeResource, type: RuleType, options: EngineOptions, setup: PolicySetup | Error): PolicyResponse {
+  const response: PolicyResponse = { policy, resource, patchedResource: resource.object, rules: [], failureActions: {} };
+  if (setup instanceof Error) {
+    // Kyverno cannot build the policy context (an invalid image reference): every rule of the phase errors.
     for (const rule of policy.rules) {
-      if (ruleType(rule) === type) response.rules.push({ name: rule.name, type, status: 'error', message: `failed to create policy context: ${describe(err)}` });
+      if (ruleType(rule) === type) response.rules.push({ name: rule.name, type, status: 'error', message: `failed to create policy context: ${describe(setup)}` });
     }
     return response;
   }
@@ -269,7 +308,10 @@ function evaluateRule(policy: Policy, rule: Rule, type: RuleType, current: Json,
   if (!newMatches && !oldMatches) return undefined;
   const resource = newMatches ? current : setup.oldObject!;
   const ctx = setup.ctx;
-  ctx.checkpoint();
+  const ruleValues = options.values?.ruleValues(policy.name, rule.name);
+  // Only context entries and rule values change the context (foreach loops restore it themselves).
+  const touchesContext = Boolean(rule.context?.length) || ruleValues !== undefined;
+  if (touchesContext) ctx.checkpoint();
   try {
     const exceptions = matchingExceptions(policy, rule, resource, setup, options);
     const podSecurityExclusions: PodSecurityExclusion[] = [];
@@ -281,7 +323,6 @@ function evaluateRule(policy: Policy, rule: Rule, type: RuleType, current: Json,
       }
       for (const e of exceptions) podSecurityExclusions.push(...(e.podSecurity ?? []));
     }
-    const ruleValues = options.values?.ruleValues(policy.name, rule.name);
     const unsupported = unsupportedFeature(rule) ?? offlineContext(rule, setup.provided, ruleValues, options.external);
     if (unsupported) return { status: 'error', message: `unsupported: ${unsupported} in ${policyKey(policy)}/${rule.name}` };
     const env: RuleEnv = {
@@ -289,6 +330,7 @@ function evaluateRule(policy: Policy, rule: Rule, type: RuleType, current: Json,
       rule,
       resource,
       isDelete: setup.operation === 'DELETE',
+      hasRuleValues: ruleValues !== undefined,
       loadContext: (entries, foreachIndex) =>
         loadContext(ctx, entries ?? [], {
           rule: rule.name,
@@ -301,10 +343,12 @@ function evaluateRule(policy: Policy, rule: Rule, type: RuleType, current: Json,
         podSecurityExceptions: exceptions.map((e) => (e.namespace ? `${e.namespace}/${e.name}` : e.name)),
       }),
     };
-    try {
-      env.loadContext(rule.context);
-    } catch (err) {
-      return { status: 'error', message: `failed to load context: ${describe(err)}` };
+    if (touchesContext) {
+      try {
+        env.loadContext(rule.context);
+      } catch (err) {
+        return { status: 'error', message: `failed to load context: ${describe(err)}` };
+      }
     }
     if (rule.preconditions !== undefined) {
       try {
@@ -318,12 +362,16 @@ function evaluateRule(policy: Policy, rule: Rule, type: RuleType, current: Json,
       if (setup.operation === 'DELETE') return undefined;
       return mutateRule(env);
     }
+    // validate.cel: CEL expressions (src/policy/cel/classic.ts).
+    if (rule.validate?.cel !== undefined) {
+      return validateCelRule({ ctx, rule, resource, policy: policyKey(policy), ...(setup.match.namespaceLabels && { namespaceLabels: setup.match.namespaceLabels }) });
+    }
     return validateRule(env);
   } catch (err) {
     // Handlers turn expected failures into outcomes; anything else still only fails this rule.
     return { status: 'error', message: describe(err) };
   } finally {
-    ctx.restore();
+    if (touchesContext) ctx.restore();
   }
 }
 
@@ -360,9 +408,11 @@ function offlineContext(
   ruleValues: ReturnType<ValuesSource['ruleValues']>,
   external: ExternalData | undefined,
 ): string | undefined {
+  const entries = contextEntries(rule);
+  if (entries.length === 0) return undefined;
   const names = new Set(provided);
   for (const key of [...Object.keys(ruleValues?.values ?? {}), ...Object.keys(ruleValues?.foreachValues ?? {})]) names.add(key.split('.')[0]!);
-  for (const entry of contextEntries(rule)) {
+  for (const entry of entries) {
     const kind = API_CONTEXT_KINDS.find((k) => entry[k] !== undefined && entry[k] !== null);
     if (!kind || names.has(entry.name) || external?.[EXTERNAL_SOURCE[kind]]) continue;
     return `context ${kind} "${entry.name}" without values`;
@@ -370,7 +420,12 @@ function offlineContext(
   return undefined;
 }
 
+const entriesOfRule = new WeakMap<Rule, ContextEntry[]>();
+
+/** Every context entry of a rule, its foreach loops included (cached: rules do not change once loaded). */
 function contextEntries(rule: Rule): ContextEntry[] {
+  const cached = entriesOfRule.get(rule);
+  if (cached) return cached;
   const out: ContextEntry[] = [...(rule.context ?? [])];
   const walk = (list: readonly (ForEachValidation | ForEachMutation)[] | undefined) => {
     for (const fe of list ?? []) {
@@ -380,5 +435,6 @@ function contextEntries(rule: Rule): ContextEntry[] {
   };
   walk(rule.validate?.foreach);
   walk(rule.mutate?.foreach);
+  entriesOfRule.set(rule, out);
   return out;
 }

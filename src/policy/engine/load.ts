@@ -12,7 +12,7 @@ import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
 import type { KubeResource } from '../types.ts';
 import { computeRules } from './autogen.ts';
-import { expandPaths, parseDocuments, readText, type SourceDocument } from './documents.ts';
+import { expandPaths, parseDocuments, parsePlainDocuments, readText, type PlainDocument, type SourceDocument } from './documents.ts';
 import { OPERATIONS, type Policy, type PolicyException } from './types.ts';
 
 /** Policy kinds of other engines (CEL policy types, admission policies): loaded by name only. */
@@ -421,15 +421,23 @@ export async function loadResources(paths: readonly string[], log: Logger = sile
 
 export function parseResources(text: string, path: string, log: Logger = silentLogger): KubeResource[] {
   const out: KubeResource[] = [];
-  for (const doc of parseDocuments(text, path)) {
+  const isList = (v: unknown): v is { items: unknown[] } => isRecord(v) && typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items);
+  const plain = parsePlainDocuments(text, path);
+  // The fast parser keeps no positions inside documents; Lists (rare) are re-read for their items' lines.
+  const docs = plain.some((d) => isList(d.value)) ? parseDocuments(text, path) : plain;
+  for (const doc of docs) {
     const value = doc.value;
-    if (isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
-      value.items.forEach((item, i) => pushResource(item, path, doc.lineOf(['items', i]), out, log));
+    if (isList(value)) {
+      value.items.forEach((item, i) => pushResource(item, path, hasPositions(doc) ? doc.lineOf(['items', i]) : doc.line, out, log));
     } else {
       pushResource(value, path, doc.line, out, log);
     }
   }
   return out;
+}
+
+function hasPositions(doc: PlainDocument | SourceDocument): doc is SourceDocument {
+  return 'lineOf' in doc;
 }
 
 function pushResource(value: unknown, path: string, line: number, out: KubeResource[], log: Logger): void {

@@ -179,9 +179,16 @@ export function parseKindSelector(input: string): { group: string; version: stri
   }
 }
 
+const parsedSelectors = new Map<string, ReturnType<typeof parseKindSelector>>();
+
 export function checkKind(kinds: readonly string[], request: Pick<MatchRequest, 'group' | 'version' | 'kind' | 'subresource'>): boolean {
   return kinds.some((selector) => {
-    const k = parseKindSelector(selector);
+    let k = parsedSelectors.get(selector);
+    if (!k) {
+      k = parseKindSelector(selector);
+      if (parsedSelectors.size > 10_000) parsedSelectors.clear();
+      parsedSelectors.set(selector, k);
+    }
     if (!wildcardMatch(k.group, request.group) || !wildcardMatch(k.version, request.version) || !wildcardMatch(k.kind, request.kind)) return false;
     if (k.subresource === '' || wildcardMatch(k.subresource, request.subresource)) return true;
     // Pod rules also see ephemeral containers being added.

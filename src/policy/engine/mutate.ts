@@ -9,11 +9,10 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { matchPattern } from '../pattern/validate.ts';
-import { addElement } from '../variables/context.ts';
 import { checkConditions, evaluateList, substitute } from './evaluation.ts';
 import { applyJsonPatch, deepEqual, toOperations } from './json-patch.ts';
 import { applyStrategicMerge } from './strategic-merge.ts';
-import { describeError as describe, type RuleEnv } from './validate.ts';
+import { describeError as describe, ElementScope, foreachChangesContext, type RuleEnv } from './validate.ts';
 import type { ForEachMutation, RuleResponse } from './types.ts';
 
 type Json = Record<string, unknown>;
@@ -118,13 +117,12 @@ class ForEachMutator {
     const order = elements.map((_, i) => i);
     if (reverse) order.reverse();
     let patched = resource;
-    ctx.checkpoint();
+    const scope = new ElementScope(ctx, this.nesting, foreachChangesContext(this.env, foreach));
     try {
       for (const index of order) {
         const element = elements[index];
         if (element === null || element === undefined) continue;
-        ctx.reset();
-        addElement(ctx, element, index, this.nesting);
+        scope.enter(element, index);
         try {
           this.env.loadContext(foreach.context, index);
         } catch (err) {
@@ -145,7 +143,7 @@ class ForEachMutator {
       }
       return { status: 'pass', message: '', patched };
     } finally {
-      ctx.restore();
+      scope.leave();
     }
   }
 }

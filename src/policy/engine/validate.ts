@@ -25,6 +25,8 @@ export interface RuleEnv {
   isDelete: boolean;
   /** Loads context entries (and the CLI's rule values) into ctx; `foreachIndex` selects foreachValues. */
   loadContext(entries: readonly ContextEntry[] | undefined, foreachIndex?: number): void;
+  /** The values file gives this rule values (reloaded per foreach element). */
+  hasRuleValues?: boolean;
   /** Exclusions PolicyExceptions add to a podSecurity rule, and the names of those exceptions. */
   podSecurityExclusions?: PodSecurityExclusion[];
   podSecurityExceptions?: string[];
@@ -201,13 +203,12 @@ class Validator {
 
   private validateElements(foreach: ForEachValidation, elements: unknown[]): [Outcome, number] {
     const ctx = this.env.ctx;
-    ctx.checkpoint();
+    const scope = new ElementScope(ctx, this.nesting, foreachChangesContext(this.env, foreach));
     try {
       let applied = 0;
       for (const [index, element] of elements.entries()) {
         if (element === null || element === undefined) continue;
-        ctx.reset();
-        addElement(ctx, element, index, this.nesting);
+        scope.enter(element, index);
         const isMap = typeof element === 'object' && !Array.isArray(element);
         if (foreach.elementScope === true && !isMap) {
           const type = Array.isArray(element) ? '[]interface {}' : typeof element;
@@ -231,8 +232,75 @@ class Validator {
       }
       return [pass(''), applied];
     } finally {
-      ctx.restore();
+      scope.leave();
     }
+  }
+}
+
+/** Whether a foreach (or a loop nested in it) loads context entries, which only a checkpoint can undo. */
+export function foreachChangesContext(env: RuleEnv, foreach: { context?: readonly ContextEntry[]; foreach?: readonly unknown[] }): boolean {
+  if (env.hasRuleValues || foreach.context?.length) return true;
+  return (foreach.foreach ?? []).some((inner) => foreachChangesContext(env, inner as { context?: readonly ContextEntry[] }));
+}
+
+const ELEMENT_KEYS = (nesting: number) => ['element', `element${nesting}`, 'elementIndex', `elementIndex${nesting}`];
+
+function mergeJson(base: unknown, patch: unknown): unknown {
+  if (!isObject(base) || !isObject(patch)) return patch;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) out[k] = mergeJson(out[k], v);
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The foreach element variables of one loop. Kyverno checkpoints the whole context and resets it
+ * before each element, then merges the element in (so an object element keeps the keys of an outer
+ * loop's `element`). Copying the whole context per element is the costliest part of a foreach, so
+ * when the loop loads no context entries only the four element variables are saved, set to that
+ * merge, and put back afterwards.
+ */
+export class ElementScope {
+  private readonly ctx: JsonContext;
+  private readonly nesting: number;
+  private readonly checkpointed: boolean;
+  private readonly saved = new Map<string, unknown>();
+
+  constructor(ctx: JsonContext, nesting: number, checkpoint: boolean) {
+    this.ctx = ctx;
+    this.nesting = nesting;
+    this.checkpointed = checkpoint;
+    if (checkpoint) ctx.checkpoint();
+    else for (const key of ELEMENT_KEYS(nesting)) this.saved.set(key, this.current(key));
+  }
+
+  private current(key: string): unknown {
+    try {
+      return this.ctx.query(`"${key}"`);
+    } catch {
+      return undefined;
+    }
+  }
+
+  enter(element: unknown, index: number): void {
+    if (this.checkpointed) {
+      this.ctx.reset();
+      addElement(this.ctx, element, index, this.nesting);
+      return;
+    }
+    const [el, elN, idx, idxN] = ELEMENT_KEYS(this.nesting) as [string, string, string, string];
+    this.ctx.replace(el, mergeJson(this.saved.get(el), element));
+    this.ctx.replace(elN, mergeJson(this.saved.get(elN), element));
+    this.ctx.replace(idx, index);
+    this.ctx.replace(idxN, index);
+  }
+
+  leave(): void {
+    if (this.checkpointed) this.ctx.restore();
+    else for (const [key, value] of this.saved) this.ctx.replace(key, value);
   }
 }
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PalisadeError } from '../../../src/core/errors.ts';
 import type { Logger } from '../../../src/core/log.ts';
-import { loadPolicies, loadResources, parsePolicies } from '../../../src/policy/engine/load.ts';
+import { loadPolicies, loadResources, parsePolicies, parseResources } from '../../../src/policy/engine/load.ts';
 
 const dir = join(import.meta.dirname, '../../fixtures/policy/load');
 
@@ -67,6 +67,18 @@ describe('loadResources', () => {
     const secret = resources.find((r) => r.object.kind === 'Secret')!;
     expect(secret.source?.line).toBe(21);
     expect(log.warnings).toContain(`${join(dir, 'resources', 'resources.yaml')}:11: not a Kubernetes object (no apiVersion/kind), skipped`);
+  });
+
+  it('reads YAML 1.1 scalars as Kubernetes does, with CRLF line endings', () => {
+    const text = 'apiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: a\r\nspec:\r\n  hostNetwork: yes\r\n  volumes:\r\n  - secret: {defaultMode: 0644}\r\n---\r\napiVersion: v1\r\nkind: Pod\r\nmetadata: {name: b, creationTimestamp: 2024-01-01T00:00:00Z}\r\n';
+    const [a, b] = parseResources(text, 'crlf.yaml');
+    expect(a!.object.spec).toEqual({ hostNetwork: true, volumes: [{ secret: { defaultMode: 420 } }] });
+    expect(b!.object.metadata).toEqual({ name: 'b', creationTimestamp: '2024-01-01T00:00:00Z' });
+    expect(b!.source).toEqual({ path: 'crlf.yaml', line: 10 });
+  });
+
+  it('reports a YAML syntax error in a manifest with file:line', () => {
+    expect(() => parseResources('apiVersion: v1\nkind: Pod\nmetadata: {name: [}\n', 'bad.yaml')).toThrow(/bad\.yaml:3: invalid YAML/);
   });
 
   it('fails on a missing path', async () => {
