@@ -81,18 +81,24 @@ export class RuntimeEngine {
       return [];
     }
     const matched: CompiledRule[] = [];
-    try {
-      for (const rule of this.candidates(state, evt)) {
-        if (!rule.evaluate(evt)) continue;
-        matched.push(rule);
-        this.stats.byRule.set(rule.name, (this.stats.byRule.get(rule.name) ?? 0) + 1);
-        if (this.first) break;
-      }
-    } catch {
-      this.stats.evaluationErrors++;
+    for (const rule of this.candidates(state, evt)) {
+      if (!this.holds(rule, evt)) continue;
+      matched.push(rule);
+      this.stats.byRule.set(rule.name, (this.stats.byRule.get(rule.name) ?? 0) + 1);
+      if (this.first) break;
     }
     this.stats.matches += matched.length;
     return matched;
+  }
+
+  /** A rule that throws (a bug, never bad input) is counted and taken as not matching. */
+  private holds(rule: CompiledRule, evt: RuntimeEvent): boolean {
+    try {
+      return rule.evaluate(evt);
+    } catch {
+      this.stats.evaluationErrors++;
+      return false;
+    }
   }
 
   private candidates(state: SourceState, evt: RuntimeEvent): CompiledRule[] {

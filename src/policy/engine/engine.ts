@@ -14,7 +14,6 @@
  */
 import type { KubeResource } from '../types.ts';
 import type { PodSecurityExclusion } from '../podsecurity/index.ts';
-import { validateCelRule } from '../cel/classic.ts';
 import { loadContext, newPolicyContext, type ExternalData, type JsonContext } from '../variables/context.ts';
 import { checkConditions } from './evaluation.ts';
 import { gvkOf, matchRule, metadataOf, wildcardMatch, type MatchRequest } from './match.ts';
@@ -149,6 +148,7 @@ function unsupportedFeature(rule: Rule): string | undefined {
   if (rule.generate !== undefined) return 'generate';
   if (rule.celPreconditions?.length) return 'celPreconditions';
   const v = rule.validate;
+  if (v?.cel !== undefined) return 'validate.cel';
   if (v?.manifests !== undefined) return 'validate.manifests';
   if (v?.assert !== undefined) return 'validate.assert';
   if (rule.mutate?.targets?.length) return 'mutate.targets (mutate existing resources)';
@@ -361,10 +361,6 @@ function evaluateRule(policy: Policy, rule: Rule, type: RuleType, current: Json,
     if (type === 'Mutation') {
       if (setup.operation === 'DELETE') return undefined;
       return mutateRule(env);
-    }
-    // validate.cel: CEL expressions (src/policy/cel/classic.ts).
-    if (rule.validate?.cel !== undefined) {
-      return validateCelRule({ ctx, rule, resource, policy: policyKey(policy), ...(setup.match.namespaceLabels && { namespaceLabels: setup.match.namespaceLabels }) });
     }
     return validateRule(env);
   } catch (err) {
