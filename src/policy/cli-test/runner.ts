@@ -22,6 +22,10 @@ import { reportStatus } from '../report/policy-report.ts';
 import type { KubeResource } from '../types.ts';
 import { readTestFile, type TestFile, type TestResult } from './test-file.ts';
 import { CliValues, parseUserInfo, parseValues } from './values.ts';
+import { applyCelPolicies } from '../cel/apply.ts';
+import { loadCelCliInputs } from '../cel/cli-inputs.ts';
+import { loadCelPolicies } from '../cel/load.ts';
+import { celPolicyKey } from '../cel/types.ts';
 
 /** One checked (policy, rule, resource) expectation, as a row of the kyverno CLI's table. */
 export interface TestRow {
@@ -97,8 +101,11 @@ async function checkTest(test: TestFile, expectations: TestResult[], log: Logger
   const values = test.variables ? parseValues(await readText(at(test.variables)), at(test.variables)) : new CliValues(test.values ?? {});
   const requestInfo: RequestInfo | undefined = test.userinfo ? parseUserInfo(await readText(at(test.userinfo)), at(test.userinfo)) : undefined;
   const set = await loadPolicies(test.policies.map(at), log);
+  // CEL policy kinds (src/policy/cel) run beside the classic engine.
+  const cel = await loadCelPolicies(test.policies.map(at));
+  const celNames = new Set(cel.policies.map(celPolicyKey));
   // Results of policy kinds this engine does not evaluate are unsupported, whatever else the test holds.
-  const foreignKinds = expectations.map((e) => foreignPolicy(e, set.foreign));
+  const foreignKinds = expectations.map((e) => (celNames.has(e.policy) ? undefined : foreignPolicy(e, set.foreign)));
   if (foreignKinds.every((k) => k !== undefined)) {
     return expectations.flatMap((e, i) => e.resources.map((resource) => unsupportedRow(e, resource, foreignKinds[i]!)));
   }
@@ -109,6 +116,19 @@ async function checkTest(test: TestFile, expectations: TestResult[], log: Logger
     ...(requestInfo && { requestInfo }),
     exceptions: [...set.exceptions, ...exceptions],
   });
+  if (cel.policies.length > 0) {
+    if (test.exceptions.length > 0) cel.exceptions.push(...(await loadCelPolicies(test.exceptions.map(at))).exceptions);
+    const celOptions = await loadCelCliInputs({
+      dir: test.dir,
+      ...(test.context && { context: test.context }),
+      clusterResources: test.clusterResources,
+      paramResources: test.paramResources,
+      globalValues: values.globalValues,
+      namespaceLabels: (ns) => values.namespaceLabels(ns),
+      ...(requestInfo && { requestInfo }),
+    });
+    responses.push(...applyCelPolicies(cel, resources, celOptions));
+  }
   const unsupportedInput = test.unsupportedInputs[0];
   const rows: TestRow[] = [];
   for (const [i, expected] of expectations.entries()) {
@@ -170,7 +190,9 @@ async function checkExpectation(test: TestFile, expected: TestResult, responses:
     for (const response of forPolicy) {
       const names = resourceNames(response);
       if (names.qualified !== resource && names.name !== resource) continue;
-      for (const rule of response.rules.filter((r) => [expected.rule, `autogen-${expected.rule}`, `autogen-cronjob-${expected.rule}`].includes(r.name))) {
+      // CEL policy results (isValidatingPolicy…) have no rule names to look up: every rule response counts.
+      const ruleNames = [expected.rule, `autogen-${expected.rule}`, `autogen-cronjob-${expected.rule}`];
+      for (const rule of response.rules.filter((r) => expected.foreignKinds.length > 0 || ruleNames.includes(r.name))) {
         found.push({ ...base, ...(await checkRule(test, expected, response, rule)) });
       }
       if (found.length === 0) found.push({ ...base, passed: true, reason: 'Excluded', message: 'Excluded' });

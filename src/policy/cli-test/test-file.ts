@@ -40,6 +40,10 @@ export interface TestFile {
   values?: Record<string, unknown>;
   userinfo?: string;
   results: TestResult[];
+  /** CEL policy inputs: a `kind: Context` file, cluster resources and params (paths relative to the test). */
+  context?: string;
+  clusterResources: string[];
+  paramResources: string[];
   /** Inputs this runner cannot honour offline (clusterResources, targetResources, apiCallResponses…), by field name. */
   unsupportedInputs: string[];
 }
@@ -53,7 +57,7 @@ export function parseTestFile(text: string, path: string, dir: string): TestFile
   const value = doc?.value;
   if (!isRecord(value)) return undefined;
   const legacy = value.apiVersion === undefined && value.kind === undefined;
-  if (!legacy && !(value.kind === 'Test' && typeof value.apiVersion === 'string' && value.apiVersion.startsWith('cli.kyverno.io/'))) return undefined;
+  if (!legacy && !(value.kind === 'Test' && typeof value.apiVersion === 'string' && /^(cli\.)?kyverno\.io\//.test(value.apiVersion))) return undefined;
   const meta = isRecord(value.metadata) ? value.metadata : {};
   const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
   const results: TestResult[] = [];
@@ -89,6 +93,9 @@ export function parseTestFile(text: string, path: string, dir: string): TestFile
     ...(typeof value.variables === 'string' && value.variables && { variables: value.variables }),
     ...(isRecord(value.values) && { values: value.values }),
     ...(typeof value.userinfo === 'string' && value.userinfo && { userinfo: value.userinfo }),
+    ...(typeof value.context === 'string' && value.context && { context: value.context }),
+    clusterResources: strings(value.clusterResources),
+    paramResources: strings(value.paramResources),
     results,
     unsupportedInputs: UNSUPPORTED_INPUTS.filter((k) => value[k] !== undefined && value[k] !== null && !(Array.isArray(value[k]) && (value[k] as unknown[]).length === 0)),
   };

@@ -14,6 +14,7 @@
  */
 import type { KubeResource } from '../types.ts';
 import type { PodSecurityExclusion } from '../podsecurity/index.ts';
+import { validateCelRule } from '../cel/classic.ts';
 import { loadContext, newPolicyContext, type ExternalData, type JsonContext } from '../variables/context.ts';
 import { checkConditions } from './evaluation.ts';
 import { gvkOf, matchRule, metadataOf, wildcardMatch, type MatchRequest } from './match.ts';
@@ -148,7 +149,6 @@ function unsupportedFeature(rule: Rule): string | undefined {
   if (rule.generate !== undefined) return 'generate';
   if (rule.celPreconditions?.length) return 'celPreconditions';
   const v = rule.validate;
-  if (v?.cel !== undefined) return 'validate.cel';
   if (v?.manifests !== undefined) return 'validate.manifests';
   if (v?.assert !== undefined) return 'validate.assert';
   if (rule.mutate?.targets?.length) return 'mutate.targets (mutate existing resources)';
@@ -158,6 +158,34 @@ function unsupportedFeature(rule: Rule): string | undefined {
 function failureActionOf(policy: Policy, rule: Rule): FailureAction {
   const action = rule.validate?.failureAction ?? policy.spec.validationFailureAction ?? 'Audit';
   return action.toLowerCase() === 'enforce' ? 'Enforce' : 'Audit';
+}
+
+const failureActionCache = new WeakMap<Policy, Record<string, FailureAction>>();
+
+/** Failure action per validation rule (computed once per policy; responses share the read-only map). */
+function failureActionsOf(policy: Policy): Record<string, FailureAction> {
+  let actions = failureActionCache.get(policy);
+  if (!actions) {
+    actions = {};
+    for (const rule of rulesOfType(policy, 'Validation')) actions[rule.name] = failureActionOf(policy, rule);
+    failureActionCache.set(policy, actions);
+  }
+  return actions;
+}
+
+const rulesCache = new WeakMap<Policy, Map<RuleType, Rule[]>>();
+
+function rulesOfType(policy: Policy, type: RuleType): Rule[] {
+  let byType = rulesCache.get(policy);
+  if (!byType) {
+    byType = new Map();
+    for (const rule of policy.rules) {
+      const t = ruleType(rule);
+      byType.set(t, [...(byType.get(t) ?? []), rule]);
+    }
+    rulesCache.set(policy, byType);
+  }
+  return byType.get(type) ?? [];
 }
 
 /** Evaluates the rules of one type of one policy on one resource (Kyverno's Mutate / Validate for a policy context). */
@@ -183,16 +211,15 @@ function runPolicy(policy: Policy, resource: KubeResource, type: RuleType, optio
     return response;
   }
   let current = setup.newObject ?? resource.object;
-  const { ctx } = setup;
-  for (const rule of policy.rules) {
-    if (ruleType(rule) !== type) continue;
-    if (type === 'Validation') response.failureActions[rule.name] = failureActionOf(policy, rule);
+  if (type === 'Validation') response.failureActions = failureActionsOf(policy);
+  for (const rule of rulesOfType(policy, type)) {
     const out = evaluateRule(policy, rule, type, current, setup, options);
     if (!out) continue;
     response.rules.push({ name: rule.name, type, status: out.status, message: out.message, ...(out.exceptions && { exceptions: out.exceptions }) });
     if (type === 'Mutation' && out.patched && out.status === 'pass') {
       current = out.patched;
       // Later rules see the patched resource.
+      const ctx = setup.context();
       ctx.replace('request', { ...(ctx.query('request') as Json), object: current });
     }
     if (policy.spec.applyRules === 'One' && (out.status === 'pass' || out.status === 'fail')) break;
@@ -202,7 +229,8 @@ function runPolicy(policy: Policy, resource: KubeResource, type: RuleType, optio
 }
 
 interface PolicySetup {
-  ctx: JsonContext;
+  /** The JSON context, built on first use: most policies match nothing in most resources. */
+  context(): JsonContext;
   operation: Operation;
   /** request.object after values were injected (undefined for DELETE). */
   newObject?: Json;
@@ -230,7 +258,7 @@ function prepare(policy: Policy, object: Json, options: EngineOptions): PolicySe
   const oldObject = operation === 'UPDATE' ? (options.oldObject ?? object) : operation === 'DELETE' ? object : undefined;
   const info = options.requestInfo;
   const extra = options.request ?? {};
-  const ctx = newPolicyContext({
+  const build = () => newPolicyContext({
     operation,
     ...(operation !== 'DELETE' && { object }),
     ...(oldObject && { oldObject }),
@@ -240,13 +268,20 @@ function prepare(policy: Policy, object: Json, options: EngineOptions): PolicySe
     ...extra,
   });
   const provided = new Set<string>();
-  for (const [key, value] of Object.entries(values)) {
-    const [head, ...rest] = splitVariableKey(key);
-    ctx.addEntry(head!, nest(rest, value));
-    provided.add(head!);
+  let ctx: JsonContext | undefined;
+  let newObject: Json | undefined = operation === 'DELETE' ? undefined : object;
+  let old = oldObject;
+  if (Object.keys(values).length > 0) {
+    // Values may rewrite request.object, so the context is built now and the objects read back from it.
+    ctx = build();
+    for (const [key, value] of Object.entries(values)) {
+      const [head, ...rest] = splitVariableKey(key);
+      ctx.addEntry(head!, nest(rest, value));
+      provided.add(head!);
+    }
+    newObject = operation === 'DELETE' ? undefined : (queryObject(ctx, 'request.object') ?? {});
+    old = oldObject ? queryObject(ctx, 'request.oldObject') : undefined;
   }
-  const newObject = operation === 'DELETE' ? undefined : (queryObject(ctx, 'request.object') ?? {});
-  const old = oldObject ? queryObject(ctx, 'request.oldObject') : undefined;
   const target = newObject ?? old ?? object;
   const gvk = gvkOf(target);
   let subresource = options.subresource ?? '';
@@ -259,7 +294,7 @@ function prepare(policy: Policy, object: Json, options: EngineOptions): PolicySe
   const namespace = metadataOf(target).namespace ?? '';
   const namespaceLabels = options.namespaceLabels?.(namespace) ?? options.values?.namespaceLabels(namespace);
   return {
-    ctx,
+    context: () => (ctx ??= build()),
     operation,
     ...(newObject && { newObject }),
     ...(old && { oldObject: old }),
@@ -307,7 +342,13 @@ function evaluateRule(policy: Policy, rule: Rule, type: RuleType, current: Json,
   const oldMatches = !newMatches && setup.oldObject !== undefined && matchRule(rule, setup.oldObject, setup.match, policyNamespace) === undefined;
   if (!newMatches && !oldMatches) return undefined;
   const resource = newMatches ? current : setup.oldObject!;
-  const ctx = setup.ctx;
+  let ctx: JsonContext;
+  try {
+    ctx = setup.context();
+  } catch (err) {
+    // Kyverno cannot build the policy context (an invalid image reference).
+    return { status: 'error', message: `failed to create policy context: ${describe(err)}` };
+  }
   const ruleValues = options.values?.ruleValues(policy.name, rule.name);
   // Only context entries and rule values change the context (foreach loops restore it themselves).
   const touchesContext = Boolean(rule.context?.length) || ruleValues !== undefined;
@@ -362,6 +403,10 @@ function evaluateRule(policy: Policy, rule: Rule, type: RuleType, current: Json,
       if (setup.operation === 'DELETE') return undefined;
       return mutateRule(env);
     }
+    // validate.cel: CEL expressions (src/policy/cel/classic.ts).
+    if (rule.validate?.cel !== undefined) {
+      return validateCelRule({ ctx, rule, resource, policy: policyKey(policy), ...(setup.match.namespaceLabels && { namespaceLabels: setup.match.namespaceLabels }) });
+    }
     return validateRule(env);
   } catch (err) {
     // Handlers turn expected failures into outcomes; anything else still only fails this rule.
@@ -380,7 +425,7 @@ function matchingExceptions(policy: Policy, rule: Rule, resource: Json, setup: P
     if (matchRule({ name: ex.name, match: ex.match }, resource, setup.match) !== undefined) continue;
     if (ex.conditions !== undefined) {
       try {
-        if (!checkConditions(setup.ctx, ex.conditions).passed) continue;
+        if (!checkConditions(setup.context(), ex.conditions).passed) continue;
       } catch {
         continue;
       }

@@ -1,0 +1,281 @@
+/**
+ * Applies CEL policies to resources, offline, the way the kyverno CLI does; the results are the
+ * policy engine's PolicyResponses, so reports, `palisade policy apply|test` and their exit codes
+ * treat CEL and classic policies alike.
+ *
+ * Per resource: mutating policies (MutatingAdmissionPolicy, MutatingPolicy) first, in order, each
+ * on the previous one's output; then validating ones (ValidatingAdmissionPolicy, ValidatingPolicy,
+ * ImageValidatingPolicy) on the mutated resource. Every policy answers for every resource: a
+ * response without rules means it did not match (reported as excluded).
+ *
+ * For each policy the first rule set whose constraints match is evaluated (the declared one, or
+ * an autogen one for Pod controllers). ValidatingAdmissionPolicies go through their bindings
+ * (the first binding whose `matchResources` select the request; without bindings the policy runs
+ * unbound, as in the kyverno CLI); bindings give `validationActions` and `paramRef`. Kyverno's
+ * CEL PolicyExceptions that name the policy and whose match conditions hold skip it.
+ */
+import type { KubeResource } from '../types.ts';
+import { isNamespacedKind } from '../engine/load.ts';
+import { selectorMatches } from '../engine/match.ts';
+import type { FailureAction, Operation, Policy, PolicyResponse, RequestInfo, RuleResponse, RuleType } from '../engine/types.ts';
+import type { ClusterData } from './lib/cluster.ts';
+import { Authorizer, GlobalContextLib, HttpLib, ImageDataLib, ResourceLib } from './lib/cluster.ts';
+import { checkMatchConditions, describeFailure, runValidations, withVariables, type Activation, type Outcome } from './evaluate.ts';
+import { imageActivation, imagePolicyOutcome } from './image-policy.ts';
+import { matchFailure, type AdmissionAttributes } from './match.ts';
+import { runMutations } from './mutate.ts';
+import { resourceOf, splitApiVersion } from './resources.ts';
+import { celPolicyKey, type CelBinding, type CelPolicy, type CelPolicyException, type CelPolicySet, type RuleSet } from './types.ts';
+import { toCel } from './values.ts';
+
+type Json = Record<string, unknown>;
+
+export interface CelApplyOptions {
+  /** Admission operation; the CLI assumes CREATE. */
+  operation?: Operation;
+  /** The object before the change (UPDATE). */
+  oldObject?: Json;
+  requestInfo?: RequestInfo;
+  /** Namespace objects (labels, annotations) by name, for `namespaceObject` and namespace selectors. */
+  namespace?: (name: string) => Json | undefined;
+  /** Objects standing in for the cluster: `resource.Get/List`, and params of `paramRef`. */
+  cluster?: ClusterData;
+  /** Parameter objects for `paramKind`/`paramRef` (the CLI's paramResources). */
+  params?: readonly Json[];
+  /** Extra AdmissionRequest fields (uid, dryRun…), admission only. */
+  request?: Json;
+}
+
+/** Applies every CEL policy of the set to every resource. */
+export function applyCelPolicies(set: CelPolicySet, resources: readonly KubeResource[], options: CelApplyOptions = {}): PolicyResponse[] {
+  return resources.flatMap((r) => applyCelPoliciesToResource(set, r, options).responses);
+}
+
+const MUTATING = new Set(['MutatingAdmissionPolicy', 'MutatingPolicy', 'NamespacedMutatingPolicy']);
+
+export function applyCelPoliciesToResource(set: CelPolicySet, resource: KubeResource, options: CelApplyOptions = {}): { responses: PolicyResponse[]; patched: Json } {
+  const responses: PolicyResponse[] = [];
+  let current = resource.object;
+  for (const policy of set.policies.filter((p) => MUTATING.has(p.kind))) {
+    const response = evaluate(policy, { ...resource, object: current }, set, options);
+    responses.push(response);
+    current = response.patchedResource;
+  }
+  for (const policy of set.policies.filter((p) => !MUTATING.has(p.kind))) {
+    responses.push(evaluate(policy, { ...resource, object: current }, set, options));
+  }
+  return { responses, patched: current };
+}
+
+/** The engine's Policy shape for a CEL policy: reports need its name, namespace and annotations. */
+export function policyShim(policy: CelPolicy): Policy {
+  return {
+    apiVersion: policy.apiVersion,
+    kind: policy.namespace ? 'Policy' : 'ClusterPolicy',
+    name: policy.name,
+    ...(policy.namespace && { namespace: policy.namespace }),
+    annotations: policy.annotations,
+    spec: { rules: [] },
+    rules: [],
+    source: policy.source,
+  };
+}
+
+const shims = new WeakMap<CelPolicy, Policy>();
+
+function shimOf(policy: CelPolicy): Policy {
+  let shim = shims.get(policy);
+  if (!shim) shims.set(policy, (shim = policyShim(policy)));
+  return shim;
+}
+
+function ruleType(policy: CelPolicy): RuleType {
+  if (MUTATING.has(policy.kind)) return 'Mutation';
+  return policy.kind.endsWith('ImageValidatingPolicy') ? 'ImageVerify' : 'Validation';
+}
+
+function ruleName(policy: CelPolicy, rules: RuleSet): string {
+  return rules.name === '' ? policy.name : `${rules.name}-${policy.name}`;
+}
+
+function metaOf(object: Json | undefined): { name?: string; namespace?: string; labels?: Record<string, string> } {
+  return (object && typeof object.metadata === 'object' && object.metadata !== null ? object.metadata : {}) as { name?: string; namespace?: string; labels?: Record<string, string> };
+}
+
+interface Request {
+  attributes: AdmissionAttributes;
+  object: Json | null;
+  oldObject: Json | null;
+  request: Json;
+  namespaceObject: Json | null;
+}
+
+function buildRequest(object: Json, options: CelApplyOptions): Request {
+  const operation = options.operation ?? 'CREATE';
+  const oldObject = operation === 'UPDATE' ? (options.oldObject ?? object) : operation === 'DELETE' ? object : null;
+  const newObject = operation === 'DELETE' ? null : object;
+  const target = newObject ?? oldObject ?? object;
+  const meta = metaOf(target);
+  const { group, version } = splitApiVersion(String(target.apiVersion ?? ''));
+  const kind = String(target.kind ?? '');
+  const resource = resourceOf(kind);
+  const namespaced = isNamespacedKind(kind);
+  const namespace = namespaced ? (meta.namespace ?? '') : '';
+  const nsObject = namespace ? (options.namespace?.(namespace) ?? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }) : null;
+  const user = options.requestInfo?.userInfo;
+  const request: Json = {
+    uid: '',
+    kind: { group, version, kind },
+    resource: { group, version, resource },
+    requestKind: { group, version, kind },
+    requestResource: { group, version, resource },
+    name: meta.name ?? '',
+    namespace,
+    operation,
+    userInfo: { username: user?.username ?? '', uid: user?.uid ?? '', groups: user?.groups ?? [], ...(user?.extra && { extra: user.extra }) },
+    dryRun: false,
+    ...(options.request ?? {}),
+  };
+  return {
+    attributes: {
+      group,
+      version,
+      kind,
+      resource,
+      subresource: typeof request.subResource === 'string' ? request.subResource : '',
+      operation,
+      name: meta.name ?? '',
+      namespace,
+      namespaced,
+      labels: meta.labels ?? {},
+      ...(nsObject && { namespaceLabels: metaOf(nsObject).labels ?? {} }),
+    },
+    object: newObject,
+    oldObject,
+    request,
+    namespaceObject: nsObject,
+  };
+}
+
+function baseActivation(req: Request, options: CelApplyOptions, params: unknown): Activation {
+  const data = options.cluster;
+  return {
+    object: toCel(req.object),
+    oldObject: toCel(req.oldObject),
+    request: toCel(req.request),
+    namespaceObject: toCel(req.namespaceObject),
+    params: toCel(params ?? null),
+    authorizer: new Authorizer(),
+    resource: new ResourceLib(data),
+    http: new HttpLib(data),
+    globalContext: new GlobalContextLib(data),
+    image: new ImageDataLib(data),
+  };
+}
+
+function failureAction(actions: readonly string[]): FailureAction {
+  return actions.includes('Deny') ? 'Enforce' : 'Audit';
+}
+
+function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, options: CelApplyOptions): PolicyResponse {
+  const response: PolicyResponse = { policy: shimOf(policy), resource, patchedResource: resource.object, rules: [], failureActions: {} };
+  const req = buildRequest(resource.object, options);
+  if (policy.namespace && policy.namespace !== req.attributes.namespace) return response;
+  const rules = policy.rules.find((r) => matchFailure(r.match, req.attributes) === undefined);
+  if (!rules) return response;
+  const name = ruleName(policy, rules);
+  const type = ruleType(policy);
+  const add = (outcome: Outcome, actions: readonly string[]) => {
+    const rule: RuleResponse = { name, type, status: outcome.status, message: outcome.message };
+    if (outcome.properties) (rule as RuleResponse & { properties?: Record<string, string> }).properties = outcome.properties;
+    response.rules.push(rule);
+    if (type !== 'Mutation') response.failureActions[name] = failureAction(actions);
+  };
+  if (policy.unsupported) {
+    add({ status: 'error', message: `unsupported: ${policy.unsupported} in ${celPolicyKey(policy)}` }, policy.validationActions);
+    return response;
+  }
+  // Bindings: the first one selecting the request; none declared means the policy runs unbound.
+  let binding: CelBinding | undefined;
+  if (policy.kind.endsWith('AdmissionPolicy')) {
+    const bindings = set.bindings.filter((b) => b.policyName === policy.name);
+    if (bindings.length > 0) {
+      binding = bindings.find((b) => !b.matchResources || matchFailure({ resourceRules: [{ apiGroups: ['*'], apiVersions: ['*'], resources: ['*', '*/*'], operations: ['*'] }], ...b.matchResources }, req.attributes) === undefined);
+      if (!binding) return response;
+    }
+  }
+  const actions = binding ? binding.validationActions : policy.validationActions;
+  const params = resolveParams(policy, binding, req, options);
+  if ('error' in params) {
+    add(params.error, actions);
+    return response;
+  }
+  for (const param of params.values) {
+    const base = baseActivation(req, options, param);
+    const exception = matchingException(policy, set.exceptions, base);
+    if (exception) {
+      add(exception, actions);
+      return response;
+    }
+    // Image policies see the selected images (extracted with the variables in scope) as `images`.
+    const scope = type === 'ImageVerify' ? imageActivation(rules, withVariables(base, rules.variables)) : base;
+    const activation = withVariables(scope, rules.variables);
+    const matched = checkMatchConditions(rules.matchConditions, activation);
+    if (matched.error) {
+      const { name: condition, err, program } = matched.error;
+      add(policy.failurePolicy === 'Ignore' ? { status: 'skip', message: `match condition ${condition} failed and failurePolicy is Ignore` } : { status: 'error', message: describeFailure(err, celPolicyKey(policy), `match condition ${condition}`, program) }, actions);
+      return response;
+    }
+    if (!matched.matched) {
+      add({ status: 'skip', message: 'match conditions not met' }, actions);
+      return response;
+    }
+    if (type === 'Mutation') {
+      if (req.object === null) return response;
+      const { outcome, patched } = runMutations(rules.mutations, req.object, (object) => withVariables({ ...base, object: toCel(object) }, rules.variables), celPolicyKey(policy));
+      add(outcome, actions);
+      if (outcome.status === 'pass') response.patchedResource = patched;
+      return response;
+    }
+    const outcome = type === 'ImageVerify' ? imagePolicyOutcome(rules, activation, celPolicyKey(policy)) : runValidations(rules, activation, celPolicyKey(policy));
+    // Multiple params (a selector): the first that does not pass decides.
+    if (outcome.status !== 'pass' || param === params.values.at(-1)) {
+      add(outcome, actions);
+      return response;
+    }
+  }
+  return response;
+}
+
+/** CEL PolicyExceptions (policies.kyverno.io) naming this policy whose match conditions all hold. */
+function matchingException(policy: CelPolicy, exceptions: readonly CelPolicyException[], base: Activation): Outcome | undefined {
+  const hits = exceptions.filter((e) => e.policyRefs.some((r) => r.name === policy.name && (!r.kind || r.kind === policy.kind)) && checkMatchConditions(e.matchConditions, base).matched);
+  if (hits.length === 0) return undefined;
+  const names = hits.map((e) => (e.namespace ? `${e.namespace}/${e.name}` : e.name)).join(', ');
+  if (hits.some((e) => e.reportResult === 'pass')) return { status: 'pass', message: `rule is passed due to policy exception: ${names}` };
+  return { status: 'skip', message: `rule is skipped due to policy exception: ${names}` };
+}
+
+/**
+ * The params a policy runs with: none (one run with `params` null) without `paramKind`; else the
+ * objects the binding's `paramRef` selects among the provided params. None found: `Deny` (the
+ * default) is an error, `Allow` skips the policy.
+ */
+function resolveParams(policy: CelPolicy, binding: CelBinding | undefined, req: Request, options: CelApplyOptions): { values: unknown[] } | { error: Outcome } {
+  if (!policy.paramKind) return { values: [null] };
+  const ref = binding?.paramRef;
+  if (!ref) return { error: { status: 'error', message: `${celPolicyKey(policy)} has paramKind ${policy.paramKind.kind} but no binding with paramRef` } };
+  const { apiVersion, kind } = policy.paramKind;
+  const pool = [...(options.params ?? []), ...(options.cluster?.resources ?? [])];
+  const namespace = ref.namespace ?? (req.attributes.namespaced ? req.attributes.namespace : '');
+  const found = pool.filter((p) => {
+    const m = metaOf(p);
+    if (p.apiVersion !== apiVersion || p.kind !== kind) return false;
+    if (namespace && (m.namespace ?? 'default') !== namespace) return false;
+    if (ref.name !== undefined) return m.name === ref.name;
+    return ref.selector ? selectorMatches(ref.selector, m.labels ?? {}) : true;
+  });
+  if (found.length > 0) return { values: found };
+  if (ref.parameterNotFoundAction === 'Allow') return { error: { status: 'skip', message: `no params found for ${celPolicyKey(policy)} (parameterNotFoundAction Allow)` } };
+  return { error: { status: 'error', message: `failed to configure binding: no params found for ${policy.paramKind.kind} ${ref.name ?? ''} of ${celPolicyKey(policy)}` } };
+}
