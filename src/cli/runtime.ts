@@ -143,7 +143,7 @@ function engineOptions(cmd: Command): Command {
     .requiredOption('-r, --rules <files...>', 'rules files or directories (.yaml/.yml), in load order')
     .addOption(new Option('--min-priority <priority>', 'run only rules at least this severe').choices([...PRIORITIES.map((p) => p.toLowerCase()), 'info']))
     .option('--all-matches', "report every matching rule (Falco's rule_matching: all); default: the first")
-    .option('--disable-rule <name>', 'disable rules by name (* wildcard); repeatable', collect, [])
+    .option('--disable-rule <name>', 'disable rules whose name contains this (with *: whose whole name matches); repeatable', collect, [])
     .option('--disable-tag <tag>', 'disable rules with this tag; repeatable', collect, [])
     .option('--enable-tag <tag>', 'run only rules with one of these tags; repeatable', collect, []);
 }

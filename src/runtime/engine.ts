@@ -35,10 +35,14 @@ export interface EngineStats {
   byRule: Map<string, number>;
 }
 
+/** Index values → the next level, or (last level) the rules that can match. */
+type DispatchLevel = Map<string, DispatchLevel | CompiledRule[]>;
+
 interface SourceState {
   set: SourceRuleset;
   active: CompiledRule[];
-  dispatch: Map<string, CompiledRule[]>;
+  dispatch: DispatchLevel;
+  dispatchSize: number;
 }
 
 /** Index value combinations remembered per source; beyond it rules are selected per event. */
@@ -53,7 +57,7 @@ export class RuntimeEngine {
     this.first = (options.ruleMatching ?? 'first') === 'first';
     const selected = ruleFilter(options);
     for (const [source, set] of ruleset.sources) {
-      this.sources.set(source, { set, active: set.rules.filter(selected), dispatch: new Map() });
+      this.sources.set(source, { set, active: set.rules.filter(selected), dispatch: new Map(), dispatchSize: 0 });
     }
   }
 
@@ -104,18 +108,32 @@ export class RuntimeEngine {
   private candidates(state: SourceState, evt: RuntimeEvent): CompiledRule[] {
     const index = state.set.index;
     if (index.length === 0) return state.active;
-    // Length-prefixed values: no two combinations share a cache key, whatever the values hold.
-    let cacheKey = '';
-    for (const f of index) {
-      const k = f.key(evt);
-      cacheKey += `${k.length}:${k}`;
+    // One map level per index field, keyed by the event's value: no key string to build.
+    let level: DispatchLevel = state.dispatch;
+    const last = index.length - 1;
+    for (let i = 0; i < last; i++) {
+      const k = index[i]!.key(evt);
+      let next = level.get(k) as DispatchLevel | undefined;
+      if (!next) {
+        if (state.dispatchSize >= DISPATCH_CACHE_LIMIT) return this.select(state, evt);
+        level.set(k, (next = new Map()));
+      }
+      level = next;
     }
-    const hit = state.dispatch.get(cacheKey);
+    const k = index[last]!.key(evt);
+    const hit = level.get(k) as CompiledRule[] | undefined;
     if (hit) return hit;
-    const keys = index.map((f) => f.key(evt));
-    const rules = state.active.filter((r) => r.keySets.every((ks, i) => keySetHas(ks, keys[i]!)));
-    if (state.dispatch.size < DISPATCH_CACHE_LIMIT) state.dispatch.set(cacheKey, rules);
+    const rules = this.select(state, evt);
+    if (state.dispatchSize < DISPATCH_CACHE_LIMIT) {
+      level.set(k, rules);
+      state.dispatchSize++;
+    }
     return rules;
+  }
+
+  private select(state: SourceState, evt: RuntimeEvent): CompiledRule[] {
+    const keys = state.set.index.map((f) => f.key(evt));
+    return state.active.filter((r) => r.keySets.every((ks, i) => keySetHas(ks, keys[i]!)));
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { defaultRegistry, eventsFromText, makeEvent, newCounters, readEvents, syscallEvent, type FieldValue, type RuntimeEvent } from '../../../src/runtime/index.ts';
+import { defaultRegistry, eventsFromText, makeEvent, newCounters, parseTimestamp, readEvents, syscallEvent, type FieldValue, type RuntimeEvent } from '../../../src/runtime/index.ts';
 
 const auditEvent = (id: string, extra: Record<string, unknown> = {}) => ({
   kind: 'Event',
@@ -15,6 +15,22 @@ const auditEvent = (id: string, extra: Record<string, unknown> = {}) => ({
   verb: 'get',
   stageTimestamp: '2024-05-01T10:00:00.123456789Z',
   ...extra,
+});
+
+describe('parseTimestamp', () => {
+  it.each([
+    ['2024-05-01T10:00:00Z', { sec: 1714557600, nsec: 0 }],
+    ['2024-05-01T10:00:00.5Z', { sec: 1714557600, nsec: 500000000 }],
+    ['2024-05-01T10:00:00.123456789Z', { sec: 1714557600, nsec: 123456789 }],
+    ['2024-05-01T12:00:00.000001+02:00', { sec: 1714557600, nsec: 1000 }],
+    ['2024-05-01T10:00:00.1Z', { sec: 1714557600, nsec: 100000000 }],
+    ['2024-05-01 10:00:00z', { sec: 1714557600, nsec: 0 }],
+    ['2024-13-45T99:99:99Z', undefined],
+    ['2024-05-01T10:00:00.1234567890Z', undefined],
+    ['yesterday', undefined],
+  ])('%s', (text, expected) => {
+    expect(parseTimestamp(text)).toEqual(expected);
+  });
 });
 
 describe('audit input', () => {
