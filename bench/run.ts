@@ -1,6 +1,7 @@
 /** `npm run bench`: runs every benchmark in turn (or those named on the command line). */
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   image: () => import('./image.ts'),
+  misconfig: () => import('./misconfig.ts'),
   policy: () => import('./policy.ts'),
   runtime: () => import('./runtime.ts'),
   sbom: () => import('./sbom.ts'),

@@ -30,11 +30,14 @@ export interface Hit {
   field?: string;
 }
 
+/** Trivy checks without the legacy short id (its newest Kubernetes checks). */
+const NO_SHORT_ALIAS = new Set(['KSV-0109', 'KSV-01010']);
+
 /** `KSV-0017` → [`KSV-0017`, `AVD-KSV-0017`, `KSV017`], as Trivy lists a check's aliases. */
 export function trivyAliases(ids: readonly string[]): string[] {
   return ids.flatMap((id) => {
-    const m = /^([A-Z]+)-0*(\d+)$/.exec(id);
-    return m ? [id, `AVD-${id}`, `${m[1]}${m[2]!.padStart(3, '0')}`] : [id];
+    const m = /^([A-Z]+)-0(\d{3})$/.exec(id);
+    return [id, `AVD-${id}`, ...(m && !NO_SHORT_ALIAS.has(id) ? [`${m[1]}${m[2]}`] : [])];
   });
 }
 

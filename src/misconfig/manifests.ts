@@ -65,6 +65,7 @@ export function parseManifests(text: string, path: string): ManifestFile {
   const issues: InputIssue[] = [];
   if (!mentionsKubernetes(text)) return { manifests: [], issues };
   if (isHelmTemplate(text, path)) return { manifests: [], issues, template: true };
+  if (isOtherJson(text)) return { manifests: [], issues };
   const lineCounter = new LineCounter();
   let docs: Document[];
   try {
@@ -166,6 +167,23 @@ function indexLines(node: unknown, prefix: string, lines: Map<string, number>, l
 function looksLikeManifest(text: string, doc: Document): boolean {
   const source = doc.range ? text.slice(doc.range[0], doc.range[2]) : text;
   return /^(apiVersion|kind)\s*:/m.test(source) || /"(apiVersion|kind)"\s*:/.test(source);
+}
+
+/**
+ * Repositories hold far more JSON (package metadata, schemas, dashboards, test data) than JSON
+ * manifests, and the native JSON parser is much faster than the YAML one: a JSON document whose
+ * top level is not a Kubernetes object (or List) is skipped before the YAML parse that positions need.
+ */
+function isOtherJson(text: string): boolean {
+  const start = text.trimStart();
+  if (!start.startsWith('{') && !start.startsWith('[')) return false;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return false; // not JSON after all (a YAML flow mapping, or broken): the YAML parser decides
+  }
+  return !(isRecord(value) && typeof value.apiVersion === 'string' && typeof value.kind === 'string');
 }
 
 /**

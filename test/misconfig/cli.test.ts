@@ -113,10 +113,10 @@ describe('palisade scan --scanners misconfig', () => {
   });
 
   it('filters by severity and sets the exit code from what is left', () => {
-    const high = JSON.parse(palisade('scan', '--scanners', 'misconfig', sample, '-f', 'json', '--severity', 'HIGH').stdout) as JsonReport;
-    expect(new Set(high.results[0]!.misconfigurations!.map((m) => m.severity))).toEqual(new Set(['HIGH']));
-    const r = palisade('scan', '--scanners', 'misconfig', sample, '--exit-code', '4', '-q');
+    const r = palisade('scan', '--scanners', 'misconfig', sample, '-f', 'json', '--severity', 'HIGH', '--exit-code', '4');
     expect(r.code).toBe(4);
+    const high = JSON.parse(r.stdout) as JsonReport;
+    expect(new Set(high.results[0]!.misconfigurations!.map((m) => m.severity))).toEqual(new Set(['HIGH']));
     expect(palisade('scan', '--scanners', 'misconfig', join(sample, 'deploy/recommender.yaml'), '--severity', 'CRITICAL', '--exit-code', '4').code).toBe(0);
   });
 

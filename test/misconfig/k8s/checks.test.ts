@@ -261,6 +261,14 @@ describe('the check catalogue', () => {
     expect(checks.find((c) => c.id === 'PAL-K8S-021')).toMatchObject({ severity: 'MEDIUM', trivy: ['KSV-0014'] });
   });
 
+  it('is documented in docs/misconfig.md, row by row', () => {
+    const doc = readFileSync(join(repoRoot, 'docs/misconfig.md'), 'utf8');
+    for (const c of checks) {
+      const row = `| ${c.id} | ${c.severity} | ${c.title} | ${c.implementation === 'policy' ? 'Kyverno policy' : 'TypeScript'} | ${c.trivy.join(', ')} |`;
+      expect(doc, c.id).toContain(row);
+    }
+  });
+
   it('maps to Trivy ids where the check is the same', () => {
     expect(checks.find((c) => c.id === 'PAL-K8S-014')!.trivy).toEqual(['KSV-0001']);
     expect(checks.find((c) => c.id === 'PAL-K8S-001')!.trivy).toEqual(['KSV-0017']);
