@@ -16,6 +16,7 @@ import type { KubeResource } from '../types.ts';
 import type { PodSecurityExclusion } from '../podsecurity/index.ts';
 import { validateCelRule } from '../cel/classic.ts';
 import { loadContext, newPolicyContext, type ExternalData, type JsonContext } from '../variables/context.ts';
+import { celPreconditionsOutcome } from './cel-preconditions.ts';
 import { checkConditions } from './evaluation.ts';
 import { gvkOf, matchRule, metadataOf, wildcardMatch, type MatchRequest } from './match.ts';
 import { mutateRule } from './mutate.ts';
@@ -147,7 +148,6 @@ function ruleType(rule: Rule): RuleType {
 function unsupportedFeature(rule: Rule): string | undefined {
   if (rule.verifyImages) return 'verifyImages';
   if (rule.generate !== undefined) return 'generate';
-  if (rule.celPreconditions?.length) return 'celPreconditions';
   const v = rule.validate;
   if (v?.manifests !== undefined) return 'validate.manifests';
   if (v?.assert !== undefined) return 'validate.assert';
@@ -399,6 +399,8 @@ function evaluateRule(policy: Policy, rule: Rule, type: RuleType, current: Json,
         return { status: 'error', message: `failed to evaluate preconditions: ${describe(err)}` };
       }
     }
+    const cel = celPreconditionsOutcome(rule, ctx, resource, setup.match.namespaceLabels);
+    if (cel) return cel;
     if (type === 'Mutation') {
       if (setup.operation === 'DELETE') return undefined;
       return mutateRule(env);

@@ -232,21 +232,45 @@ spec:
         - key: "{{ ns.metadata.labels.env || '' }}"
           operator: Equals
           value: prod
-  - name: cel
+  - name: manifests
     match: {any: [{resources: {kinds: [Pod]}}]}
     validate:
-      cel:
-        expressions:
-        - expression: "true"
+      manifests:
+        attestors: []
 `);
     const [response] = applyPolicies([p], [pod]);
     expect(response!.rules).toEqual([
       { name: 'lookup', type: 'Validation', status: 'error', message: 'unsupported: context apiCall "ns" without values in needs-cluster/lookup' },
-      { name: 'cel', type: 'Validation', status: 'error', message: 'unsupported: validate.cel in needs-cluster/cel' },
+      { name: 'manifests', type: 'Validation', status: 'error', message: 'unsupported: validate.manifests in needs-cluster/manifests' },
     ]);
     // With the value supplied (as a values file does), the rule runs.
     const values = new CliValues({ policies: [{ name: 'needs-cluster', rules: [{ name: 'lookup', values: { ns: { metadata: { labels: { env: 'prod' } } } } }] }] });
     expect(applyPolicies([p], [pod], { values })[0]!.rules[0]!.status).toBe('fail');
+  });
+
+  it('skips validate.cel rules whose celPreconditions do not hold', () => {
+    const p = policy(`
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: cel-pre}
+spec:
+  rules:
+  - name: labelled-only
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    celPreconditions:
+    - name: has-app-web
+      expression: "has(object.metadata.labels) && object.metadata.labels.app == 'web'"
+    validate:
+      cel:
+        expressions:
+        - expression: "object.spec.containers.all(c, !c.image.endsWith(':latest'))"
+          message: no latest
+`);
+    const other = resource('apiVersion: v1\nkind: Pod\nmetadata: {name: other}\nspec: {containers: [{name: a, image: a:latest}]}\n');
+    expect(applyPolicies([p], [pod, other]).map((r) => r.rules[0])).toEqual([
+      { name: 'labelled-only', type: 'Validation', status: 'fail', message: 'no latest' },
+      { name: 'labelled-only', type: 'Validation', status: 'skip', message: 'cel preconditions not met' },
+    ]);
   });
 
   it('only applies a namespaced Policy to its own namespace', () => {
