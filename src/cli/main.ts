@@ -9,6 +9,7 @@ import { ExitRequest, type GlobalOptions } from './context.ts';
 import { sbomCommand } from './sbom.ts';
 import { dbCommand } from './db.ts';
 import { scanCommand } from './scan.ts';
+import { secretsCommand } from './secrets.ts';
 import { keyCommand, signBlobCommand, verifyBlobCommand } from './trust-blob.ts';
 import { trustImageCommands } from './trust-image.ts';
 import { provenanceCommand } from './provenance.ts';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   program.addCommand(sbomCommand(globals));
   program.addCommand(dbCommand(globals));
   program.addCommand(scanCommand(globals));
+  program.addCommand(secretsCommand(globals));
   program.addCommand(keyCommand(globals));
   program.addCommand(signBlobCommand(globals));
   program.addCommand(verifyBlobCommand(globals));

@@ -24,9 +24,11 @@ import { applyVex, loadVex } from '../vuln/suppress/vex.ts';
 import { contextFrom, ExitRequest, type CliContext, type GlobalOptions } from './context.ts';
 import { collectList, emit } from './output.ts';
 import { reportIssues } from './sbom.ts';
+import { scanSecrets } from '../secrets/scan.ts';
+import { secretsReport } from './secrets.ts';
 
 const FORMATS = ['table', 'json', 'sarif', 'cyclonedx'] as const;
-const SCANNERS: readonly Scanner[] = ['vuln', 'misconfig'];
+const SCANNERS: readonly Scanner[] = ['vuln', 'misconfig', 'secret'];
 const DEFAULT_SCANNERS: readonly Scanner[] = ['vuln'];
 /** Scans warn when the advisories are older than this. */
 const STALE_AFTER_DAYS = 7;
@@ -89,7 +91,11 @@ export function scanCommand(globals: () => GlobalOptions): Command {
 
       if (!scanners.has('vuln')) {
         const results: ScanTargetResult[] = [];
-        for (const target of targets) results.push(await misconfigOf(ctx, target, options));
+        for (const target of targets) {
+          const result = scanners.has('misconfig') ? await misconfigOf(ctx, target, options) : emptyResult(target);
+          if (scanners.has('secret')) await addSecrets(ctx, result, target);
+          results.push(result);
+        }
         const report: ScanReport = { tool: { name: TOOL_NAME, version: TOOL_VERSION }, createdAt: new Date().toISOString(), targets: results, scanners: [...scanners] };
         return finish(ctx, report, options, severities, exitCode, vexDocs, ignoreRules);
       }
@@ -124,6 +130,7 @@ export function scanCommand(globals: () => GlobalOptions): Command {
           reportIssues(ctx, result.incomplete);
           for (const w of warnings) ctx.log.debug(`advisory data: ${w}`);
           if (scanners.has('misconfig')) await addMisconfig(ctx, result, target, options);
+          if (scanners.has('secret')) await addSecrets(ctx, result, target);
           results.push(result);
         }
         report = {
@@ -135,7 +142,7 @@ export function scanCommand(globals: () => GlobalOptions): Command {
             ...(status.lastUpdate && { updatedAt: status.lastUpdate }),
             ...(ageDays !== undefined && { ageDays: Math.floor(ageDays) }),
           },
-          ...(scanners.has('misconfig') && { scanners: [...scanners] }),
+          ...((scanners.has('misconfig') || scanners.has('secret')) && { scanners: [...scanners] }),
         };
       } finally {
         db.close();
@@ -163,6 +170,26 @@ async function addMisconfig(ctx: CliContext, result: ScanTargetResult, target: s
   result.findings.push(...m.findings);
   result.incomplete.push(...m.incomplete);
   if (m.misconfig) result.misconfig = m.misconfig;
+}
+
+/* ── secret scanning (--scanners secret) ── */
+
+/** Leaked credentials in a directory or file, with the rules `palisade secrets` would use there (redacted). */
+async function addSecrets(ctx: CliContext, result: ScanTargetResult, target: string): Promise<void> {
+  if (isImageReference(target)) {
+    ctx.log.warn(`${target}: secret scanning of images is not supported; skipped`);
+    return;
+  }
+  const scanned = await scanSecrets({ target, mode: 'dir', redact: 100, onWarning: (m) => ctx.log.warn(m) });
+  reportIssues(ctx, scanned.issues);
+  const report = secretsReport(target, scanned);
+  result.findings.push(...report.targets[0]!.findings);
+  result.incomplete.push(...scanned.issues);
+  result.secrets = report.targets[0]!.secrets!;
+}
+
+function emptyResult(target: string): ScanTargetResult {
+  return { target: { kind: 'dir', name: target }, findings: [], packagesScanned: 0, notScanned: [], incomplete: [] };
 }
 
 /* ── suppression, filters, output ── */
@@ -235,6 +262,11 @@ function parseExitCode(value: string): number {
 }
 
 function summarize(ctx: CliContext, report: ScanReport): void {
+  if (report.scanners?.includes('secret')) {
+    const secrets = report.targets.flatMap((t) => t.findings).filter((f) => f.kind === 'secret' && !f.suppression).length;
+    ctx.log.info(`${secrets} secrets found`);
+    if (!report.scanners.includes('vuln') && !report.scanners.includes('misconfig')) return;
+  }
   if (report.scanners?.includes('misconfig')) {
     const misconfigs = report.targets.flatMap((t) => t.findings).filter((f) => f.kind === 'misconfig' && !f.suppression).length;
     const files = report.targets.reduce((n, t) => n + (t.misconfig?.files.length ?? 0), 0);

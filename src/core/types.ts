@@ -102,8 +102,24 @@ export interface Finding {
   vuln?: VulnDetails;
   /** Misconfiguration findings: the check and the object it fired on. */
   misconfig?: MisconfigDetails;
+  /** Secret findings: where in history and how to suppress it (src/secrets). */
+  secret?: SecretDetails;
   /** Set when a VEX statement or ignore rule applies; suppressed findings are hidden by default. */
   suppression?: { kind: 'vex' | 'ignore'; status: string; justification?: string; source: string };
+}
+
+/** A leaked credential: the rule that found it, the (redacted) secret, and the commit that added it. */
+export interface SecretDetails {
+  /** The secret as reported: redacted unless the user asked otherwise. */
+  secret: string;
+  match: string;
+  entropy: number;
+  tags: string[];
+  /** gitleaks fingerprint (`[commit:]file:rule:line`), usable in `.gitleaksignore`. */
+  fingerprint: string;
+  startColumn: number;
+  endLine: number;
+  commit?: { sha: string; author: string; email: string; date: string; message: string };
 }
 
 export interface VulnDetails {

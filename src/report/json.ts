@@ -3,7 +3,7 @@
  * stable; findings are sorted so that two runs over the same input diff cleanly.
  */
 import type { Finding } from '../core/types.ts';
-import { compareFindings, compareMisconfigs, countBySeverity, misconfigFindings, scannersOf, vulnFindings, type ScanReport } from './scan-report.ts';
+import { compareFindings, compareMisconfigs, compareSecrets, countBySeverity, misconfigFindings, scannersOf, secretFindings, vulnFindings, type ScanReport } from './scan-report.ts';
 
 export interface JsonOptions {
   /** Also list suppressed findings (VEX/ignore), in each result's `suppressed` array. */
@@ -20,6 +20,8 @@ export function renderJson(report: ScanReport, options: JsonOptions = {}): strin
   const withMisconfig = scannersOf(report).has('misconfig');
   const misconfigActive: Finding[] = [];
   let misconfigSuppressed = 0;
+  const withSecret = scannersOf(report).has('secret');
+  const secretActive: Finding[] = [];
   const results = report.targets.map((t) => {
     const findings = vulnFindings(t).sort(compareFindings);
     const shown = findings.filter((f) => !f.suppression);
@@ -46,6 +48,12 @@ export function renderJson(report: ScanReport, options: JsonOptions = {}): strin
       result.misconfigurations = shownMisconfigs.map(misconfigJson);
       if (options.showSuppressed) result.suppressedMisconfigurations = misconfigs.filter((f) => f.suppression).map(misconfigJson);
     }
+    if (withSecret) {
+      const secrets = secretFindings(t).filter((f) => !f.suppression).sort(compareSecrets);
+      secretActive.push(...secrets);
+      result.secretScan = t.secrets ?? null;
+      result.secrets = secrets.map(secretJson);
+    }
     return result;
   });
   const doc = {
@@ -61,6 +69,7 @@ export function renderJson(report: ScanReport, options: JsonOptions = {}): strin
       ...(withMisconfig && {
         misconfigurations: { bySeverity: countBySeverity(misconfigActive), total: misconfigActive.length, suppressed: misconfigSuppressed },
       }),
+      ...(withSecret && { secrets: { bySeverity: countBySeverity(secretActive), total: secretActive.length } }),
     },
   };
   return JSON.stringify(doc, null, 2) + '\n';
@@ -108,5 +117,25 @@ function misconfigJson(f: Finding): Record<string, unknown> {
     remediation: f.remediation,
     references: f.references ?? [],
     suppression: f.suppression,
+  };
+}
+
+/** One leaked secret: the rule, where (file, line, commit) and the secret as reported (redacted by default). */
+function secretJson(f: Finding): Record<string, unknown> {
+  const s = f.secret;
+  return {
+    id: f.id,
+    severity: f.severity,
+    title: f.title,
+    location: f.location,
+    endLine: s?.endLine,
+    startColumn: s?.startColumn,
+    match: s?.match,
+    secret: s?.secret,
+    entropy: s?.entropy,
+    tags: s?.tags ?? [],
+    fingerprint: s?.fingerprint,
+    commit: s?.commit ?? null,
+    remediation: f.remediation,
   };
 }

@@ -16,6 +16,7 @@ import {
   findingLocations,
   misconfigFindings,
   scannersOf,
+  secretFindings,
   vulnFindings,
   type ScanReport,
 } from './scan-report.ts';
@@ -46,14 +47,16 @@ interface Placed {
 
 export function renderSarif(report: ScanReport, options: SarifOptions = {}): string {
   const withMisconfig = scannersOf(report).has('misconfig');
+  const withSecret = scannersOf(report).has('secret');
   const placed: Placed[] = report.targets.flatMap((t) => [
     ...vulnFindings(t).flatMap((finding) => findingLocations(finding, t.target).map((location) => ({ finding, location }))),
     ...(withMisconfig ? misconfigFindings(t).map((finding) => ({ finding, location: finding.location ?? { path: t.target.name } })) : []),
+    ...(withSecret ? secretFindings(t).map((finding) => ({ finding, location: finding.location ?? { path: t.target.name } })) : []),
   ]);
   placed.sort(
     (a, b) =>
       cmp(a.location.path, b.location.path) ||
-      (a.finding.kind === 'misconfig' && b.finding.kind === 'misconfig' ? (a.location.line ?? 0) - (b.location.line ?? 0) : 0) ||
+      (a.finding.kind !== 'vuln' && b.finding.kind !== 'vuln' ? (a.location.line ?? 0) - (b.location.line ?? 0) : 0) ||
       compareFindings(a.finding, b.finding),
   );
   const byRule = new Map<string, Finding[]>();
@@ -64,6 +67,7 @@ export function renderSarif(report: ScanReport, options: SarifOptions = {}): str
   if (options.informationUri) driver.informationUri = options.informationUri;
   driver.rules = ruleIds.map((id) => {
     const findings = byRule.get(id)!;
+    if (findings[0]!.kind === 'secret') return secretRule(findings[0]!);
     return findings[0]!.kind === 'misconfig' ? misconfigRule(findings) : rule(findings);
   });
   const notifications = report.targets.flatMap((t) => t.incomplete).map((i) => ({
@@ -75,7 +79,11 @@ export function renderSarif(report: ScanReport, options: SarifOptions = {}): str
     tool: { driver },
     invocations: [{ executionSuccessful: true, endTimeUtc: report.createdAt, toolExecutionNotifications: notifications }],
     columnKind: 'utf16CodeUnits',
-    results: placed.map((p) => (p.finding.kind === 'misconfig' ? misconfigResult(p, ruleIndex.get(p.finding.id)!) : result(p, ruleIndex.get(p.finding.id)!))),
+    results: placed.map((p) => {
+      const index = ruleIndex.get(p.finding.id)!;
+      if (p.finding.kind === 'secret') return secretResult(p, index);
+      return p.finding.kind === 'misconfig' ? misconfigResult(p, index) : result(p, index);
+    }),
   };
   return JSON.stringify({ $schema: SARIF_SCHEMA, version: '2.1.0', runs: [run] }, null, 2) + '\n';
 }
@@ -240,4 +248,35 @@ function physical(l: Location): Json {
 
 function fingerprint(id: string, purl: string, path: string): string {
   return createHash('sha256').update(`${id}\0${purl}\0${path}`).digest('hex').slice(0, 32);
+}
+
+/* ── secrets ── */
+
+function secretRule(f: Finding): Json {
+  const score = BAND_SCORE[f.severity];
+  return {
+    id: f.id,
+    shortDescription: { text: limit(oneLine(f.title)) },
+    fullDescription: { text: limit(f.title) },
+    defaultConfiguration: { level: LEVEL[f.severity] },
+    help: { text: `${f.id}: ${oneLine(f.title)}\n\nRemediation: ${f.remediation ?? ''}`, markdown: `**${f.id}**: ${oneLine(f.title)}\n\n**Remediation**: ${f.remediation ?? ''}` },
+    properties: { ...(score !== undefined && { 'security-severity': score }), precision: 'high', tags: ['security', 'secret', ...(f.secret?.tags ?? [])] },
+  };
+}
+
+function secretResult({ finding: f, location }: Placed, ruleIndex: number): Json {
+  const s = f.secret;
+  const commit = s?.commit;
+  const place = physical(location) as { physicalLocation: { region: Json } };
+  if (s && s.startColumn > 0) Object.assign(place.physicalLocation.region, { startColumn: s.startColumn, endLine: s.endLine });
+  return {
+    ruleId: f.id,
+    ruleIndex,
+    level: LEVEL[f.severity],
+    message: { text: `${f.id}: ${oneLine(f.title)} in ${location.path}${commit ? ` (commit ${commit.sha})` : ''}` },
+    locations: [place],
+    // The gitleaks fingerprint (commit:file:rule:line) is what .gitleaksignore lists.
+    partialFingerprints: { primaryLocationLineHash: fingerprint(f.id, s?.fingerprint ?? '', location.path), ...(s && { gitleaksFingerprint: s.fingerprint }) },
+    properties: { ...(s && { secret: s.secret, entropy: s.entropy, tags: s.tags }), ...(commit && { commit }) },
+  };
 }

@@ -17,7 +17,7 @@ export interface ScanReport {
   scanners?: Scanner[];
 }
 
-export type Scanner = 'vuln' | 'misconfig';
+export type Scanner = 'vuln' | 'misconfig' | 'secret';
 
 export function scannersOf(report: ScanReport): Set<Scanner> {
   return new Set(report.scanners ?? ['vuln']);
@@ -38,6 +38,20 @@ export interface ScanTargetResult {
   sbom?: SbomDocument;
   /** Misconfiguration scanning: the configuration files checked (manifests, Dockerfiles) and the Kubernetes objects in them. */
   misconfig?: { files: string[]; objects: number };
+  /** Secret scanning: what was read (files or git hunks) and skipped, and where the rules came from. */
+  secrets?: SecretScanSummary;
+}
+
+export interface SecretScanSummary {
+  fragments: number;
+  bytes: number;
+  commits: number;
+  skippedBinary: number;
+  skippedTooLarge: number;
+  ignored: number;
+  baseline: number;
+  /** A configuration file, or `default` for Palisade's rules. */
+  config: string;
 }
 
 export const SEVERITY_RANK: Record<Severity, number> = { CRITICAL: 4, HIGH: 3, MEDIUM: 2, LOW: 1, UNKNOWN: 0 };
@@ -63,6 +77,20 @@ export function vulnFindings(result: ScanTargetResult): Finding[] {
 
 export function misconfigFindings(result: ScanTargetResult): Finding[] {
   return result.findings.filter((f) => f.kind === 'misconfig');
+}
+
+export function secretFindings(result: ScanTargetResult): Finding[] {
+  return result.findings.filter((f) => f.kind === 'secret');
+}
+
+/** Secrets: by file, then line, then rule id. */
+export function compareSecrets(a: Finding, b: Finding): number {
+  return (
+    cmp(a.location?.path ?? '', b.location?.path ?? '') ||
+    (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
+    cmp(a.secret?.commit?.sha ?? '', b.secret?.commit?.sha ?? '') ||
+    cmp(a.id, b.id)
+  );
 }
 
 /** Misconfigurations: by file, then line, then severity (worst first), then id. */

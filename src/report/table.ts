@@ -12,6 +12,8 @@ import {
   describeObject,
   findingLocations,
   misconfigFindings,
+  compareSecrets,
+  secretFindings,
   scannersOf,
   SEVERITY_RANK,
   vulnFindings,
@@ -63,6 +65,7 @@ function renderTarget(result: ScanTargetResult, scanners: Set<Scanner>, options:
   const lines = [heading, '='.repeat(visibleLength(heading)), ''];
   if (scanners.has('vuln')) lines.push(...renderVulnGroups(result, options, paint));
   if (scanners.has('misconfig')) lines.push(...renderMisconfigGroups(result, options, paint));
+  if (scanners.has('secret')) lines.push(...renderSecretGroups(result, paint));
   return lines.join('\n');
 }
 
@@ -230,7 +233,8 @@ function renderSummary(report: ScanReport, scanners: Set<Scanner>, options: Tabl
     if (suppressed > 0) lines.push(`Suppressed misconfigurations: ${suppressed} (ignore rules), ${how}`);
     lines.push(`Configuration files scanned: ${files} (${objects} Kubernetes object${objects === 1 ? '' : 's'})`);
   }
-  const what = scanners.has('misconfig') ? 'findings' : 'vulnerabilities';
+  if (scanners.has('secret')) lines.push(...secretSummary(report));
+  const what = scanners.has('misconfig') || scanners.has('secret') ? 'findings' : 'vulnerabilities';
   const incomplete = report.targets.flatMap((t) =>
     t.incomplete.map((i) => ({ ...i, prefix: report.targets.length > 1 ? `${t.target.name}: ` : '' })),
   );
@@ -278,4 +282,46 @@ function clean(text: string): string {
 
 function truncate(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, Math.max(1, width - 1)).trimEnd()}…`;
+}
+
+/* ── secrets (--scanners secret, palisade secrets) ── */
+
+/** One group per file with leaks: rule, severity, line, commit (git history) and the (redacted) secret. */
+function renderSecretGroups(result: ScanTargetResult, paint: Paint): string[] {
+  const findings = secretFindings(result).filter((f) => !f.suppression).sort(compareSecrets);
+  if (findings.length === 0) return ['No secrets found.', ''];
+  const byPath = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const path = f.location?.path ?? result.target.name;
+    byPath.set(path, [...(byPath.get(path) ?? []), f]);
+  }
+  const lines: string[] = [];
+  const withCommits = findings.some((f) => f.secret?.commit);
+  for (const [path, group] of byPath) {
+    lines.push(`${clean(path)} (secrets)`, `Secrets: ${group.length} (${severityCounts(countBySeverity(group))})`, '');
+    const rows = group.map((f) => [
+      clean(f.id),
+      paint(SEVERITY_COLOR[f.severity], f.severity),
+      String(f.location?.line ?? ''),
+      ...(withCommits ? [clean(f.secret?.commit?.sha.slice(0, 12) ?? '')] : []),
+      truncate(clean(f.secret?.secret ?? ''), 40),
+      truncate(clean(f.title), 50),
+    ]);
+    lines.push(renderColumns(['RULE', 'SEVERITY', 'LINE', ...(withCommits ? ['COMMIT'] : []), 'SECRET', 'TITLE'], rows));
+  }
+  return lines;
+}
+
+function secretSummary(report: ScanReport): string[] {
+  const active = report.targets.flatMap(secretFindings).filter((f) => !f.suppression);
+  const lines = [`Secrets: ${active.length} (${severityCounts(countBySeverity(active))})`];
+  for (const t of report.targets) {
+    const s = t.secrets;
+    if (!s) continue;
+    const read = s.commits > 0 ? `${s.commits} commits (${s.fragments} hunks)` : `${s.fragments} file${s.fragments === 1 ? '' : 's'}`;
+    const skipped = [s.skippedBinary > 0 && `${s.skippedBinary} binary`, s.skippedTooLarge > 0 && `${s.skippedTooLarge} too large`].filter(Boolean).join(', ');
+    lines.push(`Secret scan: ${read}, ${(s.bytes / 1e6).toFixed(1)} MB${skipped ? `; skipped: ${skipped}` : ''}; rules: ${s.config}`);
+    if (s.ignored > 0 || s.baseline > 0) lines.push(`Not reported: ${s.ignored} in .gitleaksignore, ${s.baseline} in the baseline`);
+  }
+  return lines;
 }

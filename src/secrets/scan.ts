@@ -1,0 +1,183 @@
+/**
+ * One secret scan: pick the configuration, read the source (directory, git history, staged or
+ * work-tree changes, stdin), run the detector on each fragment, then fingerprint each finding and
+ * drop those listed in `.gitleaksignore` or present in the baseline.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { InputIssue } from '../core/types.ts';
+import { defaultConfig, loadConfigFile, type SecretsConfig } from './config.ts';
+import { Detector } from './detect.ts';
+import { fingerprintOf, type Fragment, type SecretFinding } from './finding.ts';
+import { inBaseline, isIgnoredFinding, loadBaseline, parseGitleaksIgnore, type BaselineFinding, type IgnoreList } from './ignore.ts';
+import { readTextFile, walkFiles } from './sources/files.ts';
+import { gitDiffFragments, gitLogFragments } from './sources/git.ts';
+import { readFileSync } from 'node:fs';
+
+export type SecretScanMode = 'dir' | 'git' | 'staged' | 'uncommitted' | 'stdin';
+
+export interface SecretScanOptions {
+  /** A directory, a file, or a repository (git modes). Ignored for stdin. */
+  target: string;
+  mode: SecretScanMode;
+  /** The text to scan in stdin mode. */
+  stdin?: string;
+  /** A gitleaks TOML file; default: `.gitleaks.toml` or `.palisade/secrets.toml` at the target, else Palisade's rules. */
+  configPath?: string;
+  /** A configuration already loaded (takes precedence over configPath). */
+  config?: SecretsConfig;
+  noIgnore?: boolean;
+  logOpts?: string;
+  baselinePath?: string;
+  /** A `.gitleaksignore` file, or a directory holding one (default: the target directory). */
+  ignorePath?: string;
+  /** 0–100: how much of each secret to mask in the results. */
+  redact?: number;
+  ignoreGitleaksAllow?: boolean;
+  /** Files above this many bytes are skipped (0: no limit). */
+  maxTargetBytes?: number;
+  /** Only these rule ids (gitleaks `--enable-rule`). */
+  enableRules?: string[];
+  onWarning?: (message: string) => void;
+}
+
+export interface SecretScanStats {
+  /** Files (directory mode) or hunks (git modes) scanned. */
+  fragments: number;
+  bytes: number;
+  commits: number;
+  skippedBinary: number;
+  skippedTooLarge: number;
+  ignored: number;
+  baseline: number;
+  durationMs: number;
+}
+
+export interface SecretScanResult {
+  findings: SecretFinding[];
+  config: SecretsConfig;
+  /** Where the rules came from: a file path or `default`. */
+  configSource: string;
+  stats: SecretScanStats;
+  issues: InputIssue[];
+}
+
+export const DEFAULT_MAX_TARGET_BYTES = 10 * 1_000_000;
+const AUTO_CONFIGS = ['.gitleaks.toml', join('.palisade', 'secrets.toml')];
+
+export async function scanSecrets(options: SecretScanOptions): Promise<SecretScanResult> {
+  const started = performance.now();
+  const warn = options.onWarning ?? (() => undefined);
+  const root = rootOf(options);
+  const { config, source } = resolveConfig(options, root);
+  for (const w of config.warnings) warn(w);
+  const effective = options.enableRules?.length ? onlyRules(config, options.enableRules) : config;
+
+  const skipPaths = [config.path, options.baselinePath].filter((p): p is string => p !== undefined).map((p) => toRootRelative(p, root));
+  const redact = options.redact ?? 0;
+  const detector = new Detector(effective, { redact, ...(options.ignoreGitleaksAllow && { ignoreGitleaksAllow: true }), skipPaths });
+  const ignoreList = loadIgnoreList(options, root, warn);
+  const baseline: BaselineFinding[] | undefined = options.baselinePath ? loadBaseline(options.baselinePath) : undefined;
+
+  const stats: SecretScanStats = { fragments: 0, bytes: 0, commits: 0, skippedBinary: 0, skippedTooLarge: 0, ignored: 0, baseline: 0, durationMs: 0 };
+  const issues: InputIssue[] = [];
+  const findings: SecretFinding[] = [];
+  const commits = new Set<string>();
+
+  const add = (fragment: Fragment) => {
+    stats.fragments++;
+    stats.bytes += fragment.bytes?.length ?? Buffer.byteLength(fragment.raw);
+    if (fragment.commit) commits.add(fragment.commit.sha);
+    const found = detector.detect(fragment);
+    found.sort((a, b) => a.startLine - b.startLine || a.startColumn - b.startColumn || (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0));
+    for (const f of found) {
+      f.fingerprint = fingerprintOf(f);
+      if (ignoreList && isIgnoredFinding(f, ignoreList)) {
+        stats.ignored++;
+        continue;
+      }
+      if (baseline && inBaseline(f, baseline, redact)) {
+        stats.baseline++;
+        continue;
+      }
+      findings.push(f);
+    }
+  };
+
+  const maxBytes = options.maxTargetBytes ?? DEFAULT_MAX_TARGET_BYTES;
+  switch (options.mode) {
+    case 'stdin':
+      add({ raw: options.stdin ?? '', filePath: '', startLine: 1 });
+      break;
+    case 'dir':
+      for (const entry of walkFiles(options.target, { ...(options.noIgnore && { noIgnore: true }), onError: (path, message) => issues.push({ path, message }) })) {
+        const read = readTextFile(entry, maxBytes);
+        if (read.kind === 'binary') stats.skippedBinary++;
+        else if (read.kind === 'too-large') {
+          stats.skippedTooLarge++;
+          issues.push({ path: entry.path, message: `skipped: ${entry.size} bytes is over the ${maxBytes}-byte limit (--max-target-megabytes)` });
+        } else if (read.kind === 'error') issues.push({ path: entry.path, message: `cannot read: ${read.message}` });
+        else add({ raw: read.text, bytes: read.bytes, filePath: entry.path, startLine: 1 });
+      }
+      break;
+    case 'git':
+    case 'staged':
+    case 'uncommitted': {
+      const gitOptions = { ...(options.logOpts && { logOpts: options.logOpts }), onWarning: warn };
+      const fragments = options.mode === 'git' ? gitLogFragments(root, gitOptions) : gitDiffFragments(root, options.mode === 'staged', gitOptions);
+      for await (const fragment of fragments) {
+        if (maxBytes > 0 && fragment.raw.length > maxBytes) {
+          stats.skippedTooLarge++;
+          issues.push({ path: fragment.filePath, message: `skipped a ${fragment.raw.length}-byte hunk of commit ${fragment.commit?.sha ?? '(uncommitted)'}: over the limit` });
+          continue;
+        }
+        add(fragment);
+      }
+      break;
+    }
+  }
+  stats.commits = commits.size;
+  stats.durationMs = performance.now() - started;
+  return { findings, config, configSource: source, stats, issues };
+}
+
+function rootOf(options: SecretScanOptions): string {
+  if (options.mode === 'stdin') return process.cwd();
+  const info = statSync(options.target, { throwIfNoEntry: false });
+  if (!info) return options.target;
+  return info.isDirectory() ? options.target : dirname(options.target);
+}
+
+function resolveConfig(options: SecretScanOptions, root: string): { config: SecretsConfig; source: string } {
+  if (options.config) return { config: options.config, source: options.config.path ?? 'provided' };
+  if (options.configPath) return { config: loadConfigFile(options.configPath), source: options.configPath };
+  for (const name of AUTO_CONFIGS) {
+    const path = join(root, name);
+    if (existsSync(path)) return { config: loadConfigFile(path, { cwd: root }), source: path };
+  }
+  return { config: defaultConfig(), source: 'default' };
+}
+
+function onlyRules(config: SecretsConfig, ids: string[]): SecretsConfig {
+  const wanted = new Set(ids);
+  const rules = new Map([...config.rules].filter(([id]) => wanted.has(id)));
+  return { ...config, rules, orderedRules: config.orderedRules.filter((id) => wanted.has(id)) };
+}
+
+function loadIgnoreList(options: SecretScanOptions, root: string, warn: (m: string) => void): IgnoreList | undefined {
+  let path = options.ignorePath ?? root;
+  if (existsSync(path) && statSync(path).isDirectory()) path = join(path, '.gitleaksignore');
+  if (!existsSync(path)) {
+    if (options.ignorePath) warn(`${options.ignorePath}: no .gitleaksignore there`);
+    return undefined;
+  }
+  const list = parseGitleaksIgnore(readFileSync(path, 'utf8'));
+  for (const line of list.invalid) warn(`${path}: invalid .gitleaksignore entry: ${line}`);
+  return list;
+}
+
+/** A path as findings name files: relative to the scan root, `/`-separated. */
+function toRootRelative(path: string, root: string): string {
+  const rel = relative(resolve(root), resolve(path));
+  return rel.split(sep).join('/');
+}

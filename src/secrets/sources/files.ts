@@ -1,0 +1,142 @@
+/**
+ * Directory mode: the files under a root, as gitleaks' `dir` command finds them (regular files,
+ * `.git` skipped, symbolic links not followed, empty files skipped), except that `.gitignore`
+ * files (and `.git/info/exclude`) are honoured unless `noIgnore` is set. Paths are relative to the
+ * root and `/`-separated. Reading a file yields the fragment to scan, or why it was skipped.
+ */
+import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import { basename, join } from 'node:path';
+import { isIgnored, parseIgnoreFile, type IgnoreFile } from './gitignore.ts';
+
+export interface FileEntry {
+  /** Relative to the scan root, `/`-separated. */
+  path: string;
+  absolute: string;
+  size: number;
+}
+
+export interface WalkOptions {
+  noIgnore?: boolean;
+  /** Called for a directory or file that cannot be read; the walk goes on. */
+  onError?: (path: string, message: string) => void;
+}
+
+export function walkFiles(root: string, options: WalkOptions = {}): FileEntry[] {
+  const info = statSync(root);
+  if (info.isFile()) return info.size > 0 ? [{ path: basename(root), absolute: root, size: info.size }] : [];
+  const out: FileEntry[] = [];
+  const rootIgnores: IgnoreFile[] = [];
+  if (!options.noIgnore) {
+    const exclude = readIfExists(join(root, '.git', 'info', 'exclude'));
+    if (exclude !== undefined) rootIgnores.push(parseIgnoreFile(exclude, ''));
+  }
+  walkDir(root, '', rootIgnores, options, out);
+  return out;
+}
+
+function walkDir(absolute: string, rel: string, ignores: IgnoreFile[], options: WalkOptions, out: FileEntry[]): void {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(absolute, { withFileTypes: true });
+  } catch (err) {
+    options.onError?.(rel || '.', (err as Error).message);
+    return;
+  }
+  let active = ignores;
+  if (!options.noIgnore && entries.some((e) => e.name === '.gitignore' && e.isFile())) {
+    const text = readIfExists(join(absolute, '.gitignore'));
+    if (text !== undefined) active = [...ignores, parseIgnoreFile(text, rel)];
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const childRel = rel === '' ? e.name : `${rel}/${e.name}`;
+    const childAbs = join(absolute, e.name);
+    if (e.isDirectory()) {
+      if (e.name === '.git') continue;
+      if (!options.noIgnore && isIgnored(active, childRel, true)) continue;
+      walkDir(childAbs, childRel, active, options, out);
+    } else if (e.isFile()) {
+      if (!options.noIgnore && isIgnored(active, childRel, false)) continue;
+      let size: number;
+      try {
+        size = statSync(childAbs).size;
+      } catch (err) {
+        options.onError?.(childRel, (err as Error).message);
+        continue;
+      }
+      if (size > 0) out.push({ path: childRel, absolute: childAbs, size });
+    }
+  }
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export type ReadResult =
+  | { kind: 'text'; text: string; bytes: Uint8Array }
+  | { kind: 'binary' }
+  | { kind: 'too-large' }
+  | { kind: 'error'; message: string };
+
+/** How many leading bytes decide whether a file is binary (as git does, a NUL in the first 8000). */
+const SNIFF_BYTES = 8000;
+
+/**
+ * Reads a file to scan. Binary files (a NUL byte or a known binary signature at the start) and
+ * files above `maxBytes` are not read; invalid UTF-8 is decoded with replacement characters.
+ */
+export function readTextFile(entry: FileEntry, maxBytes: number): ReadResult {
+  if (maxBytes > 0 && entry.size > maxBytes) return { kind: 'too-large' };
+  let bytes: Buffer;
+  try {
+    if (entry.size > SNIFF_BYTES * 4) {
+      // Look at the head first, so a large binary file is never read whole.
+      const head = Buffer.alloc(SNIFF_BYTES);
+      const fd = openSync(entry.absolute, 'r');
+      try {
+        const n = readSync(fd, head, 0, SNIFF_BYTES, 0);
+        if (looksBinary(head.subarray(0, n))) return { kind: 'binary' };
+      } finally {
+        closeSync(fd);
+      }
+    }
+    bytes = readFileSync(entry.absolute);
+  } catch (err) {
+    return { kind: 'error', message: (err as Error).message };
+  }
+  if (looksBinary(bytes.subarray(0, SNIFF_BYTES))) return { kind: 'binary' };
+  return { kind: 'text', text: bytes.toString('utf8'), bytes };
+}
+
+const BINARY_SIGNATURES: readonly number[][] = [
+  [0x50, 0x4b, 0x03, 0x04], // zip, jar, docx, apk
+  [0x1f, 0x8b], // gzip
+  [0x28, 0xb5, 0x2f, 0xfd], // zstd
+  [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], // xz
+  [0x42, 0x5a, 0x68], // bzip2
+  [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], // 7z
+  [0x25, 0x50, 0x44, 0x46], // pdf
+  [0x7f, 0x45, 0x4c, 0x46], // ELF
+  [0x89, 0x50, 0x4e, 0x47], // png
+  [0xff, 0xd8, 0xff], // jpeg
+  [0x47, 0x49, 0x46, 0x38], // gif
+  [0xca, 0xfe, 0xba, 0xbe], // Mach-O fat, Java class
+  [0x4d, 0x5a], // PE (exe, dll)
+  [0x00, 0x61, 0x73, 0x6d], // wasm
+];
+
+export function looksBinary(head: Uint8Array): boolean {
+  for (const sig of BINARY_SIGNATURES) {
+    if (head.length >= sig.length && sig.every((b, i) => head[i] === b)) {
+      // "MZ" also starts ordinary text; require the PE layout's NULs to call it binary.
+      if (sig[0] === 0x4d && sig[1] === 0x5a && !head.subarray(0, 64).includes(0)) continue;
+      return true;
+    }
+  }
+  return head.includes(0);
+}
