@@ -80,6 +80,13 @@ describe('parseManifests', () => {
     expect(parseManifests('- just\n- a list\n', 'list.yaml').manifests).toEqual([]);
   });
 
+  it('skips JSON that is not a Kubernetes object before parsing it as YAML', () => {
+    const schema = JSON.stringify({ $schema: 'x', properties: { apiVersion: { type: 'string' }, kind: { type: 'string' } } });
+    expect(parseManifests(schema, 'schema.json')).toEqual({ manifests: [], issues: [] });
+    const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a' } }] }, null, 2);
+    expect(parseManifests(list, 'list.json').manifests.map((m) => `${m.kind} ${m.name}@${m.line}`)).toEqual(['Namespace a@5']);
+  });
+
   it('skips Helm templates (not YAML until rendered) without an issue', () => {
     const r = load('chart/templates/deployment.yaml');
     expect(r).toMatchObject({ manifests: [], issues: [], template: true });
