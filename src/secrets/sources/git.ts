@@ -165,7 +165,8 @@ export class PatchParser {
   #finishHeader(): void {
     const fields = this.#header!.join('\n').split(US);
     this.#header = undefined;
-    const [sha = '', author = '', email = '', date = '', ...message] = fields;
+    // The format ends with a separator: the field after it is empty.
+    const [sha = '', author = '', email = '', date = '', ...message] = fields.slice(0, -1);
     this.#commit = { sha, author, email, date: utcDate(date), message: message.join(US).replace(/\s+$/, '') };
   }
 
