@@ -298,6 +298,11 @@ export function lookup(data: Data, name: string, arg?: string): unknown {
   const value = data[name] ?? (name.includes('.') ? nested(data, name) : undefined);
   if (arg === undefined || value === undefined || value === null) return arg === undefined ? value : undefined;
   if (Array.isArray(value)) return /^\d+$/.test(arg) ? value[Number(arg)] : undefined;
+  if (typeof value === 'string' && (name === 'proc.env' || name === 'proc.aenv')) {
+    // `KEY=value` entries, as /proc/<pid>/environ renders them (space or NUL separated).
+    const entry = value.replaceAll('\0', ' ').split(/\s+/).find((e) => e.startsWith(`${arg}=`));
+    return entry?.slice(arg.length + 1);
+  }
   if (typeof value === 'object') {
     const obj = value as Data;
     if (Object.hasOwn(obj, arg)) return obj[arg];

@@ -10,7 +10,7 @@
  * Problems are reported per item with Falco's codes; a rule of an unknown source is skipped with
  * a warning, as Falco skips rules for sources it has no plugin for.
  */
-import type { BinaryCheck, Expr, FieldRef, Operand, Position, RightSide } from '../condition/ast.ts';
+import type { BinaryCheck, Expr, FieldRef, Operand, Position, RightSide, ValueExpr } from '../condition/ast.ts';
 import { ALL, matchableValues, type KeySet } from '../condition/analyze.ts';
 import { CompileError, compileCondition, SlotTable, type CompileContext, type CompileWarning, type Evaluator } from '../condition/compile.ts';
 import { LIST_OPS } from '../condition/operators.ts';
@@ -287,8 +287,22 @@ function parseComp(comp: string, fail: (m: string) => never): { op: string; modi
 function rightSide(v: unknown, op: { op: string; modifier?: string }, fail: (m: string) => never): RightSide {
   if (Array.isArray(v)) return { kind: 'list', values: v.map((x) => itemValue(String(x), NOWHERE)), pos: NOWHERE };
   if (typeof v === 'object' && v !== null) fail('Expected values array to contain a list of strings');
-  const value = itemValue(String(v), NOWHERE);
-  return LIST_OPS.has(op.op) || op.modifier ? { kind: 'list', values: [value], pos: NOWHERE } : value;
+  if (!LIST_OPS.has(op.op) && !op.modifier) return itemValue(String(v), NOWHERE);
+  return { kind: 'list', values: listText(String(v)), pos: NOWHERE };
+}
+
+/**
+ * A string under a list operator: Falco puts it between parentheses and parses it, so `a, b` is two
+ * values (and a list name expands later); text that does not parse as a list is one value.
+ */
+function listText(text: string): ValueExpr[] {
+  try {
+    const e = parseCondition(`x.y in (${text})`);
+    if (e.kind === 'binary' && e.right.kind === 'list' && e.right.values.length > 0) return e.right.values.map((v) => ({ ...v, pos: NOWHERE }));
+  } catch {
+    // one value, as written
+  }
+  return [itemValue(text, NOWHERE)];
 }
 
 function check(left: Operand, op: { op: string; modifier?: BinaryCheck['modifier'] }, right: RightSide): Expr {
