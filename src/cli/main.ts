@@ -15,6 +15,7 @@ import { trustImageCommands } from './trust-image.ts';
 import { provenanceCommand } from './provenance.ts';
 import { runtimeCommand } from './runtime.ts';
 import { policyCommand } from './policy.ts';
+import { clusterCommand } from './cluster.ts';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   program.addCommand(provenanceCommand(globals));
   program.addCommand(runtimeCommand(globals));
   program.addCommand(policyCommand(globals));
+  program.addCommand(clusterCommand(globals));
   overrideExits(program);
   return program;
 }

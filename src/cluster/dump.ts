@@ -1,0 +1,214 @@
+/**
+ * Offline input: a directory (or one file) of YAML/JSON as `kubectl get … -o yaml|json` writes it —
+ * `List` documents, multi-document YAML, single objects. Objects keep their file:line so findings
+ * point into the dump.
+ *
+ * JSON (`-o json`) is read with JSON.parse — a large cluster's dump is tens of megabytes, which the
+ * YAML parser takes seconds over — and its objects point at the line where each starts (found by
+ * the indentation kubectl prints items at); YAML keeps a line per field.
+ *
+ * Coverage: a dump cannot say that a list was empty, only that it holds objects. A resource counts
+ * as read when the dump holds an object of its kind, or a file named after it (`networkpolicies.yaml`,
+ * `networkpolicies.networking.k8s.io.json`) — which is what `kubectl get networkpolicies -A -o yaml >
+ * networkpolicies.yaml` leaves even when the list is empty. Anything else is `absent`, and what
+ * depends on it is reported incomplete.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { PalisadeError, errorMessage } from '../core/errors.ts';
+import type { InputIssue } from '../core/types.ts';
+import { parseManifests, type Manifest } from '../misconfig/manifests.ts';
+import { walk } from '../sbom/catalog/walk.ts';
+import { RESOURCE_BY_KIND, RESOURCES, type ResourceName } from './resources.ts';
+import { DEFAULT_NAMESPACE, isRecord, redactObject, type ListCoverage, type Snapshot } from './snapshot.ts';
+
+export interface DumpOptions {
+  /** Files larger than this are skipped with an issue (default 256 MiB: a big cluster's pods list). */
+  maxFileBytes?: number;
+}
+
+const DUMP_FILE = /\.(ya?ml|json)$/i;
+const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
+const PARALLEL_READS = 16;
+
+export async function loadDump(path: string, options: DumpOptions = {}): Promise<Snapshot> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    throw new PalisadeError('INPUT_NOT_FOUND', `cannot read the dump ${path}: ${errorMessage(err)}`, { cause: err });
+  }
+  const issues: InputIssue[] = [];
+  let files: { rel: string; abs: string }[];
+  if (info.isDirectory()) {
+    const listed = await walk(path, { wants: (p) => DUMP_FILE.test(p), skipDirs: [] });
+    issues.push(...listed.issues);
+    files = listed.files.sort().map((rel) => ({ rel, abs: join(path, rel) }));
+  } else {
+    files = [{ rel: path, abs: path }];
+  }
+  const texts = await readAll(files, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, issues);
+  const manifests: Manifest[] = [];
+  for (const { rel, text } of texts) {
+    const fast = looksLikeJson(text) ? jsonManifests(text, rel) : undefined;
+    if (fast) {
+      manifests.push(...fast);
+      continue;
+    }
+    const parsed = parseManifests(text, rel);
+    issues.push(...parsed.issues);
+    if (parsed.template) issues.push({ path: rel, message: 'Go template (Helm chart?): skipped, audit the rendered output' });
+    manifests.push(...parsed.manifests);
+  }
+  return snapshotOfDump(path, files.map((f) => f.rel), manifests, issues);
+}
+
+/** Builds the snapshot from parsed objects: known kinds kept (namespace defaulted, secrets redacted), duplicates dropped. */
+export function snapshotOfDump(path: string, files: readonly string[], manifests: readonly Manifest[], issues: InputIssue[] = []): Snapshot {
+  const objects: Manifest[] = [];
+  const unknownKinds = new Map<string, number>();
+  const seen = new Set<string>();
+  const counts = new Map<ResourceName, number>();
+  let defaulted = 0;
+  for (const m of manifests) {
+    const spec = RESOURCE_BY_KIND.get(m.kind);
+    if (!spec) {
+      unknownKinds.set(m.kind, (unknownKinds.get(m.kind) ?? 0) + 1);
+      continue;
+    }
+    let object = m;
+    if (spec.namespaced && m.namespace === undefined) {
+      object = { ...m, namespace: DEFAULT_NAMESPACE };
+      defaulted++;
+    } else if (!spec.namespaced && m.namespace !== undefined) {
+      // A cluster-scoped object ignores metadata.namespace, as the API server does.
+      const { namespace: _ignored, ...rest } = m;
+      object = rest;
+    }
+    const key = `${m.kind}/${object.namespace ?? ''}/${m.name}`;
+    if (seen.has(key)) {
+      issues.push({ path: m.path, line: m.line, message: `${m.kind} ${object.namespace ? `${object.namespace}/` : ''}${m.name} appears twice in the dump: the first one is audited` });
+      continue;
+    }
+    seen.add(key);
+    if (m.kind === 'Secret') object = { ...object, object: redactObject('Secret', m.object, false) };
+    objects.push(object);
+    counts.set(spec.resource, (counts.get(spec.resource) ?? 0) + 1);
+  }
+  if (defaulted > 0) {
+    issues.push({ path, message: `${defaulted} namespaced object${defaulted === 1 ? '' : 's'} name${defaulted === 1 ? 's' : ''} no namespace: taken to be in "${DEFAULT_NAMESPACE}", where the API server would put ${defaulted === 1 ? 'it' : 'them'}` });
+  }
+  const named = new Set(files.map(resourceNamedByFile).filter((r): r is ResourceName => r !== undefined));
+  const coverage = new Map<ResourceName, ListCoverage>();
+  for (const r of RESOURCES) {
+    const count = counts.get(r.resource) ?? 0;
+    if (count > 0 || named.has(r.resource)) coverage.set(r.resource, { resource: r.resource, status: 'ok', count });
+    else coverage.set(r.resource, { resource: r.resource, status: 'absent', count: 0, message: `no ${r.kind} in the dump and no ${r.resource}.yaml/.json file` });
+  }
+  return { source: { kind: 'dump', path, files: files.length }, objects, coverage, unknownKinds, issues };
+}
+
+function looksLikeJson(text: string): boolean {
+  const first = /\S/.exec(text)?.[0];
+  return first === '{' || first === '[';
+}
+
+/**
+ * The objects of a JSON document (an object, a `List`, or an array of them), or undefined when it is
+ * not valid JSON (the YAML reader then reports where it breaks).
+ */
+function jsonManifests(text: string, path: string): Manifest[] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const roots = Array.isArray(value) ? value : [value];
+  const out: Manifest[] = [];
+  const starts = itemStartLines(text);
+  let index = 0;
+  for (const root of roots) {
+    if (!isRecord(root)) continue;
+    const items = typeof root.kind === 'string' && root.kind.endsWith('List') && Array.isArray(root.items) ? root.items : [root];
+    for (const item of items) {
+      const line = roots.length === 1 && items.length === 1 && items[0] === root ? 1 : (starts?.[index] ?? 0);
+      index++;
+      const m = jsonManifest(item, path, line);
+      if (m) out.push(m);
+    }
+  }
+  return out;
+}
+
+/** Lines where the items of a pretty-printed `"items": [` array start, when they can be told apart. */
+function itemStartLines(text: string): number[] | undefined {
+  const at = text.indexOf('"items": [');
+  if (at === -1) return undefined;
+  const after = /\n( *)\{/y;
+  after.lastIndex = text.indexOf('\n', at);
+  const first = after.exec(text);
+  if (!first) return undefined;
+  const indent = first[1]!;
+  const marker = `\n${indent}{`;
+  const lines: number[] = [];
+  let line = 1;
+  let counted = 0;
+  for (let i = text.indexOf(marker, at); i !== -1; i = text.indexOf(marker, i + 1)) {
+    if (text.charCodeAt(i + marker.length) !== 10 && text.charCodeAt(i + marker.length) !== 13) continue;
+    for (let nl = text.indexOf('\n', counted); nl !== -1 && nl <= i; nl = text.indexOf('\n', nl + 1)) {
+      line++;
+      counted = nl + 1;
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+function jsonManifest(value: unknown, path: string, line: number): Manifest | undefined {
+  if (!isRecord(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string' || value.kind === '') return undefined;
+  const metadata = isRecord(value.metadata) ? value.metadata : {};
+  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined;
+  return {
+    object: value,
+    path,
+    line,
+    apiVersion: value.apiVersion,
+    kind: value.kind,
+    name: typeof metadata.name === 'string' ? metadata.name : typeof metadata.generateName === 'string' ? metadata.generateName : '',
+    ...(namespace !== undefined && { namespace }),
+    lineOf: () => line,
+  };
+}
+
+/** `networkpolicies.yaml`, `networkpolicies.networking.k8s.io.json`, `rbac/roles.yml` → the resource. */
+function resourceNamedByFile(path: string): ResourceName | undefined {
+  const stem = basename(path).replace(DUMP_FILE, '').toLowerCase();
+  for (const r of RESOURCES) {
+    if (stem === r.resource || (r.group !== '' && stem === `${r.resource}.${r.group}`)) return r.resource;
+  }
+  return undefined;
+}
+
+async function readAll(files: { rel: string; abs: string }[], maxBytes: number, issues: InputIssue[]): Promise<{ rel: string; text: string }[]> {
+  const out: ({ rel: string; text: string } | undefined)[] = new Array(files.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < files.length) {
+      const i = next++;
+      const f = files[i]!;
+      try {
+        const size = (await stat(f.abs)).size;
+        if (size > maxBytes) {
+          issues.push({ path: f.rel, message: `skipped: ${size} bytes is larger than the ${maxBytes}-byte limit` });
+          continue;
+        }
+        out[i] = { rel: f.rel, text: await readFile(f.abs, 'utf8') };
+      } catch (err) {
+        issues.push({ path: f.rel, message: `cannot read: ${errorMessage(err)}` });
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, files.length) }, worker));
+  return out.filter((t): t is { rel: string; text: string } => t !== undefined);
+}

@@ -1,0 +1,222 @@
+/**
+ * Live input: the audited resources read from the Kubernetes API with read-only list calls
+ * (`GET /api/v1/pods?limit=500`, then `continue` tokens), all namespaces at once.
+ *
+ * Configuration and credentials come from @kubernetes/client-node's KubeConfig (kubeconfig files,
+ * `KUBECONFIG`, contexts, client certificates, tokens, exec plugins, in-cluster service account);
+ * its `applyToHTTPSOptions` fills the TLS options and headers of each request, and the request is a
+ * plain GET, so every list returns the API's own JSON (no client-side model conversion) and every
+ * failure keeps its HTTP status.
+ *
+ * A list that fails does not stop the audit: it is recorded in the coverage (403 → `forbidden`,
+ * 404 → `not-served`, no connection → `unreachable`, anything else → `failed`). Once the server
+ * has proved unreachable, the remaining lists are not attempted.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
+import { PalisadeError, errorMessage } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/log.ts';
+import type { Manifest } from '../misconfig/manifests.ts';
+import { apiVersionOf, listPath, RESOURCES, type ResourceName, type ResourceSpec } from './resources.ts';
+import { isRecord, redactObject, type ListCoverage, type Snapshot } from './snapshot.ts';
+
+export interface LiveOptions {
+  /** A kubeconfig file; default: `KUBECONFIG`, `~/.kube/config`, or the in-cluster service account. */
+  kubeconfig?: string;
+  /** A context of the kubeconfig; default: its current context. */
+  context?: string;
+  /** Per request; default 15 s. */
+  timeoutMs?: number;
+  /** Items per page (`limit`); default 500. */
+  pageSize?: number;
+  /** Lists in flight at once; default 4. */
+  concurrency?: number;
+  log?: Logger;
+  /** Resources to list; default all the audit reads. */
+  resources?: readonly ResourceName[];
+}
+
+interface Connection {
+  server: string;
+  context?: string;
+  /** TLS options and headers for one request (tokens from exec plugins may change between calls). */
+  options(): Promise<HttpsRequestOptions>;
+}
+
+class ListError extends Error {
+  readonly status: ListCoverage['status'];
+
+  constructor(status: ListCoverage['status'], message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECT_TIMEOUT']);
+
+/** Reads the cluster. Throws only when the configuration itself cannot be loaded. */
+export async function collectLive(options: LiveOptions = {}): Promise<Snapshot> {
+  const log = options.log ?? silentLogger;
+  const connection = await connect(options);
+  log.info(`reading ${connection.server}${connection.context ? ` (context ${connection.context})` : ''}`);
+  const wanted = new Set(options.resources ?? RESOURCES.map((r) => r.resource));
+  const specs = RESOURCES.filter((r) => wanted.has(r.resource));
+  const coverage = new Map<ResourceName, ListCoverage>();
+  const results = new Map<ResourceName, Manifest[]>();
+  let unreachable: string | undefined;
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < specs.length) {
+      const spec = specs[next++]!;
+      if (unreachable !== undefined) {
+        coverage.set(spec.resource, { resource: spec.resource, status: 'unreachable', count: 0, message: unreachable });
+        continue;
+      }
+      try {
+        const items = await listAll(connection, spec, options);
+        results.set(spec.resource, items);
+        coverage.set(spec.resource, { resource: spec.resource, status: 'ok', count: items.length });
+        log.debug(`${listPath(spec)}: ${items.length} object(s)`);
+      } catch (err) {
+        const failure = err instanceof ListError ? err : new ListError('failed', errorMessage(err));
+        if (failure.status === 'unreachable') unreachable = failure.message;
+        if (failure.status === 'not-served') coverage.set(spec.resource, { resource: spec.resource, status: 'not-served', count: 0, message: failure.message });
+        else coverage.set(spec.resource, { resource: spec.resource, status: failure.status, count: 0, message: failure.message });
+        log.debug(`${listPath(spec)}: ${failure.status}: ${failure.message}`);
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, specs.length)) }, worker));
+  const objects = specs.flatMap((s) => results.get(s.resource) ?? []);
+  return {
+    source: { kind: 'live', server: connection.server, ...(connection.context !== undefined && { context: connection.context }) },
+    objects,
+    coverage,
+    unknownKinds: new Map(),
+    issues: [],
+  };
+}
+
+async function connect(options: LiveOptions): Promise<Connection> {
+  // Loaded on demand: the client library is large and offline audits never need it.
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  try {
+    if (options.kubeconfig !== undefined) kc.loadFromFile(options.kubeconfig);
+    else kc.loadFromDefault();
+    if (options.context !== undefined) {
+      if (!kc.getContextObject(options.context)) {
+        throw new PalisadeError('USAGE', `context "${options.context}" is not in the kubeconfig (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+      }
+      kc.setCurrentContext(options.context);
+    }
+  } catch (err) {
+    if (err instanceof PalisadeError) throw err;
+    throw new PalisadeError('INPUT_UNREADABLE', `cannot load the kubeconfig${options.kubeconfig ? ` ${options.kubeconfig}` : ''}: ${errorMessage(err)}`, { cause: err });
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster?.server) {
+    throw new PalisadeError('USAGE', 'no cluster to audit: the kubeconfig has no current context with a server (pass --kubeconfig, --context or --dump)');
+  }
+  const server = cluster.server.replace(/\/+$/, '');
+  const context = kc.getCurrentContext() || undefined;
+  return {
+    server,
+    ...(context !== undefined && { context }),
+    options: async () => {
+      const opts: HttpsRequestOptions = { headers: {} };
+      await kc.applyToHTTPSOptions(opts);
+      return opts;
+    },
+  };
+}
+
+/** Every page of one list; items get the apiVersion and kind the API leaves out of list items. */
+async function listAll(connection: Connection, spec: ResourceSpec, options: LiveOptions): Promise<Manifest[]> {
+  const items: Manifest[] = [];
+  const limit = options.pageSize ?? 500;
+  let token: string | undefined;
+  do {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (token) query.set('continue', token);
+    const body = await getJson(connection, `${listPath(spec)}?${query}`, options.timeoutMs ?? 15_000);
+    if (!isRecord(body) || !Array.isArray(body.items)) throw new ListError('failed', `${listPath(spec)}: the response is not a list`);
+    for (const item of body.items) {
+      if (!isRecord(item)) continue;
+      items.push(liveManifest(spec, item));
+    }
+    const metadata = isRecord(body.metadata) ? body.metadata : {};
+    token = typeof metadata.continue === 'string' && metadata.continue !== '' ? metadata.continue : undefined;
+  } while (token);
+  return items;
+}
+
+function liveManifest(spec: ResourceSpec, item: Record<string, unknown>): Manifest {
+  const object = redactObject(spec.kind, { apiVersion: apiVersionOf(spec), kind: spec.kind, ...item }, true);
+  object.apiVersion = apiVersionOf(spec);
+  object.kind = spec.kind;
+  const metadata = isRecord(object.metadata) ? object.metadata : {};
+  const name = typeof metadata.name === 'string' ? metadata.name : '';
+  const namespace = spec.namespaced && typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined;
+  return {
+    object,
+    path: namespace !== undefined ? `${spec.kind}/${namespace}/${name}` : `${spec.kind}/${name}`,
+    line: 0,
+    apiVersion: apiVersionOf(spec),
+    kind: spec.kind,
+    name,
+    ...(namespace !== undefined && { namespace }),
+    lineOf: () => 0,
+  };
+}
+
+async function getJson(connection: Connection, path: string, timeoutMs: number): Promise<unknown> {
+  const url = new URL(connection.server + path);
+  const base = await connection.options();
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      url,
+      { ...base, method: 'GET', headers: { ...(base.headers as Record<string, string>), Accept: 'application/json' }, timeout: timeoutMs },
+      (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (err) => reject(new ListError('failed', `${path}: ${errorMessage(err)}`)));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            try {
+              resolve(JSON.parse(text));
+            } catch {
+              reject(new ListError('failed', `${path}: the response is not JSON`));
+            }
+            return;
+          }
+          reject(statusError(path, status, text));
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err instanceof ListError) reject(err);
+      else if (err.code !== undefined && NETWORK_CODES.has(err.code)) reject(new ListError('unreachable', `cannot reach ${connection.server}: ${err.code === 'ETIMEDOUT' ? err.message : err.code}`));
+      else reject(new ListError('failed', `${path}: ${errorMessage(err)}`));
+    });
+    req.end();
+  });
+}
+
+/** The API's Status message when there is one: `pods is forbidden: User "x" cannot list resource "pods"…`. */
+function statusError(path: string, status: number, text: string): ListError {
+  let message = `HTTP ${status}`;
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (isRecord(body) && typeof body.message === 'string' && body.message !== '') message = `HTTP ${status}: ${body.message}`;
+  } catch {
+    // Not a Status object: the code says enough.
+  }
+  if (status === 401 || status === 403) return new ListError('forbidden', message);
+  if (status === 404) return new ListError('not-served', `${path}: ${message}`);
+  return new ListError('failed', `${path}: ${message}`);
+}
