@@ -164,7 +164,7 @@ async function runAudit(ctx: CliContext, flags: AuditFlags): Promise<void> {
       ...(flags.auditLog !== undefined && { auditLog: { file: flags.auditLog, ...(flags.auditRules.length > 0 && { rules: flags.auditRules }) } }),
     };
     const report = await auditCluster(snapshot, options);
-    for (const note of report.incomplete) ctx.log.warn(`incomplete: ${note}`);
+    if (report.incomplete.length > 0) ctx.log.warn(`the report is incomplete (${report.incomplete.length} gap${report.incomplete.length === 1 ? '' : 's'}): see its "incomplete" section`);
     const shown: ClusterReport = severities ? { ...report, findings: report.findings.filter((f) => severities.has(f.severity)) } : report;
     await emit(ctx, render(shown, flags.format), flags.output);
     if (exitCode !== 0 && shown.findings.length > 0) throw new ExitRequest(exitCode, `${shown.findings.length} finding(s)`);

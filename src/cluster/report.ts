@@ -108,7 +108,7 @@ export function renderClusterTable(report: ClusterReport, options: ClusterTableO
         renderColumns(
           ['SUBJECT', 'REQUESTS', 'DENIED', 'EXEC', 'SECRET READS', 'RBAC CHANGES', 'ALERTS'],
           a.subjects.map((s) => [
-            `${s.user}${s.impersonatedBy.length > 0 ? ` (as by ${s.impersonatedBy.join(', ')})` : ''}${s.anonymous ? ' [anonymous]' : ''}`,
+            `${s.user}${s.impersonatedBy.length > 0 ? ` (impersonated by ${s.impersonatedBy.join(', ')})` : ''}${s.anonymous ? ' [anonymous]' : ''}`,
             String(s.requests),
             String(s.denied),
             String(s.exec.reduce((n, x) => n + x.count, 0)),
@@ -130,6 +130,8 @@ export function renderClusterTable(report: ClusterReport, options: ClusterTableO
       ),
     );
   }
+  const unknown = Object.entries(report.unknownKinds);
+  if (unknown.length > 0) out.push(`Not audited (kinds the audit does not read): ${unknown.map(([k, n]) => `${k} ×${n}`).join(', ')}`, '');
   if (report.issues.length > 0) {
     out.push(`Input issues: ${report.issues.length}`);
     for (const i of report.issues.slice(0, 50)) out.push(`  ${i.path}${i.line !== undefined ? `:${i.line}` : ''}: ${i.message}`);

@@ -1,0 +1,60 @@
+/** Offline dumps: List/multi-doc/JSON input, coverage by kind or file name, defaults, redaction, duplicates. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadDump } from '../../src/cluster/dump.ts';
+import { digestOfImageId } from '../../src/cluster/inventory.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'palisade-cluster-dump-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('loadDump', () => {
+  it('reads multi-document YAML and JSON Lists, with the line each object starts at', async () => {
+    const d = join(dir, 'mixed');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(d);
+    writeFileSync(join(d, 'objects.yaml'), 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: a\n  namespace: x\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: x\ndata:\n  token: c2VjcmV0\n');
+    const list = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1', namespace: 'x' } }, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p2' } }, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' } }] };
+    writeFileSync(join(d, 'pods.json'), JSON.stringify(list, null, 4));
+    writeFileSync(join(d, 'networkpolicies.yaml'), 'apiVersion: v1\nitems: []\nkind: List\n');
+    writeFileSync(join(d, 'README.md'), '# not read');
+    const snap = await loadDump(d);
+    expect(snap.objects.map((o) => `${o.kind} ${o.namespace}/${o.name} ${o.path}:${o.line}`)).toEqual([
+      'ServiceAccount x/a objects.yaml:1',
+      'Secret x/s objects.yaml:7',
+      'Pod x/p1 pods.json:5',
+      'Pod default/p2 pods.json:13',
+    ]);
+    // Secret values are dropped on reading; keys stay.
+    expect(snap.objects[1]!.object.data).toEqual({ token: '' });
+    expect(snap.unknownKinds).toEqual(new Map([['Node', 1]]));
+    expect(snap.coverage.get('pods')).toEqual({ resource: 'pods', status: 'ok', count: 2 });
+    expect(snap.coverage.get('networkpolicies')).toEqual({ resource: 'networkpolicies', status: 'ok', count: 0 });
+    expect(snap.coverage.get('roles')?.status).toBe('absent');
+    expect(snap.issues.map((i) => i.message)).toEqual(['1 namespaced object names no namespace: taken to be in "default", where the API server would put it']);
+    expect(snap.source).toEqual({ kind: 'dump', path: d, files: 3 });
+  });
+
+  it('keeps the first of duplicated objects and says so', async () => {
+    const f = join(dir, 'dup.yaml');
+    writeFileSync(f, 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  namespace: ignored\n');
+    const snap = await loadDump(f);
+    expect(snap.objects).toHaveLength(1);
+    expect(snap.objects[0]!.namespace).toBeUndefined();
+    expect(snap.issues[0]).toEqual({ path: f, line: 6, message: 'Namespace a appears twice in the dump: the first one is audited' });
+  });
+
+  it('fails clearly on a missing path', async () => {
+    await expect(loadDump(join(dir, 'nope'))).rejects.toThrow(/cannot read the dump/);
+  });
+});
+
+describe('digestOfImageId', () => {
+  it('takes repository digests from the forms runtimes report, not bare image ids', () => {
+    const d = `sha256:${'b'.repeat(64)}`;
+    expect(digestOfImageId(`docker-pullable://nginx@${d}`)).toBe(d);
+    expect(digestOfImageId(`docker.io/library/nginx@${d}`)).toBe(d);
+    expect(digestOfImageId(d)).toBeUndefined();
+  });
+});
