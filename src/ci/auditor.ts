@@ -14,6 +14,7 @@ import { Reporter, personaRank, severityRank, type CiFinding, type CiSeverity, t
 import { auditGitlab, gitlabLocalIncludes } from './gitlab.ts';
 import { parseAction, parseDependabot, parseWorkflow, type CiDocument, type Workflow } from './model.ts';
 import { assessWorkflow, type SlsaAssessment } from './slsa.ts';
+import { anchorNote, validateDocument } from './validate.ts';
 import { loadYaml, type SourceFile } from './yaml.ts';
 
 export interface AuditOptions {
@@ -36,7 +37,10 @@ export interface CiReport {
   findings: CiFinding[];
   /** How many findings the persona hid and how many were suppressed. */
   hidden: { persona: number; suppressed: number };
+  /** Files that could not be audited (unreadable, invalid YAML, not a CI file). */
   issues: InputIssue[];
+  /** Files audited with caveats: unknown keys, expressions that do not parse. */
+  warnings: InputIssue[];
   slsa: SlsaAssessment[];
 }
 
@@ -45,6 +49,7 @@ export interface AuditedDocument {
   kind: CiFileKind;
   doc?: CiDocument;
   findings: CiFinding[];
+  warnings: InputIssue[];
 }
 
 /** Parses one file and runs every audit that applies to its kind. Throws ParseError for unreadable input. */
@@ -54,9 +59,12 @@ export function auditDocument(path: string, text: string, kind: CiFileKind, opti
   const file = loadYaml(path, text, kind === 'gitlab');
   const reporter = new Reporter(file);
   const ctx: AuditContext = { file, reporter, config, persona };
+  // Blank or comment-only files (a disabled workflow kept for reference) have nothing to audit.
+  if (file.doc.contents === null) return { file, kind, findings: [], warnings: [{ path, line: 1, message: 'empty document: nothing to audit' }] };
   if (kind === 'gitlab') {
     auditGitlab(file, ctx);
-    return { file, kind, findings: reporter.findings };
+    const note = anchorNote(file);
+    return { file, kind, findings: reporter.findings, warnings: note ? [note] : [] };
   }
   const doc = kind === 'workflow' ? parseWorkflow(file) : kind === 'action' ? parseAction(file) : parseDependabot(file);
   for (const audit of GITHUB_AUDITS) {
@@ -65,7 +73,8 @@ export function auditDocument(path: string, text: string, kind: CiFileKind, opti
     if (doc.kind === 'dependabot') audit.dependabot?.(doc, ctx);
     audit.raw?.(doc, ctx);
   }
-  return { file, kind, doc, findings: reporter.findings };
+  const note = anchorNote(file);
+  return { file, kind, doc, findings: reporter.findings, warnings: [...validateDocument(doc), ...(note ? [note] : [])] };
 }
 
 function compareFindings(a: CiFinding, b: CiFinding): number {
@@ -82,7 +91,7 @@ function compareFindings(a: CiFinding, b: CiFinding): number {
 export function auditFiles(files: CiFile[], options: AuditOptions = {}): CiReport {
   const config = options.config ?? defaultConfig();
   const persona = options.persona ?? 'regular';
-  const report: CiReport = { files: [], findings: [], hidden: { persona: 0, suppressed: 0 }, issues: [], slsa: [] };
+  const report: CiReport = { files: [], findings: [], hidden: { persona: 0, suppressed: 0 }, issues: [], warnings: [], slsa: [] };
   const queue = [...files];
   const seen = new Set<string>();
   while (queue.length > 0) {
@@ -105,6 +114,7 @@ export function auditFiles(files: CiFile[], options: AuditOptions = {}): CiRepor
       continue;
     }
     report.files.push({ path: f.path, kind: f.kind });
+    report.warnings.push(...audited.warnings);
     if (f.kind === 'gitlab') queue.push(...gitlabLocalIncludes(audited.file, f));
     if (audited.doc?.kind === 'workflow') report.slsa.push(assessWorkflow(audited.doc as Workflow));
     for (const finding of audited.findings) {
@@ -133,7 +143,9 @@ export function auditFiles(files: CiFile[], options: AuditOptions = {}): CiRepor
  */
 export function auditPath(target: string, options: AuditOptions = {}): CiReport {
   if (isDirectory(target)) return auditFiles(discover(target), options);
-  const kind = kindOfPath(target) ?? kindOfContent(safeRead(target));
+  // A YAML file named explicitly is read as a workflow unless its name or content says otherwise,
+  // so that a broken one is reported with its line rather than as "not a CI file".
+  const kind = kindOfPath(target) ?? kindOfContent(safeRead(target)) ?? (/\.ya?ml$/i.test(target) ? 'workflow' : undefined);
   if (!kind) throw new ParseError(`${target}: not a GitHub Actions workflow, action, Dependabot or GitLab CI file`);
   return auditFiles([{ abs: target, path: target.replace(/\\/g, '/'), kind }], options);
 }

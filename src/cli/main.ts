@@ -8,6 +8,7 @@ import { TOOL_VERSION } from '../core/version.ts';
 import { ExitRequest, type GlobalOptions } from './context.ts';
 import { sbomCommand } from './sbom.ts';
 import { dbCommand } from './db.ts';
+import { ciCommand } from './ci.ts';
 import { scanCommand } from './scan.ts';
 import { secretsCommand } from './secrets.ts';
 import { keyCommand, signBlobCommand, verifyBlobCommand } from './trust-blob.ts';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   const globals = () => program.opts<GlobalOptions>();
   program.addCommand(sbomCommand(globals));
   program.addCommand(dbCommand(globals));
+  program.addCommand(ciCommand(globals));
   program.addCommand(scanCommand(globals));
   program.addCommand(secretsCommand(globals));
   program.addCommand(keyCommand(globals));

@@ -103,12 +103,16 @@ export function expressionsIn(file: SourceFile, node: Node | null | undefined): 
   });
 }
 
-/** Every scalar value under a node (mapping values and sequence items, aliases followed). */
-export function scalarsUnder(file: SourceFile, node: Node | null | undefined, depth = 0): Node[] {
-  if (!node || depth > 64) return [];
+/**
+ * Every scalar value under a node (mapping values and sequence items, aliases followed), each
+ * node visited once: an alias may point back at its own ancestor.
+ */
+export function scalarsUnder(file: SourceFile, node: Node | null | undefined, seen = new Set<Node>()): Node[] {
+  if (!node || seen.has(node)) return [];
+  seen.add(node);
   if (isScalar(node)) return [node];
-  if (isMap(node)) return entries(file, node).flatMap((e) => scalarsUnder(file, e.value, depth + 1));
-  return items(file, node).flatMap((i) => scalarsUnder(file, i.value, depth + 1));
+  if (isMap(node)) return entries(file, node).flatMap((e) => scalarsUnder(file, e.value, seen));
+  return items(file, node).flatMap((i) => scalarsUnder(file, i.value, seen));
 }
 
 /** Converts a span in a scalar's logical text to a source range. */

@@ -24,6 +24,8 @@ interface Control {
   defaultOn: boolean;
   /** Only versions below this one have this control (setup-uv's boolish `auto`). */
   below?: string;
+  /** Only versions from this one on have this control (setup-node's package-manager-cache, v5). */
+  since?: string;
 }
 
 type CacheAction =
@@ -40,7 +42,7 @@ const CACHE_ACTIONS: CacheAction[] = [
     kind: 'any',
     controls: [
       { input: 'cache', toggle: 'opt-in', type: { values: ['npm', 'yarn', 'pnpm'] }, defaultOn: false },
-      { input: 'package-manager-cache', toggle: 'opt-in', type: 'boolean', defaultOn: true },
+      { input: 'package-manager-cache', toggle: 'opt-in', type: 'boolean', defaultOn: true, since: 'v5' },
     ],
   },
   { pattern: 'actions/setup-python', kind: 'any', controls: [{ input: 'cache', toggle: 'opt-in', type: 'string', defaultOn: false }] },
@@ -133,9 +135,11 @@ function cacheUsage(file: Workflow['file'], step: Step): { action: CacheAction; 
   if (action.kind === 'always') return { action, usage: { state: 'on', message: 'always restores from cache' } };
   const version = usesVersion(file, uses);
   const states = action.controls.map((c) => {
-    if (c.below) {
-      if (version === undefined) return { state: 'maybe' as const, explicit: false, versionUnknown: true, control: c };
-      if (compareVersions(version, c.below) >= 0) return { state: 'off' as const, explicit: false, versionUnknown: false, control: c };
+    if (c.below || c.since) {
+      const explicit = withInputs(step).has(c.input);
+      if (version === undefined && !explicit) return { state: 'maybe' as const, explicit: false, versionUnknown: true, control: c };
+      const outside = version !== undefined && ((c.below && compareVersions(version, c.below) >= 0) || (c.since && compareVersions(version, c.since) < 0));
+      if (outside) return { state: 'off' as const, explicit: false, versionUnknown: false, control: c };
     }
     return { ...controlState(step, c), versionUnknown: false, control: c };
   });
@@ -149,7 +153,7 @@ function cacheUsage(file: Workflow['file'], step: Step): { action: CacheAction; 
   let message = 'this step';
   if (deciding.versionUnknown && !deciding.explicit) message = 'action version may enable caching';
   else if (!deciding.explicit && deciding.state === 'on') {
-    message = `omitting \`${deciding.control.input}\` enables caching${deciding.control.below ? ' for this action version' : ''}`;
+    message = `omitting \`${deciding.control.input}\` enables caching${deciding.control.below || deciding.control.since ? ' for this action version' : ''}`;
   }
   return { action, usage: { state, message } };
 }

@@ -124,7 +124,7 @@ function auditTemplateInjection(step: Step, ctx: AuditContext): void {
           rule: 'template-injection',
           ...verdict,
           at: sourceRange(occurrence.text, ref.span),
-          message: 'may expand into attacker-controllable code',
+          message: `${occurrence.text.text.slice(ref.span.start, ref.span.end).replace(/\s+/g, ' ')} may expand into attacker-controllable code`,
           related: sink.related,
           hidden: [stepRange(step)],
         });
@@ -137,7 +137,7 @@ function auditTemplateInjection(step: Step, ctx: AuditContext): void {
           confidence: 'high',
           persona: 'pedantic',
           at: sourceRange(occurrence.text, trimmedBareSpan(occurrence.fenced)),
-          message: 'may expand into attacker-controllable code',
+          message: `\${{ ${occurrence.fenced.bare.trim().replace(/\s+/g, ' ')} }} may expand into attacker-controllable code`,
           related: sink.related,
           hidden: [stepRange(step)],
         });
