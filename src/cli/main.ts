@@ -17,6 +17,7 @@ import { provenanceCommand } from './provenance.ts';
 import { runtimeCommand } from './runtime.ts';
 import { policyCommand } from './policy.ts';
 import { clusterCommand } from './cluster.ts';
+import { admissionCommand } from './admission.ts';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   program.addCommand(runtimeCommand(globals));
   program.addCommand(policyCommand(globals));
   program.addCommand(clusterCommand(globals));
+  program.addCommand(admissionCommand(globals));
   overrideExits(program);
   return program;
 }

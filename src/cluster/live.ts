@@ -120,6 +120,13 @@ async function connect(options: LiveOptions): Promise<Connection> {
   }
   const server = cluster.server.replace(/\/+$/, '');
   const context = kc.getCurrentContext() || undefined;
+  try {
+    // Credentials (exec plugins, token files, certificates) are resolved once up front, so that a
+    // configuration problem is one clear error rather than the same failure on every list.
+    await kc.applyToHTTPSOptions({ headers: {} });
+  } catch (err) {
+    throw new PalisadeError('INPUT_UNREADABLE', `cannot use the kubeconfig for ${server}${context ? ` (context ${context})` : ''}: ${errorMessage(err)}`, { cause: err });
+  }
   return {
     server,
     ...(context !== undefined && { context }),

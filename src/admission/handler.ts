@@ -1,0 +1,89 @@
+/**
+ * Decides one AdmissionRequest: the loaded Kyverno policies through the engine
+ * (`applyPoliciesToResource`), then — when `--key` is set — the image signature gate.
+ *
+ * - A failed or errored rule of an Enforce policy denies, naming policy and rule; of an Audit
+ *   policy it becomes a warning. (An error under Enforce denies: the webhook must not fail open.)
+ * - `/mutate` returns the JSON Patch from the request object to the mutated object; `/validate`
+ *   never patches.
+ * - Excluded namespaces are allowed without evaluation.
+ */
+import { applyPoliciesToResource, type EngineOptions } from '../policy/engine/engine.ts';
+import { policyKey, type FailureAction, type Policy, type PolicyResponse, type RuleResponse } from '../policy/engine/types.ts';
+import { jsonPatchDiff } from './diff.ts';
+import type { AdmissionMetrics } from './metrics.ts';
+import type { AdmissionDecision, AdmissionRequest } from './review.ts';
+import { imagesOf, SIGNATURE_POLICY, SIGNATURE_RULE, type SignatureGate } from './signatures.ts';
+
+type Json = Record<string, unknown>;
+
+export type AdmissionMode = 'validate' | 'mutate';
+
+export interface HandlerOptions {
+  policies: readonly Policy[];
+  /** Namespaces admitted without evaluation (kube-system, the webhook's own). */
+  excludedNamespaces?: readonly string[];
+  signatures?: SignatureGate;
+  metrics?: AdmissionMetrics;
+}
+
+function actionOf(response: PolicyResponse, rule: RuleResponse): FailureAction {
+  const explicit = response.failureActions[rule.name];
+  if (explicit) return explicit;
+  return (response.policy.spec.validationFailureAction ?? '').toLowerCase() === 'enforce' ? 'Enforce' : 'Audit';
+}
+
+export async function decide(request: AdmissionRequest, mode: AdmissionMode, options: HandlerOptions): Promise<AdmissionDecision> {
+  if (request.namespace && options.excludedNamespaces?.includes(request.namespace)) return { allowed: true };
+  const object = request.object ?? request.oldObject;
+  if (!object) return { allowed: true };
+
+  const engineOptions: EngineOptions = {
+    operation: request.operation,
+    ...(request.oldObject && { oldObject: request.oldObject }),
+    ...(request.userInfo && { requestInfo: { userInfo: request.userInfo } }),
+    ...(request.subResource && { subresource: request.subResource }),
+    request: request.raw,
+  };
+  const withNamespace = request.namespace && !(object.metadata as Json | undefined)?.namespace ? withNamespaceField(object, request.namespace) : object;
+  const result = applyPoliciesToResource(options.policies, { object: withNamespace }, engineOptions);
+
+  const denials: string[] = [];
+  const warnings: string[] = [];
+  for (const response of result.responses) {
+    for (const rule of response.rules) {
+      if (rule.status !== 'fail' && rule.status !== 'error') continue;
+      // Mutation failures never block (Kyverno logs them); validations follow the failure action.
+      const action = rule.type === 'Mutation' ? 'Audit' : actionOf(response, rule);
+      const text = `policy ${policyKey(response.policy)} rule ${rule.name}${rule.status === 'error' ? ' (error)' : ''}: ${rule.message}`;
+      (action === 'Enforce' ? denials : warnings).push(text);
+      options.metrics?.decisions.inc({ policy: policyKey(response.policy), rule: rule.name, result: action === 'Enforce' ? 'deny' : 'warn' });
+    }
+  }
+
+  if (options.signatures && request.operation !== 'DELETE' && request.object) {
+    const gate = options.signatures;
+    const outcomes = await gate.check(imagesOf(request.object));
+    for (const [image, outcome] of outcomes) {
+      if (outcome.status === 'verified') continue;
+      const what = outcome.status === 'rejected' ? 'signature not verified' : 'signature could not be verified (failing closed)';
+      const text = `policy ${SIGNATURE_POLICY} rule ${SIGNATURE_RULE}: image ${image}: ${what}: ${outcome.reason}`;
+      (gate.action === 'Enforce' ? denials : warnings).push(text);
+      options.metrics?.decisions.inc({ policy: SIGNATURE_POLICY, rule: SIGNATURE_RULE, result: gate.action === 'Enforce' ? 'deny' : 'warn' });
+    }
+  }
+
+  if (denials.length > 0) return { allowed: false, code: 403, message: denials.join('; '), ...(warnings.length > 0 && { warnings }) };
+  const patch = mode === 'mutate' && request.object && request.operation !== 'DELETE' ? jsonPatchDiff(withNamespace, result.patched) : [];
+  return { allowed: true, ...(warnings.length > 0 && { warnings }), ...(patch.length > 0 && { patch }) };
+}
+
+/**
+ * The API server may send a namespaced object without metadata.namespace (it is filled in later);
+ * policies match on it, so it is set for evaluation. The patch is computed from this copy, so it
+ * never contains that addition.
+ */
+function withNamespaceField(object: Json, namespace: string): Json {
+  const metadata = (object.metadata as Json | undefined) ?? {};
+  return { ...object, metadata: { ...metadata, namespace } };
+}

@@ -1,0 +1,157 @@
+/**
+ * The webhook's HTTPS server: `/validate` and `/mutate` take AdmissionReview v1 POSTs;
+ * `/healthz` (process alive), `/readyz` (policies loaded) and `/metrics` (Prometheus text).
+ *
+ * TLS 1.2 is the floor. Keep-alive outlasts the API server's idle-connection reuse (a connection
+ * closed by Node's 5 s default just as the API server reuses it fails the admission call), and
+ * bodies are capped so a huge request cannot exhaust memory.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../core/log.ts';
+import { decide, type AdmissionMode, type HandlerOptions } from './handler.ts';
+import { AdmissionMetrics } from './metrics.ts';
+import { admissionResponse, MalformedReviewError, parseAdmissionReview } from './review.ts';
+
+export interface AdmissionServerOptions extends Omit<HandlerOptions, 'metrics'> {
+  cert: string | Buffer;
+  key: string | Buffer;
+  port?: number;
+  host?: string;
+  /** Largest accepted body; default 3 MiB (the API server's own request limit). */
+  maxBodyBytes?: number;
+  log?: Logger;
+  metrics?: AdmissionMetrics;
+}
+
+export interface AdmissionServer {
+  server: Server;
+  metrics: AdmissionMetrics;
+  port: number;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BODY = 3 * 1024 * 1024;
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new BodyTooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLarge());
+        req.pause();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: string, type = 'application/json'): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, status: number, message: string): void {
+  send(res, status, JSON.stringify({ error: message }) + '\n');
+}
+
+export async function startAdmissionServer(options: AdmissionServerOptions): Promise<AdmissionServer> {
+  const metrics = options.metrics ?? new AdmissionMetrics();
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const handlerOptions: HandlerOptions = { ...options, metrics };
+
+  async function review(req: IncomingMessage, res: ServerResponse, mode: AdmissionMode): Promise<void> {
+    const path = `/${mode}`;
+    const started = process.hrtime.bigint();
+    try {
+      if (req.method !== 'POST') {
+        res.setHeader('allow', 'POST');
+        sendError(res, 405, `${path} accepts POST only`);
+        metrics.requests.inc({ path, decision: 'invalid' });
+        return;
+      }
+      let body: string;
+      try {
+        body = await readBody(req, limit);
+      } catch (err) {
+        if (!(err instanceof BodyTooLarge)) throw err;
+        res.setHeader('connection', 'close');
+        sendError(res, 413, `request body exceeds ${limit} bytes`);
+        metrics.requests.inc({ path, decision: 'invalid' });
+        return;
+      }
+      const request = parseAdmissionReview(body);
+      const decision = await decide(request, mode, handlerOptions);
+      send(res, 200, JSON.stringify(admissionResponse(request.uid, decision)));
+      metrics.requests.inc({ path, decision: decision.allowed ? 'allowed' : 'denied' });
+      options.log?.debug(`${path} ${request.operation} ${request.kind.kind} ${request.namespace ?? ''}/${request.name ?? ''} uid=${request.uid} allowed=${decision.allowed}`);
+    } catch (err) {
+      metrics.requests.inc({ path, decision: 'invalid' });
+      if (err instanceof MalformedReviewError) sendError(res, 400, `malformed AdmissionReview: ${err.message}`);
+      else {
+        options.log?.error(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+        if (!res.headersSent) sendError(res, 500, 'internal error evaluating the request');
+      }
+    } finally {
+      metrics.latency.observe(Number(process.hrtime.bigint() - started) / 1e9, { path });
+    }
+  }
+
+  const server = createServer({ cert: options.cert, key: options.key, minVersion: 'TLSv1.2' }, (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    switch (path) {
+      case '/validate':
+        void review(req, res, 'validate');
+        return;
+      case '/mutate':
+        void review(req, res, 'mutate');
+        return;
+      case '/healthz':
+        send(res, 200, 'ok\n', 'text/plain');
+        return;
+      case '/readyz':
+        send(res, 200, `ok: ${options.policies.length} policies\n`, 'text/plain');
+        return;
+      case '/metrics':
+        send(res, 200, metrics.render(), 'text/plain; version=0.0.4');
+        return;
+      default:
+        sendError(res, 404, `no such path: ${path}`);
+    }
+  });
+  server.keepAliveTimeout = 90_000;
+  server.headersTimeout = 32_000;
+  server.requestTimeout = 60_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8443, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    metrics,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
