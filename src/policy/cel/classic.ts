@@ -4,6 +4,10 @@
  * `auditAnnotations`, `paramKind`/`paramRef`), evaluated on the rule's resource once the engine
  * has matched it and checked its preconditions.
  *
+ * Outcomes follow Kyverno's handler on the API server's validator: an expression that fails to
+ * evaluate denies (`fail`, with the error as message) unless the policy's failurePolicy is
+ * Ignore (`error`).
+ *
  * Expressions are compiled once per rule (cached on the rule object). Autogen rules
  * (`autogen-<rule>`, `autogen-cronjob-<rule>`) run the same expressions on the Pod template:
  * `object.spec` becomes `object.spec.template.spec` (CronJobs: under `spec.jobTemplate`), as in
@@ -125,6 +129,8 @@ export interface CelRuleInput {
   /** Policy name for messages. */
   policy: string;
   namespaceLabels?: Record<string, string>;
+  /** The policy's failurePolicy (Fail by default). */
+  failurePolicy?: string;
   /** Objects standing in for the cluster (params, resource.Get/List). */
   cluster?: ClusterData;
 }
@@ -145,11 +151,7 @@ export function validateCelRule(input: CelRuleInput): Outcome {
   } catch (err) {
     return { status: 'error', message: err instanceof Error ? err.message : String(err) };
   }
-  const request = (query(input.ctx, 'request') ?? {}) as Json;
-  const object = request.operation === 'DELETE' ? null : ((request.object as Json | undefined) ?? input.resource);
-  const oldObject = (request.oldObject as Json | undefined) ?? null;
-  const meta = (input.resource.metadata ?? {}) as { namespace?: string };
-  const namespace = meta.namespace ?? '';
+  const namespace = ((input.resource.metadata ?? {}) as { namespace?: string }).namespace ?? '';
   let params: unknown = null;
   if (c.paramKind) {
     const ref = c.paramRef ?? {};
@@ -164,8 +166,21 @@ export function validateCelRule(input: CelRuleInput): Outcome {
     }
     params = found;
   }
+  const outcome = runValidations(c.rules, withVariables(baseActivation(input, params), c.rules.variables), `${input.policy}/${input.rule.name}`);
+  if (outcome.status === 'pass') return { ...outcome, message: `Validation rule '${input.rule.name}' passed.` };
+  // The API server's validator turns an evaluation error into a denial under failurePolicy Fail
+  // (the default), and Kyverno reports denials as failures; features this engine lacks stay errors.
+  if (outcome.status === 'error' && input.failurePolicy !== 'Ignore' && !outcome.message.startsWith('unsupported:')) return { ...outcome, status: 'fail' };
+  return outcome;
+}
+
+function baseActivation(input: CelRuleInput, params: unknown): Record<string, unknown> {
+  const request = (query(input.ctx, 'request') ?? {}) as Json;
+  const object = request.operation === 'DELETE' ? null : ((request.object as Json | undefined) ?? input.resource);
+  const oldObject = (request.oldObject as Json | undefined) ?? null;
+  const namespace = ((input.resource.metadata ?? {}) as { namespace?: string }).namespace ?? '';
   const data = input.cluster;
-  const base = {
+  return {
     object: toCel(object),
     oldObject: toCel(oldObject),
     request: toCel(request),
@@ -177,5 +192,4 @@ export function validateCelRule(input: CelRuleInput): Outcome {
     globalContext: new GlobalContextLib(data),
     image: new ImageDataLib(data),
   };
-  return runValidations(c.rules, withVariables(base, c.rules.variables), `${input.policy}/${input.rule.name}`);
 }

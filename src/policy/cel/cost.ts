@@ -103,7 +103,7 @@ function isNode(value: unknown): value is AstNode {
  * evaluating it charges the active budget. Call once, after type checking (which settles each
  * node's evaluator).
  */
-export function instrument(root: unknown): void {
+export function instrument(root: unknown, onMacro?: (macro: Record<string, unknown>) => void): void {
   const seen = new Set<object>();
   const visit = (value: unknown, depth: number): void => {
     if (typeof value !== 'object' || value === null || seen.has(value) || depth > 64) return;
@@ -116,6 +116,7 @@ export function instrument(root: unknown): void {
       wrap(value);
       visit(value.args, depth + 1);
       visit(value.meta.alternate, depth + 1);
+      if (value.meta.macro) onMacro?.(value.meta.macro);
       visit(value.meta.macro, depth + 1);
       return;
     }

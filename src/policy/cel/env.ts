@@ -6,20 +6,16 @@
  * with source ranges). `@bufbuild/cel` was the first candidate but its parser rejects optional
  * syntax (`object.?spec`), which most Kyverno and Kubernetes policies use, and it has no type
  * checker. On top of the library this module adds the Kubernetes CEL libraries (lib/*.ts),
- * Kyverno's, runtime cost limits (cost.ts) and two pieces of syntax the library lacks:
- *
- * - message construction, used by MutatingAdmissionPolicy apply configurations and JSON patches
- *   (`Object{spec: Object.spec{replicas: 1}}`, `JSONPatch{op: "add", …}`): rewritten into map
- *   literals before parsing, since the objects are schemaless JSON anyway;
- * - heterogeneous numeric equality (`1 == 1.0`), which CEL defines at runtime for dyn values and
- *   the library already implements; literals of different types are still type errors, as in CEL.
+ * Kyverno's, runtime cost limits (cost.ts), and source rewrites for message construction and
+ * `has()` on computed operands (syntax.ts). `optional.orValue()` on a value that is not an
+ * optional returns the value, as Kyverno's policies expect (`list.orValue([])`).
  *
  * Variables are declared per policy type (`object`, `oldObject`, `request`, `params`,
  * `namespaceObject`, `variables`, `authorizer`, Kyverno's `resource`/`http`/`globalContext`/
  * `image`, and the image-verification ones), all `dyn` like Kyverno's environments, so a reference
  * to anything else is a compile error.
  */
-import { Environment, EvaluationError, ParseError, TypeError as CelTypeError } from '@marcbachmann/cel-js';
+import { Environment, EvaluationError, Optional, ParseError, TypeError as CelTypeError } from '@marcbachmann/cel-js';
 import { CelCostError, DEFAULT_COST_LIMIT, DEFAULT_TIME_LIMIT_MS, instrument, withBudget, type CostLimits } from './cost.ts';
 import { CelCompileError, CelEvalError, CelUnsupportedError, firstLine } from './errors.ts';
 import { registerImageVerification } from './image-policy.ts';
@@ -33,6 +29,7 @@ import { registerRegex } from './lib/regex.ts';
 import { registerSemver } from './lib/semver.ts';
 import { registerStrings } from './lib/strings.ts';
 import { registerUrl } from './lib/url.ts';
+import { rewrite } from './syntax.ts';
 
 /** Variables every admission expression sees (ValidatingAdmissionPolicy and Kyverno policies). */
 export const ADMISSION_VARIABLES = ['object', 'oldObject', 'request', 'params', 'namespaceObject', 'variables'] as const;
@@ -109,7 +106,7 @@ function offsetOf(err: unknown): number {
 }
 
 function compileWith(env: Environment, source: string): Program {
-  const text = rewriteMessageConstruction(source);
+  const text = rewrite(source);
   let parsed: Parsed;
   try {
     parsed = env.parse(text) as unknown as Parsed;
@@ -124,7 +121,7 @@ function compileWith(env: Environment, source: string): Program {
     const unknown = /^Unknown variable: (\S+)/.exec(message);
     throw new CelCompileError(unknown ? `undeclared reference to '${unknown[1]}'` : `type error: ${message}`, source, err ? offsetOf(err) : 0);
   }
-  instrument(parsed.ast);
+  instrument(parsed.ast, relaxOrValue);
   return {
     source,
     run(activation, limits) {
@@ -138,6 +135,23 @@ function compileWith(env: Environment, source: string): Program {
   };
 }
 
+interface Evaluator {
+  run(ast: unknown, ctx: unknown): unknown;
+}
+
+/**
+ * `x.orValue(d)` where `x` is not an optional returns `x`: Kyverno's policies rely on it
+ * (`container.securityContext.capabilities.add.orValue([])`), and their tests expect it.
+ */
+function relaxOrValue(macro: Record<string, unknown>): void {
+  if (macro.functionDesc !== 'optional.orValue(value)') return;
+  macro.evaluate = (ev: Evaluator, m: { receiver: unknown; arg: unknown }, ctx: unknown): unknown => {
+    const v = ev.run(m.receiver, ctx);
+    if (v instanceof Optional) return v.hasValue() ? v.value() : ev.run(m.arg, ctx);
+    return v;
+  };
+}
+
 /** Library and handler errors as this module's error types (one line, no source excerpt). */
 function runtimeError(err: unknown): Error {
   if (err instanceof CelCostError || err instanceof CelUnsupportedError || err instanceof CelEvalError) return err;
@@ -148,59 +162,4 @@ function runtimeError(err: unknown): Error {
   }
   if (err instanceof RangeError) return new CelCostError(`operation cancelled: ${err.message}`);
   return new CelEvalError(err instanceof Error ? firstLine(err.message) : String(err));
-}
-
-/**
- * Rewrites CEL message construction (`Type.path{field: value, …}`) into map literals
- * (`{"field": value, …}`), outside string literals. Field names in construction are identifiers;
- * map keys must be expressions, hence the quoting.
- */
-export function rewriteMessageConstruction(source: string): string {
-  if (!/[A-Za-z_][\w.]*\s*\{/.test(source)) return source;
-  let out = '';
-  let i = 0;
-  /** Stack of open brackets; `true` marks a brace that opened a rewritten message. */
-  const stack: { ch: string; message: boolean; expectField: boolean }[] = [];
-  while (i < source.length) {
-    const ch = source[i]!;
-    // String literals (with r/b prefixes and triple quotes) are copied as they are.
-    if (ch === '"' || ch === "'") {
-      const triple = source.startsWith(ch.repeat(3), i);
-      const quote = triple ? ch.repeat(3) : ch;
-      const raw = /[rR]$/.test(out) && !/[\w]{2}$/.test(out);
-      let j = i + quote.length;
-      while (j < source.length && !source.startsWith(quote, j)) j += source[j] === '\\' && !raw ? 2 : 1;
-      out += source.slice(i, j + quote.length);
-      i = j + quote.length;
-      continue;
-    }
-    const top = stack.at(-1);
-    if (/[A-Za-z_]/.test(ch) && !/\w$/.test(out)) {
-      const m = /^[A-Za-z_][\w]*(?:\s*\.\s*[A-Za-z_][\w]*)*/.exec(source.slice(i))!;
-      const after = source.slice(i + m[0].length);
-      const brace = /^\s*\{/.exec(after);
-      const prev = out.trimEnd().at(-1);
-      if (brace && /^[A-Z]/.test(m[0]) && prev !== '.') {
-        out += '{';
-        stack.push({ ch: '{', message: true, expectField: true });
-        i += m[0].length + brace[0].length;
-        continue;
-      }
-      if (top?.message && top.expectField && /^\s*:/.test(after)) {
-        out += JSON.stringify(m[0]);
-        top.expectField = false;
-        i += m[0].length;
-        continue;
-      }
-      out += m[0];
-      i += m[0].length;
-      continue;
-    }
-    if (ch === '{' || ch === '[' || ch === '(') stack.push({ ch, message: false, expectField: false });
-    else if (ch === '}' || ch === ']' || ch === ')') stack.pop();
-    else if (ch === ',' && top?.message) top.expectField = true;
-    out += ch;
-    i++;
-  }
-  return out;
 }

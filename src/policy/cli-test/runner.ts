@@ -120,6 +120,8 @@ async function checkTest(test: TestFile, expectations: TestResult[], log: Logger
     if (test.exceptions.length > 0) cel.exceptions.push(...(await loadCelPolicies(test.exceptions.map(at))).exceptions);
     const celOptions = await loadCelCliInputs({
       dir: test.dir,
+      testPath: test.path,
+      ...(test.variables && { valuesPath: test.variables }),
       ...(test.context && { context: test.context }),
       clusterResources: test.clusterResources,
       paramResources: test.paramResources,

@@ -407,7 +407,9 @@ function evaluateRule(policy: Policy, rule: Rule, type: RuleType, current: Json,
     }
     // validate.cel: CEL expressions (src/policy/cel/classic.ts).
     if (rule.validate?.cel !== undefined) {
-      return validateCelRule({ ctx, rule, resource, policy: policyKey(policy), ...(setup.match.namespaceLabels && { namespaceLabels: setup.match.namespaceLabels }) });
+      const spec = policy.spec as { failurePolicy?: string; webhookConfiguration?: { failurePolicy?: string } };
+      const failurePolicy = spec.failurePolicy ?? spec.webhookConfiguration?.failurePolicy;
+      return validateCelRule({ ctx, rule, resource, policy: policyKey(policy), ...(failurePolicy && { failurePolicy }), ...(setup.match.namespaceLabels && { namespaceLabels: setup.match.namespaceLabels }) });
     }
     return validateRule(env);
   } catch (err) {

@@ -1,9 +1,9 @@
 /**
- * Kubernetes' regex library (`find`, `findAll`) with RE2 syntax, translated by the policy
+ * Kubernetes' regex library (`find`, `findAll`) and Kyverno's `regex.replace`, with RE2 syntax, translated by the policy
  * engine's Go-regex module. Compiled patterns are cached there.
  */
 import type { Environment } from '@marcbachmann/cel-js';
-import { compileGoRegex } from '../../variables/goregex.ts';
+import { compileGoRegex, expandGoTemplate, goReplaceAll } from '../../variables/goregex.ts';
 import { charge } from '../cost.ts';
 import { CelEvalError } from '../errors.ts';
 
@@ -36,8 +36,21 @@ function findAll(s: string, pattern: string, limit: number): string[] {
   return out;
 }
 
+export class RegexNamespace {}
+
+/** Kyverno's `regex.replace(s, pattern, replacement)`: Go's ReplaceAllString; `\\1` is accepted for `${1}`. */
+function replace(s: string, pattern: string, replacement: string): string {
+  charge(Math.ceil(s.length / 10));
+  goRegex(pattern);
+  const template = replacement.replace(/\\(\d+)/g, '$${$1}');
+  return goReplaceAll(pattern, s, (m) => expandGoTemplate(template, m));
+}
+
 export function registerRegex(env: Environment): void {
   env
+    .registerType('RegexNamespace', RegexNamespace)
+    .registerConstant('regex', 'RegexNamespace', new RegexNamespace())
+    .registerFunction('RegexNamespace.replace(string, string, string): string', (_ns: RegexNamespace, s: string, p: string, r: string) => replace(s, p, r))
     .registerFunction('string.find(string): string', (s: string, pattern: string) => {
       charge(Math.ceil(s.length / 10));
       return firstMatch(s, pattern)?.[0] ?? '';
