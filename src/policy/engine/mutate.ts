@@ -117,7 +117,7 @@ class ForEachMutator {
     const order = elements.map((_, i) => i);
     if (reverse) order.reverse();
     let patched = resource;
-    const scope = new ElementScope(ctx, this.nesting, foreachChangesContext(this.env, foreach));
+    const scope = new ElementScope(ctx, this.nesting, foreachChangesContext(this.env, foreach), foreach);
     try {
       for (const index of order) {
         const element = elements[index];

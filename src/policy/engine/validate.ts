@@ -59,6 +59,8 @@ interface ValidatorSpec {
   preconditions?: Conditions;
 }
 
+const loopSources = new WeakMap<ForEachValidation, object>();
+
 class Validator {
   private readonly env: RuleEnv;
   private readonly spec: ValidatorSpec;
@@ -201,9 +203,16 @@ class Validator {
     return pass('rule passed');
   }
 
+  /** What a loop evaluates: the foreach and the rule message (substituted for each element). */
+  private loopSource(foreach: ForEachValidation): object {
+    let source = loopSources.get(foreach);
+    if (!source) loopSources.set(foreach, (source = { foreach, message: this.ruleMessage() ?? '' }));
+    return source;
+  }
+
   private validateElements(foreach: ForEachValidation, elements: unknown[]): [Outcome, number] {
     const ctx = this.env.ctx;
-    const scope = new ElementScope(ctx, this.nesting, foreachChangesContext(this.env, foreach));
+    const scope = new ElementScope(ctx, this.nesting, foreachChangesContext(this.env, foreach), this.loopSource(foreach));
     try {
       let applied = 0;
       for (const [index, element] of elements.entries()) {
@@ -267,14 +276,18 @@ export class ElementScope {
   private readonly ctx: JsonContext;
   private readonly nesting: number;
   private readonly checkpointed: boolean;
+  /** The element variables the loop's expressions can read (the others are not set). */
+  private readonly keys: string[];
   private readonly saved = new Map<string, unknown>();
 
-  constructor(ctx: JsonContext, nesting: number, checkpoint: boolean) {
+  /** `source` is what the loop evaluates (the foreach, plus the rule message): only variables it names are set. */
+  constructor(ctx: JsonContext, nesting: number, checkpoint: boolean, source: object) {
     this.ctx = ctx;
     this.nesting = nesting;
     this.checkpointed = checkpoint;
+    this.keys = checkpoint ? [] : referencedElementKeys(source, nesting);
     if (checkpoint) ctx.checkpoint();
-    else for (const key of ELEMENT_KEYS(nesting)) this.saved.set(key, this.current(key));
+    else for (const key of this.keys) this.saved.set(key, this.current(key));
   }
 
   private current(key: string): unknown {
@@ -291,17 +304,31 @@ export class ElementScope {
       addElement(this.ctx, element, index, this.nesting);
       return;
     }
-    const [el, elN, idx, idxN] = ELEMENT_KEYS(this.nesting) as [string, string, string, string];
-    this.ctx.replace(el, mergeJson(this.saved.get(el), element));
-    this.ctx.replace(elN, mergeJson(this.saved.get(elN), element));
-    this.ctx.replace(idx, index);
-    this.ctx.replace(idxN, index);
+    for (const key of this.keys) this.ctx.replace(key, key.startsWith('elementIndex') ? index : mergeJson(this.saved.get(key), element));
   }
 
   leave(): void {
     if (this.checkpointed) this.ctx.restore();
     else for (const [key, value] of this.saved) this.ctx.replace(key, value);
   }
+}
+
+const referenced = new WeakMap<object, Map<number, string[]>>();
+
+/**
+ * Which of `element`, `element<n>`, `elementIndex`, `elementIndex<n>` appear in the loop's text.
+ * Setting a variable copies its value into the context, and most loops only read `element`.
+ */
+function referencedElementKeys(source: object, nesting: number): string[] {
+  let byNesting = referenced.get(source);
+  if (!byNesting) referenced.set(source, (byNesting = new Map()));
+  let keys = byNesting.get(nesting);
+  if (!keys) {
+    const text = JSON.stringify(source);
+    keys = ELEMENT_KEYS(nesting).filter((key) => new RegExp(`\\b${key}\\b`).test(text));
+    byNesting.set(nesting, keys);
+  }
+  return keys;
 }
 
 /**
