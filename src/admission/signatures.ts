@@ -12,6 +12,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { DigestCache } from '../trust/oci/cache.ts';
+import type { RegistryStoreOptions } from '../trust/oci/store.ts';
 import { ImageVerificationError, verifyImageSignatures, type VerifyImageOptions } from '../trust/oci/verify.ts';
 import type { AdmissionMetrics } from './metrics.ts';
 
@@ -33,6 +34,8 @@ export interface SignatureGateOptions {
   ttlMs?: number;
   /** Plain HTTP registries (tests, local registries). */
   insecure?: boolean;
+  /** Other registry settings (credentials, docker config path); timeout and retries are set from the deadline. */
+  registry?: Omit<RegistryStoreOptions, 'client' | 'timeoutMs' | 'retries'>;
   /** Deny (Enforce, default) or warn (Audit) when an image is unsigned or cannot be verified. */
   action?: 'Enforce' | 'Audit';
   verify?: ImageVerifier;
@@ -103,7 +106,7 @@ export class SignatureGate {
       publicKeys: this.#options.publicKeys,
       cache: this.#digests,
       detectMovedTag: false,
-      registry: { timeoutMs: deadline, retries: 0, ...(this.#options.insecure && { insecure: true }) },
+      registry: { ...this.#options.registry, timeoutMs: deadline, retries: 0, ...(this.#options.insecure && { insecure: true }) },
     }).then(
       (result): SignatureOutcome => ({ status: 'verified', digest: result.digest }),
       (err: unknown): SignatureOutcome =>
