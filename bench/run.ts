@@ -6,6 +6,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   runtime: () => import('./runtime.ts'),
   sbom: () => import('./sbom.ts'),
   scan: () => import('./scan.ts'),
+  secrets: () => import('./secrets.ts'),
   trust: () => import('./trust.ts'),
   'vuln-db': () => import('./vuln-db.ts'),
 };
