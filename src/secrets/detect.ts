@@ -157,11 +157,30 @@ export class Detector {
     return out;
   }
 
-  /** A match at [start, end) of the fragment turned into a finding, or undefined when gitleaks would drop it. */
+  /**
+   * A match at [start, end) of the fragment turned into a finding, or undefined when gitleaks
+   * would drop it. The secret and its entropy are worked out before the location: most generic
+   * matches fail the entropy floor, and every check only drops findings, so the order does not
+   * change the result.
+   */
   #findingAt(rule: Rule, ctx: FragmentContext, start: number, matchEnd: number, tags: string[] = []): SecretFinding | undefined {
     const { fragment } = ctx;
     const raw = fragment.raw;
     const matchText = trimNewlines(raw.slice(start, matchEnd));
+    let secret = matchText;
+    const groups = rule.regex!.submatch(matchText);
+    if (groups && groups.length >= 2) {
+      if (rule.secretGroup > 0) {
+        if (groups.length <= rule.secretGroup) return undefined;
+        secret = groups[rule.secretGroup]!;
+      } else {
+        const first = groups.slice(1).find((g) => g.length > 0);
+        if (first !== undefined) secret = first;
+      }
+    }
+    const entropy = shannonEntropy(secret);
+    if (rule.entropy !== 0 && entropy <= rule.entropy) return undefined;
+
     // gitleaks keeps the start and moves the end to start + trimmed length (detect.go, issue 1352).
     const end = start + matchText.length;
     ctx.newlines ??= newlineIndex(raw);
@@ -176,11 +195,11 @@ export class Detector {
       endColumn: loc.endColumn,
       line: raw.slice(loc.startLineIndex, loc.endLineIndex),
       match: matchText,
-      secret: matchText,
+      secret,
       file: fragment.filePath,
       symlinkFile: fragment.symlinkFile ?? '',
       commit: fragment.commit?.sha ?? '',
-      entropy: 0,
+      entropy: Math.fround(entropy),
       author: fragment.commit?.author ?? '',
       email: fragment.commit?.email ?? '',
       date: fragment.commit?.date ?? '',
@@ -189,20 +208,6 @@ export class Detector {
       fingerprint: '',
     };
     if (!this.#options.ignoreGitleaksAllow && finding.line.includes(ALLOW_SIGNATURE)) return undefined;
-
-    const groups = rule.regex!.submatch(finding.secret);
-    if (groups && groups.length >= 2) {
-      if (rule.secretGroup > 0) {
-        if (groups.length <= rule.secretGroup) return undefined;
-        finding.secret = groups[rule.secretGroup]!;
-      } else {
-        const first = groups.slice(1).find((g) => g.length > 0);
-        if (first !== undefined) finding.secret = first;
-      }
-    }
-    const entropy = shannonEntropy(finding.secret);
-    finding.entropy = Math.fround(entropy);
-    if (rule.entropy !== 0 && entropy <= rule.entropy) return undefined;
     if (findingAllowed(finding, fragment, finding.line, this.config.allowlists)) return undefined;
     if (findingAllowed(finding, fragment, finding.line, rule.allowlists)) return undefined;
     return finding;
@@ -376,12 +381,17 @@ interface Loc {
 }
 
 export function newlineIndex(raw: string): Int32Array {
-  let count = 0;
-  for (let i = raw.indexOf('\n'); i >= 0; i = raw.indexOf('\n', i + 1)) count++;
-  const out = new Int32Array(count);
+  let out = new Int32Array(64);
   let k = 0;
-  for (let i = raw.indexOf('\n'); i >= 0; i = raw.indexOf('\n', i + 1)) out[k++] = i;
-  return out;
+  for (let i = raw.indexOf('\n'); i >= 0; i = raw.indexOf('\n', i + 1)) {
+    if (k === out.length) {
+      const grown = new Int32Array(k * 2);
+      grown.set(out);
+      out = grown;
+    }
+    out[k++] = i;
+  }
+  return out.subarray(0, k);
 }
 
 /**

@@ -3,8 +3,11 @@
  * frequencies, but divided by the length in UTF-8 bytes, so non-ASCII text scores lower than its
  * character count alone would give.
  */
+const asciiCounts = new Int32Array(128);
+
 export function shannonEntropy(data: string): number {
   if (data === '') return 0;
+  if (isAscii(data)) return asciiEntropy(data);
   const counts = new Map<number, number>();
   let bytes = 0;
   for (const ch of data) {
@@ -16,6 +19,27 @@ export function shannonEntropy(data: string): number {
   const inv = 1 / bytes;
   for (const count of counts.values()) {
     const freq = count * inv;
+    entropy -= freq * Math.log2(freq);
+  }
+  return entropy;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** The common case without a Map: one byte per character. */
+function asciiEntropy(data: string): number {
+  const counts = asciiCounts;
+  counts.fill(0);
+  for (let i = 0; i < data.length; i++) counts[data.charCodeAt(i)]!++;
+  let entropy = 0;
+  const inv = 1 / data.length;
+  for (let c = 0; c < 128; c++) {
+    const n = counts[c]!;
+    if (n === 0) continue;
+    const freq = n * inv;
     entropy -= freq * Math.log2(freq);
   }
   return entropy;

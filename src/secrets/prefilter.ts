@@ -28,6 +28,10 @@ export class KeywordAutomaton {
   readonly #delta: Int32Array;
   readonly #outputs: Int32Array[];
   readonly #found: Uint8Array;
+  /** Per state: 1 when one of its outputs is recorded. */
+  readonly #recordingState: Uint8Array;
+  /** Per scan: states already reported. */
+  readonly #seen: Uint8Array;
   #hitStarts = new Int32Array(1024);
   #hitPatterns = new Int32Array(1024);
   #hitCount = 0;
@@ -94,6 +98,8 @@ export class KeywordAutomaton {
     }
 
     this.#outputs = outs.map((o) => Int32Array.from(o));
+    this.#recordingState = Uint8Array.from(outs, (o) => (o.some((p) => this.#record[p] === 1) ? 1 : 0));
+    this.#seen = new Uint8Array(outs.length);
     this.#delta = new Int32Array(goto.length * width);
     for (let s = 0; s < goto.length; s++) {
       for (let k = 0; k < width; k++) {
@@ -138,11 +144,21 @@ export class KeywordAutomaton {
 
   #reset(): void {
     this.#found.fill(0);
+    this.#seen.fill(0);
     this.#hitCount = 0;
   }
 
+  /**
+   * Outputs of the state reached at `end`. A state whose outputs are only keywords matters once
+   * per scan; states with recorded patterns note every occurrence.
+   */
   #emit(premultiplied: number, end: number): void {
-    const outs = this.#outputs[premultiplied / this.#width]!;
+    const state = premultiplied / this.#width;
+    if (this.#recordingState[state] === 0) {
+      if (this.#seen[state] === 1) return;
+      this.#seen[state] = 1;
+    }
+    const outs = this.#outputs[state]!;
     for (let j = 0; j < outs.length; j++) {
       const p = outs[j]!;
       this.#found[p] = 1;

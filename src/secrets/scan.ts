@@ -7,10 +7,11 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { InputIssue } from '../core/types.ts';
 import { defaultConfig, loadConfigFile, type SecretsConfig } from './config.ts';
-import { Detector } from './detect.ts';
+import { Detector, type DetectorOptions } from './detect.ts';
 import { fingerprintOf, type Fragment, type SecretFinding } from './finding.ts';
 import { inBaseline, isIgnoredFinding, loadBaseline, parseGitleaksIgnore, type BaselineFinding, type IgnoreList } from './ignore.ts';
-import { readTextFile, walkFiles } from './sources/files.ts';
+import { walkFiles } from './sources/files.ts';
+import { scanBatch, scanInWorkers, workerCount, restrictRules } from './worker.ts';
 import { gitDiffFragments, gitLogFragments } from './sources/git.ts';
 import { readFileSync } from 'node:fs';
 
@@ -39,6 +40,8 @@ export interface SecretScanOptions {
   /** Only these rule ids (gitleaks `--enable-rule`). */
   enableRules?: string[];
   onWarning?: (message: string) => void;
+  /** Worker threads for directory mode: 0 scans in this thread; default: one per core for large trees. */
+  threads?: number;
 }
 
 export interface SecretScanStats {
@@ -71,11 +74,12 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
   const root = rootOf(options);
   const { config, source } = resolveConfig(options, root);
   for (const w of config.warnings) warn(w);
-  const effective = options.enableRules?.length ? onlyRules(config, options.enableRules) : config;
+  const effective = restrictRules(config, options.enableRules);
 
   const skipPaths = [config.path, options.baselinePath].filter((p): p is string => p !== undefined).map((p) => toRootRelative(p, root));
   const redact = options.redact ?? 0;
-  const detector = new Detector(effective, { redact, ...(options.ignoreGitleaksAllow && { ignoreGitleaksAllow: true }), skipPaths });
+  const detectorOptions: DetectorOptions = { redact, ...(options.ignoreGitleaksAllow && { ignoreGitleaksAllow: true }), skipPaths };
+  const detector = new Detector(effective, detectorOptions);
   const ignoreList = loadIgnoreList(options, root, warn);
   const baseline: BaselineFinding[] | undefined = options.baselinePath ? loadBaseline(options.baselinePath) : undefined;
 
@@ -88,7 +92,9 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
     stats.fragments++;
     stats.bytes += fragment.bytes?.length ?? Buffer.byteLength(fragment.raw);
     if (fragment.commit) commits.add(fragment.commit.sha);
-    const found = detector.detect(fragment);
+    keep(detector.detect(fragment));
+  };
+  const keep = (found: SecretFinding[]) => {
     found.sort((a, b) => a.startLine - b.startLine || a.startColumn - b.startColumn || (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0));
     for (const f of found) {
       f.fingerprint = fingerprintOf(f);
@@ -109,17 +115,24 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
     case 'stdin':
       add({ raw: options.stdin ?? '', filePath: '', startLine: 1 });
       break;
-    case 'dir':
-      for (const entry of walkFiles(options.target, { ...(options.noIgnore && { noIgnore: true }), onError: (path, message) => issues.push({ path, message }) })) {
-        const read = readTextFile(entry, maxBytes);
-        if (read.kind === 'binary') stats.skippedBinary++;
-        else if (read.kind === 'too-large') {
-          stats.skippedTooLarge++;
-          issues.push({ path: entry.path, message: `skipped: ${entry.size} bytes is over the ${maxBytes}-byte limit (--max-target-megabytes)` });
-        } else if (read.kind === 'error') issues.push({ path: entry.path, message: `cannot read: ${read.message}` });
-        else add({ raw: read.text, bytes: read.bytes, filePath: entry.path, startLine: 1 });
+    case 'dir': {
+      const entries = walkFiles(options.target, { ...(options.noIgnore && { noIgnore: true }), onError: (path, message) => issues.push({ path, message }) });
+      const total = entries.reduce((n, e) => n + (maxBytes > 0 && e.size > maxBytes ? 0 : e.size), 0);
+      const threads = options.config || options.threads === 0 ? 0 : (options.threads ?? workerCount(total));
+      const batches =
+        threads > 1
+          ? await scanInWorkers(entries, { ...(source !== 'default' && { configPath: source, cwd: root }), ...(options.enableRules && { enableRules: options.enableRules }), detector: detectorOptions, maxBytes }, threads)
+          : [scanBatch(detector, entries, maxBytes)];
+      for (const batch of batches) {
+        stats.fragments += batch.scanned;
+        stats.bytes += batch.bytes;
+        stats.skippedBinary += batch.skippedBinary;
+        stats.skippedTooLarge += batch.skippedTooLarge;
+        issues.push(...batch.issues);
+        for (const found of batch.findings) keep(found);
       }
       break;
+    }
     case 'git':
     case 'staged':
     case 'uncommitted': {
@@ -156,12 +169,6 @@ function resolveConfig(options: SecretScanOptions, root: string): { config: Secr
     if (existsSync(path)) return { config: loadConfigFile(path, { cwd: root }), source: path };
   }
   return { config: defaultConfig(), source: 'default' };
-}
-
-function onlyRules(config: SecretsConfig, ids: string[]): SecretsConfig {
-  const wanted = new Set(ids);
-  const rules = new Map([...config.rules].filter(([id]) => wanted.has(id)));
-  return { ...config, rules, orderedRules: config.orderedRules.filter((id) => wanted.has(id)) };
 }
 
 function loadIgnoreList(options: SecretScanOptions, root: string, warn: (m: string) => void): IgnoreList | undefined {

@@ -1,0 +1,161 @@
+/**
+ * Secret scanning throughput with the default rules (gitleaks' 222 plus Palisade's Kubernetes
+ * rules), through the compiled CLI as users run it:
+ * - directory mode over a generated source tree of PALISADE_BENCH_SECRETS_MB megabytes (default
+ *   100): code, configuration, YAML manifests and docs with the words rules key on (key, token,
+ *   secret, password, auth…) everywhere and a few hundred fake secrets planted;
+ * - git history mode over a generated repository of PALISADE_BENCH_SECRETS_COMMITS commits
+ *   (default 5,000), built with `git fast-import`;
+ * - `grep -rE` with one combined pattern over the same tree, as a rough floor (no entropy, no
+ *   allowlists, 3 patterns instead of 228).
+ * gitleaks itself is not installable here (no Debian package; the npm package of that name is
+ * unrelated), so no peer figure is measured; the research notes quote published ones.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fmt, measure, medianOf, palisadeCli, printTable, random, saveResults } from './lib.ts';
+
+const TREE_MB = Number(process.env.PALISADE_BENCH_SECRETS_MB ?? 100);
+const COMMITS = Number(process.env.PALISADE_BENCH_SECRETS_COMMITS ?? 5000);
+const RUNS = Number(process.env.PALISADE_BENCH_RUNS ?? 3);
+const root = join(tmpdir(), 'palisade-bench-secrets');
+
+/* ── generated inputs ── */
+
+const WORDS = ['user', 'config', 'request', 'response', 'handler', 'value', 'item', 'index', 'result', 'buffer', 'client', 'server', 'session', 'cache', 'layout', 'render', 'module', 'options', 'params', 'state'];
+const SENSITIVE = ['key', 'token', 'secret', 'password', 'auth', 'api', 'access', 'credential'];
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+function generator(seed: number) {
+  const rnd = random(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const token = (n: number, chars = ALNUM) => Array.from({ length: n }, () => chars[Math.floor(rnd() * chars.length)]).join('');
+  const ident = () => pick(WORDS) + (rnd() < 0.3 ? pick(SENSITIVE)[0]!.toUpperCase() + pick(SENSITIVE).slice(1) : pick(WORDS)[0]!.toUpperCase() + pick(WORDS).slice(1));
+  const jsLine = () => {
+    const r = rnd();
+    if (r < 0.2) return `  const ${ident()} = await ${ident()}(${ident()}, { ${pick(SENSITIVE)}: ${ident()}.${pick(WORDS)} });`;
+    if (r < 0.35) return `  // ${pick(WORDS)} the ${pick(SENSITIVE)} before we ${pick(WORDS)} the ${pick(WORDS)} (see ${pick(WORDS)}.md)`;
+    if (r < 0.5) return `  if (!${ident()}.${pick(SENSITIVE)}) throw new Error('missing ${pick(SENSITIVE)} for ${pick(WORDS)}');`;
+    if (r < 0.6) return `  headers['Authorization'] = \`Bearer \${${pick(SENSITIVE)}}\`;`;
+    if (r < 0.7) return `  return ${ident()}.map((${pick(WORDS)}) => ${pick(WORDS)}.${pick(SENSITIVE)}Id);`;
+    if (r < 0.8) return `  const hash = '${token(40, '0123456789abcdef')}';`;
+    return `  ${ident()}.${pick(WORDS)} = ${ident()}[${Math.floor(rnd() * 100)}] ?? null;`;
+  };
+  const yamlLine = () => `${'  '.repeat(Math.floor(rnd() * 3))}${pick(WORDS)}${rnd() < 0.3 ? `_${pick(SENSITIVE)}` : ''}: ${rnd() < 0.2 ? `\${${pick(SENSITIVE).toUpperCase()}}` : pick(WORDS)}`;
+  const secret = () =>
+    pick([
+      () => `const awsKey = "AKIA${token(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}";`,
+      () => `GITHUB_TOKEN=ghp_${token(36)}`,
+      () => `  api_key: "${token(32)}"`,
+      () => `stripe.setKey('sk_live_${token(24)}')`,
+      () => `  "slack_token": "xoxb-${token(11, '0123456789')}-${token(12, '0123456789')}-${token(24)}",`,
+    ])();
+  const file = (bytes: number, kind: 'js' | 'yaml' | 'md'): string => {
+    const lines: string[] = [];
+    let size = 0;
+    while (size < bytes) {
+      const line = rnd() < 0.0005 ? secret() : kind === 'yaml' ? yamlLine() : kind === 'md' ? `The ${pick(WORDS)} ${pick(SENSITIVE)} is used to ${pick(WORDS)} each ${pick(WORDS)}.` : jsLine();
+      lines.push(line);
+      size += line.length + 1;
+    }
+    return lines.join('\n') + '\n';
+  };
+  return { rnd, pick, file };
+}
+
+function buildTree(dir: string, megabytes: number): void {
+  const marker = join(dir, '.bench-size');
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === String(megabytes)) return;
+  rmSync(dir, { recursive: true, force: true });
+  const g = generator(7);
+  let total = 0;
+  let n = 0;
+  while (total < megabytes * 1_000_000) {
+    const sub = join(dir, `pkg${Math.floor(n / 50)}`, g.pick(['src', 'lib', 'config', 'docs']));
+    mkdirSync(sub, { recursive: true });
+    const kind = g.pick(['js', 'js', 'js', 'yaml', 'md'] as const);
+    const text = g.file(2_000 + Math.floor(g.rnd() * 40_000), kind);
+    writeFileSync(join(sub, `f${n}.${kind === 'js' ? 'ts' : kind}`), text);
+    total += text.length;
+    n++;
+  }
+  writeFileSync(marker, String(megabytes));
+}
+
+/** A repository of `commits` commits, each changing one file of a few kilobytes (git fast-import). */
+function buildRepo(dir: string, commits: number): number {
+  const marker = join(dir, '.bench-commits');
+  if (existsSync(marker) && readFileSync(marker, 'utf8').startsWith(`${commits} `)) return Number(readFileSync(marker, 'utf8').split(' ')[1]);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  spawnSync('git', ['init', '-q', dir]);
+  const g = generator(11);
+  const chunks: string[] = [];
+  let patchBytes = 0;
+  for (let i = 0; i < commits; i++) {
+    const text = g.file(1_000 + Math.floor(g.rnd() * 4_000), g.pick(['js', 'js', 'yaml'] as const));
+    patchBytes += text.length;
+    const message = `change ${i}`;
+    chunks.push(
+      `commit refs/heads/main\nmark :${i + 1}\ncommitter Bench <bench@example.com> ${1_600_000_000 + i * 60} +0000\ndata ${message.length}\n${message}\n` +
+        (i > 0 ? `from :${i}\n` : '') +
+        `M 644 inline src/file${i % 500}.ts\ndata ${Buffer.byteLength(text)}\n${text}\n`,
+    );
+  }
+  const result = spawnSync('git', ['-C', dir, 'fast-import', '--quiet'], { input: chunks.join(''), maxBuffer: 1 << 30 });
+  if (result.status !== 0) throw new Error(`git fast-import failed: ${result.stderr}`);
+  writeFileSync(join(dir, '.git', 'bench-marker'), '');
+  writeFileSync(marker, `${commits} ${patchBytes}`);
+  return patchBytes;
+}
+
+/* ── runs ── */
+
+const treeDir = join(root, `tree-${TREE_MB}mb`);
+const repoDir = join(root, `repo-${COMMITS}`);
+process.stdout.write(`generating ${TREE_MB} MB tree and ${COMMITS}-commit repository under ${root} (cached between runs)…\n`);
+buildTree(treeDir, TREE_MB);
+const patchBytes = buildRepo(repoDir, COMMITS);
+const treeBytes = Number(spawnSync('du', ['-sb', '--exclude=.bench-size', treeDir], { encoding: 'utf8' }).stdout.split('\t')[0]);
+
+const cli = palisadeCli();
+const node = process.execPath;
+const out = join(root, 'report.json');
+const table = join(root, 'table.txt');
+
+function palisade(args: string[]) {
+  return medianOf(RUNS, () => measure(node, [cli, 'secrets', ...args, '--exit-code', '0', '-q', '--report-format', 'json', '--report-path', out, '-o', table]));
+}
+
+const dirRun = palisade([treeDir]);
+const dirFindings = dirRun.ok ? (JSON.parse(readFileSync(out, 'utf8')) as unknown[]).length : NaN;
+const gitRun = palisade([repoDir, '--git']);
+const gitFindings = gitRun.ok ? (JSON.parse(readFileSync(out, 'utf8')) as unknown[]).length : NaN;
+const grepPattern = 'AKIA[A-Z2-7]{16}|ghp_[0-9A-Za-z]{36}|(key|token|secret|passw(or)?d|auth)[A-Za-z_]*["\']?[ \t]*[:=][ \t]*["\'][^"\']{16,}';
+const grepRun = medianOf(RUNS, () => {
+  const m = measure('grep', ['-rEc', grepPattern, treeDir]);
+  // grep exits 1 when nothing matches anywhere; either way it read everything.
+  return { ...m, ok: !Number.isNaN(m.wallMs) };
+});
+
+const mbps = (bytes: number, ms: number) => (bytes / 1e6 / (ms / 1000));
+const rows = [
+  ['palisade secrets (directory)', `${fmt(treeBytes / 1e6, 1)} MB`, fmt(dirRun.wallMs / 1000, 2), fmt(mbps(treeBytes, dirRun.wallMs), 1), fmt(dirRun.peakRssMb), String(dirFindings)],
+  ['palisade secrets --git', `${COMMITS} commits, ${fmt(patchBytes / 1e6, 1)} MB added`, fmt(gitRun.wallMs / 1000, 2), fmt(mbps(patchBytes, gitRun.wallMs), 1), fmt(gitRun.peakRssMb), String(gitFindings)],
+  ['grep -rE (one combined pattern, floor)', `${fmt(treeBytes / 1e6, 1)} MB`, fmt(grepRun.wallMs / 1000, 2), fmt(mbps(treeBytes, grepRun.wallMs), 1), fmt(grepRun.peakRssMb), '-'],
+  ['gitleaks', 'not installable here (no Debian package; npm "gitleaks" is unrelated)', '-', '-', '-', '-'],
+];
+printTable(`secret scanning, default rules (median of ${RUNS})`, ['RUN', 'INPUT', 'WALL s', 'MB/s', 'PEAK RSS MB', 'FINDINGS'], rows);
+for (const [name, m] of [['directory', dirRun], ['git', gitRun]] as const) if (!m.ok) process.stdout.write(`${name} run failed:\n${m.stderr}\n`);
+
+saveResults('secrets', {
+  treeMegabytes: treeBytes / 1e6,
+  commits: COMMITS,
+  patchMegabytes: patchBytes / 1e6,
+  directory: { wallMs: dirRun.wallMs, mbPerSecond: mbps(treeBytes, dirRun.wallMs), peakRssMb: dirRun.peakRssMb, findings: dirFindings },
+  git: { wallMs: gitRun.wallMs, mbPerSecond: mbps(patchBytes, gitRun.wallMs), commitsPerSecond: COMMITS / (gitRun.wallMs / 1000), peakRssMb: gitRun.peakRssMb, findings: gitFindings },
+  grepFloor: { wallMs: grepRun.wallMs, mbPerSecond: mbps(treeBytes, grepRun.wallMs) },
+  gitleaks: 'not installable on this machine (no Debian package; the npm package named gitleaks is unrelated)',
+});
