@@ -8,6 +8,9 @@
 import { stringify as toYaml } from 'yaml';
 import { Command, Option } from 'commander';
 import { PalisadeError } from '../core/errors.ts';
+import { applyCelPolicies } from '../policy/cel/apply.ts';
+import { loadCelCliInputs } from '../policy/cel/cli-inputs.ts';
+import { loadCelPolicies } from '../policy/cel/load.ts';
 import { applyPolicies } from '../policy/engine/engine.ts';
 import { loadPolicies, loadResources, withDefaultNamespace } from '../policy/engine/load.ts';
 import { readText } from '../policy/engine/documents.ts';
@@ -46,7 +49,7 @@ interface TestOptions {
 }
 
 export function policyCommand(globals: () => GlobalOptions): Command {
-  const policy = new Command('policy').description('Apply and test Kyverno policies (ClusterPolicy/Policy kyverno.io/v1) offline');
+  const policy = new Command('policy').description('Apply and test Kyverno policies (ClusterPolicy/Policy, ValidatingPolicy/MutatingPolicy/ImageValidatingPolicy) and ValidatingAdmissionPolicy/MutatingAdmissionPolicy offline');
 
   policy.addCommand(
     new Command('apply')
@@ -86,8 +89,13 @@ async function apply(paths: string[], options: ApplyOptions, globals: GlobalOpti
   const ctx = contextFrom(globals);
   if (options.resource.length === 0) throw new PalisadeError('USAGE', 'at least one --resource is required');
   const set = await loadPolicies(paths, ctx.log);
-  for (const f of set.foreign) ctx.log.warn(`${f.source.path}:${f.source.line}: ${f.kind} ${f.name}: this policy kind is not supported, skipped`);
-  if (set.policies.length === 0) throw new PalisadeError('USAGE', `no Kyverno policies found in ${paths.join(', ')}`);
+  // CEL policy kinds (ValidatingPolicy, ValidatingAdmissionPolicy…) are evaluated by src/policy/cel.
+  const cel = await loadCelPolicies(paths);
+  const celNames = new Set([...cel.policies.map((p) => `${p.kind}/${p.name}`), ...cel.bindings.map((b) => `${b.kind}/${b.name}`)]);
+  for (const f of set.foreign) {
+    if (f.kind !== 'PolicyException' && !celNames.has(`${f.kind}/${f.name}`)) ctx.log.warn(`${f.source.path}:${f.source.line}: ${f.kind} ${f.name}: this policy kind is not supported, skipped`);
+  }
+  if (set.policies.length === 0 && cel.policies.length === 0) throw new PalisadeError('USAGE', `no Kyverno policies found in ${paths.join(', ')}`);
   const exceptions = options.exceptions.length > 0 ? (await loadPolicies(options.exceptions, ctx.log)).exceptions : [];
   const values = options.valuesFile ? parseValues(await readText(options.valuesFile), options.valuesFile) : new CliValues();
   const requestInfo: RequestInfo | undefined = options.userinfo ? parseUserInfo(await readText(options.userinfo), options.userinfo) : undefined;
@@ -97,9 +105,20 @@ async function apply(paths: string[], options: ApplyOptions, globals: GlobalOpti
     ...(requestInfo && { requestInfo }),
     exceptions: [...set.exceptions, ...exceptions],
   });
+  if (cel.policies.length > 0) {
+    if (options.exceptions.length > 0) cel.exceptions.push(...(await loadCelPolicies(options.exceptions)).exceptions);
+    const celOptions = await loadCelCliInputs({
+      dir: '',
+      ...(options.valuesFile && { valuesPath: options.valuesFile }),
+      globalValues: values.globalValues,
+      namespaceLabels: (ns) => values.namespaceLabels(ns),
+      ...(requestInfo && { requestInfo }),
+    });
+    responses.push(...applyCelPolicies(cel, resources, celOptions));
+  }
   const auditWarn = Boolean(options.auditWarn);
   const summary = countResults(responses, auditWarn);
-  const ruleCount = set.policies.reduce((n, p) => n + p.rules.length, 0);
+  const ruleCount = set.policies.reduce((n, p) => n + p.rules.length, 0) + cel.policies.length;
   ctx.log.info(`Applying ${ruleCount} policy rule(s) to ${resources.length} resource(s)...`);
 
   let text: string;

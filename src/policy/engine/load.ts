@@ -8,6 +8,7 @@
  */
 import { PalisadeError } from '../../core/errors.ts';
 import { patternAnchorError } from '../pattern/validate.ts';
+import { checkCelRule } from '../cel/classic.ts';
 import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
 import type { KubeResource } from '../types.ts';
@@ -301,6 +302,8 @@ function checkValidate(v: unknown, at: FieldPath, errors: FieldError[]): void {
   if (Array.isArray(v.anyPattern)) v.anyPattern.forEach((p, i) => checkAnchors(p, [...at, 'anyPattern', i], 'validate', errors));
   if (v.deny !== undefined) checkDeny(v.deny, [...at, 'deny'], errors);
   if (v.foreach !== undefined) checkForeach(v.foreach, [...at, 'foreach'], errors, 'validate');
+  // validate.cel: CEL compile errors (syntax, types, undeclared references) are load errors.
+  if (v.cel !== undefined && v.cel !== null) for (const e of checkCelRule(v.cel)) errors.push({ path: [...at, 'cel', ...e.path], message: e.message });
   if (v.podSecurity !== undefined) {
     const pss = v.podSecurity;
     if (!isRecord(pss) || !PSS_LEVELS.has(pss.level as string)) errors.push({ path: [...at, 'podSecurity', 'level'], message: 'must be privileged, baseline or restricted' });
