@@ -68,8 +68,8 @@ describe('palisade scan --scanners misconfig', () => {
 
     const result = report.results[0]!;
     expect(result.vulnerabilities).toEqual([]);
-    expect(result.configFiles).toHaveLength(8);
-    expect(result.kubernetesObjects).toBe(5);
+    expect(result.configFiles).toHaveLength(9);
+    expect(result.kubernetesObjects).toBe(6);
     const privileged = result.misconfigurations!.find((m) => m.id === 'PAL-K8S-001')!;
     expect(privileged).toMatchObject({
       severity: 'HIGH',
@@ -91,9 +91,9 @@ describe('palisade scan --scanners misconfig', () => {
     expect(lines[start + 3]!.split(/\s{2,}/)).toEqual(['ID', 'SEVERITY', 'TITLE', 'OBJECT', 'LINE']);
     expect(lines[start + 5]!.split(/\s{2,}/)).toEqual(['PAL-K8S-002', 'HIGH', 'Host namespaces shared', 'Deployment storefront/checkout', '14']);
     expect(r.stdout).toContain('web/Dockerfile (dockerfile)');
-    expect(r.stdout).toMatch(/Configuration files scanned: 8 \(5 Kubernetes objects\)/);
+    expect(r.stdout).toMatch(/Configuration files scanned: 9 \(6 Kubernetes objects\)/);
     expect(r.stdout).not.toMatch(/Vulnerabilities:|Packages scanned/);
-    expect(r.stderr).toMatch(/\d+ misconfigurations in 8 configuration files/);
+    expect(r.stderr).toMatch(/\d+ misconfigurations in 9 configuration files/);
   });
 
   it('writes SARIF that validates, with one rule per check and file:line results', () => {
