@@ -204,3 +204,27 @@ describe('palisade cluster (CLI)', () => {
     expect((await palisade('cluster', 'audit', '--dump', dump, '--verify-signatures')).stderr).toMatch(/needs --key/);
   });
 });
+
+describe('palisade cluster audit --images', () => {
+  it('catalogues each image and matches it against the vulnerability database', async () => {
+    // A root filesystem stands in for a registry image: the same catalogue and match path, no network.
+    const db = join(dir, 'vuln.db');
+    const imported = await palisade('db', 'import', join(repoRoot, 'examples/osv'), '--db', db);
+    expect(imported.code, imported.stderr).toBe(0);
+    const image = `rootfs:${join(repoRoot, 'examples/storefront')}`;
+    writeFileSync(join(dir, 'pods.yaml'), `apiVersion: v1\nkind: Pod\nmetadata: {name: app, namespace: demo}\nspec:\n  containers:\n  - name: app\n    image: "${image}"\n`);
+    const r = await palisade('cluster', 'audit', '--dump', join(dir, 'pods.yaml'), '--images', '--db', db, '--format', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      inventory: { images: { image: string; byTag: boolean; packages?: number; vulnerabilities?: Record<string, number> }[]; packages?: { purl: string; images: string[] }[] };
+      findings: { id: string; subject: { name: string } }[];
+    };
+    const scanned = report.inventory.images[0]!;
+    expect(scanned.image).toBe(image);
+    expect(scanned.byTag).toBe(true);
+    expect(scanned.packages).toBeGreaterThan(10);
+    expect(scanned.vulnerabilities!.HIGH! + scanned.vulnerabilities!.CRITICAL!).toBeGreaterThan(0);
+    expect(report.inventory.packages!.find((p) => p.purl === 'pkg:npm/lodash@4.17.20')!.images).toEqual([image]);
+    expect(report.findings.some((f) => f.id === 'PAL-IMG-002' && f.subject.name === image)).toBe(true);
+  });
+});
