@@ -15,7 +15,7 @@
 import type { KubeResource } from '../types.ts';
 import type { PodSecurityExclusion } from '../podsecurity/index.ts';
 import { validateCelRule } from '../cel/classic.ts';
-import { loadContext, newPolicyContext, type ExternalData, type JsonContext } from '../variables/context.ts';
+import { loadContext, newPolicyContext, type ExternalData, type JsonContext, type RequestInput } from '../variables/context.ts';
 import { celPreconditionsOutcome } from './cel-preconditions.ts';
 import { checkConditions } from './evaluation.ts';
 import { gvkOf, matchRule, metadataOf, wildcardMatch, type MatchRequest } from './match.ts';
@@ -64,7 +64,7 @@ export interface EngineOptions {
   /** Subresource of the request (`status`, `scale`, `exec`…), admission only. */
   subresource?: string;
   /** Extra AdmissionRequest fields to expose as `request.*` (uid, name, kind, dryRun…), admission only. */
-  request?: Json;
+  request?: Pick<RequestInput, 'name' | 'uid' | 'kind' | 'resource' | 'subResource' | 'dryRun' | 'options'>;
   /** CLI values file. */
   values?: ValuesSource;
   /** Cluster data for configMap/apiCall/imageRegistry/globalReference context entries (the CLI's clusterResources). */
