@@ -1,5 +1,6 @@
 /** `npm run bench`: runs every benchmark in turn (or those named on the command line). */
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
+  cel: () => import('./cel.ts'),
   image: () => import('./image.ts'),
   misconfig: () => import('./misconfig.ts'),
   policy: () => import('./policy.ts'),
