@@ -237,7 +237,9 @@ async function runCheck(ctx: CliContext, flags: CheckFlags): Promise<void> {
   const out = alertOutput(ctx, flags);
   const options = alertOptions(flags);
   const counters = newCounters();
-  const input = flags.events === undefined || flags.events === '-' ? process.stdin : createReadStream(flags.events);
+  const fromStdin = flags.events === undefined || flags.events === '-';
+  if (fromStdin && process.stdin.isTTY) ctx.log.info('reading events from stdin (end with Ctrl-D)');
+  const input = fromStdin ? process.stdin : createReadStream(flags.events!);
   let alerts = 0;
   try {
     for await (const evt of readEvents(input, counters, { source: flags.source as SourceChoice })) {

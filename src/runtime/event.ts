@@ -28,8 +28,9 @@ export function makeEvent(source: string, data: Record<string, unknown>, time: {
   return evt;
 }
 
-let lastPrefix = '';
-let lastPrefixSec = 0;
+/** Seconds of recently seen `YYYY-MM-DDTHH:MM:SS` prefixes: events arrive close in time. */
+const prefixSeconds = new Map<string, number>();
+const DATE_CACHE_LIMIT = 4096;
 const UTC_PREFIX = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
 const FRACTION = /^\.\d{1,9}$/;
 
@@ -43,14 +44,15 @@ export function parseTimestamp(text: string): { sec: number; nsec: number } | un
     const prefix = text.slice(0, 19);
     const fraction = text.slice(19, -1);
     if (fraction === '' || FRACTION.test(fraction)) {
-      if (prefix !== lastPrefix && UTC_PREFIX.test(prefix)) {
+      let sec = prefixSeconds.get(prefix);
+      if (sec === undefined && UTC_PREFIX.test(prefix)) {
         const ms = Date.parse(`${prefix}Z`);
         if (!Number.isNaN(ms)) {
-          lastPrefix = prefix;
-          lastPrefixSec = ms / 1000;
+          if (prefixSeconds.size >= DATE_CACHE_LIMIT) prefixSeconds.clear();
+          prefixSeconds.set(prefix, (sec = ms / 1000));
         }
       }
-      if (prefix === lastPrefix) return { sec: lastPrefixSec, nsec: fraction === '' ? 0 : Number(fraction.slice(1).padEnd(9, '0')) };
+      if (sec !== undefined) return { sec, nsec: fraction === '' ? 0 : Number(fraction.slice(1).padEnd(9, '0')) };
     }
   }
   const m = /^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:?\d{2})$/.exec(text);
@@ -72,17 +74,17 @@ export function nowTime(): { sec: number; nsec: number } {
   return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
 }
 
-let lastSec = NaN;
-let lastSecText = '';
+/** Date and time text of recently seen seconds (alerts of one stream share few seconds). */
+const secondTexts = new Map<number, string>();
 
 /** `2018-10-25T14:09:12.581541000Z`: Falco's ISO 8601 event time, always UTC, nanoseconds. */
 export function isoTime(evt: Pick<RuntimeEvent, 'sec' | 'nsec'>): string {
-  // Events come in time order: the date part changes once a second at most.
-  if (evt.sec !== lastSec) {
-    lastSec = evt.sec;
-    lastSecText = new Date(evt.sec * 1000).toISOString().slice(0, 19);
+  let text = secondTexts.get(evt.sec);
+  if (text === undefined) {
+    if (secondTexts.size >= DATE_CACHE_LIMIT) secondTexts.clear();
+    secondTexts.set(evt.sec, (text = new Date(evt.sec * 1000).toISOString().slice(0, 19)));
   }
-  return `${lastSecText}.${String(evt.nsec).padStart(9, '0')}Z`;
+  return `${text}.${String(evt.nsec).padStart(9, '0')}Z`;
 }
 
 /** Nanoseconds since the epoch as a decimal string (exact, unlike a double). */

@@ -66,12 +66,24 @@ export function makeAlert(rule: CompiledRule, evt: RuntimeEvent, options: AlertO
   return alert;
 }
 
+/** `"field":` of output field names (few distinct ones: those of the loaded rules' outputs). */
+const QUOTED_KEYS = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let q = QUOTED_KEYS.get(key);
+  if (q === undefined) {
+    q = `${JSON.stringify(key)}:`;
+    if (QUOTED_KEYS.size < 10_000) QUOTED_KEYS.set(key, q);
+  }
+  return q;
+}
+
 /** One line of JSON, Falco's schema and key order, `evt.time` exact. */
 export function alertJson(alert: Alert): string {
   let fields = '';
   for (const key of Object.keys(alert.output_fields)) {
     const exact = key === 'evt.time' ? EXACT_TIME.get(alert) : undefined;
-    fields += `${fields ? ',' : ''}${JSON.stringify(key)}:${exact ?? JSON.stringify(alert.output_fields[key] ?? null)}`;
+    fields += `${fields ? ',' : ''}${quotedKey(key)}${exact ?? JSON.stringify(alert.output_fields[key] ?? null)}`;
   }
   const s = JSON.stringify;
   return `{"hostname":${s(alert.hostname)},"output":${s(alert.output)},"output_fields":{${fields}},"priority":${s(alert.priority)},"rule":${s(alert.rule)},"source":${s(alert.source)},"tags":${s(alert.tags)},"time":${s(alert.time)}}`;
