@@ -1,0 +1,55 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultConfig, loadConfigFile, parseConfig } from '../../src/secrets/config.ts';
+
+describe('gitleaks configuration', () => {
+  it('reads keys case-insensitively, like viper', () => {
+    const c = parseConfig(`[[rules]]\nID = "x"\nRegex = '''(a)(b)'''\nSECRETGROUP = 2\nKeywords = ["AB"]`);
+    expect(c.rules.get('x')).toMatchObject({ secretGroup: 2, keywords: ['ab'] });
+  });
+
+  it('names the rule and field of a pattern it cannot compile', () => {
+    expect(() => parseConfig(`[[rules]]\nid = "lookahead"\nregex = '''a(?=b)'''`)).toThrow(/lookahead: \|regex\| cannot be compiled: error parsing regexp: invalid or unsupported Perl syntax/);
+    expect(() => parseConfig(`[[rules]]\nid = "r"\nregex = 'x'\n[[rules.allowlists]]\npaths = ['[']`)).toThrow(/r: \[\[rules.allowlists\]\] paths cannot be compiled/);
+  });
+
+  it('rejects both allowlist syntaxes at once and bad conditions', () => {
+    expect(() => parseConfig(`[[rules]]\nid = "e"\nregex = 'x'\n[rules.allowlist]\nregexes = ['1']\n[[rules.allowlists]]\nregexes = ['2']`)).toThrow('e: [rules.allowlist] is deprecated');
+    expect(() => parseConfig(`[[rules]]\nid = "e"\nregex = 'x'\n[[rules.allowlists]]\ncondition = "XOR"\nregexes = ['1']`)).toThrow("unknown allowlist |condition| 'XOR'");
+    expect(() => parseConfig(`[[rules]]\nid = "a"\nregex = 'x'\n[[rules.required]]\nid = "missing"`)).toThrow("a: [[rules.required]] rule ID 'missing' does not exist");
+  });
+
+  it('extends the default rules: disabled rules dropped, same-id rules merged, targeted allowlists added', () => {
+    const c = parseConfig(`[extend]
+useDefault = true
+disabledRules = ["generic-api-key"]
+[[rules]]
+id = "aws-access-token"
+description = "custom"
+tags = ["mine"]
+[[allowlists]]
+targetRules = ["github-pat"]
+paths = ['''fixtures/''']`);
+    expect(c.rules.has('generic-api-key')).toBe(false);
+    const aws = c.rules.get('aws-access-token')!;
+    expect([aws.description, aws.regex?.source, aws.tags.at(-1)]).toEqual(['custom', defaultConfig().rules.get('aws-access-token')!.regex!.source, 'mine']);
+    expect(c.rules.get('github-pat')!.allowlists.at(-1)!.paths[0]!.source).toBe('fixtures/');
+    expect(c.orderedRules).toEqual([...c.orderedRules].sort());
+  });
+
+  it('resolves [extend] path from the working directory, then from the extending file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-cfg-'));
+    writeFileSync(join(dir, 'base.toml'), `[[rules]]\nid = "base-rule"\nregex = 'base'`);
+    writeFileSync(join(dir, 'top.toml'), `[extend]\npath = "base.toml"\n[[rules]]\nid = "top-rule"\nregex = 'top'`);
+    expect([...loadConfigFile(join(dir, 'top.toml'), { cwd: '/' }).rules.keys()].sort()).toEqual(['base-rule', 'top-rule']);
+  });
+
+  it('ships the default rules: gitleaks\' 222 plus the Kubernetes ones, all on V8', () => {
+    const c = defaultConfig();
+    expect(c.rules.size).toBeGreaterThanOrEqual(228);
+    for (const id of ['kubernetes-secret-manifest', 'kubeconfig-client-key-data', 'kubeconfig-token', 'docker-config-auth']) expect(c.rules.has(id)).toBe(true);
+    expect([...c.rules.values()].filter((r) => r.regex?.engine === 're2js')).toEqual([]);
+  });
+});

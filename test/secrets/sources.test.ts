@@ -1,0 +1,104 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isIgnored, parseIgnoreFile } from '../../src/secrets/sources/gitignore.ts';
+import { looksBinary, walkFiles } from '../../src/secrets/sources/files.ts';
+import { PatchParser } from '../../src/secrets/sources/git.ts';
+import type { Fragment } from '../../src/secrets/finding.ts';
+import { scanSecrets } from '../../src/secrets/scan.ts';
+
+describe('gitignore', () => {
+  const rules = [parseIgnoreFile('*.log\n!keep.log\nbuild/\n/root-only\ndocs/**/draft*\n\\#hash\n', '')];
+  it.each([
+    ['a.log', false, true],
+    ['dir/b.log', false, true],
+    ['keep.log', false, false],
+    ['build', true, true],
+    ['build', false, undefined],
+    ['root-only', false, true],
+    ['sub/root-only', false, undefined],
+    ['docs/a/b/draft1.md', false, true],
+    ['#hash', false, true],
+  ])('%s (dir %s) → %s', (path, isDir, verdict) => {
+    expect(isIgnored(rules, path, isDir)).toBe(verdict);
+  });
+
+  it('applies a nested .gitignore below its directory only, and the walk honours both', () => {
+    const root = mkdtempSync(join(tmpdir(), 'palisade-walk-'));
+    mkdirSync(join(root, 'sub'));
+    mkdirSync(join(root, '.git'));
+    writeFileSync(join(root, '.gitignore'), 'secret.txt\n');
+    writeFileSync(join(root, 'sub', '.gitignore'), '*.env\n');
+    for (const f of ['secret.txt', 'a.env', 'sub/a.env', 'sub/ok.txt', '.git/config']) writeFileSync(join(root, f), 'x');
+    expect(walkFiles(root).map((e) => e.path)).toEqual(['.gitignore', 'a.env', 'sub/.gitignore', 'sub/ok.txt']);
+    expect(walkFiles(root, { noIgnore: true }).map((e) => e.path)).toContain('secret.txt');
+  });
+});
+
+describe('binary files', () => {
+  it('recognises NUL bytes and known signatures, not text', () => {
+    expect(looksBinary(Buffer.from('plain text'))).toBe(false);
+    expect(looksBinary(Buffer.from([0x50, 0x4b, 0x03, 0x04, 1, 2]))).toBe(true);
+    expect(looksBinary(Buffer.from('a\0b'))).toBe(true);
+    expect(looksBinary(Buffer.from('MZ is a fine start for text'))).toBe(false);
+  });
+});
+
+describe('git patches', () => {
+  it('turns each hunk into a fragment of added lines at the new line number, skipping deletions and binaries', () => {
+    const log = [
+      '\x1eabc123\x1fAda\x1fada@example.com\x1f2024-01-02T03:04:05+01:00\x1fsubject',
+      '',
+      'body\x1f',
+      '',
+      'diff --git a/app.env b/app.env',
+      'index 1..2 100644',
+      '--- a/app.env',
+      '+++ b/app.env',
+      '@@ -1 +1,2 @@',
+      '-old',
+      '+TOKEN=one',
+      '+TOKEN=two',
+      '@@ -9,0 +11 @@ tail',
+      '+last',
+      '\\ No newline at end of file',
+      'diff --git a/gone.txt b/gone.txt',
+      'deleted file mode 100644',
+      '--- a/gone.txt',
+      '+++ /dev/null',
+      '@@ -1 +0,0 @@',
+      '-bye',
+      'diff --git a/img.png b/img.png',
+      'Binary files a/img.png and b/img.png differ',
+    ];
+    const parser = new PatchParser(true);
+    const out: Fragment[] = [];
+    for (const line of log) out.push(...parser.line(line));
+    out.push(...parser.end());
+    expect(out.map((f) => [f.filePath, f.startLine, f.raw])).toEqual([
+      ['app.env', 1, 'TOKEN=one\nTOKEN=two\n'],
+      ['app.env', 11, 'last'],
+    ]);
+    expect(out[0]!.commit).toEqual({ sha: 'abc123', author: 'Ada', email: 'ada@example.com', date: '2024-01-02T02:04:05Z', message: 'subject\n\nbody' });
+  });
+
+  it('scans history, staged changes and an empty repository', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'palisade-git-'));
+    const git = (...args: string[]) => spawnSync('git', ['-C', repo, '-c', 'user.name=T', '-c', 'user.email=t@example.com', ...args], { encoding: 'utf8' });
+    git('init', '-q');
+    const empty = await scanSecrets({ target: repo, mode: 'git', onWarning: () => undefined });
+    expect(empty.findings).toEqual([]);
+    writeFileSync(join(repo, 'a.go'), 'package a\n\nconst k = "AKIALALEMEL33243OLIA"\n');
+    git('add', '.');
+    const staged = await scanSecrets({ target: repo, mode: 'staged' });
+    expect(staged.findings.map((f) => [f.file, f.startLine, f.commit])).toEqual([['a.go', 3, '']]);
+    git('commit', '-q', '-m', 'add a');
+    writeFileSync(join(repo, 'a.go'), 'package a\n');
+    git('commit', '-q', '-am', 'remove it');
+    const history = await scanSecrets({ target: repo, mode: 'git' });
+    expect(history.findings.map((f) => [f.file, f.startLine, f.author, f.message])).toEqual([['a.go', 3, 'T', 'add a']]);
+    expect(history.stats.commits).toBe(2);
+  });
+});
