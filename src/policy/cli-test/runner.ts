@@ -24,6 +24,8 @@ import { readTestFile, type TestFile, type TestResult } from './test-file.ts';
 import { CliValues, parseUserInfo, parseValues } from './values.ts';
 import { applyCelPolicies } from '../cel/apply.ts';
 import { loadCelCliInputs } from '../cel/cli-inputs.ts';
+import type { ClusterData } from '../cel/lib/cluster.ts';
+import { clusterData, type ExternalData } from '../variables/context.ts';
 import { loadCelPolicies } from '../cel/load.ts';
 import { celPolicyKey } from '../cel/types.ts';
 
@@ -111,14 +113,8 @@ async function checkTest(test: TestFile, expectations: TestResult[], log: Logger
   }
   const exceptions = test.exceptions.length > 0 ? (await loadPolicies(test.exceptions.map(at), log)).exceptions : [];
   const resources = uniqueResources(withDefaultNamespace(await loadResources(test.resources.map(at), log)));
-  const responses = applyPolicies(set.policies, resources, {
-    values,
-    ...(requestInfo && { requestInfo }),
-    exceptions: [...set.exceptions, ...exceptions],
-  });
-  if (cel.policies.length > 0) {
-    if (test.exceptions.length > 0) cel.exceptions.push(...(await loadCelPolicies(test.exceptions.map(at))).exceptions);
-    const celOptions = await loadCelCliInputs({
+  const celInputs = () =>
+    loadCelCliInputs({
       dir: test.dir,
       testPath: test.path,
       ...(test.variables && { valuesPath: test.variables }),
@@ -129,7 +125,18 @@ async function checkTest(test: TestFile, expectations: TestResult[], log: Logger
       namespaceLabels: (ns) => values.namespaceLabels(ns),
       ...(requestInfo && { requestInfo }),
     });
-    responses.push(...applyCelPolicies(cel, resources, celOptions));
+  // The simulated cluster (clusterResources, global context entries, API call responses) also serves the classic rules' context entries.
+  const inputs = test.clusterResources.length > 0 || test.context !== undefined || test.hasMocks ? await celInputs() : undefined;
+  const external = inputs?.cluster ? externalData(inputs.cluster) : undefined;
+  const responses = applyPolicies(set.policies, resources, {
+    values,
+    ...(requestInfo && { requestInfo }),
+    ...(external && { external }),
+    exceptions: [...set.exceptions, ...exceptions],
+  });
+  if (cel.policies.length > 0) {
+    if (test.exceptions.length > 0) cel.exceptions.push(...(await loadCelPolicies(test.exceptions.map(at))).exceptions);
+    responses.push(...applyCelPolicies(cel, resources, inputs ?? (await celInputs())));
   }
   const unsupportedInput = test.unsupportedInputs[0];
   const rows: TestRow[] = [];
@@ -145,6 +152,25 @@ async function checkTest(test: TestFile, expectations: TestResult[], log: Logger
     for (const row of rows) if (!row.passed && !row.unsupported) row.unsupported = `test input ${unsupportedInput}`;
   }
   return rows;
+}
+
+/**
+ * ExternalData for configMap/apiCall/imageRegistry/globalReference entries: Kubernetes API paths
+ * and ConfigMaps from the cluster resources, canned responses for service calls, image data and
+ * global context entries by name.
+ */
+function externalData(cluster: ClusterData): ExternalData {
+  const api = clusterData(cluster.resources ?? []);
+  const { http, imageData, globalContext } = cluster;
+  return {
+    configMap: api.configMap!,
+    apiCall: (request) => {
+      if (request.serviceUrl) return http?.[`${request.method.toUpperCase()} ${request.serviceUrl}`];
+      return api.apiCall!(request);
+    },
+    ...(imageData && { imageData: (reference: string) => imageData[reference] as Record<string, unknown> | undefined }),
+    ...(globalContext && { globalContext: (name: string) => globalContext[name] }),
+  };
 }
 
 function foreignPolicy(expected: TestResult, foreign: ForeignPolicy[]): string | undefined {

@@ -43,13 +43,15 @@ export interface TestFile {
   /** CEL policy inputs: a `kind: Context` file, cluster resources and params (paths relative to the test). */
   context?: string;
   clusterResources: string[];
+  /** The test holds `globalContextEntries` or `apiCallResponses` (offline stand-ins for the cluster). */
+  hasMocks: boolean;
   paramResources: string[];
   /** Inputs this runner cannot honour offline (clusterResources, targetResources, apiCallResponses…), by field name. */
   unsupportedInputs: string[];
 }
 
 const RESULT_STATUSES = new Set(['pass', 'fail', 'skip', 'warn', 'error']);
-const UNSUPPORTED_INPUTS = ['clusterResources', 'targetResources', 'apiCallResponses', 'globalContextEntries', 'paramResources', 'jsonPayloads', 'jsonPayload', 'envoyPayloads', 'httpPayloads', 'checks'];
+const UNSUPPORTED_INPUTS = ['targetResources', 'paramResources', 'jsonPayloads', 'jsonPayload', 'envoyPayloads', 'httpPayloads', 'checks'];
 
 /** Parses a test file. A file that is not a Test (a policy named kyverno-test.yaml) yields undefined. */
 export function parseTestFile(text: string, path: string, dir: string): TestFile | undefined {
@@ -95,6 +97,7 @@ export function parseTestFile(text: string, path: string, dir: string): TestFile
     ...(typeof value.userinfo === 'string' && value.userinfo && { userinfo: value.userinfo }),
     ...(typeof value.context === 'string' && value.context && { context: value.context }),
     clusterResources: strings(value.clusterResources),
+    hasMocks: ['globalContextEntries', 'apiCallResponses'].some((k) => Array.isArray(value[k]) && (value[k] as unknown[]).length > 0),
     paramResources: strings(value.paramResources),
     results,
     unsupportedInputs: UNSUPPORTED_INPUTS.filter((k) => value[k] !== undefined && value[k] !== null && !(Array.isArray(value[k]) && (value[k] as unknown[]).length === 0)),
