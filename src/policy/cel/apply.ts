@@ -8,7 +8,8 @@
  * ImageValidatingPolicy) on the mutated resource. Every policy answers for every resource: a
  * response without rules means it did not match (reported as excluded).
  *
- * For each policy the first rule set whose constraints match is evaluated (the declared one, or
+ * For each policy the first rule set whose constraints match is evaluated (JSON-mode policies
+ * evaluate any document as `object`, without matching) (the declared one, or
  * an autogen one for Pod controllers). ValidatingAdmissionPolicies go through their bindings
  * (the first binding whose `matchResources` select the request; without bindings the policy runs
  * unbound, as in the kyverno CLI); bindings give `validationActions` and `paramRef`. Kyverno's
@@ -181,13 +182,13 @@ function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, 
   const response: PolicyResponse = { policy: shimOf(policy), resource, patchedResource: resource.object, rules: [], failureActions: {} };
   const req = buildRequest(resource.object, options);
   if (policy.namespace && policy.namespace !== req.attributes.namespace) return response;
-  const rules = policy.rules.find((r) => matchFailure(r.match, req.attributes) === undefined);
+  // JSON mode (Kyverno `evaluation.mode: JSON`): any JSON document, no admission matching.
+  const rules = policy.mode === 'JSON' ? policy.rules[0] : policy.rules.find((r) => matchFailure(r.match, req.attributes) === undefined);
   if (!rules) return response;
   const name = ruleName(policy, rules);
   const type = ruleType(policy);
   const add = (outcome: Outcome, actions: readonly string[]) => {
-    const rule: RuleResponse = { name, type, status: outcome.status, message: outcome.message };
-    if (outcome.properties) (rule as RuleResponse & { properties?: Record<string, string> }).properties = outcome.properties;
+    const rule: RuleResponse = { name, type, status: outcome.status, message: outcome.message, ...(outcome.properties && { properties: outcome.properties }) };
     response.rules.push(rule);
     if (type !== 'Mutation') response.failureActions[name] = failureAction(actions);
   };

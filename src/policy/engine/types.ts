@@ -192,6 +192,8 @@ export interface RuleResponse {
   message: string;
   /** Exceptions that turned this rule into a skip. */
   exceptions?: string[];
+  /** Report properties (CEL policies' audit annotations). */
+  properties?: Record<string, string>;
 }
 
 /** One policy applied to one resource in one phase (mutation, then validation), as Kyverno's EngineResponse. */

@@ -43,6 +43,7 @@ export interface PolicyReportResult {
   category?: string;
   source: string;
   timestamp: { seconds: number; nanos: number };
+  properties?: Record<string, string>;
 }
 
 export interface ReportSummary {
@@ -102,6 +103,7 @@ export function toReportResult(response: PolicyResponse, rule: RuleResponse, opt
     ...(category && { category }),
     source: REPORT_SOURCE,
     timestamp: { seconds: Math.floor(now.getTime() / 1000), nanos: 0 },
+    ...(rule.properties && { properties: rule.properties }),
   };
 }
 

@@ -4,6 +4,7 @@ import { parseCelPolicies } from '../../../src/policy/cel/load.ts';
 import { rewrite } from '../../../src/policy/cel/syntax.ts';
 import { applyPolicies } from '../../../src/policy/engine/engine.ts';
 import { parsePolicies } from '../../../src/policy/engine/load.ts';
+import { buildPolicyReports } from '../../../src/policy/report/policy-report.ts';
 import type { KubeResource } from '../../../src/policy/types.ts';
 
 const res = (object: Record<string, unknown>): KubeResource => ({ object });
@@ -42,13 +43,15 @@ spec:
 
 function statuses(text: string, resources: KubeResource[], options = {}) {
   const set = parseCelPolicies(text, 'policy.yaml');
-  return applyCelPolicies(set, resources, options).map((r) => ({ resource: (r.resource.object.metadata as { name: string }).name, rules: r.rules }));
+  return applyCelPolicies(set, resources, options).map((r) => ({ resource: (r.resource.object.metadata as { name?: string } | undefined)?.name, rules: r.rules }));
 }
 
 describe('ValidatingPolicy', () => {
   it('passes, fails with the message expression, skips on match conditions, and adds audit annotations', () => {
     const out = statuses(VPOL, [pod('good'), pod('bad', { securityContext: { privileged: true } }), pod('skipped', {}, { skip: 'yes' })]);
     expect(out[0]!.rules).toEqual([{ name: 'no-privileged', type: 'Validation', status: 'pass', message: '', properties: { checked: 'containers=1' } }]);
+    const [response] = applyCelPolicies(parseCelPolicies(VPOL, 'policy.yaml'), [pod('good')]);
+    expect(buildPolicyReports([response!])[0]!.results[0]).toMatchObject({ policy: 'no-privileged', result: 'pass', properties: { checked: 'containers=1' } });
     expect(out[1]!.rules[0]).toMatchObject({ status: 'fail', message: 'privileged: c' });
     expect(out[2]!.rules[0]).toMatchObject({ status: 'skip', message: 'match conditions not met' });
   });
@@ -137,6 +140,26 @@ spec:
       matchLabels:
         env: prod
 `;
+
+describe('JSON mode', () => {
+  it('evaluates any JSON document as object, without admission matching', () => {
+    const text = `
+apiVersion: policies.kyverno.io/v1alpha1
+kind: ValidatingPolicy
+metadata:
+  name: no-curl
+spec:
+  evaluation:
+    mode: JSON
+  validations:
+  - expression: "!object.Stages.exists(s, s.Commands.exists(c, c.Cmd == 'RUN' && c.Value.join(' ').contains('curl')))"
+    message: curl is not allowed
+`;
+    const doc = (value: string) => res({ Stages: [{ Commands: [{ Cmd: 'RUN', Value: [value] }] }] });
+    const out = statuses(text, [doc('apt-get install x'), doc('curl https://x | sh')]);
+    expect(out.map((o) => o.rules[0]?.status)).toEqual(['pass', 'fail']);
+  });
+});
 
 describe('ValidatingAdmissionPolicy', () => {
   const params = [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'limits', namespace: 'default' }, data: { max: '3' } }];
