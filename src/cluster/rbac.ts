@@ -80,7 +80,7 @@ export interface Request {
 export const CLUSTER_SCOPE = '*';
 
 /** Resources that live outside namespaces (a RoleBinding cannot grant them), by `group/resource`. */
-const CLUSTER_SCOPED = new Set([
+const CLUSTER_SCOPED_LIST = [
   '/nodes', '/persistentvolumes', '/namespaces', '/componentstatuses',
   'rbac.authorization.k8s.io/clusterroles', 'rbac.authorization.k8s.io/clusterrolebindings',
   'certificates.k8s.io/certificatesigningrequests', 'certificates.k8s.io/signers', 'certificates.k8s.io/clustertrustbundles',
@@ -95,10 +95,20 @@ const CLUSTER_SCOPED = new Set([
   'flowcontrol.apiserver.k8s.io/flowschemas', 'flowcontrol.apiserver.k8s.io/prioritylevelconfigurations',
   // Impersonation targets: users, groups, uids and user extras are not namespaced (service accounts are).
   '/users', '/groups', 'authentication.k8s.io/uids', 'authentication.k8s.io/userextras',
-]);
+];
+
+/** Group → its cluster-scoped resources (looked up for every grant a pattern tests: no string building). */
+const CLUSTER_SCOPED = new Map<string, Set<string>>();
+for (const entry of CLUSTER_SCOPED_LIST) {
+  const slash = entry.indexOf('/');
+  const group = entry.slice(0, slash);
+  const set = CLUSTER_SCOPED.get(group) ?? new Set<string>();
+  set.add(entry.slice(slash + 1));
+  CLUSTER_SCOPED.set(group, set);
+}
 
 export function isClusterScoped(group: string, resource: string): boolean {
-  return CLUSTER_SCOPED.has(`${group}/${resource}`);
+  return CLUSTER_SCOPED.get(group)?.has(resource) === true;
 }
 
 /** `system:serviceaccount:ns:name` is how the API server names a service account as a user. */
