@@ -165,7 +165,11 @@ function externalData(cluster: ClusterData): ExternalData {
   return {
     configMap: api.configMap!,
     apiCall: (request) => {
-      if (request.serviceUrl) return http?.[`${request.method.toUpperCase()} ${request.serviceUrl}`];
+      if (request.serviceUrl) {
+        // apiCallResponses hold `{statusCode, body}`: the entry's jmesPath applies to the body.
+        const mock = http?.[`${request.method.toUpperCase()} ${request.serviceUrl}`];
+        return typeof mock === 'object' && mock !== null && 'body' in mock ? (mock as { body: unknown }).body : mock;
+      }
       return api.apiCall!(request);
     },
     ...(imageData && { imageData: (reference: string) => imageData[reference] as Record<string, unknown> | undefined }),
