@@ -10,6 +10,8 @@ import { Command, Option } from 'commander';
 import { PalisadeError } from '../core/errors.ts';
 import { applyCelPolicies } from '../policy/cel/apply.ts';
 import { loadCelCliInputs } from '../policy/cel/cli-inputs.ts';
+import { prepareImageVerification } from '../policy/cel/image-verify.ts';
+import { readTrustedRoot } from '../trust/bundle/trusted-root.ts';
 import { loadCelPolicies } from '../policy/cel/load.ts';
 import { applyPolicies } from '../policy/engine/engine.ts';
 import { loadPolicies, loadResources, withDefaultNamespace } from '../policy/engine/load.ts';
@@ -32,6 +34,8 @@ interface ApplyOptions {
   userinfo?: string;
   exceptions: string[];
   auditWarn?: boolean;
+  registry?: boolean;
+  trustedRoot?: string;
   policyReport?: boolean;
   warnExitCode?: string;
   output?: string;
@@ -60,6 +64,8 @@ export function policyCommand(globals: () => GlobalOptions): Command {
       .option('-u, --userinfo <file>', 'admission user info file (kind: UserInfo): roles, clusterRoles, username, groups')
       .option('-e, --exceptions <paths>', 'PolicyException files (kyverno.io/v2)', collectList, [])
       .option('--audit-warn', 'report failures of Audit rules as warnings')
+      .option('--registry', 'let ImageValidatingPolicies verify image signatures and attestations (reads registries and OCI layouts)')
+      .option('--trusted-root <file>', 'Sigstore trusted_root.json for keyless attestors (with --registry)')
       .option('-p, --policy-report', 'print the results as PolicyReport/ClusterPolicyReport (wgpolicyk8s.io/v1alpha2)')
       .option('--warn-exit-code <code>', 'exit with this code when there are warnings (and no failures)')
       .option('-o, --output <file>', 'write the output to a file instead of stdout (atomically)')
@@ -114,7 +120,15 @@ async function apply(paths: string[], options: ApplyOptions, globals: GlobalOpti
       namespaceLabels: (ns) => values.namespaceLabels(ns),
       ...(requestInfo && { requestInfo }),
     });
-    responses.push(...applyCelPolicies(cel, resources, celOptions));
+    // Image verification reads registries, so it runs only when asked (kyverno's --registry).
+    const verification = options.registry
+      ? await prepareImageVerification(cel, resources, { ...(options.trustedRoot && { trustedRoot: readTrustedRoot(options.trustedRoot) }) })
+      : undefined;
+    try {
+      responses.push(...applyCelPolicies(cel, resources, celOptions));
+    } finally {
+      verification?.clear();
+    }
   }
   const auditWarn = Boolean(options.auditWarn);
   const summary = countResults(responses, auditWarn);

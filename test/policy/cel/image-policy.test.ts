@@ -1,0 +1,107 @@
+/**
+ * ImageValidatingPolicy end to end, offline: an OCI layout signed and attested with a key, a Pod
+ * naming it, and the policy's verifyImageSignatures / verifyAttestationSignatures / extractPayload
+ * answered by src/trust/oci through prepareImageVerification.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyCelPolicies } from '../../../src/policy/cel/apply.ts';
+import { prepareImageVerification } from '../../../src/policy/cel/image-verify.ts';
+import { parseCelPolicies } from '../../../src/policy/cel/load.ts';
+import { attestImage, signImage } from '../../../src/trust/oci/sign.ts';
+import { buildImage, sha256 } from '../../image/registry/helpers/images.ts';
+import { p256 } from '../../trust/oci/helpers.ts';
+
+const keys = p256();
+const stranger = p256();
+let root: string;
+
+async function layout(name: string, content: string): Promise<string> {
+  const dir = join(root, name);
+  const image = await buildImage({ layers: [{ 'etc/os-release': content }] });
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  for (const blob of [image.manifest, image.config, ...image.layers.map((l) => l.blob)]) await writeFile(join(dir, 'blobs', 'sha256', sha256(blob).slice(7)), blob);
+  await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: image.mediaType, digest: image.manifestDigest, size: image.manifest.length, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }] }));
+  return `oci:${dir}:v1`;
+}
+
+function policy(publicKeyPem: string): string {
+  return `
+apiVersion: policies.kyverno.io/v1
+kind: ImageValidatingPolicy
+metadata:
+  name: signed-images
+spec:
+  validationActions: [Deny]
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [""]
+      apiVersions: [v1]
+      operations: [CREATE]
+      resources: [pods]
+  matchImageReferences:
+  - glob: "oci:*"
+  attestors:
+  - name: ci
+    cosign:
+      key:
+        data: |
+${publicKeyPem.trim().split('\n').map((l) => `          ${l}`).join('\n')}
+  attestations:
+  - name: sbom
+    intoto:
+      type: https://cyclonedx.org/bom
+  validations:
+  - expression: "images.containers.map(i, verifyImageSignatures(i, [attestors.ci])).all(n, n > 0)"
+    message: images must be signed by CI
+  - expression: "images.containers.all(i, verifyAttestationSignatures(i, attestations.sbom, [attestors.ci]) > 0 && extractPayload(i, attestations.sbom).bomFormat == 'CycloneDX')"
+    message: images need a CycloneDX SBOM attestation
+`;
+}
+
+const pod = (name: string, image: string) => ({ object: { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c', image }] } } });
+
+describe('ImageValidatingPolicy through src/trust/oci', () => {
+  let signed: string;
+  let unsigned: string;
+  let signedNoSbom: string;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'palisade-ivpol-'));
+    signed = await layout('signed', 'ID=signed\n');
+    unsigned = await layout('unsigned', 'ID=unsigned\n');
+    signedNoSbom = await layout('nosbom', 'ID=nosbom\n');
+    await signImage(signed, { privateKey: keys.privateKey });
+    await attestImage(signed, { privateKey: keys.privateKey, predicateType: 'cyclonedx', predicate: { bomFormat: 'CycloneDX', specVersion: '1.6' } });
+    await signImage(signedNoSbom, { privateKey: keys.privateKey });
+    await signImage(unsigned, { privateKey: stranger.privateKey });
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('passes signed and attested images, fails the others with the validation message', async () => {
+    const set = parseCelPolicies(policy(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString()), 'ivpol.yaml');
+    const resources = [pod('good', signed), pod('bad', unsigned), pod('no-sbom', signedNoSbom), pod('other', 'nginx:latest')];
+    const verification = await prepareImageVerification(set, resources);
+    try {
+      const out = applyCelPolicies(set, resources).map((r) => r.rules[0]);
+      expect(out[0]).toMatchObject({ type: 'ImageVerify', status: 'pass' });
+      expect(out[1]).toMatchObject({ status: 'fail', message: 'images must be signed by CI' });
+      expect(out[2]).toMatchObject({ status: 'fail', message: 'images need a CycloneDX SBOM attestation' });
+      expect(out[3]).toMatchObject({ status: 'skip' });
+    } finally {
+      verification.clear();
+    }
+  });
+
+  it('reports unsupported without a verification pass', () => {
+    const set = parseCelPolicies(policy(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString()), 'ivpol.yaml');
+    const [response] = applyCelPolicies(set, [pod('good', 'oci:/nowhere:v1')]);
+    expect(response!.rules[0]!.status).toBe('error');
+    expect(response!.rules[0]!.message).toMatch(/^unsupported: verifyImageSignatures/);
+  });
+});
