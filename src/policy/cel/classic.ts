@@ -174,16 +174,31 @@ export function validateCelRule(input: CelRuleInput): Outcome {
   return outcome;
 }
 
+/**
+ * The CEL `request` (and old object) for a rule. Context queries return copies, so converting them
+ * for every rule would convert the whole object again each time: the conversion is kept per
+ * context and resource (the engine shares one context across the policies of a resource).
+ */
+const requests = new WeakMap<JsonContext, { resource: Json; request: unknown; oldObject: unknown; operation: unknown }>();
+
+function requestOf(input: CelRuleInput): { request: unknown; oldObject: unknown; operation: unknown } {
+  const hit = requests.get(input.ctx);
+  if (hit && hit.resource === input.resource) return hit;
+  const raw = (query(input.ctx, 'request') ?? {}) as Json;
+  const { object: _object, oldObject, ...rest } = raw;
+  const entry = { resource: input.resource, request: toCel({ ...rest, object: raw.operation === 'DELETE' ? null : input.resource, oldObject: oldObject ?? null }), oldObject: toCel(oldObject ?? null), operation: raw.operation };
+  requests.set(input.ctx, entry);
+  return entry;
+}
+
 function baseActivation(input: CelRuleInput, params: unknown): Record<string, unknown> {
-  const request = (query(input.ctx, 'request') ?? {}) as Json;
-  const object = request.operation === 'DELETE' ? null : ((request.object as Json | undefined) ?? input.resource);
-  const oldObject = (request.oldObject as Json | undefined) ?? null;
+  const { request, oldObject, operation } = requestOf(input);
   const namespace = ((input.resource.metadata ?? {}) as { namespace?: string }).namespace ?? '';
   const data = input.cluster;
   return {
-    object: toCel(object),
-    oldObject: toCel(oldObject),
-    request: toCel(request),
+    object: operation === 'DELETE' ? null : toCel(input.resource),
+    oldObject,
+    request,
     namespaceObject: namespace ? toCel({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: input.namespaceLabels ?? {} } }) : null,
     params: toCel(params),
     authorizer: new Authorizer(),
