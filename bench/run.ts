@@ -1,6 +1,7 @@
 /** `npm run bench`: runs every benchmark in turn (or those named on the command line). */
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   cel: () => import('./cel.ts'),
+  ci: () => import('./ci.ts'),
   cluster: () => import('./cluster.ts'),
   image: () => import('./image.ts'),
   misconfig: () => import('./misconfig.ts'),

@@ -13,6 +13,7 @@ import { discover, isDirectory, kindOfContent, kindOfPath, type CiFile, type CiF
 import { Reporter, personaRank, severityRank, type CiFinding, type CiSeverity, type Persona } from './findings.ts';
 import { auditGitlab, gitlabLocalIncludes } from './gitlab.ts';
 import { parseAction, parseDependabot, parseWorkflow, type CiDocument, type Workflow } from './model.ts';
+import { scorecard, type ScorecardCheck } from './scorecard.ts';
 import { assessWorkflow, type SlsaAssessment } from './slsa.ts';
 import { anchorNote, validateDocument } from './validate.ts';
 import { loadYaml, type SourceFile } from './yaml.ts';
@@ -42,6 +43,8 @@ export interface CiReport {
   /** Files audited with caveats: unknown keys, expressions that do not parse. */
   warnings: InputIssue[];
   slsa: SlsaAssessment[];
+  /** OpenSSF Scorecard's workflow checks over the audited workflows. */
+  scorecard: ScorecardCheck[];
 }
 
 export interface AuditedDocument {
@@ -91,7 +94,8 @@ function compareFindings(a: CiFinding, b: CiFinding): number {
 export function auditFiles(files: CiFile[], options: AuditOptions = {}): CiReport {
   const config = options.config ?? defaultConfig();
   const persona = options.persona ?? 'regular';
-  const report: CiReport = { files: [], findings: [], hidden: { persona: 0, suppressed: 0 }, issues: [], warnings: [], slsa: [] };
+  const report: CiReport = { files: [], findings: [], hidden: { persona: 0, suppressed: 0 }, issues: [], warnings: [], slsa: [], scorecard: [] };
+  const workflows: Workflow[] = [];
   const queue = [...files];
   const seen = new Set<string>();
   while (queue.length > 0) {
@@ -116,7 +120,10 @@ export function auditFiles(files: CiFile[], options: AuditOptions = {}): CiRepor
     report.files.push({ path: f.path, kind: f.kind });
     report.warnings.push(...audited.warnings);
     if (f.kind === 'gitlab') queue.push(...gitlabLocalIncludes(audited.file, f));
-    if (audited.doc?.kind === 'workflow') report.slsa.push(assessWorkflow(audited.doc as Workflow));
+    if (audited.doc?.kind === 'workflow') {
+      workflows.push(audited.doc);
+      report.slsa.push(assessWorkflow(audited.doc));
+    }
     for (const finding of audited.findings) {
       if (config.disabled.has(finding.rule)) continue;
       if (options.noInlineIgnores && finding.suppressed?.kind === 'inline') delete finding.suppressed;
@@ -134,6 +141,7 @@ export function auditFiles(files: CiFile[], options: AuditOptions = {}): CiRepor
     }
   }
   report.findings.sort(compareFindings);
+  report.scorecard = scorecard(workflows);
   return report;
 }
 

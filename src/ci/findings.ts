@@ -6,7 +6,7 @@
  */
 import type { Finding, Severity } from '../core/types.ts';
 import { RULES } from './rules.ts';
-import { ignoreComments, position, type Position, type Range, type SourceFile } from './yaml.ts';
+import { ignoreComments, lineText, position, type Position, type Range, type SourceFile } from './yaml.ts';
 
 /** zizmor's scale, kept because `informational` and `low` differ in practice. */
 export type CiSeverity = 'info' | 'low' | 'medium' | 'high';
@@ -87,7 +87,7 @@ export class Reporter {
         end: position(this.file, Math.max(x.at.start, x.at.end)),
         message: x.message,
       })),
-      snippet: (this.file.text.split('\n')[start.line - 1] ?? '').trim(),
+      snippet: lineText(this.file, start.line).trim(),
     };
     const ignoredOn = this.ignoredLine(r);
     if (ignoredOn !== undefined) finding.suppressed = { kind: 'inline', source: `${this.file.path}:${ignoredOn}` };

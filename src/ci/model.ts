@@ -56,16 +56,33 @@ export function isFullSha(ref: string | undefined): boolean {
  */
 export function usesMatches(uses: Uses, pattern: string): boolean {
   if (uses.kind !== 'repository') return false;
+  const p = compiledPattern(pattern);
+  if (!p || p.owner !== uses.owner.toLowerCase()) return false;
+  if (p.ref !== undefined && p.ref !== uses.ref) return false;
+  if (p.repo === '*') return true;
+  if (p.repo !== uses.repo.toLowerCase()) return false;
+  if (p.sub === undefined) return uses.subpath === undefined;
+  return p.sub === '*' || p.sub === (uses.subpath ?? '').toLowerCase();
+}
+
+interface CompiledPattern {
+  owner: string;
+  repo: string;
+  sub?: string;
+  ref?: string;
+}
+
+/** Patterns are a small fixed set (tables and configuration); parse each once. */
+const patternCache = new Map<string, CompiledPattern | null>();
+
+function compiledPattern(pattern: string): CompiledPattern | null {
+  let p = patternCache.get(pattern);
+  if (p !== undefined) return p;
   const [path, ref] = pattern.split('@') as [string, string | undefined];
   const [owner, repo, ...rest] = path.split('/');
-  if (!owner || !repo) return false;
-  if (owner.toLowerCase() !== uses.owner.toLowerCase()) return false;
-  if (repo === '*') return ref === undefined || ref === uses.ref;
-  if (repo.toLowerCase() !== uses.repo.toLowerCase()) return false;
-  const sub = rest.length > 0 ? rest.join('/') : undefined;
-  if (sub === undefined ? uses.subpath !== undefined : sub !== '*' && sub.toLowerCase() !== (uses.subpath ?? '').toLowerCase()) return false;
-  if (ref !== undefined && ref !== uses.ref) return false;
-  return true;
+  p = owner && repo ? { owner: owner.toLowerCase(), repo: repo.toLowerCase(), ...(rest.length > 0 && { sub: rest.join('/').toLowerCase() }), ...(ref !== undefined && { ref }) } : null;
+  patternCache.set(pattern, p);
+  return p;
 }
 
 export function isReusableWorkflow(uses: Uses): boolean {

@@ -220,6 +220,12 @@ const LIST: RuleInfo[] = [
     'Download the script or binary, verify its checksum or signature, then run it; or use a pinned action or package.',
   ),
   gha(
+    'missing-provenance',
+    'release workflow without provenance',
+    'The workflow publishes artifacts but generates no provenance, so consumers cannot verify how and from what they were built (SLSA Build L0).',
+    'Generate signed provenance: actions/attest-build-provenance in the release job, or the slsa-github-generator reusable workflows for Build L3.',
+  ),
+  gha(
     'debug-enabled',
     'runner debug logging enabled',
     'ACTIONS_STEP_DEBUG/ACTIONS_RUNNER_DEBUG print internal state, environment and sometimes tokens to logs readers can see.',

@@ -36,6 +36,8 @@ export interface SlsaAssessment {
 }
 
 const SLSA_GENERATOR = 'slsa-framework/slsa-github-generator';
+/** The generator's reusable workflows and actions live under subpaths of the repository. */
+const SLSA_GENERATOR_ANY = `${SLSA_GENERATOR}/*`;
 
 /** Steps that publish or release artifacts. */
 const PUBLISHERS = [
@@ -84,7 +86,7 @@ function generators(w: Workflow): Generator[] {
   const out: Generator[] = [];
   for (const job of w.jobs) {
     const uses = job.uses?.parsed;
-    if (uses && usesMatches(uses, SLSA_GENERATOR)) {
+    if (uses && usesMatches(uses, SLSA_GENERATOR_ANY)) {
       out.push({ name: `${SLSA_GENERATOR} (${uses.kind === 'repository' ? uses.subpath?.split('/').pop() : 'reusable workflow'})`, signed: true, isolated: true, job });
       continue;
     }
@@ -125,6 +127,7 @@ function restoresCache(job: Job): boolean {
     (s) =>
       !!s.uses &&
       (usesMatches(s.uses.parsed, 'actions/cache') ||
+        usesMatches(s.uses.parsed, 'actions/cache/restore') ||
         usesMatches(s.uses.parsed, 'Swatinem/rust-cache') ||
         ((usesMatches(s.uses.parsed, 'actions/setup-node') || usesMatches(s.uses.parsed, 'actions/setup-python') || usesMatches(s.uses.parsed, 'actions/setup-java')) &&
           !!withInputs(s).get('cache')?.value)),
@@ -135,7 +138,7 @@ function unpinnedActions(w: Workflow): number {
   let n = 0;
   for (const job of w.jobs) {
     const refs = [job.uses, ...job.steps.map((s) => s.uses)];
-    for (const r of refs) if (r?.parsed.kind === 'repository' && !usesMatches(r.parsed, SLSA_GENERATOR) && !isFullSha(r.parsed.ref)) n++;
+    for (const r of refs) if (r?.parsed.kind === 'repository' && !usesMatches(r.parsed, SLSA_GENERATOR_ANY) && !isFullSha(r.parsed.ref)) n++;
   }
   return n;
 }

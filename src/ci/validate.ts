@@ -3,11 +3,11 @@
  * unknown keys, jobs without `runs-on`, expressions that do not parse. They do not stop the
  * audit; they tell the user where the picture may be incomplete.
  */
-import { isMap, isScalar, visit, type Scalar } from 'yaml';
+import { isMap, isScalar, visit } from 'yaml';
 import type { InputIssue } from '../core/types.ts';
 import { ExprSyntaxError, extractExpressions, parseExpression } from './expr/parse.ts';
 import type { Action, CiDocument, Step, Workflow } from './model.ts';
-import { entries, position, scalarText, textRangeToSource, type Entry, type SourceFile } from './yaml.ts';
+import { entries, expressionScalars, position, scalarText, textRangeToSource, type Entry, type SourceFile } from './yaml.ts';
 
 const WORKFLOW_KEYS = new Set(['name', 'run-name', 'on', 'permissions', 'env', 'defaults', 'concurrency', 'jobs']);
 const JOB_KEYS = new Set([
@@ -57,24 +57,21 @@ function actionWarnings(a: Action): InputIssue[] {
 /** Every `${{ }}` that does not parse, with its line. */
 function expressionWarnings(file: SourceFile): InputIssue[] {
   const out: InputIssue[] = [];
-  visit(file.doc, {
-    Scalar(_k, node: Scalar) {
-      if (typeof node.value !== 'string' || !node.value.includes('${{')) return;
-      const text = scalarText(file, node);
-      for (const fenced of extractExpressions(text.text)) {
-        try {
-          parseExpression(fenced.bare, fenced.bareStart);
-        } catch (err) {
-          if (!(err instanceof ExprSyntaxError)) throw err;
-          const at = textRangeToSource(text, Math.min(err.offset, text.text.length - 1), err.offset + 1).start;
-          out.push(warn(file, at, `expression does not parse: ${err.message}`));
-        }
+  for (const node of expressionScalars(file)) {
+    const text = scalarText(file, node);
+    const fenced = extractExpressions(text.text);
+    for (const f of fenced) {
+      try {
+        parseExpression(f.bare, f.bareStart);
+      } catch (err) {
+        if (!(err instanceof ExprSyntaxError)) throw err;
+        const at = textRangeToSource(text, Math.min(err.offset, text.text.length - 1), err.offset + 1).start;
+        out.push(warn(file, at, `expression does not parse: ${err.message}`));
       }
-      // An opening fence without a closing one is silently literal text for GitHub.
-      const opens = text.text.split('${{').length - 1;
-      if (opens > extractExpressions(text.text).length) out.push(warn(file, node.range![0], 'unterminated ${{ expression'));
-    },
-  });
+    }
+    // An opening fence without a closing one is silently literal text for GitHub.
+    if (text.text.split('${{').length - 1 > fenced.length) out.push(warn(file, node.range![0], 'unterminated ${{ expression'));
+  }
   return out;
 }
 
@@ -89,6 +86,7 @@ export function validateDocument(doc: CiDocument): InputIssue[] {
 
 /** YAML anchors are legal but hide what a step really contains from reviewers; note their use once. */
 export function anchorNote(file: SourceFile): InputIssue | undefined {
+  if (!/(^|[\s:-])&[\w-]/m.test(file.text)) return undefined;
   let first: number | undefined;
   visit(file.doc, {
     Node(_k, node) {

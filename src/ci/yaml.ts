@@ -4,7 +4,7 @@
  * 1-based line:column. Aliases are followed transparently when reading values, while the node
  * as written (the alias) is kept for locating what it stands for.
  */
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node, type Pair, type Scalar } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, visit, type Document, type Node, type Pair, type Scalar } from 'yaml';
 import { ParseError } from '../core/errors.ts';
 
 export interface SourceFile {
@@ -57,6 +57,34 @@ function firstLine(message: string): string {
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
 
+/** The text of a 1-based line, without its line break. */
+export function lineText(file: SourceFile, line: number): string {
+  const starts = file.lines.lineStarts;
+  const start = starts[line - 1];
+  if (start === undefined) return '';
+  const end = starts[line] ?? file.text.length;
+  return file.text.slice(start, end).replace(/\r?\n$/, '');
+}
+
+/** Scalars of the document as written (anchors once, aliases not again) that contain `${{`. */
+const expressionScalarCache = new WeakMap<SourceFile, Scalar[]>();
+
+export function expressionScalars(file: SourceFile): Scalar[] {
+  let out = expressionScalarCache.get(file);
+  if (out) return out;
+  const found: Scalar[] = [];
+  if (file.text.includes('${{')) {
+    visit(file.doc, {
+      Scalar(_key, node) {
+        if (typeof node.value === 'string' && node.value.includes('${{')) found.push(node);
+      },
+    });
+  }
+  out = found;
+  expressionScalarCache.set(file, out);
+  return out;
+}
+
 export function position(file: SourceFile, offset: number): Position {
   const { line, col } = file.lines.linePos(offset);
   return { line, column: col };
@@ -79,9 +107,14 @@ export interface Entry {
   pair: Pair;
 }
 
+/** Entries of each mapping, computed once: audits look keys up many times. */
+const entryCache = new WeakMap<object, Entry[]>();
+
 export function entries(file: SourceFile, node: unknown): Entry[] {
   const map = resolve(file, node);
   if (!isMap(map)) return [];
+  const cached = entryCache.get(map);
+  if (cached) return cached;
   const out: Entry[] = [];
   for (const pair of map.items) {
     const keyNode = resolve(file, pair.key);
@@ -89,6 +122,7 @@ export function entries(file: SourceFile, node: unknown): Entry[] {
     const at = (pair.value ?? null) as Node | null;
     out.push({ key: String(keyNode.value), keyNode, at, value: resolve(file, at), pair });
   }
+  entryCache.set(map, out);
   return out;
 }
 

@@ -502,3 +502,20 @@ describe('configuration', () => {
     expect(() => parseConfig('rules:\n  forbidden-uses:\n    config:\n      maybe: [x/y]\n', 'c')).toThrow(/allow: or deny:/);
   });
 });
+
+describe('scorecard and provenance', () => {
+  it('raises missing-provenance on a publishing workflow without provenance', () => {
+    const text = `
+      on:
+        release:
+          types: [published]
+      permissions: {}
+      jobs:
+        publish:
+          runs-on: ubuntu-latest
+          steps:
+            - run: npm publish
+      `;
+    expect(ids(text, { rules: ['missing-provenance'] })).toEqual(['missing-provenance@1:1']);
+  });
+});

@@ -42,6 +42,13 @@ export interface Audit {
   raw?(doc: CiDocument, ctx: AuditContext): void;
 }
 
+const PERSONA_ORDER: Persona[] = ['regular', 'pedantic', 'auditor'];
+
+/** Does the persona asked for see findings of `persona`? Audits that only raise such findings skip work otherwise. */
+export function wants(ctx: AuditContext, persona: Persona): boolean {
+  return PERSONA_ORDER.indexOf(ctx.persona) >= PERSONA_ORDER.indexOf(persona);
+}
+
 export function stepsOf(doc: CiDocument): Step[] {
   if (doc.kind === 'workflow') return doc.jobs.flatMap((j) => j.steps);
   if (doc.kind === 'action') return doc.steps;

@@ -4,11 +4,11 @@
  * `a && b || c` pseudo-ternaries with a falsy `b` (unsound-ternary) and expressions that hide
  * constants or indices (obfuscation).
  */
-import { isScalar, visit, type Scalar } from 'yaml';
+import { isScalar } from 'yaml';
 import { contextPath, evaluate, fnName, isConstant, truthy, walk } from '../expr/analyze.ts';
 import { extractExpressions, trimmedBareSpan, type Expr } from '../expr/parse.ts';
 import type { CiDocument } from '../model.ts';
-import { entryRange, str, type Entry } from '../yaml.ts';
+import { entryRange, expressionScalars, str, type Entry } from '../yaml.ts';
 import { conditionExpression, expressionsIn, sourceRange, stepsOf, type Audit, type AuditContext } from './audit.ts';
 
 /** Every `if:` of jobs and steps. */
@@ -76,16 +76,6 @@ function auditUnsoundContains(doc: CiDocument, ctx: AuditContext): void {
 // ---------------------------------------------------------------------------------------------
 // Expressions anywhere in the file: unsound-ternary and obfuscation
 
-function expressionScalars(doc: CiDocument): Scalar[] {
-  const out: Scalar[] = [];
-  visit(doc.file.doc, {
-    Scalar(_key, node) {
-      if (typeof node.value === 'string' && node.value.includes('${{')) out.push(node);
-    },
-  });
-  return out;
-}
-
 /** `cond && <falsy literal> || fallback`: returns the falsy middle. */
 function falsyTernaryArm(e: Expr): Expr | undefined {
   if (e.kind !== 'binary' || e.op !== '||' || e.left.kind !== 'binary' || e.left.op !== '&&') return undefined;
@@ -111,7 +101,7 @@ function constantSubexpressions(e: Expr): Expr[] {
 }
 
 function auditExpressions(doc: CiDocument, ctx: AuditContext): void {
-  for (const scalar of expressionScalars(doc)) {
+  for (const scalar of expressionScalars(doc.file)) {
     for (const occurrence of expressionsIn(ctx.file, scalar)) {
       const expr = occurrence.expr;
       if (!expr) continue;

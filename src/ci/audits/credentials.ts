@@ -4,11 +4,11 @@
  * (unredacted-secrets), secrets outside protected environments, registry passwords written in
  * the workflow and over-broad GitHub App tokens.
  */
-import { visit, type Node, type Scalar } from 'yaml';
+import type { Node } from 'yaml';
 import { allContexts, chainRoot, fnName, walk } from '../expr/analyze.ts';
 import { usesMatches, withInputs, type CiDocument, type Job, type Step } from '../model.ts';
-import { entries, entry, entryRange, str, valueRange } from '../yaml.ts';
-import { expressionsIn, jobRange, scalarsUnder, sourceRange, stepRange, stepsOf, type Audit, type AuditContext } from './audit.ts';
+import { entries, entry, entryRange, expressionScalars, str, valueRange } from '../yaml.ts';
+import { expressionsIn, jobRange, scalarsUnder, sourceRange, stepRange, stepsOf, wants, type Audit, type AuditContext } from './audit.ts';
 
 // ---------------------------------------------------------------------------------------------
 // artipacked
@@ -64,19 +64,8 @@ function auditSecretsInherit(job: Job, ctx: AuditContext): void {
 // ---------------------------------------------------------------------------------------------
 // overprovisioned-secrets and unredacted-secrets (every expression in the file)
 
-/** Scalars of the document as written: anchors once, aliases not again. */
-function documentScalars(doc: CiDocument): Scalar[] {
-  const out: Scalar[] = [];
-  visit(doc.file.doc, {
-    Scalar(_key, node) {
-      if (typeof node.value === 'string' && node.value.includes('${{')) out.push(node);
-    },
-  });
-  return out;
-}
-
 function auditSecretExpressions(doc: CiDocument, ctx: AuditContext): void {
-  for (const scalar of documentScalars(doc)) {
+  for (const scalar of expressionScalars(doc.file)) {
     for (const occurrence of expressionsIn(ctx.file, scalar)) {
       const expr = occurrence.expr;
       if (!expr) continue;
@@ -117,7 +106,7 @@ function auditSecretExpressions(doc: CiDocument, ctx: AuditContext): void {
 // secrets-outside-env
 
 function auditSecretsOutsideEnv(job: Job, ctx: AuditContext): void {
-  if (job.kind !== 'normal' || job.field('environment')) return;
+  if (!wants(ctx, 'auditor') || job.kind !== 'normal' || job.field('environment')) return;
   const allow = ctx.config.secretsOutsideEnvAllow.map((s) => s.toLowerCase());
   for (const scalar of scalarsUnder(ctx.file, job.node)) {
     for (const occurrence of expressionsIn(ctx.file, scalar)) {

@@ -5,8 +5,9 @@
 import { isMap } from 'yaml';
 import type { Workflow } from '../model.ts';
 import { entry, entryRange, nodeRange, str, type Entry } from '../yaml.ts';
-import { jobLabelRange, rootRange, type Audit, type AuditContext } from './audit.ts';
+import { jobLabelRange, rootRange, wants, type Audit, type AuditContext } from './audit.ts';
 import { triggerRange } from './workflow-facts.ts';
+import { assessWorkflow } from '../slsa.ts';
 
 /** A concurrency setting that cancels superseded runs (or may, when computed). */
 function cancels(ctx: AuditContext, e: Entry | undefined): boolean {
@@ -71,14 +72,30 @@ function auditAnonymous(doc: Workflow | { kind: 'action'; field: Workflow['field
   }
 }
 
+/** A release workflow (publishing steps or release triggers) at SLSA Build L0. */
+function auditProvenance(w: Workflow, ctx: AuditContext): void {
+  const assessment = assessWorkflow(w);
+  const at = triggerRange(w);
+  if (!assessment.release || assessment.level > 0 || !at) return;
+  ctx.reporter.raise({
+    rule: 'missing-provenance',
+    severity: 'low',
+    confidence: 'medium',
+    at,
+    message: 'artifacts are published without provenance (SLSA Build L0)',
+  });
+}
+
 export const hygieneAudit: Audit = {
-  rules: ['concurrency-limits', 'anonymous-definition', 'dependabot-execution', 'dependabot-cooldown'],
+  rules: ['concurrency-limits', 'anonymous-definition', 'missing-provenance', 'dependabot-execution', 'dependabot-cooldown'],
   workflow(w, ctx) {
+    auditProvenance(w, ctx);
+    if (!wants(ctx, 'pedantic')) return;
     auditConcurrency(w, ctx);
     auditAnonymous(w, ctx);
   },
   action(a, ctx) {
-    auditAnonymous(a, ctx);
+    if (wants(ctx, 'pedantic')) auditAnonymous(a, ctx);
   },
   dependabot(d, ctx) {
     const days = ctx.config.cooldownDays;

@@ -6,7 +6,7 @@ import { isScalar } from 'yaml';
 import type { CiSeverity, Persona } from '../findings.ts';
 import type { Job, Workflow } from '../model.ts';
 import { entries, entryRange, str, type Entry } from '../yaml.ts';
-import { jobRange, jobLabelRange, rootRange, type Audit, type AuditContext } from './audit.ts';
+import { jobRange, jobLabelRange, rootRange, wants, type Audit, type AuditContext } from './audit.ts';
 
 /** How much a `write` grant of each scope can do to the repository and its users. */
 const WRITE_SEVERITY: Record<string, CiSeverity> = {
@@ -136,6 +136,7 @@ export const permissionsAudit: Audit = {
   rules: ['excessive-permissions', 'undocumented-permissions'],
   workflow(w, ctx) {
     auditWorkflowPermissions(w, ctx);
+    if (!wants(ctx, 'pedantic')) return;
     auditUndocumented(w.field('permissions'), ctx);
     for (const job of w.jobs) auditUndocumented(job.field('permissions'), ctx);
   },

@@ -351,26 +351,40 @@ export function typoKind(candidate: string, target: string): string | undefined 
   return undefined;
 }
 
-function auditTyposquat(site: UsesSite, ctx: AuditContext): void {
-  const slug = slugOf(site.ref);
-  if (!slug || POPULAR_ACTIONS.includes(slug)) return;
+/** slug → the popular action it imitates and how, or null; slugs repeat across files. */
+const typoCache = new Map<string, { target: string; kind: string } | null>();
+
+function resemblance(slug: string): { target: string; kind: string } | null {
+  let hit = typoCache.get(slug);
+  if (hit !== undefined) return hit;
+  hit = null;
   const owner = slug.split('/')[0];
   for (const target of POPULAR_ACTIONS) {
     // A near-miss inside the legitimate owner's namespace fails to resolve rather than run foreign code.
-    if (target.split('/')[0] === owner) continue;
+    if (Math.abs(target.length - slug.length) > 1 || target.split('/')[0] === owner) continue;
     const kind = typoKind(slug, target);
-    if (!kind) continue;
-    const written = `${(site.ref.parsed as { owner: string }).owner}/${(site.ref.parsed as { repo: string }).repo}`;
-    ctx.reporter.raise({
-      rule: 'typosquat-uses',
-      severity: 'high',
-      confidence: 'low',
-      at: slugRange(ctx, site.ref),
-      message: `${written} ${kind} ${target}`,
-      hidden: [site.hidden],
-    });
-    return;
+    if (kind) {
+      hit = { target, kind };
+      break;
+    }
   }
+  typoCache.set(slug, hit);
+  return hit;
+}
+
+function auditTyposquat(site: UsesSite, ctx: AuditContext): void {
+  const slug = slugOf(site.ref);
+  if (!slug || POPULAR_ACTIONS.includes(slug) || site.ref.parsed.kind !== 'repository') return;
+  const hit = resemblance(slug);
+  if (!hit) return;
+  ctx.reporter.raise({
+    rule: 'typosquat-uses',
+    severity: 'high',
+    confidence: 'low',
+    at: slugRange(ctx, site.ref),
+    message: `${site.ref.parsed.owner}/${site.ref.parsed.repo} ${hit.kind} ${hit.target}`,
+    hidden: [site.hidden],
+  });
 }
 
 function auditSuperfluous(site: UsesSite, ctx: AuditContext): void {

@@ -68,14 +68,14 @@ function runsCode(step: Step): boolean {
   return !!uses && !(uses.kind === 'repository' && usesMatches(uses, 'actions/checkout'));
 }
 
-function secretRefs(ctx: AuditContext, fields: (Entry | undefined)[]): { ref: ContextRef; at: Range }[] {
-  const out: { ref: ContextRef; at: Range }[] = [];
+function secretRefs(ctx: AuditContext, fields: (Entry | undefined)[]): { ref: ContextRef; at: Range; written: string }[] {
+  const out: { ref: ContextRef; at: Range; written: string }[] = [];
   for (const field of fields) {
     for (const scalar of scalarsUnder(ctx.file, field?.value)) {
       for (const e of expressionsIn(ctx.file, scalar)) {
         if (!e.expr) continue;
         for (const ref of allContexts(e.expr)) {
-          if (ref.path?.[0] === 'secrets') out.push({ ref, at: sourceRange(e.text, ref.span) });
+          if (ref.path?.[0] === 'secrets') out.push({ ref, at: sourceRange(e.text, ref.span), written: e.text.text.slice(ref.span.start, ref.span.end) });
         }
       }
     }
@@ -105,13 +105,13 @@ function auditUntrustedCheckout(w: Workflow, ctx: AuditContext): void {
       hidden: [stepRange(checkout)],
     });
     for (const step of later) {
-      for (const { ref, at: secretAt } of secretRefs(ctx, [step.env, step.with, step.run])) {
+      for (const { written, at: secretAt } of secretRefs(ctx, [step.env, step.with, step.run])) {
         ctx.reporter.raise({
           rule: 'secrets-in-untrusted-context',
           severity: 'high',
           confidence: 'medium',
           at: secretAt,
-          message: `${ref.path!.join('.')} is available to a step that can run pull request code`,
+          message: `${written} is available to a step that can run pull request code`,
           related: [{ at: stepRange(checkout), message: 'untrusted code checked out here' }],
           hidden: [stepRange(step)],
         });

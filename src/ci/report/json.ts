@@ -42,6 +42,7 @@ export function renderJson(report: CiReport, meta: CiJsonMeta): string {
     files: report.files,
     findings: report.findings.map(findingJson),
     slsa: report.slsa,
+    scorecard: report.scorecard,
     issues: report.issues,
     warnings: report.warnings,
     summary: {

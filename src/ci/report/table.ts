@@ -47,6 +47,18 @@ export function slsaLines(assessments: SlsaAssessment[], all = false): string[] 
   return lines;
 }
 
+export function scorecardLines(report: CiReport): string[] {
+  const checks = report.scorecard.filter((c) => c.score >= 0);
+  if (checks.length === 0) return [];
+  const lines = ['', 'OpenSSF Scorecard workflow checks'];
+  for (const c of checks) {
+    lines.push(`  ${c.name.padEnd(20)} ${c.score.toFixed(1).padStart(4)} / 10`);
+    for (const d of c.details.slice(0, 5)) lines.push(`    - ${d}`);
+    if (c.details.length > 5) lines.push(`    … ${c.details.length - 5} more (see --format json)`);
+  }
+  return lines;
+}
+
 export function summaryLine(report: CiReport): string {
   const counts = CI_SEVERITIES.map((s) => [s, report.findings.filter((f) => f.severity === s && !f.suppressed).length] as const)
     .reverse()
@@ -70,6 +82,7 @@ export function renderTable(report: CiReport, options: TableOptions = {}): strin
   }
   if (report.findings.length === 0) lines.push('No findings.');
   lines.push(...slsaLines(report.slsa, options.allSlsa));
+  lines.push(...scorecardLines(report));
   lines.push('', summaryLine(report));
   return lines.join('\n') + '\n';
 }
