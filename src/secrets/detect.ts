@@ -99,8 +99,10 @@ export class Detector {
   detect(fragment: Fragment): SecretFinding[] {
     if (fragment.filePath !== '' && this.#options.skipPaths?.includes(fragment.filePath)) return [];
     if (commitOrPathAllowed(fragment, this.config.allowlists)) return [];
-    const ascii = fragment.bytes ? fragment.bytes.length === fragment.raw.length : isAscii(fragment.raw);
-    const scan = fragment.bytes && ascii ? this.#automaton.scanBytes(fragment.bytes) : this.#automaton.scanString(fragment.raw);
+    // The byte loop is the fast one; text without bytes at hand (git hunks, stdin) is encoded first.
+    const bytes = fragment.bytes ?? Buffer.from(fragment.raw, 'utf8');
+    const ascii = bytes.length === fragment.raw.length;
+    const scan = ascii ? this.#automaton.scanBytes(bytes) : this.#automaton.scanString(fragment.raw);
     const ctx: FragmentContext = { fragment, ascii, scan };
     const findings: SecretFinding[] = [];
     for (const prepared of this.#prepared) {
@@ -471,9 +473,4 @@ function trimNewlines(s: string): string {
   while (a < b && s.charCodeAt(a) === 10) a++;
   while (b > a && s.charCodeAt(b - 1) === 10) b--;
   return a === 0 && b === s.length ? s : s.slice(a, b);
-}
-
-function isAscii(s: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return !/[^\x00-\x7f]/.test(s);
 }

@@ -69,10 +69,21 @@ async function* runGit(args: string[], options: GitSourceOptions, withCommits: b
   });
   exit.catch(() => undefined); // observed below; avoids an unhandled rejection if the stream fails first
   const parser = new PatchParser(withCommits);
+  const decoder = new TextDecoder();
+  let pending = '';
   try {
-    for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
-      yield* parser.line(line);
+    // Lines are split per chunk, not read one by one through an async iterator: histories have
+    // millions of lines.
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      const text = pending + decoder.decode(chunk, { stream: true });
+      const lines = text.split('\n');
+      pending = lines.pop()!;
+      const out: Fragment[] = [];
+      for (const line of lines) for (const f of parser.line(line)) out.push(f);
+      yield* out;
     }
+    pending += decoder.decode();
+    if (pending !== '') yield* parser.line(pending);
     yield* parser.end();
   } finally {
     if (child.exitCode === null) child.kill();
