@@ -3,9 +3,10 @@
  * `List` documents, multi-document YAML, single objects. Objects keep their file:line so findings
  * point into the dump.
  *
- * JSON (`-o json`) is read with JSON.parse — a large cluster's dump is tens of megabytes, which the
- * YAML parser takes seconds over — and its objects point at the line where each starts (found by
- * the indentation kubectl prints items at); YAML keeps a line per field.
+ * JSON (`-o json`) is read with JSON.parse, and YAML files over 64 KiB with js-yaml (the policy
+ * engine's fast reader): a large cluster's dump is tens of megabytes, which the position-tracking
+ * YAML parser takes many seconds over. Their objects point at the line where each starts (found by
+ * the indentation kubectl prints list items at); smaller YAML files keep a line per field.
  *
  * Coverage: a dump cannot say that a list was empty, only that it holds objects. A resource counts
  * as read when the dump holds an object of its kind, or a file named after it (`networkpolicies.yaml`,
@@ -17,7 +18,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
 import type { InputIssue } from '../core/types.ts';
-import { parseManifests, type Manifest } from '../misconfig/manifests.ts';
+import { mentionsKubernetes, parseManifests, type Manifest } from '../misconfig/manifests.ts';
+import { parsePlainDocuments } from '../policy/engine/documents.ts';
 import { walk } from '../sbom/catalog/walk.ts';
 import { RESOURCE_BY_KIND, RESOURCES, type ResourceName } from './resources.ts';
 import { DEFAULT_NAMESPACE, isRecord, redactObject, type ListCoverage, type Snapshot } from './snapshot.ts';
@@ -29,6 +31,7 @@ export interface DumpOptions {
 
 const DUMP_FILE = /\.(ya?ml|json)$/i;
 const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
+const LARGE_YAML_BYTES = 64 * 1024;
 const PARALLEL_READS = 16;
 
 export async function loadDump(path: string, options: DumpOptions = {}): Promise<Snapshot> {
@@ -50,7 +53,7 @@ export async function loadDump(path: string, options: DumpOptions = {}): Promise
   const texts = await readAll(files, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, issues);
   const manifests: Manifest[] = [];
   for (const { rel, text } of texts) {
-    const fast = looksLikeJson(text) ? jsonManifests(text, rel) : undefined;
+    const fast = looksLikeJson(text) ? jsonManifests(text, rel) : text.length > LARGE_YAML_BYTES ? largeYamlManifests(text, rel) : undefined;
     if (fast) {
       manifests.push(...fast);
       continue;
@@ -134,11 +137,54 @@ function jsonManifests(text: string, path: string): Manifest[] | undefined {
     for (const item of items) {
       const line = roots.length === 1 && items.length === 1 && items[0] === root ? 1 : (starts?.[index] ?? 0);
       index++;
-      const m = jsonManifest(item, path, line);
+      const m = plainManifest(item, path, line);
       if (m) out.push(m);
     }
   }
   return out;
+}
+
+/**
+ * A large YAML file through js-yaml. List items get the line of their `- ` when the file holds one
+ * List (kubectl's output), else the line their document starts on. Undefined when js-yaml cannot
+ * read it: the precise parser then reports where it breaks.
+ */
+function largeYamlManifests(text: string, path: string): Manifest[] | undefined {
+  const docs = parsePlainDocuments(text, path);
+  if (docs.length === 0 && mentionsKubernetes(text)) return undefined;
+  const single = docs.length === 1 ? yamlItemStartLines(text) : undefined;
+  const out: Manifest[] = [];
+  for (const doc of docs) {
+    const root = doc.value;
+    if (!isRecord(root)) continue;
+    const list = typeof root.kind === 'string' && root.kind.endsWith('List') && Array.isArray(root.items);
+    const items = list ? (root.items as unknown[]) : [root];
+    items.forEach((item, i) => {
+      const line = list ? (single && single.length === items.length ? single[i]! : doc.line) : doc.line;
+      const m = plainManifest(item, path, line);
+      if (m) out.push(m);
+    });
+  }
+  return out;
+}
+
+/** Lines of the `- ` that start each item of a top-level `items:` sequence (block style). */
+function yamlItemStartLines(text: string): number[] | undefined {
+  const m = /^items:[ \t]*\r?\n(?:[ \t]*(?:#.*)?\r?\n)*( *)- /m.exec(text);
+  if (!m) return undefined;
+  const dash = `\n${m[1]!}- `;
+  const lines: number[] = [];
+  let line = 1;
+  let counted = 0;
+  // The first item's dash is the last line of the match.
+  for (let i = m.index + m[0].length - m[1]!.length - 3; i !== -1; i = text.indexOf(dash, i + 1)) {
+    for (let nl = text.indexOf('\n', counted); nl !== -1 && nl <= i; nl = text.indexOf('\n', nl + 1)) {
+      line++;
+      counted = nl + 1;
+    }
+    lines.push(line);
+  }
+  return lines;
 }
 
 /** Lines where the items of a pretty-printed `"items": [` array start, when they can be told apart. */
@@ -165,7 +211,7 @@ function itemStartLines(text: string): number[] | undefined {
   return lines;
 }
 
-function jsonManifest(value: unknown, path: string, line: number): Manifest | undefined {
+function plainManifest(value: unknown, path: string, line: number): Manifest | undefined {
   if (!isRecord(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string' || value.kind === '') return undefined;
   const metadata = isRecord(value.metadata) ? value.metadata : {};
   const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined;

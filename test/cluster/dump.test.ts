@@ -36,6 +36,19 @@ describe('loadDump', () => {
     expect(snap.source).toEqual({ kind: 'dump', path: d, files: 3 });
   });
 
+  it('reads large YAML Lists with the fast reader, each item at the line of its dash', async () => {
+    const items = Array.from({ length: 400 }, (_, i) => `  - apiVersion: v1\n    kind: ServiceAccount\n    metadata:\n      name: sa-${i}\n      namespace: team\n      annotations:\n        note: "${'x'.repeat(200)}"\n`);
+    const text = `apiVersion: v1\nkind: List\nmetadata:\n  resourceVersion: ""\nitems:\n${items.join('')}`;
+    expect(text.length).toBeGreaterThan(64 * 1024);
+    const f = join(dir, 'serviceaccounts.yaml');
+    writeFileSync(f, text);
+    const snap = await loadDump(f);
+    expect(snap.objects).toHaveLength(400);
+    expect(snap.objects.slice(0, 2).map((o) => `${o.name} ${o.line}`)).toEqual(['sa-0 6', 'sa-1 13']);
+    expect(snap.objects[399]!.line).toBe(6 + 399 * 7);
+    expect(snap.objects[0]!.lineOf('metadata.annotations')).toBe(6);
+  });
+
   it('keeps the first of duplicated objects and says so', async () => {
     const f = join(dir, 'dup.yaml');
     writeFileSync(f, 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  namespace: ignored\n');
