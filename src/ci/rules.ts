@@ -5,7 +5,8 @@
  * equivalent for, and the GitLab CI rules, have Palisade names.
  */
 
-export type Platform = 'github-actions' | 'dependabot' | 'gitlab-ci';
+/** `any`: the rule applies to GitHub Actions and GitLab CI scripts alike. */
+export type Platform = 'github-actions' | 'dependabot' | 'gitlab-ci' | 'any';
 
 export interface RuleInfo {
   id: string;
@@ -213,12 +214,15 @@ const LIST: RuleInfo[] = [
     'Packages installed outside a lockfile resolve to whatever version is newest at run time, dependencies included.',
     'Add the package to a manifest with a lockfile and install with the lockfile-aware command (npm ci, bundle install).',
   ),
-  gha(
-    'curl-pipe-shell',
-    'remote script piped into a shell',
-    'curl … | sh runs whatever the server returns at that moment, with no integrity check.',
-    'Download the script or binary, verify its checksum or signature, then run it; or use a pinned action or package.',
-  ),
+  {
+    ...gha(
+      'curl-pipe-shell',
+      'remote script piped into a shell',
+      'curl … | sh runs whatever the server returns at that moment, with no integrity check.',
+      'Download the script or binary, verify its checksum or signature, then run it; or use a pinned action or package.',
+    ),
+    platform: 'any',
+  },
   gha(
     'missing-provenance',
     'release workflow without provenance',

@@ -11,7 +11,9 @@ import { ExitCode, ParseError, PalisadeError, errorMessage } from '../core/error
 import { TOOL_NAME, TOOL_VERSION } from '../core/version.ts';
 import { atLeast, auditPath } from '../ci/auditor.ts';
 import { defaultConfig, parseConfig, patternSpecificity, validatePattern, type CiConfig } from '../ci/config.ts';
-import { isDirectory } from '../ci/discover.ts';
+import { discover, isDirectory, kindOfContent, kindOfPath, type CiFile } from '../ci/discover.ts';
+import { applyPins, fileResolver, githubResolver, planPins, type Resolver } from '../ci/pin.ts';
+import { writeFileAtomic } from '../core/fs.ts';
 import { CI_SEVERITIES, PERSONAS, type CiSeverity, type Confidence, type Persona } from '../ci/findings.ts';
 import { renderJson } from '../ci/report/json.ts';
 import { renderSarif } from '../ci/report/sarif.ts';
@@ -155,5 +157,65 @@ export function ciCommand(globals: () => GlobalOptions): Command {
         if (remaining.length > 0 && exitCode !== 0) throw new ExitRequest(exitCode, `${remaining.length} findings`);
       }),
   );
+  ci.addCommand(pinCommand(globals));
   return ci;
+}
+
+interface CiPinOptions {
+  resolve?: string;
+  online?: boolean;
+  dryRun?: boolean;
+  apiUrl?: string;
+}
+
+/** Files `ci pin` may rewrite: workflows and actions. */
+function pinnableFiles(target: string): CiFile[] {
+  if (isDirectory(target)) return discover(target).filter((f) => f.kind === 'workflow' || f.kind === 'action');
+  const kind = kindOfPath(target) ?? kindOfContent(readFileSync(target, 'utf8'));
+  if (kind !== 'workflow' && kind !== 'action') throw new PalisadeError('USAGE', `${target}: not a GitHub Actions workflow or action definition`);
+  return [{ abs: target, path: target, kind }];
+}
+
+function pinCommand(globals: () => GlobalOptions): Command {
+  return new Command('pin')
+    .description('Pin uses: references to full commit SHAs (the tag kept as a comment), from a resolution file or the GitHub API')
+    .argument('[path]', 'repository directory, workflow or action file', '.')
+    .option('--resolve <file>', 'JSON or YAML mapping "owner/repo@ref" to a 40-character commit SHA')
+    .option('--online', 'ask the GitHub API for the commits (uses $GITHUB_TOKEN or $GH_TOKEN when set)')
+    .option('--api-url <url>', 'GitHub API base URL (GitHub Enterprise)', 'https://api.github.com')
+    .option('--dry-run', 'print the changes without writing them')
+    .action(async (target: string, options: CiPinOptions) => {
+      const ctx = contextFrom(globals());
+      if (!existsSync(target)) throw new PalisadeError('INPUT_NOT_FOUND', `${target}: no such file or directory`);
+      if (!options.resolve && !options.online) {
+        throw new PalisadeError('USAGE', 'ci pin needs commit SHAs: pass --resolve FILE ({"owner/repo@ref": "<sha>"}) or --online to ask the GitHub API');
+      }
+      let resolver: Resolver;
+      try {
+        resolver = options.resolve
+          ? fileResolver(options.resolve)
+          : githubResolver({ token: process.env.GITHUB_TOKEN ?? process.env.GH_TOKEN, apiUrl: options.apiUrl! });
+      } catch (err) {
+        throw new PalisadeError('PARSE_ERROR', errorMessage(err));
+      }
+      let plan;
+      try {
+        plan = await planPins(pinnableFiles(target), resolver);
+      } catch (err) {
+        if (err instanceof ParseError) throw new PalisadeError('PARSE_ERROR', err.message);
+        throw new PalisadeError('NETWORK', `resolving refs: ${errorMessage(err)}`, { cause: err });
+      }
+      const lines: string[] = [];
+      for (const { file, text, pinned } of plan.files) {
+        for (const { target: t, sha } of pinned) lines.push(`${t.path}:${t.line}:${t.column}: ${t.target}@${t.ref} -> ${sha}`);
+        if (!options.dryRun) await writeFileAtomic(file.abs, applyPins(text, pinned));
+      }
+      ctx.stdout.write(lines.length > 0 ? `${lines.join('\n')}\n` : 'Nothing to pin.\n');
+      const count = lines.length;
+      ctx.log.info(`${options.dryRun ? 'would pin' : 'pinned'} ${count} reference${count === 1 ? '' : 's'} in ${plan.files.length} file(s)`);
+      if (plan.unresolved.length > 0) {
+        for (const u of plan.unresolved) ctx.log.warn(`${u.path}:${u.line}:${u.column}: ${u.owner}/${u.repo}@${u.ref}: commit not found`);
+        throw new PalisadeError('PARSE_ERROR', `${plan.unresolved.length} reference(s) could not be resolved`, { exitCode: ExitCode.usage });
+      }
+    });
 }

@@ -22,6 +22,7 @@ afterEach(() => {
 });
 
 const run = (...args: string[]) => ciCommand(() => ({ quiet: true })).parseAsync(['audit', ...args], { from: 'user' });
+const pin = (...args: string[]) => ciCommand(() => ({ quiet: true })).parseAsync(['pin', ...args], { from: 'user' });
 
 describe('palisade ci audit', () => {
   it('prints a table and exits 0 by default, --exit-code N when findings remain', async () => {
@@ -79,5 +80,19 @@ describe('palisade ci audit', () => {
     writeFileSync(join(repo, 'zizmor.yml'), 'rules:\n  artipacked:\n    disable: true\n  unpinned-uses:\n    ignore: [ci.yml:7]\n');
     await run(repo, '-f', 'json');
     expect((JSON.parse(stdout) as { findings: unknown[] }).findings).toEqual([]);
+  });
+
+  it('pins references from a resolution file, and refuses to guess without one', async () => {
+    const repo = join(dir, 'r');
+    const wf = join(repo, '.github', 'workflows');
+    (await import('node:fs')).mkdirSync(wf, { recursive: true });
+    writeFileSync(join(wf, 'ci.yml'), 'on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n');
+    await expect(pin(repo)).rejects.toMatchObject({ code: 'USAGE', exitCode: 2 });
+    writeFileSync(join(dir, 'pins.json'), JSON.stringify({ 'actions/checkout@v4': 'b'.repeat(40) }));
+    await pin(repo, '--resolve', join(dir, 'pins.json'), '--dry-run');
+    expect(readFileSync(join(wf, 'ci.yml'), 'utf8')).toContain('actions/checkout@v4\n');
+    await pin(repo, '--resolve', join(dir, 'pins.json'));
+    expect(stdout).toContain(`.github/workflows/ci.yml:6:15: actions/checkout@v4 -> ${'b'.repeat(40)}`);
+    expect(readFileSync(join(wf, 'ci.yml'), 'utf8')).toContain(`actions/checkout@${'b'.repeat(40)} # v4\n`);
   });
 });
