@@ -113,8 +113,9 @@ export function auditFiles(files: CiFile[], options: AuditOptions = {}): CiRepor
     try {
       audited = auditDocument(f.path, text, f.kind, options);
     } catch (err) {
-      if (!(err instanceof ParseError)) throw err;
-      report.issues.push({ path: f.path, ...(err.line !== undefined && { line: err.line }), message: err.message });
+      if (err instanceof ParseError) report.issues.push({ path: f.path, ...(err.line !== undefined && { line: err.line }), message: err.message });
+      // A bug tripped by one odd file must not hide the findings of the others.
+      else report.issues.push({ path: f.path, message: `internal error while auditing (please report): ${errorMessage(err)}` });
       continue;
     }
     report.files.push({ path: f.path, kind: f.kind });

@@ -64,9 +64,9 @@ function expressionWarnings(file: SourceFile): InputIssue[] {
       try {
         parseExpression(f.bare, f.bareStart);
       } catch (err) {
-        if (!(err instanceof ExprSyntaxError)) throw err;
-        const at = textRangeToSource(text, Math.min(err.offset, text.text.length - 1), err.offset + 1).start;
-        out.push(warn(file, at, `expression does not parse: ${err.message}`));
+        const offset = err instanceof ExprSyntaxError ? err.offset : f.bareStart;
+        const at = textRangeToSource(text, Math.min(offset, text.text.length - 1), offset + 1).start;
+        out.push(warn(file, at, `expression does not parse: ${err instanceof ExprSyntaxError ? err.message : 'nesting too deep'}`));
       }
     }
     // An opening fence without a closing one is silently literal text for GitHub.

@@ -39,8 +39,18 @@ export function loadYaml(path: string, text: string, lastDocument = false): Sour
   if (text.includes('\0')) throw new ParseError('binary content, not YAML');
   const lines = new LineCounter();
   const options = { lineCounter: lines, prettyErrors: false, uniqueKeys: true } as const;
-  const docs = lastDocument ? parseAllDocuments(text, options) : [parseDocument(text, options)];
-  const list = Array.isArray(docs) ? docs : [];
+  let list: Document.Parsed[];
+  try {
+    if (lastDocument) {
+      const all = parseAllDocuments(text, options);
+      list = Array.isArray(all) ? all : [];
+    } else {
+      list = [parseDocument(text, options)];
+    }
+  } catch (err) {
+    // Pathological nesting exhausts the parser's stack: still just a file we cannot read.
+    throw new ParseError(`cannot parse YAML: ${err instanceof RangeError ? 'nesting too deep' : (err as Error).message}`);
+  }
   for (const d of list) {
     const err = d.errors[0];
     if (err) {

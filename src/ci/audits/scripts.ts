@@ -255,10 +255,12 @@ function auditSecretsEchoed(script: Script, ctx: AuditContext): void {
     if (cmd.pipesTo && !ENCODERS.has(nextProgram)) return;
     const redirected = cmd.words.some((w) => /^>>?/.test(w)) && !cmd.words.some((w) => /GITHUB_(ENV|OUTPUT|STEP_SUMMARY)/.test(w));
     const transformed = ENCODERS.has(nextProgram);
+    // Printed as is, the runner masks the value: only a smell, unless it is multi-line.
     ctx.reporter.raise({
       rule: 'secrets-echoed',
       severity: transformed || redirected ? 'high' : 'low',
       confidence: transformed || redirected ? 'high' : 'medium',
+      persona: transformed || redirected ? 'regular' : 'pedantic',
       at: commandRange(script, cmd),
       message: transformed
         ? `secret printed through ${nextProgram}: the log masker does not recognise the transformed value`
