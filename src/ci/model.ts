@@ -4,7 +4,7 @@
  * steps) and Dependabot configuration. Views keep the YAML entries so every audit can point at
  * the exact key or value it is talking about.
  */
-import { isMap, isScalar, type Node, type Scalar } from 'yaml';
+import { isMap, type Node } from 'yaml';
 import { ParseError } from '../core/errors.ts';
 import { entries, entry, items, str, type Entry, type SourceFile } from './yaml.ts';
 
@@ -83,11 +83,6 @@ function compiledPattern(pattern: string): CompiledPattern | null {
   p = owner && repo ? { owner: owner.toLowerCase(), repo: repo.toLowerCase(), ...(rest.length > 0 && { sub: rest.join('/').toLowerCase() }), ...(ref !== undefined && { ref }) } : null;
   patternCache.set(pattern, p);
   return p;
-}
-
-export function isReusableWorkflow(uses: Uses): boolean {
-  const path = uses.kind === 'repository' ? uses.subpath ?? '' : uses.kind === 'local' ? uses.path : '';
-  return /(^|\/)\.github\/workflows\/[^/]+\.ya?ml$/.test(path);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,10 +268,6 @@ export function parseDependabot(file: SourceFile): DependabotConfig {
 // ---------------------------------------------------------------------------------------------
 // Shared questions
 
-export function stepField(step: Step, key: string): Entry | undefined {
-  return entry(fileOfStep(step), step.node, key);
-}
-
 export function fileOfStep(step: Step): SourceFile {
   return step.job ? step.job.workflow.file : step.action!.file;
 }
@@ -322,7 +313,3 @@ export function hasExpression(s: string | null | undefined): boolean {
   return !!s && s.includes('${{');
 }
 
-/** A scalar node's string value or undefined when the node is not a scalar. */
-export function scalarNode(file: SourceFile, node: Node | null | undefined): Scalar | undefined {
-  return isScalar(node) ? node : undefined;
-}

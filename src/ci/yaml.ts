@@ -140,10 +140,6 @@ export function entry(file: SourceFile, node: unknown, key: string): Entry | und
   return entries(file, node).find((e) => e.key === key);
 }
 
-export function value(file: SourceFile, node: unknown, key: string): Node | null {
-  return entry(file, node, key)?.value ?? null;
-}
-
 /** Sequence items as written (aliases kept) paired with their resolved nodes. */
 export function items(file: SourceFile, node: unknown): { at: Node; value: Node | null }[] {
   const seq = resolve(file, node);
@@ -157,14 +153,6 @@ export function str(file: SourceFile, node: unknown): string | null {
   if (!isScalar(n) || n.value === null || n.value === undefined) return null;
   if (typeof n.value === 'string') return n.value;
   return n.source ?? String(n.value);
-}
-
-export function isMapping(file: SourceFile, node: unknown): boolean {
-  return isMap(resolve(file, node));
-}
-
-export function isSequence(file: SourceFile, node: unknown): boolean {
-  return isSeq(resolve(file, node));
 }
 
 /** The node's own text range (without a trailing comment). */
