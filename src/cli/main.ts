@@ -6,18 +6,33 @@ import { Command, CommanderError } from 'commander';
 import { PalisadeError, ExitCode, errorMessage } from '../core/errors.ts';
 import { TOOL_VERSION } from '../core/version.ts';
 import { ExitRequest, type GlobalOptions } from './context.ts';
-import { sbomCommand } from './sbom.ts';
-import { dbCommand } from './db.ts';
-import { ciCommand } from './ci.ts';
-import { scanCommand } from './scan.ts';
-import { secretsCommand } from './secrets.ts';
-import { keyCommand, signBlobCommand, verifyBlobCommand } from './trust-blob.ts';
-import { trustImageCommands } from './trust-image.ts';
-import { provenanceCommand } from './provenance.ts';
-import { runtimeCommand } from './runtime.ts';
-import { policyCommand } from './policy.ts';
-import { clusterCommand } from './cluster.ts';
-import { admissionCommand } from './admission.ts';
+type Globals = () => GlobalOptions;
+
+/**
+ * Every command, by the names it answers to, and how to build it. Command modules are imported
+ * only when needed: each pulls in its whole capability (SQLite, crypto, the policy engine…), and
+ * loading all of them cost every run about half a second before any work began.
+ */
+const COMMANDS: { names: string[]; load: (globals: Globals) => Promise<Command[]> }[] = [
+  { names: ['sbom'], load: async (g) => [(await import('./sbom.ts')).sbomCommand(g)] },
+  { names: ['db'], load: async (g) => [(await import('./db.ts')).dbCommand(g)] },
+  { names: ['ci'], load: async (g) => [(await import('./ci.ts')).ciCommand(g)] },
+  { names: ['scan'], load: async (g) => [(await import('./scan.ts')).scanCommand(g)] },
+  { names: ['secrets'], load: async (g) => [(await import('./secrets.ts')).secretsCommand(g)] },
+  {
+    names: ['key', 'sign-blob', 'verify-blob'],
+    load: async (g) => {
+      const m = await import('./trust-blob.ts');
+      return [m.keyCommand(g), m.signBlobCommand(g), m.verifyBlobCommand(g)];
+    },
+  },
+  { names: ['sign', 'verify', 'attest', 'verify-attestation'], load: async (g) => (await import('./trust-image.ts')).trustImageCommands(g) },
+  { names: ['provenance'], load: async (g) => [(await import('./provenance.ts')).provenanceCommand(g)] },
+  { names: ['runtime'], load: async (g) => [(await import('./runtime.ts')).runtimeCommand(g)] },
+  { names: ['policy'], load: async (g) => [(await import('./policy.ts')).policyCommand(g)] },
+  { names: ['cluster'], load: async (g) => [(await import('./cluster.ts')).clusterCommand(g)] },
+  { names: ['admission'], load: async (g) => [(await import('./admission.ts')).admissionCommand(g)] },
+];
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -28,7 +43,11 @@ Exit codes:
   3  internal error (run with --debug for details)
 `;
 
-export function buildProgram(): Command {
+/**
+ * The program with the command `argv` names, or with every command when it names none (help,
+ * version, a typo: commander then lists them all).
+ */
+export async function buildProgram(argv: string[]): Promise<Command> {
   const program = new Command('palisade')
     .description('Supply-chain security for Kubernetes: SBOMs, vulnerabilities, policies, signatures, admission, runtime')
     .version(TOOL_VERSION, '-v, --version')
@@ -38,20 +57,12 @@ export function buildProgram(): Command {
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride();
   const globals = () => program.opts<GlobalOptions>();
-  program.addCommand(sbomCommand(globals));
-  program.addCommand(dbCommand(globals));
-  program.addCommand(ciCommand(globals));
-  program.addCommand(scanCommand(globals));
-  program.addCommand(secretsCommand(globals));
-  program.addCommand(keyCommand(globals));
-  program.addCommand(signBlobCommand(globals));
-  program.addCommand(verifyBlobCommand(globals));
-  for (const command of trustImageCommands(globals)) program.addCommand(command);
-  program.addCommand(provenanceCommand(globals));
-  program.addCommand(runtimeCommand(globals));
-  program.addCommand(policyCommand(globals));
-  program.addCommand(clusterCommand(globals));
-  program.addCommand(admissionCommand(globals));
+  const name = argv.slice(2).find((a) => !a.startsWith('-'));
+  const named = COMMANDS.find((c) => name !== undefined && c.names.includes(name));
+  const versionOnly = name === undefined && argv.some((a) => a === '-v' || a === '--version');
+  for (const entry of named ? [named] : versionOnly ? [] : COMMANDS) {
+    for (const command of await entry.load(globals)) program.addCommand(command);
+  }
   overrideExits(program);
   return program;
 }
@@ -63,7 +74,12 @@ function overrideExits(cmd: Command): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  let program: Command;
+  try {
+    program = await buildProgram(argv);
+  } catch (err) {
+    return handleError(err, argv.includes('--debug'));
+  }
   try {
     await program.parseAsync(argv);
     return ExitCode.ok;
