@@ -5,6 +5,10 @@
  * bounded (entry, total, entry count, central directory) and checked against what inflating
  * actually produces, so a zip bomb fails with a ZipError instead of exhausting memory.
  *
+ * With `allowPrepended`, bytes prepended to the archive (a launcher script before a
+ * self-executing JAR) are tolerated: offsets are corrected by how far the central directory
+ * really lies from where it says. Otherwise such a mismatch is a corrupt archive.
+ *
  * Not supported (ZipError): encryption, multi-disk archives, methods other than 0 and 8.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -24,6 +28,8 @@ export interface ZipLimits {
   maxTotalSize?: number;
   /** Most entries the central directory may list (default 2,000,000). */
   maxEntries?: number;
+  /** Accept bytes before the archive proper (self-executing JARs); default false. */
+  allowPrepended?: boolean;
 }
 
 export interface ZipEntry {
@@ -36,8 +42,11 @@ export interface ZipEntry {
   /** Uncompressed size as declared by the central directory (verified on read). */
   readonly size: number;
   readonly crc32: number;
-  /** Reads and decompresses the entry, checking its size and CRC-32. */
-  read(): Buffer;
+  /**
+   * Reads and decompresses the entry, checking its size and CRC-32. `limit` lowers the archive's
+   * `maxEntrySize` for this read (a caller's own budget).
+   */
+  read(limit?: number): Buffer;
 }
 
 export interface ZipArchive {
@@ -52,6 +61,7 @@ const DEFAULTS: Required<ZipLimits> = {
   maxEntrySize: 256 * 1024 * 1024,
   maxTotalSize: 16 * 1024 * 1024 * 1024,
   maxEntries: 2_000_000,
+  allowPrepended: false,
 };
 
 const EOCD_SIGNATURE = 0x06054b50;
@@ -126,12 +136,15 @@ export function openZip(input: string | Uint8Array, limits: ZipLimits = {}): Zip
 
 interface Directory {
   entryCount: number;
+  /** Where the central directory really starts (prepended bytes included). */
   offset: number;
   size: number;
+  /** Bytes before the archive proper; added to every local header offset. */
+  shift: number;
 }
 
 function readArchive(source: Source, limits: Required<ZipLimits>): ZipArchive {
-  const dir = findCentralDirectory(source);
+  const dir = findCentralDirectory(source, limits.allowPrepended);
   if (dir.entryCount > limits.maxEntries) {
     throw new ZipError(`archive lists ${dir.entryCount} entries, more than the limit of ${limits.maxEntries}`);
   }
@@ -141,10 +154,10 @@ function readArchive(source: Source, limits: Required<ZipLimits>): ZipArchive {
   let totalRead = 0;
   let closed = false;
 
-  const readEntry = (entry: CentralEntry): Buffer => {
+  const readEntry = (entry: CentralEntry, limit: number): Buffer => {
     if (closed) throw new ZipError('archive is closed');
-    if (entry.size > limits.maxEntrySize) {
-      throw new ZipError(`${entry.name}: ${entry.size} bytes uncompressed, more than the limit of ${limits.maxEntrySize}`);
+    if (entry.size > limit) {
+      throw new ZipError(`${entry.name}: ${entry.size} bytes uncompressed, more than the limit of ${limit}`);
     }
     if (entry.compressedSize > limits.maxEntrySize) {
       throw new ZipError(`${entry.name}: ${entry.compressedSize} bytes compressed, more than the limit of ${limits.maxEntrySize}`);
@@ -152,9 +165,11 @@ function readArchive(source: Source, limits: Required<ZipLimits>): ZipArchive {
     if (totalRead + entry.size > limits.maxTotalSize) {
       throw new ZipError(`archive expands beyond the limit of ${limits.maxTotalSize} bytes`);
     }
-    const local = source.read(entry.localOffset, LOCAL_SIZE);
+    const localOffset = entry.localOffset + dir.shift;
+    if (localOffset + LOCAL_SIZE > source.size) throw new ZipError(`${entry.name}: local header lies outside the archive`);
+    const local = source.read(localOffset, LOCAL_SIZE);
     if (local.readUInt32LE(0) !== LOCAL_SIGNATURE) throw new ZipError(`${entry.name}: bad local header`);
-    const dataStart = entry.localOffset + LOCAL_SIZE + local.readUInt16LE(26) + local.readUInt16LE(28);
+    const dataStart = localOffset + LOCAL_SIZE + local.readUInt16LE(26) + local.readUInt16LE(28);
     if (dataStart + entry.compressedSize > source.size) throw new ZipError(`${entry.name}: data runs past the end of the archive`);
     const raw = source.read(dataStart, entry.compressedSize);
     let data: Buffer;
@@ -192,7 +207,7 @@ function readArchive(source: Source, limits: Required<ZipLimits>): ZipArchive {
           compressedSize: entry.compressedSize,
           size: entry.size,
           crc32: entry.crc32,
-          read: () => readEntry(entry),
+          read: (limit?: number) => readEntry(entry, Math.min(limit ?? limits.maxEntrySize, limits.maxEntrySize)),
         };
       }
     },
@@ -204,7 +219,7 @@ function readArchive(source: Source, limits: Required<ZipLimits>): ZipArchive {
 }
 
 /** Finds the end-of-central-directory record (searching back over a comment) and, if needed, zip64's. */
-function findCentralDirectory(source: Source): Directory {
+function findCentralDirectory(source: Source, allowPrepended: boolean): Directory {
   if (source.size < EOCD_SIZE) throw new ZipError('not a ZIP archive (too short)');
   const tailLength = Math.min(source.size, EOCD_SIZE + MAX_COMMENT);
   const tailStart = source.size - tailLength;
@@ -224,23 +239,34 @@ function findCentralDirectory(source: Source): Directory {
   let entryCount = tail.readUInt16LE(at + 10);
   let size = tail.readUInt32LE(at + 12);
   let offset = tail.readUInt32LE(at + 16);
+  // Where the directory's end record really is; with prepended bytes, later than it says.
+  let endAt = tailStart + at;
   if (entryCount === 0xffff || size === 0xffffffff || offset === 0xffffffff) {
     const locatorAt = tailStart + at - ZIP64_LOCATOR_SIZE;
     if (locatorAt < 0) throw new ZipError('zip64 locator missing');
     const locator = source.read(locatorAt, ZIP64_LOCATOR_SIZE);
     if (locator.readUInt32LE(0) !== ZIP64_LOCATOR_SIGNATURE) throw new ZipError('zip64 locator missing');
-    const recordAt = safeNumber(locator.readBigUInt64LE(8), 'zip64 record offset');
-    if (recordAt + ZIP64_EOCD_SIZE > source.size) throw new ZipError('zip64 end record lies outside the file');
+    const recordAt = findZip64Record(source, safeNumber(locator.readBigUInt64LE(8), 'zip64 record offset'), locatorAt);
     const record = source.read(recordAt, ZIP64_EOCD_SIZE);
-    if (record.readUInt32LE(0) !== ZIP64_EOCD_SIGNATURE) throw new ZipError('bad zip64 end record');
     if (record.readUInt32LE(16) !== 0 || record.readUInt32LE(20) !== 0) throw new ZipError('multi-disk archives are not supported');
     entryCount = safeNumber(record.readBigUInt64LE(32), 'entry count');
     size = safeNumber(record.readBigUInt64LE(40), 'central directory size');
     offset = safeNumber(record.readBigUInt64LE(48), 'central directory offset');
+    endAt = recordAt;
   } else if (disk !== 0 || cdDisk !== 0) {
     throw new ZipError('multi-disk archives are not supported');
   }
-  return { entryCount, size, offset };
+  const shift = allowPrepended ? endAt - (offset + size) : 0;
+  if (shift < 0) throw new ZipError('central directory lies outside the file (truncated or not a ZIP archive)');
+  return { entryCount, size, offset: offset + shift, shift };
+}
+
+/** The zip64 end record: where the locator says, or right before the locator (prepended bytes). */
+function findZip64Record(source: Source, recorded: number, locatorAt: number): number {
+  for (const at of [recorded, locatorAt - ZIP64_EOCD_SIZE]) {
+    if (at >= 0 && at + ZIP64_EOCD_SIZE <= locatorAt && source.read(at, 4).readUInt32LE(0) === ZIP64_EOCD_SIGNATURE) return at;
+  }
+  throw new ZipError('bad zip64 end record');
 }
 
 interface CentralEntry {

@@ -15,14 +15,14 @@
  * An archive inside an archive (`WEB-INF/lib/x.jar`, `BOOT-INF/lib/x.jar`, `lib/x.jar`, a WAR in
  * an EAR) is read the same way and located as `outer.war!WEB-INF/lib/x.jar`.
  *
- * The ZIP reader is our own, over the file's bytes: it reads the central directory (zip64
- * included, and tolerating a launcher script prepended to the archive) and inflates only the
- * entries above. Depth, entry counts and inflated bytes are capped per scanned file, so a zip
- * bomb, overlapping entries or deep nesting cost bounded time and memory.
+ * Archives are read with the project's ZIP reader (src/core/zip.ts; zip64, a launcher script
+ * prepended to the archive, sizes and CRCs checked), inflating only the entries above. Depth,
+ * entry counts and inflated bytes are capped per scanned file, so a zip bomb, overlapping
+ * entries or deep nesting cost bounded time and memory.
  */
-import { inflateRawSync } from 'node:zlib';
 import { PackageURL } from 'packageurl-js';
-import { ParseError, errorMessage } from '../../../core/errors.ts';
+import { ParseError } from '../../../core/errors.ts';
+import { openZip, ZipError, type ZipEntry } from '../../../core/zip.ts';
 import { makePurl } from '../../../core/purl.ts';
 import type { InputIssue, Package } from '../../../core/types.ts';
 import { baseName, type CatalogInput, type CatalogResult, type Cataloger } from '../cataloger.ts';
@@ -43,16 +43,6 @@ const MAX_METADATA_BYTES = 1 << 20;
 const MAX_NESTED_BYTES = 512 << 20;
 /** Everything inflated for one scanned file. */
 const MAX_INFLATED_BYTES = 1024 << 20;
-
-interface ZipEntry {
-  name: string;
-  method: number;
-  flags: number;
-  compressedSize: number;
-  size: number;
-  /** Offset of the local header in the buffer (prepended bytes already accounted for). */
-  localOffset: number;
-}
 
 /** What one scanned file may still spend. */
 interface Budget {
@@ -108,7 +98,7 @@ function readArchive(zip: Buffer, place: Place, budget: Budget, packages: Packag
 
   const readText = (entry: ZipEntry): string => {
     try {
-      return readEntry(zip, entry, MAX_METADATA_BYTES, budget).toString('utf8');
+      return readEntry(entry, MAX_METADATA_BYTES, budget).toString('utf8');
     } catch (err) {
       if (!(err instanceof ParseError)) throw err;
       issues.push({ path, message: err.message });
@@ -124,7 +114,7 @@ function readArchive(zip: Buffer, place: Place, budget: Budget, packages: Packag
       continue;
     }
     try {
-      const nested = readEntry(zip, entry, MAX_NESTED_BYTES, budget);
+      const nested = readEntry(entry, MAX_NESTED_BYTES, budget);
       readArchive(nested, { path: nestedPath, fileName: baseName(entry.name), depth: depth + 1 }, budget, packages, issues);
     } catch (err) {
       if (!(err instanceof ParseError)) throw err;
@@ -238,149 +228,40 @@ function parseManifest(text: string): Map<string, string> {
 }
 
 // ZIP structures (APPNOTE 4.3): signatures and fixed header sizes.
-const EOCD_SIGNATURE = 0x06054b50;
-const EOCD_SIZE = 22;
-const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
-const ZIP64_LOCATOR_SIZE = 20;
-const ZIP64_EOCD_SIGNATURE = 0x06064b50;
-const CENTRAL_SIGNATURE = 0x02014b50;
-const CENTRAL_SIZE = 46;
-const LOCAL_SIGNATURE = 0x04034b50;
-const LOCAL_SIZE = 30;
-const MAX_COMMENT = 0xffff;
-const ZIP64_EXTRA_ID = 0x0001;
 
-/** Central directory entries whose names `keep` accepts. */
+/** Central directory entries whose names `keep` accepts, each counted against the entry budget. */
 function readCentralDirectory(
   zip: Buffer,
   keep: (name: string) => boolean,
   budget: Budget,
 ): { entries: ZipEntry[]; truncated: boolean } {
-  const end = findEndOfCentralDirectory(zip);
   const entries: ZipEntry[] = [];
-  let pos = end.start;
-  for (let i = 0; i < end.count; i++) {
-    if (--budget.entries < 0) return { entries, truncated: true };
-    if (pos + CENTRAL_SIZE > end.limit || zip.readUInt32LE(pos) !== CENTRAL_SIGNATURE) {
-      throw new ParseError(`corrupt ZIP central directory (entry ${i + 1} of ${end.count})`);
+  try {
+    const archive = openZip(zip, { allowPrepended: true, maxEntries: Number.MAX_SAFE_INTEGER, maxEntrySize: MAX_NESTED_BYTES });
+    for (const entry of archive.entries()) {
+      if (--budget.entries < 0) return { entries, truncated: true };
+      if (keep(entry.name)) entries.push(entry);
     }
-    const nameLength = zip.readUInt16LE(pos + 28);
-    const extraLength = zip.readUInt16LE(pos + 30);
-    const commentLength = zip.readUInt16LE(pos + 32);
-    const next = pos + CENTRAL_SIZE + nameLength + extraLength + commentLength;
-    if (next > end.limit) throw new ParseError('corrupt ZIP central directory (entry runs past its end)');
-    const name = zip.toString('utf8', pos + CENTRAL_SIZE, pos + CENTRAL_SIZE + nameLength);
-    if (keep(name)) {
-      const entry: ZipEntry = {
-        name,
-        flags: zip.readUInt16LE(pos + 8),
-        method: zip.readUInt16LE(pos + 10),
-        compressedSize: zip.readUInt32LE(pos + 20),
-        size: zip.readUInt32LE(pos + 24),
-        localOffset: zip.readUInt32LE(pos + 42),
-      };
-      applyZip64Extra(entry, zip.subarray(pos + CENTRAL_SIZE + nameLength, pos + CENTRAL_SIZE + nameLength + extraLength));
-      entry.localOffset += end.shift;
-      entries.push(entry);
-    }
-    pos = next;
+  } catch (err) {
+    throw asParseError(err);
   }
   return { entries, truncated: false };
 }
 
-/**
- * Locate the central directory from the end record (zip64's when the classic one overflows).
- * `shift` is how many bytes precede the archive proper (a launcher script), found by comparing
- * where the directory says it ends with where its end record really is.
- */
-function findEndOfCentralDirectory(zip: Buffer): { start: number; limit: number; count: number; shift: number } {
-  const eocd = lastIndexOfSignature(zip, EOCD_SIGNATURE, Math.max(0, zip.length - EOCD_SIZE - MAX_COMMENT));
-  if (eocd === undefined) throw new ParseError('not a ZIP archive (no end of central directory)');
-  let count = zip.readUInt16LE(eocd + 10);
-  let size = zip.readUInt32LE(eocd + 12);
-  let offset = zip.readUInt32LE(eocd + 16);
-  let recordAt = eocd;
-  if (count === 0xffff || size === 0xffffffff || offset === 0xffffffff) {
-    const locator = eocd - ZIP64_LOCATOR_SIZE;
-    if (locator < 0 || zip.readUInt32LE(locator) !== ZIP64_LOCATOR_SIGNATURE) {
-      throw new ParseError('corrupt zip64 archive (no zip64 locator)');
-    }
-    recordAt = findZip64Record(zip, locator);
-    count = safeNumber(zip.readBigUInt64LE(recordAt + 32));
-    size = safeNumber(zip.readBigUInt64LE(recordAt + 40));
-    offset = safeNumber(zip.readBigUInt64LE(recordAt + 48));
-  }
-  const shift = recordAt - (offset + size);
-  if (shift < 0) throw new ParseError('corrupt ZIP archive (central directory outside the file)');
-  return { start: offset + shift, limit: recordAt, count, shift };
-}
-
-/** The zip64 end record: where the locator says, or right before the locator (prepended bytes). */
-function findZip64Record(zip: Buffer, locator: number): number {
-  const recorded = safeNumber(zip.readBigUInt64LE(locator + 8));
-  for (const at of [recorded, locator - 56]) {
-    if (at >= 0 && at + 56 <= locator && zip.readUInt32LE(at) === ZIP64_EOCD_SIGNATURE) return at;
-  }
-  throw new ParseError('corrupt zip64 archive (no zip64 end of central directory)');
-}
-
-function lastIndexOfSignature(zip: Buffer, signature: number, floor: number): number | undefined {
-  for (let at = zip.length - EOCD_SIZE; at >= floor; at--) {
-    if (zip.readUInt32LE(at) === signature && at + EOCD_SIZE + zip.readUInt16LE(at + 20) <= zip.length) return at;
-  }
-  return undefined;
-}
-
-/** Sizes and offset saturated at 0xffffffff are in the zip64 extra field, in this order. */
-function applyZip64Extra(entry: ZipEntry, extra: Buffer): void {
-  if (entry.size !== 0xffffffff && entry.compressedSize !== 0xffffffff && entry.localOffset !== 0xffffffff) return;
-  for (let at = 0; at + 4 <= extra.length; ) {
-    const id = extra.readUInt16LE(at);
-    const length = extra.readUInt16LE(at + 2);
-    if (id === ZIP64_EXTRA_ID) {
-      let field = at + 4;
-      const take = (): number => {
-        if (field + 8 > at + 4 + length) throw new ParseError(`corrupt zip64 extra field for ${entry.name}`);
-        const value = safeNumber(extra.readBigUInt64LE(field));
-        field += 8;
-        return value;
-      };
-      if (entry.size === 0xffffffff) entry.size = take();
-      if (entry.compressedSize === 0xffffffff) entry.compressedSize = take();
-      if (entry.localOffset === 0xffffffff) entry.localOffset = take();
-      return;
-    }
-    at += 4 + length;
-  }
-  throw new ParseError(`missing zip64 extra field for ${entry.name}`);
-}
-
-function safeNumber(value: bigint): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new ParseError('corrupt zip64 archive (size out of range)');
-  return Number(value);
-}
-
-/** An entry's content: stored entries are a view into the archive, deflated ones are inflated within `limit`. */
-function readEntry(zip: Buffer, entry: ZipEntry, limit: number, budget: Budget): Buffer {
-  const at = entry.localOffset;
-  if (at < 0 || at + LOCAL_SIZE > zip.length || zip.readUInt32LE(at) !== LOCAL_SIGNATURE) {
-    throw new ParseError(`corrupt ZIP entry ${entry.name} (no local header)`);
-  }
-  const start = at + LOCAL_SIZE + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28);
-  const end = start + entry.compressedSize;
-  if (end > zip.length) throw new ParseError(`corrupt ZIP entry ${entry.name} (data past the end of the archive)`);
-  if (entry.flags & 0x1) throw new ParseError(`ZIP entry ${entry.name} is encrypted`);
-  const data = zip.subarray(start, end);
-  if (entry.method === 0) return data;
-  if (entry.method !== 8) throw new ParseError(`ZIP entry ${entry.name} uses unsupported compression method ${entry.method}`);
+/** An entry's content, inflated within `limit` and what the scanned file may still inflate. */
+function readEntry(entry: ZipEntry, limit: number, budget: Budget): Buffer {
   const allowed = Math.min(limit, budget.inflated);
   if (entry.size > allowed) throw new ParseError(`ZIP entry ${entry.name} is larger than ${allowed} bytes`);
   try {
-    // The declared size may lie: maxOutputLength stops inflation at the cap whatever the header says.
-    const out = inflateRawSync(data, { maxOutputLength: Math.max(allowed, 1) });
-    budget.inflated -= out.length;
-    return out;
+    const data = entry.read(allowed);
+    budget.inflated -= data.length;
+    return data;
   } catch (err) {
-    throw new ParseError(`ZIP entry ${entry.name} could not be inflated: ${errorMessage(err)}`);
+    throw asParseError(err);
   }
+}
+
+/** The ZIP reader's errors are a bad file to this cataloger: an issue, never a crash. */
+function asParseError(err: unknown): unknown {
+  return err instanceof ZipError ? new ParseError(`corrupt ZIP archive: ${err.message}`) : err;
 }
