@@ -3,7 +3,7 @@
  * engine's Go-regex module. Compiled patterns are cached there.
  */
 import type { Environment } from '@marcbachmann/cel-js';
-import { compileGoRegex, expandGoTemplate, goReplaceAll } from '../../variables/goregex.ts';
+import { compileGoRegex, expandGoTemplate, goReplaceAll } from '../../../core/goregex.ts';
 import { charge } from '../cost.ts';
 import { CelEvalError } from '../errors.ts';
 

@@ -1,6 +1,7 @@
 /**
- * Go (RE2) regular expressions on V8: Kyverno's regex_* functions compile patterns with Go's
- * `regexp` package, so the pattern syntax is translated (named groups `(?P<n>…)`, leading flag
+ * Go (RE2) regular expressions on V8, for the places that take RE2 patterns from policy and rule
+ * authors (Kyverno's regex_* functions, CEL's regex library, Falco's `regex` operator). The
+ * pattern syntax is translated (named groups `(?P<n>…)`, leading flag
  * groups `(?i)`, `\A`/`\z`, `\Q…\E`, POSIX classes `[[:alpha:]]`), constructs RE2 rejects are
  * rejected (backreferences, lookarounds), and replacement follows Go: `$1`, `${1}`, `$name` in the
  * template and no empty match right after a previous match (`.*` on "abc" replaces once).
@@ -32,12 +33,10 @@ const POSIX_CLASSES: Readonly<Record<string, string>> = {
 
 const cache = new Map<string, RegExp>();
 
-/** Compiles a Go regular expression; the result has the `g` flag for replace loops. */
-export function compileGoRegex(pattern: string): RegExp {
-  const cached = cache.get(pattern);
-  if (cached) return cached;
+/** A Go pattern as V8 source and flags (without `g`); throws GoRegexError for what RE2 rejects. */
+export function translateGoRegex(pattern: string): { source: string; flags: string } {
   let source = pattern;
-  let flags = 'g';
+  let flags = '';
   const leading = /^\(\?([imsU]+)\)/.exec(source);
   if (leading) {
     const f = leading[1] as string;
@@ -47,15 +46,33 @@ export function compileGoRegex(pattern: string): RegExp {
   }
   const translated = translate(source, pattern);
   if (/\\p/i.test(translated)) flags += 'u';
+  return { source: translated, flags };
+}
+
+/** Compiles a Go regular expression; the result has the `g` flag for replace loops. */
+export function compileGoRegex(pattern: string): RegExp {
+  const cached = cache.get(pattern);
+  if (cached) return cached;
+  const { source, flags } = translateGoRegex(pattern);
   let re: RegExp;
   try {
-    re = new RegExp(translated, flags);
+    re = new RegExp(source, `g${flags}`);
   } catch (e) {
     throw new GoRegexError(`error parsing regexp: ${(e as Error).message}`);
   }
   if (cache.size > 500) cache.clear();
   cache.set(pattern, re);
   return re;
+}
+
+/** A RegExp that tests whether the whole input matches the Go pattern (Falco's `regex`). */
+export function compileGoFullMatch(pattern: string): RegExp {
+  const { source, flags } = translateGoRegex(pattern);
+  try {
+    return new RegExp(`^(?:${source})$`, flags);
+  } catch (e) {
+    throw new GoRegexError(`error parsing regexp: ${(e as Error).message}`);
+  }
 }
 
 function translate(source: string, original: string): string {
@@ -115,6 +132,9 @@ function translate(source: string, original: string): string {
         i++;
       }
       continue;
+    }
+    if (!inClass && (c === '+' || c === '*' || c === '?' || c === '}') && source[i + 1] === '+') {
+      throw new GoRegexError(`error parsing regexp: invalid nested repetition operator: \`${c}+\``);
     }
     if (c === '(' && source[i + 1] === '?') {
       const rest = source.slice(i + 2);
