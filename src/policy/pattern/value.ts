@@ -15,7 +15,7 @@
  *   wildcard against the value printed as text (a float prints as `1.5E+00`, a missing value never matches).
  */
 
-import { parseGoDuration } from './duration.ts';
+import { parseGoDuration } from '../duration.ts';
 import { formatGoFloat, isGoInt, isMap, parseGoFloat, parseGoInt } from './gofmt.ts';
 import { parseQuantity } from './quantity.ts';
 import { wildcardMatch } from './wildcard.ts';

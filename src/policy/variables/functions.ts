@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { parseAllDocuments } from 'yaml';
-import { durationFromSeconds, durationSeconds, formatGoDuration, parseGoDuration } from './duration.ts';
+import { durationFromSeconds, durationSeconds, formatGoDuration, parseGoDuration } from '../duration.ts';
 import { compareUtf8, goJson, isPlainObject as isObject, jsonEqual as deepEqual } from './gojson.ts';
 import { expandGoTemplate, goRegexMatch, goReplaceAll } from '../../core/goregex.ts';
 import { civil, formatRFC3339, now, parseGoTime, RFC3339, truncateTime, type GoTime } from './gotime.ts';

@@ -8,7 +8,7 @@
  * not the local zone, they get a zero offset (`GMT+3` style names keep their hour offset).
  */
 
-import { NS_PER_SECOND } from './duration.ts';
+import { NS_PER_SECOND } from '../duration.ts';
 
 export const RFC3339 = '2006-01-02T15:04:05Z07:00';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationSeconds, parseGoDuration } from '../../../src/policy/pattern/duration.ts';
+import { durationSeconds, parseGoDuration } from '../../../src/policy/duration.ts';
 import { formatGoFloat, goSprint, goTypeName, parseGoFloat, parseGoInt } from '../../../src/policy/pattern/gofmt.ts';
 import { compareQuantities, parseQuantity } from '../../../src/policy/pattern/quantity.ts';
 

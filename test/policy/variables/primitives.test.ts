@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationFromSeconds, formatGoDuration, parseGoDuration } from '../../../src/policy/variables/duration.ts';
+import { durationFromSeconds, formatGoDuration, parseGoDuration } from '../../../src/policy/duration.ts';
 import { compareUtf8, goJson, jsonEqual } from '../../../src/policy/variables/gojson.ts';
 import { compileGoRegex, GoRegexError, goRegexMatch, goReplaceAll } from '../../../src/core/goregex.ts';
 import { civil, formatRFC3339, parseGoTime, RFC3339, TimeParseError, truncateTime } from '../../../src/policy/variables/gotime.ts';

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { Environment } from '@marcbachmann/cel-js';
 import { parse as parseYaml } from 'yaml';
-import { formatGoDuration, parseGoDuration } from '../../variables/duration.ts';
+import { formatGoDuration, parseGoDuration } from '../../duration.ts';
 import { formatRFC3339, now, parseGoTime, RFC3339 } from '../../variables/gotime.ts';
 import { randomFromPattern } from '../../variables/random.ts';
 import { x509Decode } from '../../variables/x509.ts';

@@ -3,7 +3,7 @@
  * already substituted, as decoded JSON.
  */
 
-import { durationSeconds, parseGoDuration } from '../../pattern/duration.ts';
+import { durationSeconds, parseGoDuration } from '../../duration.ts';
 import { isGoInt } from '../../pattern/gofmt.ts';
 
 /** A condition operator: key and value after variable substitution → does the condition hold? */

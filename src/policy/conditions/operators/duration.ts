@@ -4,7 +4,7 @@
  * seconds first, as Go's conversion does); anything else, or an unparsable string, is false.
  */
 
-import { parseGoDuration } from '../../pattern/duration.ts';
+import { parseGoDuration } from '../../duration.ts';
 import { secondsToNanos, type OperatorHandler } from './common.ts';
 
 function toNanos(x: unknown): bigint | undefined {
