@@ -5,7 +5,7 @@
 import { parse, TomlError } from 'smol-toml';
 import { ParseError, errorMessage } from '../../../core/errors.ts';
 import { makePurl } from '../../../core/purl.ts';
-import type { Package, Scope } from '../../../core/types.ts';
+import type { InputIssue, Package, Scope } from '../../../core/types.ts';
 
 /** PEP 503 normalised name: how Python tools compare names (`Foo_Bar.baz` = `foo-bar-baz`). */
 export function normalizeName(name: string): string {
@@ -37,6 +37,32 @@ export function arrayTableLines(text: string, table: string, count: number): (nu
     if (header.test(line)) lines.push(i + 1);
   });
   return lines.length === count ? lines : [];
+}
+
+/**
+ * Reads each element of a lockfile's `[[<table>]]` array with `read`, which gets the element and
+ * its header line and returns the item, a string (why the element was skipped: an issue) or
+ * undefined (nothing to catalogue). The table itself not being an array of tables is a ParseError.
+ */
+export function readArrayTables<T>(
+  text: string,
+  doc: Record<string, unknown>,
+  table: string,
+  path: string,
+  read: (entry: unknown, line: number | undefined) => T | string | undefined,
+): { items: T[]; issues: InputIssue[] } {
+  const entries = doc[table] ?? [];
+  if (!Array.isArray(entries)) throw new ParseError(`\`${table}\` is not an array of tables`);
+  const lines = arrayTableLines(text, table, entries.length);
+  const items: T[] = [];
+  const issues: InputIssue[] = [];
+  entries.forEach((entry: unknown, i) => {
+    const line = lines[i];
+    const result = read(entry, line);
+    if (typeof result === 'string') issues.push({ path, ...(line !== undefined && { line }), message: result });
+    else if (result !== undefined) items.push(result);
+  });
+  return { items, issues };
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

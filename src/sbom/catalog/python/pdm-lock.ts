@@ -9,11 +9,10 @@
  * PEP 508 strings, resolved by name within the file.
  */
 import { ParseError } from '../../../core/errors.ts';
-import type { InputIssue, Package, Scope } from '../../../core/types.ts';
+import type { Package, Scope } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
 import {
   NameIndex,
-  arrayTableLines,
   dependencyPurls,
   isCommit,
   isRecord,
@@ -22,6 +21,7 @@ import {
   requirementName,
   stringArray,
   stringField,
+  readArrayTables,
 } from './common.ts';
 
 const SUPPORTED_MAJORS = new Set([3, 4]);
@@ -50,18 +50,9 @@ async function catalogPdmLock(input: CatalogInput): Promise<CatalogResult> {
   const text = await input.text();
   const doc = parseToml(text);
   checkLockVersion(doc['metadata']);
-  const entries = doc['package'] ?? [];
-  if (!Array.isArray(entries)) throw new ParseError('`package` is not an array of tables');
-
-  const lines = arrayTableLines(text, 'package', entries.length);
-  const issues: InputIssue[] = [];
-  const locked: Locked[] = [];
-  entries.forEach((entry: unknown, i) => {
-    const line = lines[i];
-    const result = readPackage(entry, input.path, line);
-    if (typeof result === 'string') issues.push({ path: input.path, ...(line !== undefined && { line }), message: result });
-    else if (result) locked.push(result);
-  });
+  const { items: locked, issues } = readArrayTables<Locked>(text, doc, 'package', input.path, (entry, line) =>
+    readPackage(entry, input.path, line),
+  );
 
   const kinds = locked.some((l) => l.groups.some((g) => g !== DEFAULT_GROUP)) ? await groupKinds(input) : undefined;
   const index = new NameIndex(locked.map((l) => l.pkg));

@@ -7,11 +7,10 @@
  * within the file. Path dependencies (`source.type` directory/file) are local code, not packages.
  */
 import { ParseError } from '../../../core/errors.ts';
-import type { InputIssue, Package, Scope } from '../../../core/types.ts';
+import type { Package, Scope } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
 import {
   NameIndex,
-  arrayTableLines,
   dependencyPurls,
   isCommit,
   isRecord,
@@ -19,6 +18,7 @@ import {
   pypiPackage,
   stringArray,
   stringField,
+  readArrayTables,
 } from './common.ts';
 
 const MAX_LOCK_MAJOR = 2;
@@ -42,18 +42,9 @@ async function catalogPoetryLock(input: CatalogInput): Promise<CatalogResult> {
   const text = await input.text();
   const doc = parseToml(text);
   checkLockVersion(doc['metadata']);
-  const entries = doc['package'] ?? [];
-  if (!Array.isArray(entries)) throw new ParseError('`package` is not an array of tables');
-
-  const lines = arrayTableLines(text, 'package', entries.length);
-  const issues: InputIssue[] = [];
-  const locked: Locked[] = [];
-  entries.forEach((entry: unknown, i) => {
-    const line = lines[i];
-    const result = readPackage(entry, input.path, line);
-    if (typeof result === 'string') issues.push({ path: input.path, ...(line !== undefined && { line }), message: result });
-    else if (result) locked.push(result);
-  });
+  const { items: locked, issues } = readArrayTables<Locked>(text, doc, 'package', input.path, (entry, line) =>
+    readPackage(entry, input.path, line),
+  );
 
   const index = new NameIndex(locked.map((l) => l.pkg));
   for (const { pkg, deps } of locked) {

@@ -7,17 +7,17 @@
  * (with just enough keys to be unique), resolved within the file.
  */
 import { ParseError } from '../../../core/errors.ts';
-import type { InputIssue, Package } from '../../../core/types.ts';
+import type { Package } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
 import {
   NameIndex,
-  arrayTableLines,
   dependencyPurls,
   isCommit,
   isRecord,
   parseToml,
   pypiPackage,
   stringField,
+  readArrayTables,
 } from './common.ts';
 
 const SUPPORTED_MAJOR = 1;
@@ -38,18 +38,9 @@ async function catalogPylock(input: CatalogInput): Promise<CatalogResult> {
   const text = await input.text();
   const doc = parseToml(text);
   checkLockVersion(doc['lock-version']);
-  const entries = doc['packages'] ?? [];
-  if (!Array.isArray(entries)) throw new ParseError('`packages` is not an array of tables');
-
-  const lines = arrayTableLines(text, 'packages', entries.length);
-  const issues: InputIssue[] = [];
-  const locked: Locked[] = [];
-  entries.forEach((entry: unknown, i) => {
-    const line = lines[i];
-    const result = readPackage(entry, input.path, line);
-    if (typeof result === 'string') issues.push({ path: input.path, ...(line !== undefined && { line }), message: result });
-    else if (result) locked.push(result);
-  });
+  const { items: locked, issues } = readArrayTables<Locked>(text, doc, 'packages', input.path, (entry, line) =>
+    readPackage(entry, input.path, line),
+  );
 
   const index = new NameIndex(locked.map((l) => l.pkg));
   for (const { pkg, deps } of locked) {

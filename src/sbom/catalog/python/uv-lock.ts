@@ -7,17 +7,17 @@
  * `dev-dependencies` (dependency groups) decide each package's scope by reachability.
  */
 import { ParseError } from '../../../core/errors.ts';
-import type { InputIssue, Package, Scope } from '../../../core/types.ts';
+import type { Package, Scope } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
 import {
   NameIndex,
-  arrayTableLines,
   isCommit,
   isRecord,
   parseToml,
   pypiPackage,
   stringArray,
   stringField,
+  readArrayTables,
 } from './common.ts';
 
 const SUPPORTED_VERSION = 1;
@@ -51,18 +51,9 @@ async function catalogUvLock(input: CatalogInput): Promise<CatalogResult> {
   const text = await input.text();
   const doc = parseToml(text);
   checkVersion(doc['version']);
-  const entries = doc['package'] ?? [];
-  if (!Array.isArray(entries)) throw new ParseError('`package` is not an array of tables');
-
-  const lines = arrayTableLines(text, 'package', entries.length);
-  const issues: InputIssue[] = [];
-  const nodes: Node[] = [];
-  entries.forEach((entry: unknown, i) => {
-    const line = lines[i];
-    const node = readNode(entry, input.path, line);
-    if (typeof node === 'string') issues.push({ path: input.path, ...(line !== undefined && { line }), message: node });
-    else nodes.push(node);
-  });
+  const { items: nodes, issues } = readArrayTables<Node>(text, doc, 'package', input.path, (entry, line) =>
+    readNode(entry, input.path, line),
+  );
 
   const index = new NameIndex(nodes);
   linkDependencies(nodes, index);
