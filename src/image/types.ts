@@ -132,6 +132,11 @@ export interface ImageSource {
    * transport yields a web ReadableStream converts it with `Readable.fromWeb`.
    */
   openBlob(digest: string): Promise<Readable>;
+  /**
+   * True when `openBlob` streams already fail on a digest (or size) mismatch — the registry client
+   * verifies every blob for all its callers — so that readers do not hash the bytes a second time.
+   */
+  readonly verifiesBlobs?: boolean;
   /** Releases file handles and temporary files. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -53,6 +53,8 @@ export async function openRegistryImage(ref: string, options: OpenRegistryImageO
 
 class RegistryImage implements ImageSource {
   readonly reference: string;
+  /** RegistryClient.getBlob fails the stream on a digest or size mismatch. */
+  readonly verifiesBlobs = true;
   readonly #ref: RegistryReference;
   readonly #client: RegistryClient;
   readonly #platform: Platform;
