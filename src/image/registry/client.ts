@@ -214,21 +214,20 @@ export class RegistryClient {
    * differ from `size`. Follows redirects to blob storage, without our credentials off-host.
    */
   async getBlob(repository: string, digest: string, options: { size?: number } = {}): Promise<Readable> {
-    parseDigest(digest);
-    const what = `blob ${this.#name(repository, digest)}`;
-    const exchange = await this.#exchange({
-      method: 'GET',
-      url: this.#url(repository, 'blobs', digest),
-      scope: pullScope(repository),
-      what,
-      followRedirects: true,
-    });
-    if (exchange.response.status !== 200) throw await this.#failure(exchange, what);
+    const { exchange, what } = await this.#blobResponse(repository, digest);
     return verifiedStream(exchange, digest, what, options.size);
   }
 
   /** A small blob (a config, a signature) read whole and verified. */
   async getBlobBytes(repository: string, digest: string, maxBytes = MAX_MANIFEST_BYTES): Promise<Uint8Array> {
+    const { exchange, what } = await this.#blobResponse(repository, digest);
+    const body = await readBody(exchange, maxBytes, what);
+    verifyBytes(body, digest, what);
+    return body;
+  }
+
+  /** GET of a blob (redirects followed), failing on anything but 200; the body is left to the caller. */
+  async #blobResponse(repository: string, digest: string) {
     parseDigest(digest);
     const what = `blob ${this.#name(repository, digest)}`;
     const exchange = await this.#exchange({
@@ -239,9 +238,7 @@ export class RegistryClient {
       followRedirects: true,
     });
     if (exchange.response.status !== 200) throw await this.#failure(exchange, what);
-    const body = await readBody(exchange, maxBytes, what);
-    verifyBytes(body, digest, what);
-    return body;
+    return { exchange, what };
   }
 
   async blobExists(repository: string, digest: string): Promise<boolean> {
