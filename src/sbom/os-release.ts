@@ -127,6 +127,20 @@ function fromRedhatRelease(line: string): OsInfo | undefined {
   return { id, idLike: [], prettyName: line.split('\n')[0]!, ...(version && { versionId: version }) };
 }
 
+/**
+ * `Ubuntu:22.04:LTS` or `Ubuntu:23.10`, as OSV names Ubuntu releases: LTS releases are the April
+ * releases of even years (18.04, 20.04, 22.04, 24.04). `release` is `YY.MM`.
+ */
+export function ubuntuEcosystem(release: string): string {
+  const [year, month] = release.split('.');
+  return Number(year) % 2 === 0 && month === '04' ? `Ubuntu:${release}:LTS` : `Ubuntu:${release}`;
+}
+
+/** `Alpine:v3.18`: OSV names Alpine branches by major.minor with a `v`. */
+export function alpineEcosystem(major: string, minor: string): string {
+  return `Alpine:v${major}.${minor}`;
+}
+
 /** OSV publishes no advisories for these; their packages are listed but not matched. */
 const WITHOUT_OSV = new Set(['amzn', 'centos', 'fedora', 'ol', 'mariner']);
 
@@ -145,9 +159,7 @@ function osvEcosystemOf(os: OsInfo): string | { unmatched: string } {
     case 'ubuntu': {
       const m = /^(\d+)\.(\d+)/.exec(version);
       if (!m) return noRelease;
-      const release = `${m[1]}.${m[2]}`;
-      // LTS releases are the April releases of even years (18.04, 20.04, 22.04, 24.04).
-      return Number(m[1]) % 2 === 0 && m[2] === '04' ? `Ubuntu:${release}:LTS` : `Ubuntu:${release}`;
+      return ubuntuEcosystem(`${m[1]}.${m[2]}`);
     }
     case 'alpine': {
       const m = /^(\d+)\.(\d+)/.exec(version);
@@ -155,7 +167,7 @@ function osvEcosystemOf(os: OsInfo): string | { unmatched: string } {
       if (!m || version.includes('_alpha') || /\bedge\b/i.test(os.prettyName)) {
         return { unmatched: `${os.prettyName} is the development branch, which has no OSV release` };
       }
-      return `Alpine:v${m[1]}.${m[2]}`;
+      return alpineEcosystem(m[1]!, m[2]!);
     }
     case 'wolfi':
       return 'Wolfi';

@@ -6,6 +6,7 @@
 import { PackageURL } from 'packageurl-js';
 import { errorMessage } from '../../core/errors.ts';
 import type { Ecosystem } from '../../core/types.ts';
+import { alpineEcosystem, ubuntuEcosystem } from '../os-release.ts';
 
 export type PurlResolution =
   | {
@@ -209,13 +210,11 @@ export function osvDistro(ecosystem: Ecosystem, value: string): string | undefin
     }
     case 'Ubuntu': {
       const version = UBUNTU_CODENAMES[release] ?? /^(\d+\.\d+)(\.|$)/.exec(release)?.[1];
-      if (!version) return undefined;
-      const [year, month] = version.split('.');
-      return Number(year) % 2 === 0 && month === '04' ? `Ubuntu:${version}:LTS` : `Ubuntu:${version}`;
+      return version ? ubuntuEcosystem(version) : undefined;
     }
     case 'Alpine': {
       const m = /^v?(\d+)\.(\d+)/.exec(release);
-      return m ? `Alpine:v${m[1]}.${m[2]}` : undefined;
+      return m ? alpineEcosystem(m[1]!, m[2]!) : undefined;
     }
     case 'AlmaLinux':
     case 'Rocky Linux': {
