@@ -18,7 +18,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
 import type { InputIssue } from '../core/types.ts';
-import { mentionsKubernetes, parseManifests, type Manifest } from '../misconfig/manifests.ts';
+import { isKubernetesObject, manifestOf, mentionsKubernetes, parseManifests, type Manifest } from '../misconfig/manifests.ts';
 import { parsePlainDocuments } from '../policy/engine/documents.ts';
 import { walk } from '../sbom/catalog/walk.ts';
 import { RESOURCE_BY_KIND, RESOURCES, type ResourceName } from './resources.ts';
@@ -212,19 +212,7 @@ function itemStartLines(text: string): number[] | undefined {
 }
 
 function plainManifest(value: unknown, path: string, line: number): Manifest | undefined {
-  if (!isRecord(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string' || value.kind === '') return undefined;
-  const metadata = isRecord(value.metadata) ? value.metadata : {};
-  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined;
-  return {
-    object: value,
-    path,
-    line,
-    apiVersion: value.apiVersion,
-    kind: value.kind,
-    name: typeof metadata.name === 'string' ? metadata.name : typeof metadata.generateName === 'string' ? metadata.generateName : '',
-    ...(namespace !== undefined && { namespace }),
-    lineOf: () => line,
-  };
+  return isKubernetesObject(value) ? manifestOf(value, path, line, () => line) : undefined;
 }
 
 /** `networkpolicies.yaml`, `networkpolicies.networking.k8s.io.json`, `rbac/roles.yml` → the resource. */

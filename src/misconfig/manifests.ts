@@ -15,6 +15,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import type { InputIssue } from '../core/types.ts';
+import { KUBERNETES_YAML_OPTIONS } from '../policy/engine/documents.ts';
 import { appendSegment, formatFieldPath, parseFieldPath, type FieldPath } from './field-path.ts';
 
 export interface Manifest {
@@ -39,19 +40,6 @@ export interface ManifestFile {
   template?: boolean;
 }
 
-const DROPPED_TAGS = new Set(['tag:yaml.org,2002:timestamp', 'tag:yaml.org,2002:binary']);
-
-const PARSE_OPTIONS = {
-  version: '1.1' as const,
-  merge: true,
-  uniqueKeys: false,
-  customTags: (tags: unknown[]) =>
-    tags.filter((t) => {
-      const tag = t as { tag?: string; format?: string };
-      return !DROPPED_TAGS.has(tag.tag ?? '') && tag.format !== 'TIME';
-    }),
-};
-
 /** Alias expansion bound: a "billion laughs" document must not exhaust memory. */
 const MAX_ALIAS_COUNT = 1000;
 
@@ -69,7 +57,7 @@ export function parseManifests(text: string, path: string): ManifestFile {
   const lineCounter = new LineCounter();
   let docs: Document[];
   try {
-    const parsed = parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter } as Parameters<typeof parseAllDocuments>[1]);
+    const parsed = parseAllDocuments(text, { ...KUBERNETES_YAML_OPTIONS, lineCounter } as Parameters<typeof parseAllDocuments>[1]);
     docs = Array.isArray(parsed) ? (parsed as Document[]) : [];
   } catch (err) {
     issues.push({ path, message: `invalid YAML: ${firstLine(err instanceof Error ? err.message : String(err))}` });
@@ -115,10 +103,32 @@ function itemsNode(root: Node): { items: unknown[] } | undefined {
 }
 
 function toManifest(value: unknown, path: string, node: Node, lineAt: (offset: number) => number): Manifest | undefined {
-  if (!isRecord(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string' || value.kind === '') return undefined;
+  if (!isKubernetesObject(value)) return undefined;
   const line = lineAt(node.range?.[0] ?? 0);
   const lines = new Map<string, number>();
   indexLines(node, '', lines, lineAt);
+  return manifestOf(value, path, line, (fieldPath) => {
+    const segments = typeof fieldPath === 'string' ? parseFieldPath(fieldPath) : fieldPath;
+    for (let n = segments.length; n > 0; n--) {
+      const found = lines.get(formatFieldPath(segments.slice(0, n)));
+      if (found !== undefined) return found;
+    }
+    return line;
+  });
+}
+
+/** An object with a non-empty kind and an apiVersion: what Kubernetes would accept as one. */
+export function isKubernetesObject(value: unknown): value is Record<string, unknown> & { apiVersion: string; kind: string } {
+  return isRecord(value) && typeof value.apiVersion === 'string' && typeof value.kind === 'string' && value.kind !== '';
+}
+
+/** The Manifest of a Kubernetes object: kind, name (or generateName) and namespace read once. */
+export function manifestOf(
+  value: Record<string, unknown> & { apiVersion: string; kind: string },
+  path: string,
+  line: number,
+  lineOf: Manifest['lineOf'],
+): Manifest {
   const metadata = isRecord(value.metadata) ? value.metadata : {};
   const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined;
   return {
@@ -129,14 +139,7 @@ function toManifest(value: unknown, path: string, node: Node, lineAt: (offset: n
     kind: value.kind,
     name: typeof metadata.name === 'string' ? metadata.name : typeof metadata.generateName === 'string' ? metadata.generateName : '',
     ...(namespace !== undefined && { namespace }),
-    lineOf: (fieldPath) => {
-      const segments = typeof fieldPath === 'string' ? parseFieldPath(fieldPath) : fieldPath;
-      for (let n = segments.length; n > 0; n--) {
-        const found = lines.get(formatFieldPath(segments.slice(0, n)));
-        if (found !== undefined) return found;
-      }
-      return line;
-    },
+    lineOf,
   };
 }
 

@@ -21,7 +21,11 @@ export interface SourceDocument {
 
 const DROPPED_TAGS = new Set(['tag:yaml.org,2002:timestamp', 'tag:yaml.org,2002:binary']);
 
-const PARSE_OPTIONS = {
+/**
+ * How Kubernetes reads YAML (YAML 1.1, merge keys, duplicate keys tolerated; timestamps and
+ * binaries left as strings): the `yaml` package options every manifest reader uses.
+ */
+export const KUBERNETES_YAML_OPTIONS = {
   version: '1.1' as const,
   merge: true,
   uniqueKeys: false,
@@ -38,7 +42,7 @@ const PARSE_OPTIONS = {
  */
 export function parseDocuments(text: string, path: string): SourceDocument[] {
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter } as Parameters<typeof parseAllDocuments>[1]);
+  const parsed = parseAllDocuments(text, { ...KUBERNETES_YAML_OPTIONS, lineCounter } as Parameters<typeof parseAllDocuments>[1]);
   const docs = Array.isArray(parsed) ? parsed : [];
   const out: SourceDocument[] = [];
   for (const doc of docs as Document[]) {
