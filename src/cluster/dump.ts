@@ -14,9 +14,10 @@
  * networkpolicies.yaml` leaves even when the list is empty. Anything else is `absent`, and what
  * depends on it is reported incomplete.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
+import { readTextFiles } from '../core/fs.ts';
 import type { InputIssue } from '../core/types.ts';
 import { isKubernetesObject, manifestOf, mentionsKubernetes, parseManifests, type Manifest } from '../misconfig/manifests.ts';
 import { parsePlainDocuments } from '../policy/engine/documents.ts';
@@ -32,7 +33,6 @@ export interface DumpOptions {
 const DUMP_FILE = /\.(ya?ml|json)$/i;
 const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
 const LARGE_YAML_BYTES = 64 * 1024;
-const PARALLEL_READS = 16;
 
 export async function loadDump(path: string, options: DumpOptions = {}): Promise<Snapshot> {
   let info;
@@ -50,7 +50,7 @@ export async function loadDump(path: string, options: DumpOptions = {}): Promise
   } else {
     files = [{ rel: path, abs: path }];
   }
-  const texts = await readAll(files, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, issues);
+  const texts = (await readTextFiles(files.map((f) => ({ path: f.rel, absolute: f.abs })), options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, issues)).map((t) => ({ rel: t.path, text: t.text }));
   const manifests: Manifest[] = [];
   for (const { rel, text } of texts) {
     const fast = looksLikeJson(text) ? jsonManifests(text, rel) : text.length > LARGE_YAML_BYTES ? largeYamlManifests(text, rel) : undefined;
@@ -224,25 +224,3 @@ function resourceNamedByFile(path: string): ResourceName | undefined {
   return undefined;
 }
 
-async function readAll(files: { rel: string; abs: string }[], maxBytes: number, issues: InputIssue[]): Promise<{ rel: string; text: string }[]> {
-  const out: ({ rel: string; text: string } | undefined)[] = new Array(files.length);
-  let next = 0;
-  async function worker(): Promise<void> {
-    while (next < files.length) {
-      const i = next++;
-      const f = files[i]!;
-      try {
-        const size = (await stat(f.abs)).size;
-        if (size > maxBytes) {
-          issues.push({ path: f.rel, message: `skipped: ${size} bytes is larger than the ${maxBytes}-byte limit` });
-          continue;
-        }
-        out[i] = { rel: f.rel, text: await readFile(f.abs, 'utf8') };
-      } catch (err) {
-        issues.push({ path: f.rel, message: `cannot read: ${errorMessage(err)}` });
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, files.length) }, worker));
-  return out.filter((t): t is { rel: string; text: string } => t !== undefined);
-}

@@ -4,9 +4,10 @@
  * ScanTargetResult, the shape the report renderers consume. A file that cannot be read or parsed
  * is an input issue (the result is then incomplete), never the end of the run.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { PalisadeError, ParseError, errorMessage } from '../core/errors.ts';
+import { readTextFiles } from '../core/fs.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import type { Finding, InputIssue, Target } from '../core/types.ts';
 import type { ScanTargetResult } from '../report/scan-report.ts';
@@ -28,7 +29,6 @@ export interface MisconfigScanOptions {
 /** Dependency trees hold other people's manifests and test fixtures, not the project's configuration. */
 const SKIPPED_DIRS = ['node_modules', 'bower_components', '.terraform'];
 const DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024;
-const PARALLEL_READS = 16;
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 
@@ -77,7 +77,7 @@ export async function scanMisconfig(input: string, options: MisconfigScanOptions
   }
 
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const texts = await readAll(files, maxBytes, issues);
+  const texts = await readTextFiles(files, maxBytes, issues);
   const manifests: Manifest[] = [];
   const hits: Hit[] = [];
   const scanned: string[] = [];
@@ -116,29 +116,6 @@ export async function scanMisconfig(input: string, options: MisconfigScanOptions
     incomplete: issues.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 0) - (b.line ?? 0))),
     misconfig: { files: scanned.sort(), objects: manifests.length },
   };
-}
-
-async function readAll(files: { path: string; absolute: string }[], maxBytes: number, issues: InputIssue[]): Promise<{ path: string; text: string }[]> {
-  const out: ({ path: string; text: string } | undefined)[] = new Array(files.length);
-  let next = 0;
-  async function worker(): Promise<void> {
-    while (next < files.length) {
-      const i = next++;
-      const f = files[i]!;
-      try {
-        const size = (await stat(f.absolute)).size;
-        if (size > maxBytes) {
-          issues.push({ path: f.path, message: `skipped: ${size} bytes is larger than the ${maxBytes}-byte limit for configuration files` });
-          continue;
-        }
-        out[i] = { path: f.path, text: await readFile(f.absolute, 'utf8') };
-      } catch (err) {
-        issues.push({ path: f.path, message: `cannot read: ${errorMessage(err)}` });
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, files.length) }, worker));
-  return out.filter((t): t is { path: string; text: string } => t !== undefined);
 }
 
 /** By file, then line, then check id: the order a reader walks a file in. */
