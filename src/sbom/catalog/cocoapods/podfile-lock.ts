@@ -10,12 +10,13 @@
  * fold into one package named after the root pod. Pods from a local `:path:` are the project's
  * own code and are left out.
  */
-import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq } from 'yaml';
 import type { YAMLMap } from 'yaml';
 import { ParseError } from '../../../core/errors.ts';
 import { makePurl } from '../../../core/purl.ts';
 import type { InputIssue, Package } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
+import { lineOf, parseYamlMap } from '../yaml.ts';
 
 export const podfileLockCataloger: Cataloger = {
   name: 'cocoapods/podfile-lock',
@@ -34,7 +35,7 @@ interface Pod {
 
 async function catalogPodfileLock(input: CatalogInput): Promise<CatalogResult> {
   const lineCounter = new LineCounter();
-  const root = parseYamlMap(await input.text(), lineCounter);
+  const root = parseYamlMap(await input.text(), lineCounter, 'Podfile.lock');
   const podsNode = root.get('PODS', true);
   if (!isSeq(podsNode)) throw new ParseError('not a Podfile.lock: no `PODS` list');
 
@@ -75,21 +76,6 @@ async function catalogPodfileLock(input: CatalogInput): Promise<CatalogResult> {
     if (deps.length > 0) pkg.dependsOn = [...new Set(deps)].sort();
   }
   return { packages, ...(issues.length > 0 && { issues }) };
-}
-
-/** Failsafe schema: versions stay the strings the file wrote. */
-function parseYamlMap(text: string, lineCounter: LineCounter): YAMLMap {
-  const doc = parseDocument(text, { lineCounter, schema: 'failsafe', uniqueKeys: false });
-  const error = doc.errors[0];
-  if (error) throw new ParseError(`invalid YAML: ${error.message.split('\n')[0]}`, error.linePos?.[0].line);
-  if (doc.contents === null) throw new ParseError('empty file');
-  if (!isMap(doc.contents)) throw new ParseError('not a Podfile.lock: the document is not a map');
-  return doc.contents;
-}
-
-function lineOf(node: unknown, lineCounter: LineCounter): number | undefined {
-  const range = (node as { range?: [number, number, number] } | null)?.range;
-  return range ? lineCounter.linePos(range[0]).line : undefined;
 }
 
 /** Record one `PODS` item (folding subspecs into their root pod); returns a problem, if any. */

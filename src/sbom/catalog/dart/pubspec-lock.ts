@@ -6,12 +6,13 @@
  * (`description.resolved-ref` is the commit), `path` or `sdk` (Flutter's own packages).
  * The lockfile records no dependency edges, and no scope for transitive packages.
  */
-import { LineCounter, isMap, isScalar, parseDocument } from 'yaml';
+import { LineCounter, isMap, isScalar } from 'yaml';
 import type { YAMLMap } from 'yaml';
 import { ParseError } from '../../../core/errors.ts';
 import { makePurl } from '../../../core/purl.ts';
 import type { InputIssue, Package } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
+import { lineOf, parseYamlMap } from '../yaml.ts';
 
 /** Both names of the public repository; packages hosted anywhere else get a `repository_url`. */
 const PUB_DEV = /^https?:\/\/(pub\.dev|pub\.dartlang\.org)\/?$/;
@@ -25,7 +26,7 @@ export const pubspecLockCataloger: Cataloger = {
 
 async function catalogPubspecLock(input: CatalogInput): Promise<CatalogResult> {
   const lineCounter = new LineCounter();
-  const root = parseYamlMap(await input.text(), lineCounter);
+  const root = parseYamlMap(await input.text(), lineCounter, 'pubspec.lock');
   const packagesNode = root.get('packages', true);
   if (packagesNode === undefined && !root.has('sdks')) throw new ParseError('not a pubspec.lock: no `packages` map');
   // `packages:` with nothing after it (failsafe schema: an empty string) means no packages.
@@ -42,24 +43,6 @@ async function catalogPubspecLock(input: CatalogInput): Promise<CatalogResult> {
     else packages.push(entry);
   }
   return { packages, ...(issues.length > 0 && { issues }) };
-}
-
-/**
- * Parse with the failsafe schema: every scalar stays the string the file wrote, so a version like
- * `1.10` is never read as the number 1.1.
- */
-function parseYamlMap(text: string, lineCounter: LineCounter): YAMLMap {
-  const doc = parseDocument(text, { lineCounter, schema: 'failsafe', uniqueKeys: false });
-  const error = doc.errors[0];
-  if (error) throw new ParseError(`invalid YAML: ${error.message.split('\n')[0]}`, error.linePos?.[0].line);
-  if (doc.contents === null) throw new ParseError('empty file');
-  if (!isMap(doc.contents)) throw new ParseError('not a pubspec.lock: the document is not a map');
-  return doc.contents;
-}
-
-function lineOf(node: unknown, lineCounter: LineCounter): number | undefined {
-  const range = (node as { range?: [number, number, number] } | null)?.range;
-  return range ? lineCounter.linePos(range[0]).line : undefined;
 }
 
 /** One `packages:` entry, or the reason it was skipped. */

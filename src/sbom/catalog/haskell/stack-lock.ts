@@ -5,12 +5,13 @@
  *   `{name, version, git, commit, …}` / `{name, version, url, …}`, a package from git or an archive.
  * The packages of the resolver snapshot (`snapshots:`) are not listed, so they are not catalogued.
  */
-import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq } from 'yaml';
 import type { YAMLMap } from 'yaml';
 import { ParseError } from '../../../core/errors.ts';
 import { makePurl } from '../../../core/purl.ts';
 import type { InputIssue, Package } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
+import { lineOf, parseYamlMap } from '../yaml.ts';
 
 export const stackLockCataloger: Cataloger = {
   name: 'haskell/stack-lock',
@@ -21,7 +22,7 @@ export const stackLockCataloger: Cataloger = {
 
 async function catalogStackLock(input: CatalogInput): Promise<CatalogResult> {
   const lineCounter = new LineCounter();
-  const root = parseYamlMap(await input.text(), lineCounter);
+  const root = parseYamlMap(await input.text(), lineCounter, 'stack.yaml.lock');
   const list = root.get('packages', true);
   // `packages:` with nothing after it (failsafe schema: an empty string) means no extra-deps.
   if (list === undefined || (isScalar(list) && list.value === '')) return { packages: [] };
@@ -36,21 +37,6 @@ async function catalogStackLock(input: CatalogInput): Promise<CatalogResult> {
     else packages.push(pkg);
   }
   return { packages, ...(issues.length > 0 && { issues }) };
-}
-
-/** Failsafe schema: versions stay the strings the file wrote. */
-function parseYamlMap(text: string, lineCounter: LineCounter): YAMLMap {
-  const doc = parseDocument(text, { lineCounter, schema: 'failsafe', uniqueKeys: false });
-  const error = doc.errors[0];
-  if (error) throw new ParseError(`invalid YAML: ${error.message.split('\n')[0]}`, error.linePos?.[0].line);
-  if (doc.contents === null) throw new ParseError('empty file');
-  if (!isMap(doc.contents)) throw new ParseError('not a stack.yaml.lock: the document is not a map');
-  return doc.contents;
-}
-
-function lineOf(node: unknown, lineCounter: LineCounter): number | undefined {
-  const range = (node as { range?: [number, number, number] } | null)?.range;
-  return range ? lineCounter.linePos(range[0]).line : undefined;
 }
 
 /** One `packages:` item, or the reason it was skipped. */
