@@ -8,11 +8,12 @@
  *    reference → node id. The consumer project is node `0` or the node with a `path` (its conanfile).
  * Build requirements (tools: cmake, ninja, …) are `dev`.
  */
-import { ParseError, errorMessage } from '../../../core/errors.ts';
-import { LineIndex, lineOfJsonError } from '../../../core/lines.ts';
+import { ParseError } from '../../../core/errors.ts';
+import { LineIndex } from '../../../core/lines.ts';
 import { makePurl } from '../../../core/purl.ts';
 import type { InputIssue, Package, Scope } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
+import { parseJsonObject } from '../json.ts';
 
 const GRAPH_LOCK_VERSIONS = new Set(['0.1', '0.2', '0.3', '0.4']);
 const FLAT_LOCK_VERSIONS = new Set(['0.5']);
@@ -49,7 +50,7 @@ export const conanLockCataloger: Cataloger = {
 
 async function catalogConanLock(input: CatalogInput): Promise<CatalogResult> {
   const text = await input.text();
-  const doc = parseJson(text);
+  const doc = parseJsonObject(text, 'conan.lock');
   const ctx: Context = { path: input.path, text, lines: new LineIndex(text), issues: [] };
   const graphLock = doc['graph_lock'];
   let packages: Package[];
@@ -70,17 +71,6 @@ interface Context {
   text: string;
   lines: LineIndex;
   issues: InputIssue[];
-}
-
-function parseJson(text: string): Record<string, unknown> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new ParseError(`invalid JSON: ${errorMessage(err)}`, lineOfJsonError(text, err));
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ParseError('not a conan.lock: not a JSON object');
-  return doc as Record<string, unknown>;
 }
 
 /** Unversioned Conan 1 lockfiles (0.0) exist; Conan 2 always writes a version. */

@@ -16,7 +16,8 @@ import { LineIndex } from '../../../core/lines.ts';
 import { makePurl } from '../../../core/purl.ts';
 import type { InputIssue, Package } from '../../../core/types.ts';
 import { baseName, type CatalogInput, type CatalogResult, type Cataloger } from '../cataloger.ts';
-import { isObject, memberOffset, parseJson } from './json.ts';
+import {isObject, memberOffset } from './json.ts';
+import { parseJson } from '../json.ts';
 
 const SUFFIX = '.deps.json';
 
@@ -32,7 +33,7 @@ export const depsJsonCataloger: Cataloger = {
 
 async function catalogDepsJson(input: CatalogInput): Promise<CatalogResult> {
   const text = await input.text();
-  const doc = parseJson(text);
+  const doc = parseJson(text, 'deps.json');
   // WordPress and other JavaScript builds also write `*.deps.json`: a list of script handles.
   if (Array.isArray(doc)) return { packages: [] };
   if (!isObject(doc) || !isObject(doc['libraries'])) throw new ParseError('not a .NET deps.json: no `libraries` object');

@@ -1,18 +1,7 @@
 /**
- * JSON helpers shared by the .NET catalogers: parsing with a ParseError that has the line, and
- * finding an object member's position (JSON.parse gives none) to report lines.
+ * JSON helpers shared by the .NET catalogers: finding an object member's position (JSON.parse
+ * gives none) to report lines. Parsing itself is ../json.ts.
  */
-import { ParseError } from '../../../core/errors.ts';
-import { lineOfJsonError } from '../../../core/lines.ts';
-
-export function parseJson(text: string): unknown {
-  try {
-    // The SDK and Visual Studio may write a byte-order mark; JSON.parse refuses it.
-    return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
-  } catch (err) {
-    throw new ParseError('invalid JSON', lineOfJsonError(text, err));
-  }
-}
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -12,7 +12,8 @@ import { LineIndex } from '../../../core/lines.ts';
 import { makePurl } from '../../../core/purl.ts';
 import type { InputIssue, Package } from '../../../core/types.ts';
 import { baseName, type CatalogInput, type CatalogResult, type Cataloger } from '../cataloger.ts';
-import { isObject, memberOffset, parseJson } from './json.ts';
+import {isObject, memberOffset } from './json.ts';
+import { parseJson } from '../json.ts';
 
 const SUPPORTED_VERSIONS = new Set([1, 2]);
 
@@ -31,7 +32,7 @@ export const packagesLockCataloger: Cataloger = {
 
 async function catalogPackagesLock(input: CatalogInput): Promise<CatalogResult> {
   const text = await input.text();
-  const doc = parseJson(text);
+  const doc = parseJson(text, 'packages.lock.json');
   if (!isObject(doc)) throw new ParseError('not a NuGet lockfile: the top level is not an object');
   if (doc.version !== undefined && !SUPPORTED_VERSIONS.has(doc.version as number)) {
     throw new ParseError(`unsupported packages.lock.json version ${JSON.stringify(doc.version)}`);

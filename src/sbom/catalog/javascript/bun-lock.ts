@@ -12,21 +12,8 @@
 import { ParseError } from '../../../core/errors.ts';
 import type { InputIssue, Scope } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
-import {
-  PackageCollector,
-  asRecord,
-  gitSource,
-  inNodeModules,
-  isGitSpec,
-  isLocalSpec,
-  isTarballUrl,
-  KeyLines,
-  memberOffset,
-  parseAlias,
-  parseJson,
-  stringOf,
-  type Occurrence,
-} from './npm-support.ts';
+import { PackageCollector, asRecord, gitSource, inNodeModules, isGitSpec, isLocalSpec, isTarballUrl, KeyLines, memberOffset, parseAlias, stringOf, type Occurrence } from './npm-support.ts';
+import { parseJson } from '../json.ts';
 
 export const bunLockCataloger: Cataloger = {
   name: 'javascript/bun-lock',

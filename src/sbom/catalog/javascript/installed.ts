@@ -7,7 +7,8 @@ import { ParseError } from '../../../core/errors.ts';
 import { makePurl } from '../../../core/purl.ts';
 import type { Package } from '../../../core/types.ts';
 import type { Cataloger, CatalogInput, CatalogResult } from '../cataloger.ts';
-import { asRecord, parseJson, stringOf } from './npm-support.ts';
+import { asRecord, stringOf } from './npm-support.ts';
+import { parseJson } from '../json.ts';
 
 export const installedPackageCataloger: Cataloger = {
   name: 'javascript/package-json',

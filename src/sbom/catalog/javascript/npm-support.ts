@@ -4,8 +4,6 @@
  * paths), finding the line of a JSON key without a position-aware parser, and collecting one
  * package per purl from the many install paths a lockfile may list it at.
  */
-import { ParseError, errorMessage } from '../../../core/errors.ts';
-import { lineOfJsonError } from '../../../core/lines.ts';
 import { makePurl } from '../../../core/purl.ts';
 import type { Package, Scope } from '../../../core/types.ts';
 
@@ -22,15 +20,6 @@ export function stringOf(value: unknown): string | undefined {
 /** Files inside an installed dependency (`node_modules/x/package-lock.json`) describe that dependency's own build. */
 export function inNodeModules(path: string): boolean {
   return `/${path}`.includes('/node_modules/');
-}
-
-/** JSON.parse with a ParseError (and the line) for anything it rejects, including stack-deep nesting. */
-export function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ParseError(`${what} is not valid JSON: ${errorMessage(err)}`, lineOfJsonError(text, err));
-  }
 }
 
 /** Names declared in the given dependency maps of a package.json-like entry, in file order. */

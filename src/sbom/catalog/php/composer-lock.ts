@@ -5,7 +5,8 @@
  */
 import { ParseError } from '../../../core/errors.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
-import { asRecord, composerPackages, parseJson, type ComposerEntry } from './composer-packages.ts';
+import { asRecord, composerPackages, type ComposerEntry } from './composer-packages.ts';
+import { parseJson } from '../json.ts';
 
 export const composerLockCataloger: Cataloger = {
   name: 'php/composer-lock',

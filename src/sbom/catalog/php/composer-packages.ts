@@ -3,8 +3,7 @@
  * vendor/composer/installed.json: `name`, `version`, `source`/`dist` with a `reference`,
  * `license`, `require`, `replace`. Shared by the two PHP catalogers.
  */
-import { ParseError } from '../../../core/errors.ts';
-import { LineIndex, lineOfJsonError } from '../../../core/lines.ts';
+import { LineIndex } from '../../../core/lines.ts';
 import { makePurl } from '../../../core/purl.ts';
 import type { InputIssue, Package } from '../../../core/types.ts';
 import type { CatalogInput } from '../cataloger.ts';
@@ -13,15 +12,6 @@ import type { CatalogInput } from '../cataloger.ts';
 export interface ComposerEntry {
   entry: unknown;
   dev: boolean;
-}
-
-/** Parse JSON text, turning a syntax error into a ParseError with its line. */
-export function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ParseError(`${what} is not valid JSON`, lineOfJsonError(text, err));
-  }
 }
 
 /** Requirements on the PHP runtime and its extensions, not on packages (https://getcomposer.org/doc/01-basic-usage.md#platform-packages). */

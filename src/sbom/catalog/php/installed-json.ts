@@ -6,7 +6,8 @@
  */
 import { ParseError } from '../../../core/errors.ts';
 import type { Cataloger, CatalogInput, CatalogResult } from '../cataloger.ts';
-import { asRecord, composerPackages, parseJson, type ComposerEntry } from './composer-packages.ts';
+import { asRecord, composerPackages, type ComposerEntry } from './composer-packages.ts';
+import { parseJson } from '../json.ts';
 
 export const installedJsonCataloger: Cataloger = {
   name: 'php/installed-json',

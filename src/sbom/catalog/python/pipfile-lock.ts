@@ -5,11 +5,12 @@
  * name and pins `version: "==x"`. Entries without a version are git/path/file checkouts
  * (`git` + `ref`, `path`, `file`); they carry no release to match, so they are not catalogued.
  */
-import { ParseError, errorMessage } from '../../../core/errors.ts';
-import { LineIndex, lineOfJsonError } from '../../../core/lines.ts';
+import { ParseError } from '../../../core/errors.ts';
+import { LineIndex } from '../../../core/lines.ts';
 import type { InputIssue, Package } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
 import { isCommit, isRecord, pypiPackage, stringField } from './common.ts';
+import { parseJson } from '../json.ts';
 
 const MAX_PIPFILE_SPEC = 6;
 const META = '_meta';
@@ -33,7 +34,7 @@ export const pipfileLockCataloger: Cataloger = {
 
 async function catalogPipfileLock(input: CatalogInput): Promise<CatalogResult> {
   const text = await input.text();
-  const doc = parseJson(text);
+  const doc = parsePipfileLock(text);
   checkSpec(doc[META]);
 
   const lines = new LineIndex(text);
@@ -63,13 +64,8 @@ async function catalogPipfileLock(input: CatalogInput): Promise<CatalogResult> {
   return { packages, ...(issues.length > 0 && { issues }) };
 }
 
-function parseJson(text: string): Record<string, unknown> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new ParseError(`invalid JSON: ${errorMessage(err)}`, lineOfJsonError(text, err));
-  }
+function parsePipfileLock(text: string): Record<string, unknown> {
+  const doc = parseJson(text, 'Pipfile.lock');
   if (!isRecord(doc) || !(META in doc || DEFAULT_SECTION in doc || DEV_SECTION in doc)) {
     throw new ParseError('not a Pipfile.lock: no `_meta`, `default` or `develop` section');
   }

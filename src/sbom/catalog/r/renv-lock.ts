@@ -5,11 +5,12 @@
  * repository name) are CRAN packages: Bioconductor, GitHub/GitLab remotes and local sources have
  * other identities and are left out, as are entries that name no repository at all.
  */
-import { ParseError, errorMessage } from '../../../core/errors.ts';
-import { LineIndex, lineOfJsonError } from '../../../core/lines.ts';
+import { ParseError } from '../../../core/errors.ts';
+import { LineIndex } from '../../../core/lines.ts';
 import { makePurl } from '../../../core/purl.ts';
 import type { InputIssue, Package } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
+import { parseJsonObject } from '../json.ts';
 
 /** Repository names renv records for CRAN and its Posit Package Manager mirror. */
 const CRAN_REPOSITORIES = new Set(['CRAN', 'RSPM', 'PPM', 'P3M']);
@@ -28,7 +29,7 @@ interface Entry {
 
 async function catalogRenvLock(input: CatalogInput): Promise<CatalogResult> {
   const text = await input.text();
-  const doc = parseJson(text);
+  const doc = parseJsonObject(text, 'renv.lock');
   const raw = doc['Packages'] ?? {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ParseError('`Packages` is not an object');
 
@@ -54,17 +55,6 @@ function keyOffset(text: string, key: string, from: number): number {
   const re = new RegExp(`${JSON.stringify(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:`, 'g');
   re.lastIndex = Math.max(from, 0);
   return re.exec(text)?.index ?? -1;
-}
-
-function parseJson(text: string): Record<string, unknown> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new ParseError(`invalid JSON: ${errorMessage(err)}`, lineOfJsonError(text, err));
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ParseError('not a renv.lock: not a JSON object');
-  return doc as Record<string, unknown>;
 }
 
 /** One CRAN package; undefined for a package from elsewhere; a string when the entry is unusable. */

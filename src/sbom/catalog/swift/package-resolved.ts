@@ -7,11 +7,12 @@
  * the commit, and stands in for the version in the purl (the swift purl type requires one).
  * Local checkouts (`localSourceControl`) are not packages; registry pins have no URL to name them.
  */
-import { ParseError, errorMessage } from '../../../core/errors.ts';
-import { LineIndex, lineOfJsonError } from '../../../core/lines.ts';
+import { ParseError } from '../../../core/errors.ts';
+import { LineIndex } from '../../../core/lines.ts';
 import { makePurl } from '../../../core/purl.ts';
 import type { InputIssue, Package } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
+import { parseJsonObject } from '../json.ts';
 
 export const packageResolvedCataloger: Cataloger = {
   name: 'swift/package-resolved',
@@ -31,7 +32,7 @@ interface Pin {
 
 async function catalogPackageResolved(input: CatalogInput): Promise<CatalogResult> {
   const text = await input.text();
-  const pins = readPins(parseJson(text));
+  const pins = readPins(parseJsonObject(text, 'Package.resolved'));
   const lines = new LineIndex(text);
   const packages: Package[] = [];
   const issues: InputIssue[] = [];
@@ -45,18 +46,6 @@ async function catalogPackageResolved(input: CatalogInput): Promise<CatalogResul
     else if (pkg) packages.push(pkg);
   }
   return { packages, ...(issues.length > 0 && { issues }) };
-}
-
-function parseJson(text: string): Record<string, unknown> {
-  if (text.trim() === '') throw new ParseError('empty file');
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new ParseError(`invalid JSON: ${errorMessage(err)}`, lineOfJsonError(text, err));
-  }
-  if (!isObject(doc)) throw new ParseError('not a Package.resolved: not a JSON object');
-  return doc;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -47,7 +47,7 @@ describe('r/renv-lock', () => {
   });
 
   it('rejects broken JSON and other shapes', async () => {
-    await expect(catalog('not-json.lock')).rejects.toThrow(/^invalid JSON/);
+    await expect(catalog('not-json.lock')).rejects.toThrow(/is not valid JSON/);
     await expect(catalog('array.lock')).rejects.toThrow(new ParseError('not a renv.lock: not a JSON object'));
     await expect(catalog('packages-not-object.lock')).rejects.toThrow(/`Packages` is not an object/);
   });

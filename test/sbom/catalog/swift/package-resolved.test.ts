@@ -58,7 +58,7 @@ describe('swift/package-resolved', () => {
 
   it('rejects empty, non-JSON and unknown files', async () => {
     await expect(catalog('empty.resolved')).rejects.toThrow(new ParseError('empty file'));
-    await expect(catalog('invalid.resolved')).rejects.toThrow(/^invalid JSON/);
+    await expect(catalog('invalid.resolved')).rejects.toThrow(/is not valid JSON/);
     await expect(catalog('unknown-version.resolved')).rejects.toThrow('unsupported Package.resolved version 4');
     await expect(catalog('v1-without-pins.resolved')).rejects.toThrow(/without `object.pins`/);
   });
