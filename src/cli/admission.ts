@@ -6,12 +6,12 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
 import { loadPolicies } from '../policy/engine/load.ts';
-import { loadPublicKey } from '../trust/keys.ts';
 import { startAdmissionServer } from '../admission/server.ts';
 import { SignatureGate } from '../admission/signatures.ts';
 import { AdmissionMetrics } from '../admission/metrics.ts';
 import { contextFrom, type GlobalOptions } from './context.ts';
 import { collectList } from './output.ts';
+import { readPublicKeys } from './inputs.ts';
 
 interface ServeOptions {
   policies: string[];
@@ -77,7 +77,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   let signatures: SignatureGate | undefined;
   if (options.key.length > 0) {
     const publicKeys = [];
-    for (const file of options.key) publicKeys.push(loadPublicKey(await read(file, '--key')));
+    publicKeys.push(...(await readPublicKeys(options.key)));
     signatures = new SignatureGate({
       publicKeys,
       // Leave a second for policy evaluation and the response before the API server gives up.

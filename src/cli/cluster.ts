@@ -9,10 +9,8 @@
  *   reported as incomplete, never scored as if empty.
  * - `who-can VERB RESOURCE [--namespace NS]` lists the subjects RBAC lets do it.
  */
-import type { KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { PalisadeError, errorMessage } from '../core/errors.ts';
+import { PalisadeError } from '../core/errors.ts';
 import { SEVERITIES, type Severity } from '../core/types.ts';
 import {
   auditCluster,
@@ -31,13 +29,13 @@ import {
   type Snapshot,
 } from '../cluster/index.ts';
 import { catalogImage } from '../image/scan.ts';
-import { loadPublicKey } from '../trust/keys.ts';
 import { DigestCache, ImageVerificationError, verifyImageSignatures } from '../trust/oci/index.ts';
 import { resolveDbPath } from '../vuln/db/paths.ts';
 import { openVulnDb, type VulnDb } from '../vuln/db/store.ts';
 import { matchPackages } from '../vuln/match.ts';
 import { contextFrom, ExitRequest, type CliContext, type GlobalOptions } from './context.ts';
 import { collectList, emit } from './output.ts';
+import { readPublicKeys } from './inputs.ts';
 
 const FORMATS = ['table', 'json', 'sarif'] as const;
 
@@ -180,16 +178,7 @@ function render(report: ClusterReport, format: AuditFlags['format']): string {
 }
 
 async function signatureVerifier(ctx: CliContext, flags: AuditFlags): Promise<NonNullable<ImageServices['verify']>> {
-  const publicKeys: KeyObject[] = [];
-  for (const path of flags.key) {
-    let pem: string;
-    try {
-      pem = await readFile(path, 'utf8');
-    } catch (err) {
-      throw new PalisadeError('INPUT_NOT_FOUND', `cannot read the key ${path}: ${errorMessage(err)}`);
-    }
-    publicKeys.push(loadPublicKey(pem));
-  }
+  const publicKeys = await readPublicKeys(flags.key);
   const cache = new DigestCache();
   return async (ref) => {
     try {

@@ -15,7 +15,7 @@
  * INVALID_OPTION).
  */
 import type { KeyObject } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
@@ -38,6 +38,7 @@ import {
 import { contextFrom, ExitRequest, type CliContext, type GlobalOptions } from './context.ts';
 import { emit } from './output.ts';
 import { readSigningKey } from './password.ts';
+import { readInputFile } from './inputs.ts';
 
 interface GenerateFlags {
   subject: string[];
@@ -144,7 +145,7 @@ function verifyCommand(globals: () => GlobalOptions): Command {
       await guard(ctx, async () => {
         const options = await verifyOptions(flags);
         if (options.sourceUri === undefined) ctx.log.warn('no --source-uri: the source repository is not checked');
-        const input = await readInput(flags.provenance, 'provenance');
+        const input = await readInputFile(flags.provenance, 'provenance');
         const result = await verifyProvenance(input, options);
         for (const limitation of result.signature.limitations) ctx.log.warn(limitation);
         const output = flags.printProvenance ? result.statement : summary(result);
@@ -165,7 +166,7 @@ async function verifyOptions(flags: VerifyFlags): Promise<VerifyProvenanceOption
   }
   if (artifacts.length === 0) throw new PalisadeError('USAGE', 'give the artifact: --artifact FILE or --digest sha256:<hex>');
   const keys: KeyObject[] = [];
-  for (const path of flags.key) keys.push(loadPublicKey((await readInput(path, 'key')).toString('utf8')));
+  for (const path of flags.key) keys.push(loadPublicKey((await readInputFile(path, 'key')).toString('utf8')));
   const options: VerifyProvenanceOptions = {
     artifacts,
     ...pick(flags, ['sourceUri', 'sourceTag', 'sourceBranch', 'sourceVersionedTag', 'builderId', 'packageName', 'packageVersion']),
@@ -174,7 +175,7 @@ async function verifyOptions(flags: VerifyFlags): Promise<VerifyProvenanceOption
   if (keys.length > 0) options.keys = keys;
   if (flags.allowUnsigned) options.allowUnsigned = true;
   if (flags.buildWorkflowInput.length > 0) options.workflowInputs = parseInputs(flags.buildWorkflowInput);
-  if (flags.npmKeys !== undefined) options.npmKeys = parseNpmKeys(parseJson(await readInput(flags.npmKeys, 'npm keys'), flags.npmKeys));
+  if (flags.npmKeys !== undefined) options.npmKeys = parseNpmKeys(parseJson(await readInputFile(flags.npmKeys, 'npm keys'), flags.npmKeys));
   if (flags.gcbKeys !== undefined) options.gcbKeys = await readGcbKeys(flags.gcbKeys);
   return options;
 }
@@ -217,17 +218,9 @@ async function readGcbKeys(dir: string): Promise<Map<string, KeyObject>> {
     throw new PalisadeError('INPUT_NOT_FOUND', `cannot read the Cloud Build keys directory ${dir}: ${errorMessage(err)}`);
   }
   const keys = new Map<string, KeyObject>();
-  for (const file of files) keys.set(file.slice(0, -'.key'.length), loadPublicKey((await readInput(join(dir, file), 'key')).toString('utf8')));
+  for (const file of files) keys.set(file.slice(0, -'.key'.length), loadPublicKey((await readInputFile(join(dir, file), 'key')).toString('utf8')));
   if (keys.size === 0) throw new PalisadeError('INPUT_NOT_FOUND', `no <region>.key files in ${dir}`);
   return keys;
-}
-
-async function readInput(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw new PalisadeError('INPUT_NOT_FOUND', `cannot read the ${what} ${path}: ${errorMessage(err)}`, { cause: err });
-  }
 }
 
 function parseJson(bytes: Buffer, path: string): unknown {

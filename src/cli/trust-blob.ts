@@ -5,7 +5,6 @@
  * shipped Sigstore public-good root). Nothing is written unless every step succeeded.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
 import { Command } from 'commander';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
@@ -16,6 +15,7 @@ import { TrustError } from '../trust/errors.ts';
 import { generateKeyPair, loadPublicKey, signData } from '../trust/keys.ts';
 import { contextFrom, type GlobalOptions } from './context.ts';
 import { passwordFromEnv, promptPassword, readSigningKey } from './password.ts';
+import { readInputFile } from './inputs.ts';
 
 export function keyCommand(globals: () => GlobalOptions): Command {
   const key = new Command('key').description('Signing keys in cosign’s formats');
@@ -55,7 +55,7 @@ export function signBlobCommand(globals: () => GlobalOptions): Command {
     .option('--tlog-upload [bool]', 'accepted for cosign compatibility: Palisade never uploads to a transparency log')
     .action(async (file: string, options: { key: string; outputSignature?: string; bundle?: string }) => {
       const ctx = contextFrom(globals());
-      const data = await readInput(file, 'file');
+      const data = await readInputFile(file, 'file');
       const key = await readSigningKey(options.key);
       // Everything is computed before anything is written.
       const signature = options.bundle ? signBlob(data, key) : { signature: signData(key, data), bundle: undefined };
@@ -100,11 +100,11 @@ export function verifyBlobCommand(globals: () => GlobalOptions): Command {
     .option('--insecure-ignore-tlog', 'accept bundles without a transparency-log entry (as Palisade’s own sign-blob --bundle writes)')
     .action(async (file: string, options: VerifyBlobOptions) => {
       const ctx = contextFrom(globals());
-      const data = await readInput(file, 'file');
-      const publicKey = options.key ? loadPublicKey((await readInput(options.key, 'key')).toString('utf8')) : undefined;
+      const data = await readInputFile(file, 'file');
+      const publicKey = options.key ? loadPublicKey((await readInputFile(options.key, 'key')).toString('utf8')) : undefined;
       const bundlePath = options.bundle ?? (options.signature ? undefined : discoverBundle(file));
       if (bundlePath) {
-        const verified = verifyBundle(await readInput(bundlePath, 'bundle'), data, bundlePolicy(options, publicKey), trustedRoot(options));
+        const verified = verifyBundle(await readInputFile(bundlePath, 'bundle'), data, bundlePolicy(options, publicKey), trustedRoot(options));
         if (options.certificate) await checkCertificate(options.certificate, verified.signer.key);
       } else if (options.signature) {
         if (!publicKey) {
@@ -138,7 +138,7 @@ function trustedRoot(options: VerifyBlobOptions): TrustedRoot {
 
 /** `--certificate` with a bundle: the bundle's signer must be that certificate's key. */
 async function checkCertificate(path: string, signerKey: KeyObject): Promise<void> {
-  const expected = loadPublicKey((await readInput(path, 'certificate')).toString('utf8'));
+  const expected = loadPublicKey((await readInputFile(path, 'certificate')).toString('utf8'));
   if (!expected.equals(signerKey)) throw new TrustError('KEY_MISMATCH', `the bundle is not signed by the certificate ${path}`);
 }
 
@@ -149,7 +149,7 @@ function discoverBundle(file: string): string | undefined {
 
 /** cosign's `--signature` is a path, or else the base64 signature itself. */
 async function readSignature(value: string): Promise<Buffer> {
-  if (existsSync(value)) return readInput(value, 'signature');
+  if (existsSync(value)) return readInputFile(value, 'signature');
   if (/^[A-Za-z0-9+/]+={0,2}$/.test(value.trim())) return Buffer.from(value.trim());
   throw new PalisadeError('INPUT_NOT_FOUND', `signature ${value}: no such file`);
 }
@@ -163,14 +163,6 @@ async function newPassword(): Promise<string> {
   }
   if ((await promptPassword('Enter password for private key again: ')) !== first) throw new PalisadeError('USAGE', 'passwords do not match');
   return first;
-}
-
-async function readInput(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw new PalisadeError('INPUT_NOT_FOUND', `cannot read the ${what} ${path}: ${errorMessage(err)}`, { cause: err });
-  }
 }
 
 async function write(path: string, data: string, mode?: number): Promise<void> {

@@ -9,19 +9,18 @@
  * DIGEST_MISMATCH, TAG_MOVED, ANNOTATION_MISMATCH, SUBJECT_MISMATCH, PREDICATE_TYPE_MISMATCH,
  * POLICY_ERROR).
  */
-import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
 import { publicGoodTrustedRoot, readTrustedRoot } from '../trust/bundle/index.ts';
 import { resolvePredicateType } from '../trust/intoto.ts';
-import { loadPublicKey } from '../trust/keys.ts';
 import { loadAttestationPolicy } from '../trust/oci/policy.ts';
 import { attestImage, signImage, type SignImageOptions } from '../trust/oci/sign.ts';
 import type { RegistryStoreOptions } from '../trust/oci/store.ts';
 import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures, type KeylessOptions, type VerifyImageOptions } from '../trust/oci/verify.ts';
 import { contextFrom, ExitRequest, type CliContext, type GlobalOptions } from './context.ts';
 import { readSigningKey } from './password.ts';
+import { readPublicKeys } from './inputs.ts';
 
 interface RegistryFlags {
   insecure?: boolean;
@@ -209,16 +208,7 @@ async function signingOptions(ctx: CliContext, flags: SignFlags): Promise<SignIm
 }
 
 async function verifyOptions(ctx: CliContext, flags: VerifyFlags): Promise<VerifyImageOptions> {
-  const publicKeys: KeyObject[] = [];
-  for (const path of flags.key) {
-    let pem: string;
-    try {
-      pem = await readFile(path, 'utf8');
-    } catch (err) {
-      throw new PalisadeError('INPUT_NOT_FOUND', `cannot read the key ${path}: ${errorMessage(err)}`);
-    }
-    publicKeys.push(loadPublicKey(pem));
-  }
+  const publicKeys = await readPublicKeys(flags.key);
   const keyless = keylessOptions(flags);
   if (publicKeys.length === 0 && keyless === undefined) {
     throw new PalisadeError('USAGE', 'pass --key, or --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp] for keyless signatures');
