@@ -5,6 +5,7 @@
  */
 import type { Finding, InputIssue, Location, Severity, Target } from '../core/types.ts';
 import type { SbomDocument } from '../sbom/formats/document.ts';
+import type { SecretScanStats } from '../secrets/scan.ts';
 
 export interface ScanReport {
   tool: { name: string; version: string };
@@ -42,14 +43,8 @@ export interface ScanTargetResult {
   secrets?: SecretScanSummary;
 }
 
-export interface SecretScanSummary {
-  fragments: number;
-  bytes: number;
-  commits: number;
-  skippedBinary: number;
-  skippedTooLarge: number;
-  ignored: number;
-  baseline: number;
+/** The secret scanner's counters as reports show them (no timing), and where the rules came from. */
+export interface SecretScanSummary extends Omit<SecretScanStats, 'durationMs'> {
   /** A configuration file, or `default` for Palisade's rules. */
   config: string;
 }
