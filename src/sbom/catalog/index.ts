@@ -18,7 +18,7 @@ import { archiveCataloger } from './java/archive.ts';
 import { gradleLockfileCataloger } from './java/gradle-lockfile.ts';
 import { gradleVerificationMetadataCataloger } from './java/gradle-verification-metadata.ts';
 import { pomCataloger } from './java/pom.ts';
-import { bunLockCataloger } from './javascript/bun-lock.ts';
+import { bunLockbCataloger, bunLockCataloger } from './javascript/bun-lock.ts';
 import { installedPackageCataloger } from './javascript/installed.ts';
 import { packageLockCataloger } from './javascript/package-lock.ts';
 import { pnpmLockCataloger } from './javascript/pnpm-lock.ts';
@@ -58,6 +58,7 @@ export const ALL_CATALOGERS: readonly Cataloger[] = [
   gradleVerificationMetadataCataloger,
   pomCataloger,
   bunLockCataloger,
+  bunLockbCataloger,
   installedPackageCataloger,
   packageLockCataloger,
   pnpmLockCataloger,

@@ -121,3 +121,12 @@ describe('mergePackages', () => {
     expect(merged!.locations).toHaveLength(2);
   });
 });
+
+describe('unsupported lockfiles', () => {
+  it('reports a binary bun.lockb instead of cataloguing nothing in silence, unless bun.lock is beside it', async () => {
+    const alone = await catalogPath(tree({ 'app/bun.lockb': '\u0000binary' }));
+    expect(alone.issues).toEqual([expect.objectContaining({ path: 'app/bun.lockb', message: expect.stringMatching(/^unsupported: binary bun\.lockb/) })]);
+    const withText = await catalogPath(tree({ 'app/bun.lockb': '\u0000binary', 'app/bun.lock': '{"lockfileVersion": 1, "workspaces": {"": {}}, "packages": {}}' }));
+    expect(withText.issues).toEqual([]);
+  });
+});

@@ -15,6 +15,24 @@ import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from 
 import { PackageCollector, asRecord, gitSource, inNodeModules, isGitSpec, isLocalSpec, isTarballUrl, KeyLines, memberOffset, parseAlias, stringOf, type Occurrence } from './npm-support.ts';
 import { parseJson } from '../json.ts';
 
+/**
+ * Bun's binary lockfile (`bun.lockb`, before Bun 1.2) has no published format, so its packages
+ * cannot be read. Rather than cataloguing nothing in silence, it is reported — unless the text
+ * `bun.lock` beside it is there and catalogued instead.
+ */
+export const bunLockbCataloger: Cataloger = {
+  name: 'javascript/bun-lockb',
+  ecosystem: 'npm',
+  wants: (path) => baseName(path) === 'bun.lockb' && !inNodeModules(path),
+  async catalog(input) {
+    if ((await input.sibling('bun.lock')) !== undefined) return { packages: [] };
+    return {
+      packages: [],
+      issues: [{ path: input.path, message: 'unsupported: binary bun.lockb; write a text bun.lock with `bun install --save-text-lockfile` (Bun ≥ 1.1.39) and scan that' }],
+    };
+  },
+};
+
 export const bunLockCataloger: Cataloger = {
   name: 'javascript/bun-lock',
   ecosystem: 'npm',
