@@ -1,27 +1,21 @@
 /**
  * `--key` enforcement: every container image of a Pod (or Pod template) must carry a signature that
- * verifies with one of the keys. Verifications go through src/trust/oci with a shared DigestCache;
- * on top of it:
- * - successful results are cached by (scope, image reference) for a TTL — failures are not cached,
- *   so a freshly signed image is admitted on the next try;
- * - identical concurrent verifications share one promise (singleflight), so a burst of Pods of one
- *   Deployment costs one registry round;
- * - each verification has a deadline below the webhook timeout; when it passes, or the registry
- *   fails, the result is "could not verify" — the caller denies (Enforce) or warns (Audit).
+ * verifies with one of the keys. Verifications go through src/trust/oci with a shared DigestCache,
+ * and their outcomes through a VerificationCache (TTL for verified images, singleflight for
+ * concurrent ones, a deadline below the webhook timeout; see src/trust/oci/verification-cache.ts).
+ * "Could not verify" is an outcome of its own: the caller denies (Enforce) or warns (Audit).
  */
 import type { KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { DigestCache } from '../trust/oci/cache.ts';
 import type { RegistryStoreOptions } from '../trust/oci/store.ts';
-import { ImageVerificationError, verifyImageSignatures, type VerifyImageOptions } from '../trust/oci/verify.ts';
+import { VerificationCache, type VerificationOutcome } from '../trust/oci/verification-cache.ts';
+import { verifyImageSignatures, type VerifyImageOptions } from '../trust/oci/verify.ts';
 import type { AdmissionMetrics } from './metrics.ts';
 
 type Json = Record<string, unknown>;
 
-export type SignatureOutcome =
-  | { status: 'verified'; digest: string }
-  | { status: 'rejected'; reason: string }
-  | { status: 'unavailable'; reason: string };
+export type SignatureOutcome = VerificationOutcome<{ digest: string }>;
 
 /** Verifies one image; injectable so tests can count registry calls. */
 export type ImageVerifier = (reference: string, options: VerifyImageOptions) => Promise<{ digest: string }>;
@@ -51,15 +45,13 @@ export class SignatureGate {
   readonly action: 'Enforce' | 'Audit';
   readonly #options: SignatureGateOptions;
   readonly #scope: string;
-  readonly #cache = new Map<string, { digest: string; expires: number }>();
-  readonly #inflight = new Map<string, Promise<SignatureOutcome>>();
+  readonly #outcomes: VerificationCache<{ digest: string }>;
   readonly #digests = new DigestCache();
-  readonly #now: () => number;
 
   constructor(options: SignatureGateOptions) {
     this.#options = options;
     this.action = options.action ?? 'Enforce';
-    this.#now = options.now ?? Date.now;
+    this.#outcomes = verificationCacheFor(options);
     // The cache scope names the trusted keys: a key change never reuses results verified with another.
     const h = createHash('sha256');
     for (const key of options.publicKeys) h.update(key.export({ type: 'spki', format: 'der' }));
@@ -69,57 +61,36 @@ export class SignatureGate {
   /** Verifies each distinct image once; outcomes by image reference. */
   async check(images: readonly string[]): Promise<Map<string, SignatureOutcome>> {
     const unique = [...new Set(images)];
-    const outcomes = await Promise.all(unique.map((image) => this.#verifyOne(image)));
+    const outcomes = await Promise.all(unique.map((image) => this.#outcomes.get(`${this.#scope}\0${image}`, () => this.#verify(image))));
     return new Map(unique.map((image, i) => [image, outcomes[i] as SignatureOutcome]));
   }
 
-  #verifyOne(image: string): Promise<SignatureOutcome> {
-    const key = `${this.#scope}\0${image}`;
-    const cached = this.#cache.get(key);
-    if (cached && cached.expires > this.#now()) {
-      this.#options.metrics?.cache.inc({ result: 'hit' });
-      return Promise.resolve({ status: 'verified', digest: cached.digest });
-    }
-    const running = this.#inflight.get(key);
-    if (running) {
-      this.#options.metrics?.cache.inc({ result: 'coalesced' });
-      return running;
-    }
-    this.#options.metrics?.cache.inc({ result: 'miss' });
-    const promise = this.#run(image).then((outcome) => {
-      if (outcome.status === 'verified') this.#cache.set(key, { digest: outcome.digest, expires: this.#now() + (this.#options.ttlMs ?? 300_000) });
-      return outcome;
-    });
-    this.#inflight.set(key, promise);
-    void promise.finally(() => this.#inflight.delete(key));
-    return promise;
-  }
-
-  async #run(image: string): Promise<SignatureOutcome> {
+  async #verify(image: string): Promise<{ digest: string }> {
     const verify = this.#options.verify ?? verifyImageSignatures;
-    const deadline = this.#options.deadlineMs;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<SignatureOutcome>((resolve) => {
-      timer = setTimeout(() => resolve({ status: 'unavailable', reason: `verification did not complete within ${deadline} ms` }), deadline);
-    });
-    const attempt = verify(image, {
+    const result = await verify(image, {
       publicKeys: this.#options.publicKeys,
       cache: this.#digests,
       detectMovedTag: false,
-      registry: { ...this.#options.registry, timeoutMs: deadline, retries: 0, ...(this.#options.insecure && { insecure: true }) },
-    }).then(
-      (result): SignatureOutcome => ({ status: 'verified', digest: result.digest }),
-      (err: unknown): SignatureOutcome =>
-        err instanceof ImageVerificationError ? { status: 'rejected', reason: err.message } : { status: 'unavailable', reason: err instanceof Error ? err.message : String(err) },
-    );
-    try {
-      const outcome = await Promise.race([attempt, expired]);
-      if (outcome.status === 'unavailable') this.#options.metrics?.registryErrors.inc();
-      return outcome;
-    } finally {
-      clearTimeout(timer);
-    }
+      registry: { ...this.#options.registry, timeoutMs: this.#options.deadlineMs, retries: 0, ...(this.#options.insecure && { insecure: true }) },
+    });
+    return { digest: result.digest };
   }
+}
+
+/** The outcome cache of the webhook's verifications, with its metrics. */
+export function verificationCacheFor<V extends object>(options: {
+  deadlineMs: number;
+  ttlMs?: number;
+  now?: () => number;
+  metrics?: AdmissionMetrics;
+}): VerificationCache<V> {
+  const { metrics } = options;
+  return new VerificationCache<V>({
+    deadlineMs: options.deadlineMs,
+    ...(options.ttlMs !== undefined && { ttlMs: options.ttlMs }),
+    ...(options.now && { now: options.now }),
+    ...(metrics && { onLookup: (result) => metrics.cache.inc({ result }), onUnavailable: () => metrics.registryErrors.inc() }),
+  });
 }
 
 function isRecord(value: unknown): value is Json {

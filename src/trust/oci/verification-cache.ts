@@ -1,0 +1,117 @@
+/**
+ * Verification outcomes shared across requests, for servers that verify the same images over and
+ * over (the admission webhook):
+ *
+ * - verified outcomes are kept for a TTL under a key the caller builds from everything the
+ *   verification depends on (image, keys or identities, predicate type…) — rejections and
+ *   "could not verify" are never kept, so a freshly signed image or a recovered registry is seen
+ *   on the next try (Kyverno made the same choice: kyverno/kyverno#9503);
+ * - identical concurrent verifications share one promise (singleflight), so a burst of Pods of
+ *   one Deployment costs one registry round;
+ * - each verification has a deadline; when it passes, or the registry cannot be read, the outcome
+ *   is `unavailable` with the reason — callers fail closed (deny) or warn, never pass.
+ *
+ * What is cached is the verified material, not a policy's verdict on it: callers that judge an
+ * attestation's content (conditions) judge it again on every hit.
+ */
+import { errorMessage } from '../../core/errors.ts';
+import { ImageVerificationError } from './verify.ts';
+
+/** A verification's outcome: `V` when it verified, else why not. */
+export type VerificationOutcome<V> =
+  | ({ status: 'verified' } & V)
+  | { status: 'rejected'; reason: string }
+  | { status: 'unavailable'; reason: string };
+
+/** How a lookup was served, for metrics. */
+export type CacheLookup = 'hit' | 'miss' | 'coalesced';
+
+export interface VerificationCacheOptions {
+  /** Whole-verification deadline (registry round trips included). */
+  deadlineMs: number;
+  /** How long a verified outcome is reused; default 5 minutes. */
+  ttlMs?: number;
+  /** Most verified outcomes kept (oldest dropped first); default 10 000. */
+  maxEntries?: number;
+  now?: () => number;
+  onLookup?: (how: CacheLookup) => void;
+  /** Called for each `unavailable` outcome (registry errors, deadline). */
+  onUnavailable?: () => void;
+}
+
+export class VerificationCache<V extends object> {
+  readonly #options: VerificationCacheOptions;
+  readonly #verified = new Map<string, { outcome: VerificationOutcome<V>; expires: number }>();
+  readonly #inflight = new Map<string, Promise<VerificationOutcome<V>>>();
+  readonly #now: () => number;
+
+  constructor(options: VerificationCacheOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The verified outcome under `key` when one is still valid; never starts a verification. */
+  peek(key: string): VerificationOutcome<V> | undefined {
+    const entry = this.#verified.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expires > this.#now()) return entry.outcome;
+    this.#verified.delete(key);
+    return undefined;
+  }
+
+  /**
+   * The outcome under `key`: from the cache, from a verification already running, or by running
+   * `verify` (which resolves with the verified value, throws ImageVerificationError for a signature
+   * that is missing or wrong, and anything else when it could not look).
+   */
+  get(key: string, verify: () => Promise<V>): Promise<VerificationOutcome<V>> {
+    const cached = this.peek(key);
+    if (cached !== undefined) {
+      this.#options.onLookup?.('hit');
+      return Promise.resolve(cached);
+    }
+    const running = this.#inflight.get(key);
+    if (running !== undefined) {
+      this.#options.onLookup?.('coalesced');
+      return running;
+    }
+    this.#options.onLookup?.('miss');
+    const promise = this.#run(verify).then((outcome) => {
+      if (outcome.status === 'verified') this.#keep(key, outcome);
+      return outcome;
+    });
+    this.#inflight.set(key, promise);
+    void promise.finally(() => this.#inflight.delete(key));
+    return promise;
+  }
+
+  async #run(verify: () => Promise<V>): Promise<VerificationOutcome<V>> {
+    const deadline = this.#options.deadlineMs;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<VerificationOutcome<V>>((resolve) => {
+      timer = setTimeout(() => resolve({ status: 'unavailable', reason: `verification did not complete within ${deadline} ms` }), deadline);
+    });
+    const attempt = verify().then(
+      (value): VerificationOutcome<V> => ({ status: 'verified', ...value }),
+      (err: unknown): VerificationOutcome<V> =>
+        err instanceof ImageVerificationError ? { status: 'rejected', reason: err.message } : { status: 'unavailable', reason: errorMessage(err) },
+    );
+    try {
+      const outcome = await Promise.race([attempt, expired]);
+      if (outcome.status === 'unavailable') this.#options.onUnavailable?.();
+      return outcome;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #keep(key: string, outcome: VerificationOutcome<V>): void {
+    this.#verified.delete(key);
+    this.#verified.set(key, { outcome, expires: this.#now() + (this.#options.ttlMs ?? 300_000) });
+    const max = this.#options.maxEntries ?? 10_000;
+    for (const oldest of this.#verified.keys()) {
+      if (this.#verified.size <= max) break;
+      this.#verified.delete(oldest);
+    }
+  }
+}
