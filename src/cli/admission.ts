@@ -12,6 +12,7 @@ import { AdmissionMetrics } from '../admission/metrics.ts';
 import { contextFrom, type GlobalOptions } from './context.ts';
 import { collectList } from './output.ts';
 import { readPublicKeys } from './inputs.ts';
+import { manifestsCommand } from './admission-manifests.ts';
 
 interface ServeOptions {
   policies: string[];
@@ -45,6 +46,7 @@ export function admissionCommand(globals: () => GlobalOptions): Command {
       .option('--exclude-namespace <names>', 'namespaces admitted without evaluation (default kube-system and $POD_NAMESPACE)', collectList, [])
       .action(async (options: ServeOptions) => serve(options, globals())),
   );
+  admission.addCommand(manifestsCommand(globals));
   for (const sub of admission.commands) sub.exitOverride();
   return admission;
 }
