@@ -10,8 +10,10 @@
  */
 import { applyPoliciesToResource, type EngineOptions } from '../policy/engine/engine.ts';
 import { policyKey, type FailureAction, type Policy, type PolicyResponse, type RuleResponse } from '../policy/engine/types.ts';
+import { evaluateCel } from './cel.ts';
 import { jsonPatchDiff } from './diff.ts';
 import type { AdmissionMetrics } from './metrics.ts';
+import type { AdmissionPolicySet } from './policy-set.ts';
 import type { AdmissionDecision, AdmissionRequest } from './review.ts';
 import { imagesOf, SIGNATURE_POLICY, SIGNATURE_RULE, type SignatureGate } from './signatures.ts';
 
@@ -21,6 +23,8 @@ export type AdmissionMode = 'validate' | 'mutate';
 
 export interface HandlerOptions {
   policies: readonly Policy[];
+  /** CEL policies by phase: the mutating ones run on /mutate, the validating ones on /validate (cel.ts). */
+  cel?: Pick<AdmissionPolicySet, 'mutating' | 'validating'>;
   /** Namespaces admitted without evaluation (kube-system, the webhook's own). */
   excludedNamespaces?: readonly string[];
   signatures?: SignatureGate;
@@ -61,6 +65,13 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
     }
   }
 
+  const cel = options.cel && evaluateCel(mode === 'mutate' ? options.cel.mutating : options.cel.validating, request, mode === 'mutate' ? result.patched : withNamespace, options.metrics);
+  if (cel) {
+    denials.push(...cel.denials);
+    warnings.push(...cel.warnings);
+  }
+  const auditAnnotations = cel && Object.keys(cel.auditAnnotations).length > 0 ? { auditAnnotations: cel.auditAnnotations } : {};
+
   if (options.signatures && request.operation !== 'DELETE' && request.object) {
     const gate = options.signatures;
     const outcomes = await gate.check(imagesOf(request.object));
@@ -73,9 +84,10 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
     }
   }
 
-  if (denials.length > 0) return { allowed: false, code: 403, message: denials.join('; '), ...(warnings.length > 0 && { warnings }) };
-  const patch = mode === 'mutate' && request.object && request.operation !== 'DELETE' ? jsonPatchDiff(withNamespace, result.patched) : [];
-  return { allowed: true, ...(warnings.length > 0 && { warnings }), ...(patch.length > 0 && { patch }) };
+  if (denials.length > 0) return { allowed: false, code: 403, message: denials.join('; '), ...(warnings.length > 0 && { warnings }), ...auditAnnotations };
+  const patched = cel && mode === 'mutate' ? cel.patched : result.patched;
+  const patch = mode === 'mutate' && request.object && request.operation !== 'DELETE' ? jsonPatchDiff(withNamespace, patched) : [];
+  return { allowed: true, ...(warnings.length > 0 && { warnings }), ...(patch.length > 0 && { patch }), ...auditAnnotations };
 }
 
 /**

@@ -83,12 +83,13 @@ export class Histogram {
 /** The webhook's metrics. */
 export class AdmissionMetrics {
   readonly requests = new Counter('palisade_admission_requests_total', 'AdmissionReview requests by path and decision (allowed, denied, invalid)');
-  readonly decisions = new Counter('palisade_admission_policy_results_total', 'Rule results that changed a decision, by policy, rule and result (deny, warn)');
+  readonly decisions = new Counter('palisade_admission_policy_results_total', 'Rule results that changed a decision, by policy, rule and result (deny, warn, audit)');
   readonly latency = new Histogram('palisade_admission_request_duration_seconds', 'Time to answer an AdmissionReview, by path');
   readonly cache = new Counter('palisade_admission_signature_cache_total', 'Signature verification cache lookups by result (hit, miss, coalesced)');
   readonly registryErrors = new Counter('palisade_admission_registry_errors_total', 'Signature verifications that could not complete (registry unreachable, timeout)');
+  readonly reloads = new Counter('palisade_admission_policy_reloads_total', 'Policy set reloads after a file change, by result (success; failure keeps the last good set)');
 
   render(): string {
-    return [this.requests, this.decisions, this.latency, this.cache, this.registryErrors].map((m) => m.render()).join('');
+    return [this.requests, this.decisions, this.latency, this.cache, this.registryErrors, this.reloads].map((m) => m.render()).join('');
   }
 }

@@ -35,6 +35,8 @@ export interface AdmissionDecision {
   warnings?: string[];
   /** RFC 6902 operations; sent base64-encoded with patchType JSONPatch, only when non-empty. */
   patch?: unknown[];
+  /** Written into the API server's audit event, each key prefixed with the webhook's name. */
+  auditAnnotations?: Record<string, string>;
 }
 
 /** A request body that is not a usable AdmissionReview: answered with HTTP 400 and this message. */
@@ -117,6 +119,7 @@ export function admissionResponse(uid: string, decision: AdmissionDecision): Jso
     };
   }
   if (decision.warnings && decision.warnings.length > 0) response.warnings = decision.warnings.map(shortWarning);
+  if (decision.auditAnnotations && Object.keys(decision.auditAnnotations).length > 0) response.auditAnnotations = decision.auditAnnotations;
   if (decision.allowed && decision.patch && decision.patch.length > 0) {
     response.patchType = 'JSONPatch';
     response.patch = Buffer.from(JSON.stringify(decision.patch)).toString('base64');

@@ -12,9 +12,15 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/log.ts';
 import { decide, type AdmissionMode, type HandlerOptions } from './handler.ts';
 import { AdmissionMetrics } from './metrics.ts';
+import type { PolicySource } from './reload.ts';
 import { admissionResponse, MalformedReviewError, parseAdmissionReview } from './review.ts';
 
 export interface AdmissionServerOptions extends Omit<HandlerOptions, 'metrics'> {
+  /**
+   * Where the served policies come from when they can change while serving (reload.ts); read once
+   * per request, and it then replaces `policies` and `cel`. /readyz answers 503 while it has none.
+   */
+  policySource?: PolicySource;
   cert: string | Buffer;
   key: string | Buffer;
   port?: number;
@@ -94,7 +100,8 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
         return;
       }
       const request = parseAdmissionReview(body);
-      const decision = await decide(request, mode, handlerOptions);
+      const set = options.policySource?.current();
+      const decision = await decide(request, mode, set ? { ...handlerOptions, policies: set.classic, cel: set } : handlerOptions);
       send(res, 200, JSON.stringify(admissionResponse(request.uid, decision)));
       metrics.requests.inc({ path, decision: decision.allowed ? 'allowed' : 'denied' });
       options.log?.debug(`${path} ${request.operation} ${request.kind.kind} ${request.namespace ?? ''}/${request.name ?? ''} uid=${request.uid} allowed=${decision.allowed}`);
@@ -110,6 +117,16 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
     }
   }
 
+  function readiness(res: ServerResponse): void {
+    if (!options.policySource) {
+      send(res, 200, `ok: ${options.policies.length} policies\n`, 'text/plain');
+      return;
+    }
+    const set = options.policySource.current();
+    if (set) send(res, 200, `ok: ${set.count} policies, version ${set.version}\n`, 'text/plain');
+    else send(res, 503, 'not ready: no policy set loaded\n', 'text/plain');
+  }
+
   const server = createServer({ cert: options.cert, key: options.key, minVersion: 'TLSv1.2' }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     switch (path) {
@@ -123,7 +140,7 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
         send(res, 200, 'ok\n', 'text/plain');
         return;
       case '/readyz':
-        send(res, 200, `ok: ${options.policies.length} policies\n`, 'text/plain');
+        readiness(res);
         return;
       case '/metrics':
         send(res, 200, metrics.render(), 'text/plain; version=0.0.4');

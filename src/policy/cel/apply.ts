@@ -43,8 +43,19 @@ export interface CelApplyOptions {
   cluster?: ClusterData;
   /** Parameter objects for `paramKind`/`paramRef` (the CLI's paramResources). */
   params?: readonly Json[];
-  /** Extra AdmissionRequest fields (uid, dryRun…), admission only. */
+  /**
+   * The AdmissionRequest fields of a webhook call (uid, dryRun, subResource…). When it carries
+   * `kind` and `resource`, matching uses them, with its `name` and `namespace`, rather than what
+   * the object says: a `pods/exec` CONNECT sends a PodExecOptions object for the `pods` resource.
+   */
   request?: Json;
+}
+
+/** A CEL policy's response, with what the admission webhook needs to act on each rule. */
+export interface CelPolicyResponse extends PolicyResponse {
+  /** Deny / Warn / Audit per rule name (from the binding, or the Kyverno policy). */
+  validationActions: Record<string, readonly string[]>;
+  failurePolicy: 'Fail' | 'Ignore';
 }
 
 /** Applies every CEL policy of the set to every resource. */
@@ -54,8 +65,8 @@ export function applyCelPolicies(set: CelPolicySet, resources: readonly KubeReso
 
 const MUTATING = new Set(['MutatingAdmissionPolicy', 'MutatingPolicy', 'NamespacedMutatingPolicy']);
 
-export function applyCelPoliciesToResource(set: CelPolicySet, resource: KubeResource, options: CelApplyOptions = {}): { responses: PolicyResponse[]; patched: Json } {
-  const responses: PolicyResponse[] = [];
+export function applyCelPoliciesToResource(set: CelPolicySet, resource: KubeResource, options: CelApplyOptions = {}): { responses: CelPolicyResponse[]; patched: Json } {
+  const responses: CelPolicyResponse[] = [];
   let current = resource.object;
   for (const policy of set.policies.filter((p) => MUTATING.has(p.kind))) {
     const response = evaluate(policy, { ...resource, object: current }, set, options);
@@ -117,11 +128,13 @@ function buildRequest(object: Json, options: CelApplyOptions): Request {
   const newObject = operation === 'DELETE' ? null : object;
   const target = newObject ?? oldObject ?? object;
   const meta = metaOf(target);
-  const { group, version } = splitApiVersion(String(target.apiVersion ?? ''));
-  const kind = String(target.kind ?? '');
-  const resource = resourceOf(kind);
-  const namespaced = isNamespacedKind(kind);
-  const namespace = namespaced ? (meta.namespace ?? '') : '';
+  const sent = admissionTarget(options.request);
+  const { group, version } = sent ?? splitApiVersion(String(target.apiVersion ?? ''));
+  const kind = sent?.kind ?? String(target.kind ?? '');
+  const resource = sent?.resource ?? resourceOf(kind);
+  const namespaced = sent ? sent.namespace !== '' : isNamespacedKind(kind);
+  const namespace = sent ? sent.namespace : namespaced ? (meta.namespace ?? '') : '';
+  const name = sent?.name || meta.name || '';
   const nsObject = namespace ? (options.namespace?.(namespace) ?? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }) : null;
   const user = options.requestInfo?.userInfo;
   const request: Json = {
@@ -130,7 +143,7 @@ function buildRequest(object: Json, options: CelApplyOptions): Request {
     resource: { group, version, resource },
     requestKind: { group, version, kind },
     requestResource: { group, version, resource },
-    name: meta.name ?? '',
+    name,
     namespace,
     operation,
     userInfo: { username: user?.username ?? '', uid: user?.uid ?? '', groups: user?.groups ?? [], ...(user?.extra && { extra: user.extra }) },
@@ -145,7 +158,7 @@ function buildRequest(object: Json, options: CelApplyOptions): Request {
       resource,
       subresource: typeof request.subResource === 'string' ? request.subResource : '',
       operation,
-      name: meta.name ?? '',
+      name,
       namespace,
       namespaced,
       labels: meta.labels ?? {},
@@ -155,6 +168,24 @@ function buildRequest(object: Json, options: CelApplyOptions): Request {
     oldObject,
     request,
     namespaceObject: nsObject,
+  };
+}
+
+function isRecord(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Kind, resource, name and namespace of a webhook's AdmissionRequest, when `request` is one. */
+function admissionTarget(request: Json | undefined): { group: string; version: string; kind: string; resource: string; name: string; namespace: string } | undefined {
+  if (!request || !isRecord(request.kind) || !isRecord(request.resource)) return undefined;
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  return {
+    group: str(request.kind.group),
+    version: str(request.kind.version),
+    kind: str(request.kind.kind),
+    resource: str(request.resource.resource),
+    name: str(request.name),
+    namespace: str(request.namespace),
   };
 }
 
@@ -178,8 +209,8 @@ function failureAction(actions: readonly string[]): FailureAction {
   return actions.includes('Deny') ? 'Enforce' : 'Audit';
 }
 
-function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, options: CelApplyOptions): PolicyResponse {
-  const response: PolicyResponse = { policy: shimOf(policy), resource, patchedResource: resource.object, rules: [], failureActions: {} };
+function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, options: CelApplyOptions): CelPolicyResponse {
+  const response: CelPolicyResponse = { policy: shimOf(policy), resource, patchedResource: resource.object, rules: [], failureActions: {}, validationActions: {}, failurePolicy: policy.failurePolicy };
   const req = buildRequest(resource.object, options);
   if (policy.namespace && policy.namespace !== req.attributes.namespace) return response;
   // JSON mode (Kyverno `evaluation.mode: JSON`): any JSON document, no admission matching.
@@ -190,6 +221,7 @@ function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, 
   const add = (outcome: Outcome, actions: readonly string[]) => {
     const rule: RuleResponse = { name, type, status: outcome.status, message: outcome.message, ...(outcome.properties && { properties: outcome.properties }) };
     response.rules.push(rule);
+    response.validationActions[name] = actions;
     if (type !== 'Mutation') response.failureActions[name] = failureAction(actions);
   };
   if (policy.unsupported) {

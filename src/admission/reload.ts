@@ -1,0 +1,121 @@
+/**
+ * Policy reload on file change, atomically: the --policies paths are watched (fs.watch on each
+ * directory, recursively, and on the directory holding each named file — editors and Kubernetes
+ * ConfigMap mounts replace files by rename, which a watch on the file itself would miss). After
+ * a quiet period (debounce) the whole set is loaded again; it replaces the served set only when
+ * every document loaded and compiled. A broken edit keeps the last good set, and the log says why.
+ *
+ * Reloads never overlap: a change during a reload schedules one more reload after it, so the set
+ * served ends up matching the files as they were last written. Requests read `current` once, so
+ * each is decided by one whole set, old or new.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { errorMessage } from '../core/errors.ts';
+import type { StructuredLog } from './log.ts';
+import type { AdmissionMetrics } from './metrics.ts';
+import type { AdmissionPolicySet } from './policy-set.ts';
+
+/** What the server reads the served policies from. */
+export interface PolicySource {
+  /** The set in force; undefined before the first successful load. */
+  current(): AdmissionPolicySet | undefined;
+}
+
+export interface PolicyReloaderOptions {
+  paths: readonly string[];
+  load: (paths: readonly string[]) => Promise<AdmissionPolicySet>;
+  log: StructuredLog;
+  metrics?: AdmissionMetrics;
+  /** Quiet period after the last change before reloading; default 250 ms. */
+  debounceMs?: number;
+}
+
+export class PolicyReloader implements PolicySource {
+  #set: AdmissionPolicySet | undefined;
+  readonly #options: PolicyReloaderOptions;
+  readonly #watchers: FSWatcher[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #pending = false;
+  #closed = false;
+
+  constructor(options: PolicyReloaderOptions) {
+    this.#options = options;
+  }
+
+  current(): AdmissionPolicySet | undefined {
+    return this.#set;
+  }
+
+  /** Loads the first set (its errors are the caller's: a webhook must not start without policies). */
+  async load(): Promise<AdmissionPolicySet> {
+    const set = await this.#options.load(this.#options.paths);
+    this.#set = set;
+    return set;
+  }
+
+  /** Starts watching the paths for changes. */
+  async watch(): Promise<void> {
+    const onChange = (file?: string | null) => (name?: string | null) => {
+      if (file && name && name !== file) return;
+      this.#schedule();
+    };
+    for (const path of this.#options.paths) {
+      const full = resolve(path);
+      const info = await stat(full);
+      const watcher = info.isDirectory() ? watch(full, { recursive: true }, onChange()) : watch(dirname(full), onChange(basename(full)));
+      // A watched directory that disappears must not crash the server; reloads report the missing path.
+      watcher.on('error', (err) => this.#options.log.write('warn', 'policy watch error', { path, error: errorMessage(err) }));
+      this.#watchers.push(watcher);
+    }
+  }
+
+  /** Reloads now (also what a file change triggers after the debounce); resolves when the set is settled. */
+  reload(): Promise<void> {
+    if (this.#running) {
+      this.#pending = true;
+      return this.#running;
+    }
+    this.#running = this.#reloadOnce().finally(() => {
+      this.#running = undefined;
+      if (this.#pending && !this.#closed) {
+        this.#pending = false;
+        void this.reload();
+      }
+    });
+    return this.#running;
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    for (const w of this.#watchers) w.close();
+    this.#watchers.length = 0;
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.reload(), this.#options.debounceMs ?? 250);
+  }
+
+  async #reloadOnce(): Promise<void> {
+    const { log, metrics } = this.#options;
+    const previous = this.#set;
+    let next: AdmissionPolicySet;
+    try {
+      next = await this.#options.load(this.#options.paths);
+    } catch (err) {
+      metrics?.reloads.inc({ result: 'failure' });
+      log.write('error', 'policy reload failed; keeping the last good policy set', { error: errorMessage(err), version: previous?.version ?? null, policies: previous?.count ?? 0 });
+      return;
+    }
+    if (this.#closed) return;
+    if (previous && next.version === previous.version) return;
+    this.#set = next;
+    metrics?.reloads.inc({ result: 'success' });
+    log.write('info', 'policies reloaded', { version: next.version, previous: previous?.version ?? null, policies: next.count, ...(next.skipped.length > 0 && { skipped: next.skipped }) });
+  }
+}
