@@ -36,6 +36,8 @@ import {
   type RuleType,
 } from './types.ts';
 import { describeError as describe, validateRule, type RuleEnv } from './validate.ts';
+import { verifyImagesRule, type ImageVerificationResults } from './verify-images.ts';
+import { verifyImagesFailureAction } from './verify-images-spec.ts';
 
 type Json = Record<string, unknown>;
 
@@ -70,6 +72,8 @@ export interface EngineOptions {
   /** Cluster data for configMap/apiCall/imageRegistry/globalReference context entries (the CLI's clusterResources). */
   external?: ExternalData;
   exceptions?: readonly PolicyException[];
+  /** Verification outcomes for verifyImages rules (see verify-images.ts); offline when absent. */
+  imageVerification?: ImageVerificationResults;
 }
 
 /** Applies every policy to every resource; responses in resource order, then phase and policy order. */
@@ -119,6 +123,8 @@ function applyToResource(policies: readonly Policy[], resource: KubeResource, op
       if (!policy.rules.some((r) => ruleType(r) === type)) continue;
       const response = evaluatePolicy(policy, { ...resource, object: current }, type, options);
       if (response.rules.length > 0) responses.push(response);
+      // Digests pinned by verifyImages (mutateDigest) are what the validations see.
+      current = response.patchedResource;
     }
   }
   // Validation leaves the context as it found it, so policies without values of their own share one.
@@ -146,7 +152,6 @@ function ruleType(rule: Rule): RuleType {
 
 /** Features that load but are not evaluated: the rule responds `error` with `unsupported: <feature>`. */
 function unsupportedFeature(rule: Rule): string | undefined {
-  if (rule.verifyImages) return 'verifyImages';
   if (rule.generate !== undefined) return 'generate';
   const v = rule.validate;
   if (v?.manifests !== undefined) return 'validate.manifests';
@@ -156,7 +161,7 @@ function unsupportedFeature(rule: Rule): string | undefined {
 }
 
 function failureActionOf(policy: Policy, rule: Rule): FailureAction {
-  const action = rule.validate?.failureAction ?? policy.spec.validationFailureAction ?? 'Audit';
+  const action = rule.validate?.failureAction ?? verifyImagesFailureAction(rule.verifyImages) ?? policy.spec.validationFailureAction ?? 'Audit';
   return action.toLowerCase() === 'enforce' ? 'Enforce' : 'Audit';
 }
 
@@ -167,7 +172,7 @@ function failureActionsOf(policy: Policy): Record<string, FailureAction> {
   let actions = failureActionCache.get(policy);
   if (!actions) {
     actions = {};
-    for (const rule of rulesOfType(policy, 'Validation')) actions[rule.name] = failureActionOf(policy, rule);
+    for (const rule of [...rulesOfType(policy, 'Validation'), ...rulesOfType(policy, 'ImageVerify')]) actions[rule.name] = failureActionOf(policy, rule);
     failureActionCache.set(policy, actions);
   }
   return actions;
@@ -211,12 +216,12 @@ function runPolicy(policy: Policy, resource: KubeResource, type: RuleType, optio
     return response;
   }
   let current = setup.newObject ?? resource.object;
-  if (type === 'Validation') response.failureActions = failureActionsOf(policy);
+  if (type === 'Validation' || type === 'ImageVerify') response.failureActions = failureActionsOf(policy);
   for (const rule of rulesOfType(policy, type)) {
     const out = evaluateRule(policy, rule, type, current, setup, options);
     if (!out) continue;
     response.rules.push({ name: rule.name, type, status: out.status, message: out.message, ...(out.exceptions && { exceptions: out.exceptions }) });
-    if (type === 'Mutation' && out.patched && out.status === 'pass') {
+    if ((type === 'Mutation' || type === 'ImageVerify') && out.patched && out.status === 'pass') {
       current = out.patched;
       // Later rules see the patched resource.
       const ctx = setup.context();
@@ -224,7 +229,7 @@ function runPolicy(policy: Policy, resource: KubeResource, type: RuleType, optio
     }
     if (policy.spec.applyRules === 'One' && (out.status === 'pass' || out.status === 'fail')) break;
   }
-  if (type === 'Mutation') response.patchedResource = current;
+  if (type === 'Mutation' || type === 'ImageVerify') response.patchedResource = current;
   return response;
 }
 
@@ -404,6 +409,17 @@ function evaluateRule(policy: Policy, rule: Rule, type: RuleType, current: Json,
     if (type === 'Mutation') {
       if (setup.operation === 'DELETE') return undefined;
       return mutateRule(env);
+    }
+    if (type === 'ImageVerify') {
+      if (setup.operation === 'DELETE') return undefined;
+      return verifyImagesRule({
+        ctx,
+        rule,
+        policy: policyKey(policy),
+        resource,
+        ...(setup.operation === 'UPDATE' && setup.oldObject && { oldObject: setup.oldObject }),
+        ...(options.imageVerification && { results: options.imageVerification }),
+      });
     }
     // validate.cel: CEL expressions (src/policy/cel/classic.ts).
     if (rule.validate?.cel !== undefined) {

@@ -15,6 +15,7 @@ import type { KubeResource } from '../types.ts';
 import { computeRules } from './autogen.ts';
 import { expandPaths, parseDocuments, parsePlainDocuments, readText, type PlainDocument, type SourceDocument } from './documents.ts';
 import { OPERATIONS, type Policy, type PolicyException } from './types.ts';
+import { checkVerifyImages } from './verify-images-spec.ts';
 
 /** Policy kinds of other engines (CEL policy types, admission policies): loaded by name only. */
 export interface ForeignPolicy {
@@ -212,6 +213,7 @@ function checkRule(rule: Record<string, unknown>, at: FieldPath, errors: FieldEr
   if (rule.validate !== undefined) checkValidate(rule.validate, [...at, 'validate'], errors);
   if (rule.mutate !== undefined) checkMutate(rule.mutate, [...at, 'mutate'], errors);
   if (rule.verifyImages !== undefined && !Array.isArray(rule.verifyImages)) errors.push({ path: [...at, 'verifyImages'], message: 'must be a list' });
+  else if (Array.isArray(rule.verifyImages)) for (const e of checkVerifyImages(rule.verifyImages)) errors.push({ path: [...at, 'verifyImages', ...e.path], message: e.message });
   if (rule.generate !== undefined && !isRecord(rule.generate)) errors.push({ path: [...at, 'generate'], message: 'must be an object' });
 }
 

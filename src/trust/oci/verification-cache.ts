@@ -50,13 +50,11 @@ export class VerificationCache<V extends object> {
     this.#now = options.now ?? Date.now;
   }
 
-  /** The verified outcome under `key` when one is still valid; never starts a verification. */
+  /** The verified outcome under `key` when one is still valid (a hit); never starts a verification. */
   peek(key: string): VerificationOutcome<V> | undefined {
-    const entry = this.#verified.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expires > this.#now()) return entry.outcome;
-    this.#verified.delete(key);
-    return undefined;
+    const outcome = this.#valid(key);
+    if (outcome !== undefined) this.#options.onLookup?.('hit');
+    return outcome;
   }
 
   /**
@@ -66,10 +64,7 @@ export class VerificationCache<V extends object> {
    */
   get(key: string, verify: () => Promise<V>): Promise<VerificationOutcome<V>> {
     const cached = this.peek(key);
-    if (cached !== undefined) {
-      this.#options.onLookup?.('hit');
-      return Promise.resolve(cached);
-    }
+    if (cached !== undefined) return Promise.resolve(cached);
     const running = this.#inflight.get(key);
     if (running !== undefined) {
       this.#options.onLookup?.('coalesced');
@@ -83,6 +78,14 @@ export class VerificationCache<V extends object> {
     this.#inflight.set(key, promise);
     void promise.finally(() => this.#inflight.delete(key));
     return promise;
+  }
+
+  #valid(key: string): VerificationOutcome<V> | undefined {
+    const entry = this.#verified.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expires > this.#now()) return entry.outcome;
+    this.#verified.delete(key);
+    return undefined;
   }
 
   async #run(verify: () => Promise<V>): Promise<VerificationOutcome<V>> {

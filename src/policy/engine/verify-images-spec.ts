@@ -1,0 +1,268 @@
+/**
+ * A `verifyImages[]` entry of a Kyverno rule (api/kyverno/v1 ImageVerification), read into the
+ * typed spec the rule handler evaluates, and the verification requests it sends to the trust
+ * capability.
+ *
+ * Read after variable substitution. Defaults are Kyverno's: type Cosign, mutateDigest,
+ * verifyDigest and required true, an attestor set's `count` all its entries (a `publicKeys`
+ * field holding several PEM keys is one entry per key, as Kyverno expands it). The deprecated
+ * single-attestor fields (`image`, `key`, `subject`, `issuer`, `roots`) are converted as Kyverno's
+ * Convert() does. Anything that cannot be checked offline against Palisade's trust capability
+ * (Notary, KMS and Secret keys, custom keyless roots, `validate.deny`, registry credential
+ * providers…) throws UnsupportedImageFeature naming the field.
+ */
+import { createHash } from 'node:crypto';
+import type { Conditions } from '../types.ts';
+
+/** A leaf attestor, as the trust capability verifies it. */
+export type Attestor =
+  | { kind: 'key'; publicKey: string; signatureAlgorithm?: string }
+  | { kind: 'keyless'; subject?: string; subjectRegExp?: string; issuer?: string; issuerRegExp?: string; ignoreTlog?: boolean }
+  | { kind: 'certificate'; cert: string; certChain?: string };
+
+export interface AttestorSet {
+  /** How many entries must verify. */
+  count: number;
+  entries: ({ attestor: Attestor; path: string } | { nested: AttestorSet; path: string })[];
+}
+
+export interface AttestationSpec {
+  predicateType: string;
+  attestors: AttestorSet[];
+  /** Kyverno's `conditions: [{any, all}]`: every block must hold for every verified statement. */
+  conditions: Conditions[];
+}
+
+export interface ImageVerificationSpec {
+  imageReferences: string[];
+  skipImageReferences: string[];
+  attestors: AttestorSet[];
+  attestations: AttestationSpec[];
+  /** Repository holding the signatures when not the image's own. */
+  repository?: string;
+  /** Signed annotations every signature must carry. */
+  annotations?: Record<string, string>;
+  mutateDigest: boolean;
+  verifyDigest: boolean;
+  required: boolean;
+  /** imageRegistryCredentials.allowInsecureRegistry. */
+  insecure: boolean;
+}
+
+/** What the rule handler asks the trust capability; `key` of each is stable JSON of its content. */
+export type ImageVerificationRequest =
+  | { kind: 'signature'; image: string; attestor: Attestor; repository?: string; annotations?: Record<string, string>; insecure?: true }
+  | { kind: 'attestation'; image: string; attestor: Attestor; predicateType: string; repository?: string; insecure?: true }
+  | { kind: 'digest'; image: string; insecure?: true };
+
+/** A verified in-toto statement, as conditions see it. */
+export interface VerifiedStatement {
+  predicateType: string;
+  predicate: unknown;
+}
+
+/** A request's outcome: verified (with the digest and, for attestations, the verified statements), or why not. */
+export type ImageVerificationOutcome =
+  | { status: 'verified'; digest: string; statements?: readonly VerifiedStatement[] }
+  | { status: 'rejected'; reason: string }
+  | { status: 'unavailable'; reason: string };
+
+/** A field the engine cannot evaluate: the rule answers `unsupported: <feature> in <policy>/<rule>`. */
+export class UnsupportedImageFeature extends Error {
+  readonly feature: string;
+
+  constructor(feature: string) {
+    super(`unsupported: ${feature}`);
+    this.name = 'UnsupportedImageFeature';
+    this.feature = feature;
+  }
+}
+
+/** A field with a value Kyverno would reject: the rule answers `error`. */
+export class InvalidImageVerification extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidImageVerification';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** Stable JSON (sorted keys), so equal requests have equal keys whatever order their fields came in. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (isRecord(value)) {
+    return `{${Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson(value[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The cache and deduplication key of a request: a hash of everything its outcome depends on
+ * (image reference, key or identity, predicate type, signature repository, annotations).
+ */
+export function requestKey(request: ImageVerificationRequest): string {
+  return createHash('sha256').update(stableJson(request)).digest('hex');
+}
+
+/** The rule-level failure action of a verifyImages rule: the first entry that sets one. */
+export function verifyImagesFailureAction(entries: readonly unknown[] | undefined): string | undefined {
+  for (const entry of entries ?? []) {
+    const action = isRecord(entry) ? str(entry.failureAction) : undefined;
+    if (action !== undefined) return action;
+  }
+  return undefined;
+}
+
+/** Load-time shape checks (field path, message), as load.ts reports them. */
+export function checkVerifyImages(entries: readonly unknown[]): { path: (string | number)[]; message: string }[] {
+  const errors: { path: (string | number)[]; message: string }[] = [];
+  entries.forEach((entry, i) => {
+    if (!isRecord(entry)) {
+      errors.push({ path: [i], message: 'must be an object' });
+      return;
+    }
+    for (const key of ['imageReferences', 'skipImageReferences'] as const) {
+      const list = entry[key];
+      if (list !== undefined && list !== null && (!Array.isArray(list) || list.some((v) => typeof v !== 'string'))) errors.push({ path: [i, key], message: 'must be a list of strings' });
+    }
+    for (const key of ['mutateDigest', 'verifyDigest', 'required', 'useCache'] as const) {
+      if (entry[key] !== undefined && entry[key] !== null && typeof entry[key] !== 'boolean') errors.push({ path: [i, key], message: 'must be true or false' });
+    }
+    const action = entry.failureAction;
+    if (action !== undefined && action !== null && (typeof action !== 'string' || !/^(enforce|audit)$/i.test(action))) errors.push({ path: [i, 'failureAction'], message: 'must be Enforce or Audit' });
+    for (const key of ['attestors', 'attestations'] as const) {
+      if (entry[key] !== undefined && entry[key] !== null && !Array.isArray(entry[key])) errors.push({ path: [i, key], message: 'must be a list' });
+    }
+  });
+  return errors;
+}
+
+/** Splits a `publicKeys` field holding several PEM public keys into one PEM per key (Kyverno's splitPEM). */
+export function splitPublicKeys(pem: string): string[] {
+  const keys = pem.match(/-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----/g);
+  return keys ?? [pem];
+}
+
+/** Reads one `verifyImages[]` entry (after variable substitution). */
+export function parseImageVerification(entry: unknown): ImageVerificationSpec {
+  if (!isRecord(entry)) throw new InvalidImageVerification('a verifyImages entry must be an object');
+  const type = str(entry.type) ?? 'Cosign';
+  if (type !== 'Cosign') throw new UnsupportedImageFeature(`verifyImages type ${type}`);
+  if (entry.validate !== undefined && entry.validate !== null) throw new UnsupportedImageFeature('verifyImages validate (deny on attestation payloads)');
+  const imageReferences = stringList(entry.imageReferences);
+  const image = str(entry.image);
+  if (image !== undefined) imageReferences.push(image);
+  const attestors = listOf(entry.attestors).map((set, i) => attestorSet(set, `.attestors[${i}]`));
+  // Deprecated single-attestor fields become one attestor set (Kyverno's Convert()).
+  const key = str(entry.key);
+  if (key !== undefined) attestors.push(attestorSet({ entries: [{ keys: { publicKeys: key } }] }, '.key'));
+  if (str(entry.subject) !== undefined || str(entry.issuer) !== undefined || str(entry.roots) !== undefined) {
+    attestors.push(attestorSet({ entries: [{ keyless: { subject: entry.subject, issuer: entry.issuer, roots: entry.roots } }] }, '.keyless'));
+  }
+  if (entry.additionalExtensions !== undefined && entry.additionalExtensions !== null) throw new UnsupportedImageFeature('verifyImages additionalExtensions');
+  const attestations = listOf(entry.attestations).map((a, i) => attestation(a, `.attestations[${i}]`));
+  const credentials = isRecord(entry.imageRegistryCredentials) ? entry.imageRegistryCredentials : {};
+  if (listOf(credentials.providers).length > 0) throw new UnsupportedImageFeature('imageRegistryCredentials.providers');
+  if (listOf(credentials.secrets).length > 0) throw new UnsupportedImageFeature('imageRegistryCredentials.secrets');
+  const annotations = isRecord(entry.annotations) ? Object.fromEntries(Object.entries(entry.annotations).map(([k, v]) => [k, String(v)])) : undefined;
+  const repository = str(entry.repository);
+  return {
+    imageReferences,
+    skipImageReferences: stringList(entry.skipImageReferences),
+    attestors,
+    attestations,
+    ...(repository !== undefined && { repository }),
+    ...(annotations !== undefined && Object.keys(annotations).length > 0 && { annotations }),
+    mutateDigest: entry.mutateDigest !== false,
+    verifyDigest: entry.verifyDigest !== false,
+    required: entry.required !== false,
+    insecure: credentials.allowInsecureRegistry === true,
+  };
+}
+
+function listOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function stringList(value: unknown): string[] {
+  return listOf(value).filter((v): v is string => typeof v === 'string');
+}
+
+function attestorSet(value: unknown, path: string): AttestorSet {
+  if (!isRecord(value)) throw new InvalidImageVerification(`${path}: an attestor set must be an object`);
+  const entries: AttestorSet['entries'] = [];
+  listOf(value.entries).forEach((raw, i) => {
+    const at = `${path}.entries[${i}]`;
+    if (!isRecord(raw)) throw new InvalidImageVerification(`${at}: an attestor must be an object`);
+    if (isRecord(raw.attestor)) {
+      entries.push({ nested: attestorSet(raw.attestor, `${at}.attestor`), path: `${at}.attestor` });
+      return;
+    }
+    for (const attestor of leafAttestors(raw, at)) entries.push({ attestor, path: at });
+  });
+  if (entries.length === 0) throw new InvalidImageVerification(`${path}: an attestor set needs entries`);
+  const count = value.count;
+  if (count !== undefined && count !== null && (typeof count !== 'number' || !Number.isInteger(count) || count < 0)) {
+    throw new InvalidImageVerification(`${path}.count: must be a whole number`);
+  }
+  const required = typeof count === 'number' && count > 0 ? count : entries.length;
+  if (required > entries.length) throw new InvalidImageVerification(`${path}.count: ${required} is more than the ${entries.length} entries`);
+  return { count: required, entries };
+}
+
+/** One attestor entry; a `publicKeys` field with several keys is one attestor per key. */
+function leafAttestors(raw: Json, at: string): Attestor[] {
+  if (raw.repository !== undefined || raw.annotations !== undefined) throw new UnsupportedImageFeature(`attestor repository/annotations (${at})`);
+  if (isRecord(raw.keys)) {
+    const keys = raw.keys;
+    if (str(keys.kms) !== undefined) throw new UnsupportedImageFeature(`keys.kms (${at})`);
+    if (keys.secret !== undefined && keys.secret !== null) throw new UnsupportedImageFeature(`keys.secret (${at})`);
+    const pem = str(keys.publicKeys);
+    if (pem === undefined) throw new InvalidImageVerification(`${at}.keys: publicKeys is required`);
+    if (pem.startsWith('k8s://')) throw new UnsupportedImageFeature(`keys.publicKeys k8s:// secrets (${at})`);
+    const algorithm = str(keys.signatureAlgorithm);
+    return splitPublicKeys(pem).map((publicKey) => ({ kind: 'key', publicKey, ...(algorithm !== undefined && { signatureAlgorithm: algorithm }) }));
+  }
+  if (isRecord(raw.keyless)) {
+    const k = raw.keyless;
+    if (str(k.roots) !== undefined) throw new UnsupportedImageFeature(`keyless.roots (custom roots; give a trusted root instead) (${at})`);
+    if (k.additionalExtensions !== undefined && k.additionalExtensions !== null) throw new UnsupportedImageFeature(`keyless.additionalExtensions (${at})`);
+    if (isRecord(k.ctlog) && str(k.ctlog.pubkey) !== undefined) throw new UnsupportedImageFeature(`keyless.ctlog.pubkey (${at})`);
+    if (isRecord(k.rekor) && str(k.rekor.pubkey) !== undefined) throw new UnsupportedImageFeature(`keyless.rekor.pubkey (${at})`);
+    const fields = { subject: str(k.subject), subjectRegExp: str(k.subjectRegExp), issuer: str(k.issuer), issuerRegExp: str(k.issuerRegExp) };
+    if (fields.subject === undefined && fields.subjectRegExp === undefined) throw new InvalidImageVerification(`${at}.keyless: subject or subjectRegExp is required`);
+    if (fields.issuer === undefined && fields.issuerRegExp === undefined) throw new InvalidImageVerification(`${at}.keyless: issuer or issuerRegExp is required`);
+    const ignoreTlog = isRecord(k.rekor) && k.rekor.ignoreTlog === true;
+    return [{ kind: 'keyless', ...definedOnly(fields), ...(ignoreTlog && { ignoreTlog: true }) }];
+  }
+  if (isRecord(raw.certificates)) {
+    const c = raw.certificates;
+    const cert = str(c.cert);
+    if (cert === undefined) throw new UnsupportedImageFeature(`certificates without cert (${at})`);
+    const certChain = str(c.certChain);
+    return [{ kind: 'certificate', cert, ...(certChain !== undefined && { certChain }) }];
+  }
+  throw new InvalidImageVerification(`${at}: an attestor needs keys, keyless, certificates or attestor`);
+}
+
+function definedOnly<T extends Record<string, string | undefined>>(fields: T): Partial<Record<keyof T, string>> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<Record<keyof T, string>>;
+}
+
+function attestation(value: unknown, path: string): AttestationSpec {
+  if (!isRecord(value)) throw new InvalidImageVerification(`${path}: an attestation must be an object`);
+  const predicateType = str(value.predicateType) ?? str(value.type);
+  if (predicateType === undefined) throw new InvalidImageVerification(`${path}: missing predicateType`);
+  const attestors = listOf(value.attestors).map((set, i) => attestorSet(set, `${path}.attestors[${i}]`));
+  if (attestors.length === 0) throw new UnsupportedImageFeature(`attestations without attestors (${path})`);
+  const conditions = listOf(value.conditions).filter(isRecord) as Conditions[];
+  return { predicateType, attestors, conditions };
+}

@@ -1,0 +1,201 @@
+/**
+ * Runs the verifications verifyImages rules ask for (verify-images-spec.ts requests) through
+ * Palisade's trust capability (src/trust/oci), and serves their outcomes to the engine:
+ *
+ * - `key` attestors: the PEM public key (`signatureAlgorithm` must be the key's own hash, which is
+ *   how cosign signs); the transparency log is not consulted for key signatures (cosign's
+ *   --insecure-ignore-tlog, Kyverno's `rekor.ignoreTlog`), since verification is offline;
+ * - `keyless` attestors: identity (subject or subjectRegExp; a subject with `*` is a wildcard) and
+ *   issuer against an offline trusted root (the one given, else the public-good root shipped with
+ *   Palisade): certificate chain, SCTs, transparency log (unless `rekor.ignoreTlog`), timestamps;
+ * - `certificates` attestors: the certificate's key, after checking the certificate chains to
+ *   `certChain` when one is given;
+ * - `digest` requests resolve a tag (for mutateDigest without attestors).
+ *
+ * A session asks once per distinct request (identical images of one resource, or of several
+ * resources, are verified once) and shares a VerificationCache across sessions, so a server
+ * reuses verified material, coalesces concurrent verifications and bounds each by a deadline.
+ */
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import { PalisadeError } from '../../core/errors.ts';
+import { publicGoodTrustedRoot, type TrustedRoot } from '../../trust/bundle/index.ts';
+import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
+import { DigestCache } from '../../trust/oci/cache.ts';
+import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
+import { openImageTarget } from '../../trust/oci/target.ts';
+import { VerificationCache } from '../../trust/oci/verification-cache.ts';
+import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures, type KeylessOptions, type VerifyImageOptions } from '../../trust/oci/verify.ts';
+import type { ImageVerificationResults } from './verify-images.ts';
+import { requestKey, splitPublicKeys, type Attestor, type ImageVerificationOutcome, type ImageVerificationRequest, type VerifiedStatement } from './verify-images-spec.ts';
+
+/** What a verified request yields. */
+export interface VerifiedImage {
+  digest: string;
+  statements?: VerifiedStatement[];
+}
+
+export interface ImageVerifierOptions {
+  /** Registry access (plain HTTP, credentials, timeouts). */
+  registry?: RegistryStoreOptions;
+  /** Roots for keyless attestors; default the Sigstore public-good root shipped with Palisade. */
+  trustedRoot?: TrustedRoot;
+  /** Outcomes shared across sessions (a server's); default one private to this verifier, 60 s deadline. */
+  cache?: VerificationCache<VerifiedImage>;
+}
+
+/** Verifies verifyImages requests through src/trust/oci. */
+export class TrustImageVerifier {
+  readonly #options: ImageVerifierOptions;
+  readonly #cache: VerificationCache<VerifiedImage>;
+  /** Signature manifests and blobs by digest, shared by all requests (N attestors cost one fetch). */
+  readonly #digests = new DigestCache();
+
+  constructor(options: ImageVerifierOptions = {}) {
+    this.#options = options;
+    this.#cache = options.cache ?? new VerificationCache<VerifiedImage>({ deadlineMs: 60_000 });
+  }
+
+  /** A session for one evaluation (one admission request, one `policy apply` run). */
+  session(): ImageVerificationSession {
+    return new ImageVerificationSession(this.#cache, (request) => this.verify(request));
+  }
+
+  /** Runs one request; throws ImageVerificationError when the image does not verify. */
+  async verify(request: ImageVerificationRequest): Promise<VerifiedImage> {
+    const registry: RegistryStoreOptions = { ...this.#options.registry, ...(request.insecure && { insecure: true }) };
+    if (request.kind === 'digest') {
+      const target = await openImageTarget(request.image, { registry, cache: this.#digests });
+      return { digest: target.pinnedDigest ?? (await target.store.resolve()).digest };
+    }
+    const options: VerifyImageOptions = {
+      ...this.#attestorOptions(request.attestor, request.image),
+      registry,
+      cache: this.#digests,
+      detectMovedTag: false,
+      ...(request.repository !== undefined && { signatureRepository: request.repository }),
+    };
+    if (request.kind === 'signature') {
+      const result = await verifyImageSignatures(request.image, { ...options, ...(request.annotations && { annotations: request.annotations }) });
+      return { digest: result.digest };
+    }
+    const result = await verifyImageAttestations(request.image, { ...options, predicateType: request.predicateType });
+    return { digest: result.digest, statements: result.verified.map((v) => ({ predicateType: v.predicateType, predicate: v.statement.predicate })) };
+  }
+
+  #attestorOptions(attestor: Attestor, image: string): Pick<VerifyImageOptions, 'publicKeys' | 'keyless'> {
+    switch (attestor.kind) {
+      case 'key':
+        return { publicKeys: [keyWithAlgorithm(attestor.publicKey, attestor.signatureAlgorithm)] };
+      case 'certificate':
+        return { publicKeys: [certificateKey(attestor.cert, attestor.certChain, image)] };
+      case 'keyless':
+        return { publicKeys: [], keyless: this.#keyless(attestor) };
+    }
+  }
+
+  #keyless(attestor: Extract<Attestor, { kind: 'keyless' }>): KeylessOptions {
+    const options: KeylessOptions = { trustedRoot: this.#options.trustedRoot ?? publicGoodTrustedRoot() };
+    if (attestor.subject !== undefined) {
+      if (attestor.subject.includes('*')) options.identityRegexp = wildcardRegexp(attestor.subject);
+      else options.identity = attestor.subject;
+    }
+    if (attestor.subjectRegExp !== undefined) options.identityRegexp = attestor.subjectRegExp;
+    if (attestor.issuer !== undefined) {
+      if (attestor.issuer.includes('*')) options.issuerRegexp = wildcardRegexp(attestor.issuer);
+      else options.issuer = attestor.issuer;
+    }
+    if (attestor.issuerRegExp !== undefined) options.issuerRegexp = attestor.issuerRegExp;
+    if (attestor.ignoreTlog) options.ignoreTlog = true;
+    return options;
+  }
+}
+
+/** `*` matches any run of characters, anchored (Kyverno's wildcard subjects). */
+function wildcardRegexp(pattern: string): string {
+  return `^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`;
+}
+
+function keyWithAlgorithm(pem: string, signatureAlgorithm: string | undefined): KeyObject {
+  const key = loadPublicKey(pem);
+  const hash = hashFor(keyAlgorithm(key)) ?? 'none';
+  if (signatureAlgorithm !== undefined && signatureAlgorithm.toLowerCase() !== hash) {
+    throw new PalisadeError('UNSUPPORTED_FORMAT', `signatureAlgorithm ${signatureAlgorithm} with a ${keyAlgorithm(key)} key (cosign signs it with ${hash})`);
+  }
+  return key;
+}
+
+/** The certificate's public key, once the certificate is shown to chain to `certChain` (when given). */
+function certificateKey(certPem: string, chainPem: string | undefined, image: string): KeyObject {
+  const leaf = new X509Certificate(certPem);
+  if (chainPem !== undefined) {
+    let current = leaf;
+    for (const issuer of splitPublicKeys(chainPem).map((pem) => new X509Certificate(pem))) {
+      if (!current.checkIssued(issuer) || !current.verify(issuer.publicKey)) {
+        throw new ImageVerificationError('CERTIFICATE_ERROR', `the certificate ${current.subject} is not issued by ${issuer.subject} of the certChain`, {
+          reference: image,
+          digest: '',
+          verified: [],
+          rejected: [],
+          skipped: [],
+        });
+      }
+      current = issuer;
+    }
+  }
+  return leaf.publicKey;
+}
+
+/**
+ * The outcomes of one evaluation. The engine asks (`outcome`); what is not known yet is queued;
+ * `verifyQueued` runs the queue (each distinct request once, through the shared cache).
+ */
+export class ImageVerificationSession implements ImageVerificationResults {
+  readonly #cache: VerificationCache<VerifiedImage>;
+  readonly #verify: (request: ImageVerificationRequest) => Promise<VerifiedImage>;
+  readonly #known = new Map<string, ImageVerificationOutcome>();
+  readonly #queued = new Map<string, ImageVerificationRequest>();
+
+  constructor(cache: VerificationCache<VerifiedImage>, verify: (request: ImageVerificationRequest) => Promise<VerifiedImage>) {
+    this.#cache = cache;
+    this.#verify = verify;
+  }
+
+  outcome(request: ImageVerificationRequest): ImageVerificationOutcome | undefined {
+    const key = requestKey(request);
+    let known = this.#known.get(key);
+    if (known === undefined) {
+      known = this.#cache.peek(key);
+      if (known === undefined) this.#queued.set(key, request);
+      else this.#known.set(key, known);
+    }
+    return known;
+  }
+
+  /** Whether the last evaluation asked for outcomes not known yet. */
+  get pending(): boolean {
+    return this.#queued.size > 0;
+  }
+
+  async verifyQueued(): Promise<void> {
+    const queued = [...this.#queued];
+    this.#queued.clear();
+    const outcomes = await Promise.all(queued.map(([key, request]) => this.#cache.get(key, () => this.#verify(request))));
+    queued.forEach(([key], i) => this.#known.set(key, outcomes[i]!));
+  }
+}
+
+/** Verification rounds: a rule asks for its signatures and attestations, then (mutateDigest without them) a digest. */
+const MAX_ROUNDS = 2;
+
+/**
+ * Evaluates with image verification: runs `evaluate`, verifies what it asked for, and evaluates
+ * again until every outcome it needs is known (verify first, then decide synchronously).
+ */
+export async function evaluateWithImageVerification<T>(session: ImageVerificationSession, evaluate: (results: ImageVerificationResults) => T): Promise<T> {
+  let result = evaluate(session);
+  for (let round = 0; session.pending && round < MAX_ROUNDS; round++) {
+    await session.verifyQueued();
+    result = evaluate(session);
+  }
+  return result;
+}
