@@ -28,11 +28,7 @@ import {
   type ResourceName,
   type Snapshot,
 } from '../cluster/index.ts';
-import { catalogImage } from '../image/scan.ts';
-import { DigestCache, ImageVerificationError, verifyImageSignatures } from '../trust/oci/index.ts';
-import { resolveDbPath } from '../vuln/db/paths.ts';
-import { openVulnDb, type VulnDb } from '../vuln/db/store.ts';
-import { matchPackages } from '../vuln/match.ts';
+import type { VulnDb } from '../vuln/db/store.ts';
 import { contextFrom, ExitRequest, type CliContext, type GlobalOptions } from './context.ts';
 import { collectList, emit } from './output.ts';
 import { readPublicKeys } from './inputs.ts';
@@ -142,7 +138,15 @@ async function runAudit(ctx: CliContext, flags: AuditFlags): Promise<void> {
   let db: VulnDb | undefined;
   try {
     const services: ImageServices = {};
+    // Image scanning, the vulnerability database and signature verification load only when asked
+    // for: most audits use none of them, and their modules take longer to load than a dump to read.
     if (flags.images) {
+      const [{ catalogImage }, { resolveDbPath }, { openVulnDb }, { matchPackages }] = await Promise.all([
+        import('../image/scan.ts'),
+        import('../vuln/db/paths.ts'),
+        import('../vuln/db/store.ts'),
+        import('../vuln/match.ts'),
+      ]);
       const source = openVulnDb(resolveDbPath(flags.db), { readonly: true });
       db = source;
       services.catalog = async (ref) => {
@@ -178,6 +182,7 @@ function render(report: ClusterReport, format: AuditFlags['format']): string {
 }
 
 async function signatureVerifier(ctx: CliContext, flags: AuditFlags): Promise<NonNullable<ImageServices['verify']>> {
+  const { DigestCache, ImageVerificationError, verifyImageSignatures } = await import('../trust/oci/index.ts');
   const publicKeys = await readPublicKeys(flags.key);
   const cache = new DigestCache();
   return async (ref) => {

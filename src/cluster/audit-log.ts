@@ -15,16 +15,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
 import type { Severity } from '../core/types.ts';
-import {
-  formatLoadMessage,
-  loadRulesFiles,
-  makeAlert,
-  newCounters,
-  readEvents,
-  RuntimeEngine,
-  type Priority,
-  type ReadCounters,
-} from '../runtime/index.ts';
+import type { Priority, ReadCounters } from '../runtime/index.ts';
 import type { ClusterFinding } from './findings.ts';
 import { isRecord } from './snapshot.ts';
 
@@ -96,6 +87,8 @@ interface Activity extends SubjectActivity {
 }
 
 export async function reviewAuditLog(file: string, options: AuditLogOptions = {}): Promise<{ review: AuditLogReview; findings: ClusterFinding[] }> {
+  // The rule engine loads only for audits with a log: every audit imports this module.
+  const { formatLoadMessage, loadRulesFiles, makeAlert, newCounters, readEvents, RuntimeEngine } = await import('../runtime/index.ts');
   const rules = options.rules && options.rules.length > 0 ? [...options.rules] : [defaultAuditRules()];
   const loaded = await loadRulesFiles(rules);
   if (!loaded.ok || !loaded.ruleset) {

@@ -24,6 +24,7 @@ import {
   type Grant,
   type PolicyRule,
   type RbacModel,
+  type Role,
   type Subject,
 } from './rbac.ts';
 
@@ -336,24 +337,66 @@ interface Match {
   rule: PolicyRule;
 }
 
+/**
+ * The rules of a role that make a pattern (or one of its requirements) hold, remembered per role:
+ * thousands of bindings share a few hundred roles. Within a scope, a grant's answer depends only on
+ * its role and on whether it is cluster-wide — a namespace scope holds the cluster-wide grants and
+ * the RoleBindings of that very namespace, so the namespace test of the authorizer always passes.
+ */
+class RoleRuleCache {
+  private readonly tests = new Map<Role, Map<RiskPattern, PolicyRule[]>>();
+  /** Per role and requirement: the rules when bound cluster-wide, and when bound in a namespace. */
+  private readonly requests = new Map<Role, Map<Requirement, { cluster?: PolicyRule[]; namespaced?: PolicyRule[] }>>();
+
+  /** Rules of the role the pattern's rule test accepts. */
+  tested(role: Role, pattern: RiskPattern): PolicyRule[] {
+    const perRole = inner(this.tests, role);
+    let rules = perRole.get(pattern);
+    if (!rules) perRole.set(pattern, (rules = role.rules.filter(pattern.ruleTest!)));
+    return rules;
+  }
+
+  /** The first rule allowing each verb on each target, without repeats, in that order (the evidence order). */
+  allowing(grant: Grant, requirement: Requirement, named: boolean): PolicyRule[] {
+    const role = grant.binding.role;
+    if (!role) return [];
+    const perRole = inner(this.requests, role);
+    let entry = perRole.get(requirement);
+    if (!entry) perRole.set(requirement, (entry = {}));
+    const cluster = grant.scope === CLUSTER_SCOPE;
+    const cached = cluster ? entry.cluster : entry.namespaced;
+    if (cached) return cached;
+    const rules: PolicyRule[] = [];
+    for (const target of requirement.targets) {
+      for (const verb of requirement.verbs) {
+        const rule = grantAllows(grant, { verb, ...target }, { ignoreNames: named });
+        if (rule && !rules.includes(rule)) rules.push(rule);
+      }
+    }
+    if (cluster) entry.cluster = rules;
+    else entry.namespaced = rules;
+    return rules;
+  }
+}
+
+function inner<K, V>(outer: Map<Role, Map<K, V>>, role: Role): Map<K, V> {
+  let map = outer.get(role);
+  if (!map) outer.set(role, (map = new Map()));
+  return map;
+}
+
 /** The grants and rules that make the pattern hold in this scope, or undefined when it does not. */
-function patternIn(pattern: RiskPattern, scoped: Scoped): Match[] | undefined {
-  const namespace = scoped.scope === CLUSTER_SCOPE ? undefined : scoped.scope;
+function patternIn(pattern: RiskPattern, scoped: Scoped, cache: RoleRuleCache): Match[] | undefined {
   if (pattern.ruleTest) {
     // Rule tests look at what a binding grants here: a RoleBinding's rules in its own namespace.
-    const matches = scoped.grants.flatMap((grant) => (grant.binding.role?.rules ?? []).filter(pattern.ruleTest!).map((rule) => ({ grant, rule })));
+    const matches = scoped.grants.flatMap((grant) => (grant.binding.role ? cache.tested(grant.binding.role, pattern).map((rule) => ({ grant, rule })) : []));
     return matches.length > 0 ? matches : undefined;
   }
   const all: Match[] = [];
   for (const requirement of pattern.requires ?? []) {
     const matches: Match[] = [];
     for (const grant of scoped.grants) {
-      for (const target of requirement.targets) {
-        for (const verb of requirement.verbs) {
-          const rule = grantAllows(grant, { verb, ...target, ...(namespace !== undefined && { namespace }) }, { ignoreNames: pattern.named === true });
-          if (rule && !matches.some((m) => m.grant === grant && m.rule === rule)) matches.push({ grant, rule });
-        }
-      }
+      for (const rule of cache.allowing(grant, requirement, pattern.named === true)) matches.push({ grant, rule });
     }
     if (matches.length === 0) return undefined;
     all.push(...matches);
@@ -400,6 +443,7 @@ function where(scope: string): string {
 export function rbacFindings(model: RbacModel, options: RbacRiskOptions = {}): ClusterFinding[] {
   const privileged = new Set(options.privilegedNamespaces ?? ['kube-system']);
   const findings: ClusterFinding[] = [];
+  const cache = new RoleRuleCache();
   for (const subject of model.allSubjects()) {
     const all = model.grantsOf(subject);
     const considered = options.includeSystem ? all : all.filter((g) => !g.binding.bootstrap);
@@ -409,13 +453,13 @@ export function rbacFindings(model: RbacModel, options: RbacRiskOptions = {}): C
     const clusterWide = new Map<RiskPattern, boolean>();
     for (const scoped of scopesOf(considered)) {
       if (scoped.grants.length === 0) continue;
-      const admin = patternIn(RISK_PATTERNS[0]!, scoped);
+      const admin = patternIn(RISK_PATTERNS[0]!, scoped, cache);
       for (const pattern of RISK_PATTERNS) {
         // Namespace scopes include the cluster-wide grants: report there only what the namespace adds.
         if (scoped.scope !== CLUSTER_SCOPE && clusterWide.get(pattern)) continue;
         // Administrative permissions imply every other pattern: one finding says it all.
         if (admin && pattern !== RISK_PATTERNS[0]) continue;
-        const matches = patternIn(pattern, scoped);
+        const matches = patternIn(pattern, scoped, cache);
         if (scoped.scope === CLUSTER_SCOPE) clusterWide.set(pattern, matches !== undefined);
         if (!matches) continue;
         const severity = scoped.scope === CLUSTER_SCOPE || privileged.has(scoped.scope) ? pattern.severity : pattern.namespacedSeverity;
