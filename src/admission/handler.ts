@@ -7,6 +7,8 @@
  * - `/mutate` returns the JSON Patch from the request object to the mutated object; `/validate`
  *   never patches.
  * - Excluded namespaces are allowed without evaluation.
+ * - CEL policies of the request's phase follow their validationActions and failurePolicy (cel.ts).
+ * - Validation results of admitted, non-dryRun requests go to the PolicyReport writer (reports.ts).
  */
 import { applyPoliciesToResource, type EngineOptions } from '../policy/engine/engine.ts';
 import { policyKey, type FailureAction, type Policy, type PolicyResponse, type RuleResponse } from '../policy/engine/types.ts';
@@ -14,6 +16,7 @@ import { evaluateCel } from './cel.ts';
 import { jsonPatchDiff } from './diff.ts';
 import type { AdmissionMetrics } from './metrics.ts';
 import type { AdmissionPolicySet } from './policy-set.ts';
+import type { PolicyReportWriter } from './reports.ts';
 import type { AdmissionDecision, AdmissionRequest } from './review.ts';
 import { imagesOf, SIGNATURE_POLICY, SIGNATURE_RULE, type SignatureGate } from './signatures.ts';
 
@@ -29,6 +32,8 @@ export interface HandlerOptions {
   excludedNamespaces?: readonly string[];
   signatures?: SignatureGate;
   metrics?: AdmissionMetrics;
+  /** Where the validation results of admitted requests go (PolicyReports, reports.ts). */
+  reports?: Pick<PolicyReportWriter, 'record' | 'forget'>;
 }
 
 function actionOf(response: PolicyResponse, rule: RuleResponse): FailureAction {
@@ -82,6 +87,12 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
       (gate.action === 'Enforce' ? denials : warnings).push(text);
       options.metrics?.decisions.inc({ policy: SIGNATURE_POLICY, rule: SIGNATURE_RULE, result: gate.action === 'Enforce' ? 'deny' : 'warn' });
     }
+  }
+
+  // Reports hold what was admitted, seen on /validate (the final object); dryRun leaves no trace.
+  if (options.reports && mode === 'validate' && !request.dryRun) {
+    if (request.operation === 'DELETE') options.reports.forget(withNamespace);
+    else if (denials.length === 0) options.reports.record([...result.responses, ...(cel?.responses ?? [])]);
   }
 
   if (denials.length > 0) return { allowed: false, code: 403, message: denials.join('; '), ...(warnings.length > 0 && { warnings }), ...auditAnnotations };

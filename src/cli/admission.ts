@@ -1,11 +1,15 @@
 /**
  * `palisade admission serve`: the Kubernetes admission webhook (HTTPS, AdmissionReview v1) enforcing
- * the Kyverno policies of --policies and, with --key, that every Pod image is signed.
+ * the Kyverno and CEL policies of --policies (reloaded when their files change) and, with --key,
+ * that every Pod image is signed. Logs are JSON lines on stderr unless --log-format text.
  */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
-import { loadPolicies } from '../policy/engine/load.ts';
+import { asLogger, jsonLog, textLog, type StructuredLog } from '../admission/log.ts';
+import { loadAdmissionPolicies } from '../admission/policy-set.ts';
+import { PolicyReloader } from '../admission/reload.ts';
+import { PolicyReportWriter } from '../admission/reports.ts';
 import { startAdmissionServer } from '../admission/server.ts';
 import { SignatureGate } from '../admission/signatures.ts';
 import { AdmissionMetrics } from '../admission/metrics.ts';
@@ -26,6 +30,10 @@ interface ServeOptions {
   cacheTtl: string;
   insecureRegistry?: boolean;
   excludeNamespace: string[];
+  watch: boolean;
+  logFormat: 'json' | 'text';
+  policyReports?: string;
+  policyReportInterval: string;
 }
 
 export function admissionCommand(globals: () => GlobalOptions): Command {
@@ -33,7 +41,12 @@ export function admissionCommand(globals: () => GlobalOptions): Command {
   admission.addCommand(
     new Command('serve')
       .description('Serve /validate and /mutate (AdmissionReview v1) over HTTPS, plus /healthz, /readyz and /metrics')
-      .requiredOption('--policies <paths>', 'Kyverno ClusterPolicy/Policy files or directories (repeatable, comma-separated)', collectList, [])
+      .requiredOption(
+        '--policies <paths>',
+        'policy files or directories (repeatable, comma-separated): Kyverno ClusterPolicy/Policy, ValidatingPolicy, MutatingPolicy, ValidatingAdmissionPolicy/MutatingAdmissionPolicy with their bindings',
+        collectList,
+        [],
+      )
       .requiredOption('--tls-cert <file>', 'PEM serving certificate (SAN <service>.<namespace>.svc)')
       .requiredOption('--tls-key <file>', 'PEM private key of the serving certificate')
       .option('--port <port>', 'port to listen on', '8443')
@@ -44,6 +57,10 @@ export function admissionCommand(globals: () => GlobalOptions): Command {
       .option('--cache-ttl <seconds>', 'how long a verified signature is reused', '300')
       .option('--insecure-registry', 'reach registries over plain HTTP (local registries only)')
       .option('--exclude-namespace <names>', 'namespaces admitted without evaluation (default kube-system and $POD_NAMESPACE)', collectList, [])
+      .option('--no-watch', 'do not reload the policies when their files change (a broken edit never replaces a working set)')
+      .addOption(new Option('--log-format <format>', 'stderr log format').choices(['json', 'text']).default('json'))
+      .option('--policy-reports <dir>', 'write the validation results of admitted requests as PolicyReport YAML files into <dir> ("-": stdout)')
+      .option('--policy-report-interval <seconds>', 'longest wait before changed results are written', '10')
       .action(async (options: ServeOptions) => serve(options, globals())),
   );
   admission.addCommand(manifestsCommand(globals));
@@ -63,9 +80,16 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new PalisadeError('USAGE', `--port must be 0-65535, got ${options.port}`);
   const timeoutSeconds = positive(options.timeout, '--timeout');
   if (timeoutSeconds > 30) throw new PalisadeError('USAGE', '--timeout must be at most 30 (the Kubernetes limit for timeoutSeconds)');
-  const set = await loadPolicies(options.policies, ctx.log);
-  for (const f of set.foreign) ctx.log.warn(`${f.source.path}:${f.source.line}: ${f.kind} ${f.name}: this policy kind is not supported, skipped`);
-  if (set.policies.length === 0 && options.key.length === 0) throw new PalisadeError('USAGE', `no Kyverno policies found in ${options.policies.join(', ')}`);
+  const level = ctx.debug ? 'debug' : globals.quiet ? 'error' : 'info';
+  const events: StructuredLog = options.logFormat === 'json' ? jsonLog(process.stderr, level) : textLog(ctx.log);
+  const log = asLogger(events);
+  const metrics = new AdmissionMetrics();
+  const reloader = new PolicyReloader({ paths: options.policies, load: (paths) => loadAdmissionPolicies(paths, log), log: events, metrics });
+  const set = await reloader.load();
+  for (const s of set.skipped) log.warn(`${s}: not evaluated by the webhook, skipped`);
+  if (set.count === 0 && options.key.length === 0) throw new PalisadeError('USAGE', `no policies found in ${options.policies.join(', ')}`);
+  const reportInterval = positive(options.policyReportInterval, '--policy-report-interval');
+  const reports = options.policyReports ? new PolicyReportWriter({ target: options.policyReports, intervalMs: reportInterval * 1000, log: events }) : undefined;
 
   const read = async (file: string, what: string) => {
     try {
@@ -75,7 +99,6 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
     }
   };
   const [cert, key] = [await read(options.tlsCert, '--tls-cert'), await read(options.tlsKey, '--tls-key')];
-  const metrics = new AdmissionMetrics();
   let signatures: SignatureGate | undefined;
   if (options.key.length > 0) {
     const publicKeys = [];
@@ -94,24 +117,42 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   let server;
   try {
     server = await startAdmissionServer({
-      policies: set.policies,
+      policies: set.classic,
+      policySource: reloader,
       excludedNamespaces: excluded,
       cert,
       key,
       port,
       host: options.host,
-      log: ctx.log,
+      log,
       metrics,
       ...(signatures && { signatures }),
+      ...(reports && { reports }),
     });
   } catch (err) {
     throw new PalisadeError('USAGE', `cannot start the webhook: ${errorMessage(err)}`);
   }
-  ctx.log.info(`admission webhook listening on https://${options.host}:${server.port} with ${set.policies.length} policies${signatures ? ' and image signature verification' : ''}`);
-  // Graceful shutdown: stop accepting, finish in-flight requests, then exit.
-  await new Promise<void>((resolve) => {
-    const stop = () => void server.close().then(resolve);
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+  if (options.watch) await reloader.watch();
+  events.write('info', 'admission webhook listening', {
+    address: `https://${options.host}:${server.port}`,
+    policies: set.count,
+    version: set.version,
+    watch: options.watch,
+    signatures: Boolean(signatures),
+    ...(reports && { policyReports: options.policyReports }),
   });
+  // Graceful shutdown: stop accepting, finish in-flight requests, write pending reports, then exit.
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      events.write('info', 'shutting down: finishing in-flight requests', { signal });
+      reloader.close();
+      void server
+        .close()
+        .then(() => reports?.close())
+        .then(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  events.write('info', 'admission webhook stopped');
 }
