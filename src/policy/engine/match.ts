@@ -190,8 +190,9 @@ export function checkKind(kinds: readonly string[], request: Pick<MatchRequest, 
       parsedSelectors.set(selector, k);
     }
     if (!wildcardMatch(k.group, request.group) || !wildcardMatch(k.version, request.version) || !wildcardMatch(k.kind, request.kind)) return false;
-    if (k.subresource === '' || wildcardMatch(k.subresource, request.subresource)) return true;
-    // Pod rules also see ephemeral containers being added.
+    // A plain kind matches the resource itself, never its subresources (`Pod` is not `pods/status`),
+    // as in Kyverno's CheckKind — except that Pod rules also see ephemeral containers being added.
+    if (k.subresource === '' ? request.subresource === '' : wildcardMatch(k.subresource, request.subresource)) return true;
     return request.group === '' && request.version === 'v1' && request.kind === 'Pod' && request.subresource === 'ephemeralcontainers';
   });
 }

@@ -45,7 +45,9 @@ describe('kind selectors', () => {
     expect(checkKind(['Deploy*'], deploy)).toBe(true);
     expect(checkKind(['Deployment/scale'], deploy)).toBe(false);
     expect(checkKind(['Deployment/scale'], { ...deploy, subresource: 'scale' })).toBe(true);
-    expect(checkKind(['Deployment'], { ...deploy, subresource: 'scale' })).toBe(true);
+    expect(checkKind(['Deployment'], { ...deploy, subresource: 'scale' })).toBe(false);
+    expect(checkKind(['Pod'], { group: '', version: 'v1', kind: 'Pod', subresource: 'status' })).toBe(false);
+    expect(checkKind(['Pod/*'], { group: '', version: 'v1', kind: 'Pod', subresource: 'status' })).toBe(true);
     expect(checkKind(['Pod'], { group: '', version: 'v1', kind: 'Pod', subresource: 'ephemeralcontainers' })).toBe(true);
   });
 });
