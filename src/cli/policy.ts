@@ -14,6 +14,7 @@ import { prepareImageVerification } from '../policy/cel/image-verify.ts';
 import { readTrustedRoot } from '../trust/bundle/trusted-root.ts';
 import { loadCelPolicies } from '../policy/cel/load.ts';
 import { applyPolicies } from '../policy/engine/engine.ts';
+import { evaluateWithImageVerification, TrustImageVerifier } from '../policy/engine/verify-images-trust.ts';
 import { loadPolicies, loadResources, withDefaultNamespace } from '../policy/engine/load.ts';
 import { readText } from '../policy/engine/documents.ts';
 import { policyKey, type PolicyResponse, type RequestInfo } from '../policy/engine/types.ts';
@@ -36,6 +37,8 @@ interface ApplyOptions {
   auditWarn?: boolean;
   registry?: boolean;
   trustedRoot?: string;
+  insecure?: boolean;
+  allowHttpRegistry?: boolean;
   policyReport?: boolean;
   warnExitCode?: string;
   output?: string;
@@ -64,8 +67,10 @@ export function policyCommand(globals: () => GlobalOptions): Command {
       .option('-u, --userinfo <file>', 'admission user info file (kind: UserInfo): roles, clusterRoles, username, groups')
       .option('-e, --exceptions <paths>', 'PolicyException files (kyverno.io/v2)', collectList, [])
       .option('--audit-warn', 'report failures of Audit rules as warnings')
-      .option('--registry', 'let ImageValidatingPolicies verify image signatures and attestations (reads registries and OCI layouts)')
-      .option('--trusted-root <file>', 'Sigstore trusted_root.json for keyless attestors (with --registry)')
+      .option('--registry', 'let verifyImages rules and ImageValidatingPolicies verify image signatures and attestations (reads registries and OCI layouts)')
+      .option('--trusted-root <file>', 'Sigstore trusted_root.json for keyless attestors (with --registry; default the public-good root shipped with Palisade)')
+      .option('--insecure', 'allow plain-HTTP registries (loopback hosts only; with --registry)')
+      .addOption(new Option('--allow-http-registry', 'cosign spelling of --insecure').hideHelp())
       .option('-p, --policy-report', 'print the results as PolicyReport/ClusterPolicyReport (wgpolicyk8s.io/v1alpha2)')
       .option('--warn-exit-code <code>', 'exit with this code when there are warnings (and no failures)')
       .option('-o, --output <file>', 'write the output to a file instead of stdout (atomically)')
@@ -106,11 +111,18 @@ async function apply(paths: string[], options: ApplyOptions, globals: GlobalOpti
   const values = options.valuesFile ? parseValues(await readText(options.valuesFile), options.valuesFile) : new CliValues();
   const requestInfo: RequestInfo | undefined = options.userinfo ? parseUserInfo(await readText(options.userinfo), options.userinfo) : undefined;
   const resources = withDefaultNamespace(await loadResources(options.resource, ctx.log));
-  const responses = applyPolicies(set.policies, resources, {
-    values,
-    ...(requestInfo && { requestInfo }),
-    exceptions: [...set.exceptions, ...exceptions],
-  });
+  const trustedRoot = options.trustedRoot ? readTrustedRoot(options.trustedRoot) : undefined;
+  const engineOptions = { values, ...(requestInfo && { requestInfo }), exceptions: [...set.exceptions, ...exceptions] };
+  // verifyImages rules read registries only when asked (kyverno's --registry); otherwise they report unsupported.
+  const responses = options.registry
+    ? await evaluateWithImageVerification(
+        new TrustImageVerifier({
+          registry: { insecure: Boolean(options.insecure || options.allowHttpRegistry), log: ctx.log },
+          ...(trustedRoot && { trustedRoot }),
+        }).session(),
+        (imageVerification) => applyPolicies(set.policies, resources, { ...engineOptions, imageVerification }),
+      )
+    : applyPolicies(set.policies, resources, engineOptions);
   if (cel.policies.length > 0) {
     if (options.exceptions.length > 0) cel.exceptions.push(...(await loadCelPolicies(options.exceptions)).exceptions);
     const celOptions = await loadCelCliInputs({
@@ -122,7 +134,7 @@ async function apply(paths: string[], options: ApplyOptions, globals: GlobalOpti
     });
     // Image verification reads registries, so it runs only when asked (kyverno's --registry).
     const verification = options.registry
-      ? await prepareImageVerification(cel, resources, { ...(options.trustedRoot && { trustedRoot: readTrustedRoot(options.trustedRoot) }) })
+      ? await prepareImageVerification(cel, resources, { ...(trustedRoot && { trustedRoot }) })
       : undefined;
     try {
       responses.push(...applyCelPolicies(cel, resources, celOptions));
@@ -143,7 +155,7 @@ async function apply(paths: string[], options: ApplyOptions, globals: GlobalOpti
     text = renderApply(responses, auditWarn, summary);
   } else {
     const results = responses.flatMap((response) => response.rules.map((rule) => toReportResult(response, rule, { auditWarn })));
-    const patched = responses.filter((r) => r.rules.some((x) => x.type === 'Mutation' && x.status === 'pass')).map((r) => r.patchedResource);
+    const patched = responses.filter(mutated).map((r) => r.patchedResource);
     const doc = { summary, results, ...(patched.length > 0 && { patchedResources: patched }) };
     text = options.format === 'json' ? JSON.stringify(doc, null, 2) + '\n' : toYaml(doc, { lineWidth: 0 });
   }
@@ -163,6 +175,11 @@ function countResults(responses: readonly PolicyResponse[], auditWarn: boolean):
   return summary;
 }
 
+/** Mutate rules that patched, or verifyImages rules that pinned digests (mutateDigest). */
+function mutated(response: PolicyResponse): boolean {
+  return response.rules.some((r) => r.status === 'pass' && (r.type === 'Mutation' || (r.type === 'ImageVerify' && response.patchedResource !== response.resource.object)));
+}
+
 function resourceLabel(object: Record<string, unknown>): string {
   const meta = (object.metadata ?? {}) as { name?: string; namespace?: string };
   return `${meta.namespace ?? 'default'}/${String(object.kind ?? '')}/${meta.name ?? ''}`;
@@ -172,8 +189,7 @@ function resourceLabel(object: Record<string, unknown>): string {
 function renderApply(responses: readonly PolicyResponse[], auditWarn: boolean, summary: ReportSummary): string {
   let out = '';
   for (const response of responses) {
-    const mutated = response.rules.filter((r) => r.type === 'Mutation' && r.status === 'pass');
-    if (mutated.length > 0) {
+    if (mutated(response)) {
       out += `\nmutate policy ${policyKey(response.policy)} applied to ${resourceLabel(response.resource.object)}:\n`;
       out += `---\n${toYaml(response.patchedResource, { lineWidth: 0 })}`;
     }

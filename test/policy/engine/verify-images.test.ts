@@ -1,0 +1,217 @@
+/**
+ * verifyImages rules against a real registry (Debian's docker-registry on 127.0.0.1), images signed
+ * and attested with Palisade's own signing: the engine with outcomes verified ahead
+ * (evaluateWithImageVerification), and `palisade policy apply --registry` as a user runs it.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import type { RegistryClient } from '../../../src/image/registry/index.ts';
+import { applyPoliciesToResource } from '../../../src/policy/engine/engine.ts';
+import type { Policy, RuleResponse } from '../../../src/policy/engine/types.ts';
+import { evaluateWithImageVerification, TrustImageVerifier } from '../../../src/policy/engine/verify-images-trust.ts';
+import { publicKeyPem } from '../../../src/trust/keys.ts';
+import { attestImage, signImage } from '../../../src/trust/oci/sign.ts';
+import { dockerRegistryAvailable, freePort, startDockerRegistry, type RunningRegistry } from '../../image/registry/helpers/docker-registry.ts';
+import { buildImage, pushImage } from '../../image/registry/helpers/images.ts';
+import { PROVENANCE, REGISTRY_OPTIONS, p256, plainClient, type TestKeys } from '../../trust/oci/helpers.ts';
+import { forgeLegacySignature, keyAttestors, pod, verifyImagesPolicy } from './verify-images-helpers.ts';
+
+const available = dockerRegistryAvailable();
+const run = promisify(execFile);
+const repoRoot = join(import.meta.dirname, '..', '..', '..');
+
+type Json = Record<string, unknown>;
+
+interface Applied {
+  rule: RuleResponse;
+  patched: Json;
+}
+
+describe.skipIf(!available)('verifyImages against docker-registry', { timeout: 60_000 }, () => {
+  let registry: RunningRegistry;
+  let client: RegistryClient;
+  let keys: TestKeys;
+  let other: TestKeys;
+  let counter = 0;
+
+  async function pushed(): Promise<{ ref: string; repo: string; digest: string }> {
+    const repo = `verify/app${++counter}`;
+    const digest = await pushImage(client, repo, await buildImage({ layers: [{ 'app/id': `verify-images ${counter}\n` }] }), 'v1');
+    return { ref: `${registry.host}/${repo}:v1`, repo, digest };
+  }
+
+  async function apply(policy: Policy, images: string[], verifier = new TrustImageVerifier({ registry: REGISTRY_OPTIONS })): Promise<Applied> {
+    const result = await evaluateWithImageVerification(verifier.session(), (imageVerification) =>
+      applyPoliciesToResource([policy], { object: pod('p', images) }, { imageVerification }),
+    );
+    const rule = result.responses.flatMap((r) => r.rules).find((r) => r.type === 'ImageVerify');
+    if (!rule) throw new Error('no verifyImages response');
+    return { rule, patched: result.patched };
+  }
+
+  const imageOf = (object: Json, i = 0) => ((object.spec as Json).containers as Json[])[i]!.image;
+
+  beforeAll(async () => {
+    registry = await startDockerRegistry();
+    client = plainClient(registry.host);
+    keys = p256();
+    other = p256();
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  it('passes a signed image and pins it to the verified digest; fails unsigned, foreign-signed and tampered ones', async () => {
+    const signed = await pushed();
+    await signImage(signed.ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
+    const unsigned = await pushed();
+    const foreign = await pushed();
+    await signImage(foreign.ref, { privateKey: other.privateKey, registry: REGISTRY_OPTIONS });
+    const tampered = await pushed();
+    await signImage(tampered.ref, { privateKey: keys.privateKey, format: 'legacy', registry: REGISTRY_OPTIONS });
+    await forgeLegacySignature(client, tampered.repo, tampered.digest);
+
+    const policy = verifyImagesPolicy('signed', { imageReferences: [`${registry.host}/verify/*`], attestors: keyAttestors(keys.publicKey) });
+    const ok = await apply(policy, [signed.ref]);
+    expect(ok.rule).toMatchObject({ status: 'pass', message: `verified image signatures for ${signed.ref}; mutated image digest of ${signed.ref}` });
+    expect(imageOf(ok.patched)).toBe(`${signed.ref}@${signed.digest}`);
+
+    for (const image of [unsigned, foreign, tampered]) {
+      const bad = await apply(policy, [image.ref]);
+      expect(bad.rule.status).toBe('fail');
+      expect(bad.rule.message).toMatch(new RegExp(`^image verification failed for ${image.ref.replace(/[.]/g, '\\.')}: 0 of 1 required attestors verified`));
+      expect(imageOf(bad.patched)).toBe(image.ref);
+    }
+    expect((await apply(policy, [tampered.ref])).rule.message).toContain('does not verify');
+
+    // skipImageReferences and images no reference matches are not verified at all.
+    const skipped = verifyImagesPolicy('skipped', { imageReferences: [`${registry.host}/verify/*`], skipImageReferences: [unsigned.ref], attestors: keyAttestors(keys.publicKey) });
+    const mixed = await apply(skipped, [signed.ref, unsigned.ref, 'docker.io/library/nginx:1.25']);
+    expect(mixed.rule.status).toBe('pass');
+  });
+
+  it('needs count attestors of a set: every key of a multi-key publicKeys field unless count says fewer', async () => {
+    const image = await pushed();
+    await signImage(image.ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
+    const both = await apply(verifyImagesPolicy('both', { imageReferences: ['*'], attestors: keyAttestors(keys.publicKey, other.publicKey) }), [image.ref]);
+    expect(both.rule.status).toBe('fail');
+    expect(both.rule.message).toContain('1 of 2 required attestors verified');
+    const attestors = [{ count: 1, entries: [{ keys: { publicKeys: publicKeyPem(other.publicKey) + publicKeyPem(keys.publicKey) } }] }];
+    expect((await apply(verifyImagesPolicy('one', { imageReferences: ['*'], attestors }), [image.ref])).rule.status).toBe('pass');
+    // A nested set counts as one entry.
+    const nested = [{ count: 1, entries: [{ attestor: { entries: [{ keys: { publicKeys: publicKeyPem(keys.publicKey) } }] } }, { keys: { publicKeys: publicKeyPem(other.publicKey) } }] }];
+    expect((await apply(verifyImagesPolicy('nested', { imageReferences: ['*'], attestors: nested }), [image.ref])).rule.status).toBe('pass');
+  });
+
+  it('checks attestation conditions on every evaluation, also when the verification came from the cache', async () => {
+    const image = await pushed();
+    await attestImage(image.ref, { privateKey: keys.privateKey, predicateType: 'slsaprovenance1', predicate: PROVENANCE, registry: REGISTRY_OPTIONS });
+    const attestation = (value: string) => ({
+      imageReferences: ['*'],
+      attestations: [
+        {
+          predicateType: 'https://slsa.dev/provenance/v1',
+          attestors: keyAttestors(keys.publicKey),
+          conditions: [
+            {
+              all: [
+                { key: '{{ runDetails.builder.id }}', operator: Equals, value },
+                { key: '{{ request.object.metadata.name }}', operator: Equals, value: 'p' },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const verifier = new TrustImageVerifier({ registry: REGISTRY_OPTIONS });
+    const good = await apply(verifyImagesPolicy('builder', attestation(PROVENANCE.runDetails.builder.id)), [image.ref], verifier);
+    expect(good.rule).toMatchObject({ status: 'pass' });
+    expect(good.rule.message).toContain(`verified image attestations for ${image.ref}`);
+    // Same verification (shared cache), other conditions: they are evaluated, not skipped.
+    const bad = await apply(verifyImagesPolicy('builder-other', attestation('https://evil.example/builder')), [image.ref], verifier);
+    expect(bad.rule.status).toBe('fail');
+    expect(bad.rule.message).toContain('attestation https://slsa.dev/provenance/v1: attestation checks failed');
+    // A predicate type that was never attested fails.
+    const missing = await apply(
+      verifyImagesPolicy('sbom', { imageReferences: ['*'], attestations: [{ predicateType: 'https://cyclonedx.org/bom', attestors: keyAttestors(keys.publicKey) }] }),
+      [image.ref],
+    );
+    expect(missing.rule.status).toBe('fail');
+  });
+
+  it('verifyDigest: a tag fails unless mutateDigest pinned it; a digest reference passes without a patch', async () => {
+    const image = await pushed();
+    await signImage(image.ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
+    const noMutate = verifyImagesPolicy('digest', { imageReferences: ['*'], mutateDigest: false, attestors: keyAttestors(keys.publicKey) });
+    const tagged = await apply(noMutate, [image.ref]);
+    expect(tagged.rule).toMatchObject({ status: 'fail', message: `image verification failed for ${image.ref}: missing digest for ${image.ref}` });
+    const pinnedRef = `${registry.host}/${image.repo}@${image.digest}`;
+    const pinned = await apply(noMutate, [pinnedRef]);
+    expect(pinned.rule.status).toBe('pass');
+    expect(imageOf(pinned.patched)).toBe(pinnedRef);
+    // Without attestors, mutateDigest resolves the tag; required (the default) then fails: nothing verified it.
+    const resolveOnly = await apply(verifyImagesPolicy('resolve', { imageReferences: ['*'], required: false }), [image.ref]);
+    expect(resolveOnly.rule.status).toBe('pass');
+    expect(imageOf(resolveOnly.patched)).toBe(`${image.ref}@${image.digest}`);
+    expect((await apply(verifyImagesPolicy('required', { imageReferences: ['*'] }), [image.ref])).rule.message).toContain('unverified image');
+  });
+
+  it('reports an unreachable registry as an error with the reason, and offline evaluation as unsupported', async () => {
+    const down = `127.0.0.1:${await freePort()}/verify/gone:v1`;
+    const policy = verifyImagesPolicy('down', { imageReferences: ['*'], attestors: keyAttestors(keys.publicKey) });
+    const result = await apply(policy, [down], new TrustImageVerifier({ registry: { ...REGISTRY_OPTIONS, retries: 0 } }));
+    expect(result.rule.status).toBe('error');
+    expect(result.rule.message).toContain(`image verification failed for ${down}: could not verify:`);
+    expect(imageOf(result.patched)).toBe(down);
+
+    const offline = applyPoliciesToResource([policy], { object: pod('p', [down]) }).responses[0]!.rules[0]!;
+    expect(offline).toMatchObject({ status: 'error', message: 'unsupported: verifyImages without registry access in down/verify' });
+    const notary = applyPoliciesToResource([verifyImagesPolicy('notary', { type: 'Notary', imageReferences: ['*'], attestors: keyAttestors(keys.publicKey) })], { object: pod('p', [down]) });
+    expect(notary.responses[0]!.rules[0]).toMatchObject({ status: 'error', message: 'unsupported: verifyImages type Notary in notary/verify' });
+  });
+
+  it('palisade policy apply --registry --insecure: exit 0 and the pinned Pod for a signed image, exit 1 for an unsigned one', async () => {
+    const signed = await pushed();
+    await signImage(signed.ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
+    const unsigned = await pushed();
+    const dir = await mkdtemp(join(tmpdir(), 'palisade-verify-images-'));
+    const policy = {
+      apiVersion: 'kyverno.io/v1',
+      kind: 'ClusterPolicy',
+      metadata: { name: 'signed-images' },
+      spec: { validationFailureAction: 'Enforce', rules: [{ name: 'verify', match: { any: [{ resources: { kinds: ['Pod'] } }] }, verifyImages: [{ imageReferences: ['*'], attestors: keyAttestors(keys.publicKey) }] }] },
+    };
+    await writeFile(join(dir, 'policy.yaml'), stringify(policy));
+    await writeFile(join(dir, 'signed.yaml'), stringify(pod('signed', [signed.ref])));
+    await writeFile(join(dir, 'unsigned.yaml'), stringify(pod('unsigned', [unsigned.ref])));
+    const palisade = async (args: string[]) => {
+      try {
+        const { stdout } = await run(process.execPath, [join(repoRoot, 'src/cli/main.ts'), 'policy', 'apply', ...args], { cwd: dir, env: { ...process.env, DOCKER_CONFIG: dir } });
+        return { code: 0, stdout };
+      } catch (err) {
+        const e = err as { code: number; stdout: string };
+        return { code: e.code, stdout: e.stdout };
+      }
+    };
+    await writeFile(join(dir, 'config.json'), '{}');
+    const ok = await palisade(['policy.yaml', '-r', 'signed.yaml', '--registry', '--insecure', '--format', 'json']);
+    expect(ok.code).toBe(0);
+    const doc = JSON.parse(ok.stdout) as { summary: Json; patchedResources: Json[] };
+    expect(doc.summary).toMatchObject({ pass: 1, fail: 0, error: 0 });
+    expect(imageOf(doc.patchedResources[0]!)).toBe(`${signed.ref}@${signed.digest}`);
+    const bad = await palisade(['policy.yaml', '-r', 'unsigned.yaml', '--registry', '--insecure']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain(`image verification failed for ${unsigned.ref}`);
+    const offline = await palisade(['policy.yaml', '-r', 'signed.yaml']);
+    expect(offline.code).toBe(1);
+    expect(offline.stdout).toContain('unsupported: verifyImages without registry access');
+  });
+});
+
+const Equals = 'Equals';
