@@ -22,7 +22,9 @@ import type { FailureAction, Operation, Policy, PolicyResponse, RequestInfo, Rul
 import type { ClusterData } from './lib/cluster.ts';
 import { Authorizer, GlobalContextLib, HttpLib, ImageDataLib, ResourceLib } from './lib/cluster.ts';
 import { checkMatchConditions, describeFailure, runValidations, withVariables, type Activation, type Outcome } from './evaluate.ts';
-import { imageActivation, imagePolicyOutcome } from './image-policy.ts';
+import type { DigestPin } from './image-digests.ts';
+import { ImageVerificationLedger } from './image-ledger.ts';
+import { evaluateImagePolicy } from './image-policy.ts';
 import { matchFailure, type AdmissionAttributes } from './match.ts';
 import { runMutations } from './mutate.ts';
 import { resourceOf, splitApiVersion } from './resources.ts';
@@ -56,6 +58,8 @@ export interface CelPolicyResponse extends PolicyResponse {
   /** Deny / Warn / Audit per rule name (from the binding, or the Kyverno policy). */
   validationActions: Record<string, readonly string[]>;
   failurePolicy: 'Fail' | 'Ignore';
+  /** ImageValidatingPolicies with mutateDigest: the tags pinned to digests, and those that could not be resolved. */
+  imageDigests?: { pins: DigestPin[]; unresolved: { image: string; message: string }[] };
 }
 
 /** Applies every CEL policy of the set to every resource. */
@@ -67,15 +71,25 @@ const MUTATING = new Set(['MutatingAdmissionPolicy', 'MutatingPolicy', 'Namespac
 
 export function applyCelPoliciesToResource(set: CelPolicySet, resource: KubeResource, options: CelApplyOptions = {}): { responses: CelPolicyResponse[]; patched: Json } {
   const responses: CelPolicyResponse[] = [];
+  const images = new ImageVerificationLedger();
   let current = resource.object;
   for (const policy of set.policies.filter((p) => MUTATING.has(p.kind))) {
-    const response = evaluate(policy, { ...resource, object: current }, set, options);
+    const response = evaluate(policy, { ...resource, object: current }, set, options, images);
     responses.push(response);
     current = response.patchedResource;
   }
-  for (const policy of set.policies.filter((p) => !MUTATING.has(p.kind))) {
-    responses.push(evaluate(policy, { ...resource, object: current }, set, options));
+  // ImageValidatingPolicies pin image digests (mutateDigest) as admission's mutating phase does:
+  // each on the previous one's output, and every validation after them sees the pinned images.
+  for (const policy of set.policies.filter(isImagePolicy)) {
+    const response = evaluate(policy, { ...resource, object: current }, set, options, images);
+    responses.push(response);
+    current = response.patchedResource;
   }
+  for (const policy of set.policies.filter((p) => !MUTATING.has(p.kind) && !isImagePolicy(p))) {
+    responses.push(evaluate(policy, { ...resource, object: current }, set, options, images));
+  }
+  // `required` counts the verifications of every ImageValidatingPolicy of the request.
+  images.enforceRequired();
   return { responses, patched: current };
 }
 
@@ -101,9 +115,13 @@ function shimOf(policy: CelPolicy): Policy {
   return shim;
 }
 
+function isImagePolicy(policy: CelPolicy): boolean {
+  return policy.kind.endsWith('ImageValidatingPolicy');
+}
+
 function ruleType(policy: CelPolicy): RuleType {
   if (MUTATING.has(policy.kind)) return 'Mutation';
-  return policy.kind.endsWith('ImageValidatingPolicy') ? 'ImageVerify' : 'Validation';
+  return isImagePolicy(policy) ? 'ImageVerify' : 'Validation';
 }
 
 function ruleName(policy: CelPolicy, rules: RuleSet): string {
@@ -209,7 +227,7 @@ function failureAction(actions: readonly string[]): FailureAction {
   return actions.includes('Deny') ? 'Enforce' : 'Audit';
 }
 
-function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, options: CelApplyOptions): CelPolicyResponse {
+function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, options: CelApplyOptions, images: ImageVerificationLedger): CelPolicyResponse {
   const response: CelPolicyResponse = { policy: shimOf(policy), resource, patchedResource: resource.object, rules: [], failureActions: {}, validationActions: {}, failurePolicy: policy.failurePolicy };
   const req = buildRequest(resource.object, options);
   if (policy.namespace && policy.namespace !== req.attributes.namespace) return response;
@@ -250,9 +268,7 @@ function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, 
       add(exception, actions);
       return response;
     }
-    // Image policies see the selected images (extracted with the variables in scope) as `images`.
-    const scope = type === 'ImageVerify' ? imageActivation(rules, withVariables(base, rules.variables)) : base;
-    const activation = withVariables(scope, rules.variables);
+    const activation = withVariables(base, rules.variables);
     const matched = checkMatchConditions(rules.matchConditions, activation);
     if (matched.error) {
       const { name: condition, err, program } = matched.error;
@@ -270,7 +286,15 @@ function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, 
       if (outcome.status === 'pass') response.patchedResource = patched;
       return response;
     }
-    const outcome = type === 'ImageVerify' ? imagePolicyOutcome(rules, activation, celPolicyKey(policy)) : runValidations(rules, activation, celPolicyKey(policy));
+    if (type === 'ImageVerify') {
+      const result = evaluateImagePolicy(rules, base, celPolicyKey(policy), images);
+      add(result.outcome, actions);
+      if (result.pins.length > 0 && result.object) response.patchedResource = result.object;
+      if (result.pins.length > 0 || result.unresolved.length > 0) response.imageDigests = { pins: result.pins, unresolved: result.unresolved };
+      if (result.requireVerified) images.requireVerified(response.rules.at(-1)!, result.requireVerified);
+      return response;
+    }
+    const outcome = runValidations(rules, activation, celPolicyKey(policy));
     // Multiple params (a selector): the first that does not pass decides.
     if (outcome.status !== 'pass' || param === params.values.at(-1)) {
       add(outcome, actions);

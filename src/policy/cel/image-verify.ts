@@ -16,11 +16,14 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { TrustedRoot } from '../../trust/bundle/trusted-root.ts';
+import { parseImageReference, type RegistryReference } from '../../image/reference.ts';
+import { openImageTarget } from '../../trust/oci/target.ts';
 import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures, type KeylessOptions } from '../../trust/oci/verify.ts';
 import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
 import { wildcardMatch } from '../pattern/wildcard.ts';
 import type { KubeResource } from '../types.ts';
 import { CelEvalError, CelUnsupportedError } from './errors.ts';
+import { containerImageFields } from './image-digests.ts';
 import { setImageVerifier, type ImageVerifier } from './image-policy.ts';
 import type { CelPolicySet } from './types.ts';
 
@@ -37,16 +40,6 @@ type Outcome = { verified: true; payload?: unknown } | { verified: false } | { e
 
 function isRecord(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function podImages(object: Json): string[] {
-  const spec = object.spec as Json | undefined;
-  const podSpec = (object.kind === 'Pod' ? spec : ((spec?.template as Json | undefined)?.spec ?? (((spec?.jobTemplate as Json | undefined)?.spec as Json | undefined)?.template as Json | undefined)?.spec)) as Json | undefined;
-  const out: string[] = [];
-  for (const key of ['containers', 'initContainers', 'ephemeralContainers']) {
-    for (const c of Array.isArray(podSpec?.[key]) ? (podSpec[key] as Json[]) : []) if (typeof c.image === 'string') out.push(c.image);
-  }
-  return out;
 }
 
 /** How an attestor verifies, or why it cannot. */
@@ -96,37 +89,91 @@ function key(...parts: string[]): string {
   return parts.join('\u0000');
 }
 
+/** The registry reference of an image, when it is one (layouts and archives are not pinned or checked for digests here). */
+function registryReference(image: string): RegistryReference | undefined {
+  try {
+    const parsed = parseImageReference(image);
+    return parsed.kind === 'registry' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The digest of an image, the reference mutateDigest writes for it (`<image>@<digest>`, when the
+ * image names no digest yet) and the reference to verify it by: a registry image by the digest its
+ * tag resolved to, so that the digest verified is the one admitted; a layout (`oci:DIR:tag`,
+ * which LayoutStore opens by tag) as written.
+ */
+async function resolveImage(image: string, options: ImageVerificationOptions): Promise<{ digest: string; pinned?: string; verifyAs: string }> {
+  const reference = registryReference(image);
+  if (reference?.digest !== undefined) return { digest: reference.digest, verifyAs: image };
+  const target = await openImageTarget(image, { ...(options.registry && { registry: options.registry }) });
+  const digest = (await target.store.resolve()).digest;
+  const pinned = `${image}@${digest}`;
+  return { digest, pinned, verifyAs: reference ? pinned : image };
+}
+
 /**
  * Verifies what the ImageValidatingPolicies of `set` may ask about the images of `resources`, and
  * installs the answers for the CEL functions. Call before evaluating; `clear` removes them.
+ *
+ * Each selected image is resolved once (tag → digest, which mutateDigest pins) and verified by
+ * that digest; the answers are kept under the reference as written and as pinned, since the
+ * validations see the pinned one. An image that cannot be resolved (registry down, unknown tag)
+ * makes every question about it an error carrying the registry's reason.
  */
 export async function prepareImageVerification(set: CelPolicySet, resources: readonly KubeResource[], options: ImageVerificationOptions = {}): Promise<{ clear(): void }> {
   const outcomes = new Map<string, Outcome>();
+  const digests = new Map<string, { digest: string } | { error: Error }>();
   const attestorsByName = new Map<string, Json>();
   const attestationsByName = new Map<string, Json>();
+  const keep = (image: string, pinned: string | undefined, k: (i: string) => string, outcome: Outcome) => {
+    outcomes.set(k(image), outcome);
+    if (pinned !== undefined) outcomes.set(k(pinned), outcome);
+  };
   for (const policy of set.policies.filter((p) => p.kind.endsWith('ImageValidatingPolicy'))) {
     const rules = policy.rules[0]?.images;
     if (!rules) continue;
     for (const a of rules.attestors) attestorsByName.set(String(a.name), a);
     for (const a of rules.attestations) attestationsByName.set(String(a.name), a);
-    const images = new Set(resources.flatMap((r) => podImages(r.object)).filter((i) => rules.globs.length === 0 || rules.globs.some((g) => wildcardMatch(g, i)) || rules.expressions.length > 0));
-    for (const image of images) {
+    const selected = resources
+      .flatMap((r) => containerImageFields(r.object).map((f) => f.image))
+      .filter((i) => rules.globs.length === 0 || rules.globs.some((g) => wildcardMatch(g, i)) || rules.expressions.length > 0);
+    for (const image of new Set(selected)) {
+      let resolved: Awaited<ReturnType<typeof resolveImage>>;
+      try {
+        resolved = await resolveImage(image, options);
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        digests.set(image, { error });
+        for (const attestor of rules.attestors) {
+          keep(image, undefined, (i) => key('sig', i, String(attestor.name)), { error });
+          for (const attestation of rules.attestations) keep(image, undefined, (i) => key('att', i, String(attestation.name), String(attestor.name)), { error });
+        }
+        continue;
+      }
+      const { pinned } = resolved;
+      digests.set(image, { digest: resolved.digest });
+      if (pinned !== undefined) digests.set(pinned, { digest: resolved.digest });
       for (const attestor of rules.attestors) {
         const name = String(attestor.name);
         let how: ReturnType<typeof verifierOptions>;
         try {
           how = verifierOptions(attestor, options);
         } catch (err) {
-          outcomes.set(key('sig', image, name), { error: err as Error });
+          keep(image, pinned, (i) => key('sig', i, name), { error: err as Error });
           continue;
         }
         const common = { ...how, ...(options.registry && { registry: options.registry }) };
-        outcomes.set(key('sig', image, name), await attempt(() => verifyImageSignatures(image, common)));
+        keep(image, pinned, (i) => key('sig', i, name), await attempt(() => verifyImageSignatures(resolved.verifyAs, common)));
         for (const attestation of rules.attestations) {
           const type = predicateType(attestation);
-          outcomes.set(
-            key('att', image, String(attestation.name), name),
-            await attempt(async () => (await verifyImageAttestations(image, { ...common, ...(type && { predicateType: type }) })).verified[0]?.statement.predicate),
+          keep(
+            image,
+            pinned,
+            (i) => key('att', i, String(attestation.name), name),
+            await attempt(async () => (await verifyImageAttestations(resolved.verifyAs, { ...common, ...(type && { predicateType: type }) })).verified[0]?.statement.predicate),
           );
         }
       }
@@ -152,6 +199,12 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
       }
       if (!attestationsByName.has(String(attestation.name))) throw new CelEvalError(`extractPayload: unknown attestation ${String(attestation.name)}`);
       throw new CelEvalError(`extractPayload: no verified ${String(attestation.name)} attestation for ${image}`);
+    },
+    resolveDigest(image) {
+      const d = digests.get(image);
+      if (!d) throw new CelEvalError(`${image}: digest not resolved ahead of evaluation`);
+      if ('error' in d) throw d.error;
+      return d.digest;
     },
   };
   setImageVerifier(verifier);

@@ -28,7 +28,7 @@ async function layout(name: string, content: string): Promise<string> {
   return `oci:${dir}:v1`;
 }
 
-function policy(publicKeyPem: string): string {
+function policy(publicKeyPem: string, validationConfigurations = '{}'): string {
   return `
 apiVersion: policies.kyverno.io/v1
 kind: ImageValidatingPolicy
@@ -42,6 +42,7 @@ spec:
       apiVersions: [v1]
       operations: [CREATE]
       resources: [pods]
+  validationConfigurations: ${validationConfigurations}
   matchImageReferences:
   - glob: "oci:*"
   attestors:
@@ -98,10 +99,12 @@ describe('ImageValidatingPolicy through src/trust/oci', () => {
     }
   });
 
-  it('reports unsupported without a verification pass', () => {
-    const set = parseCelPolicies(policy(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString()), 'ivpol.yaml');
-    const [response] = applyCelPolicies(set, [pod('good', 'oci:/nowhere:v1')]);
-    expect(response!.rules[0]!.status).toBe('error');
-    expect(response!.rules[0]!.message).toMatch(/^unsupported: verifyImageSignatures/);
+  it('offline (no verification pass): tags are not pinned, so verifyDigest fails them; without verifyDigest the functions are unsupported', () => {
+    const pem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const [strict] = applyCelPolicies(parseCelPolicies(policy(pem), 'ivpol.yaml'), [pod('good', 'oci:/nowhere:v1')]);
+    expect(strict!.rules[0]).toMatchObject({ status: 'fail', message: 'image oci:/nowhere:v1 does not have a digest' });
+    const [lenient] = applyCelPolicies(parseCelPolicies(policy(pem, '{verifyDigest: false}'), 'ivpol.yaml'), [pod('good', 'oci:/nowhere:v1')]);
+    expect(lenient!.rules[0]!.status).toBe('error');
+    expect(lenient!.rules[0]!.message).toMatch(/^unsupported: verifyImageSignatures/);
   });
 });
