@@ -304,12 +304,13 @@ export class ElementScope {
       addElement(this.ctx, element, index, this.nesting);
       return;
     }
-    for (const key of this.keys) this.ctx.replace(key, key.startsWith('elementIndex') ? index : mergeJson(this.saved.get(key), element));
+    // The element and the saved values are the context's own data, stored without a copy.
+    for (const key of this.keys) this.ctx.replaceWithOwn(key, key.startsWith('elementIndex') ? index : mergeJson(this.saved.get(key), element));
   }
 
   leave(): void {
     if (this.checkpointed) this.ctx.restore();
-    else for (const [key, value] of this.saved) this.ctx.replace(key, value);
+    else for (const [key, value] of this.saved) this.ctx.replaceWithOwn(key, value);
   }
 }
 

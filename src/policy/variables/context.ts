@@ -29,14 +29,21 @@ type JsonObject = Record<string, unknown>;
 
 const clone = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T));
 
-/** Merges `patch` into `target` in place: objects recursively, other values replace. */
-function mergeInto(target: JsonObject, patch: JsonObject): void {
+/**
+ * `target` with `patch` merged in: objects recursively, other values replace. `target` is not
+ * changed: the objects along the patched paths are copied, everything else is shared.
+ */
+function mergedWith(target: JsonObject, patch: JsonObject, copy: <T>(value: T) => T = clone): JsonObject {
+  const out = { ...target };
   for (const [key, value] of Object.entries(patch)) {
-    const current = target[key];
-    if (isPlainObject(value) && isPlainObject(current)) mergeInto(current, value);
-    else target[key] = clone(value);
+    const current = out[key];
+    out[key] = isPlainObject(value) && isPlainObject(current) ? mergedWith(current, value, copy) : copy(value);
   }
+  return out;
 }
+
+/** The copy for values read from the context itself: they are its own JSON data already. */
+const own = <T>(value: T): T => value;
 
 /** `{a: {b: value}}` for the path `a.b`. */
 function nest(path: readonly string[], value: unknown): JsonObject {
@@ -61,6 +68,12 @@ interface Snapshot {
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/**
+ * The data is never changed in place: every write copies the objects along its path and shares the
+ * rest. So a checkpoint is a reference to the data, and queries hand out the context's own values
+ * without copying them (callers must treat query results as read-only). Values written in are
+ * copied once, as JSON, so that the caller's objects are never shared with the context.
+ */
 export class JsonContext {
   private data: JsonObject;
   private deferred: Deferred[] = [];
@@ -76,17 +89,31 @@ export class JsonContext {
 
   /** Kyverno's AddVariable: `key` is split on dots (`request.object.metadata.name`) and merged. */
   add(key: string, value: unknown): void {
-    mergeInto(this.data, nest(key.split('.'), value));
+    this.data = mergedWith(this.data, nest(key.split('.'), value));
   }
 
   /** Merges `value` under the single top-level key `name` (AddContextEntry). */
   addEntry(name: string, value: unknown): void {
-    mergeInto(this.data, { [name]: value });
+    this.data = mergedWith(this.data, { [name]: value });
   }
 
   /** Replaces the top-level key `name` (ReplaceContextEntry). */
   replace(name: string, value: unknown): void {
-    this.data[name] = clone(value);
+    this.data = { ...this.data, [name]: clone(value) };
+  }
+
+  /**
+   * addEntry for a value read from this context (a query result, or built from query results
+   * without changing them): it is the context's own data already, so it is stored without a copy.
+   * Foreach elements are set this way, once per element.
+   */
+  addOwnEntry(name: string, value: unknown): void {
+    this.data = mergedWith(this.data, { [name]: value }, own);
+  }
+
+  /** replace for a value read from this context (see addOwnEntry). */
+  replaceWithOwn(name: string, value: unknown): void {
+    this.data = { ...this.data, [name]: value };
   }
 
   /** Registers a loader that runs the first time a query mentions `name`. */
@@ -103,15 +130,14 @@ export class JsonContext {
 
   /**
    * Evaluates a JMESPath expression; errors are RuleErrors (JmesPathError for query failures).
-   * Objects and arrays in the result are copies, so callers may change them.
+   * Objects and arrays in the result may be the context's own: read-only for the caller.
    */
   query(expression: string): unknown {
     const query = expression.trim();
     if (query === '') throw new JmesPathError('JMESPATH', 'invalid query (nil)', expression, 'invalid query (nil)');
     this.loadMatching(query);
     try {
-      const result = jpSearch(query, this.data);
-      return typeof result === 'object' ? clone(result) : result;
+      return jpSearch(query, this.data);
     } catch (e) {
       if (e instanceof JmesPathError && e.unknownKey !== undefined) throw this.explainMissing(e);
       throw e;
@@ -173,11 +199,11 @@ export class JsonContext {
   }
 
   private snapshot(): Snapshot {
-    return { data: clone(this.data), deferred: this.deferred.map((d) => ({ ...d })), unavailable: new Map(this.unavailable) };
+    return { data: this.data, deferred: this.deferred.map((d) => ({ ...d })), unavailable: new Map(this.unavailable) };
   }
 
   private apply(s: Snapshot): void {
-    this.data = clone(s.data);
+    this.data = s.data;
     this.deferred = s.deferred.map((d) => ({ ...d }));
     this.unavailable = new Map(s.unavailable);
   }
@@ -284,11 +310,12 @@ export function newPolicyContext(input: RequestInput): JsonContext {
 /**
  * A foreach element: `element`, `elementIndex` and the nesting-level copies `element<n>`,
  * `elementIndex<n>` (0 for the outermost loop). Like Kyverno this merges (an object element
- * keeps keys of what `element` held before), so call ctx.reset() before each element.
+ * keeps keys of what `element` held before), so call ctx.reset() before each element. The element
+ * is a value of the foreach list, read from this context, so it is stored without a copy.
  */
 export function addElement(ctx: JsonContext, element: unknown, index: number, nesting = 0): void {
-  ctx.addEntry('element', element);
-  ctx.addEntry(`element${nesting}`, element);
+  ctx.addOwnEntry('element', element);
+  ctx.addOwnEntry(`element${nesting}`, element);
   ctx.addEntry('elementIndex', index);
   ctx.addEntry(`elementIndex${nesting}`, index);
 }

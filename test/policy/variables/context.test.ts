@@ -179,13 +179,17 @@ describe('JsonContext', () => {
     expect(ctx.toJSON()).toEqual({ request: { operation: 'DELETE' } });
   });
 
-  it('does not share objects with the caller', () => {
+  it('copies values written in and never changes data it has handed out', () => {
     const value = { a: [1] };
     const ctx = new JsonContext();
     ctx.addEntry('v', value);
     value.a.push(2);
-    (ctx.query('v') as { a: number[] }).a.push(3);
     expect(ctx.query('v')).toEqual({ a: [1] });
+    const before = ctx.query('v');
+    ctx.add('v.b', 2);
+    ctx.addEntry('v', { c: 3 });
+    expect(before).toEqual({ a: [1] });
+    expect(ctx.query('v')).toEqual({ a: [1], b: 2, c: 3 });
   });
 
   it('restores checkpoints so one rule does not leak into the next', () => {
