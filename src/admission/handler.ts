@@ -18,6 +18,7 @@ import type { AdmissionMetrics } from './metrics.ts';
 import type { AdmissionPolicySet } from './policy-set.ts';
 import type { PolicyReportWriter } from './reports.ts';
 import type { AdmissionDecision, AdmissionRequest } from './review.ts';
+import type { AdmissionImageVerification } from './image-verification.ts';
 import { imagesOf, SIGNATURE_POLICY, SIGNATURE_RULE, type SignatureGate } from './signatures.ts';
 
 type Json = Record<string, unknown>;
@@ -31,6 +32,8 @@ export interface HandlerOptions {
   /** Namespaces admitted without evaluation (kube-system, the webhook's own). */
   excludedNamespaces?: readonly string[];
   signatures?: SignatureGate;
+  /** Registry verifications for verifyImages rules (image-verification.ts); without it those rules error (fail closed). */
+  images?: AdmissionImageVerification;
   metrics?: AdmissionMetrics;
   /** Where the validation results of admitted requests go (PolicyReports, reports.ts). */
   reports?: Pick<PolicyReportWriter, 'record' | 'forget'>;
@@ -55,7 +58,10 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
     request: request.raw,
   };
   const withNamespace = request.namespace && !(object.metadata as Json | undefined)?.namespace ? withNamespaceField(object, request.namespace) : object;
-  const result = applyPoliciesToResource(options.policies, { object: withNamespace }, engineOptions);
+  const evaluate = (imageVerification?: EngineOptions['imageVerification']) =>
+    applyPoliciesToResource(options.policies, { object: withNamespace }, { ...engineOptions, ...(imageVerification && { imageVerification }) });
+  // verifyImages rules: the registry verifications they ask for run first, then the engine decides.
+  const result = options.images ? await options.images.evaluate(evaluate) : evaluate();
 
   const denials: string[] = [];
   const warnings: string[] = [];

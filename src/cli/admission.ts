@@ -12,6 +12,8 @@ import { PolicyReloader } from '../admission/reload.ts';
 import { PolicyReportWriter } from '../admission/reports.ts';
 import { startAdmissionServer } from '../admission/server.ts';
 import { SignatureGate } from '../admission/signatures.ts';
+import { AdmissionImageVerification } from '../admission/image-verification.ts';
+import { readTrustedRoot } from '../trust/bundle/index.ts';
 import { AdmissionMetrics } from '../admission/metrics.ts';
 import { contextFrom, type GlobalOptions } from './context.ts';
 import { collectList } from './output.ts';
@@ -29,6 +31,7 @@ interface ServeOptions {
   timeout: string;
   cacheTtl: string;
   insecureRegistry?: boolean;
+  trustedRoot?: string;
   excludeNamespace: string[];
   watch: boolean;
   logFormat: 'json' | 'text';
@@ -56,6 +59,7 @@ export function admissionCommand(globals: () => GlobalOptions): Command {
       .option('--timeout <seconds>', 'webhook timeoutSeconds; registry verification gets a deadline 1 s below it', '10')
       .option('--cache-ttl <seconds>', 'how long a verified signature is reused', '300')
       .option('--insecure-registry', 'reach registries over plain HTTP (local registries only)')
+      .option('--trusted-root <file>', 'Sigstore trusted_root.json for keyless attestors of verifyImages rules (default: the public-good root shipped with Palisade)')
       .option('--exclude-namespace <names>', 'namespaces admitted without evaluation (default kube-system and $POD_NAMESPACE)', collectList, [])
       .option('--no-watch', 'do not reload the policies when their files change (a broken edit never replaces a working set)')
       .addOption(new Option('--log-format <format>', 'stderr log format').choices(['json', 'text']).default('json'))
@@ -99,15 +103,25 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
     }
   };
   const [cert, key] = [await read(options.tlsCert, '--tls-cert'), await read(options.tlsKey, '--tls-key')];
+  // Leave a second for policy evaluation and the response before the API server gives up.
+  const deadlineMs = Math.max(500, (timeoutSeconds - 1) * 1000);
+  const ttlMs = positive(options.cacheTtl, '--cache-ttl') * 1000;
+  // verifyImages rules: registries are read only for the images a rule selects.
+  const images = new AdmissionImageVerification({
+    deadlineMs,
+    ttlMs,
+    metrics,
+    registry: { log, ...(options.insecureRegistry && { insecure: true }) },
+    ...(options.trustedRoot && { trustedRoot: readTrustedRoot(options.trustedRoot) }),
+  });
   let signatures: SignatureGate | undefined;
   if (options.key.length > 0) {
     const publicKeys = [];
     publicKeys.push(...(await readPublicKeys(options.key)));
     signatures = new SignatureGate({
       publicKeys,
-      // Leave a second for policy evaluation and the response before the API server gives up.
-      deadlineMs: Math.max(500, (timeoutSeconds - 1) * 1000),
-      ttlMs: positive(options.cacheTtl, '--cache-ttl') * 1000,
+      deadlineMs,
+      ttlMs,
       action: options.keyAction,
       metrics,
       ...(options.insecureRegistry && { insecure: true }),
@@ -127,6 +141,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
       log,
       metrics,
       ...(signatures && { signatures }),
+      images,
       ...(reports && { reports }),
     });
   } catch (err) {

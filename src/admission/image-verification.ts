@@ -1,0 +1,58 @@
+/**
+ * verifyImages rules in the webhook: the engine's verifications (src/policy/engine/verify-images-trust.ts)
+ * with the webhook's VerificationCache — the same one the --key gate uses (signatures.ts):
+ *
+ * - verified material is reused for a TTL, keyed by a hash of everything a verification depends
+ *   on (image reference, the attestor's key or identity, predicate type, signature repository,
+ *   annotations): a policy edit that changes an attestor changes the key, and the cached value
+ *   is the verified signatures and statements, never a verdict — attestation conditions are
+ *   evaluated on every request, cache hit or not;
+ * - identical verifications of concurrent requests share one promise, and identical images of
+ *   one request are verified once;
+ * - only images that a verifyImages rule selects (match/exclude, preconditions, imageReferences)
+ *   reach a registry;
+ * - every verification has a deadline below the webhook timeout; a registry that cannot be read
+ *   in time is a rule `error`, which denies under Enforce ("could not verify …") and warns under
+ *   Audit.
+ */
+import type { RegistryStoreOptions } from '../trust/oci/store.ts';
+import type { TrustedRoot } from '../trust/bundle/index.ts';
+import { evaluateWithImageVerification, TrustImageVerifier, type VerifiedImage } from '../policy/engine/verify-images-trust.ts';
+import type { ImageVerificationResults } from '../policy/engine/verify-images.ts';
+import type { AdmissionMetrics } from './metrics.ts';
+import { verificationCacheFor } from './signatures.ts';
+
+export interface AdmissionImageVerificationOptions {
+  /** Whole-verification deadline; must be below the webhook timeout. */
+  deadlineMs: number;
+  /** How long verified material is reused; default 5 minutes. */
+  ttlMs?: number;
+  /** Registry settings (plain HTTP, credentials); timeout and retries are set from the deadline. */
+  registry?: Omit<RegistryStoreOptions, 'client' | 'timeoutMs' | 'retries'>;
+  /** Roots for keyless attestors; default the public-good root shipped with Palisade. */
+  trustedRoot?: TrustedRoot;
+  metrics?: AdmissionMetrics;
+  now?: () => number;
+}
+
+export class AdmissionImageVerification {
+  readonly #verifier: TrustImageVerifier;
+
+  constructor(options: AdmissionImageVerificationOptions) {
+    this.#verifier = new TrustImageVerifier({
+      registry: { ...options.registry, timeoutMs: options.deadlineMs, retries: 0 },
+      ...(options.trustedRoot && { trustedRoot: options.trustedRoot }),
+      cache: verificationCacheFor<VerifiedImage>({
+        deadlineMs: options.deadlineMs,
+        ...(options.ttlMs !== undefined && { ttlMs: options.ttlMs }),
+        ...(options.now && { now: options.now }),
+        ...(options.metrics && { metrics: options.metrics }),
+      }),
+    });
+  }
+
+  /** Runs `evaluate` with the outcomes of the verifications it asks for (one request's session). */
+  evaluate<T>(evaluate: (results: ImageVerificationResults) => T): Promise<T> {
+    return evaluateWithImageVerification(this.#verifier.session(), evaluate);
+  }
+}
