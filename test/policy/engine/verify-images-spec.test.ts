@@ -1,0 +1,140 @@
+/**
+ * verifyImages without a registry: reading entries (defaults, multi-key fields, unsupported fields),
+ * and the rule handler deciding from given outcomes — autogen rules on Deployments, UPDATEs that
+ * keep their images, attestation conditions over the predicate, digest-only rules offline.
+ */
+import { describe, expect, it } from 'vitest';
+import { applyPoliciesToResource } from '../../../src/policy/engine/engine.ts';
+import { parsePolicies } from '../../../src/policy/engine/load.ts';
+import type { ImageVerificationResults } from '../../../src/policy/engine/verify-images.ts';
+import {
+  parseImageVerification,
+  requestKey,
+  splitPublicKeys,
+  UnsupportedImageFeature,
+  type ImageVerificationOutcome,
+  type ImageVerificationRequest,
+} from '../../../src/policy/engine/verify-images-spec.ts';
+import { publicKeyPem } from '../../../src/trust/keys.ts';
+import { p256 } from '../../trust/oci/helpers.ts';
+import { pod, verifyImagesPolicy } from './verify-images-helpers.ts';
+
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+const KEY_A = publicKeyPem(p256().publicKey);
+const KEY_B = publicKeyPem(p256().publicKey);
+
+/** Outcomes by attestor key PEM (signatures) or predicate type (attestations); records what was asked. */
+function results(outcomeOf: (request: ImageVerificationRequest) => ImageVerificationOutcome): ImageVerificationResults & { asked: ImageVerificationRequest[] } {
+  const asked: ImageVerificationRequest[] = [];
+  return {
+    asked,
+    outcome(request) {
+      asked.push(request);
+      return outcomeOf(request);
+    },
+  };
+}
+
+const signedBy = (pem: string) => (r: ImageVerificationRequest): ImageVerificationOutcome =>
+  r.kind === 'signature' && r.attestor.kind === 'key' && r.attestor.publicKey === pem.trim() ? { status: 'verified', digest: DIGEST } : { status: 'rejected', reason: 'no signatures found' };
+
+describe('reading verifyImages entries', () => {
+  it("applies Kyverno's defaults and splits a publicKeys field into one attestor per key", () => {
+    const spec = parseImageVerification({ imageReferences: ['ghcr.io/*'], attestors: [{ entries: [{ keys: { publicKeys: KEY_A + '\n' + KEY_B } }] }] });
+    expect(spec).toMatchObject({ mutateDigest: true, verifyDigest: true, required: true, insecure: false });
+    expect(spec.attestors[0]!.count).toBe(2);
+    expect(spec.attestors[0]!.entries).toHaveLength(2);
+    expect(splitPublicKeys(KEY_A + KEY_B)).toEqual([KEY_A.trim(), KEY_B.trim()]);
+  });
+
+  it.each([
+    [{ type: 'Notary' }, 'verifyImages type Notary'],
+    [{ type: 'SigstoreBundle' }, 'verifyImages type SigstoreBundle'],
+    [{ attestors: [{ entries: [{ keys: { kms: 'awskms:///x' } }] }] }, 'keys.kms (.attestors[0].entries[0])'],
+    [{ attestors: [{ entries: [{ keys: { secret: { name: 'k', namespace: 'n' } } }] }] }, 'keys.secret (.attestors[0].entries[0])'],
+    [{ attestors: [{ entries: [{ keyless: { subject: 's', issuer: 'i', roots: 'PEM' } }] }] }, 'keyless.roots (custom roots; give a trusted root instead) (.attestors[0].entries[0])'],
+    [{ imageRegistryCredentials: { secrets: ['regcred'] } }, 'imageRegistryCredentials.secrets'],
+    [{ validate: { deny: {} } }, 'verifyImages validate (deny on attestation payloads)'],
+  ])('%j is unsupported', (entry, feature) => {
+    expect(() => parseImageVerification({ imageReferences: ['*'], ...entry })).toThrow(new UnsupportedImageFeature(feature));
+  });
+
+  it('refuses a count above the entries, and gives equal requests equal keys whatever the field order', () => {
+    expect(() => parseImageVerification({ attestors: [{ count: 3, entries: [{ keys: { publicKeys: KEY_A } }] }] })).toThrow('3 is more than the 1 entries');
+    const a = requestKey({ kind: 'signature', image: 'x:v1', attestor: { kind: 'key', publicKey: KEY_A }, repository: 'r' });
+    const b = requestKey({ repository: 'r', attestor: { publicKey: KEY_A, kind: 'key' }, image: 'x:v1', kind: 'signature' });
+    expect(a).toBe(b);
+    expect(requestKey({ kind: 'signature', image: 'x:v2', attestor: { kind: 'key', publicKey: KEY_A } })).not.toBe(a);
+  });
+});
+
+describe('verifyImages rules from given outcomes', () => {
+  const deployment = (image: string) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'd', namespace: 'apps' },
+    spec: { template: { metadata: {}, spec: { containers: [{ name: 'app', image }] } } },
+  });
+
+  it('autogen rules verify and pin the images of a pod template', () => {
+    const [policy] = parsePolicies(
+      `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: signed}
+spec:
+  validationFailureAction: Enforce
+  rules:
+    - name: verify
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      verifyImages:
+        - imageReferences: ["ghcr.io/acme/*"]
+          attestors: [{entries: [{keys: {publicKeys: ${JSON.stringify(KEY_A)}}}]}]
+`,
+      'policy.yaml',
+    ).policies;
+    const out = applyPoliciesToResource([policy!], { object: deployment('ghcr.io/acme/app:v1') }, { imageVerification: results(signedBy(KEY_A)) });
+    expect(out.responses[0]!.rules[0]).toMatchObject({ name: 'autogen-verify', status: 'pass' });
+    expect(out.responses[0]!.failureActions['autogen-verify']).toBe('Enforce');
+    expect((out.patched.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image).toBe(`ghcr.io/acme/app:v1@${DIGEST}`);
+  });
+
+  it('does not verify again images an UPDATE keeps, and skips DELETE', () => {
+    const policy = verifyImagesPolicy('p', { imageReferences: ['*'], attestors: [{ entries: [{ keys: { publicKeys: KEY_A } }] }] });
+    const asked = results(signedBy(KEY_A));
+    const old = pod('p', ['ghcr.io/acme/app:v1', 'ghcr.io/acme/db:v1']);
+    const updated = pod('p', ['ghcr.io/acme/app:v1', 'ghcr.io/acme/db:v2']);
+    applyPoliciesToResource([policy], { object: updated }, { operation: 'UPDATE', oldObject: old, imageVerification: asked });
+    expect(asked.asked.map((r) => r.image)).toEqual(['ghcr.io/acme/db:v2']);
+    const deleted = applyPoliciesToResource([policy], { object: old }, { operation: 'DELETE', imageVerification: asked });
+    expect(deleted.responses.flatMap((r) => r.rules)).toEqual([]);
+  });
+
+  it('counts attestors, errors when one could not be checked, and checks conditions against the predicate', () => {
+    const entry = (count: number) => ({ imageReferences: ['*'], attestors: [{ count, entries: [{ keys: { publicKeys: KEY_A } }, { keys: { publicKeys: KEY_B } }] }] });
+    const down = (r: ImageVerificationRequest): ImageVerificationOutcome =>
+      r.kind === 'signature' && r.attestor.kind === 'key' && r.attestor.publicKey === KEY_B.trim() ? { status: 'unavailable', reason: 'connect ECONNREFUSED' } : signedBy(KEY_A)(r);
+    const rule = (policyEntry: Record<string, unknown>, outcomes: (r: ImageVerificationRequest) => ImageVerificationOutcome) =>
+      applyPoliciesToResource([verifyImagesPolicy('p', policyEntry)], { object: pod('p', ['ghcr.io/acme/app:v1']) }, { imageVerification: results(outcomes) }).responses[0]!.rules[0]!;
+    expect(rule(entry(1), down).status).toBe('pass');
+    const errored = rule(entry(2), down);
+    expect(errored.status).toBe('error');
+    expect(errored.message).toContain('could not verify: 1 of 2 required attestors verified; .attestors[0].entries[1]: connect ECONNREFUSED');
+
+    const attested = (value: string) => ({
+      imageReferences: ['*'],
+      attestations: [{ type: 'https://example.com/review', attestors: [{ entries: [{ keys: { publicKeys: KEY_A } }] }], conditions: [{ any: [{ key: '{{ reviewer }}', operator: 'Equals', value }] }] }],
+    });
+    const statements = (): ImageVerificationOutcome => ({ status: 'verified', digest: DIGEST, statements: [{ predicateType: 'https://example.com/review', predicate: { reviewer: 'alice' } }] });
+    expect(rule(attested('alice'), statements).status).toBe('pass');
+    expect(rule(attested('mallory'), statements)).toMatchObject({ status: 'fail' });
+  });
+
+  it('decides digest-only rules offline and reports rules that need a registry as unsupported', () => {
+    const digestOnly = verifyImagesPolicy('digests', { imageReferences: ['*'], mutateDigest: false, required: false });
+    const tagged = applyPoliciesToResource([digestOnly], { object: pod('p', ['nginx:1.27']) }).responses[0]!.rules[0]!;
+    expect(tagged).toMatchObject({ status: 'fail', message: 'image verification failed for docker.io/nginx:1.27: missing digest for docker.io/nginx:1.27' });
+    expect(applyPoliciesToResource([digestOnly], { object: pod('p', [`nginx@${DIGEST}`]) }).responses[0]!.rules[0]!.status).toBe('pass');
+    const pinning = verifyImagesPolicy('pin', { imageReferences: ['*'], required: false });
+    expect(applyPoliciesToResource([pinning], { object: pod('p', ['nginx:1.27']) }).responses[0]!.rules[0]!.message).toBe('unsupported: verifyImages without registry access in pin/verify');
+  });
+});
