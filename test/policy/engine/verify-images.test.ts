@@ -4,6 +4,8 @@
  * (evaluateWithImageVerification), and `palisade policy apply --registry` as a user runs it.
  */
 import { execFile } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +16,13 @@ import type { RegistryClient } from '../../../src/image/registry/index.ts';
 import { applyPoliciesToResource } from '../../../src/policy/engine/engine.ts';
 import type { Policy, RuleResponse } from '../../../src/policy/engine/types.ts';
 import { evaluateWithImageVerification, TrustImageVerifier } from '../../../src/policy/engine/verify-images-trust.ts';
-import { publicKeyPem } from '../../../src/trust/keys.ts';
+import { readTrustedRoot } from '../../../src/trust/bundle/index.ts';
+import { loadPrivateKey, publicKeyPem } from '../../../src/trust/keys.ts';
+import { bundleReferrerManifest } from '../../../src/trust/oci/objects.ts';
 import { attestImage, signImage } from '../../../src/trust/oci/sign.ts';
 import { dockerRegistryAvailable, freePort, startDockerRegistry, type RunningRegistry } from '../../image/registry/helpers/docker-registry.ts';
 import { buildImage, pushImage } from '../../image/registry/helpers/images.ts';
+import { corpusDir } from '../../helpers/corpus.ts';
 import { PROVENANCE, REGISTRY_OPTIONS, p256, plainClient, type TestKeys } from '../../trust/oci/helpers.ts';
 import { forgeLegacySignature, keyAttestors, pod, verifyImagesPolicy } from './verify-images-helpers.ts';
 
@@ -176,6 +181,17 @@ describe.skipIf(!available)('verifyImages against docker-registry', { timeout: 6
     expect(notary.responses[0]!.rules[0]).toMatchObject({ status: 'error', message: 'unsupported: verifyImages type Notary in notary/verify' });
   });
 
+  it.skipIf(spawnSync('openssl', ['version']).status !== 0)('certificates attestors: the certificate key verifies, once the certificate chains to certChain', async () => {
+    const pki = certificates();
+    const image = await pushed();
+    await signImage(image.ref, { privateKey: loadPrivateKey(pki.leafKey), registry: REGISTRY_OPTIONS });
+    const entry = (certChain: string) => ({ imageReferences: ['*'], attestors: [{ entries: [{ certificates: { cert: pki.leaf, certChain } }] }] });
+    expect((await apply(verifyImagesPolicy('cert', entry(pki.ca)), [image.ref])).rule.status).toBe('pass');
+    const foreign = await apply(verifyImagesPolicy('cert-other-ca', entry(pki.otherCa)), [image.ref]);
+    expect(foreign.rule.status).toBe('fail');
+    expect(foreign.rule.message).toContain('is not issued by');
+  });
+
   it('palisade policy apply --registry --insecure: exit 0 and the pinned Pod for a signed image, exit 1 for an unsigned one', async () => {
     const signed = await pushed();
     await signImage(signed.ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
@@ -215,3 +231,72 @@ describe.skipIf(!available)('verifyImages against docker-registry', { timeout: 6
 });
 
 const Equals = 'Equals';
+
+/** A CA, a leaf certificate it issued (with the leaf's key), and an unrelated CA, made with openssl. */
+function certificates(): { ca: string; leaf: string; leafKey: string; otherCa: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-verify-certs-'));
+  const openssl = (...args: string[]) => {
+    const out = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (out.status !== 0) throw new Error(out.stderr);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  for (const name of ['ca', 'other']) openssl('req', '-x509', ...ec, '-days', '1', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.crt`);
+  openssl('req', ...ec, '-subj', '/CN=signer', '-keyout', 'leaf.key', '-out', 'leaf.csr');
+  openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', 'leaf.crt');
+  const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+  const made = { ca: read('ca.crt'), leaf: read('leaf.crt'), leafKey: read('leaf.key'), otherCa: read('other.crt') };
+  rmSync(dir, { recursive: true, force: true });
+  return made;
+}
+
+const SIGSTORE = corpusDir('sigstore');
+
+/**
+ * Keyless: cosign's own keyless attestation bundle (pkg/cosign/testdata/oci-attestation.sigstore.json,
+ * a Fulcio certificate for cody@soyland.com and a Rekor entry) as a referrer of the digest it names,
+ * verified offline against cosign's trusted_root_pgi.json.
+ */
+describe.skipIf(!available || SIGSTORE === undefined)('keyless verifyImages attestors against an offline trusted root', () => {
+  const SUBJECT = 'sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4';
+  let registry: RunningRegistry;
+
+  beforeAll(async () => {
+    registry = await startDockerRegistry();
+    const client = plainClient(registry.host);
+    const bundle = readFileSync(join(SIGSTORE!, 'cosign/pkg/cosign/testdata/oci-attestation.sigstore.json'));
+    const built = bundleReferrerManifest({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: SUBJECT, size: 1000 }, bundle, 'https://cosign.sigstore.dev/attestation/v1', new Date());
+    for (const blob of built.blobs) await client.putBlob('keyless', blob);
+    await client.pushReferrer('keyless', 'application/vnd.oci.image.manifest.v1+json', Buffer.from(built.body));
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  it('checks subject, issuer and conditions of a keyless attestation', async () => {
+    const verifier = new TrustImageVerifier({ registry: REGISTRY_OPTIONS, trustedRoot: readTrustedRoot(join(SIGSTORE!, 'cosign/pkg/cosign/testdata/trusted_root_pgi.json')) });
+    const image = `${registry.host}/keyless@${SUBJECT}`;
+    const entry = (keyless: Record<string, unknown>, data: string) => ({
+      imageReferences: ['*'],
+      attestations: [
+        {
+          predicateType: 'https://cosign.sigstore.dev/attestation/v1',
+          attestors: [{ entries: [{ keyless }] }],
+          conditions: [{ all: [{ key: '{{ Data }}', operator: 'Equals', value: data }] }],
+        },
+      ],
+    });
+    const rule = async (keyless: Record<string, unknown>, data = '{"foo": "bar"}\n') =>
+      (
+        await evaluateWithImageVerification(verifier.session(), (imageVerification) =>
+          applyPoliciesToResource([verifyImagesPolicy('keyless', entry(keyless, data))], { object: pod('p', [image]) }, { imageVerification }),
+        )
+      ).responses[0]!.rules[0]!;
+    expect(await rule({ subject: 'cody@soyland.com', issuer: 'https://github.com/login/oauth' })).toMatchObject({ status: 'pass' });
+    expect(await rule({ subjectRegExp: '^cody@.*$', issuer: 'https://github.com/*' })).toMatchObject({ status: 'pass' });
+    const stranger = await rule({ subject: 'mallory@example.com', issuer: 'https://github.com/login/oauth' });
+    expect(stranger.status).toBe('fail');
+    expect(stranger.message).toContain('0 of 1 required attestors verified');
+    expect((await rule({ subject: 'cody@soyland.com', issuer: 'https://github.com/login/oauth' }, 'other')).status).toBe('fail');
+  });
+});
