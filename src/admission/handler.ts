@@ -83,7 +83,10 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
   }
   const auditAnnotations = cel && Object.keys(cel.auditAnnotations).length > 0 ? { auditAnnotations: cel.auditAnnotations } : {};
 
-  if (options.signatures && request.operation !== 'DELETE' && request.object) {
+  // Images are checked where they can change: the object itself on CREATE/UPDATE, or ephemeral
+  // containers being added. A status update (the kubelet's, every few seconds) never waits on a registry.
+  const imagesChange = (request.operation === 'CREATE' || request.operation === 'UPDATE') && (!request.subResource || request.subResource === 'ephemeralcontainers');
+  if (options.signatures && imagesChange && request.object) {
     const gate = options.signatures;
     const outcomes = await gate.check(imagesOf(request.object));
     for (const [image, outcome] of outcomes) {

@@ -3,8 +3,9 @@
  * `/healthz` (process alive), `/readyz` (policies loaded) and `/metrics` (Prometheus text).
  *
  * TLS 1.2 is the floor. Keep-alive outlasts the API server's idle-connection reuse (a connection
- * closed by Node's 5 s default just as the API server reuses it fails the admission call), and
- * bodies are capped so a huge request cannot exhaust memory.
+ * closed by Node's 5 s default just as the API server reuses it fails the admission call),
+ * bodies are capped so a huge request cannot exhaust memory, and handshake, header and request
+ * deadlines close connections that send too slowly (slowloris) instead of letting them pile up.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -27,6 +28,8 @@ export interface AdmissionServerOptions extends Omit<HandlerOptions, 'metrics'> 
   host?: string;
   /** Largest accepted body; default 3 MiB (the API server's own request limit). */
   maxBodyBytes?: number;
+  /** Slow-client limits (a slowloris must not hold connections open); defaults in DEFAULT_TIMEOUTS. */
+  timeouts?: Partial<ServerTimeouts>;
   log?: Logger;
   metrics?: AdmissionMetrics;
 }
@@ -39,6 +42,26 @@ export interface AdmissionServer {
 }
 
 export const DEFAULT_MAX_BODY = 3 * 1024 * 1024;
+
+export interface ServerTimeouts {
+  /** TLS handshake must complete within this. */
+  handshakeMs: number;
+  /** Request headers must be complete within this after the connection starts sending. */
+  headersMs: number;
+  /** The whole request (headers and body) must arrive within this. */
+  requestMs: number;
+  /** How often Node checks connections against headersMs/requestMs (its default, 30 s, would let a slow client stay 30 s past the limit). */
+  checkIntervalMs: number;
+  /** Idle keep-alive connections are kept this long (above the API server's reuse window). */
+  keepAliveMs: number;
+}
+
+/**
+ * The API server gives up on a webhook after timeoutSeconds (at most 30 s) and sends its headers at
+ * once, so no honest request needs longer; keep-alive follows Pepr's fix (90 s). Node requires
+ * headersMs <= requestMs.
+ */
+export const DEFAULT_TIMEOUTS: ServerTimeouts = { handshakeMs: 10_000, headersMs: 10_000, requestMs: 30_000, checkIntervalMs: 1_000, keepAliveMs: 90_000 };
 
 class BodyTooLarge extends Error {}
 
@@ -127,7 +150,16 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
     else send(res, 503, 'not ready: no policy set loaded\n', 'text/plain');
   }
 
-  const server = createServer({ cert: options.cert, key: options.key, minVersion: 'TLSv1.2' }, (req, res) => {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const tlsOptions = { cert: options.cert, key: options.key, minVersion: 'TLSv1.2' as const, handshakeTimeout: timeouts.handshakeMs };
+  // Shutdown: responses still to be written say `Connection: close`, so keep-alive connections
+  // (the API server's) end after their last answer instead of holding the exit for keepAliveMs.
+  let closing = false;
+  const unanswered = new Set<ServerResponse>();
+  const server = createServer({ ...tlsOptions, connectionsCheckingInterval: timeouts.checkIntervalMs, headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, keepAliveTimeout: timeouts.keepAliveMs }, (req, res) => {
+    if (closing) res.setHeader('connection', 'close');
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
     const path = (req.url ?? '/').split('?')[0];
     switch (path) {
       case '/validate':
@@ -149,9 +181,6 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
         sendError(res, 404, `no such path: ${path}`);
     }
   });
-  server.keepAliveTimeout = 90_000;
-  server.headersTimeout = 32_000;
-  server.requestTimeout = 60_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -167,6 +196,8 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
+        for (const res of unanswered) if (!res.headersSent) res.setHeader('connection', 'close');
         server.close(() => resolve());
         server.closeIdleConnections();
       }),

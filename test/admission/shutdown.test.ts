@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { Agent } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decode, eventually, hasOpenssl, pod, post, review, selfSignedCertificate } from './https.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const POLICIES = join(import.meta.dirname, '../fixtures/admission-cel');
+
+/** `palisade admission serve` as a child process, with its JSON log lines parsed as they come. */
+function serve(args: string[]): { child: ChildProcess; logs: Record<string, unknown>[]; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'admission', 'serve', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const logs: Record<string, unknown>[] = [];
+  let pending = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, logs, exited };
+}
+
+describe.skipIf(!hasOpenssl)('graceful shutdown of palisade admission serve', () => {
+  let dir: string;
+  let registry: Server;
+  let registryHits = 0;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'palisade-shutdown-'));
+    const { cert, key } = selfSignedCertificate();
+    writeFileSync(join(dir, 'tls.crt'), cert);
+    writeFileSync(join(dir, 'tls.key'), key);
+    writeFileSync(join(dir, 'cosign.pub'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }));
+    // A registry that answers slowly, so a verification is in flight when SIGTERM arrives.
+    registry = createServer((req, res) => {
+      registryHits++;
+      setTimeout(() => {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }));
+      }, 700);
+    });
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(() => {
+    registry?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('on SIGTERM stops accepting, finishes the in-flight request, and exits 0', async () => {
+    const { child, logs, exited } = serve([
+      '--policies', POLICIES,
+      '--tls-cert', join(dir, 'tls.crt'),
+      '--tls-key', join(dir, 'tls.key'),
+      '--port', '0',
+      '--host', '127.0.0.1',
+      '--key', join(dir, 'cosign.pub'),
+      '--insecure-registry',
+      '--timeout', '5',
+      '--no-watch',
+    ]);
+    const agent = new Agent({ keepAlive: true });
+    try {
+      await eventually(() => logs.some((l) => l.msg === 'admission webhook listening'), 20_000, 'the webhook to listen');
+      const port = Number(new URL(String(logs.find((l) => l.msg === 'admission webhook listening')?.address)).port);
+      const image = `127.0.0.1:${(registry.address() as AddressInfo).port}/app:1`;
+      // Through a keep-alive connection, as the API server calls: it must not hold the exit.
+      const inFlight = post(port, '/validate', review('in-flight', pod('p', { image, annotations: { owner: 'a' } })), 'POST', agent);
+      await eventually(() => registryHits > 0, 10_000, 'the verification to reach the registry');
+      child.kill('SIGTERM');
+      await eventually(() => logs.some((l) => l.msg === 'shutting down: finishing in-flight requests'), 5000, 'the shutdown log');
+      await expect(post(port, '/healthz', '', 'GET')).rejects.toThrow(/ECONNREFUSED|socket hang up|ECONNRESET/);
+      const doc = decode(await inFlight);
+      expect(doc.response.uid).toBe('in-flight');
+      expect(doc.response.allowed).toBe(false);
+      expect(doc.response.status?.message).toContain('policy palisade-require-signed-images rule verify-signature');
+      expect(await exited).toBe(0);
+      expect(logs.at(-1)).toMatchObject({ level: 'info', msg: 'admission webhook stopped' });
+    } finally {
+      agent.destroy();
+      child.kill('SIGKILL');
+    }
+  });
+});
