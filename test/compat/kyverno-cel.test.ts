@@ -18,6 +18,23 @@ import { corpusDir } from '../helpers/corpus.ts';
 
 const FLOOR = 0.9;
 
+/**
+ * Why the in-scope suites that still fail do so (printed with their failures, so the closing note
+ * can list them); a failure without an entry here is counted as unexplained.
+ */
+const EXPLAINED: Record<string, string> = {
+  'kyverno-engine-tests/test/cli/test-context-resource-ivpol':
+    'corpus defect: the test file names .kyverno-test/resources.yaml, which the corpus copy of the directory does not have (only clusterresources.yaml and ../policy.yaml)',
+  'kyverno-engine-tests/test/cli/test-image-validating-policy/sample-policy':
+    'needs registry access (ghcr.io/kyverno/test-verify-image; this suite is offline, so verifyImageSignatures answers unsupported) and Notary signatures: notary attestors are unsupported (the trust capability has no Notation verifier)',
+  'kyverno-engine-tests/test/cli/test-image-validating-policy/with-cel-exceptions':
+    'needs registry access (ghcr.io; offline suite) and Notary signatures (notary attestors unsupported); the excepted Pod passes',
+  'kyverno-engine-tests/test/cli/test-mutating-policy/mutate-existing-cel-expression':
+    'mutateExisting (targetMatchConstraints, targetResources): patching other existing objects needs the cluster; unsupported',
+  'policies/other-mpol/prepend-image-registry':
+    'disputed expectation: all three results compare with patchedResource.yaml, whose one Pod is mypod; myfailedpod differs from it in metadata.name and withoutinitcontainer (which has initContainers in its input) would need the unreferenced patchedResourceWithoutInitContainer.yaml — kyverno compares the whole resource too (compare.go: the merge patch must be empty)',
+};
+
 type Family = 'ValidatingPolicy' | 'MutatingPolicy' | 'ImageValidatingPolicy' | 'ValidatingAdmissionPolicy' | 'MutatingAdmissionPolicy' | 'validate.cel' | 'out of scope';
 
 /** The CEL family of a test, from the text of its policy files (undefined: not a CEL test). */
@@ -77,9 +94,13 @@ describe('kyverno CEL compatibility', () => {
     }
 
     const lines = ['', 'Kyverno CEL compat: per suite (passed/total; unsupported features)'];
+    const unexplained: string[] = [];
     for (const s of scores) {
       const unsupported = [...s.unsupported.entries()].map(([f, n]) => `${f} ×${n}`).join(', ');
       lines.push(`  ${s.failed === 0 ? 'ok  ' : 'FAIL'} [${s.family}] ${s.suite}: ${s.passed}/${s.passed + s.failed}${unsupported ? `  [${unsupported}]` : ''}`);
+      const why = EXPLAINED[s.suite];
+      if (s.failed > 0 && why) lines.push(`         explained: ${why}`);
+      if (s.failed > 0 && !why && s.family !== 'out of scope') unexplained.push(s.suite);
       for (const f of s.failures) lines.push(`         ${f}`);
     }
     const families = new Map<Family, { passed: number; total: number }>();
@@ -100,6 +121,7 @@ describe('kyverno CEL compatibility', () => {
     const passed = inScope.reduce((n, s) => n + s.passed, 0);
     const total = inScope.reduce((n, s) => n + s.passed + s.failed, 0);
     lines.push('', `CEL suites: ${inScope.length}; results ${passed}/${total} pass (${pct(passed, total)}); floor ${FLOOR * 100}%`);
+    lines.push(`Failing in-scope suites without an explanation: ${unexplained.length === 0 ? 'none' : unexplained.join(', ')}`);
     console.log(lines.join('\n'));
 
     expect(total).toBeGreaterThan(0);
