@@ -7,16 +7,21 @@
  * kept. The CEL functions (`verifyImageSignatures`, `verifyAttestationSignatures`,
  * `extractPayload`, see image-policy.ts) then answer from these results.
  *
- * Attestors: `cosign.key.data` (PEM public keys) and `cosign.keyless` (identities: issuer and
+ * Attestors: `cosign.key.data` (PEM public keys); `cosign.keyless` (identities: issuer and
  * subject, or their regexps) checked against the trusted root given in the options (offline: a
- * trusted_root.json; there is no TUF fetch here). `cosign.certificate`, `cosign.key.kms`,
- * `notary` and Kyverno's `expression`-valued attestors are unsupported: verifying with them is
- * an error naming the feature. Attestations: `intoto.type` and `referrer.type` give the predicate
- * type.
+ * trusted_root.json; there is no TUF fetch here); `cosign.certificate` (`cert`, and `certChain`
+ * the certificate must chain to: src/trust/certificate-chain.ts) — signatures are then checked
+ * with the certificate's key, the transparency log is not consulted (as for keys). A certificate
+ * that does not chain verifies nothing (count 0). `cosign.key.kms`, `notary` and Kyverno's
+ * `expression`-valued attestor fields are unsupported: verifying with them is an error naming the
+ * feature. Attestations: `intoto.type` and `referrer.type` give the predicate type.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { TrustedRoot } from '../../trust/bundle/trusted-root.ts';
+import { PalisadeError } from '../../core/errors.ts';
 import { parseImageReference, type RegistryReference } from '../../image/reference.ts';
+import { certificateKey } from '../../trust/certificate-chain.ts';
+import { TrustError, isInputFailure } from '../../trust/errors.ts';
 import { openImageTarget } from '../../trust/oci/target.ts';
 import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures, type KeylessOptions } from '../../trust/oci/verify.ts';
 import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
@@ -68,7 +73,22 @@ function verifierOptions(attestor: Json, options: ImageVerificationOptions): { p
     if (isRecord(cosign.ctlog) && cosign.ctlog.insecureIgnoreTlog === true) keyless.ignoreTlog = true;
     return { publicKeys: [], keyless };
   }
-  throw new CelUnsupportedError('cosign.certificate attestors', `attestor ${name}`);
+  if (isRecord(cosign.certificate)) {
+    const cert = literal(cosign.certificate.cert, `attestor ${name} cosign.certificate.cert`);
+    if (cert === undefined) throw new PalisadeError('USAGE', `attestor ${name}: cosign.certificate.cert is required`);
+    const chain = literal(cosign.certificate.certChain, `attestor ${name} cosign.certificate.certChain`);
+    return { publicKeys: [certificateKey(cert, chain)] };
+  }
+  throw new CelUnsupportedError('attestor without key, keyless or certificate settings', `attestor ${name}`);
+}
+
+/** A StringOrExpression field's literal value (`value`, or a plain string); CEL `expression`s are not evaluated here. */
+function literal(field: unknown, what: string): string | undefined {
+  if (typeof field === 'string') return field;
+  if (!isRecord(field)) return undefined;
+  if (typeof field.value === 'string') return field.value;
+  if (field.expression !== undefined) throw new CelUnsupportedError('attestor values given as CEL expressions', what);
+  return undefined;
 }
 
 function predicateType(attestation: Json): string | undefined {
@@ -162,7 +182,10 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
         try {
           how = verifierOptions(attestor, options);
         } catch (err) {
-          keep(image, pinned, (i) => key('sig', i, name), { error: err as Error });
+          // A certificate that does not chain to the attestor's roots verifies nothing; bad input is an error.
+          const outcome: Outcome = err instanceof TrustError && !isInputFailure(err.reason) ? { verified: false } : { error: err as Error };
+          keep(image, pinned, (i) => key('sig', i, name), outcome);
+          for (const attestation of rules.attestations) keep(image, pinned, (i) => key('att', i, String(attestation.name), name), outcome);
           continue;
         }
         const common = { ...how, ...(options.registry && { registry: options.registry }) };

@@ -12,6 +12,7 @@ import { prepareImageVerification } from '../../../src/policy/cel/image-verify.t
 import { parseCelPolicies } from '../../../src/policy/cel/load.ts';
 import { attestImage, signImage } from '../../../src/trust/oci/sign.ts';
 import { buildImage, sha256 } from '../../image/registry/helpers/images.ts';
+import { hasOpenssl, issueCertificate } from '../../trust/certificate-helpers.ts';
 import { p256 } from '../../trust/oci/helpers.ts';
 
 const keys = p256();
@@ -106,5 +107,66 @@ describe('ImageValidatingPolicy through src/trust/oci', () => {
     const [lenient] = applyCelPolicies(parseCelPolicies(policy(pem, '{verifyDigest: false}'), 'ivpol.yaml'), [pod('good', 'oci:/nowhere:v1')]);
     expect(lenient!.rules[0]!.status).toBe('error');
     expect(lenient!.rules[0]!.message).toMatch(/^unsupported: verifyImageSignatures/);
+  });
+});
+
+describe.skipIf(!hasOpenssl)('ImageValidatingPolicy cosign.certificate attestors', () => {
+  const block = (pem: string) => pem.trim().split('\n').map((l) => `              ${l}`).join('\n');
+  const certificatePolicy = (certificate: string) => `
+apiVersion: policies.kyverno.io/v1
+kind: ImageValidatingPolicy
+metadata:
+  name: certified
+spec:
+  validationActions: [Deny]
+  validationConfigurations: {verifyDigest: false, mutateDigest: false}
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [""]
+      apiVersions: [v1]
+      operations: [CREATE]
+      resources: [pods]
+  matchImageReferences:
+  - glob: "oci:*"
+  attestors:
+  - name: release
+    cosign:
+      certificate:
+${certificate}
+  validations:
+  - expression: "images.containers.all(i, verifyImageSignatures(i, [attestors.release]) > 0)"
+    message: images must be signed with the release certificate
+`;
+
+  it('verifies with the certificate key when the certificate chains to certChain; a foreign chain or an expression does not', async () => {
+    root = await mkdtemp(join(tmpdir(), 'palisade-ivpol-cert-'));
+    try {
+      const ca = issueCertificate('release CA', { ca: true });
+      const leaf = issueCertificate('release signer', { issuer: ca });
+      const image = await layout('cert-signed', 'ID=cert\n');
+      await signImage(image, { privateKey: leaf.key });
+      const resources = [pod('app', image)];
+      const run = async (certificate: string) => {
+        const set = parseCelPolicies(certificatePolicy(certificate), 'ivpol.yaml');
+        const verification = await prepareImageVerification(set, resources);
+        try {
+          return applyCelPolicies(set, resources)[0]!.rules[0]!;
+        } finally {
+          verification.clear();
+        }
+      };
+      const cert = `        cert:\n          value: |\n${block(leaf.cert)}`;
+      expect(await run(`${cert}\n        certChain:\n          value: |\n${block(ca.cert)}`)).toMatchObject({ status: 'pass' });
+      expect(await run(cert)).toMatchObject({ status: 'pass' });
+      const stranger = issueCertificate('other CA', { ca: true });
+      expect(await run(`${cert}\n        certChain:\n          value: |\n${block(stranger.cert)}`)).toMatchObject({ status: 'fail', message: 'images must be signed with the release certificate' });
+      const other = issueCertificate('other signer', { issuer: ca });
+      expect(await run(`        cert:\n          value: |\n${block(other.cert)}`)).toMatchObject({ status: 'fail' });
+      const expression = await run(`        cert:\n          expression: "params.cert"`);
+      expect(expression.status).toBe('error');
+      expect(expression.message).toMatch(/^unsupported: attestor values given as CEL expressions/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
