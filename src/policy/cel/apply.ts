@@ -72,21 +72,22 @@ const MUTATING = new Set(['MutatingAdmissionPolicy', 'MutatingPolicy', 'Namespac
 export function applyCelPoliciesToResource(set: CelPolicySet, resource: KubeResource, options: CelApplyOptions = {}): { responses: CelPolicyResponse[]; patched: Json } {
   const responses: CelPolicyResponse[] = [];
   const images = new ImageVerificationLedger();
+  const prepared = new Map<Json, Prepared>();
   let current = resource.object;
   for (const policy of set.policies.filter((p) => MUTATING.has(p.kind))) {
-    const response = evaluate(policy, { ...resource, object: current }, set, options, images);
+    const response = evaluate(policy, { ...resource, object: current }, set, options, images, prepared);
     responses.push(response);
     current = response.patchedResource;
   }
   // ImageValidatingPolicies pin image digests (mutateDigest) as admission's mutating phase does:
   // each on the previous one's output, and every validation after them sees the pinned images.
   for (const policy of set.policies.filter(isImagePolicy)) {
-    const response = evaluate(policy, { ...resource, object: current }, set, options, images);
+    const response = evaluate(policy, { ...resource, object: current }, set, options, images, prepared);
     responses.push(response);
     current = response.patchedResource;
   }
   for (const policy of set.policies.filter((p) => !MUTATING.has(p.kind) && !isImagePolicy(p))) {
-    responses.push(evaluate(policy, { ...resource, object: current }, set, options, images));
+    responses.push(evaluate(policy, { ...resource, object: current }, set, options, images, prepared));
   }
   // `required` counts the verifications of every ImageValidatingPolicy of the request.
   images.enforceRequired();
@@ -207,29 +208,48 @@ function admissionTarget(request: Json | undefined): { group: string; version: s
   };
 }
 
-function baseActivation(req: Request, options: CelApplyOptions, params: unknown): Activation {
-  const data = options.cluster;
-  return {
-    object: toCel(req.object),
-    oldObject: toCel(req.oldObject),
-    request: toCel(req.request),
-    namespaceObject: toCel(req.namespaceObject),
-    params: toCel(params ?? null),
-    authorizer: new Authorizer(),
-    resource: new ResourceLib(data),
-    http: new HttpLib(data),
-    globalContext: new GlobalContextLib(data),
-    image: new ImageDataLib(data),
-  };
+/**
+ * A request as policies see it, with its CEL values: built once per object and shared by every
+ * policy of the call (converting the object once per policy was most of a webhook request's cost).
+ */
+interface Prepared {
+  req: Request;
+  activation: Activation;
+}
+
+function prepare(object: Json, options: CelApplyOptions, cache: Map<Json, Prepared>): Prepared {
+  let entry = cache.get(object);
+  if (!entry) {
+    const req = buildRequest(object, options);
+    const data = options.cluster;
+    const activation: Activation = {
+      object: toCel(req.object),
+      oldObject: toCel(req.oldObject),
+      request: toCel(req.request),
+      namespaceObject: toCel(req.namespaceObject),
+      authorizer: new Authorizer(),
+      resource: new ResourceLib(data),
+      http: new HttpLib(data),
+      globalContext: new GlobalContextLib(data),
+      image: new ImageDataLib(data),
+    };
+    cache.set(object, (entry = { req, activation }));
+  }
+  return entry;
+}
+
+function baseActivation(prepared: Prepared, params: unknown): Activation {
+  return { ...prepared.activation, params: toCel(params ?? null) };
 }
 
 function failureAction(actions: readonly string[]): FailureAction {
   return actions.includes('Deny') ? 'Enforce' : 'Audit';
 }
 
-function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, options: CelApplyOptions, images: ImageVerificationLedger): CelPolicyResponse {
+function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, options: CelApplyOptions, images: ImageVerificationLedger, cache: Map<Json, Prepared>): CelPolicyResponse {
   const response: CelPolicyResponse = { policy: shimOf(policy), resource, patchedResource: resource.object, rules: [], failureActions: {}, validationActions: {}, failurePolicy: policy.failurePolicy };
-  const req = buildRequest(resource.object, options);
+  const prepared = prepare(resource.object, options, cache);
+  const { req } = prepared;
   if (policy.namespace && policy.namespace !== req.attributes.namespace) return response;
   // JSON mode (Kyverno `evaluation.mode: JSON`): any JSON document, no admission matching.
   const rules = policy.mode === 'JSON' ? policy.rules[0] : policy.rules.find((r) => matchFailure(r.match, req.attributes) === undefined);
@@ -262,7 +282,7 @@ function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, 
     return response;
   }
   for (const param of params.values) {
-    const base = baseActivation(req, options, param);
+    const base = baseActivation(prepared, param);
     const exception = matchingException(policy, set.exceptions, base);
     if (exception) {
       add(exception, actions);
