@@ -58,8 +58,10 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
     request: request.raw,
   };
   const withNamespace = request.namespace && !(object.metadata as Json | undefined)?.namespace ? withNamespaceField(object, request.namespace) : object;
+  // /validate sees what /mutate pinned: it pins nothing itself, so verifyDigest judges the object as received.
+  const imageOptions: EngineOptions = mode === 'validate' ? { ...engineOptions, pinImageDigests: false } : engineOptions;
   const evaluate = (imageVerification?: EngineOptions['imageVerification']) =>
-    applyPoliciesToResource(options.policies, { object: withNamespace }, { ...engineOptions, ...(imageVerification && { imageVerification }) });
+    applyPoliciesToResource(options.policies, { object: withNamespace }, { ...imageOptions, ...(imageVerification && { imageVerification }) });
   // verifyImages rules: the registry verifications they ask for run first, then the engine decides.
   const result = options.images ? await options.images.evaluate(evaluate) : evaluate();
 

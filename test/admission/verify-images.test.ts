@@ -15,6 +15,7 @@ import type { RegistryClient } from '../../src/image/registry/index.ts';
 import { AdmissionImageVerification } from '../../src/admission/image-verification.ts';
 import { AdmissionMetrics } from '../../src/admission/metrics.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
+import { applyJsonPatch, type PatchOperation } from '../../src/policy/engine/json-patch.ts';
 import { attestImage, signImage } from '../../src/trust/oci/sign.ts';
 import { dockerRegistryAvailable, startDockerRegistry, type RunningRegistry } from '../image/registry/helpers/docker-registry.ts';
 import { buildImage, pushImage } from '../image/registry/helpers/images.ts';
@@ -47,6 +48,18 @@ function post(port: number, path: string, body: string): Promise<ResponseDoc['re
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/**
+ * What the API server does: /mutate, its patch applied, then /validate on the patched object. The
+ * /validate answer, with the /mutate patch.
+ */
+async function admit(port: number, object: Record<string, unknown>): Promise<ResponseDoc['response'] & { patchOps?: unknown[] }> {
+  const mutated = await post(port, '/mutate', review(object));
+  if (!mutated.allowed) return mutated;
+  const patchOps = mutated.patch ? (JSON.parse(Buffer.from(mutated.patch, 'base64').toString('utf8')) as PatchOperation[]) : [];
+  const validated = await post(port, '/validate', review(applyJsonPatch(object, patchOps) as Record<string, unknown>));
+  return { ...validated, patchOps };
 }
 
 function review(object: Record<string, unknown>): string {
@@ -135,18 +148,23 @@ describe.skipIf(!available)('verifyImages in the admission webhook (HTTPS, docke
     const unsigned = await pushed('enforce');
 
     const before = misses();
-    const replies = await Promise.all([1, 2, 3, 4].map(() => post(server.port, '/validate', review(pod('web', [signed.ref, signed.ref])))));
-    expect(replies.every((r) => r.allowed)).toBe(true);
+    const replies = await Promise.all([1, 2, 3, 4].map(() => post(server.port, '/mutate', review(pod('web', [signed.ref, signed.ref])))));
+    expect(replies.every((r) => r.allowed && r.patchType === 'JSONPatch')).toBe(true);
     // Four requests with the image twice each: one verification; the others waited for it or hit the cache.
     expect(misses() - before).toBe(1);
     expect(metrics.cache.get({ result: 'coalesced' }) + metrics.cache.get({ result: 'hit' })).toBeGreaterThanOrEqual(3);
 
-    const mutated = await post(server.port, '/mutate', review(pod('web', [signed.ref])));
-    expect(mutated.allowed).toBe(true);
-    expect(mutated.patchType).toBe('JSONPatch');
-    expect(JSON.parse(Buffer.from(mutated.patch!, 'base64').toString('utf8'))).toEqual([{ op: 'replace', path: '/spec/containers/0/image', value: `${signed.ref}@${signed.digest}` }]);
+    const pinned = `${signed.ref}@${signed.digest}`;
+    const admitted = await admit(server.port, pod('web', [signed.ref]));
+    expect(admitted.allowed).toBe(true);
+    expect(admitted.patchOps).toEqual([{ op: 'replace', path: '/spec/containers/0/image', value: pinned }]);
+    // /validate alone pins nothing: a tag fails verifyDigest there; the pinned image passes.
+    const tagOnly = await post(server.port, '/validate', review(pod('web', [signed.ref])));
+    expect(tagOnly.allowed).toBe(false);
+    expect(tagOnly.status?.message).toContain(`missing digest for ${signed.ref}`);
+    expect((await post(server.port, '/validate', review(pod('web', [pinned])))).allowed).toBe(true);
 
-    const denied = await post(server.port, '/validate', review(pod('web', [signed.ref, unsigned.ref])));
+    const denied = await admit(server.port, pod('web', [signed.ref, unsigned.ref]));
     expect(denied.allowed).toBe(false);
     expect(denied.status?.message).toContain(`policy enforce-signed rule verify: image verification failed for ${unsigned.ref}`);
     expect(denied.patch).toBeUndefined();
@@ -154,7 +172,7 @@ describe.skipIf(!available)('verifyImages in the admission webhook (HTTPS, docke
 
   it('warns under Audit, and never asks a registry about images no rule selects', async () => {
     const unsigned = await pushed('audit');
-    const warned = await post(server.port, '/validate', review(pod('web', [unsigned.ref])));
+    const warned = await admit(server.port, pod('web', [unsigned.ref]));
     expect(warned.allowed).toBe(true);
     expect(warned.warnings?.[0]).toContain('policy audit-signed rule verify');
 
@@ -168,9 +186,9 @@ describe.skipIf(!available)('verifyImages in the admission webhook (HTTPS, docke
     const image = await pushed('attested');
     await attestImage(image.ref, { privateKey: keys.privateKey, predicateType: 'slsaprovenance1', predicate: PROVENANCE, registry: REGISTRY_OPTIONS });
     const withBuilder = (builder: string) => ({ ...pod('web', [image.ref]), metadata: { name: 'web', namespace: 'apps', annotations: { builder } } });
-    expect((await post(server.port, '/validate', review(withBuilder(PROVENANCE.runDetails.builder.id)))).allowed).toBe(true);
+    expect((await admit(server.port, withBuilder(PROVENANCE.runDetails.builder.id))).allowed).toBe(true);
     const hits = metrics.cache.get({ result: 'hit' });
-    const denied = await post(server.port, '/validate', review(withBuilder('https://evil.example/builder')));
+    const denied = await post(server.port, '/mutate', review(withBuilder('https://evil.example/builder')));
     expect(metrics.cache.get({ result: 'hit' })).toBe(hits + 1);
     expect(denied.allowed).toBe(false);
     expect(denied.status?.message).toContain('attestation checks failed');
@@ -179,13 +197,13 @@ describe.skipIf(!available)('verifyImages in the admission webhook (HTTPS, docke
   it('fails closed with the reason when the registry is down, while verified images are served from the cache', async () => {
     const cached = await pushed('enforce');
     await signImage(cached.ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
-    expect((await post(server.port, '/validate', review(pod('web', [cached.ref])))).allowed).toBe(true);
+    expect((await admit(server.port, pod('web', [cached.ref]))).allowed).toBe(true);
     const fresh = await pushed('enforce');
     await signImage(fresh.ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
     await registry.stop();
 
-    expect((await post(server.port, '/validate', review(pod('web', [cached.ref])))).allowed).toBe(true);
-    const denied = await post(server.port, '/validate', review(pod('web', [fresh.ref])));
+    expect((await admit(server.port, pod('web', [cached.ref]))).allowed).toBe(true);
+    const denied = await admit(server.port, pod('web', [fresh.ref]));
     expect(denied.allowed).toBe(false);
     expect(denied.status?.message).toContain(`policy enforce-signed rule verify (error): image verification failed for ${fresh.ref}: could not verify:`);
   });

@@ -74,6 +74,11 @@ export interface EngineOptions {
   exceptions?: readonly PolicyException[];
   /** Verification outcomes for verifyImages rules (see verify-images.ts); offline when absent. */
   imageVerification?: ImageVerificationResults;
+  /**
+   * Whether verifyImages rules pin tags to digests (mutateDigest); default true. False for a
+   * validating-only phase (the webhook's /validate), where verifyDigest then judges the object as received.
+   */
+  pinImageDigests?: boolean;
 }
 
 /** Applies every policy to every resource; responses in resource order, then phase and policy order. */
@@ -419,6 +424,7 @@ function evaluateRule(policy: Policy, rule: Rule, type: RuleType, current: Json,
         resource,
         ...(setup.operation === 'UPDATE' && setup.oldObject && { oldObject: setup.oldObject }),
         ...(options.imageVerification && { results: options.imageVerification }),
+        pinDigests: options.pinImageDigests !== false,
       });
     }
     // validate.cel: CEL expressions (src/policy/cel/classic.ts).

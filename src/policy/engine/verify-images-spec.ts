@@ -45,14 +45,16 @@ export interface ImageVerificationSpec {
   mutateDigest: boolean;
   verifyDigest: boolean;
   required: boolean;
+  /** false: verify on every evaluation, never from a cache. */
+  useCache: boolean;
   /** imageRegistryCredentials.allowInsecureRegistry. */
   insecure: boolean;
 }
 
 /** What the rule handler asks the trust capability; `key` of each is stable JSON of its content. */
 export type ImageVerificationRequest =
-  | { kind: 'signature'; image: string; attestor: Attestor; repository?: string; annotations?: Record<string, string>; insecure?: true }
-  | { kind: 'attestation'; image: string; attestor: Attestor; predicateType: string; repository?: string; insecure?: true }
+  | { kind: 'signature'; image: string; attestor: Attestor; repository?: string; annotations?: Record<string, string>; insecure?: true; useCache?: false }
+  | { kind: 'attestation'; image: string; attestor: Attestor; predicateType: string; repository?: string; insecure?: true; useCache?: false }
   | { kind: 'digest'; image: string; insecure?: true };
 
 /** A verified in-toto statement, as conditions see it. */
@@ -184,6 +186,7 @@ export function parseImageVerification(entry: unknown): ImageVerificationSpec {
     mutateDigest: entry.mutateDigest !== false,
     verifyDigest: entry.verifyDigest !== false,
     required: entry.required !== false,
+    useCache: entry.useCache !== false,
     insecure: credentials.allowInsecureRegistry === true,
   };
 }

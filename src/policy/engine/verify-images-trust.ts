@@ -164,7 +164,7 @@ export class ImageVerificationSession implements ImageVerificationResults {
     const key = requestKey(request);
     let known = this.#known.get(key);
     if (known === undefined) {
-      known = this.#cache.peek(key);
+      known = uncached(request) ? undefined : this.#cache.peek(key);
       if (known === undefined) this.#queued.set(key, request);
       else this.#known.set(key, known);
     }
@@ -179,9 +179,16 @@ export class ImageVerificationSession implements ImageVerificationResults {
   async verifyQueued(): Promise<void> {
     const queued = [...this.#queued];
     this.#queued.clear();
-    const outcomes = await Promise.all(queued.map(([key, request]) => this.#cache.get(key, () => this.#verify(request))));
+    const outcomes = await Promise.all(
+      queued.map(([key, request]) => (uncached(request) ? this.#cache.verifyUncached(() => this.#verify(request)) : this.#cache.get(key, () => this.#verify(request)))),
+    );
     queued.forEach(([key], i) => this.#known.set(key, outcomes[i]!));
   }
+}
+
+/** A rule with `useCache: false` verifies on every evaluation. */
+function uncached(request: ImageVerificationRequest): boolean {
+  return request.kind !== 'digest' && request.useCache === false;
 }
 
 /** Verification rounds: a rule asks for its signatures and attestations, then (mutateDigest without them) a digest. */

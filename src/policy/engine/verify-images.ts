@@ -13,7 +13,8 @@
  *   predicate type, and every statement must satisfy every `conditions` block — evaluated here,
  *   on each evaluation, against the statement's predicate (its fields at the top of the policy
  *   context, as Kyverno adds them), so a cached verification never skips them;
- * - mutateDigest: a tag is replaced by `<registry>/<path>:<tag>@<verified digest>` (Kyverno's patch);
+ * - mutateDigest: a tag is replaced by `<registry>/<path>:<tag>@<verified digest>` (Kyverno's patch),
+ *   except in a validating-only phase (the webhook's /validate sees what /mutate pinned);
  * - verifyDigest: after that the image must carry a digest ("missing digest for …");
  * - required: an entry without attestors or attestations cannot verify an image, so it fails.
  * Messages: `image verification failed for <image>: …`; a registry that could not be read is an
@@ -57,6 +58,8 @@ export interface VerifyImagesInput {
   oldObject?: Json;
   /** Undefined offline: a rule that needs a registry then answers `unsupported`. */
   results?: ImageVerificationResults;
+  /** mutateDigest applies (false in a validating-only phase: verifyDigest then needs a digest in the object). */
+  pinDigests: boolean;
 }
 
 export interface VerifyImagesOutcome {
@@ -156,7 +159,11 @@ function verifyImage(spec: ImageVerificationSpec, image: ImageEntry, input: Veri
   const failed = (why: string): ImageResult => ({ status: { status: 'fail', message: `image verification failed for ${reference}: ${why}` } });
   const errored = (why: string): ImageResult => ({ status: { status: 'error', message: `image verification failed for ${reference}: could not verify: ${why}` } });
   const missing: ImageResult = { status: { status: 'missing', image: reference } };
-  const common = { ...(spec.repository !== undefined && { repository: spec.repository }), ...(spec.insecure && { insecure: true as const }) };
+  const common = {
+    ...(spec.repository !== undefined && { repository: spec.repository }),
+    ...(spec.insecure && { insecure: true as const }),
+    ...(!spec.useCache && { useCache: false as const }),
+  };
   const ask = (request: ImageVerificationRequest) => input.results?.outcome(request);
 
   // Every set is asked before any verdict, so one evaluation learns every verification the rule needs.
@@ -190,7 +197,7 @@ function verifyImage(spec: ImageVerificationSpec, image: ImageEntry, input: Veri
   const verified = signatureSets.length + attestationSets.length > 0;
 
   let patch: PatchOperation | undefined;
-  if (spec.mutateDigest && !image.digest) {
+  if (spec.mutateDigest && input.pinDigests && !image.digest) {
     if (digest === undefined) {
       const resolved = ask({ kind: 'digest', image: reference, ...(spec.insecure && { insecure: true as const }) });
       if (resolved === undefined) return missing;

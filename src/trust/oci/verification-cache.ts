@@ -80,6 +80,11 @@ export class VerificationCache<V extends object> {
     return promise;
   }
 
+  /** Runs `verify` with the deadline and the outcome mapping, but neither reads nor fills the cache. */
+  verifyUncached(verify: () => Promise<V>): Promise<VerificationOutcome<V>> {
+    return this.#run(verify);
+  }
+
   #valid(key: string): VerificationOutcome<V> | undefined {
     const entry = this.#verified.get(key);
     if (entry === undefined) return undefined;
