@@ -307,7 +307,7 @@ function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, 
       return response;
     }
     if (type === 'ImageVerify') {
-      const result = evaluateImagePolicy(rules, base, celPolicyKey(policy), images);
+      const result = evaluateImagePolicy(rules, base, { mode: policy.mode, key: celPolicyKey(policy) }, images);
       add(result.outcome, actions);
       if (result.pins.length > 0 && result.object) response.patchedResource = result.object;
       if (result.pins.length > 0 || result.unresolved.length > 0) response.imageDigests = { pins: result.pins, unresolved: result.unresolved };

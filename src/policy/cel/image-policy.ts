@@ -37,7 +37,7 @@ import { CelUnsupportedError } from './errors.ts';
 import { runValidations, withVariables, type Activation, type Outcome } from './evaluate.ts';
 import { containerImageFields, digestPatch, hasDigest, pinImageDigests, type DigestPin } from './image-digests.ts';
 import type { ImageVerificationLedger } from './image-ledger.ts';
-import type { RuleSet } from './types.ts';
+import type { CelPolicy, RuleSet } from './types.ts';
 import { fromCel, listOf, toCel } from './values.ts';
 
 /** Synchronous answers for the image-verification functions (computed ahead of evaluation). */
@@ -102,8 +102,11 @@ function selected(rules: RuleSet, image: string, activation: Activation): boolea
   });
 }
 
-/** Adds `images`, `attestors` and `attestations` to the activation. */
-export function imageActivation(rules: RuleSet, activation: Activation): Activation {
+/**
+ * The images of a request by name, as matchImageReferences selects them: from the policy's
+ * `images` extractors, else from the Pod (template) containers.
+ */
+export function selectedImages(rules: RuleSet, activation: Activation): Record<string, string[]> {
   const m = rules.images!;
   let extracted: Record<string, string[]>;
   if (m.extractors.length > 0) {
@@ -118,8 +121,14 @@ export function imageActivation(rules: RuleSet, activation: Activation): Activat
   } else extracted = defaultImages(fromCel(activation.object) as Json | null);
   const images: Record<string, string[]> = {};
   for (const [name, list] of Object.entries(extracted)) images[name] = list.filter((i) => selected(rules, i, activation));
+  return images;
+}
+
+/** Adds `images`, `attestors` and `attestations` to the activation. */
+export function imageActivation(rules: RuleSet, activation: Activation): Activation {
+  const m = rules.images!;
   const byName = (items: readonly Json[]) => Object.fromEntries(items.filter((i) => typeof i.name === 'string').map((i) => [i.name as string, i]));
-  return { ...activation, images: toCel(images), attestors: toCel(byName(m.attestors)), attestations: toCel(byName(m.attestations)) };
+  return { ...activation, images: toCel(selectedImages(rules, activation)), attestors: toCel(byName(m.attestors)), attestations: toCel(byName(m.attestations)) };
 }
 
 /** What an ImageValidatingPolicy gave for one request. */
@@ -135,17 +144,18 @@ export interface ImagePolicyResult {
 }
 
 /**
- * Runs an ImageValidatingPolicy whose match conditions held: digest pinning (mutateDigest), then
- * the images, verifyDigest and the validations on the pinned object. `base` is the activation
- * without `variables`; verification calls are recorded in `requestLedger`.
+ * Runs an ImageValidatingPolicy whose match conditions held: digest pinning (mutateDigest; only
+ * for Kubernetes objects, not JSON-mode payloads, which no admission request carries), then the
+ * images, verifyDigest and the validations on the pinned object. `base` is the activation without
+ * `variables`; verification calls are recorded in `requestLedger`.
  */
-export function evaluateImagePolicy(rules: RuleSet, base: Activation, policy: string, requestLedger: ImageVerificationLedger): ImagePolicyResult {
+export function evaluateImagePolicy(rules: RuleSet, base: Activation, policy: Pick<CelPolicy, 'mode'> & { key: string }, requestLedger: ImageVerificationLedger): ImagePolicyResult {
   const m = rules.images!;
   const original = fromCel(base.object) as Json | null;
   let object = original;
   let pins: DigestPin[] = [];
   let unresolved: { image: string; message: string }[] = [];
-  if (m.mutateDigest && original !== null && verifier) {
+  if (m.mutateDigest && policy.mode === 'Kubernetes' && original !== null && verifier) {
     const resolver = verifier;
     const scope = withVariables(base, rules.variables);
     ({ pins, errors: unresolved } = pinImageDigests(original, (image) => selected(rules, image, scope), (image) => resolver.resolveDigest(image)));
@@ -164,7 +174,7 @@ export function evaluateImagePolicy(rules: RuleSet, base: Activation, policy: st
   ledger = requestLedger;
   let outcome: Outcome;
   try {
-    outcome = runValidations(rules, activation, policy);
+    outcome = runValidations(rules, activation, policy.key);
   } finally {
     ledger = undefined;
   }

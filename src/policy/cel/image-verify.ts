@@ -25,12 +25,12 @@ import { TrustError, isInputFailure } from '../../trust/errors.ts';
 import { openImageTarget } from '../../trust/oci/target.ts';
 import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures, type KeylessOptions } from '../../trust/oci/verify.ts';
 import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
-import { wildcardMatch } from '../pattern/wildcard.ts';
 import type { KubeResource } from '../types.ts';
 import { CelEvalError, CelUnsupportedError } from './errors.ts';
-import { containerImageFields } from './image-digests.ts';
-import { setImageVerifier, type ImageVerifier } from './image-policy.ts';
-import type { CelPolicySet } from './types.ts';
+import { withVariables } from './evaluate.ts';
+import { selectedImages, setImageVerifier, type ImageVerifier } from './image-policy.ts';
+import type { CelPolicy, CelPolicySet } from './types.ts';
+import { toCel } from './values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -109,6 +109,23 @@ function key(...parts: string[]): string {
   return parts.join('\u0000');
 }
 
+/**
+ * The images a policy may ask about: those its rule sets (declared and autogen) select in each
+ * resource, extractors and matchImageReferences expressions evaluated on the resource alone
+ * (`request` and `params` are not known yet: what needs them selects nothing here).
+ */
+function imagesToVerify(policy: CelPolicy, resources: readonly KubeResource[]): Set<string> {
+  const images = new Set<string>();
+  for (const resource of resources) {
+    const activation = { object: toCel(resource.object) };
+    for (const rules of policy.rules) {
+      if (!rules.images) continue;
+      for (const list of Object.values(selectedImages(rules, withVariables(activation, rules.variables)))) for (const image of list) images.add(image);
+    }
+  }
+  return images;
+}
+
 /** The registry reference of an image, when it is one (layouts and archives are not pinned or checked for digests here). */
 function registryReference(image: string): RegistryReference | undefined {
   try {
@@ -157,10 +174,7 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
     if (!rules) continue;
     for (const a of rules.attestors) attestorsByName.set(String(a.name), a);
     for (const a of rules.attestations) attestationsByName.set(String(a.name), a);
-    const selected = resources
-      .flatMap((r) => containerImageFields(r.object).map((f) => f.image))
-      .filter((i) => rules.globs.length === 0 || rules.globs.some((g) => wildcardMatch(g, i)) || rules.expressions.length > 0);
-    for (const image of new Set(selected)) {
+    for (const image of imagesToVerify(policy, resources)) {
       let resolved: Awaited<ReturnType<typeof resolveImage>>;
       try {
         resolved = await resolveImage(image, options);

@@ -183,6 +183,42 @@ describe.skipIf(!available)('ImageValidatingPolicy validationConfigurations agai
     expect(rules[0]).toMatchObject({ status: 'fail', message: 'images must be signed by CI' });
   });
 
+  it('JSON mode: images from the `images` extractors are verified; nothing is pinned, so verifyDigest judges them as written', async () => {
+    const json = (config: string) =>
+      parseCelPolicies(
+        `
+apiVersion: policies.kyverno.io/v1
+kind: ImageValidatingPolicy
+metadata:
+  name: payloads
+spec:
+  evaluation:
+    mode: JSON
+  validationConfigurations: ${config}
+  images:
+  - name: refs
+    expression: "[object.imageReference]"
+  matchImageReferences:
+  - glob: "${registry.host}/*"
+  attestors:
+  - name: ci
+    cosign:
+      key:
+        data: |
+${indent(pem, 10)}
+  validations:
+  - expression: "images.refs.all(i, verifyImageSignatures(i, [attestors.ci]) > 0)"
+    message: payload images must be signed
+`,
+        'ivpol.yaml',
+      );
+    const payload = (image: string) => ({ object: { imageReference: image } });
+    expect((await run(json('{}'), payload(signed.tag))).rules[0]).toMatchObject({ status: 'fail', message: `image ${signed.tag} does not have a digest` });
+    expect((await run(json('{verifyDigest: false}'), payload(signed.tag))).rules[0]).toMatchObject({ status: 'pass' });
+    expect((await run(json('{verifyDigest: false}'), payload(unsigned.tag))).rules[0]).toMatchObject({ status: 'fail', message: 'payload images must be signed' });
+    expect((await run(json('{}'), payload(`${registry.host}/team/signed@${signed.digest}`))).rules[0]).toMatchObject({ status: 'pass' });
+  });
+
   it('a registry that does not answer makes the policy an error naming the image and the reason', async () => {
     const down = `127.0.0.1:${await freePort()}`;
     const set = parseCelPolicies(policy('down', down, pem), 'ivpol.yaml');
