@@ -126,6 +126,23 @@ describe.skipIf(!available)('ImageValidatingPolicy validationConfigurations agai
     expect(responses[0]!.imageDigests!.pins).toEqual([{ field: 'containers', pointer: '/spec/containers/0/image', image: signed.tag, pinned: `${signed.tag}@${signed.digest}` }]);
   });
 
+  it('pins the Pod template of a Deployment (autogen) at its path', async () => {
+    const set = parseCelPolicies(policy('pin', registry.host, pem), 'ivpol.yaml');
+    const deployment = {
+      object: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'app', namespace: 'default' },
+        spec: { selector: { matchLabels: { app: 'a' } }, template: { metadata: { labels: { app: 'a' } }, spec: { initContainers: [{ name: 'init', image: signed.tag }], containers: [{ name: 'c', image: signed.tag }] } } },
+      },
+    };
+    const { rules, responses, patched } = await run(set, deployment);
+    expect(rules[0]).toMatchObject({ name: 'autogen-pin', status: 'pass' });
+    expect(responses[0]!.imageDigests!.pins.map((p) => p.pointer)).toEqual(['/spec/template/spec/containers/0/image', '/spec/template/spec/initContainers/0/image']);
+    const template = ((patched.spec as Json).template as Json).spec as Json;
+    expect([...(template.containers as Json[]), ...(template.initContainers as Json[])].map((c) => c.image)).toEqual([`${signed.tag}@${signed.digest}`, `${signed.tag}@${signed.digest}`]);
+  });
+
   it('the webhook API returns the pins as a JSON patch', async () => {
     const set = parseCelPolicies(policy('pin', registry.host, pem), 'ivpol.yaml');
     const resource = pod('busybox:1.36', signed.tag);
