@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   scan: () => import('./scan.ts'),
   secrets: () => import('./secrets.ts'),
   trust: () => import('./trust.ts'),
+  'verify-images': () => import('./verify-images.ts'),
   'vuln-db': () => import('./vuln-db.ts'),
 };
 
