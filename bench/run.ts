@@ -1,5 +1,6 @@
 /** `npm run bench`: runs every benchmark in turn (or those named on the command line). */
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
+  admission: () => import('./admission.ts'),
   cel: () => import('./cel.ts'),
   ci: () => import('./ci.ts'),
   cluster: () => import('./cluster.ts'),
