@@ -342,7 +342,7 @@ describe('admission serve with the generated certificate', () => {
       const timer = setTimeout(() => reject(new Error(`admission serve did not start: ${stderr}`)), 30_000);
       child!.stderr!.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
-        const m = /listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+        const m = /https:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
         if (m) {
           clearTimeout(timer);
           resolve(Number(m[1]));
