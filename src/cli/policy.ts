@@ -142,6 +142,9 @@ async function apply(paths: string[], options: ApplyOptions, globals: GlobalOpti
       verification?.clear();
     }
   }
+  if (!options.registry && responses.some((r) => r.rules.some((x) => x.type === 'ImageVerify' && x.message.startsWith('unsupported: verifyImages without registry access')))) {
+    ctx.log.warn('verifyImages rules need registry access to verify signatures: pass --registry');
+  }
   const auditWarn = Boolean(options.auditWarn);
   const summary = countResults(responses, auditWarn);
   const ruleCount = set.policies.reduce((n, p) => n + p.rules.length, 0) + cel.policies.length;
