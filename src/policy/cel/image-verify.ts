@@ -8,16 +8,17 @@
  * `extractPayload`, see image-policy.ts) then answer from these results.
  *
  * Attestors: `cosign.key.data` (PEM public keys); `cosign.keyless` (identities: issuer and
- * subject, or their regexps) checked against the trusted root given in the options (offline: a
- * trusted_root.json; there is no TUF fetch here); `cosign.certificate` (`cert`, and `certChain`
- * the certificate must chain to: src/trust/certificate-chain.ts) — signatures are then checked
- * with the certificate's key, the transparency log is not consulted (as for keys). A certificate
- * that does not chain verifies nothing (count 0). `cosign.key.kms`, `notary` and Kyverno's
+ * subject, or their regexps) checked against the trusted root given in the options, else the
+ * Sigstore public-good root shipped with Palisade (offline: there is no TUF fetch here);
+ * `cosign.certificate` (`cert`, and `certChain` the certificate must chain to:
+ * src/trust/certificate-chain.ts) — signatures are then checked with the certificate's key, the
+ * transparency log is not consulted (as for keys). A certificate that does not chain verifies
+ * nothing (count 0). `cosign.key.kms`, `notary` and Kyverno's
  * `expression`-valued attestor fields are unsupported: verifying with them is an error naming the
  * feature. Attestations: `intoto.type` and `referrer.type` give the predicate type.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import type { TrustedRoot } from '../../trust/bundle/trusted-root.ts';
+import { publicGoodTrustedRoot, type TrustedRoot } from '../../trust/bundle/trusted-root.ts';
 import { PalisadeError } from '../../core/errors.ts';
 import { parseImageReference, type RegistryReference } from '../../image/reference.ts';
 import { certificateKey } from '../../trust/certificate-chain.ts';
@@ -35,7 +36,7 @@ import { toCel } from './values.ts';
 type Json = Record<string, unknown>;
 
 export interface ImageVerificationOptions {
-  /** Roots for keyless attestors (Fulcio CAs, Rekor and CT log keys). */
+  /** Roots for keyless attestors (Fulcio CAs, Rekor and CT log keys); default the Sigstore public-good root. */
   trustedRoot?: TrustedRoot;
   registry?: RegistryStoreOptions;
 }
@@ -58,10 +59,9 @@ function verifierOptions(attestor: Json, options: ImageVerificationOptions): { p
     return { publicKeys: [createPublicKey(cosign.key.data)] };
   }
   if (isRecord(cosign.keyless)) {
-    if (!options.trustedRoot) throw new CelUnsupportedError('cosign.keyless without a trusted root', `attestor ${name}`);
     const identity = (Array.isArray(cosign.keyless.identities) ? cosign.keyless.identities : []).find(isRecord) ?? {};
     const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-    const keyless: KeylessOptions = { trustedRoot: options.trustedRoot };
+    const keyless: KeylessOptions = { trustedRoot: options.trustedRoot ?? publicGoodTrustedRoot() };
     const issuer = str(identity.issuer);
     const issuerRegexp = str(identity.issuerRegExp);
     const subject = str(identity.subject);
