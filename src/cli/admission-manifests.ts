@@ -21,6 +21,7 @@ interface ManifestsFlags {
   certValidityDays: string;
   policies: string[];
   key: string[];
+  watchClusterPolicies?: boolean;
   output?: string;
 }
 
@@ -41,6 +42,7 @@ export function manifestsCommand(globals: () => GlobalOptions): Command {
     .option('--cert-validity-days <days>', 'validity of the generated CA and serving certificate', '365')
     .option('--policies <paths>', 'Kyverno policy files or directories to ship in the policies ConfigMap (default: Pod Security baseline enforced, restricted audited)', collectList, [])
     .option('--key <files>', 'public keys every Pod image must be signed with (the server\'s --key; repeatable)', collectList, [])
+    .option('--watch-cluster-policies', "the server also enforces the cluster's Kyverno ClusterPolicy/Policy objects (needs Kyverno's CRDs installed)")
     .option('-o, --output <dir>', 'write one file per concern into this directory instead of stdout')
     .action(async (flags: ManifestsFlags) => manifests(flags, globals()));
 }
@@ -74,6 +76,7 @@ async function manifests(flags: ManifestsFlags, globals: GlobalOptions): Promise
     failurePolicy: flags.failurePolicy,
     policies,
     publicKeys,
+    watchClusterPolicies: flags.watchClusterPolicies === true,
     certValidityDays,
   });
 

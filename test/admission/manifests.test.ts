@@ -188,6 +188,7 @@ describe('palisade admission manifests (defaults)', () => {
     expect(arg('--policies')).toBe('/etc/palisade/policies');
     expect(volumes.get(mounts.get('/etc/palisade/policies')!)!.configMap.name).toBe(g.one('ConfigMap').metadata.name);
     expect(arg('--key')).toBeUndefined();
+    expect(container!.args).not.toContain('--watch-cluster-policies');
     // The token is mounted explicitly (projected, expiring), not by automount.
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.serviceAccountName).toBe(g.one('ServiceAccount').metadata.name);
@@ -247,11 +248,12 @@ describe('palisade admission manifests flags', () => {
     const keyFile = join(work, 'cosign.pub');
     writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }));
     const policies = join(repoRoot, 'test/fixtures/admission/policies.yaml');
-    const g = await generate(['--policies', policies, '--key', keyFile]);
+    const g = await generate(['--policies', policies, '--key', keyFile, '--watch-cluster-policies']);
     expect(g.one('ConfigMap', 'palisade-admission-policies').data).toEqual({ 'policies.yaml': readFileSync(policies, 'utf8') });
     expect(g.one('ConfigMap', 'palisade-admission-keys').data).toEqual({ 'cosign.pub': readFileSync(keyFile, 'utf8') });
     const pod = g.one('Deployment').spec.template.spec;
     expect(pod.containers[0].args).toContain('--key=/etc/palisade/keys/cosign.pub');
+    expect(pod.containers[0].args).toContain('--watch-cluster-policies');
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'keys', mountPath: '/etc/palisade/keys', readOnly: true });
     expect(pod.volumes).toContainEqual(expect.objectContaining({ name: 'keys', configMap: expect.objectContaining({ name: 'palisade-admission-keys' }) }));
   });

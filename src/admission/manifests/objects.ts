@@ -41,6 +41,12 @@ export interface ManifestOptions {
   policies: readonly PolicyFile[];
   /** Public keys every Pod image must be signed with (the server's --key); none: no signature gate. */
   publicKeys: readonly PolicyFile[];
+  /**
+   * Also enforce the cluster's Kyverno ClusterPolicy/Policy objects (the server's
+   * --watch-cluster-policies). Off by default: the server is not ready until it has listed them,
+   * so a cluster without Kyverno's CRDs would never see it ready.
+   */
+  watchClusterPolicies?: boolean;
 }
 
 export interface ManifestFile {
@@ -228,6 +234,7 @@ function deployment(options: ManifestOptions, metadata: Json, labels: Record<str
     ...options.publicKeys.map((k) => `--key=${MOUNT}/keys/${k.name}`),
     `--port=${SERVER_PORT}`,
     `--timeout=${options.timeoutSeconds}`,
+    ...(options.watchClusterPolicies ? ['--watch-cluster-policies'] : []),
   ];
   const probe = (path: string, periodSeconds: number): Json => ({ httpGet: { path, port: 'https', scheme: 'HTTPS' }, periodSeconds, timeoutSeconds: 2, failureThreshold: 3 });
   // Secret and ConfigMap files are root-owned: readable by the container's group through fsGroup.
