@@ -16,6 +16,7 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import type { InputIssue } from '../core/types.ts';
 import { KUBERNETES_YAML_OPTIONS } from '../policy/engine/documents.ts';
+import { parsePositionedDocuments, type NodePosition } from '../policy/engine/yaml-positions.ts';
 import { appendSegment, formatFieldPath, parseFieldPath, type FieldPath } from './field-path.ts';
 
 export interface Manifest {
@@ -54,6 +55,12 @@ export function parseManifests(text: string, path: string): ManifestFile {
   if (!mentionsKubernetes(text)) return { manifests: [], issues };
   if (isHelmTemplate(text, path)) return { manifests: [], issues, template: true };
   if (isOtherJson(text)) return { manifests: [], issues };
+  const positioned = parsePositionedDocuments(text);
+  if (positioned) {
+    const manifests: Manifest[] = [];
+    for (const doc of positioned) manifests.push(...documentManifests(doc.value, path, doc.position));
+    return { manifests, issues };
+  }
   const lineCounter = new LineCounter();
   let docs: Document[];
   try {
@@ -107,14 +114,53 @@ function toManifest(value: unknown, path: string, node: Node, lineAt: (offset: n
   const line = lineAt(node.range?.[0] ?? 0);
   const lines = new Map<string, number>();
   indexLines(node, '', lines, lineAt);
-  return manifestOf(value, path, line, (fieldPath) => {
+  return manifestOf(value, path, line, lineFinder(lines, line));
+}
+
+/** The objects of a document read with positions: the document itself, or the items of a `List`. */
+function documentManifests(value: unknown, path: string, position: NodePosition): Manifest[] {
+  if (isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
+    const items = position.entries?.find((e) => e.key === 'items')?.value.items;
+    const out: Manifest[] = [];
+    value.items.forEach((item, i) => {
+      const itemPosition = items?.[i];
+      if (itemPosition && isKubernetesObject(item)) out.push(positionedManifest(item, path, itemPosition));
+    });
+    return out;
+  }
+  return isKubernetesObject(value) ? [positionedManifest(value, path, position)] : [];
+}
+
+function positionedManifest(value: Record<string, unknown> & { apiVersion: string; kind: string }, path: string, position: NodePosition): Manifest {
+  const lines = new Map<string, number>();
+  indexPositions(position, '', lines);
+  return manifestOf(value, path, position.line, lineFinder(lines, position.line));
+}
+
+/** Records the line of every map key and list item under `position`, keyed by canonical field path. */
+function indexPositions(position: NodePosition, prefix: string, lines: Map<string, number>): void {
+  for (const entry of position.entries ?? []) {
+    const path = appendSegment(prefix, entry.key);
+    lines.set(path, entry.line);
+    indexPositions(entry.value, path, lines);
+  }
+  position.items?.forEach((item, i) => {
+    const path = appendSegment(prefix, i);
+    lines.set(path, item.line);
+    indexPositions(item, path, lines);
+  });
+}
+
+/** lineOf over a line map: the line of the field, or of its nearest existing parent, or the object's. */
+function lineFinder(lines: ReadonlyMap<string, number>, line: number): Manifest['lineOf'] {
+  return (fieldPath) => {
     const segments = typeof fieldPath === 'string' ? parseFieldPath(fieldPath) : fieldPath;
     for (let n = segments.length; n > 0; n--) {
       const found = lines.get(formatFieldPath(segments.slice(0, n)));
       if (found !== undefined) return found;
     }
     return line;
-  });
+  };
 }
 
 /** An object with a non-empty kind and an apiVersion: what Kubernetes would accept as one. */

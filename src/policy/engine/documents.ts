@@ -116,7 +116,7 @@ const YAML11_INT = new jsyaml.Type('tag:yaml.org,2002:int', {
 });
 
 /** YAML 1.1 as sigs.k8s.io/yaml reads it (yes/no/on/off booleans, 0-prefixed octal), without timestamps. */
-const MANIFEST_SCHEMA = jsyaml.FAILSAFE_SCHEMA.extend({ implicit: [core.null, YAML11_BOOL, YAML11_INT, core.float, core.merge] });
+export const MANIFEST_SCHEMA = jsyaml.FAILSAFE_SCHEMA.extend({ implicit: [core.null, YAML11_BOOL, YAML11_INT, core.float, core.merge] });
 
 export interface PlainDocument {
   value: unknown;
