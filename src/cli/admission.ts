@@ -8,7 +8,8 @@ import { Command, Option } from 'commander';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
 import { asLogger, jsonLog, textLog, type StructuredLog } from '../admission/log.ts';
 import { loadAdmissionPolicies } from '../admission/policy-set.ts';
-import { PolicyReloader } from '../admission/reload.ts';
+import { PolicyReloader, type PolicySource } from '../admission/reload.ts';
+import { ClusterPolicyWatcher, kubeConnection, withClusterPolicies } from '../admission/cluster-policies.ts';
 import { PolicyReportWriter } from '../admission/reports.ts';
 import { startAdmissionServer } from '../admission/server.ts';
 import { SignatureGate } from '../admission/signatures.ts';
@@ -37,6 +38,9 @@ interface ServeOptions {
   logFormat: 'json' | 'text';
   policyReports?: string;
   policyReportInterval: string;
+  watchClusterPolicies?: boolean;
+  kubeconfig?: string;
+  context?: string;
 }
 
 export function admissionCommand(globals: () => GlobalOptions): Command {
@@ -65,6 +69,9 @@ export function admissionCommand(globals: () => GlobalOptions): Command {
       .addOption(new Option('--log-format <format>', 'stderr log format').choices(['json', 'text']).default('json'))
       .option('--policy-reports <dir>', 'write the validation results of admitted requests as PolicyReport YAML files into <dir> ("-": stdout)')
       .option('--policy-report-interval <seconds>', 'longest wait before changed results are written', '10')
+      .option('--watch-cluster-policies', 'also enforce the Kyverno ClusterPolicy/Policy objects of the cluster, read and watched through the Kubernetes API')
+      .option('--kubeconfig <file>', 'with --watch-cluster-policies outside a cluster: the kubeconfig (default: in-cluster service account, $KUBECONFIG, ~/.kube/config)')
+      .option('--context <name>', 'with --watch-cluster-policies: the kubeconfig context')
       .action(async (options: ServeOptions) => serve(options, globals())),
   );
   admission.addCommand(manifestsCommand(globals));
@@ -91,7 +98,9 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   const reloader = new PolicyReloader({ paths: options.policies, load: (paths) => loadAdmissionPolicies(paths, log), log: events, metrics });
   const set = await reloader.load();
   for (const s of set.skipped) log.warn(`${s}: not evaluated by the webhook, skipped`);
-  if (set.count === 0 && options.key.length === 0) throw new PalisadeError('USAGE', `no policies found in ${options.policies.join(', ')}`);
+  if (set.count === 0 && options.key.length === 0 && !options.watchClusterPolicies) throw new PalisadeError('USAGE', `no policies found in ${options.policies.join(', ')}`);
+  const cluster = options.watchClusterPolicies ? new ClusterPolicyWatcher({ connection: await kubeConnection(options.kubeconfig, options.context), log: events }) : undefined;
+  const policySource: PolicySource = cluster ? withClusterPolicies(reloader, cluster) : reloader;
   const reportInterval = positive(options.policyReportInterval, '--policy-report-interval');
   const reports = options.policyReports ? new PolicyReportWriter({ target: options.policyReports, intervalMs: reportInterval * 1000, log: events }) : undefined;
 
@@ -132,7 +141,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   try {
     server = await startAdmissionServer({
       policies: set.classic,
-      policySource: reloader,
+      policySource,
       excludedNamespaces: excluded,
       cert,
       key,
@@ -148,6 +157,11 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
     throw new PalisadeError('USAGE', `cannot start the webhook: ${errorMessage(err)}`);
   }
   if (options.watch) await reloader.watch();
+  // /readyz answers 503 until the cluster's policies are listed; the server already listens.
+  void cluster?.start().then(() => {
+    const listed = cluster.policies();
+    if (listed) events.write('info', 'cluster policies listed', { policies: listed.length });
+  });
   events.write('info', 'admission webhook listening', {
     address: `https://${options.host}:${server.port}`,
     policies: set.count,
@@ -161,6 +175,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
     const stop = (signal: string) => {
       events.write('info', 'shutting down: finishing in-flight requests', { signal });
       reloader.close();
+      cluster?.close();
       void server
         .close()
         .then(() => reports?.close())
