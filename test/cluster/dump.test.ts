@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDump } from '../../src/cluster/dump.ts';
 import { digestOfImageId } from '../../src/cluster/inventory.ts';
+import { parseManifests } from '../../src/misconfig/manifests.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'palisade-cluster-dump-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,6 +48,19 @@ describe('loadDump', () => {
     expect(snap.objects.slice(0, 2).map((o) => `${o.name} ${o.line}`)).toEqual(['sa-0 6', 'sa-1 13']);
     expect(snap.objects[399]!.line).toBe(6 + 399 * 7);
     expect(snap.objects[0]!.lineOf('metadata.annotations')).toBe(6);
+  });
+
+  it('reads kubectl YAML with the block reader, keeping the lines the manifest reader gives', async () => {
+    const text = 'apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p\n    namespace: x\n  spec:\n    containers:\n    - image: nginx\n      name: web\n      securityContext:\n        privileged: true\nkind: List\nmetadata:\n  resourceVersion: ""\n';
+    const f = join(dir, 'pods.yaml');
+    writeFileSync(f, text);
+    const [pod] = (await loadDump(f)).objects;
+    const [reference] = parseManifests(text, f).manifests;
+    expect(pod!.line).toBe(3);
+    for (const field of ['spec.containers[0].securityContext.privileged', 'spec.containers[0].image', 'spec.containers[0].resources.limits', 'metadata', 'nope']) {
+      expect(pod!.lineOf(field), field).toBe(reference!.lineOf(field));
+    }
+    expect(pod!.lineOf('spec.containers[0].securityContext.privileged')).toBe(13);
   });
 
   it('keeps the first of duplicated objects and says so', async () => {
