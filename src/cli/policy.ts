@@ -133,14 +133,10 @@ async function apply(paths: string[], options: ApplyOptions, globals: GlobalOpti
       ...(requestInfo && { requestInfo }),
     });
     // Image verification reads registries, so it runs only when asked (kyverno's --registry).
-    const verification = options.registry
+    const imageVerifier = options.registry
       ? await prepareImageVerification(cel, resources, { registry: { insecure: Boolean(options.insecure || options.allowHttpRegistry), log: ctx.log }, ...(trustedRoot && { trustedRoot }) })
       : undefined;
-    try {
-      responses.push(...applyCelPolicies(cel, resources, celOptions));
-    } finally {
-      verification?.clear();
-    }
+    responses.push(...applyCelPolicies(cel, resources, { ...celOptions, ...(imageVerifier && { imageVerifier }) }));
   }
   if (!options.registry && responses.some((r) => r.rules.some((x) => x.type === 'ImageVerify' && x.message.startsWith('unsupported: verifyImages without registry access')))) {
     ctx.log.warn('verifyImages rules need registry access to verify signatures: pass --registry');

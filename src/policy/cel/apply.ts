@@ -24,7 +24,7 @@ import { Authorizer, GlobalContextLib, HttpLib, ImageDataLib, ResourceLib } from
 import { checkMatchConditions, describeFailure, runValidations, withVariables, type Activation, type Outcome } from './evaluate.ts';
 import type { DigestPin } from './image-digests.ts';
 import { ImageVerificationLedger } from './image-ledger.ts';
-import { evaluateImagePolicy } from './image-policy.ts';
+import { evaluateImagePolicy, withImageVerifier, type ImageVerifier } from './image-policy.ts';
 import { matchFailure, type AdmissionAttributes } from './match.ts';
 import { runMutations } from './mutate.ts';
 import { resourceOf, splitApiVersion } from './resources.ts';
@@ -51,6 +51,8 @@ export interface CelApplyOptions {
    * the object says: a `pods/exec` CONNECT sends a PodExecOptions object for the `pods` resource.
    */
   request?: Json;
+  /** Answers for ImageValidatingPolicies' verification functions and digests (prepareImageVerification). */
+  imageVerifier?: ImageVerifier;
 }
 
 /** A CEL policy's response, with what the admission webhook needs to act on each rule. */
@@ -70,6 +72,10 @@ export function applyCelPolicies(set: CelPolicySet, resources: readonly KubeReso
 const MUTATING = new Set(['MutatingAdmissionPolicy', 'MutatingPolicy', 'NamespacedMutatingPolicy']);
 
 export function applyCelPoliciesToResource(set: CelPolicySet, resource: KubeResource, options: CelApplyOptions = {}): { responses: CelPolicyResponse[]; patched: Json } {
+  return withImageVerifier(options.imageVerifier, () => applyInOrder(set, resource, options));
+}
+
+function applyInOrder(set: CelPolicySet, resource: KubeResource, options: CelApplyOptions): { responses: CelPolicyResponse[]; patched: Json } {
   const responses: CelPolicyResponse[] = [];
   const images = new ImageVerificationLedger();
   const prepared = new Map<Json, Prepared>();

@@ -3,19 +3,15 @@
  * that pins the request's image tags to their digests (`validationConfigurations.mutateDigest`,
  * on by default), as Kyverno's mutating webhook returns it.
  *
- *   const verification = await prepareImageVerification(set, [{ object }], { registry, trustedRoot });
- *   try {
- *     const { patch, unresolved } = imageDigestMutation(set, { object }, applyOptions);
- *     // patch: [{ op: 'replace', path: '/spec/containers/0/image', value: 'ghcr.io/org/app:v1@sha256:…' }]
- *     // unresolved: tags whose digest the registry could not give; Kyverno denies the request
- *     // when such a policy's validationActions include Deny (its failurePolicy is given too).
- *   } finally {
- *     verification.clear();
- *   }
+ *   const imageVerifier = await prepareImageVerification(set, [{ object }], { registry, trustedRoot });
+ *   const { patch, unresolved } = imageDigestMutation(set, { object }, { ...applyOptions, imageVerifier });
+ *   // patch: [{ op: 'replace', path: '/spec/containers/0/image', value: 'ghcr.io/org/app:v1@sha256:…' }]
+ *   // unresolved: tags whose digest the registry could not give; Kyverno denies the request
+ *   // when such a policy's validationActions include Deny (its failurePolicy is given too).
  *
- * `set` may hold any CEL policies: only the ImageValidatingPolicies (and Namespaced ones) are
- * evaluated, with the same matching as validation (match constraints, match conditions, CEL
- * PolicyExceptions). Each policy pins on the previous one's output, so a tag is pinned once.
+ * Without `imageVerifier` (no registry access) nothing is pinned. `set` may hold any CEL
+ * policies: only the ImageValidatingPolicies (and Namespaced ones) are evaluated, with the same
+ * matching as validation (match constraints, match conditions, CEL PolicyExceptions). Each policy pins on the previous one's output, so a tag is pinned once.
  * The validating phase then sees the pinned images: their signatures were verified by digest in
  * the same pass (image-verify.ts), and `applyCelPoliciesToResource` pins again if the request
  * reaches it unpinned (a mutating webhook that was skipped).

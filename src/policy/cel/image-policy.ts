@@ -26,9 +26,10 @@
  *   attestation verification`, or `image <ref> is not verified: no policy performed a signature
  *   or attestation check on it`.
  *
- * Verification itself is done by an `ImageVerifier` (e.g. backed by src/trust/oci after an async
- * pre-pass over the images; see `setImageVerifier`). Without one the functions fail with
- * `unsupported: verifyImageSignatures` (offline evaluation cannot reach registries).
+ * Verification itself is done by an `ImageVerifier` (backed by src/trust/oci after an async
+ * pre-pass over the images: image-verify.ts), passed as `CelApplyOptions.imageVerifier`. Without
+ * one the functions fail with `unsupported: verifyImageSignatures` (offline evaluation cannot
+ * reach registries).
  */
 import type { Environment } from '@marcbachmann/cel-js';
 import { applyJsonPatch } from '../engine/json-patch.ts';
@@ -53,9 +54,19 @@ let verifier: ImageVerifier | undefined;
 /** The ledger of the request being evaluated (evaluation is synchronous: one at a time). */
 let ledger: ImageVerificationLedger | undefined;
 
-/** Sets the verifier the CEL functions use (undefined: they report `unsupported`). */
-export function setImageVerifier(v: ImageVerifier | undefined): void {
+/**
+ * Runs `evaluate` (synchronous: CEL evaluation is) with `v` answering the CEL functions; without
+ * one they report `unsupported`. Scoped, so concurrent requests that each prepared their own
+ * verifier (the webhook) never see each other's.
+ */
+export function withImageVerifier<T>(v: ImageVerifier | undefined, evaluate: () => T): T {
+  const previous = verifier;
   verifier = v;
+  try {
+    return evaluate();
+  } finally {
+    verifier = previous;
+  }
 }
 
 function need(fn: string): ImageVerifier {

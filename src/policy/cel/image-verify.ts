@@ -29,7 +29,7 @@ import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
 import type { KubeResource } from '../types.ts';
 import { CelEvalError, CelUnsupportedError } from './errors.ts';
 import { withVariables } from './evaluate.ts';
-import { selectedImages, setImageVerifier, type ImageVerifier } from './image-policy.ts';
+import { selectedImages, type ImageVerifier } from './image-policy.ts';
 import type { CelPolicy, CelPolicySet } from './types.ts';
 import { toCel } from './values.ts';
 
@@ -152,15 +152,15 @@ async function resolveImage(image: string, options: ImageVerificationOptions): P
 }
 
 /**
- * Verifies what the ImageValidatingPolicies of `set` may ask about the images of `resources`, and
- * installs the answers for the CEL functions. Call before evaluating; `clear` removes them.
+ * Verifies what the ImageValidatingPolicies of `set` may ask about the images of `resources`; the
+ * answers are for evaluating them: `applyCelPolicies(set, resources, { imageVerifier })`.
  *
  * Each selected image is resolved once (tag → digest, which mutateDigest pins) and verified by
  * that digest; the answers are kept under the reference as written and as pinned, since the
  * validations see the pinned one. An image that cannot be resolved (registry down, unknown tag)
  * makes every question about it an error carrying the registry's reason.
  */
-export async function prepareImageVerification(set: CelPolicySet, resources: readonly KubeResource[], options: ImageVerificationOptions = {}): Promise<{ clear(): void }> {
+export async function prepareImageVerification(set: CelPolicySet, resources: readonly KubeResource[], options: ImageVerificationOptions = {}): Promise<ImageVerifier> {
   const outcomes = new Map<string, Outcome>();
   const digests = new Map<string, { digest: string } | { error: Error }>();
   const attestorsByName = new Map<string, Json>();
@@ -222,7 +222,7 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
     if ('error' in o) throw o.error;
     return o;
   };
-  const verifier: ImageVerifier = {
+  return {
     verifySignatures(image, attestors) {
       return attestors.filter((a) => (lookup(key('sig', image, String(a.name)), `verifyImageSignatures(${image})`) as { verified: boolean }).verified).length;
     },
@@ -244,6 +244,4 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
       return d.digest;
     },
   };
-  setImageVerifier(verifier);
-  return { clear: () => setImageVerifier(undefined) };
 }

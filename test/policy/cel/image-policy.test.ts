@@ -88,16 +88,12 @@ describe('ImageValidatingPolicy through src/trust/oci', () => {
   it('passes signed and attested images, fails the others with the validation message', async () => {
     const set = parseCelPolicies(policy(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString()), 'ivpol.yaml');
     const resources = [pod('good', signed), pod('bad', unsigned), pod('no-sbom', signedNoSbom), pod('other', 'nginx:latest')];
-    const verification = await prepareImageVerification(set, resources);
-    try {
-      const out = applyCelPolicies(set, resources).map((r) => r.rules[0]);
-      expect(out[0]).toMatchObject({ type: 'ImageVerify', status: 'pass' });
-      expect(out[1]).toMatchObject({ status: 'fail', message: 'images must be signed by CI' });
-      expect(out[2]).toMatchObject({ status: 'fail', message: 'images need a CycloneDX SBOM attestation' });
-      expect(out[3]).toMatchObject({ status: 'skip' });
-    } finally {
-      verification.clear();
-    }
+    const imageVerifier = await prepareImageVerification(set, resources);
+    const out = applyCelPolicies(set, resources, { imageVerifier }).map((r) => r.rules[0]);
+    expect(out[0]).toMatchObject({ type: 'ImageVerify', status: 'pass' });
+    expect(out[1]).toMatchObject({ status: 'fail', message: 'images must be signed by CI' });
+    expect(out[2]).toMatchObject({ status: 'fail', message: 'images need a CycloneDX SBOM attestation' });
+    expect(out[3]).toMatchObject({ status: 'skip' });
   });
 
   it('offline (no verification pass): tags are not pinned, so verifyDigest fails them; without verifyDigest the functions are unsupported', () => {
@@ -148,12 +144,8 @@ ${certificate}
       const resources = [pod('app', image)];
       const run = async (certificate: string) => {
         const set = parseCelPolicies(certificatePolicy(certificate), 'ivpol.yaml');
-        const verification = await prepareImageVerification(set, resources);
-        try {
-          return applyCelPolicies(set, resources)[0]!.rules[0]!;
-        } finally {
-          verification.clear();
-        }
+        const imageVerifier = await prepareImageVerification(set, resources);
+        return applyCelPolicies(set, resources, { imageVerifier })[0]!.rules[0]!;
       };
       const cert = `        cert:\n          value: |\n${block(leaf.cert)}`;
       expect(await run(`${cert}\n        certChain:\n          value: |\n${block(ca.cert)}`)).toMatchObject({ status: 'pass' });

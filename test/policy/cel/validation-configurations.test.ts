@@ -63,13 +63,9 @@ const pod = (...images: string[]): { object: Json } => ({
 
 /** Verifies the images of `resource` for `set`, then evaluates: the rule of each policy and the patched object. */
 async function run(set: CelPolicySet, resource: { object: Json }, registry = REGISTRY_OPTIONS) {
-  const verification = await prepareImageVerification(set, [resource], { registry });
-  try {
-    const { responses, patched } = applyCelPoliciesToResource(set, resource);
-    return { rules: responses.map((r) => r.rules[0]!), responses, patched };
-  } finally {
-    verification.clear();
-  }
+  const imageVerifier = await prepareImageVerification(set, [resource], { registry });
+  const { responses, patched } = applyCelPoliciesToResource(set, resource, { imageVerifier });
+  return { rules: responses.map((r) => r.rules[0]!), responses, patched };
 }
 
 const images = (object: Json) => ((object.spec as Json).containers as Json[]).map((c) => c.image);
@@ -146,16 +142,14 @@ describe.skipIf(!available)('ImageValidatingPolicy validationConfigurations agai
   it('the webhook API returns the pins as a JSON patch', async () => {
     const set = parseCelPolicies(policy('pin', registry.host, pem), 'ivpol.yaml');
     const resource = pod('busybox:1.36', signed.tag);
-    const verification = await prepareImageVerification(set, [resource], { registry: REGISTRY_OPTIONS });
-    try {
-      const mutation = imageDigestMutation(set, resource);
-      // busybox is not selected by matchImageReferences: only the second container is pinned.
-      expect(mutation.patch).toEqual([{ op: 'replace', path: '/spec/containers/1/image', value: `${signed.tag}@${signed.digest}` }]);
-      expect(mutation.pins[0]!.policy).toBe('pin');
-      expect(mutation.unresolved).toEqual([]);
-    } finally {
-      verification.clear();
-    }
+    const imageVerifier = await prepareImageVerification(set, [resource], { registry: REGISTRY_OPTIONS });
+    const mutation = imageDigestMutation(set, resource, { imageVerifier });
+    // busybox is not selected by matchImageReferences: only the second container is pinned.
+    expect(mutation.patch).toEqual([{ op: 'replace', path: '/spec/containers/1/image', value: `${signed.tag}@${signed.digest}` }]);
+    expect(mutation.pins[0]!.policy).toBe('pin');
+    expect(mutation.unresolved).toEqual([]);
+    // Without a verifier (no registry access) nothing is pinned.
+    expect(imageDigestMutation(set, resource).patch).toEqual([]);
   });
 
   it('verifyDigest: a tag that was not pinned fails with Kyverno\'s message; verifyDigest false lets the validations judge it', async () => {
