@@ -3,7 +3,8 @@
  * typed spec the rule handler evaluates, and the verification requests it sends to the trust
  * capability.
  *
- * Read after variable substitution. Defaults are Kyverno's: type Cosign, mutateDigest,
+ * Read after variable substitution. Defaults are Kyverno's: type Cosign (SigstoreBundle: the same,
+ * counting only Sigstore bundles stored as referrers), mutateDigest,
  * verifyDigest and required true, an attestor set's `count` all its entries (a `publicKeys`
  * field holding several PEM keys is one entry per key, as Kyverno expands it). The deprecated
  * single-attestor fields (`image`, `key`, `subject`, `issuer`, `roots`) are converted as Kyverno's
@@ -49,12 +50,14 @@ export interface ImageVerificationSpec {
   useCache: boolean;
   /** imageRegistryCredentials.allowInsecureRegistry. */
   insecure: boolean;
+  /** type SigstoreBundle: only Sigstore bundles stored as OCI 1.1 referrers count (no legacy `.sig`/`.att` tags). */
+  bundlesOnly: boolean;
 }
 
 /** What the rule handler asks the trust capability; `key` of each is stable JSON of its content. */
 export type ImageVerificationRequest =
-  | { kind: 'signature'; image: string; attestor: Attestor; repository?: string; annotations?: Record<string, string>; insecure?: true; useCache?: false }
-  | { kind: 'attestation'; image: string; attestor: Attestor; predicateType: string; repository?: string; insecure?: true; useCache?: false }
+  | { kind: 'signature'; image: string; attestor: Attestor; repository?: string; annotations?: Record<string, string>; insecure?: true; useCache?: false; bundlesOnly?: true }
+  | { kind: 'attestation'; image: string; attestor: Attestor; predicateType: string; repository?: string; insecure?: true; useCache?: false; bundlesOnly?: true }
   | { kind: 'digest'; image: string; insecure?: true };
 
 /** A verified in-toto statement, as conditions see it. */
@@ -157,7 +160,7 @@ export function splitPublicKeys(pem: string): string[] {
 export function parseImageVerification(entry: unknown): ImageVerificationSpec {
   if (!isRecord(entry)) throw new InvalidImageVerification('a verifyImages entry must be an object');
   const type = str(entry.type) ?? 'Cosign';
-  if (type !== 'Cosign') throw new UnsupportedImageFeature(`verifyImages type ${type}`);
+  if (type !== 'Cosign' && type !== 'SigstoreBundle') throw new UnsupportedImageFeature(`verifyImages type ${type}`);
   if (entry.validate !== undefined && entry.validate !== null) throw new UnsupportedImageFeature('verifyImages validate (deny on attestation payloads)');
   const imageReferences = stringList(entry.imageReferences);
   const image = str(entry.image);
@@ -188,6 +191,7 @@ export function parseImageVerification(entry: unknown): ImageVerificationSpec {
     required: entry.required !== false,
     useCache: entry.useCache !== false,
     insecure: credentials.allowInsecureRegistry === true,
+    bundlesOnly: type === 'SigstoreBundle',
   };
 }
 

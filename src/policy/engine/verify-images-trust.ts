@@ -73,6 +73,7 @@ export class TrustImageVerifier {
       cache: this.#digests,
       detectMovedTag: false,
       ...(request.repository !== undefined && { signatureRepository: request.repository }),
+      ...(request.bundlesOnly && { formats: ['bundle'] as const }),
     };
     if (request.kind === 'signature') {
       const result = await verifyImageSignatures(request.image, { ...options, ...(request.annotations && { annotations: request.annotations }) });

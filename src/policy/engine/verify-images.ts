@@ -163,6 +163,7 @@ function verifyImage(spec: ImageVerificationSpec, image: ImageEntry, input: Veri
     ...(spec.repository !== undefined && { repository: spec.repository }),
     ...(spec.insecure && { insecure: true as const }),
     ...(!spec.useCache && { useCache: false as const }),
+    ...(spec.bundlesOnly && { bundlesOnly: true as const }),
   };
   const ask = (request: ImageVerificationRequest) => input.results?.outcome(request);
 

@@ -49,7 +49,6 @@ describe('reading verifyImages entries', () => {
 
   it.each([
     [{ type: 'Notary' }, 'verifyImages type Notary'],
-    [{ type: 'SigstoreBundle' }, 'verifyImages type SigstoreBundle'],
     [{ attestors: [{ entries: [{ keys: { kms: 'awskms:///x' } }] }] }, 'keys.kms (.attestors[0].entries[0])'],
     [{ attestors: [{ entries: [{ keys: { secret: { name: 'k', namespace: 'n' } } }] }] }, 'keys.secret (.attestors[0].entries[0])'],
     [{ attestors: [{ entries: [{ keyless: { subject: 's', issuer: 'i', roots: 'PEM' } }] }] }, 'keyless.roots (custom roots; give a trusted root instead) (.attestors[0].entries[0])'],

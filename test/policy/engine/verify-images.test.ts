@@ -101,6 +101,18 @@ describe.skipIf(!available)('verifyImages against docker-registry', { timeout: 6
     expect(mixed.rule.status).toBe('pass');
   });
 
+  it('type SigstoreBundle counts only Sigstore bundle referrers, not legacy .sig tags', async () => {
+    const bundle = await pushed();
+    await signImage(bundle.ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
+    const legacy = await pushed();
+    await signImage(legacy.ref, { privateKey: keys.privateKey, format: 'legacy', registry: REGISTRY_OPTIONS });
+    const policy = verifyImagesPolicy('bundles', { type: 'SigstoreBundle', imageReferences: ['*'], attestors: keyAttestors(keys.publicKey) });
+    expect((await apply(policy, [bundle.ref])).rule.status).toBe('pass');
+    expect((await apply(policy, [legacy.ref])).rule).toMatchObject({ status: 'fail' });
+    const cosign = verifyImagesPolicy('cosign', { imageReferences: ['*'], attestors: keyAttestors(keys.publicKey) });
+    expect((await apply(cosign, [legacy.ref])).rule.status).toBe('pass');
+  });
+
   it('needs count attestors of a set: every key of a multi-key publicKeys field unless count says fewer', async () => {
     const image = await pushed();
     await signImage(image.ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
