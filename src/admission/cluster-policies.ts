@@ -297,7 +297,7 @@ export function withClusterPolicies(files: PolicySource, cluster: ClusterPolicyW
       const key = `${fileSet.version}+${cluster.version()}`;
       if (cached?.key !== key) {
         const cel = { policies: [...fileSet.validating.policies, ...fileSet.mutating.policies], bindings: fileSet.validating.bindings, exceptions: fileSet.validating.exceptions };
-        cached = { key, set: policySet([...fileSet.classic, ...clusterPolicies], cel, key, fileSet.skipped) };
+        cached = { key, set: policySet([...fileSet.classic, ...clusterPolicies], cel, key, fileSet.skipped, fileSet.exceptions) };
       }
       return cached.set;
     },

@@ -11,7 +11,7 @@
  * - Validation results of admitted, non-dryRun requests go to the PolicyReport writer (reports.ts).
  */
 import { applyPoliciesToResource, type EngineOptions } from '../policy/engine/engine.ts';
-import { policyKey, type FailureAction, type Policy, type PolicyResponse, type RuleResponse } from '../policy/engine/types.ts';
+import { policyKey, type FailureAction, type Policy, type PolicyException, type PolicyResponse, type RuleResponse } from '../policy/engine/types.ts';
 import { evaluateCel } from './cel.ts';
 import { jsonPatchDiff } from './diff.ts';
 import type { AdmissionMetrics } from './metrics.ts';
@@ -27,6 +27,8 @@ export type AdmissionMode = 'validate' | 'mutate';
 
 export interface HandlerOptions {
   policies: readonly Policy[];
+  /** PolicyExceptions for the classic policies (from the --policies files: an operator's decision). */
+  exceptions?: readonly PolicyException[];
   /** CEL policies by phase: the mutating ones run on /mutate, the validating ones on /validate (cel.ts). */
   cel?: Pick<AdmissionPolicySet, 'mutating' | 'validating'>;
   /** Namespaces admitted without evaluation (kube-system, the webhook's own). */
@@ -56,6 +58,7 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
     ...(request.userInfo && { requestInfo: { userInfo: request.userInfo } }),
     ...(request.subResource && { subresource: request.subResource }),
     request: request.raw,
+    ...(options.exceptions && options.exceptions.length > 0 && { exceptions: options.exceptions }),
   };
   const withNamespace = request.namespace && !(object.metadata as Json | undefined)?.namespace ? withNamespaceField(object, request.namespace) : object;
   // /validate sees what /mutate pinned: it pins nothing itself, so verifyDigest judges the object as received.

@@ -14,13 +14,15 @@ import { parseCelPolicies } from '../policy/cel/load.ts';
 import type { CelPolicy, CelPolicySet } from '../policy/cel/types.ts';
 import { expandPaths, readText } from '../policy/engine/documents.ts';
 import { parsePolicies, type ForeignPolicy } from '../policy/engine/load.ts';
-import type { Policy } from '../policy/engine/types.ts';
+import type { Policy, PolicyException } from '../policy/engine/types.ts';
 
 const MUTATING_KINDS = new Set(['MutatingAdmissionPolicy', 'MutatingPolicy', 'NamespacedMutatingPolicy']);
 
 export interface AdmissionPolicySet {
   /** Classic ClusterPolicy / Policy objects. */
   classic: readonly Policy[];
+  /** Kyverno PolicyExceptions (kyverno.io) for the classic policies; CEL exceptions are in the CEL sets. */
+  exceptions: readonly PolicyException[];
   /** CEL policies evaluated on `/mutate`. */
   mutating: CelPolicySet;
   /** CEL policies evaluated on `/validate`. */
@@ -50,10 +52,10 @@ export function celPhases(cel: CelPolicySet): { mutating: CelPolicySet; validati
 }
 
 /** Builds a set from policies already loaded (tests, in-cluster sources). */
-export function policySet(classic: readonly Policy[], cel: CelPolicySet, version: string, skipped: string[] = []): AdmissionPolicySet {
+export function policySet(classic: readonly Policy[], cel: CelPolicySet, version: string, skipped: string[] = [], exceptions: readonly PolicyException[] = []): AdmissionPolicySet {
   const { mutating, validating, unbound } = celPhases(cel);
   const notBound = unbound.map((p) => `${p.source.path}:${p.source.line}: ${p.kind} ${p.name} (no binding)`);
-  return { classic, mutating, validating, count: classic.length + mutating.policies.length + validating.policies.length, version, skipped: [...skipped, ...notBound] };
+  return { classic, exceptions, mutating, validating, count: classic.length + mutating.policies.length + validating.policies.length, version, skipped: [...skipped, ...notBound] };
 }
 
 /**
@@ -62,6 +64,7 @@ export function policySet(classic: readonly Policy[], cel: CelPolicySet, version
  */
 export async function loadAdmissionPolicies(paths: readonly string[], log: Logger = silentLogger): Promise<AdmissionPolicySet> {
   const classic: Policy[] = [];
+  const exceptions: PolicyException[] = [];
   const foreign: ForeignPolicy[] = [];
   const cel: CelPolicySet = { policies: [], bindings: [], exceptions: [] };
   const hash = createHash('sha256');
@@ -70,6 +73,7 @@ export async function loadAdmissionPolicies(paths: readonly string[], log: Logge
     hash.update(`${path}\0${text}\0`);
     const parsed = parsePolicies(text, path, paths.includes(path) ? log : silentLogger);
     classic.push(...parsed.policies);
+    exceptions.push(...parsed.exceptions);
     foreign.push(...parsed.foreign);
     const compiled = parseCelPolicies(text, path);
     cel.policies.push(...compiled.policies);
@@ -78,5 +82,5 @@ export async function loadAdmissionPolicies(paths: readonly string[], log: Logge
   }
   const celNames = new Set([...cel.policies.map((p) => `${p.kind}/${p.name}`), ...cel.bindings.map((b) => `${b.kind}/${b.name}`)]);
   const skipped = foreign.filter((f) => f.kind !== 'PolicyException' && !celNames.has(`${f.kind}/${f.name}`)).map((f) => `${f.source.path}:${f.source.line}: ${f.kind} ${f.name}`);
-  return policySet(classic, cel, hash.digest('hex').slice(0, 12), skipped);
+  return policySet(classic, cel, hash.digest('hex').slice(0, 12), skipped, exceptions);
 }

@@ -124,7 +124,7 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
       }
       const request = parseAdmissionReview(body);
       const set = options.policySource?.current();
-      const decision = await decide(request, mode, set ? { ...handlerOptions, policies: set.classic, cel: set } : handlerOptions);
+      const decision = await decide(request, mode, set ? { ...handlerOptions, policies: set.classic, exceptions: set.exceptions, cel: set } : handlerOptions);
       send(res, 200, JSON.stringify(admissionResponse(request.uid, decision)));
       metrics.requests.inc({ path, decision: decision.allowed ? 'allowed' : 'denied' });
       options.log?.debug(`${path} ${request.operation} ${request.kind.kind} ${request.namespace ?? ''}/${request.name ?? ''} uid=${request.uid} allowed=${decision.allowed}`);
