@@ -15,11 +15,12 @@
 import { createHash } from 'node:crypto';
 import type { Conditions } from '../types.ts';
 
-/** A leaf attestor, as the trust capability verifies it. */
-export type Attestor =
+/** A leaf attestor, as the trust capability verifies it; `repository`/`annotations` override the entry's. */
+export type Attestor = (
   | { kind: 'key'; publicKey: string; signatureAlgorithm?: string }
   | { kind: 'keyless'; subject?: string; subjectRegExp?: string; issuer?: string; issuerRegExp?: string; ignoreTlog?: boolean }
-  | { kind: 'certificate'; cert: string; certChain?: string };
+  | { kind: 'certificate'; cert: string; certChain?: string }
+) & { repository?: string; annotations?: Record<string, string> };
 
 export interface AttestorSet {
   /** How many entries must verify. */
@@ -177,7 +178,7 @@ export function parseImageVerification(entry: unknown): ImageVerificationSpec {
   const credentials = isRecord(entry.imageRegistryCredentials) ? entry.imageRegistryCredentials : {};
   if (listOf(credentials.providers).length > 0) throw new UnsupportedImageFeature('imageRegistryCredentials.providers');
   if (listOf(credentials.secrets).length > 0) throw new UnsupportedImageFeature('imageRegistryCredentials.secrets');
-  const annotations = isRecord(entry.annotations) ? Object.fromEntries(Object.entries(entry.annotations).map(([k, v]) => [k, String(v)])) : undefined;
+  const annotations = stringMap(entry.annotations);
   const repository = str(entry.repository);
   return {
     imageReferences,
@@ -185,7 +186,7 @@ export function parseImageVerification(entry: unknown): ImageVerificationSpec {
     attestors,
     attestations,
     ...(repository !== undefined && { repository }),
-    ...(annotations !== undefined && Object.keys(annotations).length > 0 && { annotations }),
+    ...(annotations && { annotations }),
     mutateDigest: entry.mutateDigest !== false,
     verifyDigest: entry.verifyDigest !== false,
     required: entry.required !== false,
@@ -193,6 +194,12 @@ export function parseImageVerification(entry: unknown): ImageVerificationSpec {
     insecure: credentials.allowInsecureRegistry === true,
     bundlesOnly: type === 'SigstoreBundle',
   };
+}
+
+/** A map of annotations (values as strings); undefined when absent or empty. */
+function stringMap(value: unknown): Record<string, string> | undefined {
+  if (!isRecord(value) || Object.keys(value).length === 0) return undefined;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
 }
 
 function listOf(value: unknown): unknown[] {
@@ -213,7 +220,9 @@ function attestorSet(value: unknown, path: string): AttestorSet {
       entries.push({ nested: attestorSet(raw.attestor, `${at}.attestor`), path: `${at}.attestor` });
       return;
     }
-    for (const attestor of leafAttestors(raw, at)) entries.push({ attestor, path: at });
+    const repository = str(raw.repository);
+    const annotations = stringMap(raw.annotations);
+    for (const attestor of leafAttestors(raw, at)) entries.push({ attestor: { ...attestor, ...(repository !== undefined && { repository }), ...(annotations && { annotations }) }, path: at });
   });
   if (entries.length === 0) throw new InvalidImageVerification(`${path}: an attestor set needs entries`);
   const count = value.count;
@@ -227,7 +236,6 @@ function attestorSet(value: unknown, path: string): AttestorSet {
 
 /** One attestor entry; a `publicKeys` field with several keys is one attestor per key. */
 function leafAttestors(raw: Json, at: string): Attestor[] {
-  if (raw.repository !== undefined || raw.annotations !== undefined) throw new UnsupportedImageFeature(`attestor repository/annotations (${at})`);
   if (isRecord(raw.keys)) {
     const keys = raw.keys;
     if (str(keys.kms) !== undefined) throw new UnsupportedImageFeature(`keys.kms (${at})`);

@@ -67,16 +67,18 @@ export class TrustImageVerifier {
       const target = await openImageTarget(request.image, { registry, cache: this.#digests });
       return { digest: target.pinnedDigest ?? (await target.store.resolve()).digest };
     }
+    const repository = request.attestor.repository ?? request.repository;
     const options: VerifyImageOptions = {
       ...this.#attestorOptions(request.attestor, request.image),
       registry,
       cache: this.#digests,
       detectMovedTag: false,
-      ...(request.repository !== undefined && { signatureRepository: request.repository }),
+      ...(repository !== undefined && { signatureRepository: repository }),
       ...(request.bundlesOnly && { formats: ['bundle'] as const }),
     };
     if (request.kind === 'signature') {
-      const result = await verifyImageSignatures(request.image, { ...options, ...(request.annotations && { annotations: request.annotations }) });
+      const annotations = request.attestor.annotations ?? request.annotations;
+      const result = await verifyImageSignatures(request.image, { ...options, ...(annotations && { annotations }) });
       return { digest: result.digest };
     }
     const result = await verifyImageAttestations(request.image, { ...options, predicateType: request.predicateType });

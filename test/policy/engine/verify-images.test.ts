@@ -113,6 +113,25 @@ describe.skipIf(!available)('verifyImages against docker-registry', { timeout: 6
     expect((await apply(cosign, [legacy.ref])).rule.status).toBe('pass');
   });
 
+  it('checks signed annotations and reads signatures from another repository (entry or attestor level)', async () => {
+    const image = await pushed();
+    await signImage(image.ref, { privateKey: keys.privateKey, annotations: { env: 'prod' }, registry: REGISTRY_OPTIONS });
+    const annotated = (env: string) => verifyImagesPolicy('annotated', { imageReferences: ['*'], annotations: { env }, attestors: keyAttestors(keys.publicKey) });
+    expect((await apply(annotated('prod'), [image.ref])).rule.status).toBe('pass');
+    const dev = await apply(annotated('dev'), [image.ref]);
+    expect(dev.rule.status).toBe('fail');
+    expect(dev.rule.message).toContain('annotation env is "prod", not "dev"');
+
+    const elsewhere = await pushed();
+    const signatures = `${registry.host}/verify/signatures`;
+    await signImage(elsewhere.ref, { privateKey: keys.privateKey, format: 'legacy', signatureRepository: signatures, registry: REGISTRY_OPTIONS });
+    const entry = (extra: Record<string, unknown>) => verifyImagesPolicy('repository', { imageReferences: ['*'], attestors: keyAttestors(keys.publicKey), ...extra });
+    expect((await apply(entry({}), [elsewhere.ref])).rule.status).toBe('fail');
+    expect((await apply(entry({ repository: signatures }), [elsewhere.ref])).rule.status).toBe('pass');
+    const attestorLevel = [{ entries: [{ keys: { publicKeys: publicKeyPem(keys.publicKey) }, repository: signatures }] }];
+    expect((await apply(verifyImagesPolicy('attestor-repository', { imageReferences: ['*'], attestors: attestorLevel }), [elsewhere.ref])).rule.status).toBe('pass');
+  });
+
   it('needs count attestors of a set: every key of a multi-key publicKeys field unless count says fewer', async () => {
     const image = await pushed();
     await signImage(image.ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
