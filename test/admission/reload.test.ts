@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { jsonLog } from '../../src/admission/log.ts';
 import { AdmissionMetrics } from '../../src/admission/metrics.ts';
 import { loadAdmissionPolicies } from '../../src/admission/policy-set.ts';
 import { PolicyReloader } from '../../src/admission/reload.ts';
+import { expandPaths } from '../../src/policy/engine/documents.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
 import { decode, eventually, get, hasOpenssl, pod, post, review, selfSignedCertificate } from './https.ts';
 
@@ -119,6 +120,37 @@ describe.skipIf(!hasOpenssl)('policy reload while serving', () => {
     writeFileSync(temp, denyImages('bad.io/'));
     renameSync(temp, file);
     await eventually(async () => (await allowed('bad.io/app:1')) === false, 5000, 'the renamed-in policy');
+  });
+
+  it('follows a ConfigMap volume update (timestamped directory swapped behind the ..data symlink)', async () => {
+    // The layout and the update sequence of the kubelet's AtomicWriter.
+    const volume = mkdtempSync(join(dir, 'configmap-'));
+    mkdirSync(join(volume, '..2026_11_26_00_00_00.1'));
+    writeFileSync(join(volume, '..2026_11_26_00_00_00.1', 'policy.yaml'), denyImages('evil.io/'));
+    symlinkSync('..2026_11_26_00_00_00.1', join(volume, '..data'));
+    symlinkSync('..data/policy.yaml', join(volume, 'policy.yaml'));
+    // Read through the stable symlink only, never the timestamped internals.
+    expect(await expandPaths([volume])).toEqual([join(volume, 'policy.yaml')]);
+    const mounted = new PolicyReloader({ paths: [volume], load: (paths) => loadAdmissionPolicies(paths), log: jsonLog(log as unknown as NodeJS.WritableStream), debounceMs: 30 });
+    const first = await mounted.load();
+    expect(first.count).toBe(1);
+    await mounted.watch();
+    const local = await startAdmissionServer({ policies: [], policySource: mounted, ...tls, port: 0, host: '127.0.0.1' });
+    try {
+      const allowedHere = async (image: string) => decode(await post(local.port, '/validate', review(`cm-${image}`, pod('p', { image })))).response.allowed;
+      expect(await allowedHere('bad.io/app:1')).toBe(true);
+      mkdirSync(join(volume, '..2026_11_26_00_01_00.2'));
+      writeFileSync(join(volume, '..2026_11_26_00_01_00.2', 'policy.yaml'), denyImages('bad.io/'));
+      symlinkSync('..2026_11_26_00_01_00.2', join(volume, '..data_tmp'));
+      renameSync(join(volume, '..data_tmp'), join(volume, '..data'));
+      rmSync(join(volume, '..2026_11_26_00_00_00.1'), { recursive: true });
+      await eventually(async () => (await allowedHere('bad.io/app:1')) === false, 5000, 'the updated ConfigMap');
+      expect(await allowedHere('evil.io/app:1')).toBe(true);
+      expect(mounted.current()?.count).toBe(1);
+    } finally {
+      mounted.close();
+      await local.close();
+    }
   });
 
   it('answers every request with one whole set while reloads run concurrently', async () => {

@@ -188,14 +188,27 @@ export async function expandPaths(paths: readonly string[]): Promise<string[]> {
   return out;
 }
 
+/** Whether a symlink leads to a regular file (symlinked directories are not followed: no loops). */
+async function isFileTarget(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
 async function walk(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: string[] = [];
   for (const entry of entries) {
+    // A ConfigMap or Secret volume holds its files in `..<timestamp>/` behind a `..data` symlink and
+    // shows each as a symlink at the top: read them there (once, under a stable path), never the
+    // internals, which for a moment hold both the old and the new version during an update.
+    if (entry.name.startsWith('..')) continue;
     const full = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...(await walk(full)));
-    else if (entry.isFile() && MANIFEST_EXTENSIONS.test(entry.name)) out.push(full);
+    else if (MANIFEST_EXTENSIONS.test(entry.name) && (entry.isFile() || (entry.isSymbolicLink() && (await isFileTarget(full))))) out.push(full);
   }
   return out;
 }
