@@ -108,6 +108,7 @@ class Reader {
   /** The last `keyEnd` answer, for the position it was asked at: a mapping's first key is looked for twice. */
   private keyEndAt = -1;
   private keyEndFound: number | undefined;
+  private readonly keys = new KeyPool();
 
   constructor(text: string, recordLines: boolean) {
     if (NON_PRINTABLE.test(text) || (SURROGATE.test(text) && LONE_SURROGATE.test(text))) throw new Unsupported('non-printable characters');
@@ -333,15 +334,19 @@ class Reader {
     else {
       let end = colon;
       while (end > this.at && this.isBlank(this.text.charCodeAt(end - 1))) end--;
-      const raw = this.text.slice(this.at, end);
-      const resolved = plainScalar(raw);
-      if (typeof resolved !== 'string') throw new Unsupported(`key ${raw} is not a string`);
-      key = resolved;
+      key = this.keys.find(this.text, this.at, end) ?? this.newKey(this.text.slice(this.at, end));
     }
     let at = colon + 1;
     while (at < this.contentEnd && this.isBlank(this.text.charCodeAt(at))) at++;
     this.column += at - this.at;
     this.at = at;
+    return key;
+  }
+
+  private newKey(raw: string): string {
+    const key = plainScalar(raw);
+    if (typeof key !== 'string') throw new Unsupported(`key ${raw} is not a string`);
+    this.keys.add(key);
     return key;
   }
 
@@ -518,6 +523,34 @@ class Reader {
     if (chomp === 'keep') return result + '\n'.repeat(didReadContent ? 1 + emptyLines : emptyLines);
     if (chomp === 'clip' && didReadContent) return `${result}\n`;
     return result;
+  }
+}
+
+/**
+ * Plain keys already read, found again without slicing the text. A dump repeats a few hundred keys
+ * hundreds of thousands of times: handing every object the same string spares the allocation, and
+ * V8 the hashing of each copy.
+ */
+class KeyPool {
+  private static readonly MAX_LENGTH = 64;
+  private static readonly PER_BUCKET = 16;
+  /** By length and first character. */
+  private readonly buckets = new Map<number, string[]>();
+
+  find(text: string, start: number, end: number): string | undefined {
+    const length = end - start;
+    if (length === 0 || length > KeyPool.MAX_LENGTH) return undefined;
+    const bucket = this.buckets.get(length * 65536 + text.charCodeAt(start));
+    if (bucket) for (const s of bucket) if (text.startsWith(s, start)) return s;
+    return undefined;
+  }
+
+  add(s: string): void {
+    if (s.length === 0 || s.length > KeyPool.MAX_LENGTH) return;
+    const id = s.length * 65536 + s.charCodeAt(0);
+    const bucket = this.buckets.get(id);
+    if (!bucket) this.buckets.set(id, [s]);
+    else if (bucket.length < KeyPool.PER_BUCKET) bucket.push(s);
   }
 }
 

@@ -105,14 +105,19 @@ export function buildInventory(objects: readonly Manifest[]): Inventory {
     if (!ref) return undefined;
     return (ref.uid !== undefined ? byUid.get(ref.uid) : undefined) ?? byName.get(`${ref.kind}/${m.namespace ?? ''}/${ref.name}`);
   };
+  // Thousands of pods share a few hundred owners: each object's top is worked out once.
+  const tops = new Map<Manifest, Manifest>();
   const topOf = (m: Manifest): Manifest => {
-    let current = m;
+    let top = tops.get(m);
+    if (top) return top;
+    top = m;
     for (let depth = 0; depth < 5; depth++) {
-      const owner = ownerOf(current);
-      if (!owner || owner === current) break;
-      current = owner;
+      const owner = ownerOf(top);
+      if (!owner || owner === top) break;
+      top = owner;
     }
-    return current;
+    tops.set(m, top);
+    return top;
   };
 
   const workloads = new Map<Manifest, Workload>();
