@@ -17,7 +17,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Do
 import type { InputIssue } from '../core/types.ts';
 import { KUBERNETES_YAML_OPTIONS } from '../policy/engine/documents.ts';
 import { parsePositionedDocuments, type NodePosition } from '../policy/engine/yaml-positions.ts';
-import { appendSegment, formatFieldPath, parseFieldPath, type FieldPath } from './field-path.ts';
+import { parseFieldPath, type FieldPath } from './field-path.ts';
 
 export interface Manifest {
   object: Record<string, unknown>;
@@ -112,9 +112,30 @@ function itemsNode(root: Node): { items: unknown[] } | undefined {
 function toManifest(value: unknown, path: string, node: Node, lineAt: (offset: number) => number): Manifest | undefined {
   if (!isKubernetesObject(value)) return undefined;
   const line = lineAt(node.range?.[0] ?? 0);
-  const lines = new Map<string, number>();
-  indexLines(node, '', lines, lineAt);
-  return manifestOf(value, path, line, lineFinder(lines, line));
+  return manifestOf(value, path, line, lineFinder(nodePosition(node, line, lineAt)));
+}
+
+/** The positions under a `yaml` node: the line of every map key (with a scalar key) and list item. */
+function nodePosition(node: unknown, line: number, lineAt: (offset: number) => number): NodePosition {
+  if (isMap(node)) {
+    const entries: NonNullable<NodePosition['entries']> = [];
+    for (const pair of node.items) {
+      if (!isPair(pair) || !isScalar(pair.key)) continue;
+      const keyLine = lineAt(pair.key.range?.[0] ?? 0);
+      entries.push({ key: String(pair.key.value), line: keyLine, value: nodePosition(pair.value, keyLine, lineAt) });
+    }
+    return { line, entries };
+  }
+  if (isSeq(node)) {
+    // An empty item has no node: it is found at its list's line.
+    const items = node.items.map((item) => {
+      const start = (item as Node | null)?.range?.[0];
+      const itemLine = start === undefined ? line : lineAt(start);
+      return nodePosition(item, itemLine, lineAt);
+    });
+    return { line, items };
+  }
+  return { line };
 }
 
 /** The objects of a document read with positions: the document itself, or the items of a `List`. */
@@ -132,32 +153,31 @@ function documentManifests(value: unknown, path: string, position: NodePosition)
 }
 
 function positionedManifest(value: Record<string, unknown> & { apiVersion: string; kind: string }, path: string, position: NodePosition): Manifest {
-  const lines = new Map<string, number>();
-  indexPositions(position, '', lines);
-  return manifestOf(value, path, position.line, lineFinder(lines, position.line));
+  return manifestOf(value, path, position.line, lineFinder(position));
 }
 
-/** Records the line of every map key and list item under `position`, keyed by canonical field path. */
-function indexPositions(position: NodePosition, prefix: string, lines: Map<string, number>): void {
-  for (const entry of position.entries ?? []) {
-    const path = appendSegment(prefix, entry.key);
-    lines.set(path, entry.line);
-    indexPositions(entry.value, path, lines);
-  }
-  position.items?.forEach((item, i) => {
-    const path = appendSegment(prefix, i);
-    lines.set(path, item.line);
-    indexPositions(item, path, lines);
-  });
-}
-
-/** lineOf over a line map: the line of the field, or of its nearest existing parent, or the object's. */
-function lineFinder(lines: ReadonlyMap<string, number>, line: number): Manifest['lineOf'] {
+/**
+ * lineOf over a position tree: the line of the field, or of its nearest existing parent, or the
+ * object's. Indexes only meet list items and keys only map entries; of duplicate keys the last
+ * one counts, as in the value.
+ */
+function lineFinder(root: NodePosition): Manifest['lineOf'] {
   return (fieldPath) => {
     const segments = typeof fieldPath === 'string' ? parseFieldPath(fieldPath) : fieldPath;
-    for (let n = segments.length; n > 0; n--) {
-      const found = lines.get(formatFieldPath(segments.slice(0, n)));
-      if (found !== undefined) return found;
+    let node = root;
+    let line = root.line;
+    for (const segment of segments) {
+      if (typeof segment === 'number') {
+        const item = node.items?.[segment];
+        if (!item) break;
+        node = item;
+        line = item.line;
+      } else {
+        const entry = node.entries?.findLast((e) => e.key === segment);
+        if (!entry) break;
+        node = entry.value;
+        line = entry.line;
+      }
     }
     return line;
   };
@@ -187,26 +207,6 @@ export function manifestOf(
     ...(namespace !== undefined && { namespace }),
     lineOf,
   };
-}
-
-/** Records the line of every map key and list item under `node`, keyed by canonical field path. */
-function indexLines(node: unknown, prefix: string, lines: Map<string, number>, lineAt: (offset: number) => number): void {
-  if (isMap(node)) {
-    for (const pair of node.items) {
-      if (!isPair(pair) || !isScalar(pair.key)) continue;
-      const key = String(pair.key.value);
-      const path = appendSegment(prefix, key);
-      lines.set(path, lineAt(pair.key.range?.[0] ?? 0));
-      indexLines(pair.value, path, lines, lineAt);
-    }
-  } else if (isSeq(node)) {
-    node.items.forEach((item, i) => {
-      const path = appendSegment(prefix, i);
-      const start = (item as Node | null)?.range?.[0];
-      if (start !== undefined) lines.set(path, lineAt(start));
-      indexLines(item, path, lines, lineAt);
-    });
-  }
 }
 
 /**
