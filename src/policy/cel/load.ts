@@ -265,6 +265,7 @@ function imageRules(compiler: Compiler, spec: Json, rw: (items: unknown) => unkn
     mutateDigest: config.mutateDigest !== false,
     verifyDigest: config.verifyDigest !== false,
     required: config.required !== false,
+    ...(isRecord(spec.credentials) && { credentials: spec.credentials }),
   };
 }
 

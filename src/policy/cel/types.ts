@@ -98,6 +98,8 @@ export interface ImageRules {
   mutateDigest: boolean;
   verifyDigest: boolean;
   required: boolean;
+  /** `spec.credentials`: allowInsecureRegistry, providers, secrets. */
+  credentials?: Record<string, unknown>;
 }
 
 /** One evaluable set of rules: the declared one or an autogen variant. */

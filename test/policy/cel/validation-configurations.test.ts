@@ -2,7 +2,8 @@
  * ImageValidatingPolicy `validationConfigurations` (mutateDigest, verifyDigest, required) against
  * a real registry: Debian's docker-registry on 127.0.0.1, images pushed and signed with
  * Palisade's own signing (src/trust/oci/sign.ts), verification through prepareImageVerification,
- * evaluation through applyCelPoliciesToResource and the webhook's imageDigestMutation.
+ * evaluation through applyCelPoliciesToResource and the webhook's imageDigestMutation; then the
+ * attestor and credential fields that change how the registry is read or what a signature must say.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryClient } from '../../../src/image/registry/index.ts';
@@ -228,6 +229,38 @@ ${indent(pem, 10)}
     expect((await run(json('{verifyDigest: false}'), payload(signed.tag))).rules[0]).toMatchObject({ status: 'pass' });
     expect((await run(json('{verifyDigest: false}'), payload(unsigned.tag))).rules[0]).toMatchObject({ status: 'fail', message: 'payload images must be signed' });
     expect((await run(json('{}'), payload(`${registry.host}/team/signed@${signed.digest}`))).rules[0]).toMatchObject({ status: 'pass' });
+  });
+
+  it('cosign.annotations: every accepted signature must carry them', async () => {
+    const annotated = await push('team/annotated', 'annotated\n');
+    await signImage(annotated.tag, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS, annotations: { env: 'prod' } });
+    const withAnnotations = (value: string) => policy('annotated', registry.host, pem, { config: '{required: false}' }).replace('      key:\n', `      annotations:\n        env: ${value}\n      key:\n`);
+    expect((await run(parseCelPolicies(withAnnotations('prod'), 'ivpol.yaml'), pod(annotated.tag))).rules[0]).toMatchObject({ status: 'pass' });
+    expect((await run(parseCelPolicies(withAnnotations('dev'), 'ivpol.yaml'), pod(annotated.tag))).rules[0]).toMatchObject({ status: 'fail', message: 'images must be signed by CI' });
+  });
+
+  it('attestor fields Palisade cannot honour are errors naming them', async () => {
+    const cases: [string, RegExp][] = [
+      ['      key:\n        hashAlgorithm: sha512\n', /^unsupported: cosign\.key\.hashAlgorithm sha512 with a ecdsa-p256 key/],
+      ['      tuf:\n        mirror: https://tuf.example\n      key:\n', /^unsupported: cosign\.tuf/],
+      ['      source:\n        tagPrefix: sigs-\n      key:\n', /^unsupported: cosign\.source\.tagPrefix/],
+    ];
+    for (const [replacement, message] of cases) {
+      const text = policy('fields', registry.host, pem).replace('      key:\n', replacement);
+      const { rules } = await run(parseCelPolicies(text, 'ivpol.yaml'), pod(signed.tag));
+      expect(rules[0]!.status).toBe('error');
+      expect(rules[0]!.message).toMatch(message);
+    }
+  });
+
+  it('spec.credentials: allowInsecureRegistry lets a plain-HTTP loopback registry be read; cloud providers are unsupported', async () => {
+    const https = { credentials: {}, retries: 0 } as unknown as typeof REGISTRY_OPTIONS;
+    const withCredentials = (credentials: string) => policy('creds', registry.host, pem).replace('  validationConfigurations:', `  credentials: ${credentials}\n  validationConfigurations:`);
+    expect((await run(parseCelPolicies(withCredentials('{allowInsecureRegistry: true}'), 'ivpol.yaml'), pod(signed.tag), https)).rules[0]).toMatchObject({ status: 'pass' });
+    expect((await run(parseCelPolicies(withCredentials('{}'), 'ivpol.yaml'), pod(signed.tag), https)).rules[0]!.status).toBe('error');
+    const cloud = (await run(parseCelPolicies(withCredentials('{providers: [default, amazon]}'), 'ivpol.yaml'), pod(signed.tag))).rules[0]!;
+    expect(cloud.status).toBe('error');
+    expect(cloud.message).toMatch(/unsupported: registry credential providers amazon/);
   });
 
   it('a registry that does not answer makes the policy an error naming the image and the reason', async () => {
