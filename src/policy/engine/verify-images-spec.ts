@@ -29,6 +29,8 @@ export interface AttestorSet {
 }
 
 export interface AttestationSpec {
+  /** Under this name the predicate is a context entry for `validate.deny`. */
+  name?: string;
   predicateType: string;
   attestors: AttestorSet[];
   /** Kyverno's `conditions: [{any, all}]`: every block must hold for every verified statement. */
@@ -53,6 +55,8 @@ export interface ImageVerificationSpec {
   insecure: boolean;
   /** type SigstoreBundle: only Sigstore bundles stored as OCI 1.1 referrers count (no legacy `.sig`/`.att` tags). */
   bundlesOnly: boolean;
+  /** Deny conditions over the named attestations' predicates, checked once they verified. */
+  validate?: { message?: string; deny: Conditions };
 }
 
 /** What the rule handler asks the trust capability; `key` of each is stable JSON of its content. */
@@ -162,7 +166,6 @@ export function parseImageVerification(entry: unknown): ImageVerificationSpec {
   if (!isRecord(entry)) throw new InvalidImageVerification('a verifyImages entry must be an object');
   const type = str(entry.type) ?? 'Cosign';
   if (type !== 'Cosign' && type !== 'SigstoreBundle') throw new UnsupportedImageFeature(`verifyImages type ${type}`);
-  if (entry.validate !== undefined && entry.validate !== null) throw new UnsupportedImageFeature('verifyImages validate (deny on attestation payloads)');
   const imageReferences = stringList(entry.imageReferences);
   const image = str(entry.image);
   if (image !== undefined) imageReferences.push(image);
@@ -180,6 +183,7 @@ export function parseImageVerification(entry: unknown): ImageVerificationSpec {
   if (listOf(credentials.secrets).length > 0) throw new UnsupportedImageFeature('imageRegistryCredentials.secrets');
   const annotations = stringMap(entry.annotations);
   const repository = str(entry.repository);
+  const validate = isRecord(entry.validate) && isRecord(entry.validate.deny) && entry.validate.deny.conditions !== undefined ? entry.validate : undefined;
   return {
     imageReferences,
     skipImageReferences: stringList(entry.skipImageReferences),
@@ -193,6 +197,9 @@ export function parseImageVerification(entry: unknown): ImageVerificationSpec {
     useCache: entry.useCache !== false,
     insecure: credentials.allowInsecureRegistry === true,
     bundlesOnly: type === 'SigstoreBundle',
+    ...(validate && {
+      validate: { ...(str(validate.message) !== undefined && { message: str(validate.message) }), deny: (validate.deny as Json).conditions as Conditions },
+    }),
   };
 }
 
@@ -279,5 +286,6 @@ function attestation(value: unknown, path: string): AttestationSpec {
   const attestors = listOf(value.attestors).map((set, i) => attestorSet(set, `${path}.attestors[${i}]`));
   if (attestors.length === 0) throw new UnsupportedImageFeature(`attestations without attestors (${path})`);
   const conditions = listOf(value.conditions).filter(isRecord) as Conditions[];
-  return { predicateType, attestors, conditions };
+  const name = str(value.name);
+  return { ...(name !== undefined && { name }), predicateType, attestors, conditions };
 }

@@ -118,17 +118,26 @@ function unique(list: string[]): string[] {
   return [...new Set(list)];
 }
 
-/** The rule's entries with variables substituted, except attestation conditions (evaluated per statement). */
+/**
+ * The rule's entries with variables substituted, except attestation conditions and `validate`:
+ * they refer to attestation payloads, so they are substituted when evaluated.
+ */
 function substitutedEntries(input: VerifyImagesInput): unknown[] {
   const entries = input.rule.verifyImages ?? [];
   const conditions = entries.map((e) => (isRecord(e) && Array.isArray(e.attestations) ? e.attestations.map((a) => (isRecord(a) ? a.conditions : undefined)) : []));
   const stripped = entries.map((e) =>
-    isRecord(e) && Array.isArray(e.attestations) ? { ...e, attestations: e.attestations.map((a) => (isRecord(a) ? { ...a, conditions: undefined } : a)) } : e,
+    isRecord(e) ? { ...e, validate: undefined, ...(Array.isArray(e.attestations) && { attestations: e.attestations.map((a) => (isRecord(a) ? { ...a, conditions: undefined } : a)) }) } : e,
   );
   const substituted = substituteValue(input.ctx, stripped, input.rule.name) as unknown[];
-  return substituted.map((e, i) =>
-    isRecord(e) && Array.isArray(e.attestations) ? { ...e, attestations: e.attestations.map((a, j) => (isRecord(a) ? { ...a, conditions: conditions[i]?.[j] } : a)) } : e,
-  );
+  return substituted.map((e, i) => {
+    const original = entries[i];
+    if (!isRecord(e) || !isRecord(original)) return e;
+    return {
+      ...e,
+      validate: original.validate,
+      ...(Array.isArray(e.attestations) && { attestations: e.attestations.map((a, j) => (isRecord(a) ? { ...a, conditions: conditions[i]?.[j] } : a)) }),
+    };
+  });
 }
 
 function isRecord(v: unknown): v is Json {
@@ -181,6 +190,8 @@ function verifyImage(spec: ImageVerificationSpec, image: ImageEntry, input: Veri
 
   let digest = image.digest;
   const passed: string[] = [];
+  /** Each named attestation's predicate (the first verified statement's), for `validate.deny`. */
+  const payloads: Record<string, unknown> = {};
   for (const result of signatureSets) {
     if (result.status === 'fail') return failed(result.message);
     if (result.status === 'error') return errored(result.message);
@@ -193,8 +204,15 @@ function verifyImage(spec: ImageVerificationSpec, image: ImageEntry, input: Veri
     const broken = checkStatements(input, attestation.conditions, result.statements ?? []);
     if (broken !== undefined) return failed(`attestation ${attestation.predicateType}: ${broken}`);
     digest ??= result.digest;
+    const predicate = result.statements?.find((s) => isRecord(s.predicate))?.predicate;
+    if (attestation.name !== undefined && predicate !== undefined) payloads[attestation.name] ??= predicate;
   }
   if (attestationSets.length > 0) passed.push(`verified image attestations for ${reference}`);
+  if (spec.validate && attestationSets.length > 0) {
+    const denied = checkDeny(input, spec.validate, payloads);
+    if (denied !== undefined) return failed(`validation in verifyImages failed: ${denied}`);
+    passed.push(`verifyImages validation is passed in ${input.rule.name} rule`);
+  }
   const verified = signatureSets.length + attestationSets.length > 0;
 
   let patch: PatchOperation | undefined;
@@ -255,6 +273,33 @@ function checkAttestorSet(set: AttestorSet, outcomeOf: (attestor: Attestor) => I
   const summary = `${verified} of ${set.count} required attestors verified`;
   if (unavailable.length > 0) return { status: 'error', message: `${summary}; ${[...unavailable, ...rejections].join('; ')}` };
   return { status: 'fail', message: `${summary}; ${rejections.join('; ')}` };
+}
+
+/**
+ * `validate.deny` after the attestations verified: the named attestations' predicates are context
+ * entries (`{{ sbom.bomFormat }}`); the conditions holding means denied, with the message.
+ */
+function checkDeny(input: VerifyImagesInput, validate: NonNullable<ImageVerificationSpec['validate']>, payloads: Record<string, unknown>): string | undefined {
+  const { ctx } = input;
+  ctx.checkpoint();
+  try {
+    for (const [name, predicate] of Object.entries(payloads)) ctx.addEntry(name, predicate);
+    let result;
+    try {
+      result = checkConditions(ctx, validate.deny, input.rule.name);
+    } catch (err) {
+      return `deny conditions cannot be evaluated: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    if (!result.passed) return undefined;
+    if (validate.message === undefined) return result.passedMessage || 'denied';
+    try {
+      return String(substituteValue(ctx, validate.message, input.rule.name));
+    } catch {
+      return validate.message;
+    }
+  } finally {
+    ctx.restore();
+  }
 }
 
 /**

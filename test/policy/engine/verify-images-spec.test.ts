@@ -53,7 +53,6 @@ describe('reading verifyImages entries', () => {
     [{ attestors: [{ entries: [{ keys: { secret: { name: 'k', namespace: 'n' } } }] }] }, 'keys.secret (.attestors[0].entries[0])'],
     [{ attestors: [{ entries: [{ keyless: { subject: 's', issuer: 'i', roots: 'PEM' } }] }] }, 'keyless.roots (custom roots; give a trusted root instead) (.attestors[0].entries[0])'],
     [{ imageRegistryCredentials: { secrets: ['regcred'] } }, 'imageRegistryCredentials.secrets'],
-    [{ validate: { deny: {} } }, 'verifyImages validate (deny on attestation payloads)'],
   ])('%j is unsupported', (entry, feature) => {
     expect(() => parseImageVerification({ imageReferences: ['*'], ...entry })).toThrow(new UnsupportedImageFeature(feature));
   });
@@ -126,6 +125,29 @@ spec:
     const statements = (): ImageVerificationOutcome => ({ status: 'verified', digest: DIGEST, statements: [{ predicateType: 'https://example.com/review', predicate: { reviewer: 'alice' } }] });
     expect(rule(attested('alice'), statements).status).toBe('pass');
     expect(rule(attested('mallory'), statements)).toMatchObject({ status: 'fail' });
+  });
+
+  it('validate.deny sees the named attestations\' predicates, and denies with its message', () => {
+    const entry = (minimum: number) => ({
+      imageReferences: ['*'],
+      attestations: [
+        { name: 'sbom', type: 'https://cyclonedx.org/bom', attestors: [{ entries: [{ keys: { publicKeys: KEY_A } }] }] },
+        { name: 'scan', type: 'https://example.com/scan', attestors: [{ entries: [{ keys: { publicKeys: KEY_A } }] }] },
+      ],
+      validate: {
+        message: 'scan of {{ sbom.metadata.component }} found {{ scan.critical }} critical',
+        deny: { conditions: { any: [{ key: '{{ scan.critical }}', operator: 'GreaterThan', value: minimum }] } },
+      },
+    });
+    const outcomes = (r: ImageVerificationRequest): ImageVerificationOutcome => {
+      const predicate = r.kind === 'attestation' && r.predicateType === 'https://cyclonedx.org/bom' ? { bomFormat: 'CycloneDX', metadata: { component: 'app' } } : { critical: 2 };
+      return { status: 'verified', digest: DIGEST, statements: [{ predicateType: r.kind === 'attestation' ? r.predicateType : '', predicate }] };
+    };
+    const rule = (minimum: number) =>
+      applyPoliciesToResource([verifyImagesPolicy('p', entry(minimum))], { object: pod('p', ['ghcr.io/acme/app:v1']) }, { imageVerification: results(outcomes) }).responses[0]!.rules[0]!;
+    expect(rule(1)).toMatchObject({ status: 'fail', message: 'image verification failed for ghcr.io/acme/app:v1: validation in verifyImages failed: scan of app found 2 critical' });
+    expect(rule(5).status).toBe('pass');
+    expect(rule(5).message).toContain('verifyImages validation is passed in verify rule');
   });
 
   it('decides digest-only rules offline and reports rules that need a registry as unsupported', () => {
