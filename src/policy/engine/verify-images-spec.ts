@@ -3,14 +3,14 @@
  * typed spec the rule handler evaluates, and the verification requests it sends to the trust
  * capability.
  *
- * Read after variable substitution. Defaults are Kyverno's: type Cosign (SigstoreBundle: the same,
- * counting only Sigstore bundles stored as referrers), mutateDigest,
- * verifyDigest and required true, an attestor set's `count` all its entries (a `publicKeys`
- * field holding several PEM keys is one entry per key, as Kyverno expands it). The deprecated
- * single-attestor fields (`image`, `key`, `subject`, `issuer`, `roots`) are converted as Kyverno's
- * Convert() does. Anything that cannot be checked offline against Palisade's trust capability
- * (Notary, KMS and Secret keys, custom keyless roots, `validate.deny`, registry credential
- * providers…) throws UnsupportedImageFeature naming the field.
+ * Read after variable substitution (except attestation conditions and `validate`, which refer to
+ * attestation payloads). Defaults are Kyverno's: type Cosign (SigstoreBundle: the same, counting
+ * only Sigstore bundles stored as referrers), mutateDigest, verifyDigest and required true, an
+ * attestor set's `count` all its entries (a `publicKeys` field holding several PEM keys is one
+ * entry per key, as Kyverno expands it). The deprecated single-attestor fields (`image`, `key`,
+ * `subject`, `issuer`, `roots`) are converted as Kyverno's Convert() does. Anything that cannot be
+ * checked offline against Palisade's trust capability (Notary, KMS and Secret keys, custom keyless
+ * roots, registry credential providers and secrets…) throws UnsupportedImageFeature naming the field.
  */
 import { createHash } from 'node:crypto';
 import type { Conditions } from '../types.ts';
