@@ -13,6 +13,8 @@
  *   predicate type, and every statement must satisfy every `conditions` block — evaluated here,
  *   on each evaluation, against the statement's predicate (its fields at the top of the policy
  *   context, as Kyverno adds them), so a cached verification never skips them;
+ * - validate.deny: once the attestations verified, deny conditions over the named attestations'
+ *   predicates (`{{ sbom.bomFormat }}`);
  * - mutateDigest: a tag is replaced by `<registry>/<path>:<tag>@<verified digest>` (Kyverno's patch),
  *   except in a validating-only phase (the webhook's /validate sees what /mutate pinned);
  * - verifyDigest: after that the image must carry a digest ("missing digest for …");
