@@ -318,9 +318,8 @@ function send(agent: Agent, port: number, template: Template, uid: string, dueAt
   });
 }
 
-/** The server's own latency histogram (palisade_admission_request_duration_seconds), summed over paths. */
-async function serverHistogram(agent: Agent, port: number): Promise<{ buckets: Map<string, number>; sum: number; count: number }> {
-  const text = await new Promise<string>((resolve, reject) => {
+async function serverMetrics(agent: Agent, port: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     request({ host: '127.0.0.1', port, path: '/metrics', agent, servername: SERVICE }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -329,10 +328,14 @@ async function serverHistogram(agent: Agent, port: number): Promise<{ buckets: M
       .on('error', reject)
       .end();
   });
+}
+
+/** The server's own latency histogram (palisade_admission_request_duration_seconds), summed over paths. */
+async function serverHistogram(agent: Agent, port: number): Promise<{ buckets: Map<string, number>; sum: number; count: number }> {
   const buckets = new Map<string, number>();
   let sum = 0;
   let count = 0;
-  for (const line of text.split('\n')) {
+  for (const line of (await serverMetrics(agent, port)).split('\n')) {
     const m = /^palisade_admission_request_duration_seconds(_bucket|_sum|_count)\{([^}]*)\} ([\d.e+-]+)$/.exec(line);
     if (!m) continue;
     const value = Number(m[3]);
@@ -344,6 +347,16 @@ async function serverHistogram(agent: Agent, port: number): Promise<{ buckets: M
     }
   }
   return { buckets, sum, count };
+}
+
+/** Signature cache lookups by result (hit, miss, coalesced) and registry errors so far. */
+async function signatureCache(agent: Agent, port: number): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const line of (await serverMetrics(agent, port)).split('\n')) {
+    const m = /^palisade_admission_(signature_cache_total\{result="(\w+)"\}|registry_errors_total) (\d+)$/.exec(line);
+    if (m) counts[m[2] ?? 'registryErrors'] = Number(m[3]);
+  }
+  return counts;
 }
 
 interface PhaseResult {
@@ -469,8 +482,12 @@ try {
   const wrong = check.flatMap((o, i) => (o.error ? [`${list[i]!.name}: ${o.error}`] : []));
   if (wrong.length > 0) throw new Error(`unexpected answers before the load:\n  ${wrong.join('\n  ')}\n${server.stderr()}`);
   const warmup = await phase(server, agent, mix, WARMUP_RATE, WARMUP_SECONDS);
+  const cacheBefore = await signatureCache(agent, server.port);
   const results: PhaseResult[] = [];
   for (const rate of RATES) results.push(await phase(server, agent, mix, rate, PHASE_SECONDS));
+  const cacheAfter = await signatureCache(agent, server.port);
+  // Warm means warm: the load phases must not have gone back to the registry.
+  const cacheDuringLoad = Object.fromEntries(Object.entries(cacheAfter).map(([k, v]) => [k, v - (cacheBefore[k] ?? 0)]));
   const floor = await phase(server, agent, [HEALTHZ], 500, PHASE_SECONDS);
   agent.destroy();
 
@@ -495,6 +512,7 @@ try {
       `${fmt(r.loadAverage.before, 1)}→${fmt(r.loadAverage.after, 1)}`,
     ]),
   );
+  if (signed) process.stdout.write(`signature cache during the load phases: ${JSON.stringify(cacheDuringLoad)}\n`);
   for (const r of results) if (errorCount(r) > 0) process.stdout.write(`errors at ${r.rate} req/s: ${JSON.stringify(r.errors)}\n`);
   const target = results.find((r) => r.rate === 500);
   const met = target !== undefined && target.latencyMs.p99 < 10 && errorCount(target) === 0;
@@ -503,7 +521,9 @@ try {
     phaseSeconds: PHASE_SECONDS,
     cpus: cpus().length,
     policies,
-    signatureGate: signed ? { registry: 'docker-registry on 127.0.0.1', images: Object.values(signed.images), signedWith: 'palisade sign (v3 bundle)' } : 'skipped: docker-registry not installed',
+    signatureGate: signed
+      ? { registry: 'docker-registry on 127.0.0.1', images: Object.values(signed.images), signedWith: 'palisade sign (v3 bundle)', cacheDuringLoad }
+      : 'skipped: docker-registry not installed',
     mix: list.map((x) => ({ name: x.name, path: x.path, weight: x.weight, allowed: x.allowed })),
     target: { p99Ms: 10, rate: 500, met },
     warmup,
