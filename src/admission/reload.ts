@@ -17,6 +17,29 @@ import type { StructuredLog } from './log.ts';
 import type { AdmissionMetrics } from './metrics.ts';
 import type { AdmissionPolicySet } from './policy-set.ts';
 
+/**
+ * Watches files and directories: a directory recursively, a file through its directory (so a
+ * replace by rename is seen), counting the volume internals of a ConfigMap or Secret mount
+ * (`..data` swapped on update) as a change of the file. `onError`: a watched directory went away —
+ * the server must not crash; the next load reports the missing path.
+ */
+export async function watchPaths(paths: readonly string[], onChange: () => void, onError: (path: string, err: Error) => void): Promise<FSWatcher[]> {
+  const watchers: FSWatcher[] = [];
+  for (const path of paths) {
+    const full = resolve(path);
+    const file = (await stat(full)).isDirectory() ? undefined : basename(full);
+    const listener = (_event: string, name: string | Buffer | null) => {
+      const changed = name?.toString();
+      if (file && changed && changed !== file && !changed.startsWith('..')) return;
+      onChange();
+    };
+    const watcher = file ? watch(dirname(full), listener) : watch(full, { recursive: true }, listener);
+    watcher.on('error', (err) => onError(path, err));
+    watchers.push(watcher);
+  }
+  return watchers;
+}
+
 /** What the server reads the served policies from. */
 export interface PolicySource {
   /** The set in force; undefined before the first successful load. */
@@ -58,18 +81,7 @@ export class PolicyReloader implements PolicySource {
 
   /** Starts watching the paths for changes. */
   async watch(): Promise<void> {
-    const onChange = (file?: string | null) => (name?: string | null) => {
-      if (file && name && name !== file) return;
-      this.#schedule();
-    };
-    for (const path of this.#options.paths) {
-      const full = resolve(path);
-      const info = await stat(full);
-      const watcher = info.isDirectory() ? watch(full, { recursive: true }, onChange()) : watch(dirname(full), onChange(basename(full)));
-      // A watched directory that disappears must not crash the server; reloads report the missing path.
-      watcher.on('error', (err) => this.#options.log.write('warn', 'policy watch error', { path, error: errorMessage(err) }));
-      this.#watchers.push(watcher);
-    }
+    this.#watchers.push(...(await watchPaths(this.#options.paths, () => this.#schedule(), (path, err) => this.#options.log.write('warn', 'policy watch error', { path, error: errorMessage(err) }))));
   }
 
   /** Reloads now (also what a file change triggers after the debounce); resolves when the set is settled. */

@@ -11,6 +11,7 @@ import { loadAdmissionPolicies } from '../admission/policy-set.ts';
 import { PolicyReloader, type PolicySource } from '../admission/reload.ts';
 import { ClusterPolicyWatcher, kubeConnection, withClusterPolicies } from '../admission/cluster-policies.ts';
 import { PolicyReportWriter } from '../admission/reports.ts';
+import { TlsReloader } from '../admission/tls-reload.ts';
 import { startAdmissionServer } from '../admission/server.ts';
 import { SignatureGate } from '../admission/signatures.ts';
 import { AdmissionImageVerification } from '../admission/image-verification.ts';
@@ -65,7 +66,7 @@ export function admissionCommand(globals: () => GlobalOptions): Command {
       .option('--insecure-registry', 'reach registries over plain HTTP (local registries only)')
       .option('--trusted-root <file>', 'Sigstore trusted_root.json for keyless attestors of verifyImages rules (default: the public-good root shipped with Palisade)')
       .option('--exclude-namespace <names>', 'namespaces admitted without evaluation (default kube-system and $POD_NAMESPACE)', collectList, [])
-      .option('--no-watch', 'do not reload the policies when their files change (a broken edit never replaces a working set)')
+      .option('--no-watch', 'do not reload the policies and the serving certificate when their files change (a broken edit never replaces a working set)')
       .addOption(new Option('--log-format <format>', 'stderr log format').choices(['json', 'text']).default('json'))
       .option('--policy-reports <dir>', 'write the validation results of admitted requests as PolicyReport YAML files into <dir> ("-": stdout)')
       .option('--policy-report-interval <seconds>', 'longest wait before changed results are written', '10')
@@ -156,7 +157,11 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   } catch (err) {
     throw new PalisadeError('USAGE', `cannot start the webhook: ${errorMessage(err)}`);
   }
-  if (options.watch) await reloader.watch();
+  const tls = options.watch ? new TlsReloader({ server: server.server, certFile: options.tlsCert, keyFile: options.tlsKey, current: { cert, key }, log: events }) : undefined;
+  if (options.watch) {
+    await reloader.watch();
+    await tls?.watch();
+  }
   // /readyz answers 503 until the cluster's policies are listed; the server already listens.
   void cluster?.start().then(() => {
     const listed = cluster.policies();
@@ -175,6 +180,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
     const stop = (signal: string) => {
       events.write('info', 'shutting down: finishing in-flight requests', { signal });
       reloader.close();
+      tls?.close();
       cluster?.close();
       void server
         .close()
