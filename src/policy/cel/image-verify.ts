@@ -23,6 +23,8 @@ import { PalisadeError } from '../../core/errors.ts';
 import { parseImageReference, type RegistryReference } from '../../image/reference.ts';
 import { certificateKey } from '../../trust/certificate-chain.ts';
 import { TrustError, isInputFailure } from '../../trust/errors.ts';
+import { DigestCache } from '../../trust/oci/cache.ts';
+import { mapLimit } from '../../trust/oci/discover.ts';
 import { openImageTarget } from '../../trust/oci/target.ts';
 import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
 import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures, type KeylessOptions, type VerifyImageOptions } from '../../trust/oci/verify.ts';
@@ -40,6 +42,8 @@ export interface ImageVerificationOptions {
   /** Roots for keyless attestors (Fulcio CAs, Rekor and CT log keys); default the Sigstore public-good root. */
   trustedRoot?: TrustedRoot;
   registry?: RegistryStoreOptions;
+  /** Registry reads to reuse (the webhook keeps one across requests); default one per call. */
+  cache?: DigestCache;
 }
 
 /** An outcome per (image, attestor[, attestation]): verified, not verified, or an error to report. */
@@ -157,6 +161,19 @@ function key(...parts: string[]): string {
 }
 
 /**
+ * An attestor or attestation by its content (keys sorted), not its name: two policies may each
+ * call a different key `ci`. The CEL functions receive the same objects back from `attestors.x`.
+ */
+function identity(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    typeof v === 'bigint' ? v.toString() : isRecord(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+  );
+}
+
+/** Images of one policy verified at a time. */
+const IMAGE_CONCURRENCY = 4;
+
+/**
  * The images a policy may ask about: those its rule sets (declared and autogen) select in each
  * resource, extractors and matchImageReferences expressions evaluated on the resource alone
  * (`request` and `params` are not known yet: what needs them selects nothing here).
@@ -205,7 +222,7 @@ function registryReference(image: string): RegistryReference | undefined {
 async function resolveImage(image: string, options: ImageVerificationOptions): Promise<{ digest: string; pinned?: string; verifyAs: string }> {
   const reference = registryReference(image);
   if (reference?.digest !== undefined) return { digest: reference.digest, verifyAs: image };
-  const target = await openImageTarget(image, { ...(options.registry && { registry: options.registry }) });
+  const target = await openImageTarget(image, { ...(options.registry && { registry: options.registry }), ...(options.cache && { cache: options.cache }) });
   const digest = (await target.store.resolve()).digest;
   const pinned = `${image}@${digest}`;
   return { digest, pinned, verifyAs: reference ? pinned : image };
@@ -221,26 +238,26 @@ async function resolveImage(image: string, options: ImageVerificationOptions): P
  * makes every question about it an error carrying the registry's reason.
  */
 export async function prepareImageVerification(set: CelPolicySet, resources: readonly KubeResource[], options: ImageVerificationOptions = {}): Promise<ImageVerifier> {
+  // Signatures and attestations of one digest are read once for all the questions about it.
+  const shared: ImageVerificationOptions = { ...options, cache: options.cache ?? new DigestCache() };
   const outcomes = new Map<string, Outcome>();
   const digests = new Map<string, { digest: string } | { error: Error }>();
-  const attestorsByName = new Map<string, Json>();
-  const attestationsByName = new Map<string, Json>();
-  const keep = (image: string, pinned: string | undefined, k: (i: string) => string, outcome: Outcome) => {
-    outcomes.set(k(image), outcome);
-    if (pinned !== undefined) outcomes.set(k(pinned), outcome);
+  const payloads = new Map<string, unknown>();
+  const keep = (images: readonly string[], k: (image: string) => string, outcome: Outcome) => {
+    for (const image of images) outcomes.set(k(image), outcome);
   };
   for (const policy of set.policies.filter((p) => p.kind.endsWith('ImageValidatingPolicy'))) {
     const rules = policy.rules[0]?.images;
     if (!rules) continue;
-    for (const a of rules.attestors) attestorsByName.set(String(a.name), a);
-    for (const a of rules.attestations) attestationsByName.set(String(a.name), a);
+    const attestors = rules.attestors.map((a) => ({ id: identity(a), attestor: a }));
+    const attestations = rules.attestations.map((a) => ({ id: identity(a), attestation: a }));
     let access: ImageVerificationOptions | Error;
     try {
-      access = withCredentials(rules.credentials, options, `${celPolicyKey(policy)} spec.credentials`);
+      access = withCredentials(rules.credentials, shared, `${celPolicyKey(policy)} spec.credentials`);
     } catch (err) {
       access = err as Error;
     }
-    for (const image of imagesToVerify(policy, resources)) {
+    await mapLimit([...imagesToVerify(policy, resources)], IMAGE_CONCURRENCY, async (image) => {
       let resolved: Awaited<ReturnType<typeof resolveImage>>;
       try {
         if (access instanceof Error) throw access;
@@ -248,40 +265,36 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         digests.set(image, { error });
-        for (const attestor of rules.attestors) {
-          keep(image, undefined, (i) => key('sig', i, String(attestor.name)), { error });
-          for (const attestation of rules.attestations) keep(image, undefined, (i) => key('att', i, String(attestation.name), String(attestor.name)), { error });
+        for (const { id } of attestors) {
+          keep([image], (i) => key('sig', i, id), { error });
+          for (const a of attestations) keep([image], (i) => key('att', i, a.id, id), { error });
         }
-        continue;
+        return;
       }
-      const { pinned } = resolved;
-      digests.set(image, { digest: resolved.digest });
-      if (pinned !== undefined) digests.set(pinned, { digest: resolved.digest });
-      for (const attestor of rules.attestors) {
-        const name = String(attestor.name);
-        let how: ReturnType<typeof verifierOptions>;
+      // The validations see the pinned reference when mutateDigest wrote it: answers go under both.
+      const names = resolved.pinned === undefined ? [image] : [image, resolved.pinned];
+      for (const name of names) digests.set(name, { digest: resolved.digest });
+      for (const { id, attestor } of attestors) {
+        let how: AttestorOptions;
         try {
           how = verifierOptions(attestor, access);
         } catch (err) {
           // A certificate that does not chain to the attestor's roots verifies nothing; bad input is an error.
           const outcome: Outcome = err instanceof TrustError && !isInputFailure(err.reason) ? { verified: false } : { error: err as Error };
-          keep(image, pinned, (i) => key('sig', i, name), outcome);
-          for (const attestation of rules.attestations) keep(image, pinned, (i) => key('att', i, String(attestation.name), name), outcome);
+          keep(names, (i) => key('sig', i, id), outcome);
+          for (const a of attestations) keep(names, (i) => key('att', i, a.id, id), outcome);
           continue;
         }
-        const common = { ...how, ...(access.registry && { registry: access.registry }) };
-        keep(image, pinned, (i) => key('sig', i, name), await attempt(() => verifyImageSignatures(resolved.verifyAs, common)));
-        for (const attestation of rules.attestations) {
-          const type = predicateType(attestation);
-          keep(
-            image,
-            pinned,
-            (i) => key('att', i, String(attestation.name), name),
-            await attempt(async () => (await verifyImageAttestations(resolved.verifyAs, { ...common, ...(type && { predicateType: type }) })).verified[0]?.statement.predicate),
-          );
+        const common = { ...how, ...(access.registry && { registry: access.registry }), ...(access.cache && { cache: access.cache }) };
+        keep(names, (i) => key('sig', i, id), await attempt(() => verifyImageSignatures(resolved.verifyAs, common)));
+        for (const a of attestations) {
+          const type = predicateType(a.attestation);
+          const outcome = await attempt(async () => (await verifyImageAttestations(resolved.verifyAs, { ...common, ...(type && { predicateType: type }) })).verified[0]?.statement.predicate);
+          keep(names, (i) => key('att', i, a.id, id), outcome);
+          if ('verified' in outcome && outcome.verified) for (const name of names) payloads.set(key(name, a.id), outcome.payload);
         }
       }
-    }
+    });
   }
   const lookup = (k: string, what: string): Outcome => {
     const o = outcomes.get(k);
@@ -289,19 +302,18 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
     if ('error' in o) throw o.error;
     return o;
   };
+  const verified = (k: string, what: string) => (lookup(k, what) as { verified: boolean }).verified;
   return {
     verifySignatures(image, attestors) {
-      return attestors.filter((a) => (lookup(key('sig', image, String(a.name)), `verifyImageSignatures(${image})`) as { verified: boolean }).verified).length;
+      return attestors.filter((a) => verified(key('sig', image, identity(a)), `verifyImageSignatures(${image})`)).length;
     },
     verifyAttestations(image, attestation, attestors) {
-      return attestors.filter((a) => (lookup(key('att', image, String(attestation.name), String(a.name)), `verifyAttestationSignatures(${image})`) as { verified: boolean }).verified).length;
+      const id = identity(attestation);
+      return attestors.filter((a) => verified(key('att', image, id, identity(a)), `verifyAttestationSignatures(${image})`)).length;
     },
     extractPayload(image, attestation) {
-      for (const attestor of attestorsByName.keys()) {
-        const o = outcomes.get(key('att', image, String(attestation.name), attestor));
-        if (o && 'verified' in o && o.verified) return o.payload;
-      }
-      if (!attestationsByName.has(String(attestation.name))) throw new CelEvalError(`extractPayload: unknown attestation ${String(attestation.name)}`);
+      const k = key(image, identity(attestation));
+      if (payloads.has(k)) return payloads.get(k);
       throw new CelEvalError(`extractPayload: no verified ${String(attestation.name)} attestation for ${image}`);
     },
     resolveDigest(image) {

@@ -189,6 +189,16 @@ describe.skipIf(!available)('ImageValidatingPolicy validationConfigurations agai
     expect(both.rules.map((r) => r.status)).toEqual(['pass', 'pass']);
   });
 
+  it('attestors are told apart by content, not name: two policies may each call a different key `ci`', async () => {
+    const stranger = p256().publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const text = `${policy('ours', registry.host, pem)}\n---\n${policy('theirs', registry.host, stranger)}`;
+    const { rules } = await run(parseCelPolicies(text, 'ivpol.yaml'), pod(signed.tag));
+    expect(rules.map((r) => [r.name, r.status])).toEqual([
+      ['ours', 'pass'],
+      ['theirs', 'fail'],
+    ]);
+  });
+
   it('an unsigned image fails the validation that counts signatures', async () => {
     const set = parseCelPolicies(policy('signed-images', registry.host, pem), 'ivpol.yaml');
     const { rules } = await run(set, pod(unsigned.tag));
