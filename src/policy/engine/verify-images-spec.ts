@@ -12,7 +12,8 @@
  * checked offline against Palisade's trust capability (Notary, KMS and Secret keys, custom keyless
  * roots, registry credential providers and secrets…) throws UnsupportedImageFeature naming the field.
  */
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
+import { loadPublicKey } from '../../trust/keys.ts';
 import type { Conditions } from '../types.ts';
 
 /** A leaf attestor, as the trust capability verifies it; `repository`/`annotations` override the entry's. */
@@ -251,7 +252,10 @@ function leafAttestors(raw: Json, at: string): Attestor[] {
     if (pem === undefined) throw new InvalidImageVerification(`${at}.keys: publicKeys is required`);
     if (pem.startsWith('k8s://')) throw new UnsupportedImageFeature(`keys.publicKeys k8s:// secrets (${at})`);
     const algorithm = str(keys.signatureAlgorithm);
-    return splitPublicKeys(pem).map((publicKey) => ({ kind: 'key', publicKey, ...(algorithm !== undefined && { signatureAlgorithm: algorithm }) }));
+    return splitPublicKeys(pem).map((publicKey, k) => {
+      checkPem(() => loadPublicKey(publicKey), `${at}.keys.publicKeys${k > 0 ? `[key ${k + 1}]` : ''}`);
+      return { kind: 'key', publicKey, ...(algorithm !== undefined && { signatureAlgorithm: algorithm }) };
+    });
   }
   if (isRecord(raw.keyless)) {
     const k = raw.keyless;
@@ -270,9 +274,20 @@ function leafAttestors(raw: Json, at: string): Attestor[] {
     const cert = str(c.cert);
     if (cert === undefined) throw new UnsupportedImageFeature(`certificates without cert (${at})`);
     const certChain = str(c.certChain);
+    checkPem(() => new X509Certificate(cert), `${at}.certificates.cert`);
+    if (certChain !== undefined) splitPublicKeys(certChain).forEach((pem) => checkPem(() => new X509Certificate(pem), `${at}.certificates.certChain`));
     return [{ kind: 'certificate', cert, ...(certChain !== undefined && { certChain }) }];
   }
   throw new InvalidImageVerification(`${at}: an attestor needs keys, keyless, certificates or attestor`);
+}
+
+/** A key or certificate that does not parse is the policy's error, found before any registry call. */
+function checkPem(parse: () => unknown, at: string): void {
+  try {
+    parse();
+  } catch (err) {
+    throw new InvalidImageVerification(`${at}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function definedOnly<T extends Record<string, string | undefined>>(fields: T): Partial<Record<keyof T, string>> {

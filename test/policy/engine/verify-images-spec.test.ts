@@ -57,6 +57,13 @@ describe('reading verifyImages entries', () => {
     expect(() => parseImageVerification({ imageReferences: ['*'], ...entry })).toThrow(new UnsupportedImageFeature(feature));
   });
 
+  it('reports a key or certificate that does not parse, naming the field', () => {
+    expect(() => parseImageVerification({ attestors: [{ entries: [{ keys: { publicKeys: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' } }] }] })).toThrow(
+      /^\.attestors\[0\]\.entries\[0\]\.keys\.publicKeys: /,
+    );
+    expect(() => parseImageVerification({ attestors: [{ entries: [{ certificates: { cert: 'not a certificate' } }] }] })).toThrow(/\.certificates\.cert: /);
+  });
+
   it('refuses a count above the entries, and gives equal requests equal keys whatever the field order', () => {
     expect(() => parseImageVerification({ attestors: [{ count: 3, entries: [{ keys: { publicKeys: KEY_A } }] }] })).toThrow('3 is more than the 1 entries');
     const a = requestKey({ kind: 'signature', image: 'x:v1', attestor: { kind: 'key', publicKey: KEY_A }, repository: 'r' });
