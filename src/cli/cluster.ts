@@ -31,7 +31,6 @@ import {
 import type { VulnDb } from '../vuln/db/store.ts';
 import { contextFrom, ExitRequest, type CliContext, type GlobalOptions } from './context.ts';
 import { collectList, emit } from './output.ts';
-import { readPublicKeys } from './inputs.ts';
 
 const FORMATS = ['table', 'json', 'sarif'] as const;
 
@@ -182,7 +181,7 @@ function render(report: ClusterReport, format: AuditFlags['format']): string {
 }
 
 async function signatureVerifier(ctx: CliContext, flags: AuditFlags): Promise<NonNullable<ImageServices['verify']>> {
-  const { DigestCache, ImageVerificationError, verifyImageSignatures } = await import('../trust/oci/index.ts');
+  const [{ DigestCache, ImageVerificationError, verifyImageSignatures }, { readPublicKeys }] = await Promise.all([import('../trust/oci/index.ts'), import('./inputs.ts')]);
   const publicKeys = await readPublicKeys(flags.key);
   const cache = new DigestCache();
   return async (ref) => {

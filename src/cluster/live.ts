@@ -12,8 +12,8 @@
  * 404 → `not-served`, no connection → `unreachable`, anything else → `failed`). Once the server
  * has proved unreachable, the remaining lists are not attempted.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import type { Manifest } from '../misconfig/manifests.ts';
@@ -180,7 +180,8 @@ function liveManifest(spec: ResourceSpec, item: Record<string, unknown>): Manife
 async function getJson(connection: Connection, path: string, timeoutMs: number): Promise<unknown> {
   const url = new URL(connection.server + path);
   const base = await connection.options();
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  // Loaded on demand, like the client library: offline audits never need them.
+  const send = url.protocol === 'https:' ? (await import('node:https')).request : (await import('node:http')).request;
   return new Promise((resolve, reject) => {
     const req = send(
       url,
