@@ -5,9 +5,9 @@
  * warnings, showing what would break before it is enforced). Pod controllers are covered through
  * Kyverno's autogen rules.
  */
-import type { PolicyFile } from './objects.ts';
+import type { ConfigMapFile } from './objects.ts';
 
-function podSecurityPolicy(level: 'baseline' | 'restricted', action: 'Enforce' | 'Audit'): PolicyFile {
+function podSecurityPolicy(level: 'baseline' | 'restricted', action: 'Enforce' | 'Audit'): ConfigMapFile {
   const title = level[0]?.toUpperCase() + level.slice(1);
   return {
     name: `pod-security-${level}.yaml`,
@@ -36,4 +36,4 @@ spec:
   };
 }
 
-export const DEFAULT_POLICY_FILES: readonly PolicyFile[] = [podSecurityPolicy('baseline', 'Enforce'), podSecurityPolicy('restricted', 'Audit')];
+export const DEFAULT_POLICY_FILES: readonly ConfigMapFile[] = [podSecurityPolicy('baseline', 'Enforce'), podSecurityPolicy('restricted', 'Audit')];

@@ -9,14 +9,14 @@ import { PalisadeError, errorMessage } from '../../core/errors.ts';
 import { expandPaths, readText } from '../../policy/engine/documents.ts';
 import { parsePolicies } from '../../policy/engine/load.ts';
 import { loadPublicKey } from '../../trust/keys.ts';
-import type { PolicyFile } from './objects.ts';
+import type { ConfigMapFile } from './objects.ts';
 
 /** ConfigMap data, keys included, is capped at 1 MiB. */
 export const CONFIGMAP_LIMIT = 1024 * 1024;
 const CONFIGMAP_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 
 /** Policy files and the files of policy directories; each must hold at least one Kyverno policy. */
-export async function readPolicyFiles(paths: readonly string[]): Promise<PolicyFile[]> {
+export async function readPolicyFiles(paths: readonly string[]): Promise<ConfigMapFile[]> {
   const files: { path: string; text: string }[] = [];
   for (const path of await expandPaths(paths)) {
     const text = await readText(path);
@@ -31,7 +31,7 @@ export async function readPolicyFiles(paths: readonly string[]): Promise<PolicyF
 }
 
 /** Public key files (PEM: PKIX, PKCS#1 RSA, or a certificate), as `serve --key` reads them. */
-export async function readKeyFiles(paths: readonly string[]): Promise<PolicyFile[]> {
+export async function readKeyFiles(paths: readonly string[]): Promise<ConfigMapFile[]> {
   const files: { path: string; text: string }[] = [];
   for (const path of paths) {
     const text = await readText(path);
@@ -45,7 +45,7 @@ export async function readKeyFiles(paths: readonly string[]): Promise<PolicyFile
   return configMapFiles(files, 'key');
 }
 
-function configMapFiles(files: readonly { path: string; text: string }[], what: string): PolicyFile[] {
+function configMapFiles(files: readonly { path: string; text: string }[], what: string): ConfigMapFile[] {
   const byName = new Map<string, string>();
   let size = 0;
   for (const { path } of files) {

@@ -22,8 +22,8 @@ import type { WebhookTls } from './certificates.ts';
 
 type Json = Record<string, unknown>;
 
-export interface PolicyFile {
-  /** ConfigMap key and file name under the policies mount. */
+export interface ConfigMapFile {
+  /** ConfigMap key, and the file name where the ConfigMap is mounted (policies, keys). */
   name: string;
   text: string;
 }
@@ -38,9 +38,9 @@ export interface ManifestOptions {
   timeoutSeconds: number;
   failurePolicy: 'Fail' | 'Ignore';
   /** Policy files stored in the policies ConfigMap. */
-  policies: readonly PolicyFile[];
+  policies: readonly ConfigMapFile[];
   /** Public keys every Pod image must be signed with (the server's --key); none: no signature gate. */
-  publicKeys: readonly PolicyFile[];
+  publicKeys: readonly ConfigMapFile[];
   /**
    * Also enforce the cluster's Kyverno ClusterPolicy/Policy objects (the server's
    * --watch-cluster-policies). Off by default: the server is not ready until it has listed them,
@@ -312,7 +312,7 @@ function deployment(options: ManifestOptions, metadata: Json, labels: Record<str
   };
 }
 
-function fileData(files: readonly PolicyFile[]): Record<string, string> {
+function fileData(files: readonly ConfigMapFile[]): Record<string, string> {
   return Object.fromEntries(files.map((f) => [f.name, f.text]));
 }
 
