@@ -256,6 +256,9 @@ function imageRules(compiler: Compiler, spec: Json, rw: (items: unknown) => unkn
     }
   });
   const config = isRecord(spec.validationConfigurations) ? spec.validationConfigurations : {};
+  for (const field of ['mutateDigest', 'verifyDigest', 'required'] as const) {
+    if (config[field] !== undefined && typeof config[field] !== 'boolean') compiler.errors.push({ path: ['spec', 'validationConfigurations', field], message: `must be true or false, not ${JSON.stringify(config[field])}` });
+  }
   return {
     globs,
     expressions,

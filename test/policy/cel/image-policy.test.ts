@@ -96,6 +96,11 @@ describe('ImageValidatingPolicy through src/trust/oci', () => {
     expect(out[3]).toMatchObject({ status: 'skip' });
   });
 
+  it('rejects validationConfigurations that are not booleans at load time, naming the line and field', () => {
+    const pem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(() => parseCelPolicies(policy(pem, '{required: "no"}'), 'ivpol.yaml')).toThrow(/ivpol\.yaml:\d+: spec\.validationConfigurations\.required: must be true or false, not "no"/);
+  });
+
   it('offline (no verification pass): tags are not pinned, so verifyDigest fails them; without verifyDigest the functions are unsupported', () => {
     const pem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const [strict] = applyCelPolicies(parseCelPolicies(policy(pem), 'ivpol.yaml'), [pod('good', 'oci:/nowhere:v1')]);
