@@ -14,49 +14,17 @@
  * and left out, and never takes the others down. The set is not ready (`current()` undefined)
  * until both lists have succeeded once.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { createInterface } from 'node:readline';
 import { createHash } from 'node:crypto';
-import { PalisadeError, errorMessage } from '../core/errors.ts';
+import { errorMessage } from '../core/errors.ts';
 import { parsePolicies } from '../policy/engine/load.ts';
 import type { Policy } from '../policy/engine/types.ts';
+import { kubeJson, kubeOpen, KubeHttpError, type KubeConnection } from './kube.ts';
 import type { StructuredLog } from './log.ts';
 import { policySet, type AdmissionPolicySet } from './policy-set.ts';
 import type { PolicySource } from './reload.ts';
 
 type Json = Record<string, unknown>;
-
-export interface KubeConnection {
-  server: string;
-  /** TLS options and headers for one request (exec-plugin tokens may change between calls). */
-  options(): Promise<RequestOptions>;
-}
-
-/** The API server and credentials: in-cluster service account, or a kubeconfig (and context). */
-export async function kubeConnection(kubeconfig?: string, context?: string): Promise<KubeConnection> {
-  // Loaded on demand: the client library is large and a webhook without cluster access never needs it.
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  try {
-    if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);
-    else kc.loadFromDefault();
-    if (context !== undefined) kc.setCurrentContext(context);
-    await kc.applyToHTTPSOptions({ headers: {} });
-  } catch (err) {
-    throw new PalisadeError('INPUT_UNREADABLE', `cannot load the Kubernetes configuration${kubeconfig ? ` ${kubeconfig}` : ''}: ${errorMessage(err)}`, { cause: err });
-  }
-  const server = kc.getCurrentCluster()?.server?.replace(/\/+$/, '');
-  if (!server) throw new PalisadeError('USAGE', 'no Kubernetes API server: not in a cluster and the kubeconfig has no current context with a server');
-  return {
-    server,
-    options: async () => {
-      const opts: RequestOptions = { headers: {} };
-      await kc.applyToHTTPSOptions(opts);
-      return opts;
-    },
-  };
-}
 
 const WATCH_SECONDS = 300;
 
@@ -64,15 +32,6 @@ const RESOURCES = [
   { kind: 'ClusterPolicy', path: '/apis/kyverno.io/v1/clusterpolicies' },
   { kind: 'Policy', path: '/apis/kyverno.io/v1/policies' },
 ] as const;
-
-class HttpError extends Error {
-  readonly status: number;
-
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
 
 export interface ClusterPolicyWatcherOptions {
   connection: KubeConnection;
@@ -154,7 +113,7 @@ export class ClusterPolicyWatcher {
         continue;
       } catch (err) {
         if (this.#closed) return;
-        if (err instanceof HttpError && err.status === 410) {
+        if (err instanceof KubeHttpError && err.status === 410) {
           // Our resourceVersion is older than the API server keeps: start over with a fresh list.
           resourceVersion = undefined;
           continue;
@@ -167,7 +126,7 @@ export class ClusterPolicyWatcher {
   }
 
   async #list(kind: string, path: string): Promise<string> {
-    const body = await this.#getJson(path);
+    const body = await kubeJson(this.#options.connection, path, { timeoutMs: this.#options.timeoutMs ?? 15_000, track: this.#track });
     if (!isRecord(body) || !Array.isArray(body.items)) throw new Error(`${path}: the response is not a list`);
     const seen = new Set<string>();
     for (const item of body.items) {
@@ -188,7 +147,7 @@ export class ClusterPolicyWatcher {
     // The API server ends the watch after timeoutSeconds; the socket timeout above it catches a
     // connection that died without closing (bookmarks keep a healthy one busy).
     const query = new URLSearchParams({ watch: '1', allowWatchBookmarks: 'true', timeoutSeconds: String(WATCH_SECONDS), ...(from && { resourceVersion: from }) });
-    const res = await this.#open(`${path}?${query}`, (WATCH_SECONDS + 30) * 1000);
+    const res = await kubeOpen(this.#options.connection, `${path}?${query}`, { timeoutMs: (WATCH_SECONDS + 30) * 1000, track: this.#track });
     let last = from;
     const lines = createInterface({ input: res, crlfDelay: Infinity });
     for await (const line of lines) {
@@ -203,7 +162,7 @@ export class ClusterPolicyWatcher {
       const object = event.object;
       if (event.type === 'ERROR') {
         const code = typeof object.code === 'number' ? object.code : 0;
-        throw new HttpError(code, `${path}: watch error ${code}: ${String(object.message ?? '')}`);
+        throw new KubeHttpError(code, `${path}: watch error ${code}: ${String(object.message ?? '')}`);
       }
       const meta = isRecord(object.metadata) ? object.metadata : {};
       if (typeof meta.resourceVersion === 'string') last = meta.resourceVersion;
@@ -227,6 +186,11 @@ export class ClusterPolicyWatcher {
     this.#objects.set(key, { object, ...(policy && { policy }) });
   }
 
+  #track = (req: { destroy(): void; once(event: 'close', listener: () => void): unknown }) => {
+    this.#requests.add(req);
+    req.once('close', () => this.#requests.delete(req));
+  };
+
   #changed(): void {
     this.#policies = undefined;
     const h = createHash('sha256');
@@ -238,49 +202,6 @@ export class ClusterPolicyWatcher {
     this.#options.onChange?.();
   }
 
-  async #getJson(path: string): Promise<unknown> {
-    const res = await this.#open(path, this.#options.timeoutMs ?? 15_000);
-    const chunks: Buffer[] = [];
-    for await (const chunk of res) chunks.push(chunk as Buffer);
-    try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      throw new Error(`${path}: the response is not JSON`);
-    }
-  }
-
-  /** A GET whose response is 200; other statuses become HttpError with the API's message. */
-  async #open(path: string, timeoutMs: number): Promise<IncomingMessage> {
-    const { connection } = this.#options;
-    const url = new URL(connection.server + path);
-    const base = await connection.options();
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      const req = send(url, { ...base, method: 'GET', headers: { ...(base.headers as Record<string, string>), Accept: 'application/json' }, timeout: timeoutMs }, (res) => {
-        if (res.statusCode === 200) {
-          resolve(res);
-          return;
-        }
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          let message = `HTTP ${res.statusCode}`;
-          try {
-            const status = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { message?: unknown };
-            if (typeof status.message === 'string') message += `: ${status.message}`;
-          } catch {
-            // Not a Status object: the HTTP status says enough.
-          }
-          reject(new HttpError(res.statusCode ?? 0, `${path}: ${message}`));
-        });
-      });
-      this.#requests.add(req);
-      req.on('close', () => this.#requests.delete(req));
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end();
-    });
-  }
 }
 
 /**
