@@ -66,6 +66,9 @@ interface Snapshot {
   unavailable: Map<string, string>;
 }
 
+/** Functions whose result changes from call to call: queries calling them are never memoized. */
+const NOT_REPEATABLE = /\b(?:random|time_now|time_now_utc|time_since)\s*\(/;
+
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -82,6 +85,12 @@ export class JsonContext {
   private readonly checkpoints: Snapshot[] = [];
   /** While an entry loads, only entries declared before it may load (Kyverno's deferred levels). */
   private loadLimit = Number.POSITIVE_INFINITY;
+
+  /**
+   * Outcomes of queries per version of the data: policies evaluated against one resource ask the
+   * same questions (`request.operation`, the containers of every kind) again and again.
+   */
+  private readonly outcomes = new WeakMap<JsonObject, Map<string, { value: unknown } | { error: unknown }>>();
 
   constructor(initial: JsonObject = {}) {
     this.data = clone(initial);
@@ -136,12 +145,28 @@ export class JsonContext {
     const query = expression.trim();
     if (query === '') throw new JmesPathError('JMESPATH', 'invalid query (nil)', expression, 'invalid query (nil)');
     this.loadMatching(query);
-    try {
-      return jpSearch(query, this.data);
-    } catch (e) {
-      if (e instanceof JmesPathError && e.unknownKey !== undefined) throw this.explainMissing(e);
-      throw e;
+    // Without context entries a query's outcome depends on the data alone (and the data on its identity).
+    const memo = this.deferred.length === 0 && this.unavailable.size === 0 && !NOT_REPEATABLE.test(query) ? this.memoFor(this.data) : undefined;
+    const known = memo?.get(query);
+    if (known) {
+      if ('error' in known) throw known.error;
+      return known.value;
     }
+    try {
+      const value = jpSearch(query, this.data);
+      memo?.set(query, { value });
+      return value;
+    } catch (e) {
+      const error = e instanceof JmesPathError && e.unknownKey !== undefined ? this.explainMissing(e) : e;
+      memo?.set(query, { error });
+      throw error;
+    }
+  }
+
+  private memoFor(data: JsonObject): Map<string, { value: unknown } | { error: unknown }> {
+    let memo = this.outcomes.get(data);
+    if (!memo) this.outcomes.set(data, (memo = new Map()));
+    return memo;
   }
 
   private loadMatching(query: string): void {

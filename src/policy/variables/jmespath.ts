@@ -50,15 +50,22 @@ export class JmesPathError extends RuleError {
   }
 }
 
-/** Kyverno's NotFoundError, thrown while evaluating and absorbed where Kyverno absorbs it. */
+/**
+ * Kyverno's NotFoundError, thrown while evaluating and absorbed where Kyverno absorbs it. Most
+ * are absorbed (`a.b || ''`), so one instance is thrown over and over rather than building an
+ * error each time; whoever catches it reads the key at once (nothing runs between throw and catch).
+ */
 class UnknownKey extends Error {
-  readonly key: string;
+  key = '';
 
-  constructor(key: string) {
-    super(`Unknown key "${key}" in path`);
-    this.key = key;
+  static missing(key: string): UnknownKey {
+    reusedUnknownKey.key = key;
+    reusedUnknownKey.message = `Unknown key "${key}" in path`;
+    return reusedUnknownKey;
   }
 }
+
+const reusedUnknownKey = new UnknownKey();
 
 type ExpressionNode = ReturnType<typeof compile>;
 type Interpreter = typeof TreeInterpreter;
@@ -110,7 +117,7 @@ class KyvernoInterpreter extends InterpreterBase {
       case 'Field': {
         const name = n.name as string;
         if (!isPlainObject(value)) return null;
-        if (!Object.prototype.hasOwnProperty.call(value, name)) throw new UnknownKey(name);
+        if (!Object.prototype.hasOwnProperty.call(value, name)) throw UnknownKey.missing(name);
         return (value[name] ?? null) as VisitOutput;
       }
       case 'Subexpression':

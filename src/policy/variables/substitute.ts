@@ -72,8 +72,9 @@ export function hasVariables(value: string): boolean {
 
 /** SubstituteAll: references, then variables, in a copy of `document`. */
 export function substituteAll(ctx: JsonContext, document: unknown, options: SubstituteOptions = {}): unknown {
-  const untyped = toUntyped(document);
-  const withReferences = options.references === false ? untyped : substituteReferences(untyped, options);
+  const { untyped, json } = toUntyped(document);
+  // Only text with `$(` holds references (or escaped ones to unescape).
+  const withReferences = options.references === false || !json.includes('$(') ? untyped : substituteReferences(untyped, options);
   return substituteVariables(ctx, withReferences, options);
 }
 
@@ -86,10 +87,13 @@ export function substituteAllInPreconditions(ctx: JsonContext, document: unknown
   return substituteAll(ctx, document, options);
 }
 
-/** A JSON copy: what Kyverno works on after marshalling typed rules. */
-function toUntyped(document: unknown): unknown {
-  if (document === undefined) return null;
-  return JSON.parse(JSON.stringify(document)) as unknown;
+/** A JSON copy, what Kyverno works on after marshalling typed rules, and its JSON text. */
+function toUntyped(document: unknown): { untyped: unknown; json: string } {
+  if (document === undefined || document === null) return { untyped: null, json: 'null' };
+  // A string is its own copy (the most common document: one condition key or value).
+  if (typeof document === 'string') return { untyped: document, json: document };
+  const json = JSON.stringify(document);
+  return { untyped: JSON.parse(json) as unknown, json };
 }
 
 type LeafAction = (value: string, path: readonly string[]) => unknown;
@@ -114,8 +118,10 @@ function traverse(node: unknown, path: string[], action: LeafAction): unknown {
 // Variables
 
 function substituteVariables(ctx: JsonContext, document: unknown, options: SubstituteOptions): unknown {
-  const isDelete = isDeleteRequest(ctx);
-  return traverse(document, [], (value, path) => substituteString(ctx, value, path, isDelete, options));
+  // Asked only when a variable reads request.object.
+  let isDelete: boolean | undefined;
+  const deleting = () => (isDelete ??= isDeleteRequest(ctx));
+  return traverse(document, [], (value, path) => substituteString(ctx, value, path, deleting, options));
 }
 
 function isDeleteRequest(ctx: JsonContext): boolean {
@@ -130,7 +136,7 @@ function isDeleteRequest(ctx: JsonContext): boolean {
 const SHALLOW_OPEN = '\u{F0000}';
 const SHALLOW_CLOSE = '\u{F0001}';
 
-function substituteString(ctx: JsonContext, input: string, path: readonly string[], isDelete: boolean, options: SubstituteOptions): unknown {
+function substituteString(ctx: JsonContext, input: string, path: readonly string[], isDelete: () => boolean, options: SubstituteOptions): unknown {
   const shallow: string[] = [];
   let value = input;
   for (let pass = 0; ; pass++) {
@@ -163,7 +169,7 @@ function resolve(
   ctx: JsonContext,
   body: string,
   path: readonly string[],
-  isDelete: boolean,
+  isDelete: () => boolean,
   options: SubstituteOptions,
 ): { value: unknown; isShallow: boolean } {
   const isShallow = /^-\s/.test(body);
@@ -172,7 +178,7 @@ function resolve(
     if (options.resolveAt) return { value: options.resolveAt(path) ?? null, isShallow };
     variable = atExpression(ctx, path);
   }
-  if (isDelete) variable = variable.replaceAll('request.object', 'request.oldObject');
+  if (variable.includes('request.object') && isDelete()) variable = variable.replaceAll('request.object', 'request.oldObject');
   try {
     return { value: ctx.query(variable), isShallow };
   } catch (e) {

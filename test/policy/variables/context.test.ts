@@ -235,6 +235,26 @@ describe('JsonContext', () => {
     expect(ctx.query('elementIndex')).toBe(1);
   });
 
+  it('answers a repeated query from the same data with the same outcome, and a changed context anew', () => {
+    const ctx = new JsonContext({ a: { b: [1, 2] } });
+    const first = ctx.query('a.b');
+    expect(ctx.query('a.b')).toBe(first);
+    expect(() => ctx.query('a.c')).toThrow(/Unknown key "c"/);
+    expect(() => ctx.query('a.c')).toThrow(/Unknown key "c"/);
+    ctx.checkpoint();
+    ctx.add('a.c', 3);
+    expect(ctx.query('a.c')).toBe(3);
+    ctx.restore();
+    expect(() => ctx.query('a.c')).toThrow(/Unknown key "c"/);
+    expect(ctx.query('a.b')).toBe(first);
+  });
+
+  it('evaluates queries of random and time functions every time', () => {
+    const ctx = new JsonContext();
+    const draws = new Set(Array.from({ length: 5 }, () => ctx.query("random('[a-z]{16}')")));
+    expect(draws.size).toBe(5);
+  });
+
   it('rejects empty queries and reports JMESPath errors', () => {
     const ctx = new JsonContext();
     expect(ruleError(() => ctx.query('  ')).code).toBe('JMESPATH');
