@@ -2,18 +2,8 @@
 import { createPublicKey } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { certificateKey } from '../../src/trust/certificate-chain.ts';
-import { TrustError } from '../../src/trust/errors.ts';
 import { hasOpenssl, issueCertificate, type IssuedCertificate } from './certificate-helpers.ts';
-
-function reason(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof TrustError) return err.reason;
-    throw err;
-  }
-  return undefined;
-}
+import { reasonOf as reason } from './helpers.ts';
 
 describe.skipIf(!hasOpenssl)('certificateKey', () => {
   let root: IssuedCertificate;

@@ -14,6 +14,7 @@ import { attestImage, signImage } from '../../../src/trust/oci/sign.ts';
 import { buildImage, sha256 } from '../../image/registry/helpers/images.ts';
 import { hasOpenssl, issueCertificate } from '../../trust/certificate-helpers.ts';
 import { p256 } from '../../trust/oci/helpers.ts';
+import { POD_CREATE, indent } from './helpers.ts';
 
 const keys = p256();
 const stranger = p256();
@@ -36,13 +37,7 @@ kind: ImageValidatingPolicy
 metadata:
   name: signed-images
 spec:
-  validationActions: [Deny]
-  matchConstraints:
-    resourceRules:
-    - apiGroups: [""]
-      apiVersions: [v1]
-      operations: [CREATE]
-      resources: [pods]
+${POD_CREATE}
   validationConfigurations: ${validationConfigurations}
   matchImageReferences:
   - glob: "oci:*"
@@ -51,7 +46,7 @@ spec:
     cosign:
       key:
         data: |
-${publicKeyPem.trim().split('\n').map((l) => `          ${l}`).join('\n')}
+${indent(publicKeyPem, 10)}
   attestations:
   - name: sbom
     intoto:
@@ -112,21 +107,15 @@ describe('ImageValidatingPolicy through src/trust/oci', () => {
 });
 
 describe.skipIf(!hasOpenssl)('ImageValidatingPolicy cosign.certificate attestors', () => {
-  const block = (pem: string) => pem.trim().split('\n').map((l) => `              ${l}`).join('\n');
+  const block = (pem: string) => indent(pem, 14);
   const certificatePolicy = (certificate: string) => `
 apiVersion: policies.kyverno.io/v1
 kind: ImageValidatingPolicy
 metadata:
   name: certified
 spec:
-  validationActions: [Deny]
+${POD_CREATE}
   validationConfigurations: {verifyDigest: false, mutateDigest: false}
-  matchConstraints:
-    resourceRules:
-    - apiGroups: [""]
-      apiVersions: [v1]
-      operations: [CREATE]
-      resources: [pods]
   matchImageReferences:
   - glob: "oci:*"
   attestors:

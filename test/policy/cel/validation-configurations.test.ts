@@ -16,18 +16,11 @@ import { signImage } from '../../../src/trust/oci/sign.ts';
 import { dockerRegistryAvailable, freePort, startDockerRegistry, type RunningRegistry } from '../../image/registry/helpers/docker-registry.ts';
 import { buildImage, pushImage } from '../../image/registry/helpers/images.ts';
 import { REGISTRY_OPTIONS, p256, plainClient, type TestKeys } from '../../trust/oci/helpers.ts';
+import { POD_CREATE, indent } from './helpers.ts';
 
 const available = dockerRegistryAvailable();
 
 type Json = Record<string, unknown>;
-
-function indent(text: string, spaces: number): string {
-  return text
-    .trim()
-    .split('\n')
-    .map((l) => `${' '.repeat(spaces)}${l}`)
-    .join('\n');
-}
 
 /** An ImageValidatingPolicy on Pods from `host`, with the key as its only attestor. */
 function policy(name: string, host: string, publicKeyPem: string, options: { config?: string; validations?: string } = {}): string {
@@ -37,13 +30,7 @@ kind: ImageValidatingPolicy
 metadata:
   name: ${name}
 spec:
-  validationActions: [Deny]
-  matchConstraints:
-    resourceRules:
-    - apiGroups: [""]
-      apiVersions: [v1]
-      operations: [CREATE]
-      resources: [pods]
+${POD_CREATE}
   validationConfigurations: ${options.config ?? '{}'}
   matchImageReferences:
   - glob: "${host}/*"
