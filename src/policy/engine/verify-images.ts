@@ -25,7 +25,7 @@
 import { jpSearch } from '../variables/jmespath.ts';
 import { extractImages, ImageReferenceError, type ImageEntry, type ImageExtractorConfig } from '../variables/image.ts';
 import type { JsonContext } from '../variables/context.ts';
-import { checkConditions, substituteValue } from './evaluation.ts';
+import { checkConditions, hasTemplates, substituteValue } from './evaluation.ts';
 import { applyJsonPatch, type PatchOperation } from './json-patch.ts';
 import { wildcardMatch } from './match.ts';
 import type { Conditions } from '../types.ts';
@@ -80,7 +80,7 @@ export function verifyImagesRule(input: VerifyImagesInput): VerifyImagesOutcome 
   let specs: ImageVerificationSpec[];
   let images: ImageEntry[];
   try {
-    specs = substitutedEntries(input).map(parseImageVerification);
+    specs = specsOf(input);
     images = imagesOf(input.resource, rule.imageExtractors as Record<string, ImageExtractorConfig[]> | undefined);
   } catch (err) {
     if (err instanceof UnsupportedImageFeature) return { status: 'error', message: `unsupported: ${err.feature} in ${policy}/${rule.name}` };
@@ -120,18 +120,32 @@ function unique(list: string[]): string[] {
   return [...new Set(list)];
 }
 
+/** Rules without variables in their entries are read once (keys and certificates parsed once). */
+const staticSpecs = new WeakMap<Rule, ImageVerificationSpec[]>();
+
+function specsOf(input: VerifyImagesInput): ImageVerificationSpec[] {
+  const { rule } = input;
+  const cached = staticSpecs.get(rule);
+  if (cached) return cached;
+  const { entries, templated } = substitutedEntries(input);
+  const specs = entries.map(parseImageVerification);
+  if (!templated) staticSpecs.set(rule, specs);
+  return specs;
+}
+
 /**
  * The rule's entries with variables substituted, except attestation conditions and `validate`:
  * they refer to attestation payloads, so they are substituted when evaluated.
  */
-function substitutedEntries(input: VerifyImagesInput): unknown[] {
+function substitutedEntries(input: VerifyImagesInput): { entries: unknown[]; templated: boolean } {
   const entries = input.rule.verifyImages ?? [];
   const conditions = entries.map((e) => (isRecord(e) && Array.isArray(e.attestations) ? e.attestations.map((a) => (isRecord(a) ? a.conditions : undefined)) : []));
   const stripped = entries.map((e) =>
     isRecord(e) ? { ...e, validate: undefined, ...(Array.isArray(e.attestations) && { attestations: e.attestations.map((a) => (isRecord(a) ? { ...a, conditions: undefined } : a)) }) } : e,
   );
-  const substituted = substituteValue(input.ctx, stripped, input.rule.name) as unknown[];
-  return substituted.map((e, i) => {
+  const templated = hasTemplates(stripped);
+  const substituted = templated ? (substituteValue(input.ctx, stripped, input.rule.name) as unknown[]) : stripped;
+  const restored = substituted.map((e, i) => {
     const original = entries[i];
     if (!isRecord(e) || !isRecord(original)) return e;
     return {
@@ -140,6 +154,7 @@ function substitutedEntries(input: VerifyImagesInput): unknown[] {
       ...(Array.isArray(e.attestations) && { attestations: e.attestations.map((a, j) => (isRecord(a) ? { ...a, conditions: conditions[i]?.[j] } : a)) }),
     };
   });
+  return { entries: restored, templated };
 }
 
 function isRecord(v: unknown): v is Json {

@@ -157,6 +157,13 @@ spec:
     expect(rule(5).message).toContain('verifyImages validation is passed in verify rule');
   });
 
+  it('substitutes variables per resource (entries are read once only when they hold none)', () => {
+    const policy = verifyImagesPolicy('p', { imageReferences: ['{{ request.object.metadata.labels.registry }}/*'], attestors: [{ entries: [{ keys: { publicKeys: KEY_A } }] }] });
+    const labelled = (registry: string) => ({ ...pod('p', ['ghcr.io/acme/app:v1']), metadata: { name: 'p', namespace: 'apps', labels: { registry } } });
+    const statuses = ['ghcr.io', 'quay.io', 'ghcr.io'].map((registry) => applyPoliciesToResource([policy], { object: labelled(registry) }, { imageVerification: results(signedBy(KEY_A)) }).responses[0]?.rules[0]?.status);
+    expect(statuses).toEqual(['pass', undefined, 'pass']);
+  });
+
   it('decides digest-only rules offline and reports rules that need a registry as unsupported', () => {
     const digestOnly = verifyImagesPolicy('digests', { imageReferences: ['*'], mutateDigest: false, required: false });
     const tagged = applyPoliciesToResource([digestOnly], { object: pod('p', ['nginx:1.27']) }).responses[0]!.rules[0]!;
