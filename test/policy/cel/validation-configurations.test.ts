@@ -269,5 +269,11 @@ ${indent(pem, 10)}
     expect(rules[0]!.message).toMatch(new RegExp(`^failed to resolve digest for image ${image.replace(/\./g, '\\.')}: .+`));
     expect(rules[0]!.message).toMatch(/ECONNREFUSED|connect|refused|unreachable/i);
     expect(images(patched)).toEqual([image]);
+
+    // The webhook API reports the tag it could not pin, with what decides the request.
+    const imageVerifier = await prepareImageVerification(set, [pod(image)], { registry: { ...REGISTRY_OPTIONS, retries: 0, timeoutMs: 2000 } as typeof REGISTRY_OPTIONS });
+    const mutation = imageDigestMutation(set, pod(image), { imageVerifier });
+    expect(mutation.patch).toEqual([]);
+    expect(mutation.unresolved).toEqual([{ policy: 'down', image, message: expect.stringMatching(/ECONNREFUSED/), validationActions: ['Deny'], failurePolicy: 'Fail' }]);
   });
 });
