@@ -276,7 +276,8 @@ function checkAttestorSet(set: AttestorSet, outcomeOf: (attestor: Attestor) => I
       const outcome = outcomeOf(entry.attestor);
       if (outcome === undefined) result = { status: 'error', message: '', missing: true };
       else if (outcome.status === 'verified') result = { status: 'pass', message: '', digest: outcome.digest, statements: [...(outcome.statements ?? [])] };
-      else result = { status: outcome.status === 'rejected' ? 'fail' : 'error', message: outcome.reason };
+      // Trust errors list candidates on separate lines; a rule message is one line.
+      else result = { status: outcome.status === 'rejected' ? 'fail' : 'error', message: outcome.reason.replace(/\s*\n\s*/g, ' ') };
     }
     if (result.missing) missing = true;
     else if (result.status === 'pass') {
