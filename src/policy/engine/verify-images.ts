@@ -20,7 +20,8 @@
  * - verifyDigest: after that the image must carry a digest ("missing digest for …");
  * - required: an entry without attestors or attestations cannot verify an image, so it fails.
  * Messages: `image verification failed for <image>: …`; a registry that could not be read is an
- * `error`, never a pass. On UPDATE, images unchanged from the old object are not verified again.
+ * `error`, never a pass. On UPDATE, images unchanged from the old object are not verified again
+ * (verifyDigest still applies to them).
  */
 import { jpSearch } from '../variables/jmespath.ts';
 import { extractImages, ImageReferenceError, type ImageEntry, type ImageExtractorConfig } from '../variables/image.ts';
@@ -94,7 +95,12 @@ export function verifyImagesRule(input: VerifyImagesInput): VerifyImagesOutcome 
     for (const image of images) {
       const reference = image.reference ?? '';
       if (!spec.imageReferences.some((p) => wildcardMatch(p, reference)) || spec.skipImageReferences.some((p) => wildcardMatch(p, reference))) continue;
-      if (oldImages.get(image.jsonPointer) === reference) continue;
+      // An UPDATE that keeps an image does not verify it again (no registry call); verifyDigest,
+      // which needs none, still holds it to a digest, as Kyverno's validating phase does.
+      if (oldImages.get(image.jsonPointer) === reference) {
+        if (spec.verifyDigest && !image.digest) statuses.push({ status: 'fail', message: `image verification failed for ${reference}: missing digest for ${reference}` });
+        continue;
+      }
       const result = verifyImage(spec, image, input);
       statuses.push(result.status);
       if (result.patch) patches.push(result.patch);

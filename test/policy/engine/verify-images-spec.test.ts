@@ -110,6 +110,11 @@ spec:
     const updated = pod('p', ['ghcr.io/acme/app:v1', 'ghcr.io/acme/db:v2']);
     applyPoliciesToResource([policy], { object: updated }, { operation: 'UPDATE', oldObject: old, imageVerification: asked });
     expect(asked.asked.map((r) => r.image)).toEqual(['ghcr.io/acme/db:v2']);
+    // verifyDigest needs no registry: a kept tag still fails it (mutateDigest off, so nothing pins it).
+    const digests = verifyImagesPolicy('d', { imageReferences: ['*'], mutateDigest: false, attestors: [{ entries: [{ keys: { publicKeys: KEY_A } }] }] });
+    const kept = applyPoliciesToResource([digests], { object: old }, { operation: 'UPDATE', oldObject: old, imageVerification: asked });
+    expect(kept.responses[0]!.rules[0]).toMatchObject({ status: 'fail', message: 'image verification failed for ghcr.io/acme/app:v1: missing digest for ghcr.io/acme/app:v1; image verification failed for ghcr.io/acme/db:v1: missing digest for ghcr.io/acme/db:v1' });
+    expect(asked.asked).toHaveLength(1);
     const deleted = applyPoliciesToResource([policy], { object: old }, { operation: 'DELETE', imageVerification: asked });
     expect(deleted.responses.flatMap((r) => r.rules)).toEqual([]);
   });
