@@ -165,7 +165,8 @@ function writeDump(dir: string, format: 'yaml' | 'json', lists: [string, string,
   mkdirSync(dir, { recursive: true });
   for (const [resource, apiVersion, kind, items] of lists) {
     const list = { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: items.map((o) => ({ apiVersion, kind, ...o })) };
-    writeFileSync(join(dir, `${resource}.${format}`), format === 'json' ? JSON.stringify(list, null, 4) : stringify(list, { lineWidth: 0 }));
+    // As kubectl writes YAML: no anchors for repeated values, list items at their key's indentation, no line folding.
+    writeFileSync(join(dir, `${resource}.${format}`), format === 'json' ? JSON.stringify(list, null, 4) : stringify(list, { lineWidth: 0, aliasDuplicateObjects: false, indentSeq: false }));
   }
 }
 

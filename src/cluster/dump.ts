@@ -116,9 +116,14 @@ export function snapshotOfDump(path: string, files: readonly string[], manifests
   return { source: { kind: 'dump', path, files: files.length }, objects, coverage, unknownKinds, issues };
 }
 
+/** The first character that is not whitespace opens a JSON object or array (a character loop: a regex over a megabytes-long file costs milliseconds). */
 function looksLikeJson(text: string): boolean {
-  const first = /\S/.exec(text)?.[0];
-  return first === '{' || first === '[';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0xfeff) continue;
+    return c === 0x7b /* { */ || c === 0x5b /* [ */;
+  }
+  return false;
 }
 
 /**
