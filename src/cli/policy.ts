@@ -134,7 +134,7 @@ async function apply(paths: string[], options: ApplyOptions, globals: GlobalOpti
     });
     // Image verification reads registries, so it runs only when asked (kyverno's --registry).
     const imageVerifier = options.registry
-      ? await prepareImageVerification(cel, resources, { registry: { insecure: Boolean(options.insecure || options.allowHttpRegistry), log: ctx.log }, ...(trustedRoot && { trustedRoot }) })
+      ? await prepareImageVerification(cel, resources, { registry: { insecure: Boolean(options.insecure || options.allowHttpRegistry), log: ctx.log }, ...(trustedRoot && { trustedRoot }), request: celOptions })
       : undefined;
     responses.push(...applyCelPolicies(cel, resources, { ...celOptions, ...(imageVerifier && { imageVerifier }) }));
   }

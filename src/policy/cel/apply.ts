@@ -252,13 +252,30 @@ function failureAction(actions: readonly string[]): FailureAction {
   return actions.includes('Deny') ? 'Enforce' : 'Audit';
 }
 
+/**
+ * The rule set of `policy` that evaluates the request (the declared one, or an autogen one for
+ * Pod controllers), or undefined when the policy does not apply to it. JSON mode (Kyverno
+ * `evaluation.mode: JSON`): any JSON document, no admission matching.
+ */
+function matchingRuleSet(policy: CelPolicy, req: Request): RuleSet | undefined {
+  if (policy.namespace && policy.namespace !== req.attributes.namespace) return undefined;
+  return policy.mode === 'JSON' ? policy.rules[0] : policy.rules.find((r) => matchFailure(r.match, req.attributes) === undefined);
+}
+
+/**
+ * What matching alone decides for `object` (match constraints and the namespace of Namespaced
+ * policies; not match conditions, exceptions or bindings): the rule set that would evaluate it.
+ * Lets work ahead of evaluation (image verification) skip the policies that cannot apply.
+ */
+export function ruleSetFor(policy: CelPolicy, object: Json, options: CelApplyOptions = {}): RuleSet | undefined {
+  return matchingRuleSet(policy, buildRequest(object, options));
+}
+
 function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, options: CelApplyOptions, images: ImageVerificationLedger, cache: Map<Json, Prepared>): CelPolicyResponse {
   const response: CelPolicyResponse = { policy: shimOf(policy), resource, patchedResource: resource.object, rules: [], failureActions: {}, validationActions: {}, failurePolicy: policy.failurePolicy };
   const prepared = prepare(resource.object, options, cache);
   const { req } = prepared;
-  if (policy.namespace && policy.namespace !== req.attributes.namespace) return response;
-  // JSON mode (Kyverno `evaluation.mode: JSON`): any JSON document, no admission matching.
-  const rules = policy.mode === 'JSON' ? policy.rules[0] : policy.rules.find((r) => matchFailure(r.match, req.attributes) === undefined);
+  const rules = matchingRuleSet(policy, req);
   if (!rules) return response;
   const name = ruleName(policy, rules);
   const type = ruleType(policy);

@@ -31,6 +31,7 @@ import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures,
 import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
 import type { KubeResource } from '../types.ts';
 import { CelEvalError, CelUnsupportedError } from './errors.ts';
+import { ruleSetFor, type CelApplyOptions } from './apply.ts';
 import { withVariables } from './evaluate.ts';
 import { selectedImages, type ImageVerifier } from './image-policy.ts';
 import { celPolicyKey, type CelPolicy, type CelPolicySet } from './types.ts';
@@ -44,6 +45,8 @@ export interface ImageVerificationOptions {
   registry?: RegistryStoreOptions;
   /** Registry reads to reuse (the webhook keeps one across requests); default one per call. */
   cache?: DigestCache;
+  /** The options evaluation will get (operation, namespaces…): policies whose match constraints exclude a resource are not verified for it. */
+  request?: CelApplyOptions;
 }
 
 /** An outcome per (image, attestor[, attestation]): verified, not verified, or an error to report. */
@@ -174,18 +177,18 @@ function identity(value: unknown): string {
 const IMAGE_CONCURRENCY = 4;
 
 /**
- * The images a policy may ask about: those its rule sets (declared and autogen) select in each
- * resource, extractors and matchImageReferences expressions evaluated on the resource alone
- * (`request` and `params` are not known yet: what needs them selects nothing here).
+ * The images a policy may ask about: in each resource its match constraints select (so no
+ * registry is read for requests the policy cannot apply to), those the matching rule set (declared
+ * or autogen) selects — extractors and matchImageReferences expressions evaluated on the resource
+ * alone (`request` and `params` are not known yet: what needs them selects nothing here).
  */
-function imagesToVerify(policy: CelPolicy, resources: readonly KubeResource[]): Set<string> {
+function imagesToVerify(policy: CelPolicy, resources: readonly KubeResource[], request: CelApplyOptions): Set<string> {
   const images = new Set<string>();
   for (const resource of resources) {
-    const activation = { object: toCel(resource.object) };
-    for (const rules of policy.rules) {
-      if (!rules.images) continue;
-      for (const list of Object.values(selectedImages(rules, withVariables(activation, rules.variables)))) for (const image of list) images.add(image);
-    }
+    const rules = ruleSetFor(policy, resource.object, request);
+    if (!rules?.images) continue;
+    const activation = withVariables({ object: toCel(resource.object) }, rules.variables);
+    for (const list of Object.values(selectedImages(rules, activation))) for (const image of list) images.add(image);
   }
   return images;
 }
@@ -257,7 +260,7 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
     } catch (err) {
       access = err as Error;
     }
-    await mapLimit([...imagesToVerify(policy, resources)], IMAGE_CONCURRENCY, async (image) => {
+    await mapLimit([...imagesToVerify(policy, resources, options.request ?? {})], IMAGE_CONCURRENCY, async (image) => {
       let resolved: Awaited<ReturnType<typeof resolveImage>>;
       try {
         if (access instanceof Error) throw access;

@@ -186,6 +186,14 @@ describe.skipIf(!available)('ImageValidatingPolicy validationConfigurations agai
     ]);
   });
 
+  it('reads no registry for resources the policy\'s match constraints exclude', async () => {
+    const updatesOnly = parseCelPolicies(policy('updates', registry.host, pem).replace('operations: [CREATE]', 'operations: [UPDATE]'), 'ivpol.yaml');
+    const onCreate = await prepareImageVerification(updatesOnly, [pod(signed.tag)], { registry: REGISTRY_OPTIONS });
+    expect(() => onCreate.resolveDigest(signed.tag)).toThrow(/not resolved ahead of evaluation/);
+    const onUpdate = await prepareImageVerification(updatesOnly, [pod(signed.tag)], { registry: REGISTRY_OPTIONS, request: { operation: 'UPDATE' } });
+    expect(onUpdate.resolveDigest(signed.tag)).toBe(signed.digest);
+  });
+
   it('an unsigned image fails the validation that counts signatures', async () => {
     const set = parseCelPolicies(policy('signed-images', registry.host, pem), 'ivpol.yaml');
     const { rules } = await run(set, pod(unsigned.tag));
