@@ -11,9 +11,10 @@
  * policy engine's builder (src/policy/report): the ClusterPolicyReport `merged` for cluster-wide
  * policies, one PolicyReport per namespaced policy.
  *
- * Output: a directory gets one YAML file per report (`clusterpolicyreport-merged.yaml`,
- * `policyreport-<namespace>-<policy>.yaml`), each replaced atomically (temp file + rename);
- * `-` writes the reports as one YAML stream to stdout at each flush.
+ * Output (a ReportSink): a directory gets one YAML file per report
+ * (`clusterpolicyreport-merged.yaml`, `policyreport-<namespace>-<policy>.yaml`), each replaced
+ * atomically (temp file + rename); a stream (stdout) gets the reports as one YAML stream at each
+ * flush; in a cluster they become API objects (report-api.ts).
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,15 +26,20 @@ import type { StructuredLog } from './log.ts';
 
 type Json = Record<string, unknown>;
 
+/** Where a flush puts the reports: all of them, as they stand. */
+export interface ReportSink {
+  /** Names the destination in logs. */
+  readonly target: string;
+  write(reports: readonly PolicyReport[]): Promise<void>;
+}
+
 export interface ReportWriterOptions {
-  /** A directory, or `-` for stdout. */
-  target: string;
+  sink: ReportSink;
   /** Longest time a recorded result waits before it is written; default 10 s. */
   intervalMs?: number;
   /** Most results kept; those of the least recently admitted resources are dropped beyond it. Default 20,000. */
   maxResults?: number;
   log?: StructuredLog;
-  stdout?: NodeJS.WritableStream;
   now?: () => Date;
 }
 
@@ -58,8 +64,6 @@ export class PolicyReportWriter {
   #dirty = false;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
-  /** Files this writer produced, so a report that became empty is removed. */
-  readonly #written = new Set<string>();
 
   constructor(options: ReportWriterOptions) {
     this.#options = options;
@@ -124,7 +128,13 @@ export class PolicyReportWriter {
     if (!this.#dirty) return this.#writing;
     this.#dirty = false;
     const reports = this.reports();
-    this.#writing = this.#writing.then(() => this.#write(reports)).catch((err: unknown) => this.#options.log?.write('error', 'cannot write policy reports', { target: this.#options.target, error: errorMessage(err) }));
+    const { sink, log } = this.#options;
+    this.#writing = this.#writing
+      .then(() => sink.write(reports))
+      .catch((err: unknown) => {
+        log?.write('error', 'cannot write policy reports; retrying after the interval', { target: sink.target, error: errorMessage(err) });
+        this.#changed();
+      });
     return this.#writing;
   }
 
@@ -148,24 +158,36 @@ export class PolicyReportWriter {
       this.#entries.delete(key);
     }
   }
+}
 
-  async #write(reports: PolicyReport[]): Promise<void> {
-    const { target } = this.#options;
-    if (target === '-') {
-      (this.#options.stdout ?? process.stdout).write(reports.map((r) => `---\n${stringify(r)}`).join(''));
-      return;
-    }
-    await mkdir(target, { recursive: true });
-    const files = new Set<string>();
-    for (const report of reports) {
-      const name = report.kind === 'ClusterPolicyReport' ? `clusterpolicyreport-${report.metadata.name}.yaml` : `policyreport-${report.metadata.namespace}-${report.metadata.name}.yaml`;
-      files.add(name);
-      const temp = join(target, `.${name}.tmp`);
-      await writeFile(temp, stringify(report));
-      await rename(temp, join(target, name));
-    }
-    for (const old of this.#written) if (!files.has(old)) await rm(join(target, old), { force: true });
-    this.#written.clear();
-    for (const f of files) this.#written.add(f);
-  }
+/** The reports as one YAML stream per flush (stdout). */
+export function streamSink(stream: NodeJS.WritableStream, target = '-'): ReportSink {
+  return {
+    target,
+    write: async (reports) => {
+      stream.write(reports.map((r) => `---\n${stringify(r)}`).join(''));
+    },
+  };
+}
+
+/** One YAML file per report in `dir`, each replaced atomically; files of reports that became empty are removed. */
+export function directorySink(dir: string): ReportSink {
+  const written = new Set<string>();
+  return {
+    target: dir,
+    async write(reports) {
+      await mkdir(dir, { recursive: true });
+      const files = new Set<string>();
+      for (const report of reports) {
+        const name = report.kind === 'ClusterPolicyReport' ? `clusterpolicyreport-${report.metadata.name}.yaml` : `policyreport-${report.metadata.namespace}-${report.metadata.name}.yaml`;
+        files.add(name);
+        const temp = join(dir, `.${name}.tmp`);
+        await writeFile(temp, stringify(report));
+        await rename(temp, join(dir, name));
+      }
+      for (const old of written) if (!files.has(old)) await rm(join(dir, old), { force: true });
+      written.clear();
+      for (const f of files) written.add(f);
+    },
+  };
 }

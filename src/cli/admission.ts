@@ -10,8 +10,9 @@ import { asLogger, jsonLog, textLog, type StructuredLog } from '../admission/log
 import { loadAdmissionPolicies } from '../admission/policy-set.ts';
 import { PolicyReloader, type PolicySource } from '../admission/reload.ts';
 import { ClusterPolicyWatcher, withClusterPolicies } from '../admission/cluster-policies.ts';
-import { kubeConnection } from '../admission/kube.ts';
-import { PolicyReportWriter } from '../admission/reports.ts';
+import { kubeConnection, type KubeConnection } from '../admission/kube.ts';
+import { directorySink, PolicyReportWriter, streamSink, type ReportSink } from '../admission/reports.ts';
+import { apiReportSink } from '../admission/report-api.ts';
 import { TlsReloader } from '../admission/tls-reload.ts';
 import { startAdmissionServer } from '../admission/server.ts';
 import { SignatureGate } from '../admission/signatures.ts';
@@ -69,7 +70,7 @@ export function admissionCommand(globals: () => GlobalOptions): Command {
       .option('--exclude-namespace <names>', 'namespaces admitted without evaluation (default kube-system and $POD_NAMESPACE)', collectList, [])
       .option('--no-watch', 'do not reload the policies and the serving certificate when their files change (a broken edit never replaces a working set)')
       .addOption(new Option('--log-format <format>', 'stderr log format').choices(['json', 'text']).default('json'))
-      .option('--policy-reports <dir>', 'write the validation results of admitted requests as PolicyReport YAML files into <dir> ("-": stdout)')
+      .option('--policy-reports <target>', 'write the validation results of admitted requests as PolicyReports: YAML files into a directory, "-" for stdout, or "cluster" for API objects')
       .option('--policy-report-interval <seconds>', 'longest wait before changed results are written', '10')
       .option('--watch-cluster-policies', 'also enforce the Kyverno ClusterPolicy/Policy objects of the cluster, read and watched through the Kubernetes API')
       .option('--kubeconfig <file>', 'with --watch-cluster-policies outside a cluster: the kubeconfig (default: in-cluster service account, $KUBECONFIG, ~/.kube/config)')
@@ -87,6 +88,13 @@ function positive(value: string, flag: string): number {
   return n;
 }
 
+/** `-` is stdout, `cluster` the Kubernetes API (a directory of that name is `./cluster`), anything else a directory. */
+function reportSink(target: string, connection: KubeConnection | undefined): ReportSink {
+  if (target === '-') return streamSink(process.stdout);
+  if (target === 'cluster' && connection) return apiReportSink({ connection });
+  return directorySink(target);
+}
+
 async function serve(options: ServeOptions, globals: GlobalOptions): Promise<void> {
   const ctx = contextFrom(globals);
   const port = Number(options.port);
@@ -101,10 +109,11 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   const set = await reloader.load();
   for (const s of set.skipped) log.warn(`${s}: not evaluated by the webhook, skipped`);
   if (set.count === 0 && options.key.length === 0 && !options.watchClusterPolicies) throw new PalisadeError('USAGE', `no policies found in ${options.policies.join(', ')}`);
-  const cluster = options.watchClusterPolicies ? new ClusterPolicyWatcher({ connection: await kubeConnection(options.kubeconfig, options.context), log: events }) : undefined;
+  const connection = options.watchClusterPolicies || options.policyReports === 'cluster' ? await kubeConnection(options.kubeconfig, options.context) : undefined;
+  const cluster = options.watchClusterPolicies && connection ? new ClusterPolicyWatcher({ connection, log: events }) : undefined;
   const policySource: PolicySource = cluster ? withClusterPolicies(reloader, cluster) : reloader;
   const reportInterval = positive(options.policyReportInterval, '--policy-report-interval');
-  const reports = options.policyReports ? new PolicyReportWriter({ target: options.policyReports, intervalMs: reportInterval * 1000, log: events }) : undefined;
+  const reports = options.policyReports ? new PolicyReportWriter({ sink: reportSink(options.policyReports, connection), intervalMs: reportInterval * 1000, log: events }) : undefined;
 
   const read = async (file: string, what: string) => {
     try {

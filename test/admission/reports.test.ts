@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAdmissionPolicies } from '../../src/admission/policy-set.ts';
-import { PolicyReportWriter } from '../../src/admission/reports.ts';
+import { directorySink, PolicyReportWriter, streamSink } from '../../src/admission/reports.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
 import type { PolicyReport } from '../../src/policy/report/policy-report.ts';
 import { decode, eventually, hasOpenssl, pod, post, review, selfSignedCertificate } from './https.ts';
@@ -20,7 +20,7 @@ describe.skipIf(!hasOpenssl)('PolicyReports from admission results', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'palisade-reports-'));
     const set = await loadAdmissionPolicies([CEL, CLASSIC]);
-    reports = new PolicyReportWriter({ target: dir, intervalMs: 50, now: () => new Date('2026-11-26T12:00:00Z') });
+    reports = new PolicyReportWriter({ sink: directorySink(dir), intervalMs: 50, now: () => new Date('2026-11-26T12:00:00Z') });
     server = await startAdmissionServer({ policies: set.classic, cel: set, reports, ...selfSignedCertificate(), port: 0, host: '127.0.0.1' });
   });
 
@@ -71,7 +71,7 @@ describe.skipIf(!hasOpenssl)('PolicyReports from admission results', () => {
   it('writes a YAML stream to stdout with target -, and bounds the results kept', async () => {
     let out = '';
     const stdout = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
-    const writer = new PolicyReportWriter({ target: '-', stdout, maxResults: 4 });
+    const writer = new PolicyReportWriter({ sink: streamSink(stdout), maxResults: 4 });
     const set = await loadAdmissionPolicies([CEL]);
     const local = await startAdmissionServer({ policies: [], cel: set, reports: writer, ...selfSignedCertificate(), port: 0, host: '127.0.0.1' });
     try {
