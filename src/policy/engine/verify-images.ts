@@ -91,10 +91,15 @@ export function verifyImagesRule(input: VerifyImagesInput): VerifyImagesOutcome 
   const oldImages = input.oldObject ? imagePointers(input.oldObject, rule) : new Map<string, string>();
   const statuses: ImageStatus[] = [];
   const patches: PatchOperation[] = [];
+  const skipped: string[] = [];
   for (const spec of specs) {
     for (const image of images) {
       const reference = image.reference ?? '';
-      if (!spec.imageReferences.some((p) => wildcardMatch(p, reference)) || spec.skipImageReferences.some((p) => wildcardMatch(p, reference))) continue;
+      if (!spec.imageReferences.some((p) => wildcardMatch(p, reference))) continue;
+      if (spec.skipImageReferences.some((p) => wildcardMatch(p, reference))) {
+        skipped.push(reference);
+        continue;
+      }
       // An UPDATE that keeps an image does not verify it again (no registry call); verifyDigest,
       // which needs none, still holds it to a digest, as Kyverno's validating phase does.
       if (oldImages.get(image.jsonPointer) === reference) {
@@ -106,7 +111,10 @@ export function verifyImagesRule(input: VerifyImagesInput): VerifyImagesOutcome 
       if (result.patch) patches.push(result.patch);
     }
   }
-  if (statuses.length === 0) return undefined;
+  if (statuses.length === 0) {
+    // Kyverno answers `skip` for images its skipImageReferences name.
+    return skipped.length > 0 ? { status: 'skip', message: `image verification skipped for ${unique(skipped).join(', ')} (skipImageReferences)` } : undefined;
+  }
   const missing = statuses.filter((s) => s.status === 'missing');
   if (missing.length > 0) {
     if (input.results === undefined) return { status: 'error', message: `unsupported: verifyImages without registry access in ${policy}/${rule.name}` };

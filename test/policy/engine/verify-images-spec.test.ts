@@ -169,6 +169,14 @@ spec:
     expect(statuses).toEqual(['pass', undefined, 'pass']);
   });
 
+  it('skips images that skipImageReferences name (and has no result when no image matches)', () => {
+    const policy = verifyImagesPolicy('p', { imageReferences: ['ghcr.io/*'], skipImageReferences: ['ghcr.io/acme/tools:*'], attestors: [{ entries: [{ keys: { publicKeys: KEY_A } }] }] });
+    const rule = (images: string[]) => applyPoliciesToResource([policy], { object: pod('p', images) }, { imageVerification: results(signedBy(KEY_A)) }).responses[0]?.rules[0];
+    expect(rule(['ghcr.io/acme/tools:v1'])).toMatchObject({ status: 'skip', message: 'image verification skipped for ghcr.io/acme/tools:v1 (skipImageReferences)' });
+    expect(rule(['ghcr.io/acme/tools:v1', 'ghcr.io/acme/app:v1'])?.status).toBe('pass');
+    expect(rule(['quay.io/acme/app:v1'])).toBeUndefined();
+  });
+
   it('decides digest-only rules offline and reports rules that need a registry as unsupported', () => {
     const digestOnly = verifyImagesPolicy('digests', { imageReferences: ['*'], mutateDigest: false, required: false });
     const tagged = applyPoliciesToResource([digestOnly], { object: pod('p', ['nginx:1.27']) }).responses[0]!.rules[0]!;
