@@ -12,6 +12,8 @@ const SURROGATE = /[\uD800-\uDFFF]/;
 export function wildcardMatch(pattern: string, name: string): boolean {
   if (pattern === '') return name === '';
   if (pattern === '*' || pattern === name) return true;
+  // Without wildcards only the same text matches (most kinds, names and keys in policies).
+  if (!containsWildcard(pattern)) return false;
   if (SURROGATE.test(pattern) || SURROGATE.test(name)) return matchUnits(Array.from(pattern), Array.from(name));
   return matchUnits(pattern, name);
 }

@@ -29,11 +29,48 @@ type JsonObject = Record<string, unknown>;
 
 const clone = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T));
 
+/** Deeper than this, a value is copied as JSON (which also rejects cycles). */
+const MAX_SHARED_DEPTH = 1000;
+
+/**
+ * `value` itself when it is JSON data already (plain objects and arrays of strings, finite
+ * numbers, booleans and null: what parsers give), else its JSON copy, which is what Kyverno's
+ * context holds after marshalling. The context never changes what it holds, so JSON data is
+ * shared rather than copied; the caller must not change it afterwards either.
+ */
+function asJson<T>(value: T): T {
+  return isJsonData(value, 0) ? value : clone(value);
+}
+
+function isJsonData(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= MAX_SHARED_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isJsonData(value[i], depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in value) if (!isJsonData((value as JsonObject)[key], depth + 1)) return false;
+  return true;
+}
+
 /**
  * `target` with `patch` merged in: objects recursively, other values replace. `target` is not
  * changed: the objects along the patched paths are copied, everything else is shared.
  */
-function mergedWith(target: JsonObject, patch: JsonObject, copy: <T>(value: T) => T = clone): JsonObject {
+function mergedWith(target: JsonObject, patch: JsonObject, copy: <T>(value: T) => T = asJson): JsonObject {
   const out = { ...target };
   for (const [key, value] of Object.entries(patch)) {
     const current = out[key];
@@ -42,7 +79,7 @@ function mergedWith(target: JsonObject, patch: JsonObject, copy: <T>(value: T) =
   return out;
 }
 
-/** The copy for values read from the context itself: they are its own JSON data already. */
+/** For values read from the context itself: they are its own JSON data already. */
 const own = <T>(value: T): T => value;
 
 /** `{a: {b: value}}` for the path `a.b`. */
@@ -74,8 +111,8 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 /**
  * The data is never changed in place: every write copies the objects along its path and shares the
  * rest. So a checkpoint is a reference to the data, and queries hand out the context's own values
- * without copying them (callers must treat query results as read-only). Values written in are
- * copied once, as JSON, so that the caller's objects are never shared with the context.
+ * without copying them (callers must treat query results as read-only). Values written in are kept
+ * as they are when they are JSON data (see asJson), else copied as JSON.
  */
 export class JsonContext {
   private data: JsonObject;
@@ -93,7 +130,7 @@ export class JsonContext {
   private readonly outcomes = new WeakMap<JsonObject, Map<string, { value: unknown } | { error: unknown }>>();
 
   constructor(initial: JsonObject = {}) {
-    this.data = clone(initial);
+    this.data = asJson(initial);
   }
 
   /** Kyverno's AddVariable: `key` is split on dots (`request.object.metadata.name`) and merged. */
@@ -108,7 +145,7 @@ export class JsonContext {
 
   /** Replaces the top-level key `name` (ReplaceContextEntry). */
   replace(name: string, value: unknown): void {
-    this.data = { ...this.data, [name]: clone(value) };
+    this.data = { ...this.data, [name]: asJson(value) };
   }
 
   /**

@@ -179,12 +179,13 @@ describe('JsonContext', () => {
     expect(ctx.toJSON()).toEqual({ request: { operation: 'DELETE' } });
   });
 
-  it('copies values written in and never changes data it has handed out', () => {
+  it('keeps JSON data written in, copies other values as JSON, and never changes data it has handed out', () => {
     const value = { a: [1] };
     const ctx = new JsonContext();
     ctx.addEntry('v', value);
-    value.a.push(2);
-    expect(ctx.query('v')).toEqual({ a: [1] });
+    expect(ctx.query('v')).toBe(value);
+    ctx.addEntry('w', { a: undefined, b: Number.NaN, c: [undefined], d: new Date(0) });
+    expect(ctx.query('w')).toEqual({ b: null, c: [null], d: '1970-01-01T00:00:00.000Z' });
     const before = ctx.query('v');
     ctx.add('v.b', 2);
     ctx.addEntry('v', { c: 3 });
