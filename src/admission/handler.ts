@@ -4,8 +4,8 @@
  *
  * - A failed or errored rule of an Enforce policy denies, naming policy and rule; of an Audit
  *   policy it becomes a warning. (An error under Enforce denies: the webhook must not fail open.)
- * - `/mutate` returns the JSON Patch from the request object to the mutated object; `/validate`
- *   never patches.
+ * - `/mutate` runs mutate and verifyImages rules and returns the JSON Patch from the request object
+ *   to the mutated object; `/validate` runs the other rules and never patches (phases.ts).
  * - Excluded namespaces are allowed without evaluation.
  * - CEL policies of the request's phase follow their validationActions and failurePolicy (cel.ts).
  * - Validation results of admitted, non-dryRun requests go to the PolicyReport writer (reports.ts).
@@ -14,6 +14,7 @@ import { applyPoliciesToResource, type EngineOptions } from '../policy/engine/en
 import { policyKey, type FailureAction, type Policy, type PolicyException, type PolicyResponse, type RuleResponse } from '../policy/engine/types.ts';
 import { evaluateCel } from './cel.ts';
 import { jsonPatchDiff } from './diff.ts';
+import { policiesForPhase } from './phases.ts';
 import type { AdmissionMetrics } from './metrics.ts';
 import type { AdmissionPolicySet } from './policy-set.ts';
 import type { PolicyReportWriter } from './reports.ts';
@@ -64,7 +65,7 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
   // /validate sees what /mutate pinned: it pins nothing itself, so verifyDigest judges the object as received.
   const imageOptions: EngineOptions = mode === 'validate' ? { ...engineOptions, pinImageDigests: false } : engineOptions;
   const evaluate = (imageVerification?: EngineOptions['imageVerification']) =>
-    applyPoliciesToResource(options.policies, { object: withNamespace }, { ...imageOptions, ...(imageVerification && { imageVerification }) });
+    applyPoliciesToResource(policiesForPhase(options.policies, mode), { object: withNamespace }, { ...imageOptions, ...(imageVerification && { imageVerification }) });
   // verifyImages rules: the registry verifications they ask for run first, then the engine decides.
   const result = options.images ? await options.images.evaluate(evaluate) : evaluate();
 
