@@ -3,7 +3,7 @@
  * that pins the request's image tags to their digests (`validationConfigurations.mutateDigest`,
  * on by default), as Kyverno's mutating webhook returns it.
  *
- *   const imageVerifier = await prepareImageVerification(set, [{ object }], { registry, trustedRoot });
+ *   const imageVerifier = await prepareImageVerification(set, [{ object }], { registry, trustedRoot, cache, request: applyOptions });
  *   const { patch, unresolved } = imageDigestMutation(set, { object }, { ...applyOptions, imageVerifier });
  *   // patch: [{ op: 'replace', path: '/spec/containers/0/image', value: 'ghcr.io/org/app:v1@sha256:…' }]
  *   // unresolved: tags whose digest the registry could not give; Kyverno denies the request
