@@ -61,6 +61,7 @@ export function parsePositionedDocuments(text: string): PositionedDocument[] | u
   if (UNSUPPORTED.test(text)) return undefined;
   const roots: Event[] = [];
   const open: Event[] = [];
+  let aliased = false;
   const listener = (type: jsyaml.EventType, reader: jsyaml.State) => {
     const state = reader as unknown as ListenerState;
     if (type === 'open') {
@@ -73,6 +74,7 @@ export function parsePositionedDocuments(text: string): PositionedDocument[] | u
     event.anchored = state.anchor !== null;
     // Only an alias (or an empty node) closes without a kind.
     event.alias = state.kind === null && isAliasAt(state.input, event.offset);
+    aliased ||= event.alias;
     (open.length > 0 ? open[open.length - 1]!.children : roots).push(event);
   };
   let values: unknown[];
@@ -85,7 +87,7 @@ export function parsePositionedDocuments(text: string): PositionedDocument[] | u
   const out: PositionedDocument[] = [];
   for (const [i, value] of values.entries()) {
     if (value === null || value === undefined) continue;
-    if (!withinAliasBound(roots[i]!)) return undefined;
+    if (aliased && !withinAliasBound(roots[i]!)) return undefined;
     const position = positionOf(roots[i]!, value);
     if (!position) return undefined;
     out.push({ value, line: position.line, position });
