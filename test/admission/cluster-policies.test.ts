@@ -113,7 +113,7 @@ describe.skipIf(!hasOpenssl)('ClusterPolicy/Policy objects watched through the K
   it('is not ready until the first list succeeds, then enforces the cluster policies with the file ones', async () => {
     expect((await get(server.port, '/readyz')).status).toBe(503);
     await watcher.start();
-    expect(logs.some((l) => l.msg === 'cluster policy watch failed; retrying' && String(l.error).includes('etcd is having a bad day'))).toBe(true);
+    expect(logs.some((l) => l.msg === 'Kubernetes watch failed; retrying' && String(l.error).includes('etcd is having a bad day'))).toBe(true);
     expect((await get(server.port, '/readyz')).body).toMatch(/^ok: 11 policies, version /);
     const denied = await decideHostNetwork('w1');
     expect(denied.allowed).toBe(false);
