@@ -115,17 +115,17 @@ export function verifyImagesRule(input: VerifyImagesInput): VerifyImagesOutcome 
     // Kyverno answers `skip` for images its skipImageReferences name.
     return skipped.length > 0 ? { status: 'skip', message: `image verification skipped for ${unique(skipped).join(', ')} (skipImageReferences)` } : undefined;
   }
-  const missing = statuses.filter((s) => s.status === 'missing');
+  // A definite failure wins (also offline); then what could not be decided; then errors.
+  const failed = statuses.flatMap((s) => (s.status === 'fail' ? [s.message] : []));
+  if (failed.length > 0) return { status: 'fail', message: unique(failed).join('; ') };
+  const missing = statuses.flatMap((s) => (s.status === 'missing' ? [s.image] : []));
   if (missing.length > 0) {
     if (input.results === undefined) return { status: 'error', message: `unsupported: verifyImages without registry access in ${policy}/${rule.name}` };
-    return { status: 'error', message: `image verification was not run ahead of evaluation for ${unique(missing.map((m) => m.image)).join(', ')}` };
+    return { status: 'error', message: `image verification was not run ahead of evaluation for ${unique(missing).join(', ')}` };
   }
-  const decided = statuses as Exclude<ImageStatus, { status: 'missing' }>[];
-  for (const status of ['fail', 'error'] as const) {
-    const bad = decided.filter((s) => s.status === status);
-    if (bad.length > 0) return { status, message: unique(bad.map((s) => s.message)).join('; ') };
-  }
-  const message = unique(decided.map((s) => s.message)).join('; ');
+  const errors = statuses.flatMap((s) => (s.status === 'error' ? [s.message] : []));
+  if (errors.length > 0) return { status: 'error', message: unique(errors).join('; ') };
+  const message = unique(statuses.flatMap((s) => (s.status === 'pass' ? [s.message] : []))).join('; ');
   if (patches.length === 0) return { status: 'pass', message };
   return { status: 'pass', message, patched: applyJsonPatch(input.resource, patches) as Json };
 }

@@ -184,5 +184,21 @@ spec:
     expect(applyPoliciesToResource([digestOnly], { object: pod('p', [`nginx@${DIGEST}`]) }).responses[0]!.rules[0]!.status).toBe('pass');
     const pinning = verifyImagesPolicy('pin', { imageReferences: ['*'], required: false });
     expect(applyPoliciesToResource([pinning], { object: pod('p', ['nginx:1.27']) }).responses[0]!.rules[0]!.message).toBe('unsupported: verifyImages without registry access in pin/verify');
+    // A failure found offline is reported even when another image would need a registry.
+    const [both] = parsePolicies(
+      `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: both, annotations: {pod-policies.kyverno.io/autogen-controllers: none}}
+spec:
+  rules:
+    - name: verify
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      verifyImages:
+        - {imageReferences: ["docker.io/*"], mutateDigest: false, required: false}
+        - {imageReferences: ["ghcr.io/*"], attestors: [{entries: [{keys: {publicKeys: ${JSON.stringify(KEY_A)}}}]}]}
+`,
+      'both.yaml',
+    ).policies;
+    expect(applyPoliciesToResource([both!], { object: pod('p', ['nginx:1.27', 'ghcr.io/acme/app:v1']) }).responses[0]!.rules[0]).toMatchObject({ status: 'fail' });
   });
 });
