@@ -22,6 +22,7 @@ import { publicGoodTrustedRoot, type TrustedRoot } from '../../trust/bundle/inde
 import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
 import { DigestCache } from '../../trust/oci/cache.ts';
 import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
+import { mapLimit } from '../../trust/oci/discover.ts';
 import { openImageTarget } from '../../trust/oci/target.ts';
 import { VerificationCache } from '../../trust/oci/verification-cache.ts';
 import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures, type KeylessOptions, type VerifyImageOptions } from '../../trust/oci/verify.ts';
@@ -182,12 +183,16 @@ export class ImageVerificationSession implements ImageVerificationResults {
   async verifyQueued(): Promise<void> {
     const queued = [...this.#queued];
     this.#queued.clear();
-    const outcomes = await Promise.all(
-      queued.map(([key, request]) => (uncached(request) ? this.#cache.verifyUncached(() => this.#verify(request)) : this.#cache.get(key, () => this.#verify(request)))),
+    // Bounded: `policy apply` over many resources must not open a connection per image at once.
+    const outcomes = await mapLimit(queued, MAX_CONCURRENT, ([key, request]) =>
+      uncached(request) ? this.#cache.verifyUncached(() => this.#verify(request)) : this.#cache.get(key, () => this.#verify(request)),
     );
     queued.forEach(([key], i) => this.#known.set(key, outcomes[i]!));
   }
 }
+
+/** Verifications run at once per session (a Pod rarely needs more, so admission waits one round). */
+const MAX_CONCURRENT = 16;
 
 /** A rule with `useCache: false` verifies on every evaluation. */
 function uncached(request: ImageVerificationRequest): boolean {
