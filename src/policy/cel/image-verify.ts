@@ -7,42 +7,28 @@
  * kept. The CEL functions (`verifyImageSignatures`, `verifyAttestationSignatures`,
  * `extractPayload`, see image-policy.ts) then answer from these results.
  *
- * Attestors: `cosign.key.data` (PEM public keys); `cosign.keyless` (identities: issuer and
- * subject, or their regexps) checked against the trusted root given in the options, else the
- * Sigstore public-good root shipped with Palisade (offline: there is no TUF fetch here);
- * `cosign.certificate` (`cert`, and `certChain` the certificate must chain to:
- * src/trust/certificate-chain.ts) — signatures are then checked with the certificate's key, the
- * transparency log is not consulted (as for keys). A certificate that does not chain verifies
- * nothing (count 0). `cosign.key.kms`, `notary` and Kyverno's
- * `expression`-valued attestor fields are unsupported: verifying with them is an error naming the
- * feature. Attestations: `intoto.type` and `referrer.type` give the predicate type.
+ * Attestors are turned into trust options by image-attestors.ts (keys, keyless identities,
+ * certificates; the rest is `unsupported:`); a certificate that does not chain verifies nothing
+ * (count 0). Attestations: `intoto.type` and `referrer.type` give the predicate type.
  */
-import type { KeyObject } from 'node:crypto';
-import { publicGoodTrustedRoot, type TrustedRoot } from '../../trust/bundle/trusted-root.ts';
-import { PalisadeError } from '../../core/errors.ts';
 import { parseImageReference, type RegistryReference } from '../../image/reference.ts';
-import { certificateKey } from '../../trust/certificate-chain.ts';
 import { TrustError, isInputFailure } from '../../trust/errors.ts';
 import { DigestCache } from '../../trust/oci/cache.ts';
 import { mapLimit } from '../../trust/oci/discover.ts';
 import { openImageTarget } from '../../trust/oci/target.ts';
-import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
-import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures, type KeylessOptions, type VerifyImageOptions } from '../../trust/oci/verify.ts';
-import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
+import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures } from '../../trust/oci/verify.ts';
 import type { KubeResource } from '../types.ts';
-import { CelEvalError, CelUnsupportedError } from './errors.ts';
 import { ruleSetFor, type CelApplyOptions } from './apply.ts';
 import { withVariables } from './evaluate.ts';
+import { CelEvalError } from './errors.ts';
+import { attestorOptions, withCredentials, type AttestorOptions, type TrustOptions } from './image-attestors.ts';
 import { selectedImages, type ImageVerifier } from './image-policy.ts';
 import { celPolicyKey, type CelPolicy, type CelPolicySet } from './types.ts';
 import { toCel } from './values.ts';
 
 type Json = Record<string, unknown>;
 
-export interface ImageVerificationOptions {
-  /** Roots for keyless attestors (Fulcio CAs, Rekor and CT log keys); default the Sigstore public-good root. */
-  trustedRoot?: TrustedRoot;
-  registry?: RegistryStoreOptions;
+export interface ImageVerificationOptions extends TrustOptions {
   /** Registry reads to reuse (the webhook keeps one across requests); default one per call. */
   cache?: DigestCache;
   /** The options evaluation will get (operation, namespaces…): policies whose match constraints exclude a resource are not verified for it. */
@@ -54,95 +40,6 @@ type Outcome = { verified: true; payload?: unknown } | { verified: false } | { e
 
 function isRecord(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** What one attestor contributes to a verification. */
-type AttestorOptions = Pick<VerifyImageOptions, 'publicKeys' | 'keyless' | 'annotations' | 'signatureRepository'>;
-
-/** How an attestor verifies, or why it cannot. */
-function verifierOptions(attestor: Json, options: ImageVerificationOptions): AttestorOptions {
-  const name = String(attestor.name ?? '');
-  const where = `attestor ${name}`;
-  if (isRecord(attestor.notary)) throw new CelUnsupportedError('notary attestors', where);
-  const cosign = isRecord(attestor.cosign) ? attestor.cosign : undefined;
-  if (!cosign) throw new CelUnsupportedError('attestor without cosign settings', where);
-  if (cosign.tuf !== undefined) throw new CelUnsupportedError('cosign.tuf (pass the roots as --trusted-root)', where);
-  const common = { ...signatureSource(cosign, where), ...signedAnnotations(cosign, where) };
-  if (isRecord(cosign.key)) return { ...common, publicKeys: [attestorKey(cosign.key, where)] };
-  if (isRecord(cosign.keyless)) return { ...common, publicKeys: [], keyless: keylessOptions(cosign, options, where) };
-  if (isRecord(cosign.certificate)) {
-    const cert = literal(cosign.certificate.cert, `${where} cosign.certificate.cert`);
-    if (cert === undefined) throw new PalisadeError('USAGE', `${where}: cosign.certificate.cert is required`);
-    const chain = literal(cosign.certificate.certChain, `${where} cosign.certificate.certChain`);
-    return { ...common, publicKeys: [certificateKey(cert, chain)] };
-  }
-  throw new CelUnsupportedError('attestor without key, keyless or certificate settings', where);
-}
-
-/** `cosign.key`: PEM data, whose `hashAlgorithm` must be the one cosign signs with for that key. */
-function attestorKey(key: Json, where: string): KeyObject {
-  if (key.kms !== undefined) throw new CelUnsupportedError('cosign.key.kms', where);
-  if (typeof key.data !== 'string') throw new CelUnsupportedError('cosign.key without data (expression, secretRef)', where);
-  const publicKey = loadPublicKey(key.data);
-  const hash = hashFor(keyAlgorithm(publicKey));
-  if (typeof key.hashAlgorithm === 'string' && key.hashAlgorithm !== '' && key.hashAlgorithm.toLowerCase() !== hash) {
-    throw new CelUnsupportedError(`cosign.key.hashAlgorithm ${key.hashAlgorithm} with a ${keyAlgorithm(publicKey)} key (cosign signs it with ${hash ?? 'no separate hash'})`, where);
-  }
-  return publicKey;
-}
-
-/**
- * `cosign.keyless` identities, checked against the given trusted root (default: the public-good
- * one). Custom transparency-log or CT keys, a TSA chain or skipping SCTs would change what the
- * root is: unsupported (a trusted_root.json holding them can be passed instead).
- */
-function keylessOptions(cosign: Json, options: ImageVerificationOptions, where: string): KeylessOptions {
-  const keylessSpec = cosign.keyless as Json;
-  const ctlog = isRecord(cosign.ctlog) ? cosign.ctlog : {};
-  for (const field of ['url', 'rekorPubKey', 'ctLogPubKey', 'tsaCertChain'] as const) {
-    if (typeof ctlog[field] === 'string' && ctlog[field] !== '') throw new CelUnsupportedError(`cosign.ctlog.${field} (pass the roots as --trusted-root)`, where);
-  }
-  if (ctlog.insecureIgnoreSCT === true) throw new CelUnsupportedError('cosign.ctlog.insecureIgnoreSCT', where);
-  if (keylessSpec.roots !== undefined) throw new CelUnsupportedError('cosign.keyless.roots (pass the roots as --trusted-root)', where);
-  const identity = (Array.isArray(keylessSpec.identities) ? keylessSpec.identities : []).find(isRecord) ?? {};
-  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  const keyless: KeylessOptions = { trustedRoot: options.trustedRoot ?? publicGoodTrustedRoot() };
-  const issuer = str(identity.issuer);
-  const issuerRegexp = str(identity.issuerRegExp);
-  const subject = str(identity.subject);
-  const subjectRegexp = str(identity.subjectRegExp);
-  if (issuer) keyless.issuer = issuer;
-  if (issuerRegexp) keyless.issuerRegexp = issuerRegexp;
-  if (subject) keyless.identity = subject;
-  if (subjectRegexp) keyless.identityRegexp = subjectRegexp;
-  if (ctlog.insecureIgnoreTlog === true) keyless.ignoreTlog = true;
-  return keyless;
-}
-
-/** `cosign.source`: the repository holding the signatures; a tag prefix or pull secrets are unsupported. */
-function signatureSource(cosign: Json, where: string): Pick<VerifyImageOptions, 'signatureRepository'> {
-  if (!isRecord(cosign.source)) return {};
-  if (typeof cosign.source.tagPrefix === 'string' && cosign.source.tagPrefix !== '') throw new CelUnsupportedError('cosign.source.tagPrefix', where);
-  if (Array.isArray(cosign.source.PullSecrets) && cosign.source.PullSecrets.length > 0) throw new CelUnsupportedError('cosign.source.PullSecrets (registry credentials come from the Docker config)', where);
-  return typeof cosign.source.repository === 'string' && cosign.source.repository !== '' ? { signatureRepository: cosign.source.repository } : {};
-}
-
-/** `cosign.annotations`: key/values every accepted signature must carry. */
-function signedAnnotations(cosign: Json, where: string): Pick<VerifyImageOptions, 'annotations'> {
-  if (cosign.annotations === undefined) return {};
-  if (!isRecord(cosign.annotations) || Object.values(cosign.annotations).some((v) => typeof v !== 'string')) {
-    throw new PalisadeError('USAGE', `${where}: cosign.annotations must map names to strings`);
-  }
-  return { annotations: cosign.annotations as Record<string, string> };
-}
-
-/** A StringOrExpression field's literal value (`value`, or a plain string); CEL `expression`s are not evaluated here. */
-function literal(field: unknown, what: string): string | undefined {
-  if (typeof field === 'string') return field;
-  if (!isRecord(field)) return undefined;
-  if (typeof field.value === 'string') return field.value;
-  if (field.expression !== undefined) throw new CelUnsupportedError('attestor values given as CEL expressions', what);
-  return undefined;
 }
 
 function predicateType(attestation: Json): string | undefined {
@@ -191,19 +88,6 @@ function imagesToVerify(policy: CelPolicy, resources: readonly KubeResource[], r
     for (const list of Object.values(selectedImages(rules, activation))) for (const image of list) images.add(image);
   }
   return images;
-}
-
-/**
- * The registry access of a policy: `spec.credentials.allowInsecureRegistry` allows plain HTTP
- * (loopback registries only, as everywhere in Palisade). Credentials come from the Docker config
- * of the process: cloud `providers` other than `default` and Kubernetes `secrets` are unsupported.
- */
-function withCredentials(credentials: Json | undefined, options: ImageVerificationOptions, where: string): ImageVerificationOptions {
-  if (!credentials) return options;
-  const providers = Array.isArray(credentials.providers) ? credentials.providers.filter((p) => p !== 'default') : [];
-  if (providers.length > 0) throw new CelUnsupportedError(`registry credential providers ${providers.join(', ')} (credentials come from the Docker config)`, where);
-  if (Array.isArray(credentials.secrets) && credentials.secrets.length > 0) throw new CelUnsupportedError('registry credential secrets (credentials come from the Docker config)', where);
-  return credentials.allowInsecureRegistry === true ? { ...options, registry: { ...options.registry, insecure: true } } : options;
 }
 
 /** The registry reference of an image, when it is one (layouts and archives are not pinned or checked for digests here). */
@@ -280,7 +164,7 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
       for (const { id, attestor } of attestors) {
         let how: AttestorOptions;
         try {
-          how = verifierOptions(attestor, access);
+          how = attestorOptions(attestor, access);
         } catch (err) {
           // A certificate that does not chain to the attestor's roots verifies nothing; bad input is an error.
           const outcome: Outcome = err instanceof TrustError && !isInputFailure(err.reason) ? { verified: false } : { error: err as Error };
