@@ -6,7 +6,8 @@
  * load generator: requests leave at a fixed rate whether or not earlier ones were answered, and each
  * latency runs from the moment the request was due, so a slow server cannot hide its queueing
  * (no coordinated omission). The mix: Pods, Deployments and CronJobs; CREATE, UPDATE and DELETE;
- * /validate and /mutate; allowed, warned and denied; every answer is checked (uid echoed, decision
+ * allowed, warned and denied; each admission sent to /mutate and then /validate, as the API server
+ * calls the two webhooks that `palisade admission manifests` registers; every answer is checked (uid echoed, decision
  * as expected). Reports p50/p95/p99 latency, achieved throughput, errors and the server's CPU time at
  * 200, 500 and 1,000 requests/s. Part of `npm run bench admission`; results in
  * bench/results/admission.json. PALISADE_BENCH_SECONDS sets the phase length (default 10);
@@ -236,7 +237,15 @@ function review(operation: 'CREATE' | 'UPDATE' | 'DELETE', object: Json | null, 
   });
 }
 
-function templates(images: Record<'web' | 'api' | 'worker' | 'sidecar', string>): Template[] {
+interface Admission {
+  name: string;
+  weight: number;
+  /** The decision of /validate. */
+  allowed: boolean;
+  body: string;
+}
+
+function admissions(images: Record<'web' | 'api' | 'worker' | 'sidecar', string>): Admission[] {
   const web = podSpec([container('web', images.web), container('proxy', images.sidecar)]);
   const api = podSpec([container('api', images.api)]);
   const worker = podSpec([container('worker', images.worker)]);
@@ -247,31 +256,41 @@ function templates(images: Record<'web' | 'api' | 'worker' | 'sidecar', string>)
   const hostPid = podSpec([container('worker', images.worker)], { hostPID: true });
   const webPod = pod('web-7d9f8-x2k4q', web);
   const relabelled = pod('web-7d9f8-x2k4q', web, { 'app.kubernetes.io/name': 'web-7d9f8-x2k4q', release: 'canary' });
-  const t = (name: string, weight: number, allowed: boolean, body: string, path: Template['path'] = '/validate'): Template => ({ name, weight, path, allowed, body });
+  const t = (name: string, weight: number, allowed: boolean, body: string): Admission => ({ name, weight, allowed, body });
   return [
-    t('Pod CREATE compliant', 18, true, review('CREATE', webPod)),
-    t('Pod CREATE compliant (mutate)', 10, true, review('CREATE', webPod), '/mutate'),
+    t('Pod CREATE compliant', 24, true, review('CREATE', webPod)),
     t('Pod CREATE restricted warnings', 14, true, review('CREATE', pod('api-5c6b7-lm2np', plain))),
     t('Pod CREATE privileged', 7, false, review('CREATE', pod('debug-shell', privileged))),
     t('Pod CREATE hostNetwork', 3, false, review('CREATE', pod('net-probe', hostNetwork))),
     t('Pod UPDATE labels', 8, true, review('UPDATE', relabelled, webPod)),
     t('Pod DELETE', 5, true, review('DELETE', null, webPod)),
-    t('Deployment CREATE compliant', 10, true, review('CREATE', deployment('api', api))),
+    t('Deployment CREATE compliant', 12, true, review('CREATE', deployment('api', api))),
     t('Deployment UPDATE image', 6, true, review('UPDATE', deployment('web', web), deployment('web', podSpec([container('web', images.api), container('proxy', images.sidecar)])))),
     t('Deployment CREATE privileged', 4, false, review('CREATE', deployment('node-agent', privileged))),
     t('Deployment DELETE', 2, true, review('DELETE', null, deployment('api', api))),
     t('CronJob CREATE compliant', 5, true, review('CREATE', cronJob('report', worker))),
     t('CronJob CREATE hostPID', 2, false, review('CREATE', cronJob('node-dump', hostPid))),
     t('Pod CREATE in kube-system (exempt)', 2, true, review('CREATE', pod('kube-proxy-abcde', privileged), null, 'kube-system')),
-    t('Deployment CREATE compliant (mutate)', 4, true, review('CREATE', deployment('api', api)), '/mutate'),
+  ];
+}
+
+/**
+ * The requests of each admission, as the API server sends them with both webhook configurations of
+ * `palisade admission manifests`: /mutate, then /validate. These policies have no mutate rules and
+ * every image is signed, so /mutate admits everything; /validate decides.
+ */
+function webhookCalls(admission: Admission): Template[] {
+  return [
+    { name: `${admission.name} (mutate)`, weight: admission.weight, path: '/mutate', allowed: true, body: admission.body },
+    { name: admission.name, weight: admission.weight, path: '/validate', allowed: admission.allowed, body: admission.body },
   ];
 }
 
 /** A deterministic interleaving of the templates by weight (smooth weighted round robin). */
-function schedule(list: Template[], length: number): Template[] {
+function schedule<T extends { weight: number }>(list: readonly T[], length: number): T[] {
   const current = list.map(() => 0);
   const total = list.reduce((sum, x) => sum + x.weight, 0);
-  const out: Template[] = [];
+  const out: T[] = [];
   for (let i = 0; i < length; i++) {
     let best = 0;
     list.forEach((x, j) => {
@@ -472,8 +491,9 @@ try {
     profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   );
 
-  const list = templates(images);
-  const mix = schedule(list, list.reduce((s, x) => s + x.weight, 0));
+  const kinds = admissions(images);
+  const list = kinds.flatMap(webhookCalls);
+  const mix = schedule(kinds, kinds.reduce((s, x) => s + x.weight, 0)).flatMap(webhookCalls);
   // Keep-alive, as the API server keeps its connections to webhooks; the CA is the only trust root.
   const agent = new Agent({ keepAlive: true, maxSockets: 256, ca: [tls.caCert] });
 
