@@ -20,6 +20,7 @@ import { applyCelPoliciesToResource, type CelPolicyResponse } from '../policy/ce
 import type { CelPolicySet } from '../policy/cel/types.ts';
 import { policyKey } from '../policy/engine/types.ts';
 import type { AdmissionMetrics } from './metrics.ts';
+import type { NamespaceLabels } from './namespaces.ts';
 import type { AdmissionRequest } from './review.ts';
 
 type Json = Record<string, unknown>;
@@ -57,7 +58,8 @@ export function annotationKey(text: string): string {
  * Evaluates `set` (one phase) on the request. `object` is what policies see as `object`: the new
  * object, or the old one on DELETE (namespace filled in by the caller).
  */
-export function evaluateCel(set: CelPolicySet, request: AdmissionRequest, object: Json, metrics?: AdmissionMetrics): CelVerdict {
+export function evaluateCel(set: CelPolicySet, request: AdmissionRequest, object: Json, options: { metrics?: AdmissionMetrics; namespaceLabels?: NamespaceLabels } = {}): CelVerdict {
+  const { metrics, namespaceLabels } = options;
   const verdict: CelVerdict = { denials: [], warnings: [], auditAnnotations: {}, patched: object, responses: [] };
   if (set.policies.length === 0) return verdict;
   const { responses, patched } = applyCelPoliciesToResource(set, { object }, {
@@ -65,6 +67,7 @@ export function evaluateCel(set: CelPolicySet, request: AdmissionRequest, object
     ...(request.oldObject && request.operation === 'UPDATE' && { oldObject: request.oldObject }),
     ...(request.userInfo && { requestInfo: { userInfo: request.userInfo } }),
     request: requestFields(request),
+    ...(namespaceLabels && { namespace: (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: namespaceLabels(name) } }) }),
   });
   verdict.patched = patched;
   const auditFailures: AuditFailure[] = [];

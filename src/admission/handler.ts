@@ -16,6 +16,7 @@ import { evaluateCel } from './cel.ts';
 import { jsonPatchDiff } from './diff.ts';
 import { policiesForPhase } from './phases.ts';
 import type { AdmissionMetrics } from './metrics.ts';
+import { builtinNamespaceLabels, type NamespaceLabels } from './namespaces.ts';
 import type { AdmissionPolicySet } from './policy-set.ts';
 import type { PolicyReportWriter } from './reports.ts';
 import type { AdmissionDecision, AdmissionRequest } from './review.ts';
@@ -38,6 +39,8 @@ export interface HandlerOptions {
   /** Registry verifications for verifyImages rules (image-verification.ts); without it those rules error (fail closed). */
   images?: AdmissionImageVerification;
   metrics?: AdmissionMetrics;
+  /** Labels of a namespace for namespaceSelector (namespaces.ts); default: the built-in name label only. */
+  namespaceLabels?: NamespaceLabels;
   /** Where the validation results of admitted requests go (PolicyReports, reports.ts). */
   reports?: Pick<PolicyReportWriter, 'record' | 'forget'>;
 }
@@ -59,6 +62,7 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
     ...(request.userInfo && { requestInfo: { userInfo: request.userInfo } }),
     ...(request.subResource && { subresource: request.subResource }),
     request: request.raw,
+    namespaceLabels: options.namespaceLabels ?? builtinNamespaceLabels,
     ...(options.exceptions && options.exceptions.length > 0 && { exceptions: options.exceptions }),
   };
   const withNamespace = request.namespace && !(object.metadata as Json | undefined)?.namespace ? withNamespaceField(object, request.namespace) : object;
@@ -82,7 +86,7 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
     }
   }
 
-  const cel = options.cel && evaluateCel(mode === 'mutate' ? options.cel.mutating : options.cel.validating, request, mode === 'mutate' ? result.patched : withNamespace, options.metrics);
+  const cel = options.cel && evaluateCel(mode === 'mutate' ? options.cel.mutating : options.cel.validating, request, mode === 'mutate' ? result.patched : withNamespace, { ...(options.metrics && { metrics: options.metrics }), namespaceLabels: options.namespaceLabels ?? builtinNamespaceLabels });
   if (cel) {
     denials.push(...cel.denials);
     warnings.push(...cel.warnings);

@@ -11,6 +11,7 @@ import { loadAdmissionPolicies } from '../admission/policy-set.ts';
 import { PolicyReloader, type PolicySource } from '../admission/reload.ts';
 import { ClusterPolicyWatcher, withClusterPolicies } from '../admission/cluster-policies.ts';
 import { kubeConnection, type KubeConnection } from '../admission/kube.ts';
+import { NamespaceWatcher } from '../admission/namespaces.ts';
 import { directorySink, PolicyReportWriter, streamSink, type ReportSink } from '../admission/reports.ts';
 import { apiReportSink } from '../admission/report-api.ts';
 import { TlsReloader } from '../admission/tls-reload.ts';
@@ -72,7 +73,7 @@ export function admissionCommand(globals: () => GlobalOptions): Command {
       .addOption(new Option('--log-format <format>', 'stderr log format').choices(['json', 'text']).default('json'))
       .option('--policy-reports <target>', 'write the validation results of admitted requests as PolicyReports: YAML files into a directory, "-" for stdout, or "cluster" for API objects')
       .option('--policy-report-interval <seconds>', 'longest wait before changed results are written', '10')
-      .option('--watch-cluster-policies', 'also enforce the Kyverno ClusterPolicy/Policy objects of the cluster, read and watched through the Kubernetes API')
+      .option('--watch-cluster-policies', 'also enforce the Kyverno ClusterPolicy/Policy objects of the cluster, read and watched through the Kubernetes API (with the Namespaces, whose labels namespaceSelectors match)')
       .option('--kubeconfig <file>', 'with --watch-cluster-policies outside a cluster: the kubeconfig (default: in-cluster service account, $KUBECONFIG, ~/.kube/config)')
       .option('--context <name>', 'with --watch-cluster-policies: the kubeconfig context')
       .action(async (options: ServeOptions) => serve(options, globals())),
@@ -111,6 +112,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   if (set.count === 0 && options.key.length === 0 && !options.watchClusterPolicies) throw new PalisadeError('USAGE', `no policies found in ${options.policies.join(', ')}`);
   const connection = options.watchClusterPolicies || options.policyReports === 'cluster' ? await kubeConnection(options.kubeconfig, options.context) : undefined;
   const cluster = options.watchClusterPolicies && connection ? new ClusterPolicyWatcher({ connection, log: events }) : undefined;
+  const namespaces = options.watchClusterPolicies && connection ? new NamespaceWatcher({ connection, log: events }) : undefined;
   const policySource: PolicySource = cluster ? withClusterPolicies(reloader, cluster) : reloader;
   const reportInterval = positive(options.policyReportInterval, '--policy-report-interval');
   const reports = options.policyReports ? new PolicyReportWriter({ sink: reportSink(options.policyReports, connection), intervalMs: reportInterval * 1000, log: events }) : undefined;
@@ -163,6 +165,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
       ...(signatures && { signatures }),
       images,
       ...(reports && { reports }),
+      ...(namespaces && { namespaceLabels: namespaces.labels }),
     });
   } catch (err) {
     throw new PalisadeError('USAGE', `cannot start the webhook: ${errorMessage(err)}`);
@@ -173,6 +176,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
     await tls?.watch();
   }
   // /readyz answers 503 until the cluster's policies are listed; the server already listens.
+  void namespaces?.start();
   void cluster?.start().then(() => {
     const listed = cluster.policies();
     if (listed) events.write('info', 'cluster policies listed', { policies: listed.length });
@@ -192,6 +196,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
       reloader.close();
       tls?.close();
       cluster?.close();
+      namespaces?.close();
       void server
         .close()
         .then(() => reports?.close())
