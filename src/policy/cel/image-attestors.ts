@@ -4,7 +4,7 @@
  * honour them, as `unsupported:` errors naming the field.
  *
  * - `cosign.key.data`: a PEM public key (`hashAlgorithm` must be the one cosign signs with);
- * - `cosign.keyless`: identities against the trusted root (default: the public-good one);
+ * - `cosign.keyless`: identities (any one) against the trusted root (default: the public-good one);
  * - `cosign.certificate`: the certificate's key, once it chains to `certChain`;
  * - `cosign.annotations` (signed annotations), `cosign.source.repository` (signature repository);
  * - `spec.credentials.allowInsecureRegistry`.
@@ -34,8 +34,11 @@ export interface TrustOptions {
 /** What one attestor contributes to a verification. */
 export type AttestorOptions = Pick<VerifyImageOptions, 'publicKeys' | 'keyless' | 'annotations' | 'signatureRepository'>;
 
-/** How an attestor verifies, or why it cannot. */
-export function attestorOptions(attestor: Json, options: TrustOptions): AttestorOptions {
+/**
+ * How an attestor verifies, or why it cannot: the alternatives, any of which verifying suffices
+ * (one per keyless identity, as cosign accepts a certificate naming any of them; one otherwise).
+ */
+export function attestorOptions(attestor: Json, options: TrustOptions): AttestorOptions[] {
   const name = String(attestor.name ?? '');
   const where = `attestor ${name}`;
   if (isRecord(attestor.notary)) throw new CelUnsupportedError('notary attestors', where);
@@ -43,13 +46,13 @@ export function attestorOptions(attestor: Json, options: TrustOptions): Attestor
   if (!cosign) throw new CelUnsupportedError('attestor without cosign settings', where);
   if (cosign.tuf !== undefined) throw new CelUnsupportedError('cosign.tuf (pass the roots as --trusted-root)', where);
   const common = { ...signatureSource(cosign, where), ...signedAnnotations(cosign, where) };
-  if (isRecord(cosign.key)) return { ...common, publicKeys: [attestorKey(cosign.key, where)] };
-  if (isRecord(cosign.keyless)) return { ...common, publicKeys: [], keyless: keylessOptions(cosign, options, where) };
+  if (isRecord(cosign.key)) return [{ ...common, publicKeys: [attestorKey(cosign.key, where)] }];
+  if (isRecord(cosign.keyless)) return keylessOptions(cosign, options, where).map((keyless) => ({ ...common, publicKeys: [], keyless }));
   if (isRecord(cosign.certificate)) {
     const cert = literal(cosign.certificate.cert, `${where} cosign.certificate.cert`);
     if (cert === undefined) throw new PalisadeError('USAGE', `${where}: cosign.certificate.cert is required`);
     const chain = literal(cosign.certificate.certChain, `${where} cosign.certificate.certChain`);
-    return { ...common, publicKeys: [certificateKey(cert, chain)] };
+    return [{ ...common, publicKeys: [certificateKey(cert, chain)] }];
   }
   throw new CelUnsupportedError('attestor without key, keyless or certificate settings', where);
 }
@@ -67,11 +70,11 @@ function attestorKey(key: Json, where: string): KeyObject {
 }
 
 /**
- * `cosign.keyless` identities, checked against the given trusted root (default: the public-good
- * one). Custom transparency-log or CT keys, a TSA chain or skipping SCTs would change what the
- * root is: unsupported (a trusted_root.json holding them can be passed instead).
+ * `cosign.keyless` identities, each checked against the given trusted root (default: the
+ * public-good one). Custom transparency-log or CT keys, a TSA chain or skipping SCTs would change
+ * what the root is: unsupported (a trusted_root.json holding them can be passed instead).
  */
-function keylessOptions(cosign: Json, options: TrustOptions, where: string): KeylessOptions {
+function keylessOptions(cosign: Json, options: TrustOptions, where: string): KeylessOptions[] {
   const keylessSpec = cosign.keyless as Json;
   const ctlog = isRecord(cosign.ctlog) ? cosign.ctlog : {};
   for (const field of ['url', 'rekorPubKey', 'ctLogPubKey', 'tsaCertChain'] as const) {
@@ -79,19 +82,22 @@ function keylessOptions(cosign: Json, options: TrustOptions, where: string): Key
   }
   if (ctlog.insecureIgnoreSCT === true) throw new CelUnsupportedError('cosign.ctlog.insecureIgnoreSCT', where);
   if (keylessSpec.roots !== undefined) throw new CelUnsupportedError('cosign.keyless.roots (pass the roots as --trusted-root)', where);
-  const identity = (Array.isArray(keylessSpec.identities) ? keylessSpec.identities : []).find(isRecord) ?? {};
+  const identities = (Array.isArray(keylessSpec.identities) ? keylessSpec.identities : []).filter(isRecord);
+  if (identities.length === 0) throw new PalisadeError('USAGE', `${where}: cosign.keyless needs at least one identity`);
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  const keyless: KeylessOptions = { trustedRoot: options.trustedRoot ?? publicGoodTrustedRoot() };
-  const issuer = str(identity.issuer);
-  const issuerRegexp = str(identity.issuerRegExp);
-  const subject = str(identity.subject);
-  const subjectRegexp = str(identity.subjectRegExp);
-  if (issuer) keyless.issuer = issuer;
-  if (issuerRegexp) keyless.issuerRegexp = issuerRegexp;
-  if (subject) keyless.identity = subject;
-  if (subjectRegexp) keyless.identityRegexp = subjectRegexp;
-  if (ctlog.insecureIgnoreTlog === true) keyless.ignoreTlog = true;
-  return keyless;
+  return identities.map((identity) => {
+    const keyless: KeylessOptions = { trustedRoot: options.trustedRoot ?? publicGoodTrustedRoot() };
+    const issuer = str(identity.issuer);
+    const issuerRegexp = str(identity.issuerRegExp);
+    const subject = str(identity.subject);
+    const subjectRegexp = str(identity.subjectRegExp);
+    if (issuer) keyless.issuer = issuer;
+    if (issuerRegexp) keyless.issuerRegexp = issuerRegexp;
+    if (subject) keyless.identity = subject;
+    if (subjectRegexp) keyless.identityRegexp = subjectRegexp;
+    if (ctlog.insecureIgnoreTlog === true) keyless.ignoreTlog = true;
+    return keyless;
+  });
 }
 
 /** `cosign.source`: the repository holding the signatures; a tag prefix or pull secrets are unsupported. */

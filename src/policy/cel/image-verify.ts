@@ -56,6 +56,17 @@ async function attempt(run: () => Promise<unknown>): Promise<Outcome> {
   }
 }
 
+/** The first alternative that verifies; else an error if one could not be checked, else not verified. */
+async function anyVerifies(alternatives: readonly AttestorOptions[], run: (how: AttestorOptions) => Promise<unknown>): Promise<Outcome> {
+  let outcome: Outcome = { verified: false };
+  for (const how of alternatives) {
+    const o = await attempt(() => run(how));
+    if ('verified' in o && o.verified) return o;
+    if ('error' in o) outcome = o;
+  }
+  return outcome;
+}
+
 function key(...parts: string[]): string {
   return parts.join('\u0000');
 }
@@ -162,9 +173,9 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
       const names = resolved.pinned === undefined ? [image] : [image, resolved.pinned];
       for (const name of names) digests.set(name, { digest: resolved.digest });
       for (const { id, attestor } of attestors) {
-        let how: AttestorOptions;
+        let alternatives: AttestorOptions[];
         try {
-          how = attestorOptions(attestor, access);
+          alternatives = attestorOptions(attestor, access);
         } catch (err) {
           // A certificate that does not chain to the attestor's roots verifies nothing; bad input is an error.
           const outcome: Outcome = err instanceof TrustError && !isInputFailure(err.reason) ? { verified: false } : { error: err as Error };
@@ -172,11 +183,11 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
           for (const a of attestations) keep(names, (i) => key('att', i, a.id, id), outcome);
           continue;
         }
-        const common = { ...how, ...(access.registry && { registry: access.registry }), ...(access.cache && { cache: access.cache }) };
-        keep(names, (i) => key('sig', i, id), await attempt(() => verifyImageSignatures(resolved.verifyAs, common)));
+        const reach = { ...(access.registry && { registry: access.registry }), ...(access.cache && { cache: access.cache }) };
+        keep(names, (i) => key('sig', i, id), await anyVerifies(alternatives, (how) => verifyImageSignatures(resolved.verifyAs, { ...how, ...reach })));
         for (const a of attestations) {
           const type = predicateType(a.attestation);
-          const outcome = await attempt(async () => (await verifyImageAttestations(resolved.verifyAs, { ...common, ...(type && { predicateType: type }) })).verified[0]?.statement.predicate);
+          const outcome = await anyVerifies(alternatives, async (how) => (await verifyImageAttestations(resolved.verifyAs, { ...how, ...reach, ...(type && { predicateType: type }) })).verified[0]?.statement.predicate);
           keep(names, (i) => key('att', i, a.id, id), outcome);
           if ('verified' in outcome && outcome.verified) for (const name of names) payloads.set(key(name, a.id), outcome.payload);
         }

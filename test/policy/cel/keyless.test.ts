@@ -22,7 +22,7 @@ const SIGSTORE = corpusDir('sigstore');
 const SUBJECT = 'sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4';
 const PREDICATE = 'https://cosign.sigstore.dev/attestation/v1';
 
-function policy(identity: string): string {
+function policy(identities: string): string {
   return `
 apiVersion: policies.kyverno.io/v1
 kind: ImageValidatingPolicy
@@ -34,8 +34,7 @@ ${POD_CREATE}
   - name: dev
     cosign:
       keyless:
-        identities:
-        - ${identity}
+        identities: ${identities}
   attestations:
   - name: custom
     intoto:
@@ -72,8 +71,11 @@ describe.skipIf(!available || SIGSTORE === undefined)('ImageValidatingPolicy key
       const imageVerifier = await prepareImageVerification(set, [resource], { registry: REGISTRY_OPTIONS, trustedRoot });
       return applyCelPoliciesToResource(set, resource, { imageVerifier }).responses[0]!.rules[0]!;
     };
-    expect(await rule('{subject: cody@soyland.com, issuer: "https://github.com/login/oauth"}')).toMatchObject({ status: 'pass' });
-    expect(await rule('{subjectRegExp: "^cody@.*$", issuerRegExp: "^https://github\\\\.com/"}')).toMatchObject({ status: 'pass' });
-    expect(await rule('{subject: mallory@example.com, issuer: "https://github.com/login/oauth"}')).toMatchObject({ status: 'fail', message: 'images need an attestation from the developer' });
+    expect(await rule('[{subject: cody@soyland.com, issuer: "https://github.com/login/oauth"}]')).toMatchObject({ status: 'pass' });
+    expect(await rule('[{subjectRegExp: "^cody@.*$", issuerRegExp: "^https://github\\\\.com/"}]')).toMatchObject({ status: 'pass' });
+    const mallory = '{subject: mallory@example.com, issuer: "https://github.com/login/oauth"}';
+    expect(await rule(`[${mallory}]`)).toMatchObject({ status: 'fail', message: 'images need an attestation from the developer' });
+    // Any one identity suffices, as in cosign.
+    expect(await rule(`[${mallory}, {subject: cody@soyland.com, issuer: "https://github.com/login/oauth"}]`)).toMatchObject({ status: 'pass' });
   });
 });
