@@ -18,7 +18,7 @@ import { validateCelRule } from '../cel/classic.ts';
 import { loadContext, newPolicyContext, type ExternalData, type JsonContext, type RequestInput } from '../variables/context.ts';
 import { celPreconditionsOutcome } from './cel-preconditions.ts';
 import { checkConditions } from './evaluation.ts';
-import { gvkOf, matchRule, metadataOf, wildcardMatch, type MatchRequest } from './match.ts';
+import { gvkOf, kindsSelectedBy, matchRule, metadataOf, wildcardMatch, type MatchRequest } from './match.ts';
 import { mutateRule } from './mutate.ts';
 import {
   policyKey,
@@ -347,6 +347,8 @@ interface RuleOutcome {
 }
 
 function evaluateRule(policy: Policy, rule: Rule, type: RuleType, current: Json, setup: PolicySetup, options: EngineOptions): RuleOutcome | undefined {
+  const kinds = kindsSelectedBy(rule.match);
+  if (kinds !== null && !kinds.has(setup.match.kind)) return undefined;
   const policyNamespace = policy.namespace;
   const newMatches = setup.operation !== 'DELETE' && matchRule(rule, current, setup.match, policyNamespace) === undefined;
   const oldMatches = !newMatches && setup.oldObject !== undefined && matchRule(rule, setup.oldObject, setup.match, policyNamespace) === undefined;

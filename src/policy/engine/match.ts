@@ -197,6 +197,57 @@ export function checkKind(kinds: readonly string[], request: Pick<MatchRequest, 
   });
 }
 
+const selectableKinds = new WeakMap<MatchBlock, ReadonlySet<string> | null>();
+
+/**
+ * The kinds a match block can select, when its filters name them without wildcards (null when it
+ * may select any kind). Most rules name their kinds, so the engine passes over a rule for other
+ * kinds without matching it; computed once per block (rules do not change once loaded).
+ */
+export function kindsSelectedBy(block: MatchBlock): ReadonlySet<string> | null {
+  let kinds = selectableKinds.get(block);
+  if (kinds === undefined) {
+    kinds = blockKinds(block);
+    selectableKinds.set(block, kinds);
+  }
+  return kinds;
+}
+
+/** As matchBlockFailure reads a block: `any` when it has filters, else `all`, else the block as one filter. */
+function blockKinds(block: MatchBlock): Set<string> | null {
+  if (block.any && block.any.length > 0) {
+    const out = new Set<string>();
+    for (const filter of block.any) {
+      const kinds = filterKinds(filter);
+      if (!kinds) return null;
+      for (const kind of kinds) out.add(kind);
+    }
+    return out;
+  }
+  if (block.all && block.all.length > 0) {
+    // Every filter must match, so any one of them bounds the kinds.
+    for (const filter of block.all) {
+      const kinds = filterKinds(filter);
+      if (kinds) return new Set(kinds);
+    }
+    return null;
+  }
+  const kinds = filterKinds(block);
+  return kinds ? new Set(kinds) : null;
+}
+
+function filterKinds(filter: ResourceFilter): string[] | null {
+  const selectors = filter.resources?.kinds;
+  if (!selectors?.length) return null;
+  const kinds: string[] = [];
+  for (const selector of selectors) {
+    const { kind } = parseKindSelector(selector);
+    if (hasWildcard(kind)) return null;
+    kinds.push(kind);
+  }
+  return kinds;
+}
+
 /* ─────────────────────────── labels and annotations ─────────────────────────── */
 
 function annotationsMatch(expected: Record<string, string>, actual: Record<string, string> | undefined): boolean {

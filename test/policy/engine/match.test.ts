@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkKind, matchRule, parseKindSelector, selectorMatches, type MatchRequest } from '../../../src/policy/engine/match.ts';
+import { checkKind, kindsSelectedBy, matchRule, parseKindSelector, selectorMatches, type MatchRequest } from '../../../src/policy/engine/match.ts';
 import type { MatchBlock } from '../../../src/policy/engine/types.ts';
 
 const pod = {
@@ -49,6 +49,24 @@ describe('kind selectors', () => {
     expect(checkKind(['Pod'], { group: '', version: 'v1', kind: 'Pod', subresource: 'status' })).toBe(false);
     expect(checkKind(['Pod/*'], { group: '', version: 'v1', kind: 'Pod', subresource: 'status' })).toBe(true);
     expect(checkKind(['Pod'], { group: '', version: 'v1', kind: 'Pod', subresource: 'ephemeralcontainers' })).toBe(true);
+  });
+});
+
+describe('kindsSelectedBy', () => {
+  const kinds = (block: MatchBlock) => {
+    const set = kindsSelectedBy(block);
+    return set === null ? null : [...set].sort();
+  };
+
+  it.each<[string, MatchBlock, string[] | null]>([
+    ['any: the union of the kinds', { any: [{ resources: { kinds: ['Pod'] } }, { resources: { kinds: ['apps/v1/Deployment', 'Pod/status'] } }] }, ['Deployment', 'Pod']],
+    ['any: a filter without kinds selects any kind', { any: [{ resources: { kinds: ['Pod'] } }, { resources: { names: ['web'] } }] }, null],
+    ['a wildcard kind', { any: [{ resources: { kinds: ['Po*'] } }] }, null],
+    ['all: the first filter with kinds bounds them', { all: [{ resources: { names: ['web'] } }, { resources: { kinds: ['Service'] } }] }, ['Service']],
+    ['the legacy block form', { resources: { kinds: ['ConfigMap'] } }, ['ConfigMap']],
+    ['an empty any falls back to all', { any: [], all: [{ resources: { kinds: ['Secret'] } }] }, ['Secret']],
+  ])('%s', (_, block, expected) => {
+    expect(kinds(block)).toEqual(expected);
   });
 });
 
