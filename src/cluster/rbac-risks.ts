@@ -338,68 +338,68 @@ interface Match {
 }
 
 /**
- * The rules of a role that make a pattern (or one of its requirements) hold, remembered per role:
- * thousands of bindings share a few hundred roles. Within a scope, a grant's answer depends only on
- * its role and on whether it is cluster-wide — a namespace scope holds the cluster-wide grants and
- * the RoleBindings of that very namespace, so the namespace test of the authorizer always passes.
+ * Per pattern (in RISK_PATTERNS order), per requirement, the rules of a role that make it hold (a
+ * rule-test pattern has one list: the rules the test accepts).
  */
-class RoleRuleCache {
-  private readonly tests = new Map<Role, Map<RiskPattern, PolicyRule[]>>();
-  /** Per role and requirement: the rules when bound cluster-wide, and when bound in a namespace. */
-  private readonly requests = new Map<Role, Map<Requirement, { cluster?: PolicyRule[]; namespaced?: PolicyRule[] }>>();
+type Answers = PolicyRule[][][];
 
-  /** Rules of the role the pattern's rule test accepts. */
-  tested(role: Role, pattern: RiskPattern): PolicyRule[] {
-    const perRole = inner(this.tests, role);
-    let rules = perRole.get(pattern);
-    if (!rules) perRole.set(pattern, (rules = role.rules.filter(pattern.ruleTest!)));
-    return rules;
-  }
+/**
+ * What each role answers to every pattern, worked out once: thousands of bindings share a few
+ * hundred roles. A grant's answer depends only on its role and on whether it is cluster-wide — a
+ * namespace scope holds the cluster-wide grants and the RoleBindings of that very namespace, so
+ * the namespace test of the authorizer always passes. Evidence lines are shared the same way.
+ */
+class RoleAnswers {
+  private readonly byRole = new Map<Role, { cluster?: Answers; namespaced?: Answers }>();
+  private readonly evidenceLines = new Map<Binding, Map<PolicyRule, string>>();
 
-  /** The first rule allowing each verb on each target, without repeats, in that order (the evidence order). */
-  allowing(grant: Grant, requirement: Requirement, named: boolean): PolicyRule[] {
+  of(grant: Grant): Answers | undefined {
     const role = grant.binding.role;
-    if (!role) return [];
-    const perRole = inner(this.requests, role);
-    let entry = perRole.get(requirement);
-    if (!entry) perRole.set(requirement, (entry = {}));
+    if (!role) return undefined;
+    let entry = this.byRole.get(role);
+    if (!entry) this.byRole.set(role, (entry = {}));
     const cluster = grant.scope === CLUSTER_SCOPE;
-    const cached = cluster ? entry.cluster : entry.namespaced;
-    if (cached) return cached;
-    const rules: PolicyRule[] = [];
-    for (const target of requirement.targets) {
-      for (const verb of requirement.verbs) {
-        const rule = grantAllows(grant, { verb, ...target }, { ignoreNames: named });
-        if (rule && !rules.includes(rule)) rules.push(rule);
-      }
+    let answers = cluster ? entry.cluster : entry.namespaced;
+    if (!answers) {
+      answers = RISK_PATTERNS.map((p) => (p.ruleTest ? [role.rules.filter(p.ruleTest)] : (p.requires ?? []).map((r) => allowing(grant, r, p.named === true))));
+      if (cluster) entry.cluster = answers;
+      else entry.namespaced = answers;
     }
-    if (cluster) entry.cluster = rules;
-    else entry.namespaced = rules;
-    return rules;
+    return answers;
+  }
+
+  /** `RoleBinding ns/name → ClusterRole edit: verbs [...] resources [...]`: the same few lines recur in thousands of findings. */
+  evidence(binding: Binding, rule: PolicyRule): string {
+    let perBinding = this.evidenceLines.get(binding);
+    if (!perBinding) this.evidenceLines.set(binding, (perBinding = new Map()));
+    let line = perBinding.get(rule);
+    if (line === undefined) perBinding.set(rule, (line = `${describeBinding(binding)}: ${ruleText(rule)}`));
+    return line;
   }
 }
 
-function inner<K, V>(outer: Map<Role, Map<K, V>>, role: Role): Map<K, V> {
-  let map = outer.get(role);
-  if (!map) outer.set(role, (map = new Map()));
-  return map;
+/** The first rule allowing each verb on each target, without repeats, in that order (the evidence order). */
+function allowing(grant: Grant, requirement: Requirement, named: boolean): PolicyRule[] {
+  const rules: PolicyRule[] = [];
+  for (const target of requirement.targets) {
+    for (const verb of requirement.verbs) {
+      const rule = grantAllows(grant, { verb, ...target }, { ignoreNames: named });
+      if (rule && !rules.includes(rule)) rules.push(rule);
+    }
+  }
+  return rules;
 }
 
-/** The grants and rules that make the pattern hold in this scope, or undefined when it does not. */
-function patternIn(pattern: RiskPattern, scoped: Scoped, cache: RoleRuleCache): Match[] | undefined {
-  if (pattern.ruleTest) {
-    // Rule tests look at what a binding grants here: a RoleBinding's rules in its own namespace.
-    const matches = scoped.grants.flatMap((grant) => (grant.binding.role ? cache.tested(grant.binding.role, pattern).map((rule) => ({ grant, rule })) : []));
-    return matches.length > 0 ? matches : undefined;
-  }
+/** The grants and rules that make the pattern (RISK_PATTERNS[index]) hold in this scope, or undefined when it does not. */
+function patternIn(index: number, scoped: Scoped, answers: readonly (Answers | undefined)[]): Match[] | undefined {
   const all: Match[] = [];
-  for (const requirement of pattern.requires ?? []) {
-    const matches: Match[] = [];
-    for (const grant of scoped.grants) {
-      for (const rule of cache.allowing(grant, requirement, pattern.named === true)) matches.push({ grant, rule });
-    }
-    if (matches.length === 0) return undefined;
-    all.push(...matches);
+  const requirements = RISK_PATTERNS[index]!.requires?.length ?? 1;
+  for (let r = 0; r < requirements; r++) {
+    const before = all.length;
+    scoped.grants.forEach((grant, g) => {
+      for (const rule of answers[g]?.[index]![r] ?? []) all.push({ grant, rule });
+    });
+    if (all.length === before) return undefined;
   }
   return all;
 }
@@ -412,8 +412,8 @@ function ruleText(rule: PolicyRule): string {
   return parts.join(' ');
 }
 
-function evidenceOf(matches: readonly Match[]): string[] {
-  return [...new Set(matches.map((m) => `${describeBinding(m.grant.binding)}: ${ruleText(m.rule)}`))];
+function evidenceOf(matches: readonly Match[], cache: RoleAnswers): string[] {
+  return [...new Set(matches.map((m) => cache.evidence(m.grant.binding, m.rule)))];
 }
 
 function locationsOf(bindings: Iterable<Binding>): { path: string; line?: number }[] {
@@ -443,24 +443,25 @@ function where(scope: string): string {
 export function rbacFindings(model: RbacModel, options: RbacRiskOptions = {}): ClusterFinding[] {
   const privileged = new Set(options.privilegedNamespaces ?? ['kube-system']);
   const findings: ClusterFinding[] = [];
-  const cache = new RoleRuleCache();
+  const cache = new RoleAnswers();
   for (const subject of model.allSubjects()) {
     const all = model.grantsOf(subject);
     const considered = options.includeSystem ? all : all.filter((g) => !g.binding.bootstrap);
     if (ANONYMOUS.has(keyOf(subject))) findings.push(...anonymousFindings(subject, all));
     if (!options.includeSystem && isSystemSubject(subject)) continue;
     if (considered.length === 0) continue;
-    const clusterWide = new Map<RiskPattern, boolean>();
+    const clusterWide: boolean[] = [];
     for (const scoped of scopesOf(considered)) {
       if (scoped.grants.length === 0) continue;
-      const admin = patternIn(RISK_PATTERNS[0]!, scoped, cache);
-      for (const pattern of RISK_PATTERNS) {
+      const answers = scoped.grants.map((g) => cache.of(g));
+      const admin = patternIn(0, scoped, answers);
+      for (const [index, pattern] of RISK_PATTERNS.entries()) {
         // Namespace scopes include the cluster-wide grants: report there only what the namespace adds.
-        if (scoped.scope !== CLUSTER_SCOPE && clusterWide.get(pattern)) continue;
+        if (scoped.scope !== CLUSTER_SCOPE && clusterWide[index]) continue;
         // Administrative permissions imply every other pattern: one finding says it all.
-        if (admin && pattern !== RISK_PATTERNS[0]) continue;
-        const matches = patternIn(pattern, scoped, cache);
-        if (scoped.scope === CLUSTER_SCOPE) clusterWide.set(pattern, matches !== undefined);
+        if (admin && index !== 0) continue;
+        const matches = index === 0 ? admin : patternIn(index, scoped, answers);
+        if (scoped.scope === CLUSTER_SCOPE) clusterWide[index] = matches !== undefined;
         if (!matches) continue;
         const severity = scoped.scope === CLUSTER_SCOPE || privileged.has(scoped.scope) ? pattern.severity : pattern.namespacedSeverity;
         findings.push({
@@ -471,7 +472,7 @@ export function rbacFindings(model: RbacModel, options: RbacRiskOptions = {}): C
           subject: subjectOf(subject),
           message: `${describeSubject(subject)} ${pattern.phrase} ${where(scoped.scope)}`,
           scope: scopeText(scoped.scope),
-          evidence: evidenceOf(matches),
+          evidence: evidenceOf(matches, cache),
           locations: locationsOf(matches.map((m) => m.grant.binding)),
           controls: pattern.controls,
           remediation: pattern.remediation,
