@@ -19,7 +19,8 @@ import { parsePem } from './pem.ts';
 const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
 const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
 
-function certificates(pem: string, what: string): X509Certificate[] {
+/** The X.509 certificates of PEM text (MALFORMED_KEY when there is none, or one does not parse). */
+export function parseCertificates(pem: string, what: string): X509Certificate[] {
   const blocks = parsePem(pem, 'MALFORMED_KEY').filter((b) => b.label === 'CERTIFICATE');
   if (blocks.length === 0) throw new TrustError('MALFORMED_KEY', `${what}: no PEM CERTIFICATE block found`);
   return blocks.map((b) => {
@@ -59,7 +60,7 @@ export function verifyCertificateChain(leaf: X509Certificate, chain: readonly X5
 
 /** The public key of the signing certificate `certPem`, after checking it against `chainPem` when given. */
 export function certificateKey(certPem: string, chainPem?: string): KeyObject {
-  const [leaf] = certificates(certPem, 'certificate');
-  if (chainPem !== undefined) verifyCertificateChain(leaf!, certificates(chainPem, 'certificate chain'));
+  const [leaf] = parseCertificates(certPem, 'certificate');
+  if (chainPem !== undefined) verifyCertificateChain(leaf!, parseCertificates(chainPem, 'certificate chain'));
   return leaf!.publicKey;
 }

@@ -12,7 +12,7 @@
 import type { KeyObject } from 'node:crypto';
 import { PalisadeError } from '../../core/errors.ts';
 import { publicGoodTrustedRoot, type TrustedRoot } from '../../trust/bundle/trusted-root.ts';
-import { certificateKey } from '../../trust/certificate-chain.ts';
+import { certificateKey, parseCertificates } from '../../trust/certificate-chain.ts';
 import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
 import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
 import type { KeylessOptions, VerifyImageOptions } from '../../trust/oci/verify.ts';
@@ -137,4 +137,31 @@ export function withCredentials<T extends TrustOptions>(credentials: Json | unde
   if (providers.length > 0) throw new CelUnsupportedError(`registry credential providers ${providers.join(', ')} (credentials come from the Docker config)`, where);
   if (Array.isArray(credentials.secrets) && credentials.secrets.length > 0) throw new CelUnsupportedError('registry credential secrets (credentials come from the Docker config)', where);
   return credentials.allowInsecureRegistry === true ? { ...options, registry: { ...options.registry, insecure: true } } : options;
+}
+
+/**
+ * What is wrong with an attestor as written (field path below the attestor, message), for load
+ * time: a missing name, keys and certificates that do not parse. What Palisade cannot honour is
+ * left for verification time (`unsupported:`), where it names the policy's expression.
+ */
+export function attestorProblems(attestor: unknown): { path: string[]; message: string }[] {
+  if (!isRecord(attestor)) return [{ path: [], message: 'must be an object' }];
+  const problems: { path: string[]; message: string }[] = [];
+  if (typeof attestor.name !== 'string' || attestor.name === '') problems.push({ path: ['name'], message: 'required' });
+  const cosign = isRecord(attestor.cosign) ? attestor.cosign : undefined;
+  const check = (path: string[], text: unknown, parse: (pem: string) => unknown) => {
+    if (typeof text !== 'string') return;
+    try {
+      parse(text);
+    } catch (err) {
+      problems.push({ path, message: (err as Error).message });
+    }
+  };
+  if (isRecord(cosign?.key)) check(['cosign', 'key', 'data'], cosign.key.data, loadPublicKey);
+  if (isRecord(cosign?.certificate)) {
+    const { cert, certChain } = cosign.certificate;
+    check(['cosign', 'certificate', 'cert', 'value'], isRecord(cert) ? cert.value : cert, (pem) => certificateKey(pem));
+    check(['cosign', 'certificate', 'certChain', 'value'], isRecord(certChain) ? certChain.value : certChain, (pem) => parseCertificates(pem, 'certificate chain'));
+  }
+  return problems;
 }

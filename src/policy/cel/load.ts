@@ -15,6 +15,7 @@ import type { LabelSelector } from '../engine/types.ts';
 import { autogenControllers, autogenVariants } from './autogen.ts';
 import { ADMISSION_VARIABLES, celEnvironment, type CelEnvironment } from './env.ts';
 import { CelCompileError } from './errors.ts';
+import { attestorProblems } from './image-attestors.ts';
 import {
   CEL_POLICY_KINDS,
   type CelBinding,
@@ -254,6 +255,9 @@ function imageRules(compiler: Compiler, spec: Json, rw: (items: unknown) => unkn
       const p = compiler.compile(m.expression, ['spec', 'matchImageReferences', i, 'expression']);
       if (p) expressions.push(p);
     }
+  });
+  list(spec.attestors).forEach((a, i) => {
+    for (const problem of attestorProblems(a)) compiler.errors.push({ path: ['spec', 'attestors', i, ...problem.path], message: problem.message });
   });
   const config = isRecord(spec.validationConfigurations) ? spec.validationConfigurations : {};
   for (const field of ['mutateDigest', 'verifyDigest', 'required'] as const) {

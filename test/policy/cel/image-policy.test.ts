@@ -96,6 +96,18 @@ describe('ImageValidatingPolicy through src/trust/oci', () => {
     expect(() => parseCelPolicies(policy(pem, '{required: "no"}'), 'ivpol.yaml')).toThrow(/ivpol\.yaml:\d+: spec\.validationConfigurations\.required: must be true or false, not "no"/);
   });
 
+  it('rejects attestors whose key does not parse, or that have no name, at load time', () => {
+    const text = policy('-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----').replace('  - name: ci\n', '  - name: ""\n');
+    let message = '';
+    try {
+      parseCelPolicies(text, 'ivpol.yaml');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/ivpol\.yaml:\d+: spec\.attestors\[0\]\.name: required/);
+    expect(message).toMatch(/ivpol\.yaml:\d+: spec\.attestors\[0\]\.cosign\.key\.data: .+/);
+  });
+
   it('offline (no verification pass): tags are not pinned, so verifyDigest fails them; without verifyDigest the functions are unsupported', () => {
     const pem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const [strict] = applyCelPolicies(parseCelPolicies(policy(pem), 'ivpol.yaml'), [pod('good', 'oci:/nowhere:v1')]);
