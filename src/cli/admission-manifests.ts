@@ -22,6 +22,7 @@ interface ManifestsFlags {
   policies: string[];
   key: string[];
   watchClusterPolicies?: boolean;
+  previousCa?: string;
   output?: string;
 }
 
@@ -43,6 +44,7 @@ export function manifestsCommand(globals: () => GlobalOptions): Command {
     .option('--policies <paths>', 'Kyverno policy files or directories to ship in the policies ConfigMap (default: Pod Security baseline enforced, restricted audited)', collectList, [])
     .option('--key <files>', 'public keys every Pod image must be signed with (the server\'s --key; repeatable)', collectList, [])
     .option('--watch-cluster-policies', "the server also enforces the cluster's Kyverno ClusterPolicy/Policy objects (needs Kyverno's CRDs installed)")
+    .option('--previous-ca <file>', 'CA certificate(s) the API server keeps trusting besides the new CA (the current ca.crt, when rotating)')
     .option('-o, --output <dir>', 'write one file per concern into this directory instead of stdout')
     .action(async (flags: ManifestsFlags) => manifests(flags, globals()));
 }
@@ -63,9 +65,10 @@ async function manifests(flags: ManifestsFlags, globals: GlobalOptions): Promise
   // Ten years at most: a webhook CA that outlives its operators is never rotated.
   const certValidityDays = integer(flags.certValidityDays, '--cert-validity-days', 1, 3650);
 
-  const { DEFAULT_POLICY_FILES, generateWebhookDeployment, readKeyFiles, readPolicyFiles, renderManifestFile, renderManifests } = await import('../admission/manifests/index.ts');
+  const { DEFAULT_POLICY_FILES, generateWebhookDeployment, readCaCertificates, readKeyFiles, readPolicyFiles, renderManifestFile, renderManifests } = await import('../admission/manifests/index.ts');
   const policies = flags.policies.length > 0 ? await readPolicyFiles(flags.policies) : DEFAULT_POLICY_FILES;
   const publicKeys = await readKeyFiles(flags.key);
+  const previousCa = flags.previousCa === undefined ? undefined : await readCaCertificates(flags.previousCa);
   if (flags.failurePolicy === 'Ignore') ctx.log.warn('--failure-policy Ignore: whenever the webhook cannot answer, the API server admits requests unchecked (fail open)');
   const files = await generateWebhookDeployment({
     name: flags.name,
@@ -77,6 +80,7 @@ async function manifests(flags: ManifestsFlags, globals: GlobalOptions): Promise
     policies,
     publicKeys,
     watchClusterPolicies: flags.watchClusterPolicies === true,
+    ...(previousCa !== undefined && { previousCa }),
     certValidityDays,
   });
 

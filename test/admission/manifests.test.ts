@@ -258,6 +258,29 @@ describe('palisade admission manifests flags', () => {
     expect(pod.volumes).toContainEqual(expect.objectContaining({ name: 'keys', configMap: expect.objectContaining({ name: 'palisade-admission-keys' }) }));
   });
 
+  it('keeps the previous CA in caBundle (--previous-ca), so the old and the new serving certificate both verify during a rotation', async () => {
+    const first = await generate([]);
+    const oldCa = pem(first.one('Secret').data['ca.crt']);
+    const oldServing = new X509Certificate(pem(first.one('Secret').data['tls.crt']));
+    const caFile = join(work, 'old-ca.crt');
+    writeFileSync(caFile, oldCa);
+    const second = await generate(['--previous-ca', caFile]);
+    const newCa = pem(second.one('Secret').data['ca.crt']);
+    for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
+      expect(pem((second.one(kind).webhooks as Json[])[0]!.clientConfig.caBundle)).toBe(newCa + oldCa);
+    }
+    const newServing = new X509Certificate(pem(second.one('Secret').data['tls.crt']));
+    expect(newServing.verify(new X509Certificate(newCa).publicKey)).toBe(true);
+    expect(oldServing.verify(new X509Certificate(oldCa).publicKey)).toBe(true);
+    expect(newServing.verify(new X509Certificate(oldCa).publicKey)).toBe(false);
+
+    const leaf = join(work, 'leaf.crt');
+    writeFileSync(leaf, pem(first.one('Secret').data['tls.crt']));
+    const notCa = await palisade(['admission', 'manifests', '--previous-ca', leaf]);
+    expect(notCa.code).toBe(2);
+    expect(notCa.stderr).toMatch(/leaf\.crt: PEM block 1 \(CN=palisade-admission\.palisade-system\.svc\) is not a CA certificate/);
+  });
+
   it('prints every file as one YAML stream without --output', async () => {
     const r = await palisade(['admission', 'manifests']);
     expect(r.code).toBe(0);
@@ -288,6 +311,7 @@ describe('palisade admission manifests flags', () => {
     [['--failure-policy', 'Open'], /Allowed choices are Fail, Ignore/],
     [['--key', 'package.json'], /package\.json: not a usable public key/],
     [['--policies', 'package.json'], /package\.json: holds no Kyverno policy/],
+    [['--previous-ca', 'package.json'], /package\.json: no PEM certificate found/],
   ])('rejects %j with a usage error', async (args, message) => {
     const r = await palisade(['admission', 'manifests', ...args]);
     expect(r.code).toBe(2);

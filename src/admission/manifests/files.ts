@@ -4,11 +4,13 @@
  * keys. Each becomes one ConfigMap key, so names must be unique and valid keys, and the whole
  * ConfigMap must stay under the API server's 1 MiB limit.
  */
+import { X509Certificate } from 'node:crypto';
 import { basename } from 'node:path';
 import { PalisadeError, errorMessage } from '../../core/errors.ts';
 import { expandPaths, readText } from '../../policy/engine/documents.ts';
 import { parsePolicies } from '../../policy/engine/load.ts';
 import { loadPublicKey } from '../../trust/keys.ts';
+import { encodePem, parsePem } from '../../trust/pem.ts';
 import type { ConfigMapFile } from './objects.ts';
 
 /** ConfigMap data, keys included, is capped at 1 MiB. */
@@ -43,6 +45,32 @@ export async function readKeyFiles(paths: readonly string[]): Promise<ConfigMapF
     files.push({ path, text });
   }
   return configMapFiles(files, 'key');
+}
+
+/** CA certificates (PEM) to keep in caBundle during a rotation; each must be a CA certificate. */
+export async function readCaCertificates(path: string): Promise<string> {
+  const text = await readText(path);
+  let blocks;
+  try {
+    blocks = parsePem(text);
+  } catch (err) {
+    throw new PalisadeError('PARSE_ERROR', `${path}: ${errorMessage(err)}`, { cause: err });
+  }
+  if (blocks.length === 0) throw new PalisadeError('PARSE_ERROR', `${path}: no PEM certificate found`);
+  return blocks
+    .map((block, i) => {
+      const where = `${path}: PEM block ${i + 1}`;
+      if (block.label !== 'CERTIFICATE') throw new PalisadeError('PARSE_ERROR', `${where} is a ${block.label}, not a CERTIFICATE`);
+      let cert: X509Certificate;
+      try {
+        cert = new X509Certificate(block.der);
+      } catch (err) {
+        throw new PalisadeError('PARSE_ERROR', `${where}: not an X.509 certificate: ${errorMessage(err)}`, { cause: err });
+      }
+      if (!cert.ca) throw new PalisadeError('PARSE_ERROR', `${where} (${cert.subject}) is not a CA certificate`);
+      return encodePem('CERTIFICATE', block.der);
+    })
+    .join('');
 }
 
 function configMapFiles(files: readonly { path: string; text: string }[], what: string): ConfigMapFile[] {

@@ -2,6 +2,6 @@
 export { generateWebhookTls, type WebhookTls, type WebhookTlsOptions } from './certificates.ts';
 export { DEFAULT_POLICY_FILES } from './default-policies.ts';
 export { generateWebhookDeployment, type DeploymentOptions } from './generate.ts';
-export { readKeyFiles, readPolicyFiles } from './files.ts';
+export { readCaCertificates, readKeyFiles, readPolicyFiles } from './files.ts';
 export { exemptNamespaces, SERVER_PORT, serviceDnsNames, webhookManifests, type ManifestFile, type ManifestOptions, type ConfigMapFile } from './objects.ts';
 export { KEY_MATERIAL_PLACEHOLDER, redactKeyMaterial, renderManifestFile, renderManifests } from './render.ts';

@@ -47,6 +47,12 @@ export interface ManifestOptions {
    * so a cluster without Kyverno's CRDs would never see it ready.
    */
   watchClusterPolicies?: boolean;
+  /**
+   * PEM CA certificates the API server keeps trusting besides the new CA: the CA of the serving
+   * certificate being replaced, so that a rotation never has a moment when the served certificate
+   * and caBundle disagree.
+   */
+  previousCa?: string;
 }
 
 export interface ManifestFile {
@@ -81,7 +87,7 @@ export function webhookManifests(options: ManifestOptions, tls: WebhookTls): Man
   const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'admission-webhook', 'app.kubernetes.io/part-of': 'palisade' };
   const selector = { 'app.kubernetes.io/name': name };
   const meta = (objectName: string, namespaced = true): Json => ({ name: objectName, ...(namespaced && { namespace }), labels });
-  const caBundle = Buffer.from(tls.caCert).toString('base64');
+  const caBundle = base64(tls.caCert + (options.previousCa ?? ''));
 
   return [
     {
@@ -137,14 +143,15 @@ export function webhookManifests(options: ManifestOptions, tls: WebhookTls): Man
       comment:
         'Serving certificate and key (SANs ' + serviceDnsNames(options).join(', ') + '), signed by a CA whose\n' +
         'private key was discarded after signing: nothing can mint more certificates the API server trusts.\n' +
-        'To rotate, generate the manifests again and apply this file and 50-webhooks.yaml.',
+        'To rotate: generate again with --previous-ca set to the current ca.crt, apply 50-webhooks.yaml\n' +
+        '(caBundle then holds both CAs), then this file (the server reloads the new pair).',
       objects: [
         {
           apiVersion: 'v1',
           kind: 'Secret',
           metadata: meta(`${name}-tls`),
           type: 'kubernetes.io/tls',
-          data: { 'ca.crt': caBundle, 'tls.crt': base64(tls.cert), 'tls.key': base64(tls.key) },
+          data: { 'ca.crt': base64(tls.caCert), 'tls.crt': base64(tls.cert), 'tls.key': base64(tls.key) },
         },
       ],
     },
