@@ -1,18 +1,22 @@
 /**
- * In-cluster policies: Kyverno ClusterPolicy and Policy objects read and watched through the
- * Kubernetes API (`--watch-cluster-policies`), served together with the --policies files.
+ * In-cluster policies (`--watch-cluster-policies`): the policy objects of the cluster, read and
+ * watched through the Kubernetes API, served together with the --policies files — Kyverno
+ * ClusterPolicy, Policy and PolicyException (kyverno.io), and the CEL kinds ValidatingPolicy,
+ * MutatingPolicy (and their Namespaced variants) and PolicyException (policies.kyverno.io).
+ * ValidatingAdmissionPolicies are not read: the API server enforces those itself.
  *
- * Each of the two resources is listed and watched (kube-watch.ts: resume, 410 Gone, backoff) with
- * the connection of kube.ts (the Pod's service account in a cluster, else the kubeconfig).
- *
- * Each object is parsed by the classic policy loader on its own; one the engine rejects is logged
- * and left out, and never takes the others down. The set is not ready (`current()` undefined)
- * until both lists have succeeded once.
+ * Each resource is listed and watched (kube-watch.ts: resume, 410 Gone, backoff; a resource whose
+ * CRD is not installed is empty) with the connection of kube.ts (the Pod's service account in a
+ * cluster, else the kubeconfig). Each object is parsed (and its CEL compiled) on its own, once per
+ * resourceVersion; one the engines reject is logged and left out, and never takes the others down.
+ * The set is not ready (`contribution()` undefined) until every resource was listed once.
  */
 import { createHash } from 'node:crypto';
 import { errorMessage } from '../core/errors.ts';
+import { parseCelPolicies } from '../policy/cel/load.ts';
+import type { CelPolicySet } from '../policy/cel/types.ts';
 import { parsePolicies } from '../policy/engine/load.ts';
-import type { Policy } from '../policy/engine/types.ts';
+import type { Policy, PolicyException } from '../policy/engine/types.ts';
 import type { KubeConnection } from './kube.ts';
 import { ResourceWatcher } from './kube-watch.ts';
 import type { StructuredLog } from './log.ts';
@@ -21,10 +25,46 @@ import type { PolicySource } from './reload.ts';
 
 type Json = Record<string, unknown>;
 
-const RESOURCES = [
-  { kind: 'ClusterPolicy', path: '/apis/kyverno.io/v1/clusterpolicies' },
-  { kind: 'Policy', path: '/apis/kyverno.io/v1/policies' },
-] as const;
+const KYVERNO = '/apis/kyverno.io';
+const CEL = '/apis/policies.kyverno.io/v1';
+
+const RESOURCES: readonly { kind: string; apiVersion: string; path: string }[] = [
+  { kind: 'ClusterPolicy', apiVersion: 'kyverno.io/v1', path: `${KYVERNO}/v1/clusterpolicies` },
+  { kind: 'Policy', apiVersion: 'kyverno.io/v1', path: `${KYVERNO}/v1/policies` },
+  { kind: 'PolicyException', apiVersion: 'kyverno.io/v2', path: `${KYVERNO}/v2/policyexceptions` },
+  { kind: 'ValidatingPolicy', apiVersion: 'policies.kyverno.io/v1', path: `${CEL}/validatingpolicies` },
+  { kind: 'NamespacedValidatingPolicy', apiVersion: 'policies.kyverno.io/v1', path: `${CEL}/namespacedvalidatingpolicies` },
+  { kind: 'MutatingPolicy', apiVersion: 'policies.kyverno.io/v1', path: `${CEL}/mutatingpolicies` },
+  { kind: 'NamespacedMutatingPolicy', apiVersion: 'policies.kyverno.io/v1', path: `${CEL}/namespacedmutatingpolicies` },
+  { kind: 'PolicyException', apiVersion: 'policies.kyverno.io/v1', path: `${CEL}/policyexceptions` },
+];
+
+/** What the cluster adds to the served set. */
+export interface ClusterContribution {
+  classic: Policy[];
+  exceptions: PolicyException[];
+  cel: CelPolicySet;
+}
+
+function emptyContribution(): ClusterContribution {
+  return { classic: [], exceptions: [], cel: { policies: [], bindings: [], exceptions: [] } };
+}
+
+/** One object through the loader of its kind (classic engine or CEL). */
+function parseObject(object: Json, source: string): ClusterContribution {
+  const text = JSON.stringify(object);
+  const out = emptyContribution();
+  if (String(object.apiVersion).startsWith('kyverno.io/')) {
+    const parsed = parsePolicies(text, source);
+    out.classic.push(...parsed.policies);
+    out.exceptions.push(...parsed.exceptions);
+  } else {
+    const parsed = parseCelPolicies(text, source);
+    out.cel.policies.push(...parsed.policies);
+    out.cel.exceptions.push(...parsed.exceptions);
+  }
+  return out;
+}
 
 export interface ClusterPolicyWatcherOptions {
   connection: KubeConnection;
@@ -45,9 +85,9 @@ function resourceVersionOf(object: Json): string {
 export class ClusterPolicyWatcher {
   readonly #log: StructuredLog;
   readonly #watchers: ResourceWatcher[];
-  /** Parsed policies by kind/key, reused while the object's resourceVersion stays the same. */
-  readonly #parsed = new Map<string, { resourceVersion: string; policy: Policy | undefined }>();
-  #policies: Policy[] | undefined;
+  /** Parsed objects by path/key, reused while the object's resourceVersion stays the same. */
+  readonly #parsed = new Map<string, { resourceVersion: string; parsed: ClusterContribution }>();
+  #contribution: ClusterContribution | undefined;
   #version = '';
 
   constructor(options: ClusterPolicyWatcherOptions) {
@@ -58,7 +98,7 @@ export class ClusterPolicyWatcher {
           connection: options.connection,
           path: r.path,
           kind: r.kind,
-          apiVersion: 'kyverno.io/v1',
+          apiVersion: r.apiVersion,
           log: options.log,
           onChange: () => this.#changed(),
           ...(options.backoffMs !== undefined && { backoffMs: options.backoffMs }),
@@ -66,11 +106,11 @@ export class ClusterPolicyWatcher {
     );
   }
 
-  /** The policies of the cluster; undefined until both resources were listed once. */
-  policies(): readonly Policy[] | undefined {
+  /** The cluster's policies and exceptions; undefined until every resource was listed once. */
+  contribution(): ClusterContribution | undefined {
     if (!this.#watchers.every((w) => w.listed)) return undefined;
-    this.#policies ??= this.#parseAll();
-    return this.#policies;
+    this.#contribution ??= this.#parseAll();
+    return this.#contribution;
   }
 
   /** Changes with every add, update or delete (resourceVersions of the objects served). */
@@ -78,7 +118,7 @@ export class ClusterPolicyWatcher {
     return this.#version;
   }
 
-  /** Starts listing and watching both resources; resolves when both were listed once (or on close). */
+  /** Starts listing and watching; resolves when every resource was listed once (or on close). */
   async start(): Promise<void> {
     await Promise.all(this.#watchers.map((w) => w.start()));
   }
@@ -87,27 +127,30 @@ export class ClusterPolicyWatcher {
     for (const w of this.#watchers) w.close();
   }
 
-  /** Each object parsed on its own: one the engine rejects is logged and left out. */
-  #parseAll(): Policy[] {
-    const out: Policy[] = [];
+  /** Each object parsed on its own: one the engines reject is logged and left out. */
+  #parseAll(): ClusterContribution {
+    const out = emptyContribution();
     const seen = new Set<string>();
     this.#watchers.forEach((watcher, i) => {
-      const kind = RESOURCES[i]!.kind;
+      const resource = RESOURCES[i]!;
       for (const [key, object] of watcher.objects) {
-        const id = `${kind}/${key}`;
-        seen.add(id);
+        const id = `${resource.kind}/${key}`;
+        seen.add(`${resource.path}${key}`);
         const resourceVersion = resourceVersionOf(object);
-        let entry = this.#parsed.get(id);
+        let entry = this.#parsed.get(`${resource.path}${key}`);
         if (entry?.resourceVersion !== resourceVersion) {
-          let policy: Policy | undefined;
+          let parsed = emptyContribution();
           try {
-            policy = parsePolicies(JSON.stringify(object), `cluster:${id}`).policies[0];
+            parsed = parseObject(object, `cluster:${id}`);
           } catch (err) {
-            this.#log.write('error', 'cluster policy not loaded', { policy: id, error: errorMessage(err) });
+            this.#log.write('error', 'cluster policy not loaded', { policy: id, apiVersion: resource.apiVersion, error: errorMessage(err) });
           }
-          this.#parsed.set(id, (entry = { resourceVersion, policy }));
+          this.#parsed.set(`${resource.path}${key}`, (entry = { resourceVersion, parsed }));
         }
-        if (entry.policy) out.push(entry.policy);
+        out.classic.push(...entry.parsed.classic);
+        out.exceptions.push(...entry.parsed.exceptions);
+        out.cel.policies.push(...entry.parsed.cel.policies);
+        out.cel.exceptions.push(...entry.parsed.cel.exceptions);
       }
     });
     for (const id of this.#parsed.keys()) if (!seen.has(id)) this.#parsed.delete(id);
@@ -115,14 +158,14 @@ export class ClusterPolicyWatcher {
   }
 
   #changed(): void {
-    this.#policies = undefined;
+    this.#contribution = undefined;
     const h = createHash('sha256');
     this.#watchers.forEach((watcher, i) => {
-      for (const [key, object] of [...watcher.objects].sort(([a], [b]) => (a < b ? -1 : 1))) h.update(`${RESOURCES[i]!.kind}/${key}\0${resourceVersionOf(object)}\0`);
+      for (const [key, object] of [...watcher.objects].sort(([a], [b]) => (a < b ? -1 : 1))) h.update(`${RESOURCES[i]!.path}${key}\0${resourceVersionOf(object)}\0`);
     });
     this.#version = h.digest('hex').slice(0, 12);
     // Parse now, not on the first request after the change: the log names a rejected object at once.
-    if (this.#watchers.every((w) => w.listed)) this.policies();
+    if (this.#watchers.every((w) => w.listed)) this.contribution();
   }
 }
 
@@ -135,12 +178,16 @@ export function withClusterPolicies(files: PolicySource, cluster: ClusterPolicyW
   return {
     current() {
       const fileSet = files.current();
-      const clusterPolicies = cluster.policies();
-      if (!fileSet || !clusterPolicies) return undefined;
+      const fromCluster = cluster.contribution();
+      if (!fileSet || !fromCluster) return undefined;
       const key = `${fileSet.version}+${cluster.version()}`;
       if (cached?.key !== key) {
-        const cel = { policies: [...fileSet.validating.policies, ...fileSet.mutating.policies], bindings: fileSet.validating.bindings, exceptions: fileSet.validating.exceptions };
-        cached = { key, set: policySet([...fileSet.classic, ...clusterPolicies], cel, key, fileSet.skipped, fileSet.exceptions) };
+        const cel: CelPolicySet = {
+          policies: [...fileSet.mutating.policies, ...fileSet.validating.policies, ...fromCluster.cel.policies],
+          bindings: fileSet.validating.bindings,
+          exceptions: [...fileSet.validating.exceptions, ...fromCluster.cel.exceptions],
+        };
+        cached = { key, set: policySet([...fileSet.classic, ...fromCluster.classic], cel, key, fileSet.skipped, [...fileSet.exceptions, ...fromCluster.exceptions]) };
       }
       return cached.set;
     },

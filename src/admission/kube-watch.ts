@@ -4,6 +4,8 @@
  * JSON event per line) applies ADDED / MODIFIED / DELETED. When the watch ends (the API server
  * closes watches after timeoutSeconds) it resumes from the last resourceVersion seen; a 410 Gone
  * (that version is too old) lists again; any other failure retries with backoff (doubling to 30 s).
+ * A resource the API does not serve (404: its CRD is not installed) counts as listed and empty —
+ * there are no such objects — and is looked for again every 30 s.
  */
 import { createInterface } from 'node:readline';
 import { errorMessage } from '../core/errors.ts';
@@ -29,6 +31,8 @@ export interface ResourceWatcherOptions {
   /** Per list request; default 15 s. */
   timeoutMs?: number;
 }
+
+const NOT_SERVED_RETRY_MS = 30_000;
 
 function isRecord(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -99,11 +103,26 @@ export class ResourceWatcher {
           resourceVersion = undefined;
           continue;
         }
+        if (err instanceof KubeHttpError && err.status === 404) {
+          if (!this.#listed || this.#objects.size > 0) log.write('info', 'Kubernetes resource not served (CRD not installed?); treated as empty', { resource: path });
+          this.#notServed();
+          resourceVersion = undefined;
+          await new Promise((r) => setTimeout(r, NOT_SERVED_RETRY_MS).unref());
+          continue;
+        }
         log.write('warn', 'Kubernetes watch failed; retrying', { resource: path, error: errorMessage(err), retryInMs: delay });
       }
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 30_000);
     }
+  }
+
+  #notServed(): void {
+    const changed = !this.#listed || this.#objects.size > 0;
+    this.#objects.clear();
+    this.#listed = true;
+    this.#resolveListed();
+    if (changed) this.#options.onChange?.();
   }
 
   #normalized(item: Json): Json {

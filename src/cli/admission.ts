@@ -178,8 +178,8 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   // /readyz answers 503 until the cluster's policies are listed; the server already listens.
   void namespaces?.start();
   void cluster?.start().then(() => {
-    const listed = cluster.policies();
-    if (listed) events.write('info', 'cluster policies listed', { policies: listed.length });
+    const listed = cluster.contribution();
+    if (listed) events.write('info', 'cluster policies listed', { policies: listed.classic.length + listed.cel.policies.length, exceptions: listed.exceptions.length + listed.cel.exceptions.length });
   });
   events.write('info', 'admission webhook listening', {
     address: `https://${options.host}:${server.port}`,

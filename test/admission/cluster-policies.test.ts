@@ -42,7 +42,12 @@ function clusterPolicy(name: string, action: 'Enforce' | 'Audit', resourceVersio
 describe.skipIf(!hasOpenssl)('ClusterPolicy/Policy objects watched through the Kubernetes API', () => {
   const requests: string[] = [];
   const watches = new Map<string, ServerResponse>();
-  const items: Record<string, Record<string, unknown>[]> = { clusterpolicies: [clusterPolicy('no-host-network', 'Enforce', '10')], policies: [] };
+  const items: Record<string, Record<string, unknown>[]> = {
+    'kyverno.io/v1/clusterpolicies': [clusterPolicy('no-host-network', 'Enforce', '10')],
+    'kyverno.io/v1/policies': [],
+    'kyverno.io/v2/policyexceptions': [],
+    'policies.kyverno.io/v1/validatingpolicies': [],
+  };
   let listRv = '10';
   let failFirstList = true;
   let api: Server;
@@ -57,7 +62,7 @@ describe.skipIf(!hasOpenssl)('ClusterPolicy/Policy objects watched through the K
     api = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       requests.push(`${url.pathname}${url.search}`);
-      const resource = url.pathname.split('/').at(-1) ?? '';
+      const resource = url.pathname.replace(/^\/apis\//, '');
       const send = (code: number, body: unknown) => {
         res.writeHead(code, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
@@ -70,7 +75,7 @@ describe.skipIf(!hasOpenssl)('ClusterPolicy/Policy objects watched through the K
         watches.set(resource, res);
         return;
       }
-      if (failFirstList && resource === 'clusterpolicies') {
+      if (failFirstList && resource === 'kyverno.io/v1/clusterpolicies') {
         failFirstList = false;
         return send(500, { kind: 'Status', code: 500, message: 'etcd is having a bad day' });
       }
@@ -123,38 +128,65 @@ describe.skipIf(!hasOpenssl)('ClusterPolicy/Policy objects watched through the K
   });
 
   it('applies MODIFIED, DELETED and ADDED events from the watch', async () => {
-    await eventually(() => watches.has('clusterpolicies') && watches.has('policies'), 5000, 'both watches');
+    await eventually(() => watches.has('kyverno.io/v1/clusterpolicies') && watches.has('kyverno.io/v1/policies'), 5000, 'both watches');
     expect(requests).toContainEqual(expect.stringMatching(/^\/apis\/kyverno\.io\/v1\/clusterpolicies\?watch=1&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=10$/));
-    event('clusterpolicies', 'MODIFIED', clusterPolicy('no-host-network', 'Audit', '11'));
+    event('kyverno.io/v1/clusterpolicies', 'MODIFIED', clusterPolicy('no-host-network', 'Audit', '11'));
     await eventually(async () => (await decideHostNetwork('w3')).allowed, 5000, 'the Audit update');
     expect((await decideHostNetwork('w4')).warnings?.[0]).toContain('policy no-host-network rule no-host-network');
-    event('clusterpolicies', 'DELETED', clusterPolicy('no-host-network', 'Audit', '12'));
+    event('kyverno.io/v1/clusterpolicies', 'DELETED', clusterPolicy('no-host-network', 'Audit', '12'));
     await eventually(async () => (await decideHostNetwork('w5')).warnings === undefined, 5000, 'the deletion');
-    event('policies', 'ADDED', clusterPolicy('team-no-host-network', 'Enforce', '13', 'apps'));
+    event('kyverno.io/v1/policies', 'ADDED', clusterPolicy('team-no-host-network', 'Enforce', '13', 'apps'));
     await eventually(async () => (await decideHostNetwork('w6')).allowed === false, 5000, 'the namespaced Policy');
     expect((await decideHostNetwork('w7')).status?.message).toContain('policy apps/team-no-host-network rule no-host-network');
   });
 
   it('keeps serving when one object is not a valid policy, and logs it', async () => {
-    event('clusterpolicies', 'ADDED', { apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: 'broken', resourceVersion: '14' }, spec: { rules: 'not-a-list' } });
+    event('kyverno.io/v1/clusterpolicies', 'ADDED', { apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: 'broken', resourceVersion: '14' }, spec: { rules: 'not-a-list' } });
     await eventually(() => logs.some((l) => l.msg === 'cluster policy not loaded' && l.policy === 'ClusterPolicy//broken'), 5000, 'the log line');
     expect((await decideHostNetwork('w8')).allowed).toBe(false);
   });
 
+  it('serves CEL ValidatingPolicies and Kyverno PolicyExceptions of the cluster, and skips resources it does not serve', async () => {
+    await eventually(() => watches.has('policies.kyverno.io/v1/validatingpolicies') && watches.has('kyverno.io/v2/policyexceptions'), 5000, 'the CEL and exception watches');
+    // Not served by this API server (no CRD): listed as empty, nothing blocks readiness.
+    expect(logs.some((l) => l.msg === 'Kubernetes resource not served (CRD not installed?); treated as empty' && l.resource === '/apis/policies.kyverno.io/v1/mutatingpolicies')).toBe(true);
+    event('policies.kyverno.io/v1/validatingpolicies', 'ADDED', {
+      apiVersion: 'policies.kyverno.io/v1',
+      kind: 'ValidatingPolicy',
+      metadata: { name: 'no-default-sa', resourceVersion: '15' },
+      spec: {
+        validationActions: ['Deny'],
+        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }] },
+        validations: [{ expression: "object.spec.?serviceAccountName.orValue('default') != 'default'", message: 'Pods must name a service account' }],
+      },
+    });
+    const plain = review('w10', pod('sa', { annotations: { owner: 'a' } }));
+    await eventually(async () => decode(await post(server.port, '/validate', plain)).response.status?.message?.includes('policy no-default-sa: Pods must name a service account') === true, 5000, 'the CEL policy');
+    event('kyverno.io/v2/policyexceptions', 'ADDED', {
+      apiVersion: 'kyverno.io/v2',
+      kind: 'PolicyException',
+      metadata: { name: 'let-hn', namespace: 'apps', resourceVersion: '16' },
+      spec: { exceptions: [{ policyName: 'apps/team-no-host-network', ruleNames: ['no-host-network'] }], match: { any: [{ resources: { kinds: ['Pod'], names: ['hn'] } }] } },
+    });
+    await eventually(async () => !(decode(await post(server.port, '/validate', hostNetworkPod('w11'))).response.status?.message ?? '').includes('team-no-host-network'), 5000, 'the exception');
+    event('policies.kyverno.io/v1/validatingpolicies', 'DELETED', { metadata: { name: 'no-default-sa', resourceVersion: '17' } });
+    await eventually(async () => !(decode(await post(server.port, '/validate', plain)).response.status?.message ?? '').includes('no-default-sa'), 5000, 'the deleted CEL policy');
+  });
+
   it('resumes a watch the server ended from the last resourceVersion, and lists again after 410 Gone', async () => {
-    watches.get('policies')!.end();
-    watches.delete('policies');
-    await eventually(() => watches.has('policies'), 5000, 'the resumed watch');
-    expect(requests.at(-1)).toMatch(/policies\?watch=1&.*resourceVersion=13$/);
+    watches.get('kyverno.io/v1/policies')!.end();
+    watches.delete('kyverno.io/v1/policies');
+    await eventually(() => watches.has('kyverno.io/v1/policies'), 5000, 'the resumed watch');
+    expect(requests.filter((r) => r.startsWith('/apis/kyverno.io/v1/policies?')).at(-1)).toMatch(/resourceVersion=13$/);
     // The namespaced Policy is gone from the next list; a 410 forces that list.
-    items.policies = [];
+    items['kyverno.io/v1/policies'] = [];
     listRv = '20';
     const before = requests.filter((r) => r === '/apis/kyverno.io/v1/policies').length;
-    watches.get('policies')!.end(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, message: 'too old resource version' } }) + '\n');
-    watches.delete('policies');
+    watches.get('kyverno.io/v1/policies')!.end(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, message: 'too old resource version' } }) + '\n');
+    watches.delete('kyverno.io/v1/policies');
     await eventually(() => requests.filter((r) => r === '/apis/kyverno.io/v1/policies').length === before + 1, 5000, 'the new list');
     await eventually(async () => (await decideHostNetwork('w9')).allowed, 5000, 'the relisted set');
-    await eventually(() => watches.has('policies'), 5000, 'the watch after the list');
-    expect(requests.at(-1)).toMatch(/resourceVersion=20$/);
+    await eventually(() => watches.has('kyverno.io/v1/policies'), 5000, 'the watch after the list');
+    expect(requests.filter((r) => r.startsWith('/apis/kyverno.io/v1/policies?')).at(-1)).toMatch(/resourceVersion=20$/);
   });
 });
