@@ -3,7 +3,9 @@
  * that pins the request's image tags to their digests (`validationConfigurations.mutateDigest`,
  * on by default), as Kyverno's mutating webhook returns it.
  *
- *   const imageVerifier = await prepareImageVerification(set, [{ object }], { registry, trustedRoot, cache, request: applyOptions });
+ *   const imageVerifier = await prepareImageVerification(set, [{ object }], {
+ *     registry, trustedRoot, cache, request: applyOptions,
+ *   });
  *   const { patch, unresolved } = imageDigestMutation(set, { object }, { ...applyOptions, imageVerifier });
  *   // patch: [{ op: 'replace', path: '/spec/containers/0/image', value: 'ghcr.io/org/app:v1@sha256:…' }]
  *   // unresolved: tags whose digest the registry could not give; Kyverno denies the request
@@ -11,8 +13,8 @@
  *
  * Without `imageVerifier` (no registry access) nothing is pinned. `set` may hold any CEL
  * policies: only the ImageValidatingPolicies (and Namespaced ones) are evaluated, with the same
- * matching as validation (match constraints, match conditions, CEL PolicyExceptions). Each policy pins on the previous one's output, so a tag is pinned once.
- * The validating phase then sees the pinned images: their signatures were verified by digest in
+ * matching as validation (match constraints, match conditions, CEL PolicyExceptions). Each policy
+ * pins on the previous one's output, so a tag is pinned once. The validating phase then sees the pinned images: their signatures were verified by digest in
  * the same pass (image-verify.ts), and `applyCelPoliciesToResource` pins again if the request
  * reaches it unpinned (a mutating webhook that was skipped).
  */
