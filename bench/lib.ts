@@ -32,6 +32,8 @@ export function palisadeCli(): string {
 
 export interface Measurement {
   wallMs: number;
+  /** User plus system CPU time of the process (and its children): what it costs on a loaded machine. */
+  cpuMs?: number;
   peakRssMb: number;
   ok: boolean;
   stderr: string;
@@ -39,16 +41,17 @@ export interface Measurement {
 
 /** Runs `cmd args` under /usr/bin/time; wall time and peak RSS come from the kernel, not the tool. */
 export function measure(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Measurement {
-  const result = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', cmd, ...args], {
+  const result = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M %U %S', cmd, ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 300_000,
     maxBuffer: 256 * 1024 * 1024,
   });
-  const m = /__TIME__ ([\d.]+) (\d+)/.exec(result.stderr ?? '');
+  const m = /__TIME__ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(result.stderr ?? '');
   return {
     wallMs: m ? Number(m[1]) * 1000 : NaN,
+    cpuMs: m ? (Number(m[3]) + Number(m[4])) * 1000 : NaN,
     peakRssMb: m ? Number(m[2]) / 1024 : NaN,
     ok: result.status === 0,
     stderr: (result.stderr ?? '').replace(/__TIME__.*\n?/, '').slice(-2000),
