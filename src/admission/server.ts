@@ -10,8 +10,8 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../core/log.ts';
 import { decide, type AdmissionMode, type HandlerOptions } from './handler.ts';
+import type { StructuredLog } from './log.ts';
 import { AdmissionMetrics } from './metrics.ts';
 import type { PolicySource } from './reload.ts';
 import { admissionResponse, MalformedReviewError, parseAdmissionReview } from './review.ts';
@@ -30,7 +30,7 @@ export interface AdmissionServerOptions extends Omit<HandlerOptions, 'metrics'> 
   maxBodyBytes?: number;
   /** Slow-client limits (a slowloris must not hold connections open); defaults in DEFAULT_TIMEOUTS. */
   timeouts?: Partial<ServerTimeouts>;
-  log?: Logger;
+  log?: StructuredLog;
   metrics?: AdmissionMetrics;
 }
 
@@ -127,12 +127,23 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
       const decision = await decide(request, mode, set ? { ...handlerOptions, policies: set.classic, exceptions: set.exceptions, cel: set } : handlerOptions);
       send(res, 200, JSON.stringify(admissionResponse(request.uid, decision)));
       metrics.requests.inc({ path, decision: decision.allowed ? 'allowed' : 'denied' });
-      options.log?.debug(`${path} ${request.operation} ${request.kind.kind} ${request.namespace ?? ''}/${request.name ?? ''} uid=${request.uid} allowed=${decision.allowed}`);
+      options.log?.write('debug', 'admission request', {
+        path,
+        uid: request.uid,
+        operation: request.operation,
+        kind: request.kind.kind,
+        ...(request.subResource && { subResource: request.subResource }),
+        namespace: request.namespace ?? '',
+        name: request.name ?? '',
+        dryRun: request.dryRun,
+        allowed: decision.allowed,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      });
     } catch (err) {
       metrics.requests.inc({ path, decision: 'invalid' });
       if (err instanceof MalformedReviewError) sendError(res, 400, `malformed AdmissionReview: ${err.message}`);
       else {
-        options.log?.error(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+        options.log?.write('error', 'admission request failed', { path, error: err instanceof Error ? err.message : String(err) });
         if (!res.headersSent) sendError(res, 500, 'internal error evaluating the request');
       }
     } finally {

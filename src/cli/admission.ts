@@ -160,7 +160,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
       key,
       port,
       host: options.host,
-      log,
+      log: events,
       metrics,
       ...(signatures && { signatures }),
       images,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonLog } from '../../src/admission/log.ts';
 import { loadAdmissionPolicies } from '../../src/admission/policy-set.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
 import { decode, hasOpenssl, patchOf, pod, post, review, selfSignedCertificate } from './https.ts';
@@ -24,11 +25,13 @@ const configMap = (name: string, data: Record<string, string>, labels?: Record<s
 
 describe.skipIf(!hasOpenssl)('CEL policies in the webhook over HTTPS', () => {
   let server: AdmissionServer;
+  const logs: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
     const set = await loadAdmissionPolicies([FIXTURES]);
     expect(set.skipped).toEqual([expect.stringMatching(/validating\.yaml:\d+: ValidatingAdmissionPolicy unbound-policy \(no binding\)/)]);
-    server = await startAdmissionServer({ policies: set.classic, cel: set, ...selfSignedCertificate(), port: 0, host: '127.0.0.1' });
+    const log = jsonLog({ write: (line: string) => (logs.push(JSON.parse(line) as Record<string, unknown>), true) } as unknown as NodeJS.WritableStream, 'debug');
+    server = await startAdmissionServer({ policies: set.classic, cel: set, log, ...selfSignedCertificate(), port: 0, host: '127.0.0.1' });
   });
 
   afterAll(async () => {
@@ -125,6 +128,10 @@ describe.skipIf(!hasOpenssl)('CEL policies in the webhook over HTTPS', () => {
     expect(denied.response.status?.message).toBe('policy protect-locked: locked ConfigMaps cannot be deleted');
     const free = configMap('free', { mode: 'strict' });
     expect((await validate(review('c14', null, { operation: 'DELETE', oldObject: free }))).response.allowed).toBe(true);
+  });
+
+  it('logs each request at debug level as one JSON line with its fields', () => {
+    expect(logs.find((l) => l.uid === 'c10-prod')).toMatchObject({ level: 'debug', msg: 'admission request', path: '/validate', operation: 'CONNECT', kind: 'PodExecOptions', subResource: 'exec', namespace: 'prod', name: 'web-0', dryRun: false, allowed: false, ms: expect.any(Number) });
   });
 
   it('counts CEL decisions by policy in the metrics', () => {
