@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { Agent } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -27,7 +27,7 @@ function serve(args: string[]): { child: ChildProcess; logs: Record<string, unkn
   return { child, logs, exited };
 }
 
-describe.skipIf(!hasOpenssl)('graceful shutdown of palisade admission serve', () => {
+describe.skipIf(!hasOpenssl)('palisade admission serve as a process', () => {
   let dir: string;
   let registry: Server;
   let registryHits = 0;
@@ -52,6 +52,33 @@ describe.skipIf(!hasOpenssl)('graceful shutdown of palisade admission serve', ()
   afterAll(() => {
     registry?.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reloads an edited policy file, keeps the last good set on a broken edit, and says so in JSON logs', async () => {
+    const policies = join(dir, 'policies');
+    mkdirSync(policies, { recursive: true });
+    const policy = (prefix: string) =>
+      `apiVersion: policies.kyverno.io/v1\nkind: ValidatingPolicy\nmetadata: {name: registries}\nspec:\n  validationActions: [Deny]\n  matchConstraints:\n    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]\n  validations:\n  - expression: "object.spec.containers.all(c, c.image.startsWith('${prefix}'))"\n    message: "images must come from ${prefix}"\n`;
+    writeFileSync(join(policies, 'registries.yaml'), policy('registry.example.com/'));
+    const { child, logs, exited } = serve(['--policies', policies, '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--port', '0', '--host', '127.0.0.1']);
+    try {
+      await eventually(() => logs.some((l) => l.msg === 'admission webhook listening'), 20_000, 'the webhook to listen');
+      const port = Number(new URL(String(logs.find((l) => l.msg === 'admission webhook listening')?.address)).port);
+      const allowed = async (image: string) => decode(await post(port, '/validate', review(`r-${image}`, pod('p', { image })))).response.allowed;
+      expect(await allowed('ghcr.io/app:1')).toBe(false);
+      writeFileSync(join(policies, 'registries.yaml'), policy('ghcr.io/'));
+      await eventually(() => logs.some((l) => l.msg === 'policies reloaded'), 10_000, 'the reload');
+      expect(await allowed('ghcr.io/app:1')).toBe(true);
+      writeFileSync(join(policies, 'registries.yaml'), policy('ghcr.io/').replace('c.image.startsWith', 'c.image.startsWith(('));
+      await eventually(() => logs.some((l) => l.level === 'error' && l.msg === 'policy reload failed; keeping the last good policy set'), 10_000, 'the refused reload');
+      expect(String(logs.find((l) => l.level === 'error')?.error)).toMatch(/registries\.yaml:\d+: spec\.validations\[0\]\.expression/);
+      expect(await allowed('ghcr.io/app:1')).toBe(true);
+      expect(await allowed('registry.example.com/app:1')).toBe(false);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('on SIGTERM stops accepting, finishes the in-flight request, and exits 0', async () => {
