@@ -9,8 +9,8 @@
  * attestor set's `count` all its entries (a `publicKeys` field holding several PEM keys is one
  * entry per key, as Kyverno expands it). The deprecated single-attestor fields (`image`, `key`,
  * `subject`, `issuer`, `roots`) are converted as Kyverno's Convert() does. Anything that cannot be
- * checked offline against Palisade's trust capability (Notary, KMS and Secret keys, custom keyless
- * roots, registry credential providers and secrets…) throws UnsupportedImageFeature naming the field.
+ * checked offline against Palisade's trust capability (Notary, KMS and Secret keys, registry
+ * credential providers and secrets…) throws UnsupportedImageFeature naming the field.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { loadPublicKey } from '../../trust/keys.ts';
@@ -19,7 +19,7 @@ import type { Conditions } from '../types.ts';
 /** A leaf attestor, as the trust capability verifies it; `repository`/`annotations` override the entry's. */
 export type Attestor = (
   | { kind: 'key'; publicKey: string; signatureAlgorithm?: string }
-  | { kind: 'keyless'; subject?: string; subjectRegExp?: string; issuer?: string; issuerRegExp?: string; ignoreTlog?: boolean }
+  | { kind: 'keyless'; subject?: string; subjectRegExp?: string; issuer?: string; issuerRegExp?: string; ignoreTlog?: boolean; roots?: string }
   | { kind: 'certificate'; cert: string; certChain?: string }
 ) & { repository?: string; annotations?: Record<string, string> };
 
@@ -259,7 +259,6 @@ function leafAttestors(raw: Json, at: string): Attestor[] {
   }
   if (isRecord(raw.keyless)) {
     const k = raw.keyless;
-    if (str(k.roots) !== undefined) throw new UnsupportedImageFeature(`keyless.roots (custom roots; give a trusted root instead) (${at})`);
     if (k.additionalExtensions !== undefined && k.additionalExtensions !== null) throw new UnsupportedImageFeature(`keyless.additionalExtensions (${at})`);
     if (isRecord(k.ctlog) && str(k.ctlog.pubkey) !== undefined) throw new UnsupportedImageFeature(`keyless.ctlog.pubkey (${at})`);
     if (isRecord(k.rekor) && str(k.rekor.pubkey) !== undefined) throw new UnsupportedImageFeature(`keyless.rekor.pubkey (${at})`);
@@ -267,7 +266,9 @@ function leafAttestors(raw: Json, at: string): Attestor[] {
     if (fields.subject === undefined && fields.subjectRegExp === undefined) throw new InvalidImageVerification(`${at}.keyless: subject or subjectRegExp is required`);
     if (fields.issuer === undefined && fields.issuerRegExp === undefined) throw new InvalidImageVerification(`${at}.keyless: issuer or issuerRegExp is required`);
     const ignoreTlog = isRecord(k.rekor) && k.rekor.ignoreTlog === true;
-    return [{ kind: 'keyless', ...definedOnly(fields), ...(ignoreTlog && { ignoreTlog: true }) }];
+    const roots = str(k.roots);
+    if (roots !== undefined) splitPublicKeys(roots).forEach((pem) => checkPem(() => new X509Certificate(pem), `${at}.keyless.roots`));
+    return [{ kind: 'keyless', ...definedOnly(fields), ...(ignoreTlog && { ignoreTlog: true }), ...(roots !== undefined && { roots }) }];
   }
   if (isRecord(raw.certificates)) {
     const c = raw.certificates;

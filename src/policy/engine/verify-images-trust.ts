@@ -50,6 +50,8 @@ export class TrustImageVerifier {
   readonly #cache: VerificationCache<VerifiedImage>;
   /** Signature manifests and blobs by digest, shared by all requests (N attestors cost one fetch). */
   readonly #digests = new DigestCache();
+  /** Trusted roots with a policy's keyless.roots, kept: decoding a root's certificates costs milliseconds. */
+  readonly #rooted = new Map<string, TrustedRoot>();
 
   constructor(options: ImageVerifierOptions = {}) {
     this.#options = options;
@@ -86,6 +88,15 @@ export class TrustImageVerifier {
     return { digest: result.digest, statements: result.verified.map((v) => ({ predicateType: v.predicateType, predicate: v.statement.predicate })) };
   }
 
+  #withRoots(base: TrustedRoot, roots: string): TrustedRoot {
+    let root = this.#rooted.get(roots);
+    if (root === undefined) {
+      root = withRoots(base, roots);
+      this.#rooted.set(roots, root);
+    }
+    return root;
+  }
+
   #attestorOptions(attestor: Attestor, image: string): Pick<VerifyImageOptions, 'publicKeys' | 'keyless'> {
     switch (attestor.kind) {
       case 'key':
@@ -98,7 +109,8 @@ export class TrustImageVerifier {
   }
 
   #keyless(attestor: Extract<Attestor, { kind: 'keyless' }>): KeylessOptions {
-    const options: KeylessOptions = { trustedRoot: this.#options.trustedRoot ?? publicGoodTrustedRoot() };
+    const base = this.#options.trustedRoot ?? publicGoodTrustedRoot();
+    const options: KeylessOptions = { trustedRoot: attestor.roots === undefined ? base : this.#withRoots(base, attestor.roots) };
     if (attestor.subject !== undefined) {
       if (attestor.subject.includes('*')) options.identityRegexp = wildcardRegexp(attestor.subject);
       else options.identity = attestor.subject;
@@ -112,6 +124,30 @@ export class TrustImageVerifier {
     if (attestor.ignoreTlog) options.ignoreTlog = true;
     return options;
   }
+}
+
+/**
+ * A trusted root whose certificate authority is `roots` (Kyverno's keyless.roots: PEM certificates,
+ * the self-signed anchor and any intermediates) in place of the root's Fulcio CAs; the
+ * transparency and CT logs stay those of the root.
+ */
+function withRoots(root: TrustedRoot, pem: string): TrustedRoot {
+  const certificates = splitPublicKeys(pem).map((p) => new X509Certificate(p));
+  // The chain runs from the certificate nearest the signer to the anchor, which comes last.
+  certificates.sort((a, b) => Number(a.subject === a.issuer) - Number(b.subject === b.issuer));
+  const anchor = certificates[certificates.length - 1]!;
+  return {
+    ...root,
+    certificateAuthorities: [
+      {
+        subject: { organization: '', commonName: anchor.subject },
+        uri: '',
+        operator: '',
+        certChain: { certificates: certificates.map((c) => ({ rawBytes: c.raw })) },
+        validFor: { start: new Date(Math.min(...certificates.map((c) => Date.parse(c.validFrom)))) },
+      },
+    ],
+  };
 }
 
 /** `*` matches any run of characters, anchored (Kyverno's wildcard subjects). */

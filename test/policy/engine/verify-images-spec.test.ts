@@ -51,7 +51,7 @@ describe('reading verifyImages entries', () => {
     [{ type: 'Notary' }, 'verifyImages type Notary'],
     [{ attestors: [{ entries: [{ keys: { kms: 'awskms:///x' } }] }] }, 'keys.kms (.attestors[0].entries[0])'],
     [{ attestors: [{ entries: [{ keys: { secret: { name: 'k', namespace: 'n' } } }] }] }, 'keys.secret (.attestors[0].entries[0])'],
-    [{ attestors: [{ entries: [{ keyless: { subject: 's', issuer: 'i', roots: 'PEM' } }] }] }, 'keyless.roots (custom roots; give a trusted root instead) (.attestors[0].entries[0])'],
+    [{ attestors: [{ entries: [{ keyless: { subject: 's', issuer: 'i', additionalExtensions: { githubWorkflowTrigger: 'push' } } }] }] }, 'keyless.additionalExtensions (.attestors[0].entries[0])'],
     [{ imageRegistryCredentials: { secrets: ['regcred'] } }, 'imageRegistryCredentials.secrets'],
   ])('%j is unsupported', (entry, feature) => {
     expect(() => parseImageVerification({ imageReferences: ['*'], ...entry })).toThrow(new UnsupportedImageFeature(feature));
@@ -62,6 +62,7 @@ describe('reading verifyImages entries', () => {
       /^\.attestors\[0\]\.entries\[0\]\.keys\.publicKeys: /,
     );
     expect(() => parseImageVerification({ attestors: [{ entries: [{ certificates: { cert: 'not a certificate' } }] }] })).toThrow(/\.certificates\.cert: /);
+    expect(() => parseImageVerification({ attestors: [{ entries: [{ keyless: { subject: 's', issuer: 'i', roots: 'PEM' } }] }] })).toThrow(/\.keyless\.roots: /);
   });
 
   it('refuses a count above the entries, and gives equal requests equal keys whatever the field order', () => {

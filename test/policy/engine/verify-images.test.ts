@@ -16,7 +16,7 @@ import type { RegistryClient } from '../../../src/image/registry/index.ts';
 import { applyPoliciesToResource } from '../../../src/policy/engine/engine.ts';
 import type { Policy, RuleResponse } from '../../../src/policy/engine/types.ts';
 import { evaluateWithImageVerification, TrustImageVerifier } from '../../../src/policy/engine/verify-images-trust.ts';
-import { readTrustedRoot } from '../../../src/trust/bundle/index.ts';
+import { parseTrustedRoot, readTrustedRoot } from '../../../src/trust/bundle/index.ts';
 import { loadPrivateKey, publicKeyPem } from '../../../src/trust/keys.ts';
 import { bundleReferrerManifest } from '../../../src/trust/oci/objects.ts';
 import { attestImage, signImage } from '../../../src/trust/oci/sign.ts';
@@ -329,5 +329,41 @@ describe.skipIf(!available || SIGSTORE === undefined)('keyless verifyImages atte
     expect(stranger.status).toBe('fail');
     expect(stranger.message).toContain('0 of 1 required attestors verified');
     expect((await rule({ subject: 'cody@soyland.com', issuer: 'https://github.com/login/oauth' }, 'other')).status).toBe('fail');
+  });
+
+  it('keyless.roots replaces the trusted root\'s certificate authorities', async () => {
+    // The trusted root without its Fulcio CAs: only the policy's roots can anchor the certificate.
+    const json = JSON.parse(readFileSync(join(SIGSTORE!, 'cosign/pkg/cosign/testdata/trusted_root_pgi.json'), 'utf8')) as {
+      certificateAuthorities: { certChain: { certificates: { rawBytes: string }[] } }[];
+    };
+    const fulcio = json.certificateAuthorities
+      .flatMap((ca) => ca.certChain.certificates)
+      .map((c) => `-----BEGIN CERTIFICATE-----\n${c.rawBytes.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`);
+    const verifier = new TrustImageVerifier({ registry: REGISTRY_OPTIONS, trustedRoot: parseTrustedRoot({ ...json, certificateAuthorities: [] }) });
+    const rule = async (roots?: string) =>
+      (
+        await evaluateWithImageVerification(verifier.session(), (imageVerification) =>
+          applyPoliciesToResource(
+            [
+              verifyImagesPolicy('roots', {
+                imageReferences: ['*'],
+                attestations: [
+                  {
+                    predicateType: 'https://cosign.sigstore.dev/attestation/v1',
+                    attestors: [{ entries: [{ keyless: { subject: 'cody@soyland.com', issuer: 'https://github.com/login/oauth', ...(roots && { roots }) } }] }],
+                  },
+                ],
+              }),
+            ],
+            { object: pod('p', [`${registry.host}/keyless@${SUBJECT}`]) },
+            { imageVerification },
+          ),
+        )
+      ).responses[0]!.rules[0]!;
+    expect((await rule()).status).toBe('fail');
+    // The 2022 chain (intermediate and root) in either order anchors it; the retired 2021 root alone does not.
+    expect(await rule(fulcio.slice(1).join(''))).toMatchObject({ status: 'pass' });
+    expect(await rule([...fulcio.slice(1)].reverse().join(''))).toMatchObject({ status: 'pass' });
+    expect((await rule(fulcio[0])).status).toBe('fail');
   });
 });
