@@ -14,7 +14,7 @@ import type { InputIssue, Severity } from '../core/types.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../core/version.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { reviewAuditLog, type AuditLogOptions, type AuditLogReview } from './audit-log.ts';
-import { compareClusterFindings, subjectItemKey, type ClusterFinding } from './findings.ts';
+import { sortClusterFindings, subjectItemKey, type ClusterFinding } from './findings.ts';
 import { analyseImages, unpinnedImageFindings, type ImageAnalysis, type ImageServices } from './images.ts';
 import { buildInventory, type ContainerInfo, type ImageInfo } from './inventory.ts';
 import { CLUSTER_SCOPE, describeBinding, RbacModel, subjectKey, type Subject } from './rbac.ts';
@@ -104,7 +104,9 @@ export async function auditCluster(snapshot: Snapshot, options: AuditOptions = {
   const rbacBySubject = new Map<string, ClusterFinding[]>();
   for (const f of rbac) {
     const key = `${f.subject.kind}:${f.subject.namespace ?? ''}/${f.subject.name}`;
-    rbacBySubject.set(key, [...(rbacBySubject.get(key) ?? []), f]);
+    const list = rbacBySubject.get(key);
+    if (list) list.push(f);
+    else rbacBySubject.set(key, [f]);
   }
   const accountFindings = (namespace: string, name: string) =>
     [`ServiceAccount:${namespace}/${name}`, 'Group:/system:serviceaccounts', `Group:/system:serviceaccounts:${namespace}`, 'Group:/system:authenticated'].flatMap((k) => rbacBySubject.get(k) ?? []);
@@ -126,7 +128,7 @@ export async function auditCluster(snapshot: Snapshot, options: AuditOptions = {
     auditFindings.push(...reviewed.findings);
   }
 
-  const findings = [...imageFindings, ...rbac, ...posture.findings, ...auditFindings].sort(compareClusterFindings);
+  const findings = sortClusterFindings([...imageFindings, ...rbac, ...posture.findings, ...auditFindings]);
   const rbacSubjects = model.allSubjects().filter((s) => options.includeSystem || model.grantsOf(s).some((g) => !g.binding.bootstrap));
   const items: Record<Area, Set<string>> = {
     inventory: new Set(inventory.images.map((i) => subjectItemKey({ kind: 'Image', name: i.image }))),
