@@ -7,7 +7,8 @@
  *   --insecure-ignore-tlog, Kyverno's `rekor.ignoreTlog`), since verification is offline;
  * - `keyless` attestors: identity (subject or subjectRegExp; a subject with `*` is a wildcard) and
  *   issuer against an offline trusted root (the one given, else the public-good root shipped with
- *   Palisade): certificate chain, SCTs, transparency log (unless `rekor.ignoreTlog`), timestamps;
+ *   Palisade; `roots` replaces its certificate authorities): certificate chain, SCTs, transparency
+ *   log (unless `rekor.ignoreTlog`), timestamps;
  * - `certificates` attestors: the certificate's key, after checking the certificate chains to
  *   `certChain` when one is given;
  * - `digest` requests resolve a tag (for mutateDigest without attestors).
@@ -235,7 +236,10 @@ function uncached(request: ImageVerificationRequest): boolean {
   return request.kind !== 'digest' && request.useCache === false;
 }
 
-/** Verification rounds: a rule asks for its signatures and attestations, then (mutateDigest without them) a digest. */
+/**
+ * Verification rounds. A rule asks for everything it needs in one evaluation (signatures,
+ * attestations, or the digest of a tag), so one round suffices; the bound only guards against a loop.
+ */
 const MAX_ROUNDS = 2;
 
 /**
