@@ -264,11 +264,14 @@ function matchingRuleSet(policy: CelPolicy, req: Request): RuleSet | undefined {
 
 /**
  * What matching alone decides for `object` (match constraints and the namespace of Namespaced
- * policies; not match conditions, exceptions or bindings): the rule set that would evaluate it.
- * Lets work ahead of evaluation (image verification) skip the policies that cannot apply.
+ * policies; not match conditions, exceptions or bindings): the rule set that would evaluate it,
+ * with the activation its expressions would see (`object`, `request`, the data libraries…; no
+ * params). Lets work ahead of evaluation (image verification) skip the policies that cannot apply.
  */
-export function ruleSetFor(policy: CelPolicy, object: Json, options: CelApplyOptions = {}): RuleSet | undefined {
-  return matchingRuleSet(policy, buildRequest(object, options));
+export function requestScope(policy: CelPolicy, object: Json, options: CelApplyOptions = {}): { rules: RuleSet; activation: Activation } | undefined {
+  const prepared = prepare(object, options, new Map());
+  const rules = matchingRuleSet(policy, prepared.req);
+  return rules && { rules, activation: withVariables(baseActivation(prepared, null), rules.variables) };
 }
 
 function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, options: CelApplyOptions, images: ImageVerificationLedger, cache: Map<Json, Prepared>): CelPolicyResponse {

@@ -7,7 +7,8 @@
  * - `cosign.keyless`: identities (any one) against the trusted root (default: the public-good one);
  * - `cosign.certificate`: the certificate's key, once it chains to `certChain`;
  * - `cosign.annotations` (signed annotations), `cosign.source.repository` (signature repository);
- * - `spec.credentials.allowInsecureRegistry`.
+ * - `spec.credentials.allowInsecureRegistry`;
+ * - key and certificate values given as CEL `expression`s, evaluated per request (concreteAttestor).
  */
 import type { KeyObject } from 'node:crypto';
 import { PalisadeError } from '../../core/errors.ts';
@@ -16,7 +17,10 @@ import { certificateKey, parseCertificates } from '../../trust/certificate-chain
 import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
 import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
 import type { KeylessOptions, VerifyImageOptions } from '../../trust/oci/verify.ts';
-import { CelUnsupportedError } from './errors.ts';
+import type { Activation } from './evaluate.ts';
+import { CelEvalError, CelUnsupportedError } from './errors.ts';
+import type { AttestorExpression } from './types.ts';
+import { celToString } from './values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -60,7 +64,7 @@ export function attestorOptions(attestor: Json, options: TrustOptions): Attestor
 /** `cosign.key`: PEM data, whose `hashAlgorithm` must be the one cosign signs with for that key. */
 function attestorKey(key: Json, where: string): KeyObject {
   if (key.kms !== undefined) throw new CelUnsupportedError('cosign.key.kms', where);
-  if (typeof key.data !== 'string') throw new CelUnsupportedError('cosign.key without data (expression, secretRef)', where);
+  if (typeof key.data !== 'string') throw new CelUnsupportedError('cosign.key without data or expression (secretRef)', where);
   const publicKey = loadPublicKey(key.data);
   const hash = hashFor(keyAlgorithm(publicKey));
   if (typeof key.hashAlgorithm === 'string' && key.hashAlgorithm !== '' && key.hashAlgorithm.toLowerCase() !== hash) {
@@ -117,7 +121,7 @@ function signedAnnotations(cosign: Json, where: string): Pick<VerifyImageOptions
   return { annotations: cosign.annotations as Record<string, string> };
 }
 
-/** A StringOrExpression field's literal value (`value`, or a plain string); CEL `expression`s are not evaluated here. */
+/** A StringOrExpression field's literal value (`value`, or a plain string); expressions are evaluated before (concreteAttestor). */
 function literal(field: unknown, what: string): string | undefined {
   if (typeof field === 'string') return field;
   if (!isRecord(field)) return undefined;
@@ -164,4 +168,43 @@ export function attestorProblems(attestor: unknown): { path: string[]; message: 
     check(['cosign', 'certificate', 'certChain', 'value'], isRecord(certChain) ? certChain.value : certChain, (pem) => parseCertificates(pem, 'certificate chain'));
   }
   return problems;
+}
+
+/** The CEL expressions an attestor gives its key or certificates with, and where they stand. */
+export function expressionFields(attestor: unknown): { field: AttestorExpression['field']; path: string[]; source: unknown }[] {
+  const cosign = isRecord(attestor) && isRecord(attestor.cosign) ? attestor.cosign : undefined;
+  const out: { field: AttestorExpression['field']; path: string[]; source: unknown }[] = [];
+  if (isRecord(cosign?.key) && cosign.key.expression !== undefined) out.push({ field: 'key', path: ['cosign', 'key', 'expression'], source: cosign.key.expression });
+  const certificate = isRecord(cosign?.certificate) ? cosign.certificate : undefined;
+  for (const field of ['cert', 'certChain'] as const) {
+    const value = certificate?.[field];
+    if (isRecord(value) && value.expression !== undefined) out.push({ field, path: ['cosign', 'certificate', field, 'expression'], source: value.expression });
+  }
+  return out;
+}
+
+/**
+ * The attestor with its expressions evaluated in `activation` (the request's), as the literal
+ * values they stand for: `cosign.key.data`, `cosign.certificate.cert/certChain.value`. Throws,
+ * naming the attestor and expression, when one fails or gives no string.
+ */
+export function concreteAttestor(attestor: Json, expressions: readonly AttestorExpression[], activation: Activation): Json {
+  if (expressions.length === 0) return attestor;
+  const copy = structuredClone(attestor) as Json;
+  const cosign = copy.cosign as Json;
+  for (const { field, program } of expressions) {
+    let value: unknown;
+    try {
+      value = program.run(activation);
+    } catch (err) {
+      throw new CelEvalError(`attestor ${String(attestor.name)} ${field} expression ${JSON.stringify(program.source.trim())}: ${(err as Error).message}`);
+    }
+    if (typeof value !== 'string') throw new CelEvalError(`attestor ${String(attestor.name)} ${field} expression ${JSON.stringify(program.source.trim())} must give a string, got ${celToString(value)}`);
+    if (field === 'key') {
+      const key = cosign.key as Json;
+      delete key.expression;
+      key.data = value;
+    } else (cosign.certificate as Json)[field] = { value };
+  }
+  return copy;
 }

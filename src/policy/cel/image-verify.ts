@@ -18,13 +18,11 @@ import { mapLimit } from '../../trust/oci/discover.ts';
 import { openImageTarget } from '../../trust/oci/target.ts';
 import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures } from '../../trust/oci/verify.ts';
 import type { KubeResource } from '../types.ts';
-import { ruleSetFor, type CelApplyOptions } from './apply.ts';
-import { withVariables } from './evaluate.ts';
+import { requestScope, type CelApplyOptions } from './apply.ts';
 import { CelEvalError } from './errors.ts';
-import { attestorOptions, withCredentials, type AttestorOptions, type TrustOptions } from './image-attestors.ts';
+import { attestorOptions, concreteAttestor, withCredentials, type AttestorOptions, type TrustOptions } from './image-attestors.ts';
 import { selectedImages, type ImageVerifier } from './image-policy.ts';
 import { celPolicyKey, type CelPolicy, type CelPolicySet } from './types.ts';
-import { toCel } from './values.ts';
 
 type Json = Record<string, unknown>;
 
@@ -84,19 +82,40 @@ function identity(value: unknown): string {
 /** Images of one policy verified at a time. */
 const IMAGE_CONCURRENCY = 4;
 
+/** One attestor as a request sees it: the one a CEL function receives (`id`), and what it verifies with. */
+interface RequestAttestor {
+  id: string;
+  attestor: Json | Error;
+}
+
 /**
- * The images a policy may ask about: in each resource its match constraints select (so no
- * registry is read for requests the policy cannot apply to), those the matching rule set (declared
- * or autogen) selects — extractors and matchImageReferences expressions evaluated on the resource
- * alone (`request` and `params` are not known yet: what needs them selects nothing here).
+ * The images a policy may ask about, with the attestors as each request sees them (their
+ * expressions evaluated): in each resource its match constraints select (so no registry is read
+ * for requests the policy cannot apply to), the images the matching rule set (declared or
+ * autogen) selects. Params are not known yet: what needs them selects nothing here. An image
+ * shared by resources whose attestor expressions disagree cannot be answered for both: that
+ * attestor is an error for it.
  */
-function imagesToVerify(policy: CelPolicy, resources: readonly KubeResource[], request: CelApplyOptions): Set<string> {
-  const images = new Set<string>();
+function imagesToVerify(policy: CelPolicy, resources: readonly KubeResource[], request: CelApplyOptions): Map<string, RequestAttestor[]> {
+  const images = new Map<string, RequestAttestor[]>();
   for (const resource of resources) {
-    const rules = ruleSetFor(policy, resource.object, request);
-    if (!rules?.images) continue;
-    const activation = withVariables({ object: toCel(resource.object) }, rules.variables);
-    for (const list of Object.values(selectedImages(rules, activation))) for (const image of list) images.add(image);
+    const scope = requestScope(policy, resource.object, request);
+    const rules = scope?.rules.images;
+    if (!scope || !rules) continue;
+    const attestors = rules.attestors.map((a, i): RequestAttestor => {
+      try {
+        return { id: identity(a), attestor: concreteAttestor(a, rules.attestorExpressions.filter((e) => e.attestor === i), scope.activation) };
+      } catch (err) {
+        return { id: identity(a), attestor: err as Error };
+      }
+    });
+    for (const list of Object.values(selectedImages(scope.rules, scope.activation))) {
+      for (const image of list) {
+        const seen = images.get(image);
+        if (!seen) images.set(image, attestors);
+        else images.set(image, seen.map((s, i) => (identity(s.attestor) === identity(attestors[i]!.attestor) ? s : { id: s.id, attestor: new CelEvalError(`attestor ${String(rules.attestors[i]!.name)}: its expressions give different values for different resources that use ${image}; evaluate them separately`) })));
+      }
+    }
   }
   return images;
 }
@@ -147,7 +166,6 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
   for (const policy of set.policies.filter((p) => p.kind.endsWith('ImageValidatingPolicy'))) {
     const rules = policy.rules[0]?.images;
     if (!rules) continue;
-    const attestors = rules.attestors.map((a) => ({ id: identity(a), attestor: a }));
     const attestations = rules.attestations.map((a) => ({ id: identity(a), attestation: a }));
     let access: ImageVerificationOptions | Error;
     try {
@@ -155,7 +173,7 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
     } catch (err) {
       access = err as Error;
     }
-    await mapLimit([...imagesToVerify(policy, resources, options.request ?? {})], IMAGE_CONCURRENCY, async (image) => {
+    await mapLimit([...imagesToVerify(policy, resources, options.request ?? {})], IMAGE_CONCURRENCY, async ([image, attestors]) => {
       let resolved: Awaited<ReturnType<typeof resolveImage>>;
       try {
         if (access instanceof Error) throw access;
@@ -175,6 +193,7 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
       for (const { id, attestor } of attestors) {
         let alternatives: AttestorOptions[];
         try {
+          if (attestor instanceof Error) throw attestor;
           alternatives = attestorOptions(attestor, access);
         } catch (err) {
           // A certificate that does not chain to the attestor's roots verifies nothing; bad input is an error.

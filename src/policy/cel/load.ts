@@ -15,9 +15,10 @@ import type { LabelSelector } from '../engine/types.ts';
 import { autogenControllers, autogenVariants } from './autogen.ts';
 import { ADMISSION_VARIABLES, celEnvironment, type CelEnvironment } from './env.ts';
 import { CelCompileError } from './errors.ts';
-import { attestorProblems } from './image-attestors.ts';
+import { attestorProblems, expressionFields } from './image-attestors.ts';
 import {
   CEL_POLICY_KINDS,
+  type AttestorExpression,
   type CelBinding,
   type CelPolicy,
   type CelPolicyException,
@@ -256,8 +257,13 @@ function imageRules(compiler: Compiler, spec: Json, rw: (items: unknown) => unkn
       if (p) expressions.push(p);
     }
   });
+  const attestorExpressions: AttestorExpression[] = [];
   list(spec.attestors).forEach((a, i) => {
     for (const problem of attestorProblems(a)) compiler.errors.push({ path: ['spec', 'attestors', i, ...problem.path], message: problem.message });
+    for (const { field, path, source } of expressionFields(a)) {
+      const program = compiler.compile(source, ['spec', 'attestors', i, ...path]);
+      if (program) attestorExpressions.push({ attestor: i, field, program });
+    }
   });
   const config = isRecord(spec.validationConfigurations) ? spec.validationConfigurations : {};
   for (const field of ['mutateDigest', 'verifyDigest', 'required'] as const) {
@@ -268,6 +274,7 @@ function imageRules(compiler: Compiler, spec: Json, rw: (items: unknown) => unkn
     expressions,
     extractors: compiler.named(rw(spec.images), ['spec', 'images']),
     attestors: list(spec.attestors).filter(isRecord),
+    attestorExpressions,
     attestations: list(spec.attestations).filter(isRecord),
     mutateDigest: config.mutateDigest !== false,
     verifyDigest: config.verifyDigest !== false,

@@ -86,6 +86,13 @@ export interface CompiledMutation {
   program: Program;
 }
 
+/** `cosign.key.expression`, `cosign.certificate.cert.expression` or `…certChain.expression` of `attestors[attestor]`. */
+export interface AttestorExpression {
+  attestor: number;
+  field: 'key' | 'cert' | 'certChain';
+  program: Program;
+}
+
 /** Image extraction, matching and verification settings of an ImageValidatingPolicy. */
 export interface ImageRules {
   /** `matchImageReferences`: globs and CEL expressions (on `imageRef`). */
@@ -94,6 +101,8 @@ export interface ImageRules {
   /** `images`: named extractors (`object.spec.containers.map(c, c.image)`). */
   extractors: Named[];
   attestors: Record<string, unknown>[];
+  /** Attestor values given as CEL expressions (Kyverno's StringOrExpression), by attestor index. */
+  attestorExpressions: AttestorExpression[];
   attestations: Record<string, unknown>[];
   mutateDigest: boolean;
   verifyDigest: boolean;

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyCelPolicies } from '../../../src/policy/cel/apply.ts';
+import { applyCelPolicies, type CelApplyOptions } from '../../../src/policy/cel/apply.ts';
 import { prepareImageVerification } from '../../../src/policy/cel/image-verify.ts';
 import { parseCelPolicies } from '../../../src/policy/cel/load.ts';
 import { attestImage, signImage } from '../../../src/trust/oci/sign.ts';
@@ -96,6 +96,19 @@ describe('ImageValidatingPolicy through src/trust/oci', () => {
     expect(() => parseCelPolicies(policy(pem, '{required: "no"}'), 'ivpol.yaml')).toThrow(/ivpol\.yaml:\d+: spec\.validationConfigurations\.required: must be true or false, not "no"/);
   });
 
+  it('cosign.key.expression: the key is computed for the request; compile errors are load errors', async () => {
+    const pem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const text = policy(pem).replace(/        data: \|\n(?: {10}.*\n)+/, "        expression: object.metadata.annotations['ci-key']\n");
+    const set = parseCelPolicies(text, 'ivpol.yaml');
+    const annotated = (name: string, image: string, key: string) => ({ object: { ...pod(name, image).object, metadata: { name, namespace: 'default', annotations: { 'ci-key': key } } } });
+    const resources = [annotated('ours', signedNoSbom, pem), annotated('theirs', unsigned, pem)];
+    const imageVerifier = await prepareImageVerification(set, resources);
+    const out = applyCelPolicies(set, resources, { imageVerifier }).map((r) => r.rules[0]);
+    // signedNoSbom passes the signature check and fails on the SBOM; unsigned fails the signature check.
+    expect(out.map((r) => r!.message)).toEqual(['images need a CycloneDX SBOM attestation', 'images must be signed by CI']);
+    expect(() => parseCelPolicies(text.replace("object.metadata.annotations['ci-key']", 'object.('), 'ivpol.yaml')).toThrow(/spec\.attestors\[0\]\.cosign\.key\.expression: /);
+  });
+
   it('rejects attestors whose key does not parse, or that have no name, at load time', () => {
     const text = policy('-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----').replace('  - name: ci\n', '  - name: ""\n');
     let message = '';
@@ -148,10 +161,10 @@ ${certificate}
       const image = await layout('cert-signed', 'ID=cert\n');
       await signImage(image, { privateKey: leaf.key });
       const resources = [pod('app', image)];
-      const run = async (certificate: string) => {
+      const run = async (certificate: string, request: CelApplyOptions = {}) => {
         const set = parseCelPolicies(certificatePolicy(certificate), 'ivpol.yaml');
-        const imageVerifier = await prepareImageVerification(set, resources);
-        return applyCelPolicies(set, resources, { imageVerifier })[0]!.rules[0]!;
+        const imageVerifier = await prepareImageVerification(set, resources, { request });
+        return applyCelPolicies(set, resources, { ...request, imageVerifier })[0]!.rules[0]!;
       };
       const cert = `        cert:\n          value: |\n${block(leaf.cert)}`;
       expect(await run(`${cert}\n        certChain:\n          value: |\n${block(ca.cert)}`)).toMatchObject({ status: 'pass' });
@@ -160,9 +173,13 @@ ${certificate}
       expect(await run(`${cert}\n        certChain:\n          value: |\n${block(stranger.cert)}`)).toMatchObject({ status: 'fail', message: 'images must be signed with the release certificate' });
       const other = issueCertificate('other signer', { issuer: ca });
       expect(await run(`        cert:\n          value: |\n${block(other.cert)}`)).toMatchObject({ status: 'fail' });
-      const expression = await run(`        cert:\n          expression: "params.cert"`);
-      expect(expression.status).toBe('error');
-      expect(expression.message).toMatch(/^unsupported: attestor values given as CEL expressions/);
+      // Values given as expressions are evaluated for the request: here from a ConfigMap of the provided cluster objects.
+      const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'release', namespace: 'default' }, data: { cert: leaf.cert, chain: ca.cert } };
+      const fromConfigMap = `        cert:\n          expression: resource.Get("v1", "configmaps", "default", "release").data.cert\n        certChain:\n          expression: resource.Get("v1", "configmaps", "default", "release").data.chain`;
+      expect(await run(fromConfigMap, { cluster: { resources: [configMap] } })).toMatchObject({ status: 'pass' });
+      const missing = await run(`        cert:\n          expression: resource.Get("v1", "configmaps", "default", "nothing").data.cert`, { cluster: { resources: [configMap] } });
+      expect(missing.status).toBe('error');
+      expect(missing.message).toMatch(/attestor release cert expression/);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
