@@ -98,7 +98,7 @@ describe('ImageValidatingPolicy through src/trust/oci', () => {
 
   it('cosign.key.expression: the key is computed for the request; compile errors are load errors', async () => {
     const pem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const text = policy(pem).replace(/        data: \|\n(?: {10}.*\n)+/, "        expression: object.metadata.annotations['ci-key']\n");
+    const text = policy(pem).replace(/ {8}data: \|\n(?: {10}.*\n)+/, "        expression: object.metadata.annotations['ci-key']\n");
     const set = parseCelPolicies(text, 'ivpol.yaml');
     const annotated = (name: string, image: string, key: string) => ({ object: { ...pod(name, image).object, metadata: { name, namespace: 'default', annotations: { 'ci-key': key } } } });
     const resources = [annotated('ours', signedNoSbom, pem), annotated('theirs', unsigned, pem)];
