@@ -49,7 +49,7 @@ function requestFields(request: AdmissionRequest): Json {
 }
 
 /** A qualified-name segment for an audit annotation key (the API server prefixes the webhook name). */
-export function annotationKey(text: string): string {
+function annotationKey(text: string): string {
   const cleaned = text.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
   return cleaned.slice(0, 63).replace(/[^A-Za-z0-9]+$/, '') || 'policy';
 }

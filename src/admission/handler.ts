@@ -93,10 +93,11 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
   }
   const auditAnnotations = cel && Object.keys(cel.auditAnnotations).length > 0 ? { auditAnnotations: cel.auditAnnotations } : {};
 
-  // Images are checked where they can change: the object itself on CREATE/UPDATE, or ephemeral
-  // containers being added. A status update (the kubelet's, every few seconds) never waits on a registry.
-  const imagesChange = (request.operation === 'CREATE' || request.operation === 'UPDATE') && (!request.subResource || request.subResource === 'ephemeralcontainers');
-  if (options.signatures && imagesChange && request.object) {
+  // Requests that write the object's spec: CREATE/UPDATE of the object itself, or ephemeral containers
+  // being added. Only these have images to check (a status update, the kubelet's every few seconds,
+  // never waits on a registry) and an object worth a PolicyReport result.
+  const objectChanges = (request.operation === 'CREATE' || request.operation === 'UPDATE') && (!request.subResource || request.subResource === 'ephemeralcontainers');
+  if (options.signatures && objectChanges && request.object) {
     const gate = options.signatures;
     const outcomes = await gate.check(imagesOf(request.object));
     for (const [image, outcome] of outcomes) {
@@ -108,10 +109,11 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
     }
   }
 
-  // Reports hold what was admitted, seen on /validate (the final object); dryRun leaves no trace.
+  // Reports hold the objects that were admitted, seen on /validate (the final object); dryRun leaves
+  // no trace, and CONNECT or status-like subresources store no object to report on.
   if (options.reports && mode === 'validate' && !request.dryRun) {
-    if (request.operation === 'DELETE') options.reports.forget(withNamespace);
-    else if (denials.length === 0) options.reports.record([...result.responses, ...(cel?.responses ?? [])]);
+    if (request.operation === 'DELETE' && !request.subResource) options.reports.forget(withNamespace);
+    else if (objectChanges && denials.length === 0) options.reports.record([...result.responses, ...(cel?.responses ?? [])]);
   }
 
   if (denials.length > 0) return { allowed: false, code: 403, message: denials.join('; '), ...(warnings.length > 0 && { warnings }), ...auditAnnotations };

@@ -51,19 +51,25 @@ describe.skipIf(!hasOpenssl)('PolicyReports from admission results', () => {
     expect(decode(await post(server.port, '/validate', review('r3', pod('dry-run'), { dryRun: true }))).response.allowed).toBe(true);
     // The same Pod again, now compliant: its audit result flips to pass.
     expect(decode(await post(server.port, '/validate', review('r4', pod('audited', { labels: { team: 'a' }, annotations: { owner: 'me' } }), { operation: 'UPDATE', oldObject: pod('audited') }))).response.allowed).toBe(true);
+    // CONNECT (kubectl exec) and status updates store no object to report on.
+    const exec = review('r5', { apiVersion: 'v1', kind: 'PodExecOptions', command: ['sh'] }, { operation: 'CONNECT', kind: { group: '', version: 'v1', kind: 'PodExecOptions' }, resource: { group: '', version: 'v1', resource: 'pods' }, subResource: 'exec', name: 'exec-target' });
+    expect(decode(await post(server.port, '/validate', exec)).response.allowed).toBe(true);
+    const status = pod('status-only', { labels: { team: 'a' } });
+    expect(decode(await post(server.port, '/validate', review('r6', status, { operation: 'UPDATE', oldObject: status, subResource: 'status' }))).response.allowed).toBe(true);
     await reports.flush();
     expect(resultsFor('denied')).toEqual([]);
     expect(resultsFor('dry-run')).toEqual([]);
+    expect(merged().results.filter((r) => r.resources[0]?.kind === 'PodExecOptions' || r.resources[0]?.name === 'status-only')).toEqual([]);
     const audit = resultsFor('audited').filter((r) => r.policy === 'audit-owner-annotation');
     expect(audit).toHaveLength(1);
     expect(audit[0]?.result).toBe('pass');
   });
 
   it('drops a resource from the reports when it is deleted (not on a dryRun delete)', async () => {
-    await post(server.port, '/validate', review('r5', null, { operation: 'DELETE', oldObject: pod('audited'), dryRun: true }));
+    await post(server.port, '/validate', review('r7', null, { operation: 'DELETE', oldObject: pod('audited'), dryRun: true }));
     await reports.flush();
     expect(resultsFor('audited').length).toBeGreaterThan(0);
-    await post(server.port, '/validate', review('r6', null, { operation: 'DELETE', oldObject: pod('audited') }));
+    await post(server.port, '/validate', review('r8', null, { operation: 'DELETE', oldObject: pod('audited') }));
     await reports.flush();
     expect(resultsFor('audited')).toEqual([]);
   });
