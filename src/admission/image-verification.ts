@@ -17,7 +17,7 @@
  */
 import type { RegistryStoreOptions } from '../trust/oci/store.ts';
 import type { TrustedRoot } from '../trust/bundle/index.ts';
-import { evaluateWithImageVerification, TrustImageVerifier, type VerifiedImage } from '../policy/engine/verify-images-trust.ts';
+import { evaluateWithImageVerification, TrustImageVerifier, verifiedImageSize, type VerifiedImage } from '../policy/engine/verify-images-trust.ts';
 import type { ImageVerificationResults } from '../policy/engine/verify-images.ts';
 import type { AdmissionMetrics } from './metrics.ts';
 import { verificationCacheFor } from './signatures.ts';
@@ -44,6 +44,7 @@ export class AdmissionImageVerification {
       ...(options.trustedRoot && { trustedRoot: options.trustedRoot }),
       cache: verificationCacheFor<VerifiedImage>({
         deadlineMs: options.deadlineMs,
+        sizeOf: verifiedImageSize,
         ...(options.ttlMs !== undefined && { ttlMs: options.ttlMs }),
         ...(options.now && { now: options.now }),
         ...(options.metrics && { metrics: options.metrics }),

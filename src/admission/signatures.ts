@@ -83,10 +83,13 @@ export function verificationCacheFor<V extends object>(options: {
   ttlMs?: number;
   now?: () => number;
   metrics?: AdmissionMetrics;
+  /** Bytes a verified value holds, to bound the cache by size (attestation payloads). */
+  sizeOf?: (value: V) => number;
 }): VerificationCache<V> {
   const { metrics } = options;
   return new VerificationCache<V>({
     deadlineMs: options.deadlineMs,
+    ...(options.sizeOf && { sizeOf: options.sizeOf }),
     ...(options.ttlMs !== undefined && { ttlMs: options.ttlMs }),
     ...(options.now && { now: options.now }),
     ...(metrics && { onLookup: (result) => metrics.cache.inc({ result }), onUnavailable: () => metrics.registryErrors.inc() }),

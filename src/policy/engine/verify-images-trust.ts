@@ -36,6 +36,11 @@ export interface VerifiedImage {
   statements?: VerifiedStatement[];
 }
 
+/** Roughly the bytes a verified image holds in a cache (its statements' JSON). */
+export function verifiedImageSize(value: VerifiedImage): number {
+  return value.digest.length + (value.statements ? JSON.stringify(value.statements).length : 0);
+}
+
 export interface ImageVerifierOptions {
   /** Registry access (plain HTTP, credentials, timeouts). */
   registry?: RegistryStoreOptions;
@@ -56,7 +61,7 @@ export class TrustImageVerifier {
 
   constructor(options: ImageVerifierOptions = {}) {
     this.#options = options;
-    this.#cache = options.cache ?? new VerificationCache<VerifiedImage>({ deadlineMs: 60_000 });
+    this.#cache = options.cache ?? new VerificationCache<VerifiedImage>({ deadlineMs: 60_000, sizeOf: verifiedImageSize });
   }
 
   /** A session for one evaluation (one admission request, one `policy apply` run). */

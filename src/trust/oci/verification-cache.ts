@@ -26,13 +26,19 @@ export type VerificationOutcome<V> =
 /** How a lookup was served, for metrics. */
 export type CacheLookup = 'hit' | 'miss' | 'coalesced';
 
-export interface VerificationCacheOptions {
+export interface VerificationCacheOptions<V = unknown> {
   /** Whole-verification deadline (registry round trips included). */
   deadlineMs: number;
   /** How long a verified outcome is reused; default 5 minutes. */
   ttlMs?: number;
   /** Most verified outcomes kept (oldest dropped first); default 10 000. */
   maxEntries?: number;
+  /**
+   * Bytes a verified value holds (attestation predicates — an SBOM — can be megabytes); with it,
+   * at most `maxBytes` (default 64 MiB) are kept, and a larger value is not kept at all.
+   */
+  sizeOf?: (value: V) => number;
+  maxBytes?: number;
   now?: () => number;
   onLookup?: (how: CacheLookup) => void;
   /** Called for each `unavailable` outcome (registry errors, deadline). */
@@ -40,12 +46,13 @@ export interface VerificationCacheOptions {
 }
 
 export class VerificationCache<V extends object> {
-  readonly #options: VerificationCacheOptions;
-  readonly #verified = new Map<string, { outcome: VerificationOutcome<V>; expires: number }>();
+  readonly #options: VerificationCacheOptions<V>;
+  readonly #verified = new Map<string, { outcome: VerificationOutcome<V>; expires: number; bytes: number }>();
+  #bytes = 0;
   readonly #inflight = new Map<string, Promise<VerificationOutcome<V>>>();
   readonly #now: () => number;
 
-  constructor(options: VerificationCacheOptions) {
+  constructor(options: VerificationCacheOptions<V>) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
   }
@@ -72,7 +79,7 @@ export class VerificationCache<V extends object> {
     }
     this.#options.onLookup?.('miss');
     const promise = this.#run(verify).then((outcome) => {
-      if (outcome.status === 'verified') this.#keep(key, outcome);
+      if (outcome.status === 'verified') this.#keep(key, outcome as V & { status: 'verified' });
       return outcome;
     });
     this.#inflight.set(key, promise);
@@ -89,7 +96,7 @@ export class VerificationCache<V extends object> {
     const entry = this.#verified.get(key);
     if (entry === undefined) return undefined;
     if (entry.expires > this.#now()) return entry.outcome;
-    this.#verified.delete(key);
+    this.#drop(key);
     return undefined;
   }
 
@@ -113,13 +120,24 @@ export class VerificationCache<V extends object> {
     }
   }
 
-  #keep(key: string, outcome: VerificationOutcome<V>): void {
-    this.#verified.delete(key);
-    this.#verified.set(key, { outcome, expires: this.#now() + (this.#options.ttlMs ?? 300_000) });
+  #keep(key: string, outcome: V & { status: 'verified' }): void {
+    this.#drop(key);
+    const bytes = this.#options.sizeOf?.(outcome) ?? 0;
+    const maxBytes = this.#options.maxBytes ?? 64 << 20;
+    if (bytes > maxBytes) return;
+    this.#verified.set(key, { outcome, expires: this.#now() + (this.#options.ttlMs ?? 300_000), bytes });
+    this.#bytes += bytes;
     const max = this.#options.maxEntries ?? 10_000;
     for (const oldest of this.#verified.keys()) {
-      if (this.#verified.size <= max) break;
-      this.#verified.delete(oldest);
+      if (this.#verified.size <= max && this.#bytes <= maxBytes) break;
+      this.#drop(oldest);
     }
+  }
+
+  #drop(key: string): void {
+    const entry = this.#verified.get(key);
+    if (entry === undefined) return;
+    this.#bytes -= entry.bytes;
+    this.#verified.delete(key);
   }
 }
