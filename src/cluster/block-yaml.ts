@@ -8,13 +8,14 @@
  * scalars (multi-line ones too), single-line quoted scalars, block scalars (`|`, `>`, with `-` or
  * `+` chomping), the empty flow collections `[]` and `{}`, comments, `---` / `...` document markers.
  * Scalars resolve as Kubernetes reads them (YAML 1.1: `yes`/`on` are booleans, timestamps stay
- * strings), with the same results as the manifest readers of policy/engine/documents.ts.
+ * strings), with the same results as js-yaml with the manifest schema of policy/engine/documents.ts
+ * (and as the `yaml` package, except for a lone `.`, which it reads as NaN and go-yaml as a string).
  *
  * Anything else — anchors and aliases, tags, directives, flow collections with content,
- * multi-line quoted scalars, explicit block indentation indicators, merge keys, a scalar that might be a number in a form other
- * than plain decimal (`0x1F`, `1e3`, `010`), invalid YAML — makes `readBlockYaml` return
- * undefined: the caller then uses a complete parser, which also reports syntax errors with their
- * line. The reader never guesses.
+ * multi-line quoted scalars, explicit block indentation indicators, merge keys, a scalar that
+ * might be a number in a form other than plain decimal (`0x1F`, `1e3`, `010`, `-0`), invalid
+ * YAML — makes `readBlockYaml` return undefined: the caller then uses a complete parser, which
+ * also reports syntax errors with their line. The reader never guesses.
  */
 import { appendSegment } from '../misconfig/field-path.ts';
 
