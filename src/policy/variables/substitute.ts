@@ -135,13 +135,32 @@ function isDeleteRequest(ctx: JsonContext): boolean {
 /** Private-use marks protecting the text of shallow `{{- }}` results from later passes. */
 const SHALLOW_OPEN = '\u{F0000}';
 const SHALLOW_CLOSE = '\u{F0001}';
+const SHALLOW_MARK = new RegExp(`${SHALLOW_OPEN}(\\d+)${SHALLOW_CLOSE}`, 'gu');
+
+/** The variables of each rule string as first written (rules repeat the same strings for every resource). */
+const firstMatches = new Map<string, readonly RegExpExecArray[]>();
+const MAX_CACHED_STRINGS = 10_000;
+
+function variablesIn(value: string, pass: number): readonly RegExpExecArray[] {
+  const scan = () => {
+    VARIABLE.lastIndex = 0; // matchAll starts where the shared regex last stopped
+    return [...value.matchAll(VARIABLE)];
+  };
+  if (pass > 0) return scan();
+  let matches = firstMatches.get(value);
+  if (!matches) {
+    matches = scan();
+    if (firstMatches.size >= MAX_CACHED_STRINGS) firstMatches.clear();
+    firstMatches.set(value, matches);
+  }
+  return matches;
+}
 
 function substituteString(ctx: JsonContext, input: string, path: readonly string[], isDelete: () => boolean, options: SubstituteOptions): unknown {
   const shallow: string[] = [];
   let value = input;
   for (let pass = 0; ; pass++) {
-    VARIABLE.lastIndex = 0;
-    const matches = [...value.matchAll(VARIABLE)];
+    const matches = variablesIn(value, pass);
     if (matches.length === 0) break;
     if (pass >= MAX_PASSES) {
       throw new RuleError('VARIABLE', withRule(options, `variable substitution does not terminate at path ${pathString(path)}: ${input}`));
@@ -161,8 +180,8 @@ function substituteString(ctx: JsonContext, input: string, path: readonly string
     }
     value = out + value.slice(last);
   }
-  value = value.replace(ESCAPED_VARIABLE, '$1');
-  return value.replace(new RegExp(`${SHALLOW_OPEN}(\\d+)${SHALLOW_CLOSE}`, 'gu'), (_, i: string) => shallow[Number(i)] as string);
+  if (value.includes('\\{{')) value = value.replace(ESCAPED_VARIABLE, '$1');
+  return shallow.length === 0 ? value : value.replace(SHALLOW_MARK, (_, i: string) => shallow[Number(i)] as string);
 }
 
 function resolve(
