@@ -14,6 +14,7 @@ import { prepareImageVerification } from '../policy/cel/image-verify.ts';
 import { readTrustedRoot } from '../trust/bundle/trusted-root.ts';
 import { loadCelPolicies } from '../policy/cel/load.ts';
 import { applyPolicies } from '../policy/engine/engine.ts';
+import { deepEqual } from '../policy/engine/json-patch.ts';
 import { evaluateWithImageVerification, TrustImageVerifier } from '../policy/engine/verify-images-trust.ts';
 import { loadPolicies, loadResources, withDefaultNamespace } from '../policy/engine/load.ts';
 import { readText } from '../policy/engine/documents.ts';
@@ -176,7 +177,8 @@ function countResults(responses: readonly PolicyResponse[], auditWarn: boolean):
 
 /** Mutate rules that patched, or verifyImages rules that pinned digests (mutateDigest). */
 function mutated(response: PolicyResponse): boolean {
-  return response.rules.some((r) => r.status === 'pass' && (r.type === 'Mutation' || (r.type === 'ImageVerify' && response.patchedResource !== response.resource.object)));
+  const pinned = () => !deepEqual(response.patchedResource, response.resource.object);
+  return response.rules.some((r) => r.status === 'pass' && (r.type === 'Mutation' || (r.type === 'ImageVerify' && pinned())));
 }
 
 function resourceLabel(object: Record<string, unknown>): string {
