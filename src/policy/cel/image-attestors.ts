@@ -53,9 +53,9 @@ export function attestorOptions(attestor: Json, options: TrustOptions): Attestor
   if (isRecord(cosign.key)) return [{ ...common, publicKeys: [attestorKey(cosign.key, where)] }];
   if (isRecord(cosign.keyless)) return keylessOptions(cosign, options, where).map((keyless) => ({ ...common, publicKeys: [], keyless }));
   if (isRecord(cosign.certificate)) {
-    const cert = literal(cosign.certificate.cert, `${where} cosign.certificate.cert`);
+    const cert = literal(cosign.certificate.cert);
     if (cert === undefined) throw new PalisadeError('USAGE', `${where}: cosign.certificate.cert is required`);
-    const chain = literal(cosign.certificate.certChain, `${where} cosign.certificate.certChain`);
+    const chain = literal(cosign.certificate.certChain);
     return [{ ...common, publicKeys: [certificateKey(cert, chain)] }];
   }
   throw new CelUnsupportedError('attestor without key, keyless or certificate settings', where);
@@ -122,12 +122,9 @@ function signedAnnotations(cosign: Json, where: string): Pick<VerifyImageOptions
 }
 
 /** A StringOrExpression field's literal value (`value`, or a plain string); expressions are evaluated before (concreteAttestor). */
-function literal(field: unknown, what: string): string | undefined {
+function literal(field: unknown): string | undefined {
   if (typeof field === 'string') return field;
-  if (!isRecord(field)) return undefined;
-  if (typeof field.value === 'string') return field.value;
-  if (field.expression !== undefined) throw new CelUnsupportedError('attestor values given as CEL expressions', what);
-  return undefined;
+  return isRecord(field) && typeof field.value === 'string' ? field.value : undefined;
 }
 
 /**
@@ -164,8 +161,8 @@ export function attestorProblems(attestor: unknown): { path: string[]; message: 
   if (isRecord(cosign?.key)) check(['cosign', 'key', 'data'], cosign.key.data, loadPublicKey);
   if (isRecord(cosign?.certificate)) {
     const { cert, certChain } = cosign.certificate;
-    check(['cosign', 'certificate', 'cert', 'value'], isRecord(cert) ? cert.value : cert, (pem) => certificateKey(pem));
-    check(['cosign', 'certificate', 'certChain', 'value'], isRecord(certChain) ? certChain.value : certChain, (pem) => parseCertificates(pem, 'certificate chain'));
+    check(['cosign', 'certificate', 'cert', 'value'], literal(cert), (pem) => certificateKey(pem));
+    check(['cosign', 'certificate', 'certChain', 'value'], literal(certChain), (pem) => parseCertificates(pem, 'certificate chain'));
   }
   return problems;
 }
