@@ -13,6 +13,7 @@
 import { applyPoliciesToResource, type EngineOptions } from '../policy/engine/engine.ts';
 import { policyKey, type FailureAction, type Policy, type PolicyException, type PolicyResponse, type RuleResponse } from '../policy/engine/types.ts';
 import { evaluateCel } from './cel.ts';
+import type { CelImageAccess } from './cel-images.ts';
 import { jsonPatchDiff } from './diff.ts';
 import { policiesForPhase } from './phases.ts';
 import type { AdmissionMetrics } from './metrics.ts';
@@ -39,6 +40,8 @@ export interface HandlerOptions {
   /** Registry verifications for verifyImages rules (image-verification.ts); without it those rules error (fail closed). */
   images?: AdmissionImageVerification;
   metrics?: AdmissionMetrics;
+  /** Registry access for CEL ImageValidatingPolicies (cel-images.ts). */
+  celImages?: CelImageAccess;
   /** Labels of a namespace for namespaceSelector (namespaces.ts); default: the built-in name label only. */
   namespaceLabels?: NamespaceLabels;
   /** Where the validation results of admitted requests go (PolicyReports, reports.ts). */
@@ -86,7 +89,13 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
     }
   }
 
-  const cel = options.cel && evaluateCel(mode === 'mutate' ? options.cel.mutating : options.cel.validating, request, mode === 'mutate' ? result.patched : withNamespace, { ...(options.metrics && { metrics: options.metrics }), namespaceLabels: options.namespaceLabels ?? builtinNamespaceLabels });
+  const cel =
+    options.cel &&
+    (await evaluateCel(options.cel, mode, request, mode === 'mutate' ? result.patched : withNamespace, {
+      ...(options.metrics && { metrics: options.metrics }),
+      ...(options.celImages && { images: options.celImages }),
+      namespaceLabels: options.namespaceLabels ?? builtinNamespaceLabels,
+    }));
   if (cel) {
     denials.push(...cel.denials);
     warnings.push(...cel.warnings);

@@ -18,6 +18,8 @@ import { TlsReloader } from '../admission/tls-reload.ts';
 import { startAdmissionServer } from '../admission/server.ts';
 import { SignatureGate } from '../admission/signatures.ts';
 import { AdmissionImageVerification } from '../admission/image-verification.ts';
+import type { CelImageAccess } from '../admission/cel-images.ts';
+import { DigestCache } from '../trust/oci/cache.ts';
 import { readTrustedRoot } from '../trust/bundle/index.ts';
 import { AdmissionMetrics } from '../admission/metrics.ts';
 import { contextFrom, type GlobalOptions } from './context.ts';
@@ -128,14 +130,22 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   // Leave a second for policy evaluation and the response before the API server gives up.
   const deadlineMs = Math.max(500, (timeoutSeconds - 1) * 1000);
   const ttlMs = positive(options.cacheTtl, '--cache-ttl') * 1000;
+  const trustedRoot = options.trustedRoot ? readTrustedRoot(options.trustedRoot) : undefined;
   // verifyImages rules: registries are read only for the images a rule selects.
   const images = new AdmissionImageVerification({
     deadlineMs,
     ttlMs,
     metrics,
     registry: { log, ...(options.insecureRegistry && { insecure: true }) },
-    ...(options.trustedRoot && { trustedRoot: readTrustedRoot(options.trustedRoot) }),
+    ...(trustedRoot && { trustedRoot }),
   });
+  // ImageValidatingPolicies: the same registry settings and deadline, registry reads cached by digest.
+  const celImages: CelImageAccess = {
+    registry: { log, timeoutMs: deadlineMs, retries: 0, ...(options.insecureRegistry && { insecure: true }) },
+    deadlineMs,
+    cache: new DigestCache(),
+    ...(trustedRoot && { trustedRoot }),
+  };
   let signatures: SignatureGate | undefined;
   if (options.key.length > 0) {
     const publicKeys = [];
@@ -164,6 +174,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
       metrics,
       ...(signatures && { signatures }),
       images,
+      celImages,
       ...(reports && { reports }),
       ...(namespaces && { namespaceLabels: namespaces.labels }),
     });
