@@ -4,18 +4,18 @@
  * seconds over. It reads line by line and knows the line of every node as it goes, so positions
  * cost nothing extra.
  *
- * Subset read: block mappings and sequences (compact `- key: value` items included), plain
- * scalars (multi-line ones too), single-line quoted scalars, block scalars (`|`, `>`, with `-` or
- * `+` chomping), the empty flow collections `[]` and `{}`, comments, `---` / `...` document markers.
+ * Subset read: block mappings and sequences (compact `- key: value` items included), plain and
+ * quoted scalars (multi-line ones too), block scalars (`|`, `>`, with `-` or `+` chomping), the
+ * empty flow collections `[]` and `{}`, comments, `---` / `...` document markers.
  * Scalars resolve as Kubernetes reads them (YAML 1.1: `yes`/`on` are booleans, timestamps stay
  * strings), with the same results as js-yaml with the manifest schema of policy/engine/documents.ts
  * (and as the `yaml` package, except for a lone `.`, which it reads as NaN and go-yaml as a string).
  *
- * Anything else — anchors and aliases, tags, directives, flow collections with content,
- * multi-line quoted scalars, explicit block indentation indicators, merge keys, a scalar that
- * might be a number in a form other than plain decimal (`0x1F`, `1e3`, `010`, `-0`), invalid
- * YAML — makes `readBlockYaml` return undefined: the caller then uses a complete parser, which
- * also reports syntax errors with their line. The reader never guesses.
+ * Anything else — anchors and aliases, tags, directives, flow collections with content, explicit
+ * block indentation indicators, merge keys, a scalar that might be a number in a form other than
+ * plain decimal (`0x1F`, `1e3`, `010`, `-0`), invalid YAML — makes `readBlockYaml` return
+ * undefined: the caller then uses a complete parser, which also reports syntax errors with their
+ * line. The reader never guesses.
  */
 import { appendSegment } from '../misconfig/field-path.ts';
 
@@ -357,7 +357,8 @@ class Reader {
     const c = this.charAt(this.at);
     if (c === DQUOTE || c === SQUOTE) {
       const close = this.quoteEnd(this.at);
-      if (close === undefined || !this.restIsEmpty(close + 1)) throw new Unsupported(`multi-line or trailing text after a quoted scalar at line ${this.line}`);
+      if (close === undefined) return this.multiLineQuoted(parent);
+      if (!this.restIsEmpty(close + 1)) throw new Unsupported(`text after a quoted scalar at line ${this.line}`);
       const value = this.quoted(this.at, close);
       this.nextLine();
       this.skipInsignificant();
@@ -415,9 +416,13 @@ class Reader {
 
   /** The offset of the closing quote of the quoted scalar opening at `open`, on the same line. */
   private quoteEnd(open: number): number | undefined {
+    return this.closingQuote(open + 1, this.text.charCodeAt(open));
+  }
+
+  /** The offset of the quote that closes a `quote`-quoted scalar, looking from `from` to the end of the line. */
+  private closingQuote(from: number, quote: number): number | undefined {
     const text = this.text;
-    const quote = text.charCodeAt(open);
-    for (let i = open + 1; i < this.contentEnd; i++) {
+    for (let i = from; i < this.contentEnd; i++) {
       const ch = text.charCodeAt(i);
       if (quote === DQUOTE && ch === 92 /* \ */) {
         i++;
@@ -435,7 +440,10 @@ class Reader {
 
   private quoted(open: number, close: number): string {
     const body = this.text.slice(open + 1, close);
-    if (this.text.charCodeAt(open) === SQUOTE) return body.includes("''") ? body.replaceAll("''", "'") : body;
+    return this.text.charCodeAt(open) === SQUOTE ? unquoteSingle(body) : this.unescapeDouble(body);
+  }
+
+  private unescapeDouble(body: string): string {
     if (!body.includes('\\')) return body;
     let out = '';
     for (let i = 0; i < body.length; i++) {
@@ -459,6 +467,49 @@ class Reader {
       i += length;
     }
     return out;
+  }
+
+  /**
+   * A quoted scalar that goes on past its first line (YAML libraries wrap long strings so), its
+   * continuation lines indented past `parent`. Line breaks fold as YAML folds them: into a space,
+   * or into one newline per empty line between; white space around a break is dropped, and in
+   * double quotes a `\` at the end of a line joins the lines with nothing between.
+   */
+  private multiLineQuoted(parent: number): string {
+    const text = this.text;
+    const quote = text.charCodeAt(this.at);
+    const double = quote === DQUOTE;
+    const first = text.slice(this.at + 1, this.contentEnd);
+    let escapedBreak = double && endsWithEscape(first);
+    let value = double ? (escapedBreak ? this.unescapeDouble(first.slice(0, -1)) : this.unescapeDouble(trimEndBlanks(first, this.line))) : unquoteSingle(trimEndBlanks(first, this.line));
+    let emptyLines = 0;
+    for (;;) {
+      this.nextLine();
+      if (this.eof || this.isMarker('---') || this.isMarker('...')) throw new Unsupported('unterminated quoted scalar');
+      let from = this.at;
+      while (from < this.contentEnd && this.isBlank(text.charCodeAt(from))) from++;
+      const close = this.closingQuote(from, quote);
+      if (close === undefined && from === this.contentEnd) {
+        if (escapedBreak) throw new Unsupported(`empty line after an escaped line break at line ${this.line}`);
+        emptyLines++;
+        continue;
+      }
+      if (this.column <= parent) throw new Unsupported(`quoted scalar continuation at line ${this.line}`);
+      const raw = text.slice(from, close ?? this.contentEnd);
+      const joint = escapedBreak ? '' : emptyLines > 0 ? '\n'.repeat(emptyLines) : ' ';
+      emptyLines = 0;
+      if (close !== undefined) {
+        if (!this.restIsEmpty(close + 1)) throw new Unsupported(`text after a quoted scalar at line ${this.line}`);
+        value += joint + (double ? this.unescapeDouble(raw) : unquoteSingle(raw));
+        break;
+      }
+      escapedBreak = double && endsWithEscape(raw);
+      const body = escapedBreak ? raw.slice(0, -1) : trimEndBlanks(raw, this.line);
+      value += joint + (double ? this.unescapeDouble(body) : unquoteSingle(body));
+    }
+    this.nextLine();
+    this.skipInsignificant();
+    return value;
   }
 
   /**
@@ -525,6 +576,28 @@ class Reader {
     if (chomp === 'clip' && didReadContent) return `${result}\n`;
     return result;
   }
+}
+
+function unquoteSingle(body: string): string {
+  return body.includes("''") ? body.replaceAll("''", "'") : body;
+}
+
+/** A double-quoted line ends in an odd number of backslashes: the last one escapes the line break. */
+function endsWithEscape(raw: string): boolean {
+  let n = 0;
+  while (n < raw.length && raw.charCodeAt(raw.length - 1 - n) === 92) n++;
+  return n % 2 === 1;
+}
+
+/**
+ * A continuation line's text without the blanks before its line break. Blanks that follow a
+ * backslash (an escaped space or tab, kept in YAML) are left to the full parser.
+ */
+function trimEndBlanks(raw: string, line: number): string {
+  let end = raw.length;
+  while (end > 0 && (raw.charCodeAt(end - 1) === SPACE || raw.charCodeAt(end - 1) === TAB)) end--;
+  if (end < raw.length && end > 0 && raw.charCodeAt(end - 1) === 92) throw new Unsupported(`escaped blank before a line break at line ${line}`);
+  return raw.slice(0, end);
 }
 
 /**
