@@ -56,7 +56,7 @@ export function admissionCommand(globals: () => GlobalOptions): Command {
       .description('Serve /validate and /mutate (AdmissionReview v1) over HTTPS, plus /healthz, /readyz and /metrics')
       .requiredOption(
         '--policies <paths>',
-        'policy files or directories (repeatable, comma-separated): Kyverno ClusterPolicy/Policy, ValidatingPolicy, MutatingPolicy, ValidatingAdmissionPolicy/MutatingAdmissionPolicy with their bindings',
+        'policy files or directories (repeatable, comma-separated): Kyverno ClusterPolicy/Policy and PolicyException, ValidatingPolicy, MutatingPolicy, ImageValidatingPolicy, ValidatingAdmissionPolicy/MutatingAdmissionPolicy with their bindings',
         collectList,
         [],
       )
