@@ -48,6 +48,10 @@ interface ApplyOptions {
 
 interface TestOptions {
   fileName: string;
+  registry?: boolean;
+  trustedRoot?: string;
+  insecure?: boolean;
+  allowHttpRegistry?: boolean;
   testCaseSelector?: string;
   failOnly?: boolean;
   detailedResults?: boolean;
@@ -88,6 +92,10 @@ export function policyCommand(globals: () => GlobalOptions): Command {
       .option('--fail-only', 'show only the failed results')
       .option('--detailed-results', 'show the rule message of each result')
       .option('--require-tests', 'fail when no test file is found')
+      .option('--registry', 'let verifyImages rules verify image signatures and attestations (reads registries)')
+      .option('--trusted-root <file>', 'Sigstore trusted_root.json for keyless attestors (with --registry; default the public-good root shipped with Palisade)')
+      .option('--insecure', 'allow plain-HTTP registries (loopback hosts only; with --registry)')
+      .addOption(new Option('--allow-http-registry', 'cosign spelling of --insecure').hideHelp())
       .option('-o, --output <file>', 'write the output to a file instead of stdout (atomically)')
       .addOption(new Option('--format <format>', 'output format').choices(TEST_FORMATS).default('table'))
       .action(async (dirs: string[], options: TestOptions) => test(dirs, options, globals())),
@@ -213,8 +221,15 @@ async function test(dirs: string[], options: TestOptions, globals: GlobalOptions
   const selector = parseSelector(options.testCaseSelector);
   const files = await findTestFiles(dirs, options.fileName);
   const reports: TestCaseReport[] = [];
+  // One verifier for every test file: an image several tests name is verified once.
+  const imageVerifier = options.registry
+    ? new TrustImageVerifier({
+        registry: { insecure: Boolean(options.insecure || options.allowHttpRegistry), log: ctx.log },
+        ...(options.trustedRoot && { trustedRoot: readTrustedRoot(options.trustedRoot) }),
+      })
+    : undefined;
   for (const file of files) {
-    const report = await runTestFile(file, { selector, log: ctx.log });
+    const report = await runTestFile(file, { selector, log: ctx.log, ...(imageVerifier && { imageVerifier }) });
     if (report && report.rows.length > 0) reports.push(report);
   }
   if (reports.length === 0) {

@@ -15,6 +15,7 @@ import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
 import { wildcardMatch } from '../engine/match.ts';
 import { applyPolicies } from '../engine/engine.ts';
+import { evaluateWithImageVerification, type TrustImageVerifier } from '../engine/verify-images-trust.ts';
 import { loadPolicies, loadResources, parseResources, withDefaultNamespace, type ForeignPolicy } from '../engine/load.ts';
 import { readText } from '../engine/documents.ts';
 import { policyKey, type PolicyResponse, type RequestInfo, type RuleResponse } from '../engine/types.ts';
@@ -80,6 +81,8 @@ function selected(result: TestResult, selector: TestSelector): boolean {
 export interface RunOptions {
   selector?: TestSelector;
   log?: Logger;
+  /** Registry access for verifyImages rules (`policy test --registry`); without it they report unsupported. */
+  imageVerifier?: TrustImageVerifier;
 }
 
 /** Runs one test file. Input errors (missing files, invalid policies) fail every expected result of the test. */
@@ -88,7 +91,7 @@ export async function runTestFile(path: string, options: RunOptions = {}): Promi
   if (!test) return undefined;
   const expectations = test.results.filter((r) => selected(r, options.selector ?? parseSelector(undefined)));
   try {
-    return { test, rows: await checkTest(test, expectations, options.log ?? silentLogger) };
+    return { test, rows: await checkTest(test, expectations, options.log ?? silentLogger, options.imageVerifier) };
   } catch (err) {
     const message = errorMessage(err);
     const rows = expectations.flatMap((r) =>
@@ -98,7 +101,7 @@ export async function runTestFile(path: string, options: RunOptions = {}): Promi
   }
 }
 
-async function checkTest(test: TestFile, expectations: TestResult[], log: Logger): Promise<TestRow[]> {
+async function checkTest(test: TestFile, expectations: TestResult[], log: Logger, imageVerifier: TrustImageVerifier | undefined): Promise<TestRow[]> {
   const at = (p: string) => join(test.dir, p);
   const values = test.variables ? parseValues(await readText(at(test.variables)), at(test.variables)) : new CliValues(test.values ?? {});
   const requestInfo: RequestInfo | undefined = test.userinfo ? parseUserInfo(await readText(at(test.userinfo)), at(test.userinfo)) : undefined;
@@ -128,12 +131,15 @@ async function checkTest(test: TestFile, expectations: TestResult[], log: Logger
   // The simulated cluster (clusterResources, global context entries, API call responses) also serves the classic rules' context entries.
   const inputs = test.clusterResources.length > 0 || test.context !== undefined || test.hasMocks ? await celInputs() : undefined;
   const external = inputs?.cluster ? externalData(inputs.cluster) : undefined;
-  const responses = applyPolicies(set.policies, resources, {
+  const engineOptions = {
     values,
     ...(requestInfo && { requestInfo }),
     ...(external && { external }),
     exceptions: [...set.exceptions, ...exceptions],
-  });
+  };
+  const responses = imageVerifier
+    ? await evaluateWithImageVerification(imageVerifier.session(), (imageVerification) => applyPolicies(set.policies, resources, { ...engineOptions, imageVerification }))
+    : applyPolicies(set.policies, resources, engineOptions);
   if (cel.policies.length > 0) {
     if (test.exceptions.length > 0) cel.exceptions.push(...(await loadCelPolicies(test.exceptions.map(at))).exceptions);
     responses.push(...applyCelPolicies(cel, resources, inputs ?? (await celInputs())));

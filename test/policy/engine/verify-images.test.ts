@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RegistryClient } from '../../../src/image/registry/index.ts';
+import { runTestFile } from '../../../src/policy/cli-test/runner.ts';
 import { applyPoliciesToResource } from '../../../src/policy/engine/engine.ts';
 import type { Policy, RuleResponse } from '../../../src/policy/engine/types.ts';
 import { evaluateWithImageVerification, TrustImageVerifier } from '../../../src/policy/engine/verify-images-trust.ts';
@@ -221,6 +222,39 @@ describe.skipIf(!available)('verifyImages against docker-registry', { timeout: 6
     const foreign = await apply(verifyImagesPolicy('cert-other-ca', entry(pki.otherCa)), [image.ref]);
     expect(foreign.rule.status).toBe('fail');
     expect(foreign.rule.message).toContain('is not issued by');
+  });
+
+  it('policy test with registry access runs kyverno-test.yaml suites with verifyImages rules', async () => {
+    const signed = await pushed();
+    await signImage(signed.ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
+    const unsigned = await pushed();
+    const dir = await mkdtemp(join(tmpdir(), 'palisade-verify-images-test-'));
+    const policy = {
+      apiVersion: 'kyverno.io/v1',
+      kind: 'ClusterPolicy',
+      metadata: { name: 'check-image', annotations: { 'pod-policies.kyverno.io/autogen-controllers': 'none' } },
+      spec: { rules: [{ name: 'verify-signature', match: { any: [{ resources: { kinds: ['Pod'] } }] }, verifyImages: [{ imageReferences: ['*'], attestors: keyAttestors(keys.publicKey), failureAction: 'Enforce' }] }] },
+    };
+    await writeFile(join(dir, 'policy.yaml'), stringify(policy));
+    await writeFile(join(dir, 'resources.yaml'), [pod('signed', [signed.ref]), pod('unsigned', [unsigned.ref])].map((p) => stringify(p)).join('---\n'));
+    await writeFile(
+      join(dir, 'kyverno-test.yaml'),
+      stringify({
+        apiVersion: 'cli.kyverno.io/v1alpha1',
+        kind: 'Test',
+        metadata: { name: 'verify' },
+        policies: ['policy.yaml'],
+        resources: ['resources.yaml'],
+        results: [
+          { policy: 'check-image', rule: 'verify-signature', resources: ['apps/signed'], kind: 'Pod', result: 'pass' },
+          { policy: 'check-image', rule: 'verify-signature', resources: ['apps/unsigned'], kind: 'Pod', result: 'fail' },
+        ],
+      }),
+    );
+    const online = await runTestFile(join(dir, 'kyverno-test.yaml'), { imageVerifier: new TrustImageVerifier({ registry: REGISTRY_OPTIONS }) });
+    expect(online!.rows.map((r) => [r.resource, r.passed])).toEqual([['apps/signed', true], ['apps/unsigned', true]]);
+    const offline = await runTestFile(join(dir, 'kyverno-test.yaml'));
+    expect(offline!.rows.map((r) => r.unsupported)).toEqual(['verifyImages without registry access', 'verifyImages without registry access']);
   });
 
   it('palisade policy apply --registry --insecure: exit 0 and the pinned Pod for a signed image, exit 1 for an unsigned one', async () => {
