@@ -65,6 +65,30 @@ describe('reading verifyImages entries', () => {
     expect(() => parseImageVerification({ attestors: [{ entries: [{ keyless: { subject: 's', issuer: 'i', roots: 'PEM' } }] }] })).toThrow(/\.keyless\.roots: /);
   });
 
+  it('reports malformed entries at load time with file, line and field path', () => {
+    const text = `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: bad}
+spec:
+  rules:
+    - name: verify
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      verifyImages:
+        - imageReferences: ghcr.io/*
+          mutateDigest: "yes"
+          failureAction: Block
+`;
+    let message = '';
+    try {
+      parsePolicies(text, 'bad.yaml');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('bad.yaml:9: spec.rules[0].verifyImages[0].imageReferences: must be a list of strings');
+    expect(message).toContain('spec.rules[0].verifyImages[0].mutateDigest: must be true or false');
+    expect(message).toContain('spec.rules[0].verifyImages[0].failureAction: must be Enforce or Audit');
+  });
+
   it('refuses a count above the entries, and gives equal requests equal keys whatever the field order', () => {
     expect(() => parseImageVerification({ attestors: [{ count: 3, entries: [{ keys: { publicKeys: KEY_A } }] }] })).toThrow('3 is more than the 1 entries');
     const a = requestKey({ kind: 'signature', image: 'x:v1', attestor: { kind: 'key', publicKey: KEY_A }, repository: 'r' });
