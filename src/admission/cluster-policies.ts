@@ -2,7 +2,8 @@
  * In-cluster policies (`--watch-cluster-policies`): the policy objects of the cluster, read and
  * watched through the Kubernetes API, served together with the --policies files — Kyverno
  * ClusterPolicy, Policy and PolicyException (kyverno.io), and the CEL kinds ValidatingPolicy,
- * MutatingPolicy (and their Namespaced variants) and PolicyException (policies.kyverno.io).
+ * MutatingPolicy, ImageValidatingPolicy (and their Namespaced variants) and PolicyException
+ * (policies.kyverno.io).
  * ValidatingAdmissionPolicies are not read: the API server enforces those itself.
  *
  * Each resource is listed and watched (kube-watch.ts: resume, 410 Gone, backoff; a resource whose
@@ -36,6 +37,8 @@ const RESOURCES: readonly { kind: string; apiVersion: string; path: string }[] =
   { kind: 'NamespacedValidatingPolicy', apiVersion: 'policies.kyverno.io/v1', path: `${CEL}/namespacedvalidatingpolicies` },
   { kind: 'MutatingPolicy', apiVersion: 'policies.kyverno.io/v1', path: `${CEL}/mutatingpolicies` },
   { kind: 'NamespacedMutatingPolicy', apiVersion: 'policies.kyverno.io/v1', path: `${CEL}/namespacedmutatingpolicies` },
+  { kind: 'ImageValidatingPolicy', apiVersion: 'policies.kyverno.io/v1', path: `${CEL}/imagevalidatingpolicies` },
+  { kind: 'NamespacedImageValidatingPolicy', apiVersion: 'policies.kyverno.io/v1', path: `${CEL}/namespacedimagevalidatingpolicies` },
   { kind: 'PolicyException', apiVersion: 'policies.kyverno.io/v1', path: `${CEL}/policyexceptions` },
 ];
 
