@@ -6,42 +6,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, stringify, type Document, type Node } from 'yaml';
+import { stringify } from 'yaml';
 import { readBlockYaml } from '../../src/cluster/block-yaml.ts';
-import { appendSegment } from '../../src/misconfig/field-path.ts';
-import { KUBERNETES_YAML_OPTIONS, parsePlainDocuments } from '../../src/policy/engine/documents.ts';
-
-/** The `yaml` package's reading: values, document lines and the line of every key and item. */
-function precise(text: string): { value: unknown; line: number; lines: Map<string, number> }[] {
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { ...KUBERNETES_YAML_OPTIONS, lineCounter } as Parameters<typeof parseAllDocuments>[1]) as Document[];
-  const lineAt = (offset: number) => lineCounter.linePos(offset).line;
-  const index = (node: unknown, prefix: string, lines: Map<string, number>): void => {
-    if (isMap(node)) {
-      for (const pair of node.items) {
-        if (!isPair(pair) || !isScalar(pair.key)) continue;
-        const path = appendSegment(prefix, String(pair.key.value));
-        lines.set(path, lineAt(pair.key.range?.[0] ?? 0));
-        index(pair.value, path, lines);
-      }
-    } else if (isSeq(node)) {
-      node.items.forEach((item, i) => {
-        const path = appendSegment(prefix, i);
-        const start = (item as Node | null)?.range?.[0];
-        if (start !== undefined) lines.set(path, lineAt(start));
-        index(item, path, lines);
-      });
-    }
-  };
-  return docs.flatMap((doc) => {
-    expect(doc.errors).toEqual([]);
-    const value: unknown = doc.contents === null ? null : doc.toJS();
-    if (value === null || value === undefined) return [];
-    const lines = new Map<string, number>();
-    index(doc.contents, '', lines);
-    return [{ value, line: lineAt((doc.contents as Node).range?.[0] ?? 0), lines }];
-  });
-}
+import { parsePlainDocuments } from '../../src/policy/engine/documents.ts';
+import { precise } from '../helpers/yaml-lines.ts';
 
 /** Reads `text` with the block reader and checks it against both full parsers. */
 function expectSameAsFullParsers(text: string): void {
