@@ -155,6 +155,12 @@ describe.skipIf(!available)('verifyImages in the admission webhook (HTTPS, docke
     expect(metrics.cache.get({ result: 'coalesced' }) + metrics.cache.get({ result: 'hit' })).toBeGreaterThanOrEqual(3);
 
     const pinned = `${signed.ref}@${signed.digest}`;
+    // /mutate verifies the tag; /validate finds the pinned reference verified: one registry round in all.
+    const fresh = await pushed('enforce');
+    await signImage(fresh.ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
+    const beforeFresh = misses();
+    expect((await admit(server.port, pod('web', [fresh.ref]))).allowed).toBe(true);
+    expect(misses() - beforeFresh).toBe(1);
     const admitted = await admit(server.port, pod('web', [signed.ref]));
     expect(admitted.allowed).toBe(true);
     expect(admitted.patchOps).toEqual([{ op: 'replace', path: '/spec/containers/0/image', value: pinned }]);

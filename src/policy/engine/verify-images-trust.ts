@@ -229,8 +229,23 @@ export class ImageVerificationSession implements ImageVerificationResults {
     const outcomes = await mapLimit(queued, MAX_CONCURRENT, ([key, request]) =>
       uncached(request) ? this.#cache.verifyUncached(() => this.#verify(request)) : this.#cache.get(key, () => this.#verify(request)),
     );
-    queued.forEach(([key], i) => this.#known.set(key, outcomes[i]!));
+    queued.forEach(([key, request], i) => {
+      const outcome = outcomes[i]!;
+      this.#known.set(key, outcome);
+      // What holds for a tag holds for the digest it resolved to: the webhook's /validate then sees
+      // the pinned reference /mutate wrote, and finds it verified without another registry round.
+      if (outcome.status === 'verified' && !uncached(request)) {
+        const pinned = pinnedRequest(request, outcome.digest);
+        if (pinned) this.#cache.remember(requestKey(pinned), { digest: outcome.digest, ...(outcome.statements && { statements: [...outcome.statements] }) });
+      }
+    });
   }
+}
+
+/** The request for the image pinned to `digest` (`registry/path@digest`), or undefined when it already names a digest. */
+function pinnedRequest(request: ImageVerificationRequest, digest: string): ImageVerificationRequest | undefined {
+  if (request.image.includes('@')) return undefined;
+  return { ...request, image: `${request.image.replace(/:[^:/]+$/, '')}@${digest}` };
 }
 
 /** Verifications run at once per session (a Pod rarely needs more, so admission waits one round). */

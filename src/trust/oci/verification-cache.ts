@@ -87,6 +87,11 @@ export class VerificationCache<V extends object> {
     return promise;
   }
 
+  /** Keeps `value` as verified under `key` (an outcome known to hold for another key too). */
+  remember(key: string, value: V): void {
+    this.#keep(key, { status: 'verified', ...value });
+  }
+
   /** Runs `verify` with the deadline and the outcome mapping, but neither reads nor fills the cache. */
   verifyUncached(verify: () => Promise<V>): Promise<VerificationOutcome<V>> {
     return this.#run(verify);

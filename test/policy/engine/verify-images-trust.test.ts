@@ -43,6 +43,10 @@ describe('image verification sessions', () => {
     const second = new ImageVerificationSession(cache, verify);
     await evaluateWithImageVerification(second, (results) => results.outcome(request('a:v1')));
     expect(calls).toEqual(['a:v1', 'b:v1']);
+    // The digest a tag resolved to is verified too (what /mutate pinned, /validate sees).
+    const pinned = await evaluateWithImageVerification(new ImageVerificationSession(cache, verify), (results) => results.outcome(request(`a@${DIGEST}`)));
+    expect(pinned).toEqual({ status: 'verified', digest: DIGEST });
+    expect(calls).toEqual(['a:v1', 'b:v1']);
     // useCache: false verifies again, every time.
     await evaluateWithImageVerification(new ImageVerificationSession(cache, verify), (results) => results.outcome(request('a:v1', false)));
     await evaluateWithImageVerification(new ImageVerificationSession(cache, verify), (results) => results.outcome(request('a:v1', false)));
