@@ -12,6 +12,7 @@ import { applyCelPolicies } from '../policy/cel/apply.ts';
 import { loadCelCliInputs } from '../policy/cel/cli-inputs.ts';
 import { prepareImageVerification } from '../policy/cel/image-verify.ts';
 import { readTrustedRoot } from '../trust/bundle/trusted-root.ts';
+import { DigestCache } from '../trust/oci/cache.ts';
 import { loadCelPolicies } from '../policy/cel/load.ts';
 import { applyPolicies } from '../policy/engine/engine.ts';
 import { deepEqual } from '../policy/engine/json-patch.ts';
@@ -92,7 +93,7 @@ export function policyCommand(globals: () => GlobalOptions): Command {
       .option('--fail-only', 'show only the failed results')
       .option('--detailed-results', 'show the rule message of each result')
       .option('--require-tests', 'fail when no test file is found')
-      .option('--registry', 'let verifyImages rules verify image signatures and attestations (reads registries)')
+      .option('--registry', 'let verifyImages rules and ImageValidatingPolicies verify image signatures and attestations (reads registries)')
       .option('--trusted-root <file>', 'Sigstore trusted_root.json for keyless attestors (with --registry; default the public-good root shipped with Palisade)')
       .option('--insecure', 'allow plain-HTTP registries (loopback hosts only; with --registry)')
       .addOption(new Option('--allow-http-registry', 'cosign spelling of --insecure').hideHelp())
@@ -222,14 +223,13 @@ async function test(dirs: string[], options: TestOptions, globals: GlobalOptions
   const files = await findTestFiles(dirs, options.fileName);
   const reports: TestCaseReport[] = [];
   // One verifier for every test file: an image several tests name is verified once.
-  const imageVerifier = options.registry
-    ? new TrustImageVerifier({
-        registry: { insecure: Boolean(options.insecure || options.allowHttpRegistry), log: ctx.log },
-        ...(options.trustedRoot && { trustedRoot: readTrustedRoot(options.trustedRoot) }),
-      })
-    : undefined;
+  const registry = { insecure: Boolean(options.insecure || options.allowHttpRegistry), log: ctx.log };
+  const trustedRoot = options.trustedRoot ? readTrustedRoot(options.trustedRoot) : undefined;
+  const imageVerifier = options.registry ? new TrustImageVerifier({ registry, ...(trustedRoot && { trustedRoot }) }) : undefined;
+  // ImageValidatingPolicies: signatures of a digest are read once across the test files.
+  const celImages = options.registry ? { registry, cache: new DigestCache(), ...(trustedRoot && { trustedRoot }) } : undefined;
   for (const file of files) {
-    const report = await runTestFile(file, { selector, log: ctx.log, ...(imageVerifier && { imageVerifier }) });
+    const report = await runTestFile(file, { selector, log: ctx.log, ...(imageVerifier && { imageVerifier }), ...(celImages && { celImages }) });
     if (report && report.rows.length > 0) reports.push(report);
   }
   if (reports.length === 0) {

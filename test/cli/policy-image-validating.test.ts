@@ -54,6 +54,10 @@ ${indent(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), 10)}
     message: images must be signed by CI
 `,
     );
+    await writeFile(
+      join(dir, 'kyverno-test.yaml'),
+      'apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata:\n  name: signed\npolicies: [policy.yaml]\nresources: [pod.yaml]\nresults:\n- isImageValidatingPolicy: true\n  kind: Pod\n  policy: signed\n  resources: [app]\n  result: pass\n',
+    );
     await writeFile(join(dir, 'pod.yaml'), `apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\n  namespace: default\nspec:\n  containers:\n  - name: app\n    image: ${image}\n`);
   });
 
@@ -92,6 +96,22 @@ ${indent(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), 10)}
     expect(await run('--registry', '--insecure', '--format', 'json')).toBe(0);
     const doc = JSON.parse(stdout) as { patchedResources: { spec: { containers: { image: string }[] } }[] };
     expect(doc.patchedResources[0]!.spec.containers[0]!.image).toBe(`${image}@${digest}`);
+  });
+
+  it('policy test --registry verifies the kyverno-test.yaml suite; offline the tag fails verifyDigest', async () => {
+    const test = async (...args: string[]) => {
+      try {
+        await policyCommand(() => ({ quiet: true })).parseAsync(['test', dir, ...args], { from: 'user' });
+        return 0;
+      } catch (err) {
+        if (err instanceof ExitRequest) return err.code;
+        throw err;
+      }
+    };
+    expect(await test('--registry', '--insecure')).toBe(0);
+    stdout = '';
+    expect(await test('--detailed-results')).toBe(1);
+    expect(stdout).toContain(`image ${image} does not have a digest`);
   });
 
   it('without --registry the tag is not pinned and fails verifyDigest (exit 1)', async () => {

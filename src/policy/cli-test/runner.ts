@@ -25,6 +25,7 @@ import { readTestFile, type TestFile, type TestResult } from './test-file.ts';
 import { CliValues, parseUserInfo, parseValues } from './values.ts';
 import { applyCelPolicies } from '../cel/apply.ts';
 import { loadCelCliInputs } from '../cel/cli-inputs.ts';
+import { prepareImageVerification, type ImageVerificationOptions } from '../cel/image-verify.ts';
 import type { ClusterData } from '../cel/lib/cluster.ts';
 import { clusterData, type ExternalData } from '../variables/context.ts';
 import { loadCelPolicies } from '../cel/load.ts';
@@ -83,6 +84,8 @@ export interface RunOptions {
   log?: Logger;
   /** Registry access for verifyImages rules (`policy test --registry`); without it they report unsupported. */
   imageVerifier?: TrustImageVerifier;
+  /** Registry access for ImageValidatingPolicies (`policy test --registry`); without it they answer offline. */
+  celImages?: ImageVerificationOptions;
 }
 
 /** Runs one test file. Input errors (missing files, invalid policies) fail every expected result of the test. */
@@ -91,7 +94,7 @@ export async function runTestFile(path: string, options: RunOptions = {}): Promi
   if (!test) return undefined;
   const expectations = test.results.filter((r) => selected(r, options.selector ?? parseSelector(undefined)));
   try {
-    return { test, rows: await checkTest(test, expectations, options.log ?? silentLogger, options.imageVerifier) };
+    return { test, rows: await checkTest(test, expectations, options.log ?? silentLogger, options.imageVerifier, options.celImages) };
   } catch (err) {
     const message = errorMessage(err);
     const rows = expectations.flatMap((r) =>
@@ -101,7 +104,13 @@ export async function runTestFile(path: string, options: RunOptions = {}): Promi
   }
 }
 
-async function checkTest(test: TestFile, expectations: TestResult[], log: Logger, imageVerifier: TrustImageVerifier | undefined): Promise<TestRow[]> {
+async function checkTest(
+  test: TestFile,
+  expectations: TestResult[],
+  log: Logger,
+  imageVerifier: TrustImageVerifier | undefined,
+  celImages: ImageVerificationOptions | undefined,
+): Promise<TestRow[]> {
   const at = (p: string) => join(test.dir, p);
   const values = test.variables ? parseValues(await readText(at(test.variables)), at(test.variables)) : new CliValues(test.values ?? {});
   const requestInfo: RequestInfo | undefined = test.userinfo ? parseUserInfo(await readText(at(test.userinfo)), at(test.userinfo)) : undefined;
@@ -142,7 +151,9 @@ async function checkTest(test: TestFile, expectations: TestResult[], log: Logger
     : applyPolicies(set.policies, resources, engineOptions);
   if (cel.policies.length > 0) {
     if (test.exceptions.length > 0) cel.exceptions.push(...(await loadCelPolicies(test.exceptions.map(at))).exceptions);
-    responses.push(...applyCelPolicies(cel, resources, inputs ?? (await celInputs())));
+    const celOptions = inputs ?? (await celInputs());
+    const images = celImages ? await prepareImageVerification(cel, resources, { ...celImages, request: celOptions }) : undefined;
+    responses.push(...applyCelPolicies(cel, resources, { ...celOptions, ...(images && { imageVerifier: images }) }));
   }
   const unsupportedInput = test.unsupportedInputs[0];
   const rows: TestRow[] = [];
