@@ -127,7 +127,7 @@ export class JsonContext {
    * Outcomes of queries per version of the data: policies evaluated against one resource ask the
    * same questions (`request.operation`, the containers of every kind) again and again.
    */
-  private readonly outcomes = new WeakMap<JsonObject, Map<string, { value: unknown } | { error: unknown }>>();
+  private outcomes: WeakMap<JsonObject, Map<string, { value: unknown } | { error: unknown }>> | undefined;
 
   constructor(initial: JsonObject = {}) {
     this.data = asJson(initial);
@@ -201,6 +201,7 @@ export class JsonContext {
   }
 
   private memoFor(data: JsonObject): Map<string, { value: unknown } | { error: unknown }> {
+    this.outcomes ??= new WeakMap();
     let memo = this.outcomes.get(data);
     if (!memo) this.outcomes.set(data, (memo = new Map()));
     return memo;
