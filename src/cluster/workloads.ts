@@ -10,7 +10,6 @@
  * then marked incomplete instead.
  */
 import type { Severity } from '../core/types.ts';
-import { toFinding } from '../misconfig/check.ts';
 import { checkManifests } from '../misconfig/k8s/index.ts';
 import type { Manifest } from '../misconfig/manifests.ts';
 import { checkPodSecurity, type PodSecurityLevel } from '../policy/podsecurity/index.ts';
@@ -290,21 +289,20 @@ function misconfigFindings(snapshot: Snapshot, inventory: Inventory): ClusterFin
   return hits
     .filter((h) => !SUPERSEDED_CHECKS.has(h.check.id))
     .map((h) => {
-      const f = toFinding(h, h.path);
-      const object = h.object;
+      const { check, object } = h;
       return {
-        id: f.id,
+        id: check.id,
         area: 'workloads' as const,
-        severity: f.severity,
-        title: f.title,
+        severity: check.severity,
+        title: check.title,
         subject: { kind: object.kind, name: object.name, ...(object.namespace !== undefined && { namespace: object.namespace }) },
         message: h.message,
         ...(object.namespace !== undefined && { scope: object.namespace }),
         evidence: [h.field !== undefined ? `${h.field}${h.value !== undefined ? `: ${h.value}` : ''}` : (h.value ?? h.message)],
         locations: live ? [] : [{ path: h.path, line: h.line }],
-        controls: { trivy: h.check.trivy },
-        ...(f.remediation !== undefined && { remediation: f.remediation }),
-        ...(f.references !== undefined && { references: f.references }),
+        controls: { trivy: check.trivy },
+        remediation: check.remediation,
+        references: check.references,
       };
     });
 }
