@@ -73,6 +73,16 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
   const imageOptions: EngineOptions = mode === 'validate' ? { ...engineOptions, pinImageDigests: false } : engineOptions;
   const evaluate = (imageVerification?: EngineOptions['imageVerification']) =>
     applyPoliciesToResource(policiesForPhase(options.policies, mode), { object: withNamespace }, { ...imageOptions, ...(imageVerification && { imageVerification }) });
+  const celOptions = {
+    ...(options.metrics && { metrics: options.metrics }),
+    ...(options.celImages && { images: options.celImages }),
+    namespaceLabels: options.namespaceLabels ?? builtinNamespaceLabels,
+  };
+  // On /validate the CEL policies judge the object as received, so their registry pass
+  // (ImageValidatingPolicies) runs alongside the verifyImages one: the deadlines overlap, not add up.
+  const celValidation = options.cel && mode === 'validate' ? evaluateCel(options.cel, mode, request, withNamespace, celOptions) : undefined;
+  // Awaited below; if the classic evaluation throws first, its failure must not go unhandled.
+  celValidation?.catch(() => undefined);
   // verifyImages rules: the registry verifications they ask for run first, then the engine decides.
   const result = options.images ? await options.images.evaluate(evaluate) : evaluate();
 
@@ -89,13 +99,8 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
     }
   }
 
-  const cel =
-    options.cel &&
-    (await evaluateCel(options.cel, mode, request, mode === 'mutate' ? result.patched : withNamespace, {
-      ...(options.metrics && { metrics: options.metrics }),
-      ...(options.celImages && { images: options.celImages }),
-      namespaceLabels: options.namespaceLabels ?? builtinNamespaceLabels,
-    }));
+  // On /mutate the CEL mutations apply on top of the classic ones.
+  const cel = options.cel && (await (celValidation ?? evaluateCel(options.cel, mode, request, result.patched, celOptions)));
   if (cel) {
     denials.push(...cel.denials);
     warnings.push(...cel.warnings);
