@@ -45,6 +45,8 @@ export class AdmissionImageVerification {
       cache: verificationCacheFor<VerifiedImage>({
         deadlineMs: options.deadlineMs,
         sizeOf: verifiedImageSize,
+        // JSON bytes; parsed objects take a few times that, within the Deployment's 384 MiB limit.
+        maxBytes: 16 << 20,
         ...(options.ttlMs !== undefined && { ttlMs: options.ttlMs }),
         ...(options.now && { now: options.now }),
         ...(options.metrics && { metrics: options.metrics }),

@@ -83,13 +83,15 @@ export function verificationCacheFor<V extends object>(options: {
   ttlMs?: number;
   now?: () => number;
   metrics?: AdmissionMetrics;
-  /** Bytes a verified value holds, to bound the cache by size (attestation payloads). */
+  /** Bytes a verified value holds, to bound the cache by size (attestation payloads), at most `maxBytes`. */
   sizeOf?: (value: V) => number;
+  maxBytes?: number;
 }): VerificationCache<V> {
   const { metrics } = options;
   return new VerificationCache<V>({
     deadlineMs: options.deadlineMs,
     ...(options.sizeOf && { sizeOf: options.sizeOf }),
+    ...(options.maxBytes !== undefined && { maxBytes: options.maxBytes }),
     ...(options.ttlMs !== undefined && { ttlMs: options.ttlMs }),
     ...(options.now && { now: options.now }),
     ...(metrics && { onLookup: (result) => metrics.cache.inc({ result }), onUnavailable: () => metrics.registryErrors.inc() }),
