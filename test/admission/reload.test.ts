@@ -153,6 +153,28 @@ describe.skipIf(!hasOpenssl)('policy reload while serving', () => {
     }
   });
 
+  it('follows a ConfigMap update when --policies names the mounted file itself', async () => {
+    const volume = mkdtempSync(join(dir, 'configmap-file-'));
+    mkdirSync(join(volume, '..t1'));
+    writeFileSync(join(volume, '..t1', 'policy.yaml'), denyImages('evil.io/'));
+    symlinkSync('..t1', join(volume, '..data'));
+    symlinkSync('..data/policy.yaml', join(volume, 'policy.yaml'));
+    const mounted = new PolicyReloader({ paths: [join(volume, 'policy.yaml')], load: (paths) => loadAdmissionPolicies(paths), log: jsonLog(log as unknown as NodeJS.WritableStream), debounceMs: 30 });
+    const first = await mounted.load();
+    await mounted.watch();
+    try {
+      mkdirSync(join(volume, '..t2'));
+      writeFileSync(join(volume, '..t2', 'policy.yaml'), denyImages('bad.io/'));
+      symlinkSync('..t2', join(volume, '..data_tmp'));
+      renameSync(join(volume, '..data_tmp'), join(volume, '..data'));
+      rmSync(join(volume, '..t1'), { recursive: true });
+      // Only ..data changed in the directory: the file's own name never appears in the events.
+      await eventually(() => mounted.current()?.version !== first.version, 5000, 'the reload of the mounted file');
+    } finally {
+      mounted.close();
+    }
+  });
+
   it('answers every request with one whole set while reloads run concurrently', async () => {
     let stop = false;
     const seen = new Set<string>();
