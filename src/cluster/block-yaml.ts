@@ -70,6 +70,9 @@ const NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/;
 const SURROGATE = /[\uD800-\uDFFF]/;
 
+/** Deeper than any Kubernetes object; far from the stack's limit (the full parser decides about the rest). */
+const MAX_DEPTH = 500;
+
 const DOUBLE_QUOTED_ESCAPES: Record<string, string> = {
   '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b',
   ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\x85', _: '\xa0', L: '\u2028', P: '\u2029',
@@ -110,6 +113,8 @@ class Reader {
   private keyEndAt = -1;
   private keyEndFound: number | undefined;
   private readonly keys = new KeyPool();
+  /** Nodes open around the current one. */
+  private depth = 0;
 
   constructor(text: string, recordLines: boolean) {
     if (NON_PRINTABLE.test(text) || (SURROGATE.test(text) && LONE_SURROGATE.test(text))) throw new Unsupported('non-printable characters');
@@ -222,10 +227,14 @@ class Reader {
    * `- `), belonging to a parent at column `parent`.
    */
   private node(parent: number, path: string | undefined, root = false): unknown {
-    if (this.isItem()) return this.sequence(this.column, path);
-    const key = this.keyEnd();
-    if (key !== undefined) return this.mapping(this.column, path, root);
-    return this.scalar(parent);
+    if (++this.depth > MAX_DEPTH) throw new Unsupported(`nesting deeper than ${MAX_DEPTH} at line ${this.line}`);
+    try {
+      if (this.isItem()) return this.sequence(this.column, path);
+      if (this.keyEnd() !== undefined) return this.mapping(this.column, path, root);
+      return this.scalar(parent);
+    } finally {
+      this.depth--;
+    }
   }
 
   /** A block mapping whose keys sit at `column`, from the current position. */

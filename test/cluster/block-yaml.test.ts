@@ -124,6 +124,7 @@ describe('readBlockYaml', () => {
     ['bad indentation', 'a:\n    b: 1\n  c: 2\n', 'indentation'],
     ['a mapping value inside a plain scalar', 'a: b: c\n', 'mapping value'],
     ['non-printable characters', 'a: \u0007\n', 'non-printable'],
+    ['nesting deeper than any object (instead of running out of stack)', '- '.repeat(20_000) + 'x\n', 'nesting deeper'],
   ])('leaves %s to the full parser', (_name, text, reason) => {
     let why = '';
     expect(readBlockYaml(text, { onUnsupported: (r) => (why = r) })).toBeUndefined();
