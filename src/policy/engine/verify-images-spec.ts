@@ -12,7 +12,8 @@
  * checked offline against Palisade's trust capability (Notary, KMS and Secret keys, registry
  * credential providers and secrets…) throws UnsupportedImageFeature naming the field.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { parseCertificates } from '../../trust/certificate-chain.ts';
 import { loadPublicKey } from '../../trust/keys.ts';
 import type { Conditions } from '../types.ts';
 
@@ -267,7 +268,7 @@ function leafAttestors(raw: Json, at: string): Attestor[] {
     if (fields.issuer === undefined && fields.issuerRegExp === undefined) throw new InvalidImageVerification(`${at}.keyless: issuer or issuerRegExp is required`);
     const ignoreTlog = isRecord(k.rekor) && k.rekor.ignoreTlog === true;
     const roots = str(k.roots);
-    if (roots !== undefined) splitPublicKeys(roots).forEach((pem) => checkPem(() => new X509Certificate(pem), `${at}.keyless.roots`));
+    if (roots !== undefined) checkPem(() => parseCertificates(roots, 'roots'), `${at}.keyless.roots`);
     return [{ kind: 'keyless', ...definedOnly(fields), ...(ignoreTlog && { ignoreTlog: true }), ...(roots !== undefined && { roots }) }];
   }
   if (isRecord(raw.certificates)) {
@@ -275,8 +276,8 @@ function leafAttestors(raw: Json, at: string): Attestor[] {
     const cert = str(c.cert);
     if (cert === undefined) throw new UnsupportedImageFeature(`certificates without cert (${at})`);
     const certChain = str(c.certChain);
-    checkPem(() => new X509Certificate(cert), `${at}.certificates.cert`);
-    if (certChain !== undefined) splitPublicKeys(certChain).forEach((pem) => checkPem(() => new X509Certificate(pem), `${at}.certificates.certChain`));
+    checkPem(() => parseCertificates(cert, 'certificate'), `${at}.certificates.cert`);
+    if (certChain !== undefined) checkPem(() => parseCertificates(certChain, 'certificate chain'), `${at}.certificates.certChain`);
     return [{ kind: 'certificate', cert, ...(certChain !== undefined && { certChain }) }];
   }
   throw new InvalidImageVerification(`${at}: an attestor needs keys, keyless, certificates or attestor`);

@@ -10,14 +10,16 @@
  *   Palisade; `roots` replaces its certificate authorities): certificate chain, SCTs, transparency
  *   log (unless `rekor.ignoreTlog`), timestamps;
  * - `certificates` attestors: the certificate's key, after checking the certificate chains to
- *   `certChain` when one is given;
+ *   `certChain` when one is given (src/trust/certificate-chain.ts, shared with ImageValidatingPolicies);
  * - `digest` requests resolve a tag (for mutateDigest without attestors).
  *
  * A session asks once per distinct request (identical images of one resource, or of several
  * resources, are verified once) and shares a VerificationCache across sessions, so a server
  * reuses verified material, coalesces concurrent verifications and bounds each by a deadline.
  */
-import { X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { certificateKey, parseCertificates } from '../../trust/certificate-chain.ts';
+import { TrustError } from '../../trust/errors.ts';
 import { PalisadeError } from '../../core/errors.ts';
 import { publicGoodTrustedRoot, type TrustedRoot } from '../../trust/bundle/index.ts';
 import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
@@ -28,7 +30,7 @@ import { openImageTarget } from '../../trust/oci/target.ts';
 import { VerificationCache } from '../../trust/oci/verification-cache.ts';
 import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures, type KeylessOptions, type VerifyImageOptions } from '../../trust/oci/verify.ts';
 import type { ImageVerificationResults } from './verify-images.ts';
-import { requestKey, splitPublicKeys, type Attestor, type ImageVerificationOutcome, type ImageVerificationRequest, type VerifiedStatement } from './verify-images-spec.ts';
+import { requestKey, type Attestor, type ImageVerificationOutcome, type ImageVerificationRequest, type VerifiedStatement } from './verify-images-spec.ts';
 
 /** What a verified request yields. */
 export interface VerifiedImage {
@@ -108,7 +110,7 @@ export class TrustImageVerifier {
       case 'key':
         return { publicKeys: [keyWithAlgorithm(attestor.publicKey, attestor.signatureAlgorithm)] };
       case 'certificate':
-        return { publicKeys: [certificateKey(attestor.cert, attestor.certChain, image)] };
+        return { publicKeys: [certificateAttestorKey(attestor.cert, attestor.certChain, image)] };
       case 'keyless':
         return { publicKeys: [], keyless: this.#keyless(attestor) };
     }
@@ -138,7 +140,7 @@ export class TrustImageVerifier {
  * transparency and CT logs stay those of the root.
  */
 function withRoots(root: TrustedRoot, pem: string): TrustedRoot {
-  const certificates = splitPublicKeys(pem).map((p) => new X509Certificate(p));
+  const certificates = parseCertificates(pem, 'keyless.roots');
   // The chain runs from the certificate nearest the signer to the anchor, which comes last.
   certificates.sort((a, b) => Number(a.subject === a.issuer) - Number(b.subject === b.issuer));
   const anchor = certificates[certificates.length - 1]!;
@@ -170,25 +172,18 @@ function keyWithAlgorithm(pem: string, signatureAlgorithm: string | undefined): 
   return key;
 }
 
-/** The certificate's public key, once the certificate is shown to chain to `certChain` (when given). */
-function certificateKey(certPem: string, chainPem: string | undefined, image: string): KeyObject {
-  const leaf = new X509Certificate(certPem);
-  if (chainPem !== undefined) {
-    let current = leaf;
-    for (const issuer of splitPublicKeys(chainPem).map((pem) => new X509Certificate(pem))) {
-      if (!current.checkIssued(issuer) || !current.verify(issuer.publicKey)) {
-        throw new ImageVerificationError('CERTIFICATE_ERROR', `the certificate ${current.subject} is not issued by ${issuer.subject} of the certChain`, {
-          reference: image,
-          digest: '',
-          verified: [],
-          rejected: [],
-          skipped: [],
-        });
-      }
-      current = issuer;
-    }
+/**
+ * The certificate's public key, once it is shown to chain to `certChain` (when given; see
+ * src/trust/certificate-chain.ts). A certificate outside the chain is a verification failure of
+ * the attestor, not an error.
+ */
+function certificateAttestorKey(certPem: string, chainPem: string | undefined, image: string): KeyObject {
+  try {
+    return certificateKey(certPem, chainPem);
+  } catch (err) {
+    if (!(err instanceof TrustError) || err.reason !== 'CERTIFICATE_ERROR') throw err;
+    throw new ImageVerificationError('CERTIFICATE_ERROR', err.message, { reference: image, digest: '', verified: [], rejected: [], skipped: [] });
   }
-  return leaf.publicKey;
 }
 
 /**
