@@ -141,7 +141,7 @@ function nodePosition(node: unknown, line: number, lineAt: (offset: number) => n
 /** The objects of a document read with positions: the document itself, or the items of a `List`. */
 function documentManifests(value: unknown, path: string, position: NodePosition): Manifest[] {
   if (isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
-    const items = position.entries?.find((e) => e.key === 'items')?.value.items;
+    const items = position.entries?.find((e) => e.key === 'items')?.value?.items;
     const out: Manifest[] = [];
     value.items.forEach((item, i) => {
       const itemPosition = items?.[i];
@@ -155,6 +155,9 @@ function documentManifests(value: unknown, path: string, position: NodePosition)
 function positionedManifest(value: Record<string, unknown> & { apiVersion: string; kind: string }, path: string, position: NodePosition): Manifest {
   return manifestOf(value, path, position.line, lineFinder(position));
 }
+
+/** What is inside a scalar: nothing. */
+const SCALAR: NodePosition = { line: 0 };
 
 /**
  * lineOf over a position tree: the line of the field, or of its nearest existing parent, or the
@@ -175,7 +178,7 @@ function lineFinder(root: NodePosition): Manifest['lineOf'] {
       } else {
         const entry = node.entries?.findLast((e) => e.key === segment);
         if (!entry) break;
-        node = entry.value;
+        node = entry.value ?? SCALAR;
         line = entry.line;
       }
     }

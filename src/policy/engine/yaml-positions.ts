@@ -22,7 +22,8 @@ import { MANIFEST_SCHEMA } from './documents.ts';
 export interface NodePosition {
   /** 1-based line where the node's content starts (for a mapping value, possibly its key's line). */
   line: number;
-  entries?: { key: string; line: number; value: NodePosition }[];
+  /** Map entries: the key, its line, and the positions inside its value (none for a scalar). */
+  entries?: { key: string; line: number; value?: NodePosition }[];
   items?: NodePosition[];
 }
 
@@ -41,6 +42,9 @@ const UNSUPPORTED = /(?:^|[\s,[{:-])![^\s,\]}]|^[ \t-]*\?(?:[ \t]|$)|^%/m;
 
 /** The `yaml` parser's bound on alias use (maxAliasCount in the manifest readers). */
 const MAX_ALIASES = 1000;
+
+/** Most nodes are scalars: they share this until a child arrives. */
+const NO_CHILDREN: Event[] = [];
 
 interface Event {
   line: number;
@@ -65,7 +69,7 @@ export function parsePositionedDocuments(text: string): PositionedDocument[] | u
   const listener = (type: jsyaml.EventType, reader: jsyaml.State) => {
     const state = reader as unknown as ListenerState;
     if (type === 'open') {
-      open.push({ line: state.line + 1, offset: state.position, kind: null, result: null, anchored: false, alias: false, children: [] });
+      open.push({ line: state.line + 1, offset: state.position, kind: null, result: null, anchored: false, alias: false, children: NO_CHILDREN });
       return;
     }
     const event = open.pop()!;
@@ -75,7 +79,10 @@ export function parsePositionedDocuments(text: string): PositionedDocument[] | u
     // Only an alias (or an empty node) closes without a kind.
     event.alias = state.kind === null && isAliasAt(state.input, event.offset);
     aliased ||= event.alias;
-    (open.length > 0 ? open[open.length - 1]!.children : roots).push(event);
+    const parent = open[open.length - 1];
+    if (!parent) roots.push(event);
+    else if (parent.children === NO_CHILDREN) parent.children = [event];
+    else parent.children.push(event);
   };
   let values: unknown[];
   try {
@@ -87,9 +94,11 @@ export function parsePositionedDocuments(text: string): PositionedDocument[] | u
   const out: PositionedDocument[] = [];
   for (const [i, value] of values.entries()) {
     if (value === null || value === undefined) continue;
-    if (aliased && !withinAliasBound(roots[i]!)) return undefined;
-    const position = positionOf(roots[i]!, value);
-    if (!position) return undefined;
+    const root = roots[i]!;
+    if (aliased && !withinAliasBound(root)) return undefined;
+    const inside = positionOf(root, value);
+    if (inside === undefined) return undefined;
+    const position = inside ?? { line: root.line };
     out.push({ value, line: position.line, position });
   }
   return out;
@@ -135,8 +144,11 @@ function innermost(event: Event): Event {
   return e;
 }
 
-/** The positions of `value`'s nodes, or undefined when the events do not map onto it one to one. */
-function positionOf(event: Event, value: unknown): NodePosition | undefined {
+/**
+ * The positions of `value`'s nodes: null for a scalar (nothing inside), undefined when the events
+ * do not map onto the value one to one.
+ */
+function positionOf(event: Event, value: unknown): NodePosition | null | undefined {
   if (event.result !== value) return undefined;
   const e = innermost(event);
   if (e.kind === 'mapping') {
@@ -151,8 +163,8 @@ function positionOf(event: Event, value: unknown): NodePosition | undefined {
       const key = String(keyEvent.result);
       if (!Object.prototype.hasOwnProperty.call(map, key)) return undefined;
       const child = positionOf(pairs[k + 1]!, map[key]);
-      if (!child) return undefined;
-      entries.push({ key, line: keyEvent.line, value: child });
+      if (child === undefined) return undefined;
+      entries.push(child ? { key, line: keyEvent.line, value: child } : { key, line: keyEvent.line });
     }
     return { line: event.line, entries };
   }
@@ -162,10 +174,10 @@ function positionOf(event: Event, value: unknown): NodePosition | undefined {
     const items: NodePosition[] = [];
     for (const [i, item] of e.children.entries()) {
       const child = positionOf(item, list[i]);
-      if (!child) return undefined;
-      items.push(child);
+      if (child === undefined) return undefined;
+      items.push(child ?? { line: item.line });
     }
     return { line: event.line, items };
   }
-  return { line: event.line };
+  return null;
 }
