@@ -14,12 +14,12 @@
  */
 import { createHash } from 'node:crypto';
 import { parseCertificates } from '../../trust/certificate-chain.ts';
-import { loadPublicKey } from '../../trust/keys.ts';
+import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
 import type { Conditions } from '../types.ts';
 
 /** A leaf attestor, as the trust capability verifies it; `repository`/`annotations` override the entry's. */
 export type Attestor = (
-  | { kind: 'key'; publicKey: string; signatureAlgorithm?: string }
+  | { kind: 'key'; publicKey: string }
   | { kind: 'keyless'; subject?: string; subjectRegExp?: string; issuer?: string; issuerRegExp?: string; ignoreTlog?: boolean; roots?: string }
   | { kind: 'certificate'; cert: string; certChain?: string }
 ) & { repository?: string; annotations?: Record<string, string> };
@@ -254,8 +254,13 @@ function leafAttestors(raw: Json, at: string): Attestor[] {
     if (pem.startsWith('k8s://')) throw new UnsupportedImageFeature(`keys.publicKeys k8s:// secrets (${at})`);
     const algorithm = str(keys.signatureAlgorithm);
     return splitPublicKeys(pem).map((publicKey, k) => {
-      checkPem(() => loadPublicKey(publicKey), `${at}.keys.publicKeys${k > 0 ? `[key ${k + 1}]` : ''}`);
-      return { kind: 'key', publicKey, ...(algorithm !== undefined && { signatureAlgorithm: algorithm }) };
+      const key = checkPem(() => loadPublicKey(publicKey), `${at}.keys.publicKeys${k > 0 ? `[key ${k + 1}]` : ''}`);
+      // cosign signs with the key's own hash; another one is a signature scheme Palisade does not verify.
+      const hash = hashFor(keyAlgorithm(key)) ?? 'none';
+      if (algorithm !== undefined && algorithm.toLowerCase() !== hash) {
+        throw new UnsupportedImageFeature(`keys.signatureAlgorithm ${algorithm} with a ${keyAlgorithm(key)} key, which cosign signs with ${hash} (${at})`);
+      }
+      return { kind: 'key', publicKey };
     });
   }
   if (isRecord(raw.keyless)) {
@@ -284,9 +289,9 @@ function leafAttestors(raw: Json, at: string): Attestor[] {
 }
 
 /** A key or certificate that does not parse is the policy's error, found before any registry call. */
-function checkPem(parse: () => unknown, at: string): void {
+function checkPem<T>(parse: () => T, at: string): T {
   try {
-    parse();
+    return parse();
   } catch (err) {
     throw new InvalidImageVerification(`${at}: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -2,9 +2,9 @@
  * Runs the verifications verifyImages rules ask for (verify-images-spec.ts requests) through
  * Palisade's trust capability (src/trust/oci), and serves their outcomes to the engine:
  *
- * - `key` attestors: the PEM public key (`signatureAlgorithm` must be the key's own hash, which is
- *   how cosign signs); the transparency log is not consulted for key signatures (cosign's
- *   --insecure-ignore-tlog, Kyverno's `rekor.ignoreTlog`), since verification is offline;
+ * - `key` attestors: the PEM public key (verify-images-spec.ts checked `signatureAlgorithm`); the
+ *   transparency log is not consulted for key signatures (cosign's --insecure-ignore-tlog,
+ *   Kyverno's `rekor.ignoreTlog`), since verification is offline;
  * - `keyless` attestors: identity (subject or subjectRegExp; a subject with `*` is a wildcard) and
  *   issuer against an offline trusted root (the one given, else the public-good root shipped with
  *   Palisade; `roots` replaces its certificate authorities): certificate chain, SCTs, transparency
@@ -20,9 +20,8 @@
 import type { KeyObject } from 'node:crypto';
 import { certificateKey, parseCertificates } from '../../trust/certificate-chain.ts';
 import { TrustError } from '../../trust/errors.ts';
-import { PalisadeError } from '../../core/errors.ts';
 import { publicGoodTrustedRoot, type TrustedRoot } from '../../trust/bundle/index.ts';
-import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
+import { loadPublicKey } from '../../trust/keys.ts';
 import { DigestCache } from '../../trust/oci/cache.ts';
 import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
 import { mapLimit } from '../../trust/oci/discover.ts';
@@ -108,7 +107,7 @@ export class TrustImageVerifier {
   #attestorOptions(attestor: Attestor, image: string): Pick<VerifyImageOptions, 'publicKeys' | 'keyless'> {
     switch (attestor.kind) {
       case 'key':
-        return { publicKeys: [keyWithAlgorithm(attestor.publicKey, attestor.signatureAlgorithm)] };
+        return { publicKeys: [loadPublicKey(attestor.publicKey)] };
       case 'certificate':
         return { publicKeys: [certificateAttestorKey(attestor.cert, attestor.certChain, image)] };
       case 'keyless':
@@ -161,15 +160,6 @@ function withRoots(root: TrustedRoot, pem: string): TrustedRoot {
 /** `*` matches any run of characters, anchored (Kyverno's wildcard subjects). */
 function wildcardRegexp(pattern: string): string {
   return `^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`;
-}
-
-function keyWithAlgorithm(pem: string, signatureAlgorithm: string | undefined): KeyObject {
-  const key = loadPublicKey(pem);
-  const hash = hashFor(keyAlgorithm(key)) ?? 'none';
-  if (signatureAlgorithm !== undefined && signatureAlgorithm.toLowerCase() !== hash) {
-    throw new PalisadeError('UNSUPPORTED_FORMAT', `signatureAlgorithm ${signatureAlgorithm} with a ${keyAlgorithm(key)} key (cosign signs it with ${hash})`);
-  }
-  return key;
 }
 
 /**
