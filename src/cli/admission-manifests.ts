@@ -22,6 +22,7 @@ interface ManifestsFlags {
   policies: string[];
   key: string[];
   watchClusterPolicies?: boolean;
+  policyReports?: boolean;
   previousCa?: string;
   output?: string;
 }
@@ -43,7 +44,8 @@ export function manifestsCommand(globals: () => GlobalOptions): Command {
     .option('--cert-validity-days <days>', 'validity of the generated CA and serving certificate', '365')
     .option('--policies <paths>', 'Kyverno policy files or directories to ship in the policies ConfigMap (default: Pod Security baseline enforced, restricted audited)', collectList, [])
     .option('--key <files>', 'public keys every Pod image must be signed with (the server\'s --key; repeatable)', collectList, [])
-    .option('--watch-cluster-policies', "the server also enforces the cluster's Kyverno ClusterPolicy/Policy objects (needs Kyverno's CRDs installed)")
+    .option('--watch-cluster-policies', "the server also enforces the cluster's Kyverno policies (read and watched through the API)")
+    .option('--policy-reports', 'the server writes audit results as PolicyReport objects (needs the wgpolicyk8s.io CRDs)')
     .option('--previous-ca <file>', 'CA certificate(s) the API server keeps trusting besides the new CA (the current ca.crt, when rotating)')
     .option('-o, --output <dir>', 'write one file per concern into this directory instead of stdout')
     .action(async (flags: ManifestsFlags) => manifests(flags, globals()));
@@ -80,6 +82,7 @@ async function manifests(flags: ManifestsFlags, globals: GlobalOptions): Promise
     policies,
     publicKeys,
     watchClusterPolicies: flags.watchClusterPolicies === true,
+    policyReports: flags.policyReports === true,
     ...(previousCa !== undefined && { previousCa }),
     certValidityDays,
   });

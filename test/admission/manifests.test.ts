@@ -189,20 +189,27 @@ describe('palisade admission manifests (defaults)', () => {
     expect(volumes.get(mounts.get('/etc/palisade/policies')!)!.configMap.name).toBe(g.one('ConfigMap').metadata.name);
     expect(arg('--key')).toBeUndefined();
     expect(container!.args).not.toContain('--watch-cluster-policies');
+    expect(container!.args.some((a: string) => a.startsWith('--policy-reports'))).toBe(false);
+    expect(container!.env).toEqual([
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ]);
     // The token is mounted explicitly (projected, expiring), not by automount.
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.serviceAccountName).toBe(g.one('ServiceAccount').metadata.name);
     expect(volumes.get(mounts.get('/var/run/secrets/kubernetes.io/serviceaccount')!)!.projected.sources[0].serviceAccountToken.path).toBe('token');
   });
 
-  it('grants read-only access to Kyverno policies and create/update of PolicyReports, nothing else', () => {
+  it('grants read-only access to Kyverno policies and Namespaces and create/update of PolicyReports, nothing else', () => {
     const rules = g.one('ClusterRole').rules as Json[];
     const byGroup = Object.fromEntries(rules.map((r) => [(r.apiGroups as string[]).join(','), r]));
-    expect(Object.keys(byGroup).sort()).toEqual(['kyverno.io', 'policies.kyverno.io', 'wgpolicyk8s.io']);
+    expect(Object.keys(byGroup).sort()).toEqual(['', 'kyverno.io', 'policies.kyverno.io', 'wgpolicyk8s.io']);
+    expect(byGroup['']).toEqual({ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] });
     expect(byGroup['kyverno.io']!.resources).toEqual(expect.arrayContaining(['clusterpolicies', 'policies']));
     for (const group of ['kyverno.io', 'policies.kyverno.io']) expect(byGroup[group]!.verbs).toEqual(['get', 'list', 'watch']);
+    expect(byGroup['policies.kyverno.io']!.resources).toEqual(expect.arrayContaining(['validatingpolicies', 'imagevalidatingpolicies', 'mutatingpolicies']));
     expect(byGroup['wgpolicyk8s.io']!.resources).toEqual(['policyreports', 'clusterpolicyreports']);
-    expect(byGroup['wgpolicyk8s.io']!.verbs).toEqual(['get', 'create', 'update']);
+    expect(byGroup['wgpolicyk8s.io']!.verbs).toEqual(['create', 'update']);
     expect(rules.flatMap((r) => [...r.resources, ...r.verbs])).not.toContain('*');
     expect(g.one('ClusterRoleBinding')).toMatchObject({
       roleRef: { kind: 'ClusterRole', name: 'palisade-admission' },
@@ -248,12 +255,13 @@ describe('palisade admission manifests flags', () => {
     const keyFile = join(work, 'cosign.pub');
     writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }));
     const policies = join(repoRoot, 'test/fixtures/admission/policies.yaml');
-    const g = await generate(['--policies', policies, '--key', keyFile, '--watch-cluster-policies']);
+    const g = await generate(['--policies', policies, '--key', keyFile, '--watch-cluster-policies', '--policy-reports']);
     expect(g.one('ConfigMap', 'palisade-admission-policies').data).toEqual({ 'policies.yaml': readFileSync(policies, 'utf8') });
     expect(g.one('ConfigMap', 'palisade-admission-keys').data).toEqual({ 'cosign.pub': readFileSync(keyFile, 'utf8') });
     const pod = g.one('Deployment').spec.template.spec;
     expect(pod.containers[0].args).toContain('--key=/etc/palisade/keys/cosign.pub');
     expect(pod.containers[0].args).toContain('--watch-cluster-policies');
+    expect(pod.containers[0].args).toContain('--policy-reports=cluster');
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'keys', mountPath: '/etc/palisade/keys', readOnly: true });
     expect(pod.volumes).toContainEqual(expect.objectContaining({ name: 'keys', configMap: expect.objectContaining({ name: 'palisade-admission-keys' }) }));
   });

@@ -42,11 +42,13 @@ export interface ManifestOptions {
   /** Public keys every Pod image must be signed with (the server's --key); none: no signature gate. */
   publicKeys: readonly ConfigMapFile[];
   /**
-   * Also enforce the cluster's Kyverno ClusterPolicy/Policy objects (the server's
-   * --watch-cluster-policies). Off by default: the server is not ready until it has listed them,
-   * so a cluster without Kyverno's CRDs would never see it ready.
+   * Also enforce the cluster's Kyverno policies (the server's --watch-cluster-policies). Off by
+   * default: the enforced set is then the reviewed ConfigMap, not whatever anyone allowed to create
+   * Kyverno policies puts in the cluster.
    */
   watchClusterPolicies?: boolean;
+  /** Write audit results as PolicyReport objects (the server's --policy-reports cluster); needs the wgpolicyk8s.io CRDs. */
+  policyReports?: boolean;
   /**
    * PEM CA certificates the API server keeps trusting besides the new CA: the CA of the serving
    * certificate being replaced, so that a rotation never has a moment when the served certificate
@@ -103,7 +105,7 @@ export function webhookManifests(options: ManifestOptions, tls: WebhookTls): Man
     },
     {
       name: '10-rbac.yaml',
-      comment: 'Identity of the webhook: read-only access to Kyverno policies (in-cluster policy watch),\ncreate/update of PolicyReports (audit results).',
+      comment: 'Identity of the webhook: read-only access to Kyverno policies and Namespaces (in-cluster policy watch),\ncreate/update of PolicyReports (audit results).',
       objects: [
         { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(name), automountServiceAccountToken: false },
         {
@@ -117,8 +119,10 @@ export function webhookManifests(options: ManifestOptions, tls: WebhookTls): Man
               resources: ['validatingpolicies', 'namespacedvalidatingpolicies', 'imagevalidatingpolicies', 'namespacedimagevalidatingpolicies', 'mutatingpolicies', 'namespacedmutatingpolicies', 'policyexceptions'],
               verbs: ['get', 'list', 'watch'],
             },
-            // get: an update must carry the resourceVersion of the report it replaces.
-            { apiGroups: ['wgpolicyk8s.io'], resources: ['policyreports', 'clusterpolicyreports'], verbs: ['get', 'create', 'update'] },
+            // Namespace labels, for the namespaceSelector of policies.
+            { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
+            // Reports are written with an unconditional PUT (POST when missing), never read or deleted.
+            { apiGroups: ['wgpolicyk8s.io'], resources: ['policyreports', 'clusterpolicyreports'], verbs: ['create', 'update'] },
           ],
         },
         {
@@ -242,6 +246,7 @@ function deployment(options: ManifestOptions, metadata: Json, labels: Record<str
     `--port=${SERVER_PORT}`,
     `--timeout=${options.timeoutSeconds}`,
     ...(options.watchClusterPolicies ? ['--watch-cluster-policies'] : []),
+    ...(options.policyReports ? ['--policy-reports=cluster'] : []),
   ];
   const probe = (path: string, periodSeconds: number): Json => ({ httpGet: { path, port: 'https', scheme: 'HTTPS' }, periodSeconds, timeoutSeconds: 2, failureThreshold: 3 });
   // Secret and ConfigMap files are root-owned: readable by the container's group through fsGroup.
@@ -275,7 +280,11 @@ function deployment(options: ManifestOptions, metadata: Json, labels: Record<str
               image: options.image,
               imagePullPolicy: 'IfNotPresent',
               args,
-              env: [{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }],
+              env: [
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                // Each replica names its own PolicyReports after its Pod.
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+              ],
               ports: [{ name: 'https', containerPort: SERVER_PORT, protocol: 'TCP' }],
               readinessProbe: probe('/readyz', 5),
               livenessProbe: probe('/healthz', 10),
