@@ -243,8 +243,21 @@ function attestorSet(value: unknown, path: string): AttestorSet {
   return { count: required, entries };
 }
 
+/**
+ * Transparency-log and CT-log settings that ask for checks Palisade does not make offline (custom
+ * log keys, RFC 3161 timestamp authorities): honouring them silently would pass what they reject.
+ */
+function checkLogSettings(kind: string, attestor: Json, at: string): void {
+  const rekor = isRecord(attestor.rekor) ? attestor.rekor : {};
+  const ctlog = isRecord(attestor.ctlog) ? attestor.ctlog : {};
+  if (str(rekor.pubkey) !== undefined) throw new UnsupportedImageFeature(`${kind}.rekor.pubkey (${at})`);
+  if (str(ctlog.pubkey) !== undefined) throw new UnsupportedImageFeature(`${kind}.ctlog.pubkey (${at})`);
+  if (str(ctlog.tsaCertChain) !== undefined) throw new UnsupportedImageFeature(`${kind}.ctlog.tsaCertChain (timestamp authorities) (${at})`);
+}
+
 /** One attestor entry; a `publicKeys` field with several keys is one attestor per key. */
 function leafAttestors(raw: Json, at: string): Attestor[] {
+  for (const kind of ['keys', 'keyless', 'certificates'] as const) if (isRecord(raw[kind])) checkLogSettings(kind, raw[kind], at);
   if (isRecord(raw.keys)) {
     const keys = raw.keys;
     if (str(keys.kms) !== undefined) throw new UnsupportedImageFeature(`keys.kms (${at})`);
@@ -266,8 +279,6 @@ function leafAttestors(raw: Json, at: string): Attestor[] {
   if (isRecord(raw.keyless)) {
     const k = raw.keyless;
     if (k.additionalExtensions !== undefined && k.additionalExtensions !== null) throw new UnsupportedImageFeature(`keyless.additionalExtensions (${at})`);
-    if (isRecord(k.ctlog) && str(k.ctlog.pubkey) !== undefined) throw new UnsupportedImageFeature(`keyless.ctlog.pubkey (${at})`);
-    if (isRecord(k.rekor) && str(k.rekor.pubkey) !== undefined) throw new UnsupportedImageFeature(`keyless.rekor.pubkey (${at})`);
     const fields = { subject: str(k.subject), subjectRegExp: str(k.subjectRegExp), issuer: str(k.issuer), issuerRegExp: str(k.issuerRegExp) };
     if (fields.subject === undefined && fields.subjectRegExp === undefined) throw new InvalidImageVerification(`${at}.keyless: subject or subjectRegExp is required`);
     if (fields.issuer === undefined && fields.issuerRegExp === undefined) throw new InvalidImageVerification(`${at}.keyless: issuer or issuerRegExp is required`);

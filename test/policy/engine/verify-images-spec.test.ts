@@ -53,6 +53,8 @@ describe('reading verifyImages entries', () => {
     [{ attestors: [{ entries: [{ keys: { secret: { name: 'k', namespace: 'n' } } }] }] }, 'keys.secret (.attestors[0].entries[0])'],
     [{ attestors: [{ entries: [{ keyless: { subject: 's', issuer: 'i', additionalExtensions: { githubWorkflowTrigger: 'push' } } }] }] }, 'keyless.additionalExtensions (.attestors[0].entries[0])'],
     [{ imageRegistryCredentials: { secrets: ['regcred'] } }, 'imageRegistryCredentials.secrets'],
+    [{ attestors: [{ entries: [{ keys: { publicKeys: KEY_A, ctlog: { tsaCertChain: 'PEM' } } }] }] }, 'keys.ctlog.tsaCertChain (timestamp authorities) (.attestors[0].entries[0])'],
+    [{ attestors: [{ entries: [{ keyless: { subject: 's', issuer: 'i', rekor: { pubkey: 'PEM' } } }] }] }, 'keyless.rekor.pubkey (.attestors[0].entries[0])'],
     [{ attestors: [{ entries: [{ keys: { publicKeys: KEY_A, signatureAlgorithm: 'sha512' } }] }] }, 'keys.signatureAlgorithm sha512 with a ecdsa-p256 key, which cosign signs with sha256 (.attestors[0].entries[0])'],
   ])('%j is unsupported', (entry, feature) => {
     expect(() => parseImageVerification({ imageReferences: ['*'], ...entry })).toThrow(new UnsupportedImageFeature(feature));
