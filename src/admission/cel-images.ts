@@ -1,9 +1,14 @@
 /**
  * ImageValidatingPolicies in the webhook. CEL evaluation is synchronous and registries are not,
  * so each request first verifies what its ImageValidatingPolicies may ask about its images
- * (src/policy/cel/image-verify.ts: tag → digest once, signatures and attestations by digest), with
- * the webhook's DigestCache so repeated digests cost no registry round trip; the answers are then
- * handed to that request's evaluation only (`CelApplyOptions.imageVerifier`).
+ * (src/policy/cel/image-verify.ts: tag → digest once, signatures and attestations by digest), and
+ * the answers are handed to that request's evaluation only (`CelApplyOptions.imageVerifier`).
+ *
+ * Verifications go through the webhook's verification core, the one verifyImages rules use
+ * (image-verification.ts): verified material — signatures, attestation payloads — is reused for a
+ * TTL, so a repeated Pod reads no registry, and identical verifications of concurrent requests
+ * share one; the validations still judge the payloads on every request. Tags are resolved
+ * through the webhook's DigestCache.
  *
  * The whole pass has a deadline below the webhook timeout. When it passes, or the pass fails,
  * every verification question of the request is an error saying why — which denies under
@@ -11,9 +16,9 @@
  * policy says otherwise.
  */
 import { errorMessage } from '../core/errors.ts';
-import type { TrustedRoot } from '../trust/bundle/trusted-root.ts';
 import type { DigestCache } from '../trust/oci/cache.ts';
 import type { RegistryStoreOptions } from '../trust/oci/store.ts';
+import type { TrustImageVerifier } from '../policy/engine/verify-images-trust.ts';
 import type { CelApplyOptions } from '../policy/cel/apply.ts';
 import { CelEvalError } from '../policy/cel/errors.ts';
 import type { ImageVerifier } from '../policy/cel/image-policy.ts';
@@ -24,14 +29,14 @@ type Json = Record<string, unknown>;
 
 /** How the webhook reaches registries for ImageValidatingPolicies. */
 export interface CelImageAccess {
-  /** Registry settings (plain HTTP, credentials, timeout). */
+  /** Registry settings (plain HTTP, credentials, timeout) for resolving tags. */
   registry: RegistryStoreOptions;
-  /** Roots for keyless attestors; default the Sigstore public-good root. */
-  trustedRoot?: TrustedRoot;
   /** Whole-pass deadline; below the webhook timeout. */
   deadlineMs: number;
   /** Registry reads kept across requests. */
   cache: DigestCache;
+  /** Verifications and their cache, shared across requests (AdmissionImageVerification's). */
+  verifier: TrustImageVerifier;
 }
 
 export function imagePolicies(set: CelPolicySet): CelPolicySet {
@@ -61,7 +66,7 @@ export async function requestImageVerifier(set: CelPolicySet, object: Json, eval
     registry: access.registry,
     cache: access.cache,
     request: evaluation,
-    ...(access.trustedRoot && { trustedRoot: access.trustedRoot }),
+    verifier: access.verifier,
   }).catch((err: unknown) => unavailable(errorMessage(err)));
   try {
     return await Promise.race([pass, expired]);

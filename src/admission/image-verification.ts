@@ -1,6 +1,7 @@
 /**
  * verifyImages rules in the webhook: the engine's verifications (src/policy/engine/verify-images-trust.ts)
- * with the webhook's VerificationCache — the same one the --key gate uses (signatures.ts):
+ * with the webhook's VerificationCache — the same one the --key gate uses (signatures.ts), and
+ * the one ImageValidatingPolicies verify through (cel-images.ts, via `verifier`):
  *
  * - verified material is reused for a TTL, keyed by a hash of everything a verification depends
  *   on (image reference, the attestor's key or identity, predicate type, signature repository,
@@ -17,6 +18,7 @@
  */
 import type { RegistryStoreOptions } from '../trust/oci/store.ts';
 import type { TrustedRoot } from '../trust/bundle/index.ts';
+import type { DigestCache } from '../trust/oci/cache.ts';
 import { evaluateWithImageVerification, TrustImageVerifier, verifiedImageSize, type VerifiedImage } from '../policy/engine/verify-images-trust.ts';
 import type { ImageVerificationResults } from '../policy/engine/verify-images.ts';
 import type { AdmissionMetrics } from './metrics.ts';
@@ -31,17 +33,21 @@ export interface AdmissionImageVerificationOptions {
   registry?: Omit<RegistryStoreOptions, 'client' | 'timeoutMs' | 'retries'>;
   /** Roots for keyless attestors; default the public-good root shipped with Palisade. */
   trustedRoot?: TrustedRoot;
+  /** Registry reads by digest, shared with the webhook's tag resolution for ImageValidatingPolicies. */
+  digests?: DigestCache;
   metrics?: AdmissionMetrics;
   now?: () => number;
 }
 
 export class AdmissionImageVerification {
-  readonly #verifier: TrustImageVerifier;
+  /** The verifications and their cache, for ImageValidatingPolicies too (CelImageAccess). */
+  readonly verifier: TrustImageVerifier;
 
   constructor(options: AdmissionImageVerificationOptions) {
-    this.#verifier = new TrustImageVerifier({
+    this.verifier = new TrustImageVerifier({
       registry: { ...options.registry, timeoutMs: options.deadlineMs, retries: 0 },
       ...(options.trustedRoot && { trustedRoot: options.trustedRoot }),
+      ...(options.digests && { digests: options.digests }),
       cache: verificationCacheFor<VerifiedImage>({
         deadlineMs: options.deadlineMs,
         sizeOf: verifiedImageSize,
@@ -56,6 +62,6 @@ export class AdmissionImageVerification {
 
   /** Runs `evaluate` with the outcomes of the verifications it asks for (one request's session). */
   evaluate<T>(evaluate: (results: ImageVerificationResults) => T): Promise<T> {
-    return evaluateWithImageVerification(this.#verifier.session(), evaluate);
+    return evaluateWithImageVerification(this.verifier.session(), evaluate);
   }
 }

@@ -131,20 +131,22 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   const deadlineMs = Math.max(500, (timeoutSeconds - 1) * 1000);
   const ttlMs = positive(options.cacheTtl, '--cache-ttl') * 1000;
   const trustedRoot = options.trustedRoot ? readTrustedRoot(options.trustedRoot) : undefined;
+  const digests = new DigestCache();
   // verifyImages rules: registries are read only for the images a rule selects.
   const images = new AdmissionImageVerification({
     deadlineMs,
     ttlMs,
     metrics,
+    digests,
     registry: { log, ...(options.insecureRegistry && { insecure: true }) },
     ...(trustedRoot && { trustedRoot }),
   });
-  // ImageValidatingPolicies: the same registry settings and deadline, registry reads cached by digest.
+  // ImageValidatingPolicies: the same registry settings and deadline, and the same verifications and caches.
   const celImages: CelImageAccess = {
     registry: { log, timeoutMs: deadlineMs, retries: 0, ...(options.insecureRegistry && { insecure: true }) },
     deadlineMs,
-    cache: new DigestCache(),
-    ...(trustedRoot && { trustedRoot }),
+    cache: digests,
+    verifier: images.verifier,
   };
   let signatures: SignatureGate | undefined;
   if (options.key.length > 0) {

@@ -2,17 +2,21 @@
  * ImageValidatingPolicies in the webhook over HTTPS, against a real registry: Debian's
  * docker-registry on 127.0.0.1 with images pushed and signed by Palisade (src/trust/oci/sign.ts).
  * /validate verifies (signed admitted, unsigned denied); /mutate pins tags to digests
- * (mutateDigest); a registry that is down denies under failurePolicy Fail, with the reason.
+ * (mutateDigest); a repeated Pod is served from the verification cache, its attestation payload
+ * judged again; a registry that is down denies under failurePolicy Fail, with the reason.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CelImageAccess } from '../../src/admission/cel-images.ts';
+import { AdmissionImageVerification } from '../../src/admission/image-verification.ts';
+import { AdmissionMetrics } from '../../src/admission/metrics.ts';
 import { loadAdmissionPolicies } from '../../src/admission/policy-set.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
+import { RegistryClient } from '../../src/image/registry/client.ts';
 import { DigestCache } from '../../src/trust/oci/cache.ts';
-import { signImage } from '../../src/trust/oci/sign.ts';
+import { attestImage, signImage } from '../../src/trust/oci/sign.ts';
 import { dockerRegistryAvailable, startDockerRegistry, type RunningRegistry } from '../image/registry/helpers/docker-registry.ts';
 import { buildImage, pushImage } from '../image/registry/helpers/images.ts';
 import { REGISTRY_OPTIONS, p256, plainClient } from '../trust/oci/helpers.ts';
@@ -52,6 +56,53 @@ ${pem
 `;
 }
 
+/** Admits images whose provenance names the builder the Pod's `builder` annotation names. */
+function provenancePolicy(host: string, pem: string): string {
+  return `apiVersion: policies.kyverno.io/v1
+kind: ImageValidatingPolicy
+metadata:
+  name: built-by
+spec:
+  validationActions: [Deny]
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [""]
+      apiVersions: [v1]
+      operations: [CREATE]
+      resources: [pods]
+  matchImageReferences:
+  - glob: "${host}/*"
+  attestors:
+  - name: ci
+    cosign:
+      key:
+        data: |
+${pem
+  .trim()
+  .split('\n')
+  .map((l) => `          ${l}`)
+  .join('\n')}
+  attestations:
+  - name: provenance
+    intoto:
+      type: https://slsa.dev/provenance/v1
+  validations:
+  - expression: "images.containers.all(i, verifyAttestationSignatures(i, attestations.provenance, [attestors.ci]) > 0 && extractPayload(i, attestations.provenance).runDetails.builder.id == object.metadata.annotations.builder)"
+    message: images must be built by the Pod's builder
+`;
+}
+
+/** The registry reads made while `run` runs (every RegistryClient read goes through one of these). */
+async function registryReads(run: () => Promise<void>): Promise<number> {
+  const reads = (['getManifest', 'headManifest', 'getBlob', 'getBlobBytes', 'blobExists', 'listTags', 'getReferrers'] as const).map((method) => vi.spyOn(RegistryClient.prototype, method));
+  try {
+    await run();
+    return reads.reduce((n, spy) => n + spy.mock.calls.length, 0);
+  } finally {
+    for (const spy of reads) spy.mockRestore();
+  }
+}
+
 describe.skipIf(!available)('ImageValidatingPolicies in the webhook against docker-registry', () => {
   let registry: RunningRegistry;
   let dir: string;
@@ -76,7 +127,12 @@ describe.skipIf(!available)('ImageValidatingPolicies in the webhook against dock
     dir = mkdtempSync(join(tmpdir(), 'palisade-ivpol-'));
     writeFileSync(join(dir, 'ivpol.yaml'), ivpol('signed-images', registry.host, keys.publicKey.export({ type: 'spki', format: 'pem' }).toString()));
     const set = await loadAdmissionPolicies([dir]);
-    access = { registry: { ...REGISTRY_OPTIONS, timeoutMs: 3000, retries: 0 }, deadlineMs: 3000, cache: new DigestCache() };
+    access = {
+      registry: { ...REGISTRY_OPTIONS, timeoutMs: 3000, retries: 0 },
+      deadlineMs: 3000,
+      cache: new DigestCache(),
+      verifier: new AdmissionImageVerification({ deadlineMs: 3000, registry: REGISTRY_OPTIONS }).verifier,
+    };
     server = await startAdmissionServer({ policies: [], cel: set, celImages: access, ...tls, port: 0, host: '127.0.0.1' });
   });
 
@@ -100,6 +156,46 @@ describe.skipIf(!available)('ImageValidatingPolicies in the webhook against dock
     expect(doc.response.allowed).toBe(true);
     expect(patchOf(doc)).toEqual([{ op: 'replace', path: '/spec/containers/0/image', value: `${signed.tag}@${signed.digest}` }]);
     expect(await validate('m2', `${signed.tag}@${signed.digest}`)).toEqual({ uid: 'm2', allowed: true });
+  });
+
+  it('serves a repeated Pod from the verification cache (no registry read), judging the attestation payload again; coalesces concurrent ones', async () => {
+    const keys = p256();
+    const built = await buildImage({ layers: [{ 'app/id': 'attested\n' }] });
+    await pushImage(plainClient(registry.host), 'team/attested', built, 'v1');
+    const image = `${registry.host}/team/attested@${built.manifestDigest}`;
+    const provenance = { buildDefinition: { buildType: 'https://example.com/build' }, runDetails: { builder: { id: 'https://ci.example.com' } } };
+    // Signed too: the policy's attestor is verified for signatures as well, and only what verified is kept.
+    await signImage(image, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
+    await attestImage(image, { privateKey: keys.privateKey, predicateType: 'slsaprovenance1', predicate: provenance, registry: REGISTRY_OPTIONS });
+    const policyDir = mkdtempSync(join(tmpdir(), 'palisade-ivpol-cache-'));
+    writeFileSync(join(policyDir, 'ivpol.yaml'), provenancePolicy(registry.host, keys.publicKey.export({ type: 'spki', format: 'pem' }).toString()));
+    const metrics = new AdmissionMetrics();
+    const cached: CelImageAccess = { ...access, cache: new DigestCache(), verifier: new AdmissionImageVerification({ deadlineMs: 3000, registry: REGISTRY_OPTIONS, metrics }).verifier };
+    const cachedServer = await startAdmissionServer({ policies: [], cel: await loadAdmissionPolicies([policyDir]), celImages: cached, ...tls, port: 0, host: '127.0.0.1' });
+    const admit = async (uid: string, builder: string) => decode(await post(cachedServer.port, '/validate', review(uid, pod('p', { image, annotations: { builder } })))).response;
+    try {
+      // Four identical Pods at once: one signature and one attestation verification; the rest waited for them.
+      const first = await Promise.all(['c1', 'c2', 'c3', 'c4'].map((uid) => admit(uid, 'https://ci.example.com')));
+      expect(first.map((r) => r.allowed)).toEqual([true, true, true, true]);
+      expect(metrics.cache.get({ result: 'miss' })).toBe(2);
+      expect(metrics.cache.get({ result: 'coalesced' }) + metrics.cache.get({ result: 'hit' })).toBe(6);
+
+      let again: Awaited<ReturnType<typeof admit>> | undefined;
+      let otherBuilder: Awaited<ReturnType<typeof admit>> | undefined;
+      const reads = await registryReads(async () => {
+        again = await admit('c5', 'https://ci.example.com');
+        otherBuilder = await admit('c6', 'https://elsewhere.example.com');
+      });
+      expect(reads).toBe(0);
+      expect(metrics.cache.get({ result: 'miss' })).toBe(2);
+      expect(again).toEqual({ uid: 'c5', allowed: true });
+      // The cached payload is judged against this Pod: another builder is denied.
+      expect(otherBuilder?.allowed).toBe(false);
+      expect(otherBuilder?.status?.message).toBe("policy built-by: images must be built by the Pod's builder");
+    } finally {
+      await cachedServer.close();
+      rmSync(policyDir, { recursive: true, force: true });
+    }
   });
 
   it('denies with the reason when the registry cannot answer (failurePolicy Fail), admits under Ignore', async () => {

@@ -1,48 +1,44 @@
 /**
- * What an ImageValidatingPolicy's attestors and `spec.credentials` mean for src/trust/oci: the
- * options one attestor verifies with, the registry access of a policy — or why Palisade cannot
- * honour them, as `unsupported:` errors naming the field.
+ * What an ImageValidatingPolicy's attestors and `spec.credentials` mean for the verification core
+ * shared with verifyImages rules (src/policy/engine/verify-images-trust.ts): the leaf attestors
+ * one attestor verifies with, the registry access of a policy — or why Palisade cannot honour
+ * them, as `unsupported:` errors naming the field.
  *
  * - `cosign.key.data`: a PEM public key (`hashAlgorithm` must be the one cosign signs with);
- * - `cosign.keyless`: identities (any one) against the trusted root (default: the public-good one);
+ * - `cosign.keyless`: identities (any one) against the verifier's trusted root;
  * - `cosign.certificate`: the certificate's key, once it chains to `certChain`;
  * - `cosign.annotations` (signed annotations), `cosign.source.repository` (signature repository);
  * - `spec.credentials.allowInsecureRegistry`;
  * - key and certificate values given as CEL `expression`s, evaluated per request (concreteAttestor).
  */
-import type { KeyObject } from 'node:crypto';
 import { PalisadeError } from '../../core/errors.ts';
-import { publicGoodTrustedRoot, type TrustedRoot } from '../../trust/bundle/trusted-root.ts';
 import { certificateKey, parseCertificates } from '../../trust/certificate-chain.ts';
 import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
-import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
-import type { KeylessOptions, VerifyImageOptions } from '../../trust/oci/verify.ts';
+import type { Attestor } from '../engine/verify-images-spec.ts';
 import type { Activation } from './evaluate.ts';
 import { CelEvalError, CelUnsupportedError } from './errors.ts';
 import type { AttestorExpression } from './types.ts';
 import { celToString } from './values.ts';
 
 type Json = Record<string, unknown>;
+type KeylessAttestor = Extract<Attestor, { kind: 'keyless' }>;
 
 function isRecord(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Where registries and roots come from. */
-export interface TrustOptions {
-  /** Roots for keyless attestors (Fulcio CAs, Rekor and CT log keys); default the Sigstore public-good root. */
-  trustedRoot?: TrustedRoot;
-  registry?: RegistryStoreOptions;
+/** How one attestor verifies: any of `alternatives` verifying suffices; signatures in `repository`, carrying `annotations`. */
+export interface AttestorVerification {
+  alternatives: Attestor[];
+  repository?: string;
+  annotations?: Record<string, string>;
 }
 
-/** What one attestor contributes to a verification. */
-export type AttestorOptions = Pick<VerifyImageOptions, 'publicKeys' | 'keyless' | 'annotations' | 'signatureRepository'>;
-
 /**
- * How an attestor verifies, or why it cannot: the alternatives, any of which verifying suffices
- * (one per keyless identity, as cosign accepts a certificate naming any of them; one otherwise).
+ * How an attestor verifies, or why it cannot: one alternative per keyless identity (cosign accepts
+ * a certificate naming any of them), one otherwise.
  */
-export function attestorOptions(attestor: Json, options: TrustOptions): AttestorOptions[] {
+export function attestorVerification(attestor: Json): AttestorVerification {
   const name = String(attestor.name ?? '');
   const where = `attestor ${name}`;
   if (isRecord(attestor.notary)) throw new CelUnsupportedError('notary attestors', where);
@@ -50,19 +46,19 @@ export function attestorOptions(attestor: Json, options: TrustOptions): Attestor
   if (!cosign) throw new CelUnsupportedError('attestor without cosign settings', where);
   if (cosign.tuf !== undefined) throw new CelUnsupportedError('cosign.tuf (pass the roots as --trusted-root)', where);
   const common = { ...signatureSource(cosign, where), ...signedAnnotations(cosign, where) };
-  if (isRecord(cosign.key)) return [{ ...common, publicKeys: [attestorKey(cosign.key, where)] }];
-  if (isRecord(cosign.keyless)) return keylessOptions(cosign, options, where).map((keyless) => ({ ...common, publicKeys: [], keyless }));
+  if (isRecord(cosign.key)) return { ...common, alternatives: [{ kind: 'key', publicKey: attestorKey(cosign.key, where) }] };
+  if (isRecord(cosign.keyless)) return { ...common, alternatives: keylessAttestors(cosign, where) };
   if (isRecord(cosign.certificate)) {
     const cert = literal(cosign.certificate.cert);
     if (cert === undefined) throw new PalisadeError('USAGE', `${where}: cosign.certificate.cert is required`);
-    const chain = literal(cosign.certificate.certChain);
-    return [{ ...common, publicKeys: [certificateKey(cert, chain)] }];
+    const certChain = literal(cosign.certificate.certChain);
+    return { ...common, alternatives: [{ kind: 'certificate', cert, ...(certChain !== undefined && { certChain }) }] };
   }
   throw new CelUnsupportedError('attestor without key, keyless or certificate settings', where);
 }
 
 /** `cosign.key`: PEM data, whose `hashAlgorithm` must be the one cosign signs with for that key. */
-function attestorKey(key: Json, where: string): KeyObject {
+function attestorKey(key: Json, where: string): string {
   if (key.kms !== undefined) throw new CelUnsupportedError('cosign.key.kms', where);
   if (typeof key.data !== 'string') throw new CelUnsupportedError('cosign.key without data or expression (secretRef)', where);
   const publicKey = loadPublicKey(key.data);
@@ -70,15 +66,15 @@ function attestorKey(key: Json, where: string): KeyObject {
   if (typeof key.hashAlgorithm === 'string' && key.hashAlgorithm !== '' && key.hashAlgorithm.toLowerCase() !== hash) {
     throw new CelUnsupportedError(`cosign.key.hashAlgorithm ${key.hashAlgorithm} with a ${keyAlgorithm(publicKey)} key (cosign signs it with ${hash ?? 'no separate hash'})`, where);
   }
-  return publicKey;
+  return key.data;
 }
 
 /**
- * `cosign.keyless` identities, each checked against the given trusted root (default: the
+ * `cosign.keyless` identities, each checked against the verifier's trusted root (default: the
  * public-good one). Custom transparency-log or CT keys, a TSA chain or skipping SCTs would change
  * what the root is: unsupported (a trusted_root.json holding them can be passed instead).
  */
-function keylessOptions(cosign: Json, options: TrustOptions, where: string): KeylessOptions[] {
+function keylessAttestors(cosign: Json, where: string): KeylessAttestor[] {
   const keylessSpec = cosign.keyless as Json;
   const ctlog = isRecord(cosign.ctlog) ? cosign.ctlog : {};
   for (const field of ['url', 'rekorPubKey', 'ctLogPubKey', 'tsaCertChain'] as const) {
@@ -90,30 +86,35 @@ function keylessOptions(cosign: Json, options: TrustOptions, where: string): Key
   if (identities.length === 0) throw new PalisadeError('USAGE', `${where}: cosign.keyless needs at least one identity`);
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   return identities.map((identity) => {
-    const keyless: KeylessOptions = { trustedRoot: options.trustedRoot ?? publicGoodTrustedRoot() };
-    const issuer = str(identity.issuer);
-    const issuerRegexp = str(identity.issuerRegExp);
-    const subject = str(identity.subject);
-    const subjectRegexp = str(identity.subjectRegExp);
-    if (issuer) keyless.issuer = issuer;
-    if (issuerRegexp) keyless.issuerRegexp = issuerRegexp;
-    if (subject) keyless.identity = subject;
-    if (subjectRegexp) keyless.identityRegexp = subjectRegexp;
+    const keyless: KeylessAttestor = { kind: 'keyless', ...exactMatch('subject', str(identity.subject), str(identity.subjectRegExp)), ...exactMatch('issuer', str(identity.issuer), str(identity.issuerRegExp)) };
     if (ctlog.insecureIgnoreTlog === true) keyless.ignoreTlog = true;
     return keyless;
   });
 }
 
+/**
+ * An identity's exact `subject` or `issuer` (and its regexp) for the core, which reads `*` in
+ * them as a wildcard (Kyverno's verifyImages): cosign compares them literally, so one holding `*`
+ * becomes an anchored literal regexp — joined to the identity's own regexp when it has one, since
+ * cosign requires both to match.
+ */
+function exactMatch(field: 'subject' | 'issuer', exact: string | undefined, regexp: string | undefined): Partial<KeylessAttestor> {
+  const regexpField = field === 'subject' ? 'subjectRegExp' : 'issuerRegExp';
+  if (exact === undefined || !exact.includes('*')) return { ...(exact !== undefined && { [field]: exact }), ...(regexp !== undefined && { [regexpField]: regexp }) };
+  const literal = exact.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return { [regexpField]: regexp === undefined ? `^${literal}$` : `^(?=${literal}$)[\\s\\S]*?(?:${regexp})` };
+}
+
 /** `cosign.source`: the repository holding the signatures; a tag prefix or pull secrets are unsupported. */
-function signatureSource(cosign: Json, where: string): Pick<VerifyImageOptions, 'signatureRepository'> {
+function signatureSource(cosign: Json, where: string): Pick<AttestorVerification, 'repository'> {
   if (!isRecord(cosign.source)) return {};
   if (typeof cosign.source.tagPrefix === 'string' && cosign.source.tagPrefix !== '') throw new CelUnsupportedError('cosign.source.tagPrefix', where);
   if (Array.isArray(cosign.source.PullSecrets) && cosign.source.PullSecrets.length > 0) throw new CelUnsupportedError('cosign.source.PullSecrets (registry credentials come from the Docker config)', where);
-  return typeof cosign.source.repository === 'string' && cosign.source.repository !== '' ? { signatureRepository: cosign.source.repository } : {};
+  return typeof cosign.source.repository === 'string' && cosign.source.repository !== '' ? { repository: cosign.source.repository } : {};
 }
 
 /** `cosign.annotations`: key/values every accepted signature must carry. */
-function signedAnnotations(cosign: Json, where: string): Pick<VerifyImageOptions, 'annotations'> {
+function signedAnnotations(cosign: Json, where: string): Pick<AttestorVerification, 'annotations'> {
   if (cosign.annotations === undefined) return {};
   if (!isRecord(cosign.annotations) || Object.values(cosign.annotations).some((v) => typeof v !== 'string')) {
     throw new PalisadeError('USAGE', `${where}: cosign.annotations must map names to strings`);
@@ -128,16 +129,16 @@ function literal(field: unknown): string | undefined {
 }
 
 /**
- * The registry access of a policy: `spec.credentials.allowInsecureRegistry` allows plain HTTP
- * (loopback registries only, as everywhere in Palisade). Credentials come from the Docker config
+ * Whether a policy reads registries over plain HTTP (`spec.credentials.allowInsecureRegistry`;
+ * loopback registries only, as everywhere in Palisade). Credentials come from the Docker config
  * of the process: cloud `providers` other than `default` and Kubernetes `secrets` are unsupported.
  */
-export function withCredentials<T extends TrustOptions>(credentials: Json | undefined, options: T, where: string): T {
-  if (!credentials) return options;
+export function insecureRegistry(credentials: Json | undefined, where: string): boolean {
+  if (!credentials) return false;
   const providers = Array.isArray(credentials.providers) ? credentials.providers.filter((p) => p !== 'default') : [];
   if (providers.length > 0) throw new CelUnsupportedError(`registry credential providers ${providers.join(', ')} (credentials come from the Docker config)`, where);
   if (Array.isArray(credentials.secrets) && credentials.secrets.length > 0) throw new CelUnsupportedError('registry credential secrets (credentials come from the Docker config)', where);
-  return credentials.allowInsecureRegistry === true ? { ...options, registry: { ...options.registry, insecure: true } } : options;
+  return credentials.allowInsecureRegistry === true;
 }
 
 /**

@@ -7,28 +7,42 @@
  * kept. The CEL functions (`verifyImageSignatures`, `verifyAttestationSignatures`,
  * `extractPayload`, see image-policy.ts) then answer from these results.
  *
- * Attestors are turned into trust options by image-attestors.ts (keys, keyless identities,
- * certificates; the rest is `unsupported:`); a certificate that does not chain verifies nothing
- * (count 0). Attestations: `intoto.type` and `referrer.type` give the predicate type.
+ * Attestors are turned by image-attestors.ts into the requests of the verification core shared
+ * with verifyImages rules (TrustImageVerifier: keys, keyless identities, certificates; the rest is
+ * `unsupported:`), whose cache keeps verified material — signatures and attestation payloads, never
+ * a policy's verdict: the CEL validations judge the payloads on every evaluation. A certificate
+ * that does not chain verifies nothing (count 0). Attestations: `intoto.type` and `referrer.type`
+ * give the predicate type.
  */
 import { parseImageReference, type RegistryReference } from '../../image/reference.ts';
-import { TrustError, isInputFailure } from '../../trust/errors.ts';
+import type { TrustedRoot } from '../../trust/bundle/trusted-root.ts';
 import { DigestCache } from '../../trust/oci/cache.ts';
 import { mapLimit } from '../../trust/oci/discover.ts';
+import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
 import { openImageTarget } from '../../trust/oci/target.ts';
-import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures } from '../../trust/oci/verify.ts';
+import type { Attestor, ImageVerificationOutcome, ImageVerificationRequest } from '../engine/verify-images-spec.ts';
+import { TrustImageVerifier } from '../engine/verify-images-trust.ts';
 import type { KubeResource } from '../types.ts';
 import { requestScope, type CelApplyOptions } from './apply.ts';
 import { CelEvalError } from './errors.ts';
-import { attestorOptions, concreteAttestor, withCredentials, type AttestorOptions, type TrustOptions } from './image-attestors.ts';
+import { attestorVerification, concreteAttestor, insecureRegistry, type AttestorVerification } from './image-attestors.ts';
 import { selectedImages, type ImageVerifier } from './image-policy.ts';
 import { celPolicyKey, type CelPolicy, type CelPolicySet } from './types.ts';
 
 type Json = Record<string, unknown>;
 
-export interface ImageVerificationOptions extends TrustOptions {
+export interface ImageVerificationOptions {
+  registry?: RegistryStoreOptions;
+  /** Roots for keyless attestors (Fulcio CAs, Rekor and CT log keys) when no `verifier` is given; default the Sigstore public-good root. */
+  trustedRoot?: TrustedRoot;
   /** Registry reads to reuse (the webhook keeps one across requests); default one per call. */
   cache?: DigestCache;
+  /**
+   * The verification core and its cache of verified material (the webhook's, shared with
+   * verifyImages rules and across requests); default one per call over `registry`, `trustedRoot`
+   * and `cache`.
+   */
+  verifier?: TrustImageVerifier;
   /** The options evaluation will get (operation, namespaces…): policies whose match constraints exclude a resource are not verified for it. */
   request?: CelApplyOptions;
 }
@@ -45,20 +59,18 @@ function predicateType(attestation: Json): string | undefined {
   return typeof intoto?.type === 'string' ? intoto.type : undefined;
 }
 
-async function attempt(run: () => Promise<unknown>): Promise<Outcome> {
-  try {
-    return { verified: true, payload: await run() };
-  } catch (err) {
-    if (err instanceof ImageVerificationError) return { verified: false };
-    return { error: err instanceof Error ? err : new Error(String(err)) };
-  }
+/** The core's outcome as the CEL functions answer: a rejection verifies nothing, what could not be checked is an error. */
+function answer(outcome: ImageVerificationOutcome): Outcome {
+  if (outcome.status === 'verified') return { verified: true, payload: outcome.statements?.[0]?.predicate };
+  if (outcome.status === 'rejected') return { verified: false };
+  return { error: new Error(outcome.reason) };
 }
 
 /** The first alternative that verifies; else an error if one could not be checked, else not verified. */
-async function anyVerifies(alternatives: readonly AttestorOptions[], run: (how: AttestorOptions) => Promise<unknown>): Promise<Outcome> {
+async function anyVerifies(verifier: TrustImageVerifier, how: AttestorVerification, request: (attestor: Attestor) => ImageVerificationRequest): Promise<Outcome> {
   let outcome: Outcome = { verified: false };
-  for (const how of alternatives) {
-    const o = await attempt(() => run(how));
+  for (const attestor of how.alternatives) {
+    const o = answer(await verifier.outcome(request(attestor)));
     if ('verified' in o && o.verified) return o;
     if ('error' in o) outcome = o;
   }
@@ -136,10 +148,10 @@ function registryReference(image: string): RegistryReference | undefined {
  * tag resolved to, so that the digest verified is the one admitted; a layout (`oci:DIR:tag`,
  * which LayoutStore opens by tag) as written.
  */
-async function resolveImage(image: string, options: ImageVerificationOptions): Promise<{ digest: string; pinned?: string; verifyAs: string }> {
+async function resolveImage(image: string, registry: RegistryStoreOptions, cache: DigestCache): Promise<{ digest: string; pinned?: string; verifyAs: string }> {
   const reference = registryReference(image);
   if (reference?.digest !== undefined) return { digest: reference.digest, verifyAs: image };
-  const target = await openImageTarget(image, { ...(options.registry && { registry: options.registry }), ...(options.cache && { cache: options.cache }) });
+  const target = await openImageTarget(image, { registry, cache });
   const digest = (await target.store.resolve()).digest;
   const pinned = `${image}@${digest}`;
   return { digest, pinned, verifyAs: reference ? pinned : image };
@@ -156,7 +168,10 @@ async function resolveImage(image: string, options: ImageVerificationOptions): P
  */
 export async function prepareImageVerification(set: CelPolicySet, resources: readonly KubeResource[], options: ImageVerificationOptions = {}): Promise<ImageVerifier> {
   // Signatures and attestations of one digest are read once for all the questions about it.
-  const shared: ImageVerificationOptions = { ...options, cache: options.cache ?? new DigestCache() };
+  const cache = options.cache ?? new DigestCache();
+  const verifier =
+    options.verifier ??
+    new TrustImageVerifier({ digests: cache, ...(options.registry && { registry: options.registry }), ...(options.trustedRoot && { trustedRoot: options.trustedRoot }) });
   const outcomes = new Map<string, Outcome>();
   const digests = new Map<string, { digest: string } | { error: Error }>();
   const payloads = new Map<string, unknown>();
@@ -167,17 +182,17 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
     const rules = policy.rules[0]?.images;
     if (!rules) continue;
     const attestations = rules.attestations.map((a) => ({ id: identity(a), attestation: a }));
-    let access: ImageVerificationOptions | Error;
+    let insecure: boolean | Error;
     try {
-      access = withCredentials(rules.credentials, shared, `${celPolicyKey(policy)} spec.credentials`);
+      insecure = insecureRegistry(rules.credentials, `${celPolicyKey(policy)} spec.credentials`);
     } catch (err) {
-      access = err as Error;
+      insecure = err as Error;
     }
     await mapLimit([...imagesToVerify(policy, resources, options.request ?? {})], IMAGE_CONCURRENCY, async ([image, attestors]) => {
       let resolved: Awaited<ReturnType<typeof resolveImage>>;
       try {
-        if (access instanceof Error) throw access;
-        resolved = await resolveImage(image, access);
+        if (insecure instanceof Error) throw insecure;
+        resolved = await resolveImage(image, { ...options.registry, ...(insecure && { insecure: true }) }, cache);
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         digests.set(image, { error });
@@ -191,22 +206,26 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
       const names = resolved.pinned === undefined ? [image] : [image, resolved.pinned];
       for (const name of names) digests.set(name, { digest: resolved.digest });
       for (const { id, attestor } of attestors) {
-        let alternatives: AttestorOptions[];
+        let how: AttestorVerification;
         try {
           if (attestor instanceof Error) throw attestor;
-          alternatives = attestorOptions(attestor, access);
+          how = attestorVerification(attestor);
         } catch (err) {
-          // A certificate that does not chain to the attestor's roots verifies nothing; bad input is an error.
-          const outcome: Outcome = err instanceof TrustError && !isInputFailure(err.reason) ? { verified: false } : { error: err as Error };
+          const outcome: Outcome = { error: err as Error };
           keep(names, (i) => key('sig', i, id), outcome);
           for (const a of attestations) keep(names, (i) => key('att', i, a.id, id), outcome);
           continue;
         }
-        const reach = { ...(access.registry && { registry: access.registry }), ...(access.cache && { cache: access.cache }) };
-        keep(names, (i) => key('sig', i, id), await anyVerifies(alternatives, (how) => verifyImageSignatures(resolved.verifyAs, { ...how, ...reach })));
+        const common = {
+          image: resolved.verifyAs,
+          ...(how.repository !== undefined && { repository: how.repository }),
+          ...(how.annotations && { annotations: how.annotations }),
+          ...(insecure && { insecure: true as const }),
+        };
+        keep(names, (i) => key('sig', i, id), await anyVerifies(verifier, how, (a) => ({ kind: 'signature', attestor: a, ...common })));
         for (const a of attestations) {
           const type = predicateType(a.attestation);
-          const outcome = await anyVerifies(alternatives, async (how) => (await verifyImageAttestations(resolved.verifyAs, { ...how, ...reach, ...(type && { predicateType: type }) })).verified[0]?.statement.predicate);
+          const outcome = await anyVerifies(verifier, how, (attestor) => ({ kind: 'attestation', attestor, ...common, ...(type && { predicateType: type }) }));
           keep(names, (i) => key('att', i, a.id, id), outcome);
           if ('verified' in outcome && outcome.verified) for (const name of names) payloads.set(key(name, a.id), outcome.payload);
         }

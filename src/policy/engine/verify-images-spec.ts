@@ -64,7 +64,8 @@ export interface ImageVerificationSpec {
 /** What the rule handler asks the trust capability; `key` of each is stable JSON of its content. */
 export type ImageVerificationRequest =
   | { kind: 'signature'; image: string; attestor: Attestor; repository?: string; annotations?: Record<string, string>; insecure?: true; useCache?: false; bundlesOnly?: true }
-  | { kind: 'attestation'; image: string; attestor: Attestor; predicateType: string; repository?: string; insecure?: true; useCache?: false; bundlesOnly?: true }
+  // verifyImages attestations always name a predicate type and carry no annotations; ImageValidatingPolicy ones may do either.
+  | { kind: 'attestation'; image: string; attestor: Attestor; predicateType?: string; repository?: string; annotations?: Record<string, string>; insecure?: true; useCache?: false; bundlesOnly?: true }
   | { kind: 'digest'; image: string; insecure?: true };
 
 /** A verified in-toto statement, as conditions see it. */

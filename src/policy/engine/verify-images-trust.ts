@@ -1,6 +1,7 @@
 /**
- * Runs the verifications verifyImages rules ask for (verify-images-spec.ts requests) through
- * Palisade's trust capability (src/trust/oci), and serves their outcomes to the engine:
+ * Runs the verifications verifyImages rules and ImageValidatingPolicies ask for
+ * (verify-images-spec.ts requests; src/policy/cel/image-attestors.ts maps the latter's attestors)
+ * through Palisade's trust capability (src/trust/oci), and serves their outcomes to the engine:
  *
  * - `key` attestors: the PEM public key (verify-images-spec.ts checked `signatureAlgorithm`); the
  *   transparency log is not consulted for key signatures (cosign's --insecure-ignore-tlog,
@@ -15,7 +16,8 @@
  *
  * A session asks once per distinct request (identical images of one resource, or of several
  * resources, are verified once) and shares a VerificationCache across sessions, so a server
- * reuses verified material, coalesces concurrent verifications and bounds each by a deadline.
+ * reuses verified material, coalesces concurrent verifications and bounds each by a deadline;
+ * ImageValidatingPolicies ask one request at a time (`outcome`), through the same cache.
  */
 import type { KeyObject } from 'node:crypto';
 import { certificateKey, parseCertificates } from '../../trust/certificate-chain.ts';
@@ -49,20 +51,32 @@ export interface ImageVerifierOptions {
   trustedRoot?: TrustedRoot;
   /** Outcomes shared across sessions (a server's); default one private to this verifier, 60 s deadline. */
   cache?: VerificationCache<VerifiedImage>;
+  /** Registry reads by digest to share with the caller's own reads; default one private to this verifier. */
+  digests?: DigestCache;
 }
 
-/** Verifies verifyImages requests through src/trust/oci. */
+/** Verifies image verification requests through src/trust/oci. */
 export class TrustImageVerifier {
   readonly #options: ImageVerifierOptions;
   readonly #cache: VerificationCache<VerifiedImage>;
   /** Signature manifests and blobs by digest, shared by all requests (N attestors cost one fetch). */
-  readonly #digests = new DigestCache();
+  readonly #digests: DigestCache;
   /** Trusted roots with a policy's keyless.roots, kept: decoding a root's certificates costs milliseconds. */
   readonly #rooted = new Map<string, TrustedRoot>();
 
   constructor(options: ImageVerifierOptions = {}) {
     this.#options = options;
     this.#cache = options.cache ?? new VerificationCache<VerifiedImage>({ deadlineMs: 60_000, sizeOf: verifiedImageSize });
+    this.#digests = options.digests ?? new DigestCache();
+  }
+
+  /**
+   * The outcome of one request through the shared cache: verified material reused for its TTL,
+   * identical concurrent requests coalesced (ImageValidatingPolicies, which judge the material
+   * themselves and need no session).
+   */
+  outcome(request: ImageVerificationRequest): Promise<ImageVerificationOutcome> {
+    return this.#cache.get(requestKey(request), () => this.verify(request));
   }
 
   /** A session for one evaluation (one admission request, one `policy apply` run). */
@@ -91,7 +105,11 @@ export class TrustImageVerifier {
       const result = await verifyImageSignatures(request.image, { ...options, ...(annotations && { annotations }) });
       return { digest: result.digest };
     }
-    const result = await verifyImageAttestations(request.image, { ...options, predicateType: request.predicateType });
+    const result = await verifyImageAttestations(request.image, {
+      ...options,
+      ...(request.predicateType !== undefined && { predicateType: request.predicateType }),
+      ...(request.annotations && { annotations: request.annotations }),
+    });
     return { digest: result.digest, statements: result.verified.map((v) => ({ predicateType: v.predicateType, predicate: v.statement.predicate })) };
   }
 

@@ -181,7 +181,7 @@ spec:
     });
     const outcomes = (r: ImageVerificationRequest): ImageVerificationOutcome => {
       const predicate = r.kind === 'attestation' && r.predicateType === 'https://cyclonedx.org/bom' ? { bomFormat: 'CycloneDX', metadata: { component: 'app' } } : { critical: 2 };
-      return { status: 'verified', digest: DIGEST, statements: [{ predicateType: r.kind === 'attestation' ? r.predicateType : '', predicate }] };
+      return { status: 'verified', digest: DIGEST, statements: [{ predicateType: (r.kind === 'attestation' && r.predicateType) || '', predicate }] };
     };
     const rule = (minimum: number) =>
       applyPoliciesToResource([verifyImagesPolicy('p', entry(minimum))], { object: pod('p', ['ghcr.io/acme/app:v1']) }, { imageVerification: results(outcomes) }).responses[0]!.rules[0]!;

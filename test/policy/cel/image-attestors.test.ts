@@ -1,0 +1,35 @@
+/**
+ * ImageValidatingPolicy attestors as requests of the verification core shared with verifyImages
+ * rules: one alternative per keyless identity, signature repository and annotations kept, and
+ * cosign's literal `subject`/`issuer` kept literal although the core reads `*` as a wildcard.
+ */
+import { describe, expect, it } from 'vitest';
+import { attestorVerification } from '../../../src/policy/cel/image-attestors.ts';
+
+const keyless = (identities: Record<string, string>[]) => ({ name: 'ci', cosign: { keyless: { identities }, source: { repository: 'ghcr.io/org/sigs' }, annotations: { env: 'prod' } } });
+
+describe('attestorVerification', () => {
+  it('gives one keyless alternative per identity, with the repository and annotations for all', () => {
+    expect(attestorVerification(keyless([{ subject: 'https://ci.example.com/a', issuer: 'https://issuer' }, { subjectRegExp: '^https://ci\\.example\\.com/', issuerRegExp: 'issuer$' }]))).toEqual({
+      alternatives: [
+        { kind: 'keyless', subject: 'https://ci.example.com/a', issuer: 'https://issuer' },
+        { kind: 'keyless', subjectRegExp: '^https://ci\\.example\\.com/', issuerRegExp: 'issuer$' },
+      ],
+      repository: 'ghcr.io/org/sigs',
+      annotations: { env: 'prod' },
+    });
+  });
+
+  it('matches a subject or issuer holding `*` literally, and together with its regexp', () => {
+    const only = (identity: Record<string, string>) => attestorVerification(keyless([identity])).alternatives[0] as { subject?: string; subjectRegExp?: string; issuerRegExp?: string };
+    const matches = (pattern: string | undefined, text: string) => new RegExp(pattern ?? '(?!)').test(text);
+    const literal = only({ subject: 'team-*@example.com', issuer: 'https://issuer/*' });
+    expect(literal.subject).toBeUndefined();
+    expect(matches(literal.subjectRegExp, 'team-*@example.com')).toBe(true);
+    expect(matches(literal.subjectRegExp, 'team-a@example.com')).toBe(false);
+    expect(matches(literal.issuerRegExp, 'https://issuer/*')).toBe(true);
+    expect(matches(literal.issuerRegExp, 'https://issuer/x')).toBe(false);
+    expect(matches(only({ subject: 'team-*@example.com', subjectRegExp: '@example\\.com$' }).subjectRegExp, 'team-*@example.com')).toBe(true);
+    expect(matches(only({ subject: 'team-*@example.com', subjectRegExp: '@other\\.com$' }).subjectRegExp, 'team-*@example.com')).toBe(false);
+  });
+});
