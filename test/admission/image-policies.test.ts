@@ -180,14 +180,18 @@ describe.skipIf(!available)('ImageValidatingPolicies in the webhook against dock
       expect(metrics.cache.get({ result: 'miss' })).toBe(2);
       expect(metrics.cache.get({ result: 'coalesced' }) + metrics.cache.get({ result: 'hit' })).toBe(6);
 
+      const hits = metrics.cache.get({ result: 'hit' });
       let again: Awaited<ReturnType<typeof admit>> | undefined;
       let otherBuilder: Awaited<ReturnType<typeof admit>> | undefined;
       const reads = await registryReads(async () => {
         again = await admit('c5', 'https://ci.example.com');
         otherBuilder = await admit('c6', 'https://elsewhere.example.com');
       });
+      // No registry read, and no verification either (the digest's registry reads alone are kept by
+      // the DigestCache too): each request found its signature and attestation verified.
       expect(reads).toBe(0);
       expect(metrics.cache.get({ result: 'miss' })).toBe(2);
+      expect(metrics.cache.get({ result: 'hit' }) - hits).toBe(4);
       expect(again).toEqual({ uid: 'c5', allowed: true });
       // The cached payload is judged against this Pod: another builder is denied.
       expect(otherBuilder?.allowed).toBe(false);
