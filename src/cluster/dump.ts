@@ -4,11 +4,11 @@
  * point into the dump.
  *
  * A large cluster's dump is tens of megabytes, which a position-tracking YAML parser takes many
- * seconds over. JSON (`-o json`) is read with JSON.parse; YAML with the block-YAML reader
- * (block-yaml.ts), which reads kubectl's output several times faster than a general parser and
- * falls back to one — js-yaml for files over 64 KiB, the position-tracking parser below that —
- * for YAML outside its subset. Objects of files over 64 KiB point at the line where each starts;
- * smaller YAML files keep a line per field.
+ * seconds over. JSON (`-o json`) is read with JSON.parse; YAML files over 64 KiB with the
+ * block-YAML reader (misconfig/block-yaml.ts), which reads kubectl's output several times faster
+ * than a general parser, and with js-yaml when it cannot; smaller YAML files as manifests
+ * (misconfig/manifests.ts: the same reader first, then the position-tracking parser). Objects of
+ * files over 64 KiB point at the line where each starts; smaller YAML files keep a line per field.
  *
  * Coverage: a dump cannot say that a list was empty, only that it holds objects. A resource counts
  * as read when the dump holds an object of its kind, or a file named after it (`networkpolicies.yaml`,
@@ -21,11 +21,10 @@ import { basename, join } from 'node:path';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
 import { readTextFiles } from '../core/fs.ts';
 import type { InputIssue } from '../core/types.ts';
-import { formatFieldPath, parseFieldPath, type FieldPath } from '../misconfig/field-path.ts';
+import { readBlockYaml } from '../misconfig/block-yaml.ts';
 import { isKubernetesObject, manifestOf, mentionsKubernetes, parseManifests, type Manifest } from '../misconfig/manifests.ts';
 import { parsePlainDocuments } from '../policy/engine/documents.ts';
 import { walk } from '../sbom/catalog/walk.ts';
-import { readBlockYaml } from './block-yaml.ts';
 import { RESOURCE_BY_KIND, RESOURCES, type ResourceName } from './resources.ts';
 import { DEFAULT_NAMESPACE, isRecord, redactObject, type ListCoverage, type Snapshot } from './snapshot.ts';
 
@@ -57,8 +56,7 @@ export async function loadDump(path: string, options: DumpOptions = {}): Promise
   const texts = (await readTextFiles(files.map((f) => ({ path: f.rel, absolute: f.abs })), options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, issues)).map((t) => ({ rel: t.path, text: t.text }));
   const manifests: Manifest[] = [];
   for (const { rel, text } of texts) {
-    const large = text.length > LARGE_YAML_BYTES;
-    const fast = looksLikeJson(text) ? jsonManifests(text, rel) : (blockYamlManifests(text, rel, large) ?? (large ? largeYamlManifests(text, rel) : undefined));
+    const fast = looksLikeJson(text) ? jsonManifests(text, rel) : text.length > LARGE_YAML_BYTES ? (blockYamlManifests(text, rel) ?? largeYamlManifests(text, rel)) : undefined;
     if (fast) {
       manifests.push(...fast);
       continue;
@@ -155,14 +153,11 @@ function jsonManifests(text: string, path: string): Manifest[] | undefined {
 }
 
 /**
- * The objects of a YAML file the block-YAML reader can read, or undefined for the other readers.
- * Small files keep a line per field; in large ones each object points at its first line (the
- * line of its `- ` in a List).
+ * The objects of a large YAML file the block-YAML reader can read, each pointing at its first line
+ * (the line of its `- ` in a List), or undefined for js-yaml.
  */
-function blockYamlManifests(text: string, path: string, large: boolean): Manifest[] | undefined {
-  // What the manifest reader skips, or reports, is left to it: files that cannot hold an object, Go templates.
-  if (!large && (!mentionsKubernetes(text) || text.includes('{{'))) return undefined;
-  const docs = readBlockYaml(text, { fieldLines: !large });
+function blockYamlManifests(text: string, path: string): Manifest[] | undefined {
+  const docs = readBlockYaml(text);
   if (!docs) return undefined;
   const out: Manifest[] = [];
   for (const doc of docs) {
@@ -170,29 +165,12 @@ function blockYamlManifests(text: string, path: string, large: boolean): Manifes
     const list = isRecord(root) && typeof root.kind === 'string' && root.kind.endsWith('List') && Array.isArray(root.items);
     const items = list ? (root.items as unknown[]) : [root];
     items.forEach((item, i) => {
-      if (!isKubernetesObject(item)) return;
-      const prefix: FieldPath = list ? ['items', i] : [];
-      if (doc.fieldLines) {
-        const lines = doc.fieldLines;
-        const line = list ? (lines.get(formatFieldPath(prefix)) ?? doc.line) : doc.line;
-        out.push(manifestOf(item, path, line, (fieldPath) => lineAtField(lines, prefix, fieldPath, line)));
-      } else {
-        const line = list && docs.length === 1 ? (doc.itemLines?.[i] ?? doc.line) : doc.line;
-        out.push(manifestOf(item, path, line, () => line));
-      }
+      const line = list && docs.length === 1 ? (doc.itemLines?.[i] ?? doc.line) : doc.line;
+      const m = plainManifest(item, path, line);
+      if (m) out.push(m);
     });
   }
   return out;
-}
-
-/** The line of the field (or of its nearest recorded parent) below `prefix`; `line` when none is. */
-function lineAtField(lines: ReadonlyMap<string, number>, prefix: FieldPath, fieldPath: string | FieldPath, line: number): number {
-  const segments = typeof fieldPath === 'string' ? parseFieldPath(fieldPath) : fieldPath;
-  for (let n = segments.length; n > 0; n--) {
-    const found = lines.get(formatFieldPath([...prefix, ...segments.slice(0, n)]));
-    if (found !== undefined) return found;
-  }
-  return line;
 }
 
 /**

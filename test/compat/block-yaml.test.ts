@@ -1,14 +1,14 @@
 /**
- * The cluster dump's block-YAML reader over real-world manifests (../shared/corpus/k8s-manifests):
- * every file it reads must come out as the full parsers read it — values as js-yaml with the
- * manifest schema, document lines and the line of every key and list item as the position-tracking
- * `yaml` package — and everything else it must leave to them. Prints how many files it reads and
+ * The block-YAML reader of manifests and cluster dumps over real-world manifests
+ * (../shared/corpus/k8s-manifests): every file it reads must come out as the full parsers read
+ * it — values as js-yaml with the manifest schema, document lines and the line of every key and
+ * list item as the position-tracking `yaml` package — and everything else it must leave to them. Prints how many files it reads and
  * why it leaves the others.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readBlockYaml } from '../../src/cluster/block-yaml.ts';
+import { readBlockYaml } from '../../src/misconfig/block-yaml.ts';
 import { parsePlainDocuments } from '../../src/policy/engine/documents.ts';
 import { corpusDir } from '../helpers/corpus.ts';
 import { precise } from '../helpers/yaml-lines.ts';
@@ -29,6 +29,7 @@ describe.skipIf(!root)('block-YAML reader on ../shared/corpus/k8s-manifests', ()
     const left = new Map<string, number>();
     const disagreements: string[] = [];
     let read = 0;
+    let yamlRefused = 0;
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
       let why = '';
@@ -41,12 +42,19 @@ describe.skipIf(!root)('block-YAML reader on ../shared/corpus/k8s-manifests', ()
       const name = relative(root!, file);
       const plain = parsePlainDocuments(text, file);
       if (JSON.stringify(plain.map((d) => [d.value, d.line])) !== JSON.stringify(docs.map((d) => [d.value, d.line]))) disagreements.push(`${name}: values`);
-      const reference = precise(text);
+      let reference;
+      try {
+        reference = precise(text);
+      } catch {
+        // The `yaml` package refuses what js-yaml and go-yaml read (quoted scalars continued at or left of their key): no lines to compare.
+        yamlRefused++;
+        continue;
+      }
       const lines = (m: ReadonlyMap<string, number>) => JSON.stringify([...m].sort());
       if (reference.length !== docs.length || reference.some((r, i) => lines(r.lines) !== lines(docs[i]!.fieldLines!))) disagreements.push(`${name}: lines`);
     }
     const reasons = [...left].sort((a, b) => b[1] - a[1]).map(([why, n]) => `${why} ×${n}`).join(', ');
-    console.log(`[compat] block-yaml: read ${read} of ${files.length} YAML files; left to the full parsers: ${reasons || 'none'}`);
+    console.log(`[compat] block-yaml: read ${read} of ${files.length} YAML files; left to the full parsers: ${reasons || 'none'}; read but refused by the yaml package: ${yamlRefused}`);
     expect(disagreements).toEqual([]);
     expect(read / files.length).toBeGreaterThan(0.85);
   });

@@ -1,23 +1,28 @@
 /**
  * A fast reader for the block-style YAML that `kubectl get -o yaml` (and YAML libraries' default
- * output) writes: a cluster dump is tens of megabytes of it, which general YAML parsers take
- * seconds over. It reads line by line and knows the line of every node as it goes, so positions
- * cost nothing extra.
+ * output, and most hand-written manifests) is: a cluster dump is tens of megabytes of it, and a
+ * repository thousands of files, which general YAML parsers take seconds over. It reads line by
+ * line and knows the line of every node as it goes, so positions cost little extra. The manifest
+ * reader (manifests.ts) and the cluster dump reader both try it first.
  *
  * Subset read: block mappings and sequences (compact `- key: value` items included), plain and
- * quoted scalars (multi-line ones too), block scalars (`|`, `>`, with `-` or `+` chomping), the
- * empty flow collections `[]` and `{}`, comments, `---` / `...` document markers.
+ * quoted scalars (multi-line ones too), block scalars (`|`, `>`, with `-` or `+` chomping), flow
+ * sequences of scalars on one line (`["sh", "-c"]`), the empty mapping `{}`, comments, `---` / `...`
+ * document markers.
  * Scalars resolve as Kubernetes reads them (YAML 1.1: `yes`/`on` are booleans, timestamps stay
  * strings), with the same results as js-yaml with the manifest schema of policy/engine/documents.ts
  * (and as the `yaml` package, except for a lone `.`, which it reads as NaN and go-yaml as a string).
  *
- * Anything else — anchors and aliases, tags, directives, flow collections with content, explicit
- * block indentation indicators, merge keys, a scalar that might be a number in a form other than
- * plain decimal (`0x1F`, `1e3`, `010`, `-0`), invalid YAML — makes `readBlockYaml` return
- * undefined: the caller then uses a complete parser, which also reports syntax errors with their
- * line. The reader never guesses.
+ * Anchors on mapping values and their aliases are read too (YAML writers emit them for objects
+ * that recur), within the `yaml` parser's bound on alias expansion.
+ *
+ * Anything else — other anchors, tags, directives, other flow collections, explicit
+ * block indentation indicators, merge keys, duplicate keys, a scalar that might be a number in a
+ * form other than plain decimal (`0x1F`, `1e3`, `010`, `-0`), invalid YAML — makes `readBlockYaml`
+ * return undefined: the caller then uses a complete parser, which also reports syntax errors with
+ * their line. The reader never guesses.
  */
-import { appendSegment } from '../misconfig/field-path.ts';
+import { appendSegment } from './field-path.ts';
 
 export interface BlockYamlDocument {
   value: unknown;
@@ -48,6 +53,8 @@ const CR = 13;
 const NL = 10;
 const DQUOTE = 34;
 const SQUOTE = 39;
+const AMPERSAND = 38;
+const STAR = 42;
 
 /** Characters that cannot start a plain scalar (or do something this reader leaves to the full parser). */
 const INDICATORS = new Set('[]{},#&*!|>\'"%@`?'.split('').map((c) => c.charCodeAt(0)));
@@ -72,6 +79,9 @@ const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Deeper than any Kubernetes object; far from the stack's limit (the full parser decides about the rest). */
 const MAX_DEPTH = 500;
+
+/** The `yaml` parser's bound on alias use (maxAliasCount in the manifest readers). */
+const MAX_ALIASES = 1000;
 
 const DOUBLE_QUOTED_ESCAPES: Record<string, string> = {
   '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b',
@@ -115,6 +125,10 @@ class Reader {
   private readonly keys = new KeyPool();
   /** Nodes open around the current one. */
   private depth = 0;
+  /** The document's anchored values by name, the aliases read so far, and the anchored nodes open around the current one. */
+  private anchors = new Map<string, unknown>();
+  private aliases = 0;
+  private anchoring = 0;
 
   constructor(text: string, recordLines: boolean) {
     if (NON_PRINTABLE.test(text) || (SURROGATE.test(text) && LONE_SURROGATE.test(text))) throw new Unsupported('non-printable characters');
@@ -142,6 +156,8 @@ class Reader {
       }
       const line = this.line;
       const doc: Reader['doc'] = this.recordLines ? { fieldLines: new Map() } : {};
+      this.anchors = new Map();
+      this.aliases = 0;
       this.doc = doc;
       const value = this.node(-1, this.recordLines ? '' : undefined, true);
       if (!this.eof && !this.isMarker('---') && !this.isMarker('...')) throw new Unsupported(`unexpected content at line ${this.line}`);
@@ -231,7 +247,7 @@ class Reader {
     try {
       if (this.isItem()) return this.sequence(this.column, path);
       if (this.keyEnd() !== undefined) return this.mapping(this.column, path, root);
-      return this.scalar(parent);
+      return this.scalar(parent, path);
     } finally {
       this.depth--;
     }
@@ -243,6 +259,8 @@ class Reader {
     for (;;) {
       const key = this.key();
       if (key === '__proto__' || key === '<<') throw new Unsupported(`key ${key}`);
+      // The last of duplicate keys wins, but the field lines under the first would stay behind.
+      if (Object.hasOwn(map, key)) throw new Unsupported(`duplicate key ${key} at line ${this.line}`);
       const keyPath = path === undefined ? undefined : appendSegment(path, key);
       if (keyPath !== undefined) this.doc.fieldLines!.set(keyPath, this.line);
       map[key] = this.value(column, keyPath, root && key === 'items');
@@ -292,6 +310,7 @@ class Reader {
 
   /** The value after `key:` of a mapping at `column`; leaves the position on the next significant line. */
   private value(column: number, path: string | undefined, items: boolean): unknown {
+    if (this.charAt(this.at) === AMPERSAND) return this.anchored(column, path, items);
     if (this.restIsEmpty(this.at)) {
       this.nextLine();
       this.skipInsignificant();
@@ -300,7 +319,54 @@ class Reader {
       if (this.column === column && this.isItem()) return this.sequence(column, path, items);
       return null;
     }
-    return this.scalar(column);
+    return this.scalar(column, path);
+  }
+
+  /**
+   * `key: &name value`, as YAML writers mark an object that recurs: the value, kept for the aliases
+   * (`*name`) after it. Anchors elsewhere (on keys, on sequence items) are left to the full parser.
+   */
+  private anchored(column: number, path: string | undefined, items: boolean): unknown {
+    const end = this.nameEnd(this.at + 1);
+    const name = this.text.slice(this.at + 1, end);
+    let at = end;
+    while (at < this.contentEnd && this.isBlank(this.text.charCodeAt(at))) at++;
+    if (name === '' || (at === end && at < this.contentEnd) || this.charAt(at) === AMPERSAND || this.charAt(at) === STAR) throw new Unsupported(`anchor at line ${this.line}`);
+    this.column += at - this.at;
+    this.at = at;
+    this.anchoring++;
+    const value = this.value(column, path, items);
+    this.anchoring--;
+    this.anchors.set(name, value);
+    return value;
+  }
+
+  /**
+   * `*name`: the anchored value itself, as js-yaml and the `yaml` package give it (no field lines
+   * inside: findings there point at the alias). Within the bound the `yaml` parser sets against
+   * alias expansion attacks (at most 1000 aliases, none inside an anchored node, so nothing
+   * multiplies); beyond it the full parser decides.
+   */
+  private alias(): unknown {
+    const end = this.nameEnd(this.at + 1);
+    const name = this.text.slice(this.at + 1, end);
+    if (name === '' || !this.restIsEmpty(end) || !this.anchors.has(name)) throw new Unsupported(`alias at line ${this.line}`);
+    if (this.anchoring > 0) throw new Unsupported(`alias inside an anchored node at line ${this.line}`);
+    if (++this.aliases > MAX_ALIASES) throw new Unsupported(`more than ${MAX_ALIASES} aliases`);
+    this.nextLine();
+    this.skipInsignificant();
+    return this.anchors.get(name);
+  }
+
+  /** Where an anchor or alias name starting at `from` ends: at a blank, a flow indicator or the end of the line. */
+  private nameEnd(from: number): number {
+    let i = from;
+    while (i < this.contentEnd) {
+      const c = this.text.charCodeAt(i);
+      if (this.isBlank(c) || c === 44 /* , */ || c === 91 || c === 93 || c === 123 || c === 125) break;
+      i++;
+    }
+    return i;
   }
 
   /**
@@ -361,12 +427,12 @@ class Reader {
   }
 
   /** A scalar at the current position, belonging to a parent at column `parent`; moves to the next significant line. */
-  private scalar(parent: number): unknown {
+  private scalar(parent: number, path: string | undefined): unknown {
     const text = this.text;
     const c = this.charAt(this.at);
     if (c === DQUOTE || c === SQUOTE) {
       const close = this.quoteEnd(this.at);
-      if (close === undefined) return this.multiLineQuoted(parent);
+      if (close === undefined) return this.multiLineQuoted();
       if (!this.restIsEmpty(close + 1)) throw new Unsupported(`text after a quoted scalar at line ${this.line}`);
       const value = this.quoted(this.at, close);
       this.nextLine();
@@ -374,12 +440,13 @@ class Reader {
       return value;
     }
     if (c === 124 /* | */ || c === 62 /* > */) return this.blockScalar(parent);
-    if (c === 91 /* [ */ || c === 123 /* { */) {
-      const close = c === 91 ? 93 : 125;
-      if (this.charAt(this.at + 1) !== close || !this.restIsEmpty(this.at + 2)) throw new Unsupported(`flow collection at line ${this.line}`);
+    if (c === STAR) return this.alias();
+    if (c === 91 /* [ */) return this.flowSequence(path);
+    if (c === 123 /* { */) {
+      if (this.charAt(this.at + 1) !== 125 /* } */ || !this.restIsEmpty(this.at + 2)) throw new Unsupported(`flow mapping at line ${this.line}`);
       this.nextLine();
       this.skipInsignificant();
-      return c === 91 ? [] : {};
+      return {};
     }
     if (INDICATORS.has(c) || c === NL) throw new Unsupported(`indicator at line ${this.line}`);
     // A plain scalar: up to a comment or the end of the line, then any more-indented continuation lines.
@@ -404,6 +471,55 @@ class Reader {
     }
     this.skipInsignificant();
     return plainScalar(raw);
+  }
+
+  /**
+   * A flow sequence of scalars on one line, as hand-written manifests spell commands and arguments
+   * (`command: ["sh", "-c"]`). Nested collections, `key: value` pairs, comments, empty entries and
+   * a trailing comma, and sequences that go on past their line are left to the full parser.
+   */
+  private flowSequence(path: string | undefined): unknown[] {
+    const text = this.text;
+    const list: unknown[] = [];
+    let i = this.at + 1;
+    for (;;) {
+      while (i < this.contentEnd && this.isBlank(text.charCodeAt(i))) i++;
+      const c = this.charAt(i);
+      if (c === 93 /* ] */ && list.length === 0) break;
+      let value: unknown;
+      if (c === DQUOTE || c === SQUOTE) {
+        const close = this.closingQuote(i + 1, c);
+        if (close === undefined) throw new Unsupported(`flow sequence at line ${this.line}`);
+        value = this.quoted(i, close);
+        i = close + 1;
+      } else {
+        const second = this.charAt(i + 1);
+        const lone = (c === DASH || c === COLON) && (second === NL || this.isBlank(second) || second === 44 || second === 93);
+        if (INDICATORS.has(c) || c === NL || lone) throw new Unsupported(`flow sequence at line ${this.line}`);
+        const start = i;
+        for (; i < this.contentEnd; i++) {
+          const ch = text.charCodeAt(i);
+          if (ch === 44 /* , */ || ch === 93 /* ] */) break;
+          const next = this.charAt(i + 1);
+          const pair = ch === COLON && (next === NL || this.isBlank(next) || next === 44 || next === 93);
+          if (pair || ch === 91 || ch === 123 || ch === 125 || (ch === HASH && this.isBlank(text.charCodeAt(i - 1)))) throw new Unsupported(`flow sequence at line ${this.line}`);
+        }
+        let end = i;
+        while (end > start && this.isBlank(text.charCodeAt(end - 1))) end--;
+        value = plainScalar(text.slice(start, end));
+      }
+      if (path !== undefined) this.doc.fieldLines!.set(appendSegment(path, list.length), this.line);
+      list.push(value);
+      while (i < this.contentEnd && this.isBlank(text.charCodeAt(i))) i++;
+      const separator = this.charAt(i);
+      if (separator === 93 /* ] */) break;
+      if (separator !== 44 /* , */) throw new Unsupported(`flow sequence at line ${this.line}`);
+      i++;
+    }
+    if (!this.restIsEmpty(i + 1)) throw new Unsupported(`text after a flow sequence at line ${this.line}`);
+    this.nextLine();
+    this.skipInsignificant();
+    return list;
   }
 
   /** Where the plain scalar starting at `from` ends on its line (before a comment and trailing blanks). */
@@ -479,12 +595,14 @@ class Reader {
   }
 
   /**
-   * A quoted scalar that goes on past its first line (YAML libraries wrap long strings so), its
-   * continuation lines indented past `parent`. Line breaks fold as YAML folds them: into a space,
-   * or into one newline per empty line between; white space around a break is dropped, and in
-   * double quotes a `\` at the end of a line joins the lines with nothing between.
+   * A quoted scalar that goes on past its first line (YAML libraries wrap long strings so). Line
+   * breaks fold as YAML folds them: into a space, or into one newline per empty line between; white
+   * space around a break is dropped, and in double quotes a `\` at the end of a line joins the lines
+   * with nothing between. Continuation lines may be indented less than the scalar's parent node:
+   * the `yaml` package rejects that, but js-yaml and go-yaml (kubectl) read it, and so do
+   * real-world manifests.
    */
-  private multiLineQuoted(parent: number): string {
+  private multiLineQuoted(): string {
     const text = this.text;
     const quote = text.charCodeAt(this.at);
     const double = quote === DQUOTE;
@@ -503,7 +621,6 @@ class Reader {
         emptyLines++;
         continue;
       }
-      if (this.column <= parent) throw new Unsupported(`quoted scalar continuation at line ${this.line}`);
       const raw = text.slice(from, close ?? this.contentEnd);
       const joint = escapedBreak ? '' : emptyLines > 0 ? '\n'.repeat(emptyLines) : ' ';
       emptyLines = 0;

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { readBlockYaml } from '../../src/cluster/block-yaml.ts';
+import { readBlockYaml } from '../../src/misconfig/block-yaml.ts';
 import { parsePlainDocuments } from '../../src/policy/engine/documents.ts';
 import { precise } from '../helpers/yaml-lines.ts';
 
@@ -88,6 +88,21 @@ describe('readBlockYaml', () => {
     expect(doc!.fieldLines).toBeUndefined();
   });
 
+  it('reads quoted scalars whose continuation lines are indented no further than their key, as js-yaml and go-yaml do', () => {
+    // The `yaml` package refuses these; real-world manifests (annotations holding JSON, wrapped descriptions) have them.
+    const text = "metadata:\n  annotations:\n    init: '[\n    {\"a\": 1}\n  ]'\n    note: \"wrapped\nat column 0\"\n  name: x\n";
+    const docs = readBlockYaml(text, { fieldLines: true })!;
+    expect(docs.map((d) => d.value)).toEqual(parsePlainDocuments(text, 'x.yaml').map((d) => d.value));
+    expect(docs[0]!.value).toEqual({ metadata: { annotations: { init: '[ {"a": 1} ]', note: 'wrapped at column 0' }, name: 'x' } });
+    expect(Object.fromEntries(docs[0]!.fieldLines!)).toEqual({ metadata: 1, 'metadata.annotations': 2, 'metadata.annotations.init': 3, 'metadata.annotations.note': 6, 'metadata.name': 8 });
+  });
+
+  it('gives an alias the anchored value itself, as the full parsers do', () => {
+    const [doc] = readBlockYaml('a: &x\n  k: v\nb: *x\n')!;
+    const value = doc!.value as { a: unknown; b: unknown };
+    expect(value.b).toBe(value.a);
+  });
+
   it.each([
     ['YAML 1.1 booleans', 'a: yes\nb: Off\nc: y\nd: "yes"\ne: True\n'],
     ['nulls', 'a: ~\nb: null\nc:\nd: NULL\n'],
@@ -99,7 +114,8 @@ describe('readBlockYaml', () => {
     ['literal and folded block scalars with chomping', 'a: |\n  one\n   two\n\n  three\n\nb: |-\n  kept\nc: |+\n  keep\n\nd: >\n  folded\n  text\n\n  para\n    more\n  end\ne: >-\n  x\nf: |\n\n  after blank\n'],
     ['nested and compact sequences', 'a:\n- - x\n  - y\n- z\n-\n  k: v\n- \nb:\n  - 1\n  -   p: q\n      r: s\n'],
     ['several documents, comments and markers', '# head\n---\na: 1\n...\n---\n# only a comment\n---\n- x\n--- # c\nb: 2\n'],
-    ['duplicate keys (the last one wins)', 'a: 1\nb: 2\na: 3\n'],
+    ['flow sequences of scalars on one line', 'command: ["sh", "-c", \'it\'\'s\']\nargs: [--port=80, -v, a b, yes, 3, ~, "x\\ty", a:b]\ne: [ ]\nf:\n- [x]\n- []   # c\ng: [a]\n'],
+    ['anchored mapping values and their aliases', 'a: &x\n  - 1\n  - k: v\nb: *x\nc:\n  d: &y {}\n  e: *y   # same\n  f: &z plain\nl:\n- *x\n- *z\n'],
     ['Windows line endings', 'a: 1\r\nb:\r\n  - x\r\nc: |\r\n  line\r\n'],
     ['a top-level scalar', 'just text\n'],
   ])('reads %s as the full parsers do', (_name, text) => {
@@ -107,10 +123,21 @@ describe('readBlockYaml', () => {
   });
 
   it.each([
-    ['anchors', 'a: &x 1\nb: *x\n', 'indicator'],
+    ['anchors on sequence items', '- &x 1\n- *x\n', 'indicator'],
+    ['anchors on keys', '&x a: 1\n', 'indicator'],
+    ['aliases of anchors not (yet) defined', 'a: *x\nb: &x 1\n', 'alias'],
+    ['aliases inside an anchored node', 'a: &x 1\nb: &y\n  c: *x\nd: *y\n', 'alias inside an anchored node'],
+    ['more aliases than the yaml parser allows', `a: &x 1\nb:\n${'- *x\n'.repeat(1001)}`, 'more than 1000 aliases'],
     ['tags', 'a: !!str 1\n', 'indicator'],
-    ['flow collections with content', 'a: [1, 2]\n', 'flow collection'],
+    ['flow mappings with content', 'a: {b: 1}\n', 'flow mapping'],
+    ['nested flow collections', 'a: [[1], 2]\n', 'flow sequence'],
+    ['flow sequences over several lines', 'a: [1,\n  2]\n', 'flow sequence'],
+    ['pairs in flow sequences', 'a: [b: 1]\n', 'flow sequence'],
+    ['empty flow entries and trailing commas', 'a: [1, ]\n', 'flow sequence'],
+    ['comments inside flow sequences', 'a: [1 # c\n  ]\n', 'flow sequence'],
+    ['text after a flow sequence', 'a: [1] x\n', 'text after a flow sequence'],
     ['merge keys', 'a:\n  <<: {}\n', '<<'],
+    ['duplicate keys (the last one wins, with the field lines of the first left behind)', 'a:\n  x: 1\nb: 2\na:\n  y: 3\n', 'duplicate key a'],
     ['escaped blanks before a wrapped line', 'a: "one\\ \n  two"\n', 'escaped blank'],
     ['sexagesimal numbers', 'a: 12:30\n', 'scalar 12:30'],
     ['negative zero (js-yaml reads 0, the yaml package -0)', 'a: -0\n', 'scalar -0'],
