@@ -1,48 +1,14 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicies } from '../../src/policy/engine/load.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
 import { SignatureGate } from '../../src/admission/signatures.ts';
 import { generateKeyPairSync } from 'node:crypto';
+import { get, hasOpenssl, pod, post, review, selfSignedCertificate, type ResponseDoc } from './https.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/admission');
-const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 if (!hasOpenssl) console.warn('openssl CLI not found: admission server tests skipped (they need a self-signed certificate)');
-
-interface Reply {
-  status: number;
-  body: string;
-}
-
-function post(port: number, path: string, body: string, method = 'POST'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, method, rejectUnauthorized: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const get = (port: number, path: string) => post(port, path, '', 'GET');
-
-function pod(name: string, opts: { privileged?: boolean; labels?: Record<string, string>; image?: string } = {}): Record<string, unknown> {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: 'apps', ...(opts.labels && { labels: opts.labels }) },
-    spec: { containers: [{ name: 'app', image: opts.image ?? 'nginx:1.27', ...(opts.privileged !== undefined && { securityContext: { privileged: opts.privileged } }) }] },
-  };
-}
 
 function deployment(name: string, privileged: boolean): Record<string, unknown> {
   return {
@@ -57,56 +23,19 @@ function deployment(name: string, privileged: boolean): Record<string, unknown> 
   };
 }
 
-function review(uid: string, object: Record<string, unknown> | null, extra: Record<string, unknown> = {}): string {
-  const kind = String(object?.kind ?? 'Pod');
-  const group = kind === 'Deployment' ? 'apps' : '';
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid,
-      kind: { group, version: 'v1', kind },
-      resource: { group, version: 'v1', resource: kind.toLowerCase() + 's' },
-      namespace: 'apps',
-      operation: 'CREATE',
-      userInfo: { username: 'alice', groups: ['system:authenticated'] },
-      object,
-      oldObject: null,
-      dryRun: false,
-      ...extra,
-    },
-  });
-}
-
-interface ResponseDoc {
-  apiVersion: string;
-  kind: string;
-  response: { uid: string; allowed: boolean; status?: { code?: number; message?: string }; warnings?: string[]; patch?: string; patchType?: string };
-}
-
 describe.skipIf(!hasOpenssl)('admission webhook over HTTPS', () => {
-  let dir: string;
   let server: AdmissionServer;
   let cert: string;
   let key: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'palisade-admission-'));
-    const made = spawnSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')],
-      { encoding: 'utf8' },
-    );
-    expect(made.status, made.stderr).toBe(0);
-    cert = readFileSync(join(dir, 'tls.crt'), 'utf8');
-    key = readFileSync(join(dir, 'tls.key'), 'utf8');
+    ({ cert, key } = selfSignedCertificate());
     const set = await loadPolicies([FIXTURES]);
     server = await startAdmissionServer({ policies: set.policies, cert, key, port: 0, host: '127.0.0.1', excludedNamespaces: ['kube-system'], maxBodyBytes: 64 * 1024 });
   });
 
   afterAll(async () => {
     await server?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('admits a compliant Pod and echoes the uid', async () => {
