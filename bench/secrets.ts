@@ -10,10 +10,14 @@
  *   allowlists, 3 patterns instead of 228).
  * gitleaks itself is not installable here (no Debian package; the npm package of that name is
  * unrelated), so no peer figure is measured; the research notes quote published ones.
+ *
+ * Besides wall time, each run records its CPU time (user + system, worker threads and the `git`
+ * child included) and the load average around the runs: on a shared machine the wall figure says
+ * as much about the neighbours as about the scanner, MB per CPU-second much less so.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fmt, measure, medianOf, palisadeCli, printTable, random, saveResults } from './lib.ts';
 
@@ -129,6 +133,7 @@ function palisade(args: string[]) {
   return medianOf(RUNS, () => measure(node, [cli, 'secrets', ...args, '--exit-code', '0', '-q', '--report-format', 'json', '--report-path', out, '-o', table]));
 }
 
+const loadBefore = loadavg();
 const dirRun = palisade([treeDir]);
 const dirFindings = dirRun.ok ? (JSON.parse(readFileSync(out, 'utf8')) as unknown[]).length : NaN;
 const gitRun = palisade([repoDir, '--git']);
@@ -140,22 +145,27 @@ const grepRun = medianOf(RUNS, () => {
   return { ...m, ok: !Number.isNaN(m.wallMs) };
 });
 
-const mbps = (bytes: number, ms: number) => (bytes / 1e6 / (ms / 1000));
+const loadAfter = loadavg();
+
+const mbps = (bytes: number, ms: number | undefined) => (ms === undefined ? NaN : bytes / 1e6 / (ms / 1000));
+const cpu = (m: { cpuMs?: number }) => fmt((m.cpuMs ?? NaN) / 1000, 2);
 const rows = [
-  ['palisade secrets (directory)', `${fmt(treeBytes / 1e6, 1)} MB`, fmt(dirRun.wallMs / 1000, 2), fmt(mbps(treeBytes, dirRun.wallMs), 1), fmt(dirRun.peakRssMb), String(dirFindings)],
-  ['palisade secrets --git', `${COMMITS} commits, ${fmt(patchBytes / 1e6, 1)} MB added`, fmt(gitRun.wallMs / 1000, 2), fmt(mbps(patchBytes, gitRun.wallMs), 1), fmt(gitRun.peakRssMb), String(gitFindings)],
-  ['grep -rE (one combined pattern, floor)', `${fmt(treeBytes / 1e6, 1)} MB`, fmt(grepRun.wallMs / 1000, 2), fmt(mbps(treeBytes, grepRun.wallMs), 1), fmt(grepRun.peakRssMb), '-'],
-  ['gitleaks', 'not installable here (no Debian package; npm "gitleaks" is unrelated)', '-', '-', '-', '-'],
+  ['palisade secrets (directory)', `${fmt(treeBytes / 1e6, 1)} MB`, fmt(dirRun.wallMs / 1000, 2), fmt(mbps(treeBytes, dirRun.wallMs), 1), cpu(dirRun), fmt(mbps(treeBytes, dirRun.cpuMs), 1), fmt(dirRun.peakRssMb), String(dirFindings)],
+  ['palisade secrets --git', `${COMMITS} commits, ${fmt(patchBytes / 1e6, 1)} MB added`, fmt(gitRun.wallMs / 1000, 2), fmt(mbps(patchBytes, gitRun.wallMs), 1), cpu(gitRun), fmt(mbps(patchBytes, gitRun.cpuMs), 1), fmt(gitRun.peakRssMb), String(gitFindings)],
+  ['grep -rE (one combined pattern, floor)', `${fmt(treeBytes / 1e6, 1)} MB`, fmt(grepRun.wallMs / 1000, 2), fmt(mbps(treeBytes, grepRun.wallMs), 1), cpu(grepRun), fmt(mbps(treeBytes, grepRun.cpuMs), 1), fmt(grepRun.peakRssMb), '-'],
+  ['gitleaks', 'not installable here (no Debian package; npm "gitleaks" is unrelated)', '-', '-', '-', '-', '-', '-'],
 ];
-printTable(`secret scanning, default rules (median of ${RUNS})`, ['RUN', 'INPUT', 'WALL s', 'MB/s', 'PEAK RSS MB', 'FINDINGS'], rows);
+printTable(`secret scanning, default rules (median of ${RUNS}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} after)`, ['RUN', 'INPUT', 'WALL s', 'MB/s', 'CPU s', 'MB/CPU-s', 'PEAK RSS MB', 'FINDINGS'], rows);
 for (const [name, m] of [['directory', dirRun], ['git', gitRun]] as const) if (!m.ok) process.stdout.write(`${name} run failed:\n${m.stderr}\n`);
 
 saveResults('secrets', {
   treeMegabytes: treeBytes / 1e6,
   commits: COMMITS,
   patchMegabytes: patchBytes / 1e6,
-  directory: { wallMs: dirRun.wallMs, mbPerSecond: mbps(treeBytes, dirRun.wallMs), peakRssMb: dirRun.peakRssMb, findings: dirFindings },
-  git: { wallMs: gitRun.wallMs, mbPerSecond: mbps(patchBytes, gitRun.wallMs), commitsPerSecond: COMMITS / (gitRun.wallMs / 1000), peakRssMb: gitRun.peakRssMb, findings: gitFindings },
-  grepFloor: { wallMs: grepRun.wallMs, mbPerSecond: mbps(treeBytes, grepRun.wallMs) },
+  cores: availableParallelism(),
+  loadAverage: { before: loadBefore, after: loadAfter },
+  directory: { wallMs: dirRun.wallMs, mbPerSecond: mbps(treeBytes, dirRun.wallMs), cpuMs: dirRun.cpuMs, mbPerCpuSecond: mbps(treeBytes, dirRun.cpuMs), peakRssMb: dirRun.peakRssMb, findings: dirFindings },
+  git: { wallMs: gitRun.wallMs, mbPerSecond: mbps(patchBytes, gitRun.wallMs), cpuMs: gitRun.cpuMs, mbPerCpuSecond: mbps(patchBytes, gitRun.cpuMs), commitsPerSecond: COMMITS / (gitRun.wallMs / 1000), peakRssMb: gitRun.peakRssMb, findings: gitFindings },
+  grepFloor: { wallMs: grepRun.wallMs, mbPerSecond: mbps(treeBytes, grepRun.wallMs), cpuMs: grepRun.cpuMs },
   gitleaks: 'not installable on this machine (no Debian package; the npm package named gitleaks is unrelated)',
 });

@@ -5,9 +5,8 @@ import { catalogImage, isImageReference } from '../image/scan.ts';
 import { ALL_CATALOGERS } from '../sbom/catalog/index.ts';
 import { renderSbom, SBOM_FORMATS, type SbomFormat } from '../sbom/formats/index.ts';
 import { PalisadeError, ExitCode } from '../core/errors.ts';
-import type { InputIssue } from '../core/types.ts';
-import { contextFrom, type CliContext, type GlobalOptions } from './context.ts';
-import { collectList, emit } from './output.ts';
+import { contextFrom, type GlobalOptions } from './context.ts';
+import { collectList, emit, reportIssues } from './output.ts';
 
 interface SbomOptions {
   format: SbomFormat;
@@ -52,6 +51,5 @@ export function sbomCommand(globals: () => GlobalOptions): Command {
     });
 }
 
-export function reportIssues(ctx: CliContext, issues: InputIssue[]): void {
-  for (const issue of issues) ctx.log.warn(`${issue.path}${issue.line !== undefined ? `:${issue.line}` : ''}: ${issue.message}`);
-}
+/** Also here for the commands that import it from this module. */
+export { reportIssues };

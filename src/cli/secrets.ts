@@ -16,8 +16,7 @@ import { renderGitleaksReport, type GitleaksFormat } from '../secrets/report.ts'
 import { DEFAULT_MAX_TARGET_BYTES, scanSecrets, type SecretScanMode, type SecretScanResult } from '../secrets/scan.ts';
 import { GitError } from '../secrets/sources/git.ts';
 import { contextFrom, ExitRequest, type CliContext, type GlobalOptions } from './context.ts';
-import { collectList, emit } from './output.ts';
-import { reportIssues } from './sbom.ts';
+import { collectList, emit, reportIssues } from './output.ts';
 
 const FORMATS = ['table', 'json', 'sarif'] as const;
 const REPORT_FORMATS: readonly GitleaksFormat[] = ['json', 'csv', 'sarif', 'junit'];

@@ -60,7 +60,11 @@ export function renderSarif(report: ScanReport, options: SarifOptions = {}): str
       compareFindings(a.finding, b.finding),
   );
   const byRule = new Map<string, Finding[]>();
-  for (const { finding } of placed) byRule.set(finding.id, [...(byRule.get(finding.id) ?? []), finding]);
+  for (const { finding } of placed) {
+    const list = byRule.get(finding.id);
+    if (list) list.push(finding);
+    else byRule.set(finding.id, [finding]);
+  }
   const ruleIds = [...byRule.keys()].sort(cmp);
   const ruleIndex = new Map(ruleIds.map((id, i) => [id, i]));
   const driver: Json = { name: report.tool.name, version: report.tool.version };

@@ -293,7 +293,9 @@ function renderSecretGroups(result: ScanTargetResult, paint: Paint): string[] {
   const byPath = new Map<string, Finding[]>();
   for (const f of findings) {
     const path = f.location?.path ?? result.target.name;
-    byPath.set(path, [...(byPath.get(path) ?? []), f]);
+    const group = byPath.get(path);
+    if (group) group.push(f);
+    else byPath.set(path, [f]);
   }
   const lines: string[] = [];
   const withCommits = findings.some((f) => f.secret?.commit);

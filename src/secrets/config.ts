@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
-import { compileGoRegex, type GoRegex } from './regex/compile.ts';
+import { compileGoRegex, regexFromCompiled, type CompiledRegex, type GoRegex } from './regex/compile.ts';
 
 export type RegexTarget = 'secret' | 'match' | 'line';
 
@@ -160,7 +160,7 @@ function translate(raw: Raw, options: TranslateOptions, depth: number): SecretsC
     };
     const path = str(vr.path);
     const regex = str(vr.regex);
-    if (path !== '') rule.path = compile(path, `${id}: |path|`, where);
+    if (path !== '') rule.path = compile(path, `${id}: |path|`, where, true);
     if (regex !== '') rule.regex = compile(regex, `${id}: |regex|`, where);
 
     let allowlists = asTables(vr.allowlists, `${id}: [[rules.allowlists]]`);
@@ -323,8 +323,9 @@ function parseAllowlist(a: Raw, context: string, where: string): Allowlist {
   }
   const commits = [...new Set(strings(a.commits, `${context} commits`).map((c) => c.trim().toLowerCase()))];
   const stopwords = [...new Set(strings(a.stopwords, `${context} stopwords`).map((s) => s.toLowerCase()))];
-  const regexes = strings(a.regexes, `${context} regexes`).map((r) => compile(r, `${context} regexes`, where));
-  const paths = strings(a.paths, `${context} paths`).map((p) => compile(p, `${context} paths`, where));
+  // Secrets, matches and paths are short: only the line is worth guarding against slow shapes.
+  const regexes = strings(a.regexes, `${context} regexes`).map((r) => compile(r, `${context} regexes`, where, regexTarget !== 'line'));
+  const paths = strings(a.paths, `${context} paths`).map((p) => compile(p, `${context} paths`, where, true));
   if (commits.length === 0 && paths.length === 0 && regexes.length === 0 && stopwords.length === 0) {
     throw configError(where, `${context} must contain at least one check for: commits, paths, regexes, or stopwords`);
   }
@@ -339,9 +340,9 @@ function parseAllowlist(a: Raw, context: string, where: string): Allowlist {
   };
 }
 
-function compile(pattern: string, context: string, where: string): GoRegex {
+function compile(pattern: string, context: string, where: string, shortInput = false): GoRegex {
   try {
-    return compileGoRegex(pattern);
+    return compileGoRegex(pattern, { shortInput });
   } catch (err) {
     throw configError(where, `${context} cannot be compiled: ${errorMessage(err)}`, err);
   }
@@ -381,6 +382,46 @@ function strings(value: unknown, context: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new SecretsConfigError(`${context}: expected an array of strings`);
   return value as string[];
+}
+
+/* ── a configuration as plain data, for worker threads ── */
+
+type Portable<T> = T extends GoRegex ? CompiledRegex : T extends (infer U)[] ? Portable<U>[] : T extends Map<infer K, infer V> ? Map<K, Portable<V>> : T extends object ? { [P in keyof T]: Portable<T[P]> } : T;
+
+/** A configuration whose regexes are their translations: structured-cloneable, rebuilt without parsing. */
+export type PortableConfig = Portable<SecretsConfig>;
+
+export function toPortable(config: SecretsConfig): PortableConfig {
+  return mapRegexes<GoRegex, CompiledRegex>(config, (r) => r.compiled) as PortableConfig;
+}
+
+export function fromPortable(config: PortableConfig): SecretsConfig {
+  const built = new Map<CompiledRegex, GoRegex>();
+  return mapRegexes<CompiledRegex, GoRegex>(config, (c) => {
+    let r = built.get(c);
+    if (!r) built.set(c, (r = regexFromCompiled(c)));
+    return r;
+  }) as SecretsConfig;
+}
+
+function mapRegexes<From, To>(config: unknown, fn: (r: From) => To): unknown {
+  const c = config as { rules: Map<string, Record<string, unknown>>; allowlists: Record<string, unknown>[] };
+  const lists = new Map<unknown, unknown>();
+  const allowlist = (a: Record<string, unknown>) => {
+    let out = lists.get(a);
+    if (!out) lists.set(a, (out = { ...a, paths: (a.paths as From[]).map(fn), regexes: (a.regexes as From[]).map(fn) }));
+    return out;
+  };
+  const rules = new Map<string, unknown>();
+  for (const [id, r] of c.rules) {
+    rules.set(id, {
+      ...r,
+      ...(r.regex !== undefined && { regex: fn(r.regex as From) }),
+      ...(r.path !== undefined && { path: fn(r.path as From) }),
+      allowlists: (r.allowlists as Record<string, unknown>[]).map(allowlist),
+    });
+  }
+  return { ...c, rules, allowlists: c.allowlists.map(allowlist) };
 }
 
 /* ── Palisade's default rules ── */

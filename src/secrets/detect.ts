@@ -12,6 +12,13 @@
  *    re-run on the match; the entropy floor; global then rule allowlists (secret, match or line;
  *    stopwords; OR/AND); composite rules (`[[rules.required]]`).
  * 4. A `generic…` finding is dropped where another rule found a secret containing it on the same line.
+ *
+ * What makes it fast without changing a finding: the pre-filter pass also records where each
+ * anchor literal occurs, and a rule with an anchor plan (regex/emit.ts) is only tried there, its
+ * submatch included; the checks that only drop a match run cheapest first (secret and entropy,
+ * then the allowlists that do not need the line, then the location); line verdicts are shared by
+ * the matches on a line. Very long lines (minified files) stay linear: rules that can run along a
+ * whole line switch to re2js there, and a finding keeps a window of such a line, not all of it.
  */
 import type { Allowlist, Rule, SecretsConfig } from './config.ts';
 import { shannonEntropy } from './entropy.ts';
@@ -37,8 +44,17 @@ interface PreparedRule {
   keywordIds: number[];
   /** Keywords the ASCII automaton cannot fold; checked on the lower-cased text. */
   slowKeywords: string[];
-  /** Pattern ids of the literals of the rule's anchor plan. */
-  anchorIds?: Set<number>;
+  /** anchorMask[p] is 1 for the pre-filter patterns that are literals of the rule's anchor plan. */
+  anchorMask?: Uint8Array;
+  /** The rule's allowlists that do not look at the line (decided before the match is located), then those that do. */
+  early: PreparedAllowlist[];
+  late: PreparedAllowlist[];
+}
+
+interface PreparedAllowlist {
+  list: Allowlist;
+  /** Whether any stopword is a substring of a (lower-cased) secret; an automaton when they are ASCII. */
+  stopword: (lowerSecret: string) => boolean;
 }
 
 /** Per-fragment state shared by the rules that run on it. */
@@ -50,6 +66,30 @@ interface FragmentContext {
   lower?: string;
   /** Whether the text holds a character that `(?i)` folds onto ASCII (anchor plans then step aside). */
   nonAsciiFold?: boolean;
+  /** Length of the longest line (computed for long texts only). */
+  longestLine?: number;
+  /** Where `gitleaks:allow` occurs, ascending. */
+  allowMarks?: Int32Array;
+  /** The line the line-target allowlists were last tried on, and their verdicts there. */
+  lineTests?: { start: number; end: number; verdicts: Map<Allowlist, boolean> };
+}
+
+/** What a match is checked against before it becomes a finding. */
+class Candidate {
+  readonly match: string;
+  readonly secret: string;
+  #lower?: string;
+
+  constructor(match: string, secret: string) {
+    this.match = match;
+    this.secret = secret;
+  }
+
+  /** The secret lower-cased (for stopwords; worked out when first asked for). */
+  get lowerSecret(): string {
+    this.#lower ??= this.secret.toLowerCase();
+    return this.#lower;
+  }
 }
 
 export class Detector {
@@ -58,6 +98,12 @@ export class Detector {
   readonly #prepared: PreparedRule[];
   readonly #byId = new Map<string, PreparedRule>();
   readonly #automaton: KeywordAutomaton;
+  readonly #globalEarly: PreparedAllowlist[];
+  readonly #globalLate: PreparedAllowlist[];
+  readonly #allowlists = new Map<Allowlist, PreparedAllowlist>();
+  /** Reused buffers for a rule's candidate places, and for those within one match. */
+  #places = new Int32Array(1024);
+  #relative = new Int32Array(64);
 
   constructor(config: SecretsConfig, options: DetectorOptions = {}) {
     this.config = config;
@@ -75,39 +121,71 @@ export class Detector {
       return id;
     };
     this.#prepared = [];
+    const anchors: [PreparedRule, number[]][] = [];
     for (const id of config.orderedRules) {
       const rule = config.rules.get(id);
       if (!rule || this.#byId.has(id)) continue;
       const ascii = rule.keywords.filter((k) => /^[\x20-\x7e]+$/.test(k));
+      const [early, late] = this.#split(rule.allowlists);
       const prepared: PreparedRule = {
         rule,
         keywordIds: ascii.map(idOf),
         slowKeywords: rule.keywords.filter((k) => !ascii.includes(k) && k !== ''),
+        early,
+        late,
       };
       const plan = rule.regex?.plan;
       if (plan) {
-        prepared.anchorIds = new Set(plan.literals.map(idOf));
-        for (const a of prepared.anchorIds) recorded.add(a);
+        const literalIds = plan.literals.map(idOf);
+        for (const a of literalIds) recorded.add(a);
+        anchors.push([prepared, literalIds]);
       }
       this.#prepared.push(prepared);
       this.#byId.set(id, prepared);
     }
+    for (const [prepared, literalIds] of anchors) {
+      prepared.anchorMask = new Uint8Array(patterns.length);
+      for (const a of literalIds) prepared.anchorMask[a] = 1;
+    }
+    [this.#globalEarly, this.#globalLate] = this.#split(config.allowlists);
     this.#automaton = new KeywordAutomaton(patterns, recorded);
+  }
+
+  #split(lists: readonly Allowlist[]): [PreparedAllowlist[], PreparedAllowlist[]] {
+    const early: PreparedAllowlist[] = [];
+    const late: PreparedAllowlist[] = [];
+    for (const list of lists) {
+      let prepared = this.#allowlists.get(list);
+      if (!prepared) {
+        prepared = { list, stopword: stopwordMatcher(list.stopwords) };
+        this.#allowlists.set(list, prepared);
+      }
+      (list.regexTarget === 'line' && list.regexes.length > 0 ? late : early).push(prepared);
+    }
+    return [early, late];
   }
 
   /** Findings in one fragment, deduplicated and redacted (no fingerprints, ignores or baseline yet). */
   detect(fragment: Fragment): SecretFinding[] {
     if (fragment.filePath !== '' && this.#options.skipPaths?.includes(fragment.filePath)) return [];
     if (commitOrPathAllowed(fragment, this.config.allowlists)) return [];
-    // The byte loop is the fast one; text without bytes at hand (git hunks, stdin) is encoded first.
-    const bytes = fragment.bytes ?? Buffer.from(fragment.raw, 'utf8');
-    const ascii = bytes.length === fragment.raw.length;
-    const scan = ascii ? this.#automaton.scanBytes(bytes) : this.#automaton.scanString(fragment.raw);
+    // Offsets are UTF-16 ones: the bytes of a file serve when they are one per character.
+    const { bytes, raw } = fragment;
+    let ascii: boolean;
+    let scan: ScanResult;
+    if (bytes && bytes.length === raw.length) {
+      ascii = true;
+      scan = this.#automaton.scanBytes(bytes);
+    } else {
+      scan = this.#automaton.scanString(raw);
+      // A file's text is ASCII when its bytes are one per character (git's and stdin's are re-encoded).
+      ascii = bytes ? false : scan.ascii!;
+    }
     const ctx: FragmentContext = { fragment, ascii, scan };
     const findings: SecretFinding[] = [];
     for (const prepared of this.#prepared) {
       if (!this.#selected(prepared, ctx)) continue;
-      findings.push(...this.#detectRule(prepared, ctx, false));
+      for (const f of this.#detectRule(prepared, ctx, false)) findings.push(f);
     }
     return filterFindings(dropManifestDuplicates(findings), this.#options.redact ?? 0);
   }
@@ -133,69 +211,141 @@ export class Detector {
       if (!pathMatches) return [];
     }
     if (!rule.regex) return [];
-    if (rule.id === SECRET_MANIFEST_RULE) return this.#secretManifest(rule, ctx);
+    if (rule.id === SECRET_MANIFEST_RULE) return this.#secretManifest(prepared, ctx);
 
     const raw = fragment.raw;
-    const matches = rule.regex.findAll(raw, this.#candidates(prepared, ctx));
+    // A rule that can run along a whole line goes to the linear engine on very long lines (a
+    // minified bundle), where trying it at each of many places would take quadratic time.
+    const linear = rule.regex.reach !== undefined && this.#longText(ctx, rule.regex.reach);
+    const places = linear ? undefined : this.#candidates(prepared, ctx);
+    const matches = (linear ? rule.regex.linear() : rule.regex).findAll(raw, places);
     const findings: SecretFinding[] = [];
     for (const m of matches) {
-      const finding = this.#findingAt(rule, ctx, m.start, m.end);
+      const finding = this.#findingAt(prepared, ctx, places, m.start, m.end);
       if (finding) findings.push(finding);
     }
     if (inherited || rule.required.length === 0) return findings;
     return this.#requiredRules(rule, ctx, findings);
   }
 
-  /** Where the rule's anchor literals start, ascending; undefined when the rule has no anchor plan. */
-  #candidates(prepared: PreparedRule, ctx: FragmentContext): number[] | undefined {
-    const ids = prepared.anchorIds;
-    if (!ids) return undefined;
+  /** The places in [from, to), relative to `from` (a view of a buffer reused by the next call). */
+  #within(places: Int32Array, from: number, to: number): Int32Array {
+    const i = lowerBound(places, from);
+    let j = i;
+    while (j < places.length && places[j]! < to) j++;
+    if (this.#relative.length < j - i) this.#relative = new Int32Array(j - i);
+    const out = this.#relative.subarray(0, j - i);
+    for (let k = 0; k < out.length; k++) out[k] = places[i + k]! - from;
+    return out;
+  }
+
+  /** Whether the fragment has a line (`line`) or is itself (`text`) longer than LONG_LINE. */
+  #longText(ctx: FragmentContext, reach: 'line' | 'text'): boolean {
+    const raw = ctx.fragment.raw;
+    if (raw.length <= LONG_LINE) return false;
+    if (reach === 'text') return true;
+    if (ctx.longestLine === undefined) {
+      let longest = 0;
+      let from = 0;
+      for (let nl = raw.indexOf('\n'); nl >= 0 && longest <= LONG_LINE; nl = raw.indexOf('\n', from)) {
+        longest = Math.max(longest, nl - from);
+        from = nl + 1;
+      }
+      ctx.longestLine = Math.max(longest, raw.length - from);
+    }
+    return ctx.longestLine > LONG_LINE;
+  }
+
+  /**
+   * Where the rule's anchor literals start, ascending (a view of a buffer reused by the next rule);
+   * undefined when the rule has no anchor plan or the text defeats it.
+   */
+  #candidates(prepared: PreparedRule, ctx: FragmentContext): Int32Array | undefined {
+    const mask = prepared.anchorMask;
+    if (!mask) return undefined;
     if (ctx.nonAsciiFold === undefined) ctx.nonAsciiFold = !ctx.ascii && NON_ASCII_FOLDS.some((c) => ctx.fragment.raw.includes(c));
     if (ctx.nonAsciiFold) return undefined;
     const { hitStarts, hitPatterns, hitCount } = ctx.scan;
-    const out: number[] = [];
-    for (let i = 0; i < hitCount; i++) if (ids.has(hitPatterns[i]!)) out.push(hitStarts[i]!);
-    out.sort((a, b) => a - b);
-    return out;
+    if (this.#places.length < hitCount) this.#places = new Int32Array(hitCount);
+    const out = this.#places;
+    let n = 0;
+    let sorted = true;
+    for (let i = 0; i < hitCount; i++) {
+      if (mask[hitPatterns[i]!] !== 1) continue;
+      const start = hitStarts[i]!;
+      if (n > 0 && start < out[n - 1]!) sorted = false;
+      out[n++] = start;
+    }
+    const places = out.subarray(0, n);
+    if (!sorted) places.sort();
+    return places;
   }
 
   /**
    * A match at [start, end) of the fragment turned into a finding, or undefined when gitleaks
-   * would drop it. The secret and its entropy are worked out before the location: most generic
-   * matches fail the entropy floor, and every check only drops findings, so the order does not
-   * change the result.
+   * would drop it. The secret, its entropy and the allowlists that do not look at the line are
+   * worked out before the location: most generic matches fail one of them, and every check only
+   * drops findings, so the order does not change the result.
    */
-  #findingAt(rule: Rule, ctx: FragmentContext, start: number, matchEnd: number, tags: string[] = []): SecretFinding | undefined {
+  #findingAt(prepared: PreparedRule, ctx: FragmentContext, places: Int32Array | undefined, start: number, matchEnd: number, tags: string[] = [], span?: { start: number; end: number }): SecretFinding | undefined {
+    const { rule } = prepared;
     const { fragment } = ctx;
     const raw = fragment.raw;
-    const matchText = trimNewlines(raw.slice(start, matchEnd));
+    let from = start;
+    while (from < matchEnd && raw.charCodeAt(from) === 10) from++;
+    let to = matchEnd;
+    while (to > from && raw.charCodeAt(to - 1) === 10) to--;
+    const matchText = raw.slice(from, to);
     let secret = matchText;
-    const groups = rule.regex!.submatch(matchText);
+    const groups = rule.regex!.submatch(matchText, places && this.#within(places, from, to));
     if (groups && groups.length >= 2) {
       if (rule.secretGroup > 0) {
         if (groups.length <= rule.secretGroup) return undefined;
         secret = groups[rule.secretGroup]!;
       } else {
-        const first = groups.slice(1).find((g) => g.length > 0);
-        if (first !== undefined) secret = first;
+        for (let g = 1; g < groups.length; g++) {
+          if (groups[g]!.length === 0) continue;
+          secret = groups[g]!;
+          break;
+        }
       }
     }
     const entropy = shannonEntropy(secret);
     if (rule.entropy !== 0 && entropy <= rule.entropy) return undefined;
+    const candidate = new Candidate(matchText, secret);
+    // The rule's own lists first: they are the ones that drop most generic matches.
+    if (allowedBy(prepared.early, candidate, fragment, '') || allowedBy(this.#globalEarly, candidate, fragment, '')) return undefined;
 
     // gitleaks keeps the start and moves the end to start + trimmed length (detect.go, issue 1352).
     const end = start + matchText.length;
     ctx.newlines ??= newlineIndex(raw);
     const loc = locate(ctx.newlines, raw, start, end, ctx.ascii);
     if (end > loc.endLineIndex) loc.endLineIndex = end;
-    const finding: SecretFinding = {
+    const lineStart = loc.startLineIndex;
+    const lineEnd = loc.endLineIndex;
+    if (!this.#options.ignoreGitleaksAllow && allowMarkWithin(ctx, lineStart, lineEnd)) return undefined;
+    if (prepared.late.length > 0 || this.#globalLate.length > 0) {
+      // Many matches share a line: each allowlist tries its regexes on a given line once.
+      if (ctx.lineTests?.start !== lineStart || ctx.lineTests.end !== lineEnd) ctx.lineTests = { start: lineStart, end: lineEnd, verdicts: new Map() };
+      const line = raw.slice(lineStart, lineEnd);
+      const verdicts = ctx.lineTests.verdicts;
+      const lineRegex = (a: Allowlist) => {
+        let ok = verdicts.get(a);
+        if (ok === undefined) verdicts.set(a, (ok = a.regexes.some((r) => r.test(line))));
+        return ok;
+      };
+      if (allowedBy(prepared.late, candidate, fragment, line, lineRegex) || allowedBy(this.#globalLate, candidate, fragment, line, lineRegex)) return undefined;
+    }
+    if (span) [span.start, span.end] = [lineStart, lineEnd];
+    const line = lineEnd - lineStart <= LINE_MAX ? raw.slice(lineStart, lineEnd) : lineWindow(raw, lineStart, lineEnd, start, end, secret);
+    return {
       ruleId: rule.id,
       description: rule.description,
       startLine: fragment.startLine + loc.startLine,
       endLine: fragment.startLine + loc.endLine,
       startColumn: loc.startColumn,
       endColumn: loc.endColumn,
-      line: raw.slice(loc.startLineIndex, loc.endLineIndex),
+      line,
       match: matchText,
       secret,
       file: fragment.filePath,
@@ -209,10 +359,6 @@ export class Detector {
       tags: [...rule.tags, ...tags],
       fingerprint: '',
     };
-    if (!this.#options.ignoreGitleaksAllow && finding.line.includes(ALLOW_SIGNATURE)) return undefined;
-    if (findingAllowed(finding, fragment, finding.line, this.config.allowlists)) return undefined;
-    if (findingAllowed(finding, fragment, finding.line, rule.allowlists)) return undefined;
-    return finding;
   }
 
   #pathFinding(rule: Rule, fragment: Fragment): SecretFinding {
@@ -262,17 +408,22 @@ export class Detector {
    * Kubernetes Secret manifests: a finding per non-empty value, and the decoded values scanned
    * with every other rule (kubernetes.ts).
    */
-  #secretManifest(rule: Rule, ctx: FragmentContext): SecretFinding[] {
+  #secretManifest(prepared: PreparedRule, ctx: FragmentContext): SecretFinding[] {
+    const { rule } = prepared;
     const { fragment } = ctx;
     if (!rule.regex!.test(fragment.raw)) return [];
+    // Scanning the decoded values reuses the pre-filter: keep this fragment's result for the rules after this one.
+    ctx.scan = copyScan(ctx.scan);
     const out: SecretFinding[] = [];
+    const span = { start: 0, end: 0 };
     for (const value of analyzeSecretManifests(fragment.raw)) {
-      const finding = this.#findingAt(rule, ctx, value.start, value.end, value.decoded !== undefined ? ['decoded:base64'] : []);
+      const finding = this.#findingAt(prepared, ctx, undefined, value.start, value.end, value.decoded !== undefined ? ['decoded:base64'] : [], span);
       if (!finding) continue;
       // The value as written is the secret (it is what the line shows and what redaction hides).
       finding.match = finding.secret = value.text;
       finding.entropy = Math.fround(shannonEntropy(finding.secret));
-      if (findingAllowed(finding, fragment, finding.line, this.config.allowlists) || findingAllowed(finding, fragment, finding.line, rule.allowlists)) continue;
+      const line = fragment.raw.slice(span.start, span.end);
+      if (findingAllowed(finding, fragment, line, this.config.allowlists) || findingAllowed(finding, fragment, line, rule.allowlists)) continue;
       out.push(finding);
       if (value.decoded !== undefined) {
         // The decoded text, scanned with the other rules and reported at the value's place.
@@ -285,6 +436,76 @@ export class Detector {
     return out;
   }
 }
+
+/** Lines above this many characters are long: rules that can run along a line use the linear engine there. */
+const LONG_LINE = 16_384;
+/** A finding's `line` is the whole line up to this length, else a window around the match. */
+const LINE_MAX = LONG_LINE;
+const LINE_CONTEXT = 256;
+
+/** Whether `gitleaks:allow` occurs wholly within [start, end). */
+function allowMarkWithin(ctx: FragmentContext, start: number, end: number): boolean {
+  if (!ctx.allowMarks) {
+    const raw = ctx.fragment.raw;
+    const marks: number[] = [];
+    for (let i = raw.indexOf(ALLOW_SIGNATURE); i >= 0; i = raw.indexOf(ALLOW_SIGNATURE, i + 1)) marks.push(i);
+    ctx.allowMarks = Int32Array.from(marks);
+  }
+  const marks = ctx.allowMarks;
+  const i = lowerBound(marks, start);
+  return i < marks.length && marks[i]! + ALLOW_SIGNATURE.length <= end;
+}
+
+/**
+ * The part of a very long line (a minified file) a finding keeps: the match and LINE_CONTEXT
+ * characters either side, widened so as not to cut through a copy of the secret (redaction would
+ * leave part of it). Every check has seen the whole line already.
+ */
+function lineWindow(raw: string, lineStart: number, lineEnd: number, start: number, end: number, secret: string): string {
+  let a = Math.max(lineStart, start - LINE_CONTEXT);
+  let b = Math.min(lineEnd, end + LINE_CONTEXT);
+  const n = secret.length;
+  if (n > 0) {
+    // A copy starting in (a - n, a) or ending in (b, b + n); searched for in those spans only.
+    for (let moved = true; moved && a > lineStart; ) {
+      const from = Math.max(lineStart, a - n + 1);
+      const i = raw.slice(from, a + n - 1).indexOf(secret);
+      moved = i >= 0 && from + i < a;
+      if (moved) a = from + i;
+    }
+    for (let moved = true; moved && b < lineEnd; ) {
+      const from = Math.max(a, b - n + 1);
+      const i = raw.slice(from, Math.min(lineEnd, b + n - 1)).lastIndexOf(secret);
+      moved = i >= 0 && from + i + n > b;
+      if (moved) b = from + i + n;
+    }
+  }
+  return raw.slice(a, b);
+}
+
+function copyScan(scan: ScanResult): ScanResult {
+  return { found: scan.found.slice(), hitStarts: scan.hitStarts.slice(0, scan.hitCount), hitPatterns: scan.hitPatterns.slice(0, scan.hitCount), hitCount: scan.hitCount };
+}
+
+/**
+ * Whether any of `words` is a substring of `lowerSecret`. A long list (gitleaks' generic rule has
+ * about 1,500 stopwords) gets an automaton once it has been consulted often enough to pay for it.
+ */
+function stopwordMatcher(words: readonly string[]): (lowerSecret: string) => boolean {
+  if (words.length === 0) return () => false;
+  const some = (s: string) => words.some((w) => s.includes(w));
+  if (words.length < 8 || !words.every((w) => /^[\x20-\x7e]+$/.test(w))) return some;
+  let calls = 0;
+  let automaton: KeywordAutomaton | undefined;
+  // Stopwords are lower-cased, like the secret, so the automaton's ASCII folding changes nothing.
+  return (s) => {
+    if (automaton) return automaton.containsAny(s);
+    if (++calls === STOPWORD_AUTOMATON_AFTER) automaton = new KeywordAutomaton(words);
+    return some(s);
+  };
+}
+
+const STOPWORD_AUTOMATON_AFTER = 200;
 
 /* ── allowlists ── */
 
@@ -319,11 +540,21 @@ export function commitOrPathAllowed(fragment: Fragment, allowlists: readonly All
 
 /** detect.go `checkFindingAllowed`. */
 export function findingAllowed(finding: SecretFinding, fragment: Fragment, line: string, allowlists: readonly Allowlist[]): boolean {
-  for (const a of allowlists) {
-    const target = a.regexTarget === 'match' ? finding.match : a.regexTarget === 'line' ? line : finding.secret;
-    const regexOk = target !== '' && a.regexes.some((r) => r.test(target));
-    const lowerSecret = finding.secret.toLowerCase();
-    const stopwordOk = finding.secret !== '' && a.stopwords.some((w) => lowerSecret.includes(w));
+  const candidate = new Candidate(finding.match, finding.secret);
+  return allowedBy(
+    allowlists.map((list) => ({ list, stopword: (s: string) => list.stopwords.some((w) => s.includes(w)) })),
+    candidate,
+    fragment,
+    line,
+  );
+}
+
+/** `lineRegex`, when given, answers for the regexes of line-target allowlists (the caller memoises them). */
+function allowedBy(allowlists: readonly PreparedAllowlist[], c: Candidate, fragment: Fragment, line: string, lineRegex?: (a: Allowlist) => boolean): boolean {
+  for (const { list: a, stopword } of allowlists) {
+    const target = a.regexTarget === 'match' ? c.match : a.regexTarget === 'line' ? line : c.secret;
+    const regexOk = target !== '' && (lineRegex && a.regexTarget === 'line' ? lineRegex(a) : a.regexes.some((r) => r.test(target)));
+    const stopwordOk = c.secret !== '' && stopword(c.lowerSecret);
     if (a.condition === 'AND') {
       const checks: boolean[] = [];
       if (a.commits.length > 0) checks.push(commitAllowedBy(a, fragment.commit?.sha ?? ''));
@@ -351,24 +582,84 @@ function dropManifestDuplicates(findings: SecretFinding[]): SecretFinding[] {
 
 export function filterFindings(findings: SecretFinding[], redact: number): SecretFinding[] {
   const out: SecretFinding[] = [];
+  const isGeneric = (f: SecretFinding) => f.ruleId.toLowerCase().includes('generic');
+  const lineOf = (f: SecretFinding) => `${f.startLine}\0${f.commit}`;
+  // Generic and other findings by line (a minified file can have thousands on one).
+  const lines = new Map<string, { generic: SecretFinding[]; others: string[] }>();
   for (const f of findings) {
-    const generic = f.ruleId.toLowerCase().includes('generic');
-    const shadowed =
-      generic &&
-      findings.some(
-        (g) =>
-          g.startLine === f.startLine &&
-          g.commit === f.commit &&
-          g.ruleId !== f.ruleId &&
-          g.secret.includes(f.secret) &&
-          !g.ruleId.toLowerCase().includes('generic'),
-      );
-    if (shadowed) continue;
-    out.push(f);
+    const key = lineOf(f);
+    let entry = lines.get(key);
+    if (!entry) lines.set(key, (entry = { generic: [], others: [] }));
+    if (isGeneric(f)) entry.generic.push(f);
+    else entry.others.push(f.secret);
   }
+  const shadowed = new Set<SecretFinding>();
+  for (const { generic, others } of lines.values()) {
+    if (generic.length > 0 && others.length > 0) for (const f of shadowedOnLine(generic, others)) shadowed.add(f);
+  }
+  for (const f of findings) if (!shadowed.has(f)) out.push(f);
   // Redact after deciding, so the comparison above sees the real secrets.
   if (redact > 0) for (const f of out) redactFinding(f, redact);
   return out;
+}
+
+/**
+ * The generic findings whose secret is a substring of one of `others` (the secrets other rules
+ * found on the same line). The other secrets are joined by NULs, so a secret without one is a
+ * substring of one of them exactly when it is one of the joined text. When a line has many of
+ * both (a minified file), a set of the hashes of the joined text's GRAM-character substrings rules
+ * out most secrets before any search.
+ */
+function shadowedOnLine(generic: SecretFinding[], others: string[]): SecretFinding[] {
+  const joined = others.join('\0');
+  const contained = (secret: string) => (secret.includes('\0') ? others.some((o) => o.includes(secret)) : joined.includes(secret));
+  if (generic.length * others.length < 4096 || joined.length < GRAM) return generic.filter((f) => contained(f.secret));
+  const grams = new GramSet(joined);
+  return generic.filter((f) => (f.secret.length < GRAM || f.secret.includes('\0') || grams.has(f.secret)) && contained(f.secret));
+}
+
+const GRAM = 8;
+
+/** Hashes of every GRAM-unit substring of a text, in an open-addressing table. */
+class GramSet {
+  readonly #table: Int32Array;
+  readonly #mask: number;
+
+  constructor(text: string) {
+    let size = 1024;
+    while (size < text.length * 2) size *= 2;
+    this.#table = new Int32Array(size);
+    this.#mask = size - 1;
+    for (let i = 0; i + GRAM <= text.length; i++) this.#add(gramHash(text, i));
+  }
+
+  /** Whether the first GRAM units of `s` occur in the text (false positives possible, no false negatives). */
+  has(s: string): boolean {
+    const h = gramHash(s, 0);
+    for (let slot = h & this.#mask; ; slot = (slot + 1) & this.#mask) {
+      const v = this.#table[slot]!;
+      if (v === 0) return false;
+      if (v === h) return true;
+    }
+  }
+
+  #add(h: number): void {
+    for (let slot = h & this.#mask; ; slot = (slot + 1) & this.#mask) {
+      const v = this.#table[slot]!;
+      if (v === h) return;
+      if (v === 0) {
+        this.#table[slot] = h;
+        return;
+      }
+    }
+  }
+}
+
+/** A non-zero hash of s[from, from + GRAM). */
+function gramHash(s: string, from: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < from + GRAM; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h === 0 ? 1 : h;
 }
 
 /* ── locations (detect/location.go) ── */
@@ -465,12 +756,4 @@ function lowerBound(a: Int32Array, x: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-function trimNewlines(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && s.charCodeAt(a) === 10) a++;
-  while (b > a && s.charCodeAt(b - 1) === 10) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
 }

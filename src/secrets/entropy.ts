@@ -29,12 +29,41 @@ function isAscii(s: string): boolean {
   return true;
 }
 
+/**
+ * freq · log2(freq) for freq = count / length, per length: the common case does no logarithms.
+ * The terms are computed exactly as the loop below would, so the sum is the same to the bit.
+ */
+const terms: (Float64Array | undefined)[] = [];
+const TERM_CACHE_MAX_LENGTH = 1024;
+
+function termsFor(length: number): Float64Array {
+  let t = terms[length];
+  if (!t) {
+    t = new Float64Array(length + 1);
+    const inv = 1 / length;
+    for (let n = 1; n <= length; n++) {
+      const freq = n * inv;
+      t[n] = freq * Math.log2(freq);
+    }
+    terms[length] = t;
+  }
+  return t;
+}
+
 /** The common case without a Map: one byte per character. */
 function asciiEntropy(data: string): number {
   const counts = asciiCounts;
   counts.fill(0);
   for (let i = 0; i < data.length; i++) counts[data.charCodeAt(i)]!++;
   let entropy = 0;
+  if (data.length <= TERM_CACHE_MAX_LENGTH) {
+    const t = termsFor(data.length);
+    for (let c = 0; c < 128; c++) {
+      const n = counts[c]!;
+      if (n !== 0) entropy -= t[n]!;
+    }
+    return entropy;
+  }
   const inv = 1 / data.length;
   for (let c = 0; c < 128; c++) {
     const n = counts[c]!;

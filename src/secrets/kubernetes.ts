@@ -4,7 +4,17 @@
  * reports each one under the `kubernetes-secret-manifest` rule and scans the decoded text with the
  * other rules, so an AWS key hidden in base64 is found as an AWS key.
  */
-import { isMap, isScalar, parseAllDocuments, type Pair } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Pair } from 'yaml';
+
+let yaml: typeof Yaml | undefined;
+
+/** The YAML parser, loaded when a Secret manifest first turns up (most scans have none). */
+function loadYaml(): typeof Yaml {
+  yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yaml;
+}
 
 export const SECRET_MANIFEST_RULE = 'kubernetes-secret-manifest';
 
@@ -24,6 +34,7 @@ export interface ManifestValue {
 const PLACEHOLDER = /^(?:\{\{.*\}\}|\$\{[^}]*\}|\$\([^)]*\)|<[^>]*>|%[A-Za-z_]+%)$/s;
 
 export function analyzeSecretManifests(text: string): ManifestValue[] {
+  const { isMap, parseAllDocuments } = loadYaml();
   let docs;
   try {
     docs = parseAllDocuments(text, { keepSourceTokens: false, uniqueKeys: false });
@@ -48,6 +59,7 @@ export function analyzeSecretManifests(text: string): ManifestValue[] {
 }
 
 function valueOf(pair: Pair, text: string, base64: boolean): ManifestValue | undefined {
+  const { isScalar } = loadYaml();
   const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
   const node = pair.value;
   if (key === undefined || !isScalar(node) || !node.range) return undefined;

@@ -6,8 +6,9 @@
  * transition table so the text is never copied.
  *
  * The table is dense over a compressed alphabet (the characters that occur in some pattern, plus
- * one class for every other character), with state numbers pre-multiplied by the alphabet size
- * and negated when the state has outputs, so the inner loop is one load and one sign test.
+ * one class for every other character). An entry is the next state's number pre-multiplied by the
+ * alphabet size, or, when that state has outputs, its plain number bitwise-negated; so the inner
+ * loop is one load and one sign test, and the rare states with outputs are handled inline.
  */
 
 export interface ScanResult {
@@ -17,6 +18,8 @@ export interface ScanResult {
   hitStarts: Int32Array;
   hitPatterns: Int32Array;
   hitCount: number;
+  /** scanString only: whether every character is ASCII. */
+  ascii?: boolean;
 }
 
 export class KeywordAutomaton {
@@ -26,7 +29,9 @@ export class KeywordAutomaton {
   readonly #classes = new Uint8Array(256);
   readonly #width: number;
   readonly #delta: Int32Array;
-  readonly #outputs: Int32Array[];
+  /** Outputs of state s: #outputList[#outputStart[s] .. #outputStart[s + 1]). */
+  readonly #outputStart: Int32Array;
+  readonly #outputList: Int32Array;
   readonly #found: Uint8Array;
   /** Per state: 1 when one of its outputs is recorded. */
   readonly #recordingState: Uint8Array;
@@ -49,7 +54,9 @@ export class KeywordAutomaton {
 
     // Alphabet: one class per distinct character, upper-case letters sharing their lower-case class.
     let width = 1;
+    let chars = 0;
     for (const p of patterns) {
+      chars += p.length;
       for (let i = 0; i < p.length; i++) {
         const c = p.charCodeAt(i);
         if (c < 128 && this.#classes[c] === 0) this.#classes[c] = width++;
@@ -58,54 +65,61 @@ export class KeywordAutomaton {
     for (let c = 65; c <= 90; c++) this.#classes[c] = this.#classes[c + 32]!;
     this.#width = width;
 
-    // Trie.
-    const goto: Int32Array[] = [new Int32Array(width).fill(-1)];
+    // Trie, in one flat table (-1: no edge yet).
+    let goto = new Int32Array((chars + 1) * width).fill(-1);
     const outs: number[][] = [[]];
     patterns.forEach((p, id) => {
       let s = 0;
       for (let i = 0; i < p.length; i++) {
         const k = this.#classes[p.charCodeAt(i)]!;
-        if (goto[s]![k]! < 0) {
-          goto.push(new Int32Array(width).fill(-1));
+        if (goto[s * width + k]! < 0) {
+          goto[s * width + k] = outs.length;
           outs.push([]);
-          goto[s]![k] = goto.length - 1;
         }
-        s = goto[s]![k]!;
+        s = goto[s * width + k]!;
       }
       if (p.length > 0) outs[s]!.push(id);
     });
+    const states = outs.length;
+    goto = goto.subarray(0, states * width);
 
     // Failure links, breadth first; missing edges become the failure state's edges.
-    const fail = new Int32Array(goto.length);
-    const queue: number[] = [];
+    const fail = new Int32Array(states);
+    const queue = new Int32Array(states);
+    let tail = 0;
     for (let k = 0; k < width; k++) {
-      const t = goto[0]![k]!;
-      if (t < 0) goto[0]![k] = 0;
-      else queue.push(t);
+      const t = goto[k]!;
+      if (t < 0) goto[k] = 0;
+      else queue[tail++] = t;
     }
-    for (let head = 0; head < queue.length; head++) {
+    for (let head = 0; head < tail; head++) {
       const r = queue[head]!;
       for (let k = 0; k < width; k++) {
-        const u = goto[r]![k]!;
+        const u = goto[r * width + k]!;
         if (u < 0) {
-          goto[r]![k] = goto[fail[r]!]![k]!;
+          goto[r * width + k] = goto[fail[r]! * width + k]!;
           continue;
         }
-        queue.push(u);
-        fail[u] = goto[fail[r]!]![k]!;
-        outs[u]!.push(...outs[fail[u]!]!);
+        queue[tail++] = u;
+        fail[u] = goto[fail[r]! * width + k]!;
+        if (outs[fail[u]!]!.length > 0) outs[u]!.push(...outs[fail[u]!]!);
       }
     }
 
-    this.#outputs = outs.map((o) => Int32Array.from(o));
+    this.#outputStart = new Int32Array(states + 1);
+    const list: number[] = [];
+    for (let s = 0; s < states; s++) {
+      this.#outputStart[s] = list.length;
+      for (const p of outs[s]!) list.push(p);
+    }
+    this.#outputStart[states] = list.length;
+    this.#outputList = Int32Array.from(list);
     this.#recordingState = Uint8Array.from(outs, (o) => (o.some((p) => this.#record[p] === 1) ? 1 : 0));
-    this.#seen = new Uint8Array(outs.length);
-    this.#delta = new Int32Array(goto.length * width);
-    for (let s = 0; s < goto.length; s++) {
-      for (let k = 0; k < width; k++) {
-        const t = goto[s]![k]!;
-        this.#delta[s * width + k] = outs[t]!.length > 0 ? ~(t * width) : t * width;
-      }
+    this.#seen = new Uint8Array(states);
+    this.#delta = new Int32Array(states * width);
+    for (let i = 0; i < goto.length; i++) {
+      const t = goto[i]!;
+      this.#delta[i] = outs[t]!.length > 0 ? ~t : t * width;
     }
   }
 
@@ -114,13 +128,20 @@ export class KeywordAutomaton {
     this.#reset();
     const delta = this.#delta;
     const classes = this.#classes;
+    const width = this.#width;
+    const recording = this.#recordingState;
+    const seen = this.#seen;
     let st = 0;
     for (let i = 0; i < text.length; i++) {
-      st = delta[st + classes[text[i]!]!]!;
-      if (st < 0) {
-        st = ~st;
-        this.#emit(st, i);
+      const v = delta[st + classes[text[i]!]!]!;
+      if (v >= 0) {
+        st = v;
+        continue;
       }
+      const s = ~v;
+      st = s * width;
+      if (recording[s] === 0 && seen[s] === 1) continue;
+      this.#emit(s, i);
     }
     return this.#result();
   }
@@ -130,16 +151,40 @@ export class KeywordAutomaton {
     this.#reset();
     const delta = this.#delta;
     const classes = this.#classes;
+    const width = this.#width;
+    const recording = this.#recordingState;
+    const seen = this.#seen;
+    let st = 0;
+    let any = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      any |= c;
+      const v = delta[st + (c < 256 ? classes[c]! : 0)]!;
+      if (v >= 0) {
+        st = v;
+        continue;
+      }
+      const s = ~v;
+      st = s * width;
+      if (recording[s] === 0 && seen[s] === 1) continue;
+      this.#emit(s, i);
+    }
+    const result = this.#result();
+    result.ascii = any < 0x80;
+    return result;
+  }
+
+  /** Whether any pattern occurs in `text` (offsets and per-pattern results are not kept). */
+  containsAny(text: string): boolean {
+    const delta = this.#delta;
+    const classes = this.#classes;
     let st = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       st = delta[st + (c < 256 ? classes[c]! : 0)]!;
-      if (st < 0) {
-        st = ~st;
-        this.#emit(st, i);
-      }
+      if (st < 0) return true;
     }
-    return this.#result();
+    return false;
   }
 
   #reset(): void {
@@ -149,20 +194,18 @@ export class KeywordAutomaton {
   }
 
   /**
-   * Outputs of the state reached at `end`. A state whose outputs are only keywords matters once
+   * Outputs of state `s` reached at `end`. A state whose outputs are only keywords matters once
    * per scan; states with recorded patterns note every occurrence.
    */
-  #emit(premultiplied: number, end: number): void {
-    const state = premultiplied / this.#width;
-    if (this.#recordingState[state] === 0) {
-      if (this.#seen[state] === 1) return;
-      this.#seen[state] = 1;
-    }
-    const outs = this.#outputs[state]!;
-    for (let j = 0; j < outs.length; j++) {
-      const p = outs[j]!;
-      this.#found[p] = 1;
-      if (this.#record[p] === 1) this.#pushHit(end - this.#lengths[p]! + 1, p);
+  #emit(s: number, end: number): void {
+    if (this.#recordingState[s] === 0) this.#seen[s] = 1;
+    const list = this.#outputList;
+    const found = this.#found;
+    const record = this.#record;
+    for (let j = this.#outputStart[s]!, last = this.#outputStart[s + 1]!; j < last; j++) {
+      const p = list[j]!;
+      found[p] = 1;
+      if (record[p] === 1) this.#pushHit(end - this.#lengths[p]! + 1, p);
     }
   }
 

@@ -6,12 +6,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { InputIssue } from '../core/types.ts';
-import { defaultConfig, loadConfigFile, type SecretsConfig } from './config.ts';
+import { defaultConfig, loadConfigFile, toPortable, type SecretsConfig } from './config.ts';
 import { Detector, type DetectorOptions } from './detect.ts';
 import { fingerprintOf, type Fragment, type SecretFinding } from './finding.ts';
 import { inBaseline, isIgnoredFinding, loadBaseline, parseGitleaksIgnore, type BaselineFinding, type IgnoreList } from './ignore.ts';
-import { walkFiles } from './sources/files.ts';
-import { scanBatch, scanInWorkers, workerCount, restrictRules } from './worker.ts';
+import { walkFiles, type FileEntry } from './sources/files.ts';
+import { batchEntries, restrictRules, scanBatch, ScanPool, workerCount } from './worker.ts';
 import { gitDiffFragments, gitLogFragments } from './sources/git.ts';
 import { readFileSync } from 'node:fs';
 
@@ -40,7 +40,7 @@ export interface SecretScanOptions {
   /** Only these rule ids (gitleaks `--enable-rule`). */
   enableRules?: string[];
   onWarning?: (message: string) => void;
-  /** Worker threads for directory mode: 0 scans in this thread; default: one per core for large trees. */
+  /** Worker threads for directory mode: 0 or 1 scans in this thread; default: one per core for large trees. */
   threads?: number;
 }
 
@@ -70,8 +70,41 @@ const AUTO_CONFIGS = ['.gitleaks.toml', join('.palisade', 'secrets.toml')];
 
 export async function scanSecrets(options: SecretScanOptions): Promise<SecretScanResult> {
   const started = performance.now();
-  const warn = options.onWarning ?? (() => undefined);
   const root = rootOf(options);
+  const issues: InputIssue[] = [];
+  const maxBytes = options.maxTargetBytes ?? DEFAULT_MAX_TARGET_BYTES;
+  // A large directory is scanned by worker threads too: they are started as soon as the walk has
+  // listed enough bytes, so that they load while this thread walks on and compiles the rules.
+  let dir: { batches: FileEntry[][]; pool?: ScanPool } | undefined;
+  if (options.mode === 'dir') {
+    let total = 0;
+    let pool: ScanPool | undefined;
+    const onFile = (e: FileEntry) => {
+      if (maxBytes > 0 && e.size > maxBytes) return;
+      total += e.size;
+      if (!pool && options.threads === undefined && workerCount(total) > 1) pool = new ScanPool(workerCount(total));
+    };
+    let entries: FileEntry[];
+    try {
+      entries = walkFiles(options.target, { ...(options.noIgnore && { noIgnore: true }), onError: (path, message) => issues.push({ path, message }), onFile });
+    } catch (err) {
+      await pool?.close();
+      throw err;
+    }
+    const threads = options.threads ?? workerCount(total);
+    const batches = batchEntries(entries);
+    if (threads > 1 && batches.length > 1) pool ??= new ScanPool(Math.min(threads, batches.length));
+    dir = { batches, ...(pool && { pool }) };
+  }
+  try {
+    return await scan(options, root, issues, maxBytes, dir, started);
+  } finally {
+    await dir?.pool?.close();
+  }
+}
+
+async function scan(options: SecretScanOptions, root: string, issues: InputIssue[], maxBytes: number, dir: { batches: FileEntry[][]; pool?: ScanPool } | undefined, started: number): Promise<SecretScanResult> {
+  const warn = options.onWarning ?? (() => undefined);
   const { config, source } = resolveConfig(options, root);
   for (const w of config.warnings) warn(w);
   const effective = restrictRules(config, options.enableRules);
@@ -84,7 +117,6 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
   const baseline: BaselineFinding[] | undefined = options.baselinePath ? loadBaseline(options.baselinePath) : undefined;
 
   const stats: SecretScanStats = { fragments: 0, bytes: 0, commits: 0, skippedBinary: 0, skippedTooLarge: 0, ignored: 0, baseline: 0, durationMs: 0 };
-  const issues: InputIssue[] = [];
   const findings: SecretFinding[] = [];
   const commits = new Set<string>();
 
@@ -110,20 +142,14 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
     }
   };
 
-  const maxBytes = options.maxTargetBytes ?? DEFAULT_MAX_TARGET_BYTES;
   switch (options.mode) {
     case 'stdin':
       add({ raw: options.stdin ?? '', filePath: '', startLine: 1 });
       break;
     case 'dir': {
-      const entries = walkFiles(options.target, { ...(options.noIgnore && { noIgnore: true }), onError: (path, message) => issues.push({ path, message }) });
-      const total = entries.reduce((n, e) => n + (maxBytes > 0 && e.size > maxBytes ? 0 : e.size), 0);
-      const threads = options.config || options.threads === 0 ? 0 : (options.threads ?? workerCount(total));
-      const batches =
-        threads > 1
-          ? await scanInWorkers(entries, { ...(source !== 'default' && { configPath: source, cwd: root }), ...(options.enableRules && { enableRules: options.enableRules }), detector: detectorOptions, maxBytes }, threads)
-          : [scanBatch(detector, entries, maxBytes)];
-      for (const batch of batches) {
+      const { batches, pool } = dir!;
+      const results = pool ? await pool.scan(batches, { config: toPortable(effective), detector: detectorOptions, maxBytes }, detector) : batches.map((b) => scanBatch(detector, b, maxBytes));
+      for (const batch of results) {
         stats.fragments += batch.scanned;
         stats.bytes += batch.bytes;
         stats.skippedBinary += batch.skippedBinary;

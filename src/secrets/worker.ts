@@ -1,22 +1,22 @@
 /**
- * Directory scans on several cores: each worker thread builds the same detector (from the same
- * configuration file or the defaults) and scans batches of files the main thread hands out;
- * results come back per batch and the main thread applies ignores and baselines in file order,
- * so the output does not depend on the number of workers.
+ * Directory scans on several cores: worker threads are started as soon as the scan knows it is
+ * large enough, and load their code while the main thread compiles the rules; the main thread
+ * then sends them the compiled configuration (regex translations, no parsing left to redo) and
+ * batches of files, and scans batches itself between their messages (one thread per core in all).
+ * Results come back per batch and the main thread applies ignores and baselines in file order, so
+ * the output does not depend on the number of threads.
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { InputIssue } from '../core/types.ts';
-import { defaultConfig, loadConfigFile, type SecretsConfig } from './config.ts';
+import { fromPortable, type PortableConfig, type SecretsConfig } from './config.ts';
 import { Detector, type DetectorOptions } from './detect.ts';
 import type { SecretFinding } from './finding.ts';
 import { readTextFile, type FileEntry } from './sources/files.ts';
 
 export interface WorkerSetup {
-  /** A configuration file, or undefined for the default rules. */
-  configPath?: string;
-  cwd?: string;
-  enableRules?: string[];
+  /** The configuration to scan with (rules already restricted to --enable-rule). */
+  config: PortableConfig;
   detector: DetectorOptions;
   maxBytes: number;
 }
@@ -60,7 +60,7 @@ export function restrictRules(config: SecretsConfig, ids: string[] | undefined):
 
 /** Below this many bytes the threads' start-up costs more than they save. */
 const PARALLEL_MIN_BYTES = 16 * 1_000_000;
-const BATCH_BYTES = 2 * 1_000_000;
+const BATCH_BYTES = 1_000_000;
 const BATCH_FILES = 256;
 
 export function workerCount(totalBytes: number): number {
@@ -68,8 +68,8 @@ export function workerCount(totalBytes: number): number {
   return Math.min(availableParallelism(), 8);
 }
 
-/** Scans `entries` on `count` worker threads; results in the order of `entries`. */
-export async function scanInWorkers(entries: FileEntry[], setup: WorkerSetup, count: number): Promise<BatchResult[]> {
+/** Files in batches of about BATCH_BYTES, in order. */
+export function batchEntries(entries: FileEntry[]): FileEntry[][] {
   const batches: FileEntry[][] = [];
   let current: FileEntry[] = [];
   let bytes = 0;
@@ -83,40 +83,84 @@ export async function scanInWorkers(entries: FileEntry[], setup: WorkerSetup, co
     }
   }
   if (current.length > 0) batches.push(current);
-
-  const results: BatchResult[] = new Array(batches.length);
-  let next = 0;
-  const url = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  const run = (worker: Worker) =>
-    new Promise<void>((resolve, reject) => {
-      const feed = () => {
-        if (next >= batches.length) {
-          resolve();
-          return;
-        }
-        const index = next++;
-        worker.once('message', (r: BatchResult) => {
-          results[index] = r;
-          feed();
-        });
-        worker.postMessage(batches[index]);
-      };
-      worker.once('error', reject);
-      feed();
-    });
-  const workers = Array.from({ length: Math.min(count, batches.length) }, () => new Worker(url, { workerData: setup }));
-  try {
-    await Promise.all(workers.map(run));
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-  return results;
+  return batches;
 }
 
-if (!isMainThread && parentPort && (workerData as WorkerSetup | undefined)?.detector) {
-  const setup = workerData as WorkerSetup;
-  const base = setup.configPath ? loadConfigFile(setup.configPath, setup.cwd ? { cwd: setup.cwd } : {}) : defaultConfig();
-  const detector = new Detector(restrictRules(base, setup.enableRules), setup.detector);
+type ToWorker = { setup: WorkerSetup } | { batch: FileEntry[]; index: number };
+type FromWorker = { index: number; result: BatchResult };
+
+/** Batches a worker holds at once, so that it never waits for the main thread between two. */
+const QUEUE_DEPTH = 2;
+
+/**
+ * Worker threads that scan batches of files alongside the main thread. Start it early (the
+ * threads load their code meanwhile), then `scan` once the configuration is compiled.
+ */
+export class ScanPool {
+  readonly #workers: Worker[];
+
+  /** `count` threads in all: the main thread and count - 1 workers. */
+  constructor(count: number) {
+    const url = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+    this.#workers = Array.from({ length: Math.max(0, count - 1) }, () => new Worker(url, { workerData: { secretScanWorker: true } }));
+  }
+
+  /**
+   * Scans the batches (batchEntries) on the workers and, between messages, on this thread with
+   * `detector`; results in the order of the batches.
+   */
+  async scan(batches: FileEntry[][], setup: WorkerSetup, detector: Detector): Promise<BatchResult[]> {
+    const results: BatchResult[] = new Array(batches.length);
+    let next = 0;
+    const run = (worker: Worker) =>
+      new Promise<void>((resolve, reject) => {
+        let outstanding = 0;
+        const post = () => {
+          while (outstanding < QUEUE_DEPTH && next < batches.length) {
+            const index = next++;
+            outstanding++;
+            worker.postMessage({ batch: batches[index]!, index } satisfies ToWorker);
+          }
+          if (outstanding === 0) {
+            worker.off('message', receive);
+            resolve();
+          }
+        };
+        const receive = (m: FromWorker) => {
+          results[m.index] = m.result;
+          outstanding--;
+          post();
+        };
+        worker.on('message', receive);
+        worker.once('error', reject);
+        worker.postMessage({ setup } satisfies ToWorker);
+        post();
+      });
+    const local = async () => {
+      while (next < batches.length) {
+        const index = next++;
+        results[index] = scanBatch(detector, batches[index]!, setup.maxBytes);
+        // Let the workers' results in, and their next batches out.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    await Promise.all([...this.#workers.map(run), local()]);
+    return results;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+}
+
+if (!isMainThread && parentPort && (workerData as { secretScanWorker?: boolean } | undefined)?.secretScanWorker) {
   const port = parentPort;
-  port.on('message', (entries: FileEntry[]) => port.postMessage(scanBatch(detector, entries, setup.maxBytes)));
+  let detector: Detector | undefined;
+  let maxBytes = 0;
+  port.on('message', (message: ToWorker) => {
+    if ('setup' in message) {
+      detector = new Detector(fromPortable(message.setup.config), message.setup.detector);
+      maxBytes = message.setup.maxBytes;
+    } else port.postMessage({ index: message.index, result: scanBatch(detector!, message.batch, maxBytes) } satisfies FromWorker);
+  });
 }

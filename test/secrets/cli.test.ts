@@ -3,6 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { secretsReport } from '../../src/cli/secrets.ts';
+import { renderSarif } from '../../src/report/sarif.ts';
+import { renderTable } from '../../src/report/table.ts';
+import { defaultConfig } from '../../src/secrets/config.ts';
+import type { SecretFinding } from '../../src/secrets/finding.ts';
 import { repoRoot } from '../helpers/corpus.ts';
 
 const node = process.execPath;
@@ -63,6 +68,19 @@ describe('palisade secrets', () => {
     const bad = run(['secrets', dir, '--config', join(dir, 'bad.toml')]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('broken: |regex| cannot be compiled');
+  });
+
+  it('renders tens of thousands of findings in one file (a minified bundle) in linear time, table and SARIF', () => {
+    const finding = (i: number): SecretFinding => ({
+      ruleId: 'generic-api-key', description: 'Generic API Key', startLine: 1, endLine: 1, startColumn: i, endColumn: i + 20, line: '', match: `key=s${i}`, secret: `s${i}`,
+      file: 'bundle.min.js', symlinkFile: '', commit: '', entropy: 4, author: '', email: '', date: '', message: '', tags: [], fingerprint: `bundle.min.js:generic-api-key:1`,
+    });
+    const stats = { fragments: 1, bytes: 1, commits: 0, skippedBinary: 0, skippedTooLarge: 0, ignored: 0, baseline: 0, durationMs: 0 };
+    const report = secretsReport('.', { findings: Array.from({ length: 40_000 }, (_, i) => finding(i)), config: defaultConfig(), configSource: 'default', stats, issues: [] });
+    const started = performance.now();
+    expect(renderTable(report, { color: false })).toContain('Secrets: 40000');
+    expect(JSON.parse(renderSarif(report)).runs[0].results).toHaveLength(40_000);
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('palisade scan --scanners secret reports secrets through the common renderers', () => {

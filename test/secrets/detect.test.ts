@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig } from '../../src/secrets/config.ts';
-import { Detector } from '../../src/secrets/detect.ts';
-import type { Fragment } from '../../src/secrets/finding.ts';
+import { Detector, filterFindings } from '../../src/secrets/detect.ts';
+import type { Fragment, SecretFinding } from '../../src/secrets/finding.ts';
 import { shannonEntropy } from '../../src/secrets/entropy.ts';
 
 const AWS_RULE = `
@@ -146,5 +146,108 @@ describe('Kubernetes rules', () => {
   it('finds registry credentials in a docker config.json', () => {
     const config = '{\n  "auths": {\n    "registry.example.com": {\n      "auth": "ZmFrZXVzZXI6ZmFrZXBhc3N3b3JkMTIz"\n    }\n  }\n}\n';
     expect(scan(config, 'config.json').map((f) => [f.ruleId, f.secret])).toContainEqual(['docker-config-auth', 'ZmFrZXVzZXI6ZmFrZXBhc3N3b3JkMTIz']);
+  });
+});
+
+describe('one pre-filter pass per fragment', () => {
+  it('keeps the rules after the Secret manifest rule selected by this file, not by the decoded values it scans', () => {
+    // The decoded value (no kubeconfig keyword) used to overwrite the file's pre-filter result.
+    const key = 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODk=';
+    const yaml = ['apiVersion: v1', 'kind: Secret', 'metadata:', '  name: x', 'data:', `  a: ${Buffer.from('hello world value').toString('base64')}`, '---', `client-key-data: ${key}`, ''].join('\n');
+    const ids = new Detector(defaultConfig()).detect({ raw: yaml, filePath: 's.yaml', startLine: 1 }).map((f) => f.ruleId);
+    expect(ids).toContain('kubeconfig-client-key-data');
+  });
+});
+
+describe('very long lines', () => {
+  const minified = (bytes: number) => {
+    const parts = ['const userKey=getToken(config,{secret:value.item});', 'headers["Authorization"]=`Bearer ${token}`;', 'curl -u user:pass https://x ', 'api_key="AbCdEf0123456789xyz";', 'eyJhbGciOi.eyJzdWIiOi.sig;', 's.abcdefghijklmnopqrstuvwx;', 'SK0123456789abcdef0123456789abcdef;'];
+    let s = '';
+    for (let i = 0; s.length < bytes; i++) s += parts[i % parts.length];
+    return s;
+  };
+
+  it('scans a megabyte on one line with thousands of findings in linear time, keeping a window of the line', () => {
+    const detector = new Detector(defaultConfig(), { redact: 100 });
+    const time = (raw: string) => {
+      const started = performance.now();
+      const found = detector.detect({ raw, filePath: 'bundle.min.js', startLine: 1 });
+      return { found, ms: performance.now() - started };
+    };
+    time(minified(100_000)); // warm up
+    const small = time(minified(250_000));
+    const large = time(minified(1_000_000));
+    expect(large.found.length).toBeGreaterThan(1000);
+    expect(large.found.length).toBeCloseTo(small.found.length * 4, -2);
+    // Quadratic work would take 16 times as long for 4 times the text.
+    expect(large.ms).toBeLessThan(Math.max(small.ms * 10, 2_000));
+    for (const f of large.found) {
+      expect(f.line.length).toBeLessThan(1_000);
+      expect(f.line).toContain(f.match);
+    }
+  });
+
+  it('keeps whole lines up to 16 KiB, as gitleaks does', () => {
+    const line = 'x'.repeat(10_000) + ' AKIALALEMEL33243OLIA ' + 'y'.repeat(5_000);
+    const [f] = new Detector(defaultConfig()).detect({ raw: line, filePath: 'a.txt', startLine: 1 });
+    expect(f!.line).toBe(line);
+  });
+
+  it('still honours gitleaks:allow and line allowlists anywhere on a long line', () => {
+    const line = `${'z'.repeat(40_000)} AKIALALEMEL33243OLIA ${'z'.repeat(40_000)}`;
+    const detector = new Detector(defaultConfig());
+    expect(detector.detect({ raw: line, filePath: 'a.txt', startLine: 1 })).toHaveLength(1);
+    expect(detector.detect({ raw: `${line} // gitleaks:allow`, filePath: 'a.txt', startLine: 1 })).toEqual([]);
+    const toml = `${AWS_RULE}\n[[rules.allowlists]]\nregexTarget = "line"\nregexes = ['''fixture$''']`;
+    expect(detect(toml, { raw: `${line} fixture` })).toEqual([]);
+  });
+});
+
+describe('generic findings shadowed by other rules', () => {
+  /** detect/utils.go `filter`, as written there. */
+  const reference = (findings: SecretFinding[]) =>
+    findings.filter(
+      (f) =>
+        !f.ruleId.toLowerCase().includes('generic') ||
+        !findings.some((g) => g.startLine === f.startLine && g.commit === f.commit && g.ruleId !== f.ruleId && g.secret.includes(f.secret) && !g.ruleId.toLowerCase().includes('generic')),
+    );
+
+  it('drops the same findings as a pairwise comparison, for few and for many findings on a line', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const str = (n: number) => Array.from({ length: n }, () => 'abcAB\0x'[Math.floor(rnd() * 7)]).join('');
+    for (let t = 0; t < 400; t++) {
+      const n = 1 + Math.floor(rnd() * (t % 20 === 0 ? 300 : 12));
+      const findings = Array.from({ length: n }, () => ({
+        ruleId: rnd() < 0.5 ? 'generic-api-key' : ['aws-access-token', 'x-generic', 'github-pat'][Math.floor(rnd() * 3)]!,
+        startLine: Math.floor(rnd() * 3),
+        commit: rnd() < 0.8 ? '' : 'c',
+        secret: str(Math.floor(rnd() * (rnd() < 0.5 ? 12 : 3))),
+      })) as SecretFinding[];
+      expect(filterFindings(findings, 0)).toEqual(reference(findings));
+    }
+  });
+});
+
+describe('entropy', () => {
+  it('is the same to the bit as the direct formula (the common case uses a table of terms)', () => {
+    const direct = (s: string) => {
+      const counts = new Map<string, number>();
+      for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
+      let e = 0;
+      const inv = 1 / s.length;
+      for (const code of [...counts.keys()].sort()) {
+        const freq = counts.get(code)! * inv;
+        e -= freq * Math.log2(freq);
+      }
+      return e;
+    };
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_.';
+    for (let i = 0; i < 2_000; i++) {
+      const n = 1 + ((i * 7919) % (i % 10 === 0 ? 1_500 : 120));
+      const k = 1 + (i % alphabet.length);
+      const s = Array.from({ length: n }, (_, j) => alphabet[(j * 31 + i * 17 + ((j * j) % 13)) % k]).join('');
+      expect(Object.is(shannonEntropy(s), direct(s))).toBe(true);
+    }
   });
 });

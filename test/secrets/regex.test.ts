@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compileGoRegex, RegexSyntaxError } from '../../src/secrets/regex/compile.ts';
+import { defaultConfig } from '../../src/secrets/config.ts';
+import { compileGoRegex, regexFromCompiled, RegexSyntaxError } from '../../src/secrets/regex/compile.ts';
+import { parseRegex, type Node } from '../../src/secrets/regex/syntax.ts';
 
 const spans = (pattern: string, text: string) => compileGoRegex(pattern).findAll(text).map((m) => text.slice(m.start, m.end));
 
@@ -99,5 +101,126 @@ describe('engines', () => {
     candidates.sort((a, b) => a - b);
     expect(re.findAll(text, candidates)).toEqual(re.findAll(text));
     expect(re.findAll(text).length).toBe(2);
+  });
+});
+
+/** Random text drawn from a pattern (mostly printable ASCII, so that anchor plans apply). */
+function sampler(seed: number) {
+  const rnd = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(rnd() * n);
+  const chars = (r: number[]) => {
+    const ascii: number[] = [];
+    for (let i = 0; i < r.length; i += 2) for (let c = Math.max(r[i]!, 0x20); c <= Math.min(r[i + 1]!, 0x7e); c++) ascii.push(c);
+    if (ascii.length > 0) return String.fromCharCode(ascii[int(ascii.length)]!);
+    return r[0]! === 10 || r[0]! === 13 || r[0]! === 9 ? String.fromCharCode(r[0]!) : ' ';
+  };
+  const gen = (node: Node): string => {
+    switch (node.type) {
+      case 'empty':
+      case 'assert':
+        return '';
+      case 'chars':
+        return chars(node.ranges);
+      case 'group':
+        return gen(node.node);
+      case 'concat':
+        return node.nodes.map(gen).join('');
+      case 'alt':
+        return gen(node.nodes[int(node.nodes.length)]!);
+      case 'repeat': {
+        const max = node.max === -1 ? node.min + 8 : Math.min(node.max, node.min + 40);
+        let n = rnd() < 0.2 ? max : node.min + int(max - node.min + 1);
+        if (rnd() < 0.05 && n > 0) n--; // near misses too
+        let s = '';
+        for (let k = 0; k < n; k++) s += gen(node.node);
+        return s;
+      }
+    }
+  };
+  const NOISE = ['key = ', 'token: "', ' ', '\n', '\t', '"', "'", 'x', '_', '=', ';', 'ey', 's.', 'sk ', 'curl ', '\r\n', 'secret', 'API', '-'];
+  return { gen, noise: () => NOISE[int(NOISE.length)]!, int };
+}
+
+/** Every place one of `literals` starts in ASCII text (case-insensitively), ascending. */
+function literalPlaces(text: string, literals: readonly string[]): number[] {
+  const lower = text.toLowerCase();
+  const out: number[] = [];
+  for (const lit of literals) for (let i = lower.indexOf(lit); i >= 0; i = lower.indexOf(lit, i + 1)) out.push(i);
+  return out.sort((a, b) => a - b);
+}
+
+describe('anchor plans on the default rules', () => {
+  const rules = [...defaultConfig().rules.values()].filter((r) => r.regex?.plan);
+
+  it('has a plan for most rules: a literal prefix (lead) or a bounded run before literals (prefix)', () => {
+    const kinds = rules.map((r) => r.regex!.plan!.kind);
+    expect(kinds.filter((k) => k === 'prefix').length).toBeGreaterThan(80);
+    expect(kinds.filter((k) => k === 'lead').length).toBeGreaterThan(80);
+    expect(defaultConfig().rules.get('jwt')!.regex!.plan).toEqual({ kind: 'lead', literals: ['ey'], before: 'nonword' });
+  });
+
+  it('finds, tried only at literal places, what a full scan finds, and the same groups', () => {
+    for (const [i, rule] of rules.entries()) {
+      const { gen, noise, int } = sampler(i + 1);
+      const ast = parseRegex(rule.regex!.source).node;
+      let text = '';
+      for (let k = 0; k < 12; k++) text += noise() + gen(ast) + noise() + (int(3) === 0 ? gen(ast) : '');
+      const re = rule.regex!;
+      const places = literalPlaces(text, re.plan!.literals);
+      const full = re.findAll(text);
+      expect(re.findAll(text, places), rule.id).toEqual(full);
+      for (const m of full) {
+        const sub = text.slice(m.start, m.end);
+        expect(re.submatch(sub, literalPlaces(sub, re.plan!.literals)), rule.id).toEqual(re.submatch(sub));
+      }
+    }
+  });
+
+  it('a lead plan skips a place inside a word without running the pattern, and still finds a match there when there is one', () => {
+    const re = compileGoRegex('\\b(ey[a-zA-Z0-9]{4})');
+    expect(re.plan).toMatchObject({ kind: 'lead', before: 'nonword' });
+    const text = 'key eyAbcd keyeyXyzw eyQ';
+    expect(re.findAll(text, literalPlaces(text, ['ey']))).toEqual(re.findAll(text));
+    expect(re.findAll(text).map((m) => text.slice(m.start, m.end))).toEqual(['eyAbcd']);
+  });
+
+  it('rebuilds a regex from its translation (as a worker thread does) with the same plan and matches', () => {
+    for (const id of ['generic-api-key', 'jwt', 'aws-access-token', 'curl-auth-header']) {
+      const re = defaultConfig().rules.get(id)!.regex!;
+      const copy = regexFromCompiled(structuredClone(re.compiled));
+      expect([copy.engine, copy.plan, copy.reach, copy.numGroups]).toEqual([re.engine, re.plan, re.reach, re.numGroups]);
+      const text = 'api_key = "abcdefghijklmnop1234" eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3.abc AKIALALEMEL33243OLIA';
+      expect(copy.findAll(text)).toEqual(re.findAll(text));
+    }
+  });
+});
+
+describe('slow shapes', () => {
+  it('runs polynomial shapes on re2js too, which stays linear on input built to defeat backtracking', () => {
+    for (const p of ['.*.*=.*', '(?:.*a){10}', '\\w+_?\\w+x', '[a-z]+[a-z0-9]+X']) expect(compileGoRegex(p).engine, p).toBe('re2js');
+    const started = performance.now();
+    expect(compileGoRegex('.*.*=.*').findAll('a'.repeat(50_000))).toEqual([]);
+    expect(compileGoRegex('(?:.*a){10}x').findAll('a'.repeat(50_000))).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it('leaves one unbounded repetition (and short inputs: secrets, paths) on V8', () => {
+    expect(compileGoRegex('a.*b').engine).toBe('v8');
+    expect(compileGoRegex('\\bcurl\\b(?:.*?|.*?(?:[\\r\\n]{1,2}.*?){1,5})[ \\t\\n\\r](?:-H|--header)').engine).toBe('v8');
+    expect(compileGoRegex('^\\{\\{[ \\t]*[\\w ().|]+[ \\t]*}}$', { shortInput: true }).engine).toBe('v8');
+    expect(compileGoRegex('(a+)+$', { shortInput: true }).engine).toBe('re2js');
+  });
+
+  it('says how far one attempt can run: a line (.*), the text ([^"]*), or a word ([a-z0-9]+, \\s*)', () => {
+    expect(compileGoRegex('curl.*-H').reach).toBe('line');
+    expect(compileGoRegex('"auth":"[^"]*"').reach).toBe('text');
+    expect(compileGoRegex('key[ \\t]*=\\s*[a-z0-9]+').reach).toBeUndefined();
+    expect(compileGoRegex('x.{0,1000}y').reach).toBeUndefined();
+    expect(compileGoRegex('(?s)-----BEGIN[\\s\\S-]{64,}?KEY').reach).toBe('text');
   });
 });

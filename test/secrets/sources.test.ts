@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isIgnored, parseIgnoreFile } from '../../src/secrets/sources/gitignore.ts';
-import { looksBinary, walkFiles } from '../../src/secrets/sources/files.ts';
+import { looksBinary, readTextFile, walkFiles } from '../../src/secrets/sources/files.ts';
 import { PatchParser } from '../../src/secrets/sources/git.ts';
 import type { Fragment } from '../../src/secrets/finding.ts';
 import { scanSecrets } from '../../src/secrets/scan.ts';
@@ -34,6 +34,46 @@ describe('gitignore', () => {
     for (const f of ['secret.txt', 'a.env', 'sub/a.env', 'sub/ok.txt', '.git/config']) writeFileSync(join(root, f), 'x');
     expect(walkFiles(root).map((e) => e.path)).toEqual(['.gitignore', 'a.env', 'sub/.gitignore', 'sub/ok.txt']);
     expect(walkFiles(root, { noIgnore: true }).map((e) => e.path)).toContain('secret.txt');
+  });
+});
+
+describe('reading files', () => {
+  it('decodes invalid UTF-8 with replacement characters, and a secret after it is still found', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-utf8-'));
+    const bytes = Buffer.concat([Buffer.from('caf\xc3\xa9 ', 'latin1'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(' key = "AKIALALEMEL33243OLIA"\n\xe2\x82\n', 'latin1')]);
+    writeFileSync(join(dir, 'bad.txt'), bytes);
+    const read = readTextFile({ path: 'bad.txt', absolute: join(dir, 'bad.txt'), size: bytes.length }, 0);
+    expect(read.kind === 'text' && read.text.startsWith('café \ufffd\ufffd\ufffd key')).toBe(true);
+    const result = await scanSecrets({ target: dir, mode: 'dir' });
+    expect(result.findings.map((f) => [f.ruleId, f.startLine, f.secret])).toEqual([['aws-access-token', 1, 'AKIALALEMEL33243OLIA']]);
+  });
+
+  it('skips a file over the size limit without reading it, and scans a 20 MB single-line file when allowed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-big-'));
+    const line = 'var a=config.token,b=cache.key;'.repeat(650_000) + 'k="AKIALALEMEL33243OLIA";';
+    writeFileSync(join(dir, 'bundle.min.js'), line);
+    const skipped = await scanSecrets({ target: dir, mode: 'dir', maxTargetBytes: 10_000_000 });
+    expect([skipped.stats.skippedTooLarge, skipped.findings.length]).toEqual([1, 0]);
+    const started = performance.now();
+    const scanned = await scanSecrets({ target: dir, mode: 'dir', maxTargetBytes: 0 });
+    expect(scanned.findings.map((f) => f.ruleId)).toEqual(['aws-access-token']);
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+});
+
+describe('worker threads', () => {
+  it('find the same findings, in the same order, as a scan in this thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-threads-'));
+    for (let i = 0; i < 700; i++) {
+      mkdirSync(join(dir, `d${i % 7}`), { recursive: true });
+      const secret = i % 50 === 0 ? `\nconst k = "AKIA${String(i).padStart(4, '0')}LALEMEL33243OL";\ntoken: ghp_${'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'}` : '';
+      writeFileSync(join(dir, `d${i % 7}`, `f${i}.ts`), `export const value${i} = config.key;\n${secret}\n`);
+    }
+    const one = await scanSecrets({ target: dir, mode: 'dir', threads: 0 });
+    const two = await scanSecrets({ target: dir, mode: 'dir', threads: 2 });
+    expect(one.findings.length).toBeGreaterThan(10);
+    expect(two.findings).toEqual(one.findings);
+    expect(two.stats).toEqual({ ...one.stats, durationMs: two.stats.durationMs });
   });
 });
 
@@ -82,6 +122,17 @@ describe('git patches', () => {
       ['app.env', 11, 'last'],
     ]);
     expect(out[0]!.commit).toEqual({ sha: 'abc123', author: 'Ada', email: 'ada@example.com', date: '2024-01-02T02:04:05Z', message: 'subject\n\nbody' });
+
+    // Fed in chunks cut anywhere (as git's output arrives), the parser yields the same fragments.
+    const text = log.join('\n') + '\n';
+    for (const size of [1, 7, 64, text.length]) {
+      const chunked = new PatchParser(true);
+      const got: Fragment[] = [];
+      let pending = '';
+      for (let i = 0; i < text.length; i += size) pending = chunked.feed(pending + text.slice(i, i + size), got);
+      chunked.finish(got);
+      expect(got).toEqual(out);
+    }
   });
 
   it('scans history, staged changes and an empty repository', async () => {
@@ -100,5 +151,21 @@ describe('git patches', () => {
     const history = await scanSecrets({ target: repo, mode: 'git' });
     expect(history.findings.map((f) => [f.file, f.startLine, f.author, f.message])).toEqual([['a.go', 3, 'T', 'add a']]);
     expect(history.stats.commits).toBe(2);
+  });
+
+  it('reads a commit that adds files of one huge line in linear time: over the limit skipped, under it scanned', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'palisade-git-big-'));
+    const git = (...args: string[]) => spawnSync('git', ['-C', repo, '-c', 'user.name=T', '-c', 'user.email=t@example.com', ...args], { encoding: 'utf8' });
+    git('init', '-q');
+    const chunk = 'var a=config.token,b=cache.key;';
+    writeFileSync(join(repo, 'huge.min.js'), chunk.repeat(400_000) + 'k="AKIALALEMEL33243OLIA";');
+    writeFileSync(join(repo, 'small.min.js'), chunk.repeat(60_000) + 'k="AKIALALEMEL33243OLIB";');
+    git('add', '.');
+    git('commit', '-q', '-m', 'bundles');
+    const started = performance.now();
+    const result = await scanSecrets({ target: repo, mode: 'git', maxTargetBytes: 10_000_000 });
+    expect(result.findings.map((f) => [f.file, f.secret])).toEqual([['small.min.js', 'AKIALALEMEL33243OLIB']]);
+    expect([result.stats.skippedTooLarge, result.issues.length]).toEqual([1, 1]);
+    expect(performance.now() - started).toBeLessThan(30_000);
   });
 });

@@ -6,12 +6,14 @@
  *
  * Patterns are translated to V8 regular expressions (syntax.ts parses, emit.ts writes) and run on
  * V8's backtracking engine, whose matches are the same as RE2's leftmost-first ones. A pattern
- * whose shape could backtrack exponentially runs on re2js, a pure-JavaScript port of RE2 that is
- * linear in the input but an order of magnitude slower; `engine` says which one a rule got.
+ * whose shape could backtrack exponentially or polynomially runs on re2js, a pure-JavaScript port
+ * of RE2 that is linear in the input but an order of magnitude slower; `engine` says which one a
+ * rule got. With an anchor plan, a V8 pattern is tried only where its literals occur (`findAll`
+ * and `submatch` with candidates), with the same result as a scan of the whole text.
  */
 import { createRequire } from 'node:module';
 import type { RE2JS } from 're2js';
-import { anchorPlan, backtrackingRisk, toJsSource, type AnchorPlan } from './emit.ts';
+import { anchorPlan, backtrackingRisk, reach, toJsSource, type AnchorPlan } from './emit.ts';
 import { rangesHas } from './ranges.ts';
 import { parseRegex, RegexSyntaxError } from './syntax.ts';
 
@@ -33,33 +35,68 @@ export interface GoRegex {
   /** Set when the matcher can restrict itself to the places where one of `plan.literals` occurs. */
   readonly plan?: AnchorPlan;
   /**
+   * Set when a match attempt can run along a whole line (`line`) or text (`text`) through an
+   * unbounded repetition of a broad set (`.*`, `[^"]*`): on very long lines, `linear()` bounds the
+   * cost of many such attempts.
+   */
+  readonly reach?: 'line' | 'text';
+  /** The translation, to rebuild the matcher elsewhere (a worker thread) without parsing again. */
+  readonly compiled: CompiledRegex;
+  /** The same pattern on re2js (linear in the text whatever the input; slower on ordinary text). */
+  linear(): GoRegex;
+  /**
    * Every match in `text`. With `candidates` (ascending UTF-16 offsets where a literal of `plan`
-   * starts, every such place included), only those places are tried; the result is the same.
+   * starts, every such place included; more places do no harm), only those places are tried; the
+   * result is the same.
    */
   findAll(text: string, candidates?: ArrayLike<number>): Span[];
-  submatch(text: string): string[] | undefined;
+  /** Go's FindStringSubmatch; `candidates` as for findAll. */
+  submatch(text: string, candidates?: ArrayLike<number>): string[] | undefined;
   test(text: string): boolean;
+}
+
+/** A GoRegex as plain data (structured-cloneable). */
+export interface CompiledRegex {
+  source: string;
+  engine: RegexEngine;
+  numGroups: number;
+  /** The V8 translation (engine v8). */
+  js?: string;
+  plan?: AnchorPlan;
+  reach?: 'line' | 'text';
 }
 
 export interface CompileOptions {
   /** Force an engine (tests and benchmarks); by default re2js only for patterns at risk. */
   engine?: RegexEngine;
+  /**
+   * The pattern only ever runs on short strings (secrets, matches, paths): only exponential shapes
+   * need the linear engine, polynomial ones cost little there.
+   */
+  shortInput?: boolean;
 }
 
 /** Compiles a Go regular expression; throws RegexSyntaxError for what Go's `regexp` rejects. */
 export function compileGoRegex(pattern: string, options: CompileOptions = {}): GoRegex {
   const parsed = parseRegex(pattern);
-  const engine = options.engine ?? (backtrackingRisk(parsed.node) ? 're2js' : 'v8');
+  const engine = options.engine ?? (backtrackingRisk(parsed.node, options.shortInput ? 'exponential' : 'polynomial') ? 're2js' : 'v8');
   if (engine === 're2js') return new Re2jsRegex(pattern, parsed.groups);
   const source = toJsSource(parsed.node);
-  let regex: RegExp;
   try {
-    regex = new RegExp(source, 'g');
+    return new V8Regex({ source: pattern, engine, numGroups: parsed.groups, js: source, ...optional('plan', anchorPlan(parsed.node)), ...optional('reach', reach(parsed.node)) });
   } catch (err) {
     // The emitter only writes valid V8 syntax; this would be a Palisade bug, named as such.
     throw new RegexSyntaxError(`internal translation failed for \`${pattern}\`: ${(err as Error).message}`);
   }
-  return new V8Regex(pattern, parsed.groups, regex, anchorPlan(parsed.node));
+}
+
+/** Rebuilds a regex from its translation (no parsing; V8 compiles the pattern on first use). */
+export function regexFromCompiled(compiled: CompiledRegex): GoRegex {
+  return compiled.engine === 're2js' ? new Re2jsRegex(compiled.source, compiled.numGroups) : new V8Regex(compiled);
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [k in K]?: V };
 }
 
 class V8Regex implements GoRegex {
@@ -67,23 +104,39 @@ class V8Regex implements GoRegex {
   readonly source: string;
   readonly numGroups: number;
   readonly plan?: AnchorPlan;
+  readonly reach?: 'line' | 'text';
+  readonly compiled: CompiledRegex;
   readonly #global: RegExp;
+  #linear?: GoRegex;
   readonly #single: RegExp;
+  /** Prefix plan: the rest of the pattern; lead plan: the whole pattern; run at one place. */
   readonly #sticky?: RegExp;
 
-  constructor(source: string, numGroups: number, global: RegExp, plan: AnchorPlan | undefined) {
-    this.source = source;
-    this.numGroups = numGroups;
-    this.#global = global;
-    this.#single = new RegExp(global.source);
+  constructor(compiled: CompiledRegex) {
+    this.compiled = compiled;
+    this.source = compiled.source;
+    this.numGroups = compiled.numGroups;
+    if (compiled.reach) this.reach = compiled.reach;
+    this.#global = new RegExp(compiled.js!, 'g');
+    this.#single = new RegExp(compiled.js!);
+    const plan = compiled.plan;
     if (plan) {
       this.plan = plan;
-      this.#sticky = new RegExp(plan.restSource, 'y');
+      this.#sticky = new RegExp(plan.kind === 'prefix' ? plan.restSource : compiled.js!, 'y');
     }
   }
 
   findAll(text: string, candidates?: ArrayLike<number>): Span[] {
-    if (candidates && this.plan && this.#sticky) return this.#findAnchored(text, candidates, this.plan, this.#sticky);
+    if (candidates && this.#sticky) {
+      const out: Span[] = [];
+      let index = 0;
+      let pos = 0;
+      while ((index = this.#planMatch(text, candidates, index, pos)) >= 0) {
+        out.push({ start: this.#start, end: this.#end });
+        pos = this.#end;
+      }
+      return out;
+    }
     const re = this.#global;
     return goFindAll(text, (pos) => {
       re.lastIndex = pos;
@@ -92,64 +145,117 @@ class V8Regex implements GoRegex {
     });
   }
 
+  submatch(text: string, candidates?: ArrayLike<number>): string[] | undefined {
+    let m: RegExpExecArray | null;
+    if (candidates && this.#sticky) {
+      if (this.#planMatch(text, candidates, 0, 0) < 0) return undefined;
+      m = this.#groups!;
+    } else m = this.#single.exec(text);
+    if (!m) return undefined;
+    const out: string[] = new Array(m.length);
+    for (let g = 0; g < m.length; g++) out[g] = m[g] ?? '';
+    // A prefix plan ran the rest of the pattern: the whole match starts where the prefix does.
+    if (candidates && this.#sticky) out[0] = text.slice(this.#start, this.#end);
+    return out;
+  }
+
+  /** The last match #planMatch found, and the groups of the pattern (the rest's, for a prefix plan). */
+  #start = 0;
+  #end = 0;
+  #groups: RegExpExecArray | null = null;
+
   /**
-   * The matches of `prefix{0,max} rest` where rest starts with a literal: the leftmost match
-   * starts at the earliest place its prefix run can reach back to from the first literal where
-   * `rest` matches (see emit.ts), so only literal places are tried.
+   * The leftmost match at or after `pos`, trying only the candidate places from `index` on; sets
+   * #start, #end and #groups and returns the index of the first candidate past the match, or -1.
+   * Plans only apply to patterns whose every match is non-empty (it contains a literal), so Go's
+   * rule about empty matches never comes into play.
    */
-  #findAnchored(text: string, candidates: ArrayLike<number>, plan: AnchorPlan, sticky: RegExp): Span[] {
-    const out: Span[] = [];
-    let pos = 0;
-    const restAt = (q: number): number => {
-      sticky.lastIndex = q;
-      const m = sticky.exec(text);
-      return m ? q + m[0].length : -1;
-    };
-    for (let i = 0; i < candidates.length; i++) {
+  #planMatch(text: string, candidates: ArrayLike<number>, index: number, pos: number): number {
+    const plan = this.plan!;
+    const sticky = this.#sticky!;
+    const n = candidates.length;
+    let i = index;
+    while (i < n && candidates[i]! < pos) i++;
+    if (plan.kind === 'lead') {
+      const before = plan.before;
+      for (; i < n; i++) {
+        const q = candidates[i]!;
+        if (i > 0 && candidates[i - 1] === q) continue; // tried already
+        if (before !== undefined && (q > 0 && isWordUnit(text.charCodeAt(q - 1))) !== (before === 'word')) continue;
+        sticky.lastIndex = q;
+        const m = sticky.exec(text);
+        if (m) {
+          this.#start = q;
+          this.#end = q + m[0].length;
+          this.#groups = m;
+          return i + 1;
+        }
+      }
+      return -1;
+    }
+    // Prefix plan: the leftmost match starts at the earliest place its prefix run can reach back
+    // to from the first literal where the rest matches (see emit.ts).
+    for (; i < n; i++) {
       const q = candidates[i]!;
-      if (q < pos) continue;
-      let end = restAt(q);
-      if (end < 0) continue;
+      sticky.lastIndex = q;
+      let m = sticky.exec(text);
+      if (!m) continue;
+      let end = q + m[0].length;
       let start = q;
       while (start > pos && q - start < plan.max && rangesHas(plan.prefix, text.charCodeAt(start - 1))) start--;
       if (!plan.lazy) {
         // A greedy prefix takes the last literal place its run still reaches.
         let runEnd = q;
-        for (let j = i + 1; j < candidates.length; j++) {
+        for (let j = i + 1; j < n; j++) {
           const q2 = candidates[j]!;
           if (q2 === q) continue;
           if (q2 - start > plan.max) break;
           while (runEnd < q2 && rangesHas(plan.prefix, text.charCodeAt(runEnd))) runEnd++;
           if (runEnd < q2) break;
-          const e2 = restAt(q2);
-          if (e2 >= 0) end = e2;
+          sticky.lastIndex = q2;
+          const m2 = sticky.exec(text);
+          if (m2) {
+            m = m2;
+            end = q2 + m2[0].length;
+          }
         }
       }
-      out.push({ start, end });
-      pos = end;
+      this.#start = start;
+      this.#end = end;
+      this.#groups = m;
+      let next = i + 1;
+      while (next < n && candidates[next]! < end) next++;
+      return next;
     }
-    return out;
-  }
-
-  submatch(text: string): string[] | undefined {
-    const m = this.#single.exec(text);
-    return m ? Array.from(m, (g) => g ?? '') : undefined;
+    return -1;
   }
 
   test(text: string): boolean {
     return this.#single.test(text);
   }
+
+  linear(): GoRegex {
+    this.#linear ??= new Re2jsRegex(this.source, this.numGroups);
+    return this.#linear;
+  }
+}
+
+/** Go's `\b` word characters (ASCII). */
+function isWordUnit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
 }
 
 class Re2jsRegex implements GoRegex {
   readonly engine = 're2js' as const;
   readonly source: string;
   readonly numGroups: number;
+  readonly compiled: CompiledRegex;
   readonly #re: RE2JS;
 
   constructor(source: string, numGroups: number) {
     this.source = source;
     this.numGroups = numGroups;
+    this.compiled = { source, engine: 're2js', numGroups };
     try {
       this.#re = loadRe2js().compile(source);
     } catch (err) {
@@ -172,6 +278,10 @@ class Re2jsRegex implements GoRegex {
 
   test(text: string): boolean {
     return this.#re.matcher(text).find();
+  }
+
+  linear(): GoRegex {
+    return this;
   }
 }
 

@@ -1,13 +1,17 @@
 /**
  * From the RE2 AST to what the matcher needs:
  * - `toJsSource`: a V8 pattern with the same matches, written without the `i`, `u`, `m` or `s`
- *   flags (folding, dot and anchors are already spelled out), so that V8's linear-time fallback
- *   engine can take over a pattern that backtracks too much;
- * - `backtrackingRisk`: whether V8's backtracking could go exponential on the pattern (nested or
- *   ambiguous unbounded repetition), in which case the rule runs on the RE2 port instead;
- * - `anchorPlan`: for patterns that start with a bounded run of a character class before a set of
- *   literals (gitleaks' generic template `[\w.-]{0,50}?(?:key|token…)`), the literals to look for
- *   and how far before them a match may start, so the matcher only tries those places.
+ *   flags (folding, dot and anchors are already spelled out);
+ * - `backtrackingRisk`: whether V8's backtracking could go exponential or polynomial on the
+ *   pattern at one starting place (nested, ambiguous or chained unbounded repetition), in which
+ *   case the rule runs on the RE2 port instead (V8's own linear fallback is off by default and
+ *   cannot take most gitleaks patterns: counted repetitions above a few are beyond it);
+ * - `reach`: whether one attempt can run along a whole line or text (`.*`), which the detector
+ *   bounds on very long lines;
+ * - `anchorPlan`: for patterns that start with a literal (`ghp_…`, `\b(ey…`) or a bounded run of
+ *   a character class before a set of literals (gitleaks' generic template
+ *   `[\w.-]{0,50}?(?:key|token…)`), the literals to look for and how far before them a match may
+ *   start, so the matcher only tries those places.
  *
  * Offsets are UTF-16 code units, like JavaScript strings. `.` and negated classes match one code
  * unit of a character outside the Basic Multilingual Plane, where Go would match the whole
@@ -149,25 +153,174 @@ function hexUnit(u: number): string {
 const SMALL_REPEAT = 10;
 
 /**
- * True for the shapes that make a backtracking engine exponential: an unbounded repetition whose
- * body contains another unbounded repetition of a variable-width expression (`(a+)+`, `(\w+\s?)*`),
- * or whose body is an alternation with overlapping first characters (`(a|ab)*`). Polynomial
- * shapes (`.*x.*`) are left to V8, whose fallback engine also bounds them.
+ * True for the shapes that make a backtracking engine super-linear at a single starting place:
+ * - exponential: an unbounded repetition whose body contains another unbounded repetition of a
+ *   variable-width expression (`(a+)+`, `(\w+\s?)*`), or whose body is an alternation with
+ *   overlapping first characters (`(a|ab)*`);
+ * - polynomial: two unbounded repetitions of overlapping characters with nothing required between
+ *   them (`.*.*=`, `\w+_?\w+x`), or an unbounded repetition inside a repetition of two or more
+ *   whose next round can start with what it consumes (`(?:.*a){10}`).
+ * One unbounded repetition (`.*x`) costs at most the length of the text it can run along per
+ * starting place; the detector bounds that cost on very long lines (see `reach`).
  */
-export function backtrackingRisk(node: Node): boolean {
+export function backtrackingRisk(node: Node, level: 'exponential' | 'polynomial' = 'polynomial'): boolean {
+  return exponentialRisk(node) || (level === 'polynomial' && polynomialRisk(node));
+}
+
+function exponentialRisk(node: Node): boolean {
   switch (node.type) {
     case 'group':
-      return backtrackingRisk(node.node);
+      return exponentialRisk(node.node);
     case 'concat':
     case 'alt':
-      return node.nodes.some(backtrackingRisk);
+      return node.nodes.some(exponentialRisk);
     case 'repeat': {
       if (large(node.max) && (nestedAmbiguity(node.node) || ambiguousAlternation(node.node))) return true;
-      return backtrackingRisk(node.node);
+      return exponentialRisk(node.node);
     }
     default:
       return false;
   }
+}
+
+function polynomialRisk(node: Node): boolean {
+  switch (node.type) {
+    case 'group':
+      return polynomialRisk(node.node);
+    case 'alt':
+      return node.nodes.some(polynomialRisk);
+    case 'concat': {
+      // An unbounded repetition, then only optional parts, then another over the same characters.
+      for (let i = 0; i < node.nodes.length; i++) {
+        const first = unboundedChars(node.nodes[i]!);
+        if (!first) continue;
+        for (let j = i + 1; j < node.nodes.length; j++) {
+          const next = unboundedChars(node.nodes[j]!);
+          if (next && overlap(first, next)) return true;
+          if (!nullable(node.nodes[j]!)) break;
+        }
+      }
+      return node.nodes.some(polynomialRisk);
+    }
+    case 'repeat': {
+      if (node.max === -1 || node.max >= 2) {
+        const first = firstChars(node.node);
+        const inner = innerUnbounded(node.node);
+        // A first character that is only a control character (`[\r\n]` after `.*?`) splits at a
+        // line end, not anywhere in a line.
+        if (inner && (!first || overlapPrintable(inner, first))) return true;
+      }
+      return polynomialRisk(node.node);
+    }
+    default:
+      return false;
+  }
+}
+
+/** The characters of an unbounded repetition of a set (`x*`, `[a-z]+`, `(?:.)*`), else undefined. */
+function unboundedChars(node: Node): Ranges | undefined {
+  if (node.type === 'group') return unboundedChars(node.node);
+  if (node.type !== 'repeat' || node.max !== -1) return undefined;
+  return consumed(node.node);
+}
+
+/** Every character that unbounded repetitions inside `node` consume, or undefined when there are none. */
+function innerUnbounded(node: Node): Ranges | undefined {
+  let out: Ranges | undefined;
+  const visit = (n: Node) => {
+    if (n.type === 'group') visit(n.node);
+    else if (n.type === 'concat' || n.type === 'alt') n.nodes.forEach(visit);
+    else if (n.type === 'repeat') {
+      if (n.max === -1 && n.min !== n.max) out = [...(out ?? []), ...(consumed(n.node) ?? [])];
+      visit(n.node);
+    }
+  };
+  visit(node);
+  return out && out.length > 0 ? out : undefined;
+}
+
+/** Every character `node` can consume (an unsorted range list). */
+function consumed(node: Node): Ranges | undefined {
+  switch (node.type) {
+    case 'chars':
+      return node.ranges;
+    case 'group':
+    case 'repeat':
+      return consumed(node.node);
+    case 'concat':
+    case 'alt': {
+      const all: Ranges = [];
+      for (const n of node.nodes) all.push(...(consumed(n) ?? []));
+      return all.length > 0 ? all : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Whether `node` can match the empty string. */
+function nullable(node: Node): boolean {
+  switch (node.type) {
+    case 'empty':
+    case 'assert':
+      return true;
+    case 'chars':
+      return false;
+    case 'group':
+      return nullable(node.node);
+    case 'concat':
+      return node.nodes.every(nullable);
+    case 'alt':
+      return node.nodes.some(nullable);
+    case 'repeat':
+      return node.min === 0 || nullable(node.node);
+  }
+}
+
+function overlapPrintable(a: Ranges, b: Ranges): boolean {
+  for (let i = 0; i < a.length; i += 2) {
+    for (let j = 0; j < b.length; j += 2) {
+      const lo = Math.max(a[i]!, b[j]!, 0x20);
+      const hi = Math.min(a[i + 1]!, b[j + 1]!);
+      if (lo <= hi) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * How far one match attempt can run through an unbounded repetition of a broad set (a space and
+ * most printable characters: `.*`, `[^"]*`, `[\s\S]*?`): `text` when the set holds a newline,
+ * `line` otherwise; undefined when every unbounded repetition is of a narrow set (`[a-z0-9]+`,
+ * `\s*`, `\S+`), which stops at the end of a word or a blank in practice. Such an attempt costs
+ * up to the length of the line (or text) it runs along, for each place it is tried.
+ */
+export function reach(node: Node): 'text' | 'line' | undefined {
+  let out: 'text' | 'line' | undefined;
+  const visit = (n: Node) => {
+    if (n.type === 'group') visit(n.node);
+    else if (n.type === 'concat' || n.type === 'alt') n.nodes.forEach(visit);
+    else if (n.type === 'repeat') {
+      const set = n.max === -1 ? consumed(n.node) : undefined;
+      if (set && countIn(set, 0x20, 0x20) > 0 && countIn(set, 0x21, 0x7e) >= BROAD_SET) {
+        if (countIn(set, 0x0a, 0x0a) > 0) out = 'text';
+        else out ??= 'line';
+      }
+      visit(n.node);
+    }
+  };
+  visit(node);
+  return out;
+}
+
+/** Printable ASCII characters (of 94) a set must hold to be broad. */
+const BROAD_SET = 48;
+
+/** How many code points of [lo, hi] an (unsorted, possibly overlapping) range list holds, at most hi - lo + 1. */
+function countIn(r: Ranges, lo: number, hi: number): number {
+  const seen = new Set<number>();
+  for (let i = 0; i < r.length; i += 2) for (let c = Math.max(lo, r[i]!); c <= Math.min(hi, r[i + 1]!); c++) seen.add(c);
+  return seen.size;
 }
 
 function large(max: number): boolean {
@@ -261,8 +414,20 @@ function asciiFold(cp: number): string {
   return String.fromCodePoint(cp).toLowerCase();
 }
 
-export interface AnchorPlan {
-  /** Lower-case ASCII literals; every match has one of them right after its prefix. */
+/**
+ * How a matcher can restrict itself to the places where one of `literals` (lower-case ASCII, found
+ * case-insensitively by the caller) starts:
+ * - `prefix`: the pattern is `prefix{0,max} rest` and every match of `rest` starts with a literal;
+ *   a match starts at most `max` characters of `prefix` before such a place;
+ * - `lead`: every match starts with a literal (after zero-width assertions only), so a match can
+ *   only start where a literal does; `before`, when set, is what the character before such a place
+ *   must be for the leading `\b` or `\B` to hold: a word character or not (a cheap test that saves
+ *   running the pattern where the literal sits inside a word, as `ey` does in `key`).
+ */
+export type AnchorPlan = PrefixPlan | LeadPlan;
+
+export interface PrefixPlan {
+  kind: 'prefix';
   literals: string[];
   /** The prefix: `max` (Infinity when unbounded) characters of `prefix` at most, lazy or greedy. */
   prefix: Ranges;
@@ -272,22 +437,108 @@ export interface AnchorPlan {
   restSource: string;
 }
 
+export interface LeadPlan {
+  kind: 'lead';
+  literals: string[];
+  before?: 'word' | 'nonword';
+}
+
 const MAX_LITERALS = 64;
 
 export function anchorPlan(node: Node): AnchorPlan | undefined {
+  return prefixPlan(node) ?? leadPlan(node);
+}
+
+function prefixPlan(node: Node): PrefixPlan | undefined {
   if (node.type !== 'concat' || node.nodes.length < 2) return undefined;
   const [head, next] = node.nodes;
   if (head?.type !== 'repeat' || head.min !== 0 || head.node.type !== 'chars') return undefined;
   const literals = literalSet(next!);
-  if (!literals || literals.length === 0 || literals.some((l) => l.length === 0 || /[^ -~]/.test(l))) return undefined;
+  if (!usableLiterals(literals)) return undefined;
   const rest: Node = { type: 'concat', nodes: node.nodes.slice(1) };
   return {
+    kind: 'prefix',
     literals: [...new Set(literals)],
     prefix: head.node.ranges,
     max: head.max === -1 ? Infinity : head.max,
     lazy: !head.greedy,
     restSource: toJsSource(rest),
   };
+}
+
+function usableLiterals(literals: string[] | undefined): literals is string[] {
+  return literals !== undefined && literals.length > 0 && !literals.some((l) => l.length === 0 || /[^ -~]/.test(l));
+}
+
+function leadPlan(node: Node): LeadPlan | undefined {
+  const literals = leadingLiterals(node);
+  if (!usableLiterals(literals)) return undefined;
+  const plan: LeadPlan = { kind: 'lead', literals: [...new Set(literals)] };
+  // Only assertions at the very start of the pattern decide `before`.
+  const asserts: AssertKind[] = [];
+  for (const n of node.type === 'concat' ? node.nodes : [node]) {
+    if (n.type !== 'assert') break;
+    asserts.push(n.kind);
+  }
+  const word = (l: string) => /^[0-9A-Za-z_]/.test(l);
+  const allWord = plan.literals.every(word);
+  const noneWord = !plan.literals.some(word);
+  for (const kind of asserts) {
+    if ((kind === 'word' && allWord) || (kind === 'nonword' && noneWord)) plan.before = 'nonword';
+    else if ((kind === 'word' && noneWord) || (kind === 'nonword' && allWord)) plan.before = 'word';
+    else continue;
+    break;
+  }
+  return plan;
+}
+
+/**
+ * Strings (lower-cased) one of which every match of `node` starts with, after zero-width
+ * assertions; undefined when there is no such small set.
+ */
+function leadingLiterals(node: Node): string[] | undefined {
+  switch (node.type) {
+    case 'chars':
+      return literalSet(node);
+    case 'group':
+      return leadingLiterals(node.node);
+    case 'alt': {
+      const out: string[] = [];
+      for (const n of node.nodes) {
+        const s = leadingLiterals(n);
+        if (!s) return undefined;
+        out.push(...s);
+        if (out.length > MAX_LITERALS) return undefined;
+      }
+      return out;
+    }
+    case 'repeat':
+      return node.min > 0 ? leadingLiterals(node.node) : undefined;
+    case 'concat': {
+      let i = 0;
+      while (i < node.nodes.length && node.nodes[i]!.type === 'assert') i++;
+      let acc = [''];
+      for (; i < node.nodes.length; i++) {
+        const n = node.nodes[i]!;
+        const whole = literalSet(n);
+        if (whole) {
+          const next = acc.flatMap((a) => whole.map((b) => a + b));
+          if (next.length > MAX_LITERALS) break;
+          acc = next;
+          continue;
+        }
+        const lead = leadingLiterals(n);
+        if (lead) {
+          const next = acc.flatMap((a) => lead.map((b) => a + b));
+          if (next.length <= MAX_LITERALS) acc = next;
+        }
+        break;
+      }
+      return acc.some((a) => a === '') ? undefined : acc;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /**

@@ -20,32 +20,33 @@ export function foldRanges(r: Ranges): Ranges {
     if (overlaps(lo, hi, 0x4b, 0x4b) || overlaps(lo, hi, 0x6b, 0x6b)) extra.push(0x212a, 0x212a);
     if (overlaps(lo, hi, 0x53, 0x53) || overlaps(lo, hi, 0x73, 0x73)) extra.push(0x17f, 0x17f);
     if (hi < 0x80) continue;
-    for (const cp of foldables()) {
-      if (cp < lo) continue;
-      if (cp > hi) break;
-      for (const other of orbit(cp)) if (!rangesHas(r, other)) extra.push(other, other);
+    // Every member of an orbit with a member in [lo, hi] that the set lacks. An orbit wholly inside
+    // [lo, hi] adds nothing, so only orbits that straddle its ends need looking at: a negated class
+    // under (?i) then costs a pass over the orbit bounds instead of one per cased character.
+    const { min, max, members } = orbitTable();
+    for (let o = 0; o < members.length; o++) {
+      if (max[o]! < lo || min[o]! > hi || (min[o]! >= lo && max[o]! <= hi)) continue;
+      for (const cp of members[o]!) {
+        if (cp < lo || cp > hi) continue;
+        for (const other of members[o]!) if (other !== cp && !rangesHas(r, other)) extra.push(other, other);
+      }
     }
   }
   return extra.length === 0 ? r : union(r, normalise(extra));
 }
 
-let orbits: Map<number, number[]> | undefined;
-let foldableList: number[] | undefined;
-
-/** Code points that have another case, ascending. */
-function foldables(): number[] {
-  buildOrbits();
-  return foldableList!;
+interface OrbitTable {
+  /** Per orbit: its smallest and largest code point and its members, ascending. */
+  min: Int32Array;
+  max: Int32Array;
+  members: number[][];
 }
 
-function orbit(cp: number): number[] {
-  buildOrbits();
-  return orbits!.get(cp) ?? [];
-}
+let orbits: OrbitTable | undefined;
 
-/** Union-find over single-code-point case mappings: each class is one folding orbit. */
-function buildOrbits(): void {
-  if (orbits) return;
+/** Union-find over single-code-point case mappings: each class of two or more is one folding orbit. */
+function orbitTable(): OrbitTable {
+  if (orbits) return orbits;
   const parent = new Map<number, number>();
   const find = (x: number): number => {
     let root = x;
@@ -75,19 +76,25 @@ function buildOrbits(): void {
     list.push(cp);
     groups.set(root, list);
   }
-  orbits = new Map();
-  for (const members of groups.values()) {
-    if (members.length < 2) continue;
-    for (const m of members) orbits.set(m, members.filter((x) => x !== m));
-  }
-  foldableList = [...orbits.keys()].sort((x, y) => x - y);
+  const members = [...groups.values()].filter((g) => g.length >= 2).map((g) => g.sort((x, y) => x - y));
+  orbits = { min: Int32Array.from(members, (g) => g[0]!), max: Int32Array.from(members, (g) => g.at(-1)!), members };
+  return orbits;
 }
 
-/** Code points whose case mapping changes them, found by the engine's own property table. */
+/**
+ * Code points whose case mapping changes them, found by the engine's own property table: one
+ * string of every code point up to U+1FFFF, built from UTF-16 units, searched once.
+ */
 function casedCodePoints(): number[] {
-  const all: string[] = [];
-  for (let cp = 0; cp <= 0x1ffff; cp++) if (cp < 0xd800 || cp > 0xdfff) all.push(String.fromCodePoint(cp));
-  return Array.from(all.join('').matchAll(/\p{Changes_When_Casemapped}/gu), (m) => m[0].codePointAt(0)!);
+  const units = new Uint16Array(0x10000 - 0x800 + 0x10000 * 2);
+  let n = 0;
+  for (let cp = 0; cp <= 0xffff; cp++) if (cp < 0xd800 || cp > 0xdfff) units[n++] = cp;
+  for (let cp = 0x10000; cp <= 0x1ffff; cp++) {
+    units[n++] = 0xd800 + ((cp - 0x10000) >> 10);
+    units[n++] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+  }
+  const text = new TextDecoder('utf-16le').decode(units.subarray(0, n));
+  return Array.from(text.matchAll(/\p{Changes_When_Casemapped}/gu), (m) => m[0].codePointAt(0)!);
 }
 
 const classCache = new Map<string, Ranges | undefined>();

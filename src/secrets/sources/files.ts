@@ -19,6 +19,8 @@ export interface WalkOptions {
   noIgnore?: boolean;
   /** Called for a directory or file that cannot be read; the walk goes on. */
   onError?: (path: string, message: string) => void;
+  /** Called for each file listed, as the walk goes. */
+  onFile?: (entry: FileEntry) => void;
 }
 
 export function walkFiles(root: string, options: WalkOptions = {}): FileEntry[] {
@@ -64,7 +66,10 @@ function walkDir(absolute: string, rel: string, ignores: IgnoreFile[], options: 
         options.onError?.(childRel, (err as Error).message);
         continue;
       }
-      if (size > 0) out.push({ path: childRel, absolute: childAbs, size });
+      if (size === 0) continue;
+      const entry = { path: childRel, absolute: childAbs, size };
+      out.push(entry);
+      options.onFile?.(entry);
     }
   }
 }
@@ -85,31 +90,46 @@ export type ReadResult =
 
 /** How many leading bytes decide whether a file is binary (as git does, a NUL in the first 8000). */
 const SNIFF_BYTES = 8000;
+/** Checks for bytes past the listed size. */
+const probe = Buffer.alloc(4096);
 
 /**
  * Reads a file to scan. Binary files (a NUL byte or a known binary signature at the start) and
- * files above `maxBytes` are not read; invalid UTF-8 is decoded with replacement characters.
+ * files above `maxBytes` are not read; invalid UTF-8 is decoded with replacement characters. The
+ * file is opened once: its head is read and looked at, then the rest into the same buffer.
  */
 export function readTextFile(entry: FileEntry, maxBytes: number): ReadResult {
   if (maxBytes > 0 && entry.size > maxBytes) return { kind: 'too-large' };
   let bytes: Buffer;
   try {
-    if (entry.size > SNIFF_BYTES * 4) {
-      // Look at the head first, so a large binary file is never read whole.
-      const head = Buffer.alloc(SNIFF_BYTES);
-      const fd = openSync(entry.absolute, 'r');
-      try {
-        const n = readSync(fd, head, 0, SNIFF_BYTES, 0);
-        if (looksBinary(head.subarray(0, n))) return { kind: 'binary' };
-      } finally {
-        closeSync(fd);
+    const fd = openSync(entry.absolute, 'r');
+    try {
+      let buffer = Buffer.allocUnsafe(Math.max(entry.size, 1));
+      let length = readSync(fd, buffer, 0, Math.min(SNIFF_BYTES, buffer.length), 0);
+      if (looksBinary(buffer.subarray(0, length))) return { kind: 'binary' };
+      for (;;) {
+        if (length === buffer.length) {
+          // The file may have grown since it was listed: read to its end, as readFileSync would.
+          const more = readSync(fd, probe, 0, probe.length, length);
+          if (more === 0) break;
+          const grown = Buffer.allocUnsafe(buffer.length * 2 + more);
+          buffer.copy(grown, 0, 0, length);
+          probe.copy(grown, length, 0, more);
+          buffer = grown;
+          length += more;
+          continue;
+        }
+        const n = readSync(fd, buffer, length, buffer.length - length, length);
+        if (n === 0) break;
+        length += n;
       }
+      bytes = buffer.subarray(0, length);
+    } finally {
+      closeSync(fd);
     }
-    bytes = readFileSync(entry.absolute);
   } catch (err) {
     return { kind: 'error', message: (err as Error).message };
   }
-  if (looksBinary(bytes.subarray(0, SNIFF_BYTES))) return { kind: 'binary' };
   return { kind: 'text', text: bytes.toString('utf8'), bytes };
 }
 

@@ -70,21 +70,28 @@ async function* runGit(args: string[], options: GitSourceOptions, withCommits: b
   exit.catch(() => undefined); // observed below; avoids an unhandled rejection if the stream fails first
   const parser = new PatchParser(withCommits);
   const decoder = new TextDecoder();
-  let pending = '';
+  // The text after the last newline, in pieces: a line of many megabytes (a minified file) is
+  // joined once, not once per chunk.
+  let pending: string[] = [];
   try {
-    // Lines are split per chunk, not read one by one through an async iterator: histories have
-    // millions of lines.
+    // Whole chunks are parsed at once (lines found with indexOf, no per-line objects): histories
+    // have millions of lines.
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      const text = pending + decoder.decode(chunk, { stream: true });
-      const lines = text.split('\n');
-      pending = lines.pop()!;
+      const text = decoder.decode(chunk, { stream: true });
+      if (!text.includes('\n')) {
+        pending.push(text);
+        continue;
+      }
       const out: Fragment[] = [];
-      for (const line of lines) for (const f of parser.line(line)) out.push(f);
+      pending.push(text);
+      pending = [parser.feed(pending.join(''), out)];
       yield* out;
     }
-    pending += decoder.decode();
-    if (pending !== '') yield* parser.line(pending);
-    yield* parser.end();
+    const out: Fragment[] = [];
+    const rest = pending.join('') + decoder.decode();
+    if (rest !== '') parser.feed(rest + '\n', out);
+    parser.finish(out);
+    yield* out;
   } finally {
     if (child.exitCode === null) child.kill();
   }
@@ -118,21 +125,56 @@ export class PatchParser {
     this.#withCommits = withCommits;
   }
 
+  /** One line (without its newline); yields the fragments it completes. */
   *line(line: string): Generator<Fragment> {
+    const out: Fragment[] = [];
+    this.#line(line, out);
+    yield* out;
+  }
+
+  /** The end of the input; yields the last fragment. */
+  *end(): Generator<Fragment> {
+    const out: Fragment[] = [];
+    this.finish(out);
+    yield* out;
+  }
+
+  /** Parses the complete lines of `text` into `out`; returns what follows the last newline. */
+  feed(text: string, out: Fragment[]): string {
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      // Removed and context lines are the bulk of a patch: skipped without being cut out.
+      const c = text.charCodeAt(start);
+      if (c === MINUS && this.#hunk && !this.#header && !this.#inHeaderOfFile) this.#hunk.lastWasAdd = false;
+      else if (c === PLUS && this.#hunk && !this.#header && !this.#inHeaderOfFile) {
+        this.#hunk.lines.push(text.slice(start + 1, nl));
+        this.#hunk.lastWasAdd = true;
+      } else this.#line(text.slice(start, nl), out);
+      start = nl + 1;
+    }
+    return text.slice(start);
+  }
+
+  finish(out: Fragment[]): void {
+    if (this.#header) this.#finishHeader();
+    this.#flushHunk(out);
+  }
+
+  #line(line: string, out: Fragment[]): void {
     if (this.#header) {
       this.#header.push(line);
       if (line.endsWith(US) && this.#header.join('\n').split(US).length > 5) this.#finishHeader();
       return;
     }
     if (this.#withCommits && line.startsWith(RS)) {
-      yield* this.#flushHunk();
+      this.#flushHunk(out);
       this.#file = undefined;
       this.#header = [line.slice(1)];
       if (line.endsWith(US) && line.split(US).length > 5) this.#finishHeader();
       return;
     }
     if (line.startsWith('diff --git ')) {
-      yield* this.#flushHunk();
+      this.#flushHunk(out);
       this.#file = { path: pathFromDiffLine(line), skip: false };
       this.#inHeaderOfFile = true;
       return;
@@ -151,7 +193,7 @@ export class PatchParser {
       this.#inHeaderOfFile = false;
     }
     if (line.startsWith('@@')) {
-      yield* this.#flushHunk();
+      this.#flushHunk(out);
       const m = /^@@+ [^+]*\+(\d+)(?:,\d+)? @@/.exec(line);
       this.#hunk = { startLine: m ? Number(m[1]) : 0, lines: [], noNewlineAtEnd: false, lastWasAdd: false };
       return;
@@ -168,11 +210,6 @@ export class PatchParser {
     }
   }
 
-  *end(): Generator<Fragment> {
-    if (this.#header) this.#finishHeader();
-    yield* this.#flushHunk();
-  }
-
   #finishHeader(): void {
     const fields = this.#header!.join('\n').split(US);
     this.#header = undefined;
@@ -181,21 +218,24 @@ export class PatchParser {
     this.#commit = { sha, author, email, date: utcDate(date), message: message.join(US).replace(/\s+$/, '') };
   }
 
-  *#flushHunk(): Generator<Fragment> {
+  #flushHunk(out: Fragment[]): void {
     const hunk = this.#hunk;
     const file = this.#file;
     this.#hunk = undefined;
     if (!hunk || !file || file.skip) return;
     let raw = hunk.lines.join('\n');
     if (hunk.lines.length > 0 && !hunk.noNewlineAtEnd) raw += '\n';
-    yield {
+    out.push({
       raw,
       filePath: file.path,
       startLine: hunk.startLine,
       ...(this.#withCommits && this.#commit && { commit: this.#commit }),
-    };
+    });
   }
 }
+
+const PLUS = 0x2b;
+const MINUS = 0x2d;
 
 /** `2021-11-02T18:37:53-05:00` → `2021-11-02T23:37:53Z` (gitleaks reports author dates in UTC). */
 function utcDate(iso: string): string {
