@@ -109,7 +109,9 @@ function vulnerabilities(findings: Finding[]): Json[] {
   const groups = new Map<string, Finding[]>();
   for (const f of [...findings].sort(compareFindings)) {
     const key = `${f.id}\0${JSON.stringify(analysis(f) ?? null)}`;
-    groups.set(key, [...(groups.get(key) ?? []), f]);
+    const group = groups.get(key);
+    if (group) group.push(f);
+    else groups.set(key, [f]);
   }
   return [...groups.values()]
     .sort((a, b) => SEVERITY_RANK[b[0]!.severity] - SEVERITY_RANK[a[0]!.severity] || cmp(a[0]!.id, b[0]!.id))

@@ -87,7 +87,9 @@ function renderMisconfigGroups(result: ScanTargetResult, options: TableOptions, 
   const byPath = new Map<string, Finding[]>();
   for (const f of misconfigFindings(result)) {
     const path = f.location?.path ?? result.target.name;
-    byPath.set(path, [...(byPath.get(path) ?? []), f]);
+    const group = byPath.get(path);
+    if (group) group.push(f);
+    else byPath.set(path, [f]);
   }
   const lines: string[] = [];
   const paths = [...byPath.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
