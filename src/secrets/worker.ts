@@ -133,6 +133,8 @@ export class ScanPool {
         };
         worker.on('message', receive);
         worker.once('error', reject);
+        // A worker that dies without an 'error' (killed, out of memory) would otherwise leave the scan waiting forever.
+        worker.once('exit', (code) => reject(new Error(`secret scan worker exited (code ${code}) before finishing its batches`)));
         worker.postMessage({ setup } satisfies ToWorker);
         post();
       });
