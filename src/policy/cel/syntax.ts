@@ -129,7 +129,12 @@ function rewriteHas(tokens: Token[]): Token[] {
       continue;
     }
     const full = arg.map((x) => x.text).join('');
-    const select = /\s*\.\s*([A-Za-z_]\w*)\s*$/.exec(full)!;
+    const select = /\s*\.\s*([A-Za-z_]\w*)\s*$/.exec(full);
+    // Not a selection (`has(f(x) + y)`): left as written, for the parser to report.
+    if (!select) {
+      out.push(t);
+      continue;
+    }
     out.push({ kind: 'other', text: `(${rewrite(full.slice(0, select.index))}).?${select[1]}.hasValue()` });
     i = close;
   }
