@@ -10,8 +10,9 @@ import { Command, Option } from 'commander';
 import { PalisadeError } from '../core/errors.ts';
 import { applyCelPolicies } from '../policy/cel/apply.ts';
 import { loadCelCliInputs } from '../policy/cel/cli-inputs.ts';
-import { prepareImageVerification } from '../policy/cel/image-verify.ts';
-import { readTrustedRoot } from '../trust/bundle/trusted-root.ts';
+import { prepareImageVerification, type ImageVerificationOptions } from '../policy/cel/image-verify.ts';
+import { readTrustedRoot, type TrustedRoot } from '../trust/bundle/trusted-root.ts';
+import type { Logger } from '../core/log.ts';
 import { DigestCache } from '../trust/oci/cache.ts';
 import { loadCelPolicies } from '../policy/cel/load.ts';
 import { applyPolicies } from '../policy/engine/engine.ts';
@@ -123,15 +124,11 @@ async function apply(paths: string[], options: ApplyOptions, globals: GlobalOpti
   const resources = withDefaultNamespace(await loadResources(options.resource, ctx.log));
   const trustedRoot = options.trustedRoot ? readTrustedRoot(options.trustedRoot) : undefined;
   const engineOptions = { values, ...(requestInfo && { requestInfo }), exceptions: [...set.exceptions, ...exceptions] };
-  // verifyImages rules read registries only when asked (kyverno's --registry); otherwise they report unsupported.
-  const responses = options.registry
-    ? await evaluateWithImageVerification(
-        new TrustImageVerifier({
-          registry: { insecure: Boolean(options.insecure || options.allowHttpRegistry), log: ctx.log },
-          ...(trustedRoot && { trustedRoot }),
-        }).session(),
-        (imageVerification) => applyPolicies(set.policies, resources, { ...engineOptions, imageVerification }),
-      )
+  // verifyImages rules and ImageValidatingPolicies read registries only when asked (kyverno's --registry);
+  // otherwise they report unsupported. One verifier and one digest cache serve both: an image is read once.
+  const images = options.registry ? registryVerification(options, ctx.log, trustedRoot) : undefined;
+  const responses = images
+    ? await evaluateWithImageVerification(images.verifier.session(), (imageVerification) => applyPolicies(set.policies, resources, { ...engineOptions, imageVerification }))
     : applyPolicies(set.policies, resources, engineOptions);
   if (cel.policies.length > 0) {
     if (options.exceptions.length > 0) cel.exceptions.push(...(await loadCelPolicies(options.exceptions)).exceptions);
@@ -142,10 +139,7 @@ async function apply(paths: string[], options: ApplyOptions, globals: GlobalOpti
       namespaceLabels: (ns) => values.namespaceLabels(ns),
       ...(requestInfo && { requestInfo }),
     });
-    // Image verification reads registries, so it runs only when asked (kyverno's --registry).
-    const imageVerifier = options.registry
-      ? await prepareImageVerification(cel, resources, { registry: { insecure: Boolean(options.insecure || options.allowHttpRegistry), log: ctx.log }, ...(trustedRoot && { trustedRoot }), request: celOptions })
-      : undefined;
+    const imageVerifier = images ? await prepareImageVerification(cel, resources, { ...images, request: celOptions }) : undefined;
     responses.push(...applyCelPolicies(cel, resources, { ...celOptions, ...(imageVerifier && { imageVerifier }) }));
   }
   if (!options.registry && responses.some((r) => r.rules.some((x) => x.type === 'ImageVerify' && x.message.startsWith('unsupported: verifyImages without registry access')))) {
@@ -182,6 +176,18 @@ function countResults(responses: readonly PolicyResponse[], auditWarn: boolean):
   const summary: ReportSummary = { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 };
   for (const response of responses) for (const rule of response.rules) summary[reportStatus(response, rule, auditWarn)]++;
   return summary;
+}
+
+/** Registry access for `--registry`: one verifier and digest cache shared by verifyImages rules and ImageValidatingPolicies. */
+function registryVerification(
+  options: Pick<ApplyOptions, 'insecure' | 'allowHttpRegistry'>,
+  log: Logger,
+  trustedRoot: TrustedRoot | undefined,
+): ImageVerificationOptions & { verifier: TrustImageVerifier } {
+  const registry = { insecure: Boolean(options.insecure || options.allowHttpRegistry), log };
+  const cache = new DigestCache();
+  const verifier = new TrustImageVerifier({ registry, digests: cache, ...(trustedRoot && { trustedRoot }) });
+  return { registry, cache, verifier };
 }
 
 /** Mutate rules that patched, or verifyImages rules that pinned digests (mutateDigest). */
@@ -222,14 +228,11 @@ async function test(dirs: string[], options: TestOptions, globals: GlobalOptions
   const selector = parseSelector(options.testCaseSelector);
   const files = await findTestFiles(dirs, options.fileName);
   const reports: TestCaseReport[] = [];
-  // One verifier for every test file: an image several tests name is verified once.
-  const registry = { insecure: Boolean(options.insecure || options.allowHttpRegistry), log: ctx.log };
+  // One verifier for every test file and both engines: an image several tests name is verified once.
   const trustedRoot = options.trustedRoot ? readTrustedRoot(options.trustedRoot) : undefined;
-  const imageVerifier = options.registry ? new TrustImageVerifier({ registry, ...(trustedRoot && { trustedRoot }) }) : undefined;
-  // ImageValidatingPolicies: signatures of a digest are read once across the test files.
-  const celImages = options.registry ? { registry, cache: new DigestCache(), ...(trustedRoot && { trustedRoot }) } : undefined;
+  const celImages = options.registry ? registryVerification(options, ctx.log, trustedRoot) : undefined;
   for (const file of files) {
-    const report = await runTestFile(file, { selector, log: ctx.log, ...(imageVerifier && { imageVerifier }), ...(celImages && { celImages }) });
+    const report = await runTestFile(file, { selector, log: ctx.log, ...(celImages && { imageVerifier: celImages.verifier, celImages }) });
     if (report && report.rows.length > 0) reports.push(report);
   }
   if (reports.length === 0) {
