@@ -150,10 +150,8 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   };
   let signatures: SignatureGate | undefined;
   if (options.key.length > 0) {
-    const publicKeys = [];
-    publicKeys.push(...(await readPublicKeys(options.key)));
     signatures = new SignatureGate({
-      publicKeys,
+      publicKeys: await readPublicKeys(options.key),
       deadlineMs,
       ttlMs,
       action: options.keyAction,
