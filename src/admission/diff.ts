@@ -25,11 +25,11 @@ export function jsonPatchDiff(before: unknown, after: unknown, path = ''): Patch
   if (isRecord(before) && isRecord(after)) {
     const ops: PatchOp[] = [];
     for (const key of Object.keys(before)) {
-      if (!(key in after)) ops.push({ op: 'remove', path: `${path}/${escapeToken(key)}` });
+      if (!Object.hasOwn(after, key)) ops.push({ op: 'remove', path: `${path}/${escapeToken(key)}` });
     }
     for (const [key, value] of Object.entries(after)) {
       const child = `${path}/${escapeToken(key)}`;
-      if (!(key in before)) ops.push({ op: 'add', path: child, value });
+      if (!Object.hasOwn(before, key)) ops.push({ op: 'add', path: child, value });
       else ops.push(...jsonPatchDiff(before[key], value, child));
     }
     return ops;
