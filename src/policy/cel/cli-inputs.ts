@@ -11,6 +11,7 @@
  *   objects) and namespace labels, for `namespaceObject`.
  */
 import { join } from 'node:path';
+import { PalisadeError, errorMessage } from '../../core/errors.ts';
 import type { Operation, RequestInfo } from '../engine/types.ts';
 import { parseDocuments, readText } from '../engine/documents.ts';
 import { jpSearch } from '../variables/jmespath.ts';
@@ -73,7 +74,11 @@ async function testMocks(dir: string, testPath: string): Promise<{ globalContext
     const projected: Json = {};
     for (const p of Array.isArray(entry.projections) ? entry.projections : []) {
       if (!isRecord(p) || typeof p.name !== 'string' || typeof p.path !== 'string') continue;
-      projected[p.name] = jpSearch(p.path, data);
+      try {
+        projected[p.name] = jpSearch(p.path, data);
+      } catch (err) {
+        throw new PalisadeError('PARSE_ERROR', `${testPath}: globalContextEntries ${entry.name}: projection ${p.name}: ${errorMessage(err)}`, { cause: err });
+      }
       globalContext[`${entry.name}.${p.name}`] = projected[p.name];
     }
     // Without a projection, Get returns the data, with each projection beside it.
