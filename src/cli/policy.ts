@@ -110,6 +110,7 @@ export function policyCommand(globals: () => GlobalOptions): Command {
 async function apply(paths: string[], options: ApplyOptions, globals: GlobalOptions): Promise<void> {
   const ctx = contextFrom(globals);
   if (options.resource.length === 0) throw new PalisadeError('USAGE', 'at least one --resource is required');
+  checkRegistryFlags(options);
   const set = await loadPolicies(paths, ctx.log);
   // CEL policy kinds (ValidatingPolicy, ValidatingAdmissionPolicy…) are evaluated by src/policy/cel.
   const cel = await loadCelPolicies(paths);
@@ -178,6 +179,13 @@ function countResults(responses: readonly PolicyResponse[], auditWarn: boolean):
   return summary;
 }
 
+/** `--trusted-root` and `--insecure` only mean something with `--registry`: without it they would be ignored silently. */
+function checkRegistryFlags(options: Pick<ApplyOptions, 'registry' | 'trustedRoot' | 'insecure' | 'allowHttpRegistry'>): void {
+  if (options.registry) return;
+  const given = [options.trustedRoot !== undefined && '--trusted-root', options.insecure && '--insecure', options.allowHttpRegistry && '--allow-http-registry'].filter(Boolean);
+  if (given.length > 0) throw new PalisadeError('USAGE', `${given.join(', ')} ${given.length === 1 ? 'needs' : 'need'} --registry`);
+}
+
 /** Registry access for `--registry`: one verifier and digest cache shared by verifyImages rules and ImageValidatingPolicies. */
 function registryVerification(
   options: Pick<ApplyOptions, 'insecure' | 'allowHttpRegistry'>,
@@ -225,6 +233,7 @@ function renderApply(responses: readonly PolicyResponse[], auditWarn: boolean, s
 
 async function test(dirs: string[], options: TestOptions, globals: GlobalOptions): Promise<void> {
   const ctx = contextFrom(globals);
+  checkRegistryFlags(options);
   const selector = parseSelector(options.testCaseSelector);
   const files = await findTestFiles(dirs, options.fileName);
   const reports: TestCaseReport[] = [];
