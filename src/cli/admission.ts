@@ -104,6 +104,8 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new PalisadeError('USAGE', `--port must be 0-65535, got ${options.port}`);
   const timeoutSeconds = positive(options.timeout, '--timeout');
   if (timeoutSeconds > 30) throw new PalisadeError('USAGE', '--timeout must be at most 30 (the Kubernetes limit for timeoutSeconds)');
+  const reportInterval = positive(options.policyReportInterval, '--policy-report-interval');
+  const ttlMs = positive(options.cacheTtl, '--cache-ttl') * 1000;
   const level = ctx.debug ? 'debug' : globals.quiet ? 'error' : 'info';
   const events: StructuredLog = options.logFormat === 'json' ? jsonLog(process.stderr, level) : textLog(ctx.log);
   const log = asLogger(events);
@@ -116,7 +118,6 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   const cluster = options.watchClusterPolicies && connection ? new ClusterPolicyWatcher({ connection, log: events }) : undefined;
   const namespaces = options.watchClusterPolicies && connection ? new NamespaceWatcher({ connection, log: events }) : undefined;
   const policySource: PolicySource = cluster ? withClusterPolicies(reloader, cluster) : reloader;
-  const reportInterval = positive(options.policyReportInterval, '--policy-report-interval');
   const reports = options.policyReports ? new PolicyReportWriter({ sink: reportSink(options.policyReports, connection), intervalMs: reportInterval * 1000, log: events }) : undefined;
 
   const read = async (file: string, what: string) => {
@@ -129,7 +130,6 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   const [cert, key] = [await read(options.tlsCert, '--tls-cert'), await read(options.tlsKey, '--tls-key')];
   // Leave a second for policy evaluation and the response before the API server gives up.
   const deadlineMs = Math.max(500, (timeoutSeconds - 1) * 1000);
-  const ttlMs = positive(options.cacheTtl, '--cache-ttl') * 1000;
   const trustedRoot = options.trustedRoot ? readTrustedRoot(options.trustedRoot) : undefined;
   const digests = new DigestCache();
   // verifyImages rules: registries are read only for the images a rule selects.
