@@ -33,9 +33,15 @@ export async function kubeConnection(kubeconfig?: string, context?: string): Pro
   try {
     if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);
     else kc.loadFromDefault();
-    if (context !== undefined) kc.setCurrentContext(context);
+    if (context !== undefined) {
+      if (!kc.getContextObject(context)) {
+        throw new PalisadeError('USAGE', `context "${context}" is not in the kubeconfig (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+      }
+      kc.setCurrentContext(context);
+    }
     await kc.applyToHTTPSOptions({ headers: {} });
   } catch (err) {
+    if (err instanceof PalisadeError) throw err;
     throw new PalisadeError('INPUT_UNREADABLE', `cannot load the Kubernetes configuration${kubeconfig ? ` ${kubeconfig}` : ''}: ${errorMessage(err)}`, { cause: err });
   }
   const server = kc.getCurrentCluster()?.server?.replace(/\/+$/, '');
