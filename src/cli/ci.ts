@@ -20,8 +20,7 @@ import { renderSarif } from '../ci/report/sarif.ts';
 import { renderTable, summaryLine } from '../ci/report/table.ts';
 import { canonicalRuleId } from '../ci/rules.ts';
 import { contextFrom, ExitRequest, type GlobalOptions } from './context.ts';
-import { collectList, emit } from './output.ts';
-import { reportIssues } from './sbom.ts';
+import { collectList, emit, reportIssues } from './output.ts';
 
 const FORMATS = ['table', 'json', 'sarif'] as const;
 const PROJECT_URL = 'https://github.com/palisade-security/palisade';

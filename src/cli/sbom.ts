@@ -50,6 +50,3 @@ export function sbomCommand(globals: () => GlobalOptions): Command {
       }
     });
 }
-
-/** Also here for the commands that import it from this module. */
-export { reportIssues };

@@ -22,8 +22,7 @@ import { scanMisconfig } from '../misconfig/scan.ts';
 import { applyIgnores, loadIgnoreFile } from '../vuln/suppress/ignorefile.ts';
 import { applyVex, loadVex } from '../vuln/suppress/vex.ts';
 import { contextFrom, ExitRequest, type CliContext, type GlobalOptions } from './context.ts';
-import { collectList, emit } from './output.ts';
-import { reportIssues } from './sbom.ts';
+import { collectList, emit, reportIssues } from './output.ts';
 import { scanSecrets } from '../secrets/scan.ts';
 import { secretsReport } from './secrets.ts';
 
