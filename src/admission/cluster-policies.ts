@@ -23,6 +23,7 @@ import { ResourceWatcher } from './kube-watch.ts';
 import type { StructuredLog } from './log.ts';
 import { policySet, type AdmissionPolicySet } from './policy-set.ts';
 import type { PolicySource } from './reload.ts';
+import { isRecord } from '../core/json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -74,10 +75,6 @@ export interface ClusterPolicyWatcherOptions {
   log: StructuredLog;
   /** First retry delay after a failure (doubled up to 30 s); default 1 s. */
   backoffMs?: number;
-}
-
-function isRecord(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function resourceVersionOf(object: Json): string {

@@ -5,6 +5,7 @@
  * applies a whole-array replace just as well).
  */
 import { deepEqual } from '../policy/engine/json-patch.ts';
+import { isRecord } from '../core/json.ts';
 
 export interface PatchOp {
   op: 'add' | 'remove' | 'replace';
@@ -14,10 +15,6 @@ export interface PatchOp {
 
 function escapeToken(token: string): string {
   return token.replaceAll('~', '~0').replaceAll('/', '~1');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function jsonPatchDiff(before: unknown, after: unknown, path = ''): PatchOp[] {

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { errorMessage } from '../core/errors.ts';
 import { kubeJson, kubeOpen, KubeHttpError, type KubeConnection } from './kube.ts';
 import type { StructuredLog } from './log.ts';
+import { isRecord } from '../core/json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -33,10 +34,6 @@ export interface ResourceWatcherOptions {
 }
 
 const NOT_SERVED_RETRY_MS = 30_000;
-
-function isRecord(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** `namespace/name` of an object (`/name` when cluster-scoped). */
 export function objectKey(object: Json): string {

@@ -4,6 +4,7 @@
  * not echo the request's, or that sets `patchType` without `patch` — so the envelope is built here
  * and only here.
  */
+import { isRecord } from '../core/json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -48,10 +49,6 @@ export class MalformedReviewError extends Error {
 }
 
 const OPERATIONS = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Parses and checks the body; throws MalformedReviewError saying what is wrong. */
 export function parseAdmissionReview(body: string): AdmissionRequest {

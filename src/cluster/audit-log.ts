@@ -15,9 +15,9 @@ import { createReadStream, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
 import type { Severity } from '../core/types.ts';
+import { isRecord } from '../core/json.ts';
 import type { Priority, ReadCounters } from '../runtime/index.ts';
 import type { ClusterFinding } from './findings.ts';
-import { isRecord } from './snapshot.ts';
 
 export interface AuditLogOptions {
   /** Rules files in load order; default: the bundled Falco k8saudit rules. */

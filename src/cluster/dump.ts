@@ -21,12 +21,13 @@ import { basename, join } from 'node:path';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
 import { readTextFiles } from '../core/fs.ts';
 import type { InputIssue } from '../core/types.ts';
+import { isRecord } from '../core/json.ts';
 import { readBlockYaml } from '../misconfig/block-yaml.ts';
 import { isKubernetesObject, manifestOf, mentionsKubernetes, parseManifests, type Manifest } from '../misconfig/manifests.ts';
 import { parsePlainDocuments } from '../policy/engine/documents.ts';
 import { walk } from '../sbom/catalog/walk.ts';
 import { RESOURCE_BY_KIND, RESOURCES, type ResourceName } from './resources.ts';
-import { DEFAULT_NAMESPACE, isRecord, redactObject, type ListCoverage, type Snapshot } from './snapshot.ts';
+import { DEFAULT_NAMESPACE, redactObject, type ListCoverage, type Snapshot } from './snapshot.ts';
 
 export interface DumpOptions {
   /** Files larger than this are skipped with an issue (default 256 MiB: a big cluster's pods list). */

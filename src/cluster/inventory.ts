@@ -8,9 +8,10 @@
  * their `status.containerStatuses[].imageID` — the digest the runtime pulled — reaches the
  * workload's containers.
  */
+import { isRecord } from '../core/json.ts';
 import type { Manifest } from '../misconfig/manifests.ts';
 import { asArray, asObj } from '../policy/podsecurity/pod.ts';
-import { isRecord, metadataOf } from './snapshot.ts';
+import { metadataOf } from './snapshot.ts';
 
 export const WORKLOAD_KINDS = new Set(['Pod', 'Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet', 'Job', 'CronJob', 'ReplicationController']);
 

@@ -16,9 +16,10 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
+import { isRecord } from '../core/json.ts';
 import type { Manifest } from '../misconfig/manifests.ts';
 import { apiVersionOf, listPath, RESOURCES, type ResourceName, type ResourceSpec } from './resources.ts';
-import { isRecord, redactObject, type ListCoverage, type Snapshot } from './snapshot.ts';
+import { redactObject, type ListCoverage, type Snapshot } from './snapshot.ts';
 
 export interface LiveOptions {
   /** A kubeconfig file; default: `KUBECONFIG`, `~/.kube/config`, or the in-cluster service account. */

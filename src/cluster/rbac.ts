@@ -15,8 +15,9 @@
  * Service accounts are also members of `system:serviceaccounts`, `system:serviceaccounts:<ns>` and
  * `system:authenticated`; `effectiveGrants` adds what those groups hold.
  */
+import { isRecord } from '../core/json.ts';
 import type { Manifest } from '../misconfig/manifests.ts';
-import { isRecord, labelsOf } from './snapshot.ts';
+import { labelsOf } from './snapshot.ts';
 
 export interface PolicyRule {
   verbs: string[];

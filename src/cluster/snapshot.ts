@@ -11,6 +11,7 @@
 import type { InputIssue } from '../core/types.ts';
 import type { Manifest } from '../misconfig/manifests.ts';
 import { RESOURCE_BY_KIND, RESOURCES, type ResourceName } from './resources.ts';
+import { isRecord } from '../core/json.ts';
 
 /**
  * - `ok`: read in full (possibly empty).
@@ -85,10 +86,6 @@ export function redactObject(kind: string, object: Record<string, unknown>, conf
     return { ...rest, ...(keys.length > 0 && { data: Object.fromEntries(keys.map((k) => [k, ''])) }) };
   }
   return object;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The audited resource an object belongs to, by kind (any API version). */

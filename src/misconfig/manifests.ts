@@ -20,6 +20,7 @@ import type { InputIssue } from '../core/types.ts';
 import { KUBERNETES_YAML_OPTIONS } from '../policy/engine/documents.ts';
 import { readBlockYaml, type BlockYamlDocument } from './block-yaml.ts';
 import { appendSegment, parseFieldPath, type FieldPath } from './field-path.ts';
+import { isRecord } from '../core/json.ts';
 
 export interface Manifest {
   object: Record<string, unknown>;
@@ -267,10 +268,6 @@ function isOtherJson(text: string): boolean {
 function isHelmTemplate(text: string, path: string): boolean {
   if (!text.includes('{{')) return false;
   return /(^|\/)templates\//.test(path) || /^\s*\{\{-?\s*(if|range|with|define|include|template|end|else|\/\*)/m.test(text);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The parser's first message line, without its own position (the issue carries the line). */

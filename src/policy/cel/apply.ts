@@ -30,6 +30,7 @@ import { runMutations } from './mutate.ts';
 import { resourceOf, splitApiVersion } from './resources.ts';
 import { celPolicyKey, type CelBinding, type CelPolicy, type CelPolicyException, type CelPolicySet, type RuleSet } from './types.ts';
 import { toCel } from './values.ts';
+import { isRecord } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -194,10 +195,6 @@ function buildRequest(object: Json, options: CelApplyOptions): Request {
     request,
     namespaceObject: nsObject,
   };
-}
-
-function isRecord(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Kind, resource, name and namespace of a webhook's AdmissionRequest, when `request` is one. */

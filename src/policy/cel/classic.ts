@@ -22,12 +22,9 @@ import { runValidations, withVariables, type Outcome } from './evaluate.ts';
 import { Authorizer, GlobalContextLib, HttpLib, ImageDataLib, ResourceLib, type ClusterData } from './lib/cluster.ts';
 import type { CompiledValidation, Named, RuleSet } from './types.ts';
 import { toCel } from './values.ts';
+import { isRecord } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
-
-function isRecord(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function list(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];

@@ -16,12 +16,9 @@ import type { Operation, RequestInfo } from '../engine/types.ts';
 import { parseDocuments, readText } from '../engine/documents.ts';
 import { jpSearch } from '../variables/jmespath.ts';
 import type { CelApplyOptions } from './apply.ts';
+import { isRecord } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
-
-function isRecord(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export interface CelCliInputs {
   /** Directory the paths are relative to. */

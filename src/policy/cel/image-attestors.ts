@@ -19,13 +19,10 @@ import type { Activation } from './evaluate.ts';
 import { CelEvalError, CelUnsupportedError } from './errors.ts';
 import type { AttestorExpression } from './types.ts';
 import { celToString } from './values.ts';
+import { isRecord } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
 type KeylessAttestor = Extract<Attestor, { kind: 'keyless' }>;
-
-function isRecord(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** How one attestor verifies: any of `alternatives` verifying suffices; signatures in `repository`, carrying `annotations`. */
 export interface AttestorVerification {

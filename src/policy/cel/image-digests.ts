@@ -10,6 +10,7 @@
  * digest cannot be resolved is an error of its own: the other images keep their pins.
  */
 import type { PatchOperation } from '../engine/json-patch.ts';
+import { isRecord } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -26,10 +27,6 @@ export interface ImageField {
 export interface DigestPin extends ImageField {
   /** The reference written in its place: the image with `@<digest>` appended. */
   pinned: string;
-}
-
-function isRecord(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** The pod spec of a Pod, a Pod template holder or a CronJob, with its pointer. */

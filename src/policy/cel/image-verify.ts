@@ -28,6 +28,7 @@ import { CelEvalError } from './errors.ts';
 import { attestorVerification, concreteAttestor, insecureRegistry, type AttestorVerification } from './image-attestors.ts';
 import { selectedImages, type ImageVerifier } from './image-policy.ts';
 import { celPolicyKey, type CelPolicy, type CelPolicySet } from './types.ts';
+import { isRecord } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -49,10 +50,6 @@ export interface ImageVerificationOptions {
 
 /** An outcome per (image, attestor[, attestation]): verified, not verified, or an error to report. */
 type Outcome = { verified: true; payload?: unknown } | { verified: false } | { error: Error };
-
-function isRecord(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function predicateType(attestation: Json): string | undefined {
   const intoto = isRecord(attestation.intoto) ? attestation.intoto : isRecord(attestation.referrer) ? attestation.referrer : undefined;

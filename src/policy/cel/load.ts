@@ -30,6 +30,7 @@ import {
   type Named,
   type RuleSet,
 } from './types.ts';
+import { isRecord } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
 type FieldPath = (string | number)[];
@@ -40,10 +41,6 @@ const ANNOTATION_AUTOGEN = 'pod-policies.kyverno.io/autogen-controllers';
 
 /** Variables of image-verification expressions, besides the admission ones. */
 export const IMAGE_VARIABLES = ['images', 'attestors', 'attestations', 'imageRef'] as const;
-
-function isRecord(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function list(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PalisadeError } from '../../core/errors.ts';
 import type { RuleStatus } from '../types.ts';
 import { parseDocuments, readText } from '../engine/documents.ts';
-import { isRecord } from '../engine/load.ts';
+import { isRecord } from '../../core/json.ts';
 
 export const TEST_FILE_NAME = 'kyverno-test.yaml';
 

@@ -11,7 +11,7 @@
  */
 import { PalisadeError } from '../../core/errors.ts';
 import { parseDocuments } from '../engine/documents.ts';
-import { isRecord } from '../engine/load.ts';
+import { isRecord } from '../../core/json.ts';
 import type { RequestInfo } from '../engine/types.ts';
 
 export interface SubresourceMapping {

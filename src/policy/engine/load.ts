@@ -16,6 +16,7 @@ import { computeRules } from './autogen.ts';
 import { expandPaths, parseDocuments, parsePlainDocuments, readText, type PlainDocument, type SourceDocument } from './documents.ts';
 import { OPERATIONS, type Policy, type PolicyException } from './types.ts';
 import { checkVerifyImages } from './verify-images-spec.ts';
+import { isRecord } from '../../core/json.ts';
 
 /** Policy kinds of other engines (CEL policy types, admission policies): loaded by name only. */
 export interface ForeignPolicy {
@@ -480,10 +481,6 @@ export function withDefaultNamespace(resources: readonly KubeResource[]): KubeRe
 }
 
 /* ─────────────────────────── helpers ─────────────────────────── */
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isStringMap(value: unknown): value is Record<string, string> {
   return isRecord(value) && Object.values(value).every((v) => typeof v === 'string');

@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { parseCertificates } from '../../trust/certificate-chain.ts';
 import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
 import type { Conditions } from '../types.ts';
+import { isRecord } from '../../core/json.ts';
 
 /** A leaf attestor, as the trust capability verifies it; `repository`/`annotations` override the entry's. */
 export type Attestor = (
@@ -101,7 +102,6 @@ export class InvalidImageVerification extends Error {
 
 type Json = Record<string, unknown>;
 
-const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** Stable JSON (sorted keys), so equal requests have equal keys whatever order their fields came in. */

@@ -42,6 +42,7 @@ import {
   type ImageVerificationSpec,
   type VerifiedStatement,
 } from './verify-images-spec.ts';
+import { isRecord } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -169,10 +170,6 @@ function substitutedEntries(input: VerifyImagesInput): { entries: unknown[]; tem
     };
   });
   return { entries: restored, templated };
-}
-
-function isRecord(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function imagesOf(resource: Json, extractors: Record<string, ImageExtractorConfig[]> | undefined): ImageEntry[] {

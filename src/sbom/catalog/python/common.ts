@@ -65,10 +65,6 @@ export function readArrayTables<T>(
   return { items, issues };
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function stringField(table: Record<string, unknown>, key: string): string | undefined {
   const value = table[key];
   return typeof value === 'string' && value !== '' ? value : undefined;

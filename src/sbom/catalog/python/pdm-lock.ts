@@ -9,13 +9,13 @@
  * PEP 508 strings, resolved by name within the file.
  */
 import { ParseError } from '../../../core/errors.ts';
+import { isRecord } from '../../../core/json.ts';
 import type { Package, Scope } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
 import {
   NameIndex,
   dependencyPurls,
   isCommit,
-  isRecord,
   parseToml,
   pypiPackage,
   requirementName,

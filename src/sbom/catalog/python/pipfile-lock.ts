@@ -9,7 +9,8 @@ import { ParseError } from '../../../core/errors.ts';
 import { LineIndex } from '../../../core/lines.ts';
 import type { InputIssue, Package } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
-import { isCommit, isRecord, pypiPackage, stringField } from './common.ts';
+import { isRecord } from '../../../core/json.ts';
+import { isCommit, pypiPackage, stringField } from './common.ts';
 import { parseJson } from '../json.ts';
 
 const MAX_PIPFILE_SPEC = 6;

@@ -7,13 +7,13 @@
  * within the file. Path dependencies (`source.type` directory/file) are local code, not packages.
  */
 import { ParseError } from '../../../core/errors.ts';
+import { isRecord } from '../../../core/json.ts';
 import type { Package, Scope } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
 import {
   NameIndex,
   dependencyPurls,
   isCommit,
-  isRecord,
   parseToml,
   pypiPackage,
   stringArray,

@@ -7,13 +7,13 @@
  * (with just enough keys to be unique), resolved within the file.
  */
 import { ParseError } from '../../../core/errors.ts';
+import { isRecord } from '../../../core/json.ts';
 import type { Package } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
 import {
   NameIndex,
   dependencyPurls,
   isCommit,
-  isRecord,
   parseToml,
   pypiPackage,
   stringField,

@@ -7,12 +7,12 @@
  * `dev-dependencies` (dependency groups) decide each package's scope by reachability.
  */
 import { ParseError } from '../../../core/errors.ts';
+import { isRecord } from '../../../core/json.ts';
 import type { Package, Scope } from '../../../core/types.ts';
 import { baseName, type Cataloger, type CatalogInput, type CatalogResult } from '../cataloger.ts';
 import {
   NameIndex,
   isCommit,
-  isRecord,
   parseToml,
   pypiPackage,
   stringArray,
