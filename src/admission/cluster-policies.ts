@@ -18,7 +18,7 @@ import { parseCelPolicies } from '../policy/cel/load.ts';
 import type { CelPolicySet } from '../policy/cel/types.ts';
 import { parsePolicies } from '../policy/engine/load.ts';
 import type { Policy, PolicyException } from '../policy/engine/types.ts';
-import type { KubeConnection } from './kube.ts';
+import type { KubeConnection } from '../core/kube-connection.ts';
 import { ResourceWatcher } from './kube-watch.ts';
 import type { StructuredLog } from './log.ts';
 import { policySet, type AdmissionPolicySet } from './policy-set.ts';

@@ -9,7 +9,8 @@
  */
 import { createInterface } from 'node:readline';
 import { errorMessage } from '../core/errors.ts';
-import { kubeJson, kubeOpen, KubeHttpError, type KubeConnection } from './kube.ts';
+import type { KubeConnection } from '../core/kube-connection.ts';
+import { kubeJson, kubeOpen, KubeHttpError } from './kube.ts';
 import type { StructuredLog } from './log.ts';
 import { isRecord } from '../core/json.ts';
 

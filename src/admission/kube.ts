@@ -1,18 +1,13 @@
 /**
- * The webhook's access to the Kubernetes API: the server and credentials from
- * @kubernetes/client-node's KubeConfig (the Pod's service account in a cluster, else a kubeconfig),
- * and plain HTTP(S) requests carrying them, so responses stay the API's own JSON and every failure
- * keeps its HTTP status and Status message.
+ * The webhook's access to the Kubernetes API: the server and credentials of core/kube-connection.ts
+ * (the Pod's service account in a cluster, else a kubeconfig), and plain HTTP(S) requests carrying
+ * them, so responses stay the API's own JSON and every failure keeps its HTTP status and Status message.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { PalisadeError, errorMessage } from '../core/errors.ts';
+import { request as httpsRequest } from 'node:https';
+import { connectKube, type KubeConnection } from '../core/kube-connection.ts';
 
-export interface KubeConnection {
-  server: string;
-  /** TLS options and headers for one request (exec-plugin tokens may change between calls). */
-  options(): Promise<RequestOptions>;
-}
+export type { KubeConnection };
 
 /** A response other than 2xx, with the API's Status message when there is one. */
 export class KubeHttpError extends Error {
@@ -25,35 +20,9 @@ export class KubeHttpError extends Error {
   }
 }
 
-/** The API server and credentials: in-cluster service account, or a kubeconfig (and context). */
-export async function kubeConnection(kubeconfig?: string, context?: string): Promise<KubeConnection> {
-  // Loaded on demand: the client library is large and a webhook without cluster access never needs it.
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  try {
-    if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);
-    else kc.loadFromDefault();
-    if (context !== undefined) {
-      if (!kc.getContextObject(context)) {
-        throw new PalisadeError('USAGE', `context "${context}" is not in the kubeconfig (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
-      }
-      kc.setCurrentContext(context);
-    }
-    await kc.applyToHTTPSOptions({ headers: {} });
-  } catch (err) {
-    if (err instanceof PalisadeError) throw err;
-    throw new PalisadeError('INPUT_UNREADABLE', `cannot load the Kubernetes configuration${kubeconfig ? ` ${kubeconfig}` : ''}: ${errorMessage(err)}`, { cause: err });
-  }
-  const server = kc.getCurrentCluster()?.server?.replace(/\/+$/, '');
-  if (!server) throw new PalisadeError('USAGE', 'no Kubernetes API server: not in a cluster and the kubeconfig has no current context with a server');
-  return {
-    server,
-    options: async () => {
-      const opts: RequestOptions = { headers: {} };
-      await kc.applyToHTTPSOptions(opts);
-      return opts;
-    },
-  };
+/** The webhook's API server and credentials: the in-cluster service account, or a kubeconfig (and context). */
+export function kubeConnection(kubeconfig?: string, context?: string): Promise<KubeConnection> {
+  return connectKube({ kubeconfig, context, noServer: 'no Kubernetes API server: not in a cluster and the kubeconfig has no current context with a server' });
 }
 
 export interface KubeRequest {

@@ -8,7 +8,7 @@
  * - without it, or for a namespace not seen yet, the label the API server itself puts on every
  *   namespace, `kubernetes.io/metadata.name: <name>`, which selectors by name rely on.
  */
-import type { KubeConnection } from './kube.ts';
+import type { KubeConnection } from '../core/kube-connection.ts';
 import { ResourceWatcher } from './kube-watch.ts';
 import type { StructuredLog } from './log.ts';
 

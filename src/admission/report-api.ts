@@ -15,7 +15,8 @@
  * empty rather than deleted, so no `delete` permission is needed.
  */
 import { hostname } from 'node:os';
-import { kubeJson, KubeHttpError, type KubeConnection } from './kube.ts';
+import type { KubeConnection } from '../core/kube-connection.ts';
+import { kubeJson, KubeHttpError } from './kube.ts';
 import type { ReportSink } from './reports.ts';
 import { REPORT_API_VERSION, summarize, type PolicyReport } from '../policy/report/policy-report.ts';
 

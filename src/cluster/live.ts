@@ -2,19 +2,17 @@
  * Live input: the audited resources read from the Kubernetes API with read-only list calls
  * (`GET /api/v1/pods?limit=500`, then `continue` tokens), all namespaces at once.
  *
- * Configuration and credentials come from @kubernetes/client-node's KubeConfig (kubeconfig files,
- * `KUBECONFIG`, contexts, client certificates, tokens, exec plugins, in-cluster service account);
- * its `applyToHTTPSOptions` fills the TLS options and headers of each request, and the request is a
- * plain GET, so every list returns the API's own JSON (no client-side model conversion) and every
- * failure keeps its HTTP status.
+ * Configuration and credentials come from core/kube-connection.ts; each request is a plain GET, so
+ * every list returns the API's own JSON (no client-side model conversion) and every failure keeps
+ * its HTTP status.
  *
  * A list that fails does not stop the audit: it is recorded in the coverage (403 → `forbidden`,
  * 404 → `not-served`, no connection → `unreachable`, anything else → `failed`). Once the server
  * has proved unreachable, the remaining lists are not attempted.
  */
 import type { IncomingMessage } from 'node:http';
-import type { RequestOptions as HttpsRequestOptions } from 'node:https';
-import { PalisadeError, errorMessage } from '../core/errors.ts';
+import { errorMessage } from '../core/errors.ts';
+import { connectKube, type KubeConnection } from '../core/kube-connection.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { isRecord } from '../core/json.ts';
 import type { Manifest } from '../misconfig/manifests.ts';
@@ -37,13 +35,6 @@ export interface LiveOptions {
   resources?: readonly ResourceName[];
 }
 
-interface Connection {
-  server: string;
-  context?: string;
-  /** TLS options and headers for one request (tokens from exec plugins may change between calls). */
-  options(): Promise<HttpsRequestOptions>;
-}
-
 class ListError extends Error {
   readonly status: ListCoverage['status'];
 
@@ -58,7 +49,11 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENE
 /** Reads the cluster. Throws only when the configuration itself cannot be loaded. */
 export async function collectLive(options: LiveOptions = {}): Promise<Snapshot> {
   const log = options.log ?? silentLogger;
-  const connection = await connect(options);
+  const connection = await connectKube({
+    kubeconfig: options.kubeconfig,
+    context: options.context,
+    noServer: 'no cluster to audit: the kubeconfig has no current context with a server (pass --kubeconfig, --context or --dump)',
+  });
   log.info(`reading ${connection.server}${connection.context ? ` (context ${connection.context})` : ''}`);
   const wanted = new Set(options.resources ?? RESOURCES.map((r) => r.resource));
   const specs = RESOURCES.filter((r) => wanted.has(r.resource));
@@ -98,49 +93,8 @@ export async function collectLive(options: LiveOptions = {}): Promise<Snapshot> 
   };
 }
 
-async function connect(options: LiveOptions): Promise<Connection> {
-  // Loaded on demand: the client library is large and offline audits never need it.
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  try {
-    if (options.kubeconfig !== undefined) kc.loadFromFile(options.kubeconfig);
-    else kc.loadFromDefault();
-    if (options.context !== undefined) {
-      if (!kc.getContextObject(options.context)) {
-        throw new PalisadeError('USAGE', `context "${options.context}" is not in the kubeconfig (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
-      }
-      kc.setCurrentContext(options.context);
-    }
-  } catch (err) {
-    if (err instanceof PalisadeError) throw err;
-    throw new PalisadeError('INPUT_UNREADABLE', `cannot load the kubeconfig${options.kubeconfig ? ` ${options.kubeconfig}` : ''}: ${errorMessage(err)}`, { cause: err });
-  }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster?.server) {
-    throw new PalisadeError('USAGE', 'no cluster to audit: the kubeconfig has no current context with a server (pass --kubeconfig, --context or --dump)');
-  }
-  const server = cluster.server.replace(/\/+$/, '');
-  const context = kc.getCurrentContext() || undefined;
-  try {
-    // Credentials (exec plugins, token files, certificates) are resolved once up front, so that a
-    // configuration problem is one clear error rather than the same failure on every list.
-    await kc.applyToHTTPSOptions({ headers: {} });
-  } catch (err) {
-    throw new PalisadeError('INPUT_UNREADABLE', `cannot use the kubeconfig for ${server}${context ? ` (context ${context})` : ''}: ${errorMessage(err)}`, { cause: err });
-  }
-  return {
-    server,
-    ...(context !== undefined && { context }),
-    options: async () => {
-      const opts: HttpsRequestOptions = { headers: {} };
-      await kc.applyToHTTPSOptions(opts);
-      return opts;
-    },
-  };
-}
-
 /** Every page of one list; items get the apiVersion and kind the API leaves out of list items. */
-async function listAll(connection: Connection, spec: ResourceSpec, options: LiveOptions): Promise<Manifest[]> {
+async function listAll(connection: KubeConnection, spec: ResourceSpec, options: LiveOptions): Promise<Manifest[]> {
   const items: Manifest[] = [];
   const limit = options.pageSize ?? 500;
   let token: string | undefined;
@@ -178,7 +132,7 @@ function liveManifest(spec: ResourceSpec, item: Record<string, unknown>): Manife
   };
 }
 
-async function getJson(connection: Connection, path: string, timeoutMs: number): Promise<unknown> {
+async function getJson(connection: KubeConnection, path: string, timeoutMs: number): Promise<unknown> {
   const url = new URL(connection.server + path);
   const base = await connection.options();
   // Loaded on demand, like the client library: offline audits never need them.
