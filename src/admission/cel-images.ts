@@ -10,7 +10,8 @@
  * share one; the validations still judge the payloads on every request. Tags are resolved
  * through the webhook's DigestCache.
  *
- * The whole pass has a deadline below the webhook timeout. When it passes, or the pass fails,
+ * The whole pass has a deadline below the webhook timeout. When it passes, the pass's registry
+ * requests (tag resolution) are cancelled, and — as when the pass fails —
  * every verification question of the request is an error saying why — which denies under
  * `failurePolicy: Fail` (the default) and is ignored under `Ignore`: fail closed unless the
  * policy says otherwise.
@@ -58,12 +59,18 @@ function unavailable(reason: string): ImageVerifier {
 export async function requestImageVerifier(set: CelPolicySet, object: Json, evaluation: CelApplyOptions, access: CelImageAccess): Promise<ImageVerifier | undefined> {
   const images = imagePolicies(set);
   if (images.policies.length === 0) return undefined;
+  const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<ImageVerifier>((resolve) => {
-    timer = setTimeout(() => resolve(unavailable(`no answer from the registry within ${access.deadlineMs} ms`)), access.deadlineMs);
+    timer = setTimeout(() => {
+      const reason = `no answer from the registry within ${access.deadlineMs} ms`;
+      controller.abort(new Error(reason));
+      resolve(unavailable(reason));
+    }, access.deadlineMs);
   });
   const pass = prepareImageVerification(images, [{ object }], {
-    registry: access.registry,
+    // Verifications (`verifier`) are cancelled by their own deadline; this signal stops tag resolution.
+    registry: { ...access.registry, signal: controller.signal },
     cache: access.cache,
     request: evaluation,
     verifier: access.verifier,

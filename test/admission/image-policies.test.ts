@@ -21,40 +21,9 @@ import { dockerRegistryAvailable, startDockerRegistry, type RunningRegistry } fr
 import { buildImage, pushImage } from '../image/registry/helpers/images.ts';
 import { REGISTRY_OPTIONS, p256, plainClient } from '../trust/oci/helpers.ts';
 import { decode, hasOpenssl, patchOf, pod, post, review, selfSignedCertificate } from './https.ts';
+import { signedImagesPolicy } from './image-policy-helpers.ts';
 
 const available = dockerRegistryAvailable() && hasOpenssl;
-
-function ivpol(name: string, host: string, pem: string, failurePolicy: 'Fail' | 'Ignore' = 'Fail'): string {
-  return `apiVersion: policies.kyverno.io/v1
-kind: ImageValidatingPolicy
-metadata:
-  name: ${name}
-spec:
-  validationActions: [Deny]
-  failurePolicy: ${failurePolicy}
-  matchConstraints:
-    resourceRules:
-    - apiGroups: [""]
-      apiVersions: [v1]
-      operations: [CREATE]
-      resources: [pods]
-  matchImageReferences:
-  - glob: "${host}/*"
-  attestors:
-  - name: ci
-    cosign:
-      key:
-        data: |
-${pem
-  .trim()
-  .split('\n')
-  .map((l) => `          ${l}`)
-  .join('\n')}
-  validations:
-  - expression: "images.containers.all(i, verifyImageSignatures(i, [attestors.ci]) > 0)"
-    message: images must be signed by CI
-`;
-}
 
 /** Admits images whose provenance names the builder the Pod's `builder` annotation names. */
 function provenancePolicy(host: string, pem: string): string {
@@ -125,7 +94,7 @@ describe.skipIf(!available)('ImageValidatingPolicies in the webhook against dock
     unsigned = await push('team/unsigned', 'unsigned\n');
     await signImage(signed.tag, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
     dir = mkdtempSync(join(tmpdir(), 'palisade-ivpol-'));
-    writeFileSync(join(dir, 'ivpol.yaml'), ivpol('signed-images', registry.host, keys.publicKey.export({ type: 'spki', format: 'pem' }).toString()));
+    writeFileSync(join(dir, 'ivpol.yaml'), signedImagesPolicy('signed-images', `${registry.host}/*`, keys.publicKey.export({ type: 'spki', format: 'pem' }).toString()));
     const set = await loadAdmissionPolicies([dir]);
     access = {
       registry: { ...REGISTRY_OPTIONS, timeoutMs: 3000, retries: 0 },
@@ -210,7 +179,7 @@ describe.skipIf(!available)('ImageValidatingPolicies in the webhook against dock
     const mutate = decode(await post(server.port, '/mutate', review('d2', pod('p', { image: `${registry.host}/team/other:v2` })))).response;
     expect(mutate.allowed).toBe(false);
     expect(mutate.status?.message).toMatch(/^policy signed-images: image .*team\/other:v2: digest unknown: /);
-    writeFileSync(join(dir, 'ivpol.yaml'), ivpol('signed-images', registry.host, p256().publicKey.export({ type: 'spki', format: 'pem' }).toString(), 'Ignore'));
+    writeFileSync(join(dir, 'ivpol.yaml'), signedImagesPolicy('signed-images', `${registry.host}/*`, p256().publicKey.export({ type: 'spki', format: 'pem' }).toString(), 'Ignore'));
     const lenient = await startAdmissionServer({ policies: [], cel: await loadAdmissionPolicies([dir]), celImages: access, ...tls, port: 0, host: '127.0.0.1' });
     try {
       const allowed = decode(await post(lenient.port, '/validate', review('d3', pod('p', { image: `${registry.host}/team/other:v2` })))).response;

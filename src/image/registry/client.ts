@@ -6,6 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { errorMessage } from '../../core/errors.ts';
 import { silentLogger } from '../../core/log.ts';
 import type { Logger } from '../../core/log.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../../core/version.ts';
@@ -63,6 +64,11 @@ export interface RegistryClientOptions {
   /** Docker config file to read credentials from (default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`). */
   dockerConfigPath?: string;
   log?: Logger;
+  /**
+   * Ends every request of this client when it aborts (a verification's deadline): requests in
+   * flight are cancelled and later ones fail at once, with RegistryError reason `abandoned`.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ManifestResponse {
@@ -145,6 +151,7 @@ export class RegistryClient {
       backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS,
       maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
       log: this.#log,
+      ...(options.signal && { signal: options.signal }),
     });
   }
 
@@ -694,9 +701,11 @@ function verifiedStream(exchange: HttpExchange, digest: string, what: string, si
   source.on('error', (err) => {
     exchange.done();
     verifier.destroy(
-      exchange.expired
-        ? new RegistryError('timeout', `${what}: no data for too long; the download was abandoned`, { cause: err })
-        : new RegistryError('unreachable', `${what}: the connection broke during the download`, { cause: err }),
+      exchange.abandoned
+        ? new RegistryError('abandoned', `${what}: the download was given up: ${errorMessage(err)}`, { cause: err })
+        : exchange.expired
+          ? new RegistryError('timeout', `${what}: no data for too long; the download was abandoned`, { cause: err })
+          : new RegistryError('unreachable', `${what}: the connection broke during the download`, { cause: err }),
     );
   });
   source.on('end', () => exchange.done());

@@ -14,6 +14,8 @@ export type RegistryFailure =
   | 'server'
   | 'unreachable'
   | 'timeout'
+  /** The caller stopped waiting (its AbortSignal, a verification deadline); says nothing about the registry. */
+  | 'abandoned'
   | 'digest-mismatch'
   | 'unsupported'
   | 'invalid-response'
@@ -27,6 +29,7 @@ const CODE: Record<RegistryFailure, PalisadeErrorCode> = {
   server: 'NETWORK',
   unreachable: 'NETWORK',
   timeout: 'NETWORK',
+  abandoned: 'NETWORK',
   'digest-mismatch': 'INPUT_UNREADABLE',
   unsupported: 'UNSUPPORTED_FORMAT',
   'invalid-response': 'INPUT_UNREADABLE',

@@ -3,6 +3,8 @@
  * client's business (they depend on which host a request goes to); this layer only makes each
  * request survive the transient failures of the network and of busy registries.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { RegistryError } from './errors.ts';
 
@@ -16,6 +18,11 @@ export interface TransportOptions {
   /** A Retry-After longer than this is not waited for: the request fails and says so. */
   maxRetryAfterMs: number;
   log: Logger;
+  /**
+   * The caller's deadline: when it aborts, the request in flight (and its body) is cancelled —
+   * its connection closed — and no retry or backoff follows, so work nobody waits for stops.
+   */
+  signal?: AbortSignal;
 }
 
 export interface HttpRequest {
@@ -30,6 +37,8 @@ export interface HttpExchange {
   response: Response;
   /** True once the timeout fired (the body then fails with an abort error). */
   readonly expired: boolean;
+  /** True once the caller's signal aborted (the body then fails with an abort error). */
+  readonly abandoned: boolean;
   /** Re-arm the timeout (a streamed body calls it on every chunk). */
   touch(): void;
   /** Stop the clock while the consumer, not the network, is the slow side (backpressure). */
@@ -51,8 +60,9 @@ export class Transport {
   }
 
   async send(request: HttpRequest): Promise<HttpExchange> {
-    const { retries, log } = this.options;
+    const { retries, log, signal } = this.options;
     for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw abandonedFailure(signal, request);
       const timer = new IdleTimer(this.options.timeoutMs);
       let response: Response;
       try {
@@ -61,15 +71,16 @@ export class Transport {
           headers: request.headers,
           body: request.body,
           redirect: 'manual',
-          signal: timer.signal,
+          signal: signal ? AbortSignal.any([timer.signal, signal]) : timer.signal,
         });
       } catch (err) {
         timer.done();
+        if (signal?.aborted) throw abandonedFailure(signal, request, err);
         const failure = networkFailure(err, request, timer.expired, this.options.timeoutMs);
         if (attempt >= retries || !isRetryable(err, timer.expired)) throw failure;
         const wait = backoff(this.options.backoffMs, attempt);
         log.debug(`${failure.message}; retrying in ${wait} ms (${attempt + 1}/${retries})`);
-        await sleep(wait);
+        await pause(wait, signal, request);
         continue;
       }
       if (RETRY_STATUSES.has(response.status) && attempt < retries) {
@@ -80,7 +91,7 @@ export class Transport {
           log.debug(
             `${request.method} ${redact(request.url)}: HTTP ${response.status}; retrying in ${wait} ms (${attempt + 1}/${retries})`,
           );
-          await sleep(wait);
+          await pause(wait, signal, request);
           continue;
         }
       }
@@ -88,6 +99,9 @@ export class Transport {
         response,
         get expired() {
           return timer.expired;
+        },
+        get abandoned() {
+          return signal?.aborted === true;
         },
         touch: () => timer.touch(),
         suspend: () => timer.suspend(),
@@ -120,6 +134,7 @@ export async function readBody(exchange: HttpExchange, limit: number, what: stri
     return Buffer.concat(chunks);
   } catch (err) {
     if (err instanceof RegistryError) throw err;
+    if (exchange.abandoned) throw new RegistryError('abandoned', `gave up reading ${what}: ${errorMessage(err)}`, { cause: err });
     if (exchange.expired) throw new RegistryError('timeout', `timed out while reading ${what}`, { cause: err });
     throw new RegistryError('unreachable', `the connection broke while reading ${what}`, { cause: err });
   } finally {
@@ -142,8 +157,19 @@ function backoff(baseMs: number, attempt: number): number {
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms` before a retry, unless the caller's signal ends the wait (and the request) first. */
+async function pause(ms: number, signal: AbortSignal | undefined, request: HttpRequest): Promise<void> {
+  try {
+    await delay(ms, undefined, signal && { signal });
+  } catch (err) {
+    if (signal?.aborted) throw abandonedFailure(signal, request, err);
+    throw err;
+  }
+}
+
+/** The request given up because the caller's signal aborted; the message is the reason it aborted with. */
+function abandonedFailure(signal: AbortSignal, request: HttpRequest, err?: unknown): RegistryError {
+  return new RegistryError('abandoned', `gave up on ${request.method} ${redact(request.url)}: ${errorMessage(signal.reason)}`, err === undefined ? undefined : { cause: err });
 }
 
 function causeText(err: unknown): string {

@@ -76,17 +76,20 @@ export class TrustImageVerifier {
    * themselves and need no session).
    */
   outcome(request: ImageVerificationRequest): Promise<ImageVerificationOutcome> {
-    return this.#cache.get(requestKey(request), () => this.verify(request));
+    return this.#cache.get(requestKey(request), (signal) => this.verify(request, signal));
   }
 
   /** A session for one evaluation (one admission request, one `policy apply` run). */
   session(): ImageVerificationSession {
-    return new ImageVerificationSession(this.#cache, (request) => this.verify(request));
+    return new ImageVerificationSession(this.#cache, (request, signal) => this.verify(request, signal));
   }
 
-  /** Runs one request; throws ImageVerificationError when the image does not verify. */
-  async verify(request: ImageVerificationRequest): Promise<VerifiedImage> {
-    const registry: RegistryStoreOptions = { ...this.#options.registry, ...(request.insecure && { insecure: true }) };
+  /**
+   * Runs one request; throws ImageVerificationError when the image does not verify. `signal`
+   * (the verification's deadline) cancels its registry requests.
+   */
+  async verify(request: ImageVerificationRequest, signal?: AbortSignal): Promise<VerifiedImage> {
+    const registry: RegistryStoreOptions = { ...this.#options.registry, ...(request.insecure && { insecure: true }), ...(signal && { signal }) };
     if (request.kind === 'digest') {
       const target = await openImageTarget(request.image, { registry, cache: this.#digests });
       return { digest: target.pinnedDigest ?? (await target.store.resolve()).digest };
@@ -200,11 +203,11 @@ function certificateAttestorKey(certPem: string, chainPem: string | undefined, i
  */
 export class ImageVerificationSession implements ImageVerificationResults {
   readonly #cache: VerificationCache<VerifiedImage>;
-  readonly #verify: (request: ImageVerificationRequest) => Promise<VerifiedImage>;
+  readonly #verify: (request: ImageVerificationRequest, signal: AbortSignal) => Promise<VerifiedImage>;
   readonly #known = new Map<string, ImageVerificationOutcome>();
   readonly #queued = new Map<string, ImageVerificationRequest>();
 
-  constructor(cache: VerificationCache<VerifiedImage>, verify: (request: ImageVerificationRequest) => Promise<VerifiedImage>) {
+  constructor(cache: VerificationCache<VerifiedImage>, verify: (request: ImageVerificationRequest, signal: AbortSignal) => Promise<VerifiedImage>) {
     this.#cache = cache;
     this.#verify = verify;
   }
@@ -230,7 +233,7 @@ export class ImageVerificationSession implements ImageVerificationResults {
     this.#queued.clear();
     // Bounded: `policy apply` over many resources must not open a connection per image at once.
     const outcomes = await mapLimit(queued, MAX_CONCURRENT, ([key, request]) =>
-      uncached(request) ? this.#cache.verifyUncached(() => this.#verify(request)) : this.#cache.get(key, () => this.#verify(request)),
+      uncached(request) ? this.#cache.verifyUncached((signal) => this.#verify(request, signal)) : this.#cache.get(key, (signal) => this.#verify(request, signal)),
     );
     queued.forEach(([key, request], i) => {
       const outcome = outcomes[i]!;

@@ -11,6 +11,7 @@
  *
  * Tags the user names (`app:v1`) are never cached: resolving them is the point of verifying.
  */
+import { RegistryError } from '../../image/registry/index.ts';
 import type { Descriptor } from '../../image/types.ts';
 import type { ArtifactStore, WritePlan, WriteResult } from './store.ts';
 import type { StoredManifest } from './types.ts';
@@ -70,9 +71,15 @@ export class DigestCache {
       this.#entries.delete(key);
       this.#entries.set(key, entry);
       this.#hits++;
-      return (await entry.value) as T;
+      try {
+        return (await entry.value) as T;
+      } catch (err) {
+        // The load this call joined was given up by its own caller (that verification's deadline),
+        // which says nothing about the registry: this caller, still waiting, loads for itself.
+        if (!(err instanceof RegistryError && err.reason === 'abandoned')) throw err;
+      }
     }
-    if (entry !== undefined) this.#remove(key);
+    if (entry !== undefined && this.#entries.get(key) === entry) this.#remove(key);
     this.#misses++;
     const pending = load();
     const placeholder: Entry = { value: pending, bytes: 0, expires: this.#now() + this.#ttl };

@@ -66,6 +66,8 @@ export interface RegistryStoreOptions {
   timeoutMs?: number;
   retries?: number;
   log?: Logger;
+  /** Stops the store's registry requests when it aborts (a verification deadline); see RegistryClientOptions. */
+  signal?: AbortSignal;
   /** A client to reuse (the admission webhook keeps one per registry); the options above are then ignored. */
   client?: RegistryClient;
 }
@@ -100,6 +102,7 @@ export class RegistryStore implements ArtifactStore {
         ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
         ...(options.retries !== undefined && { retries: options.retries }),
         ...(options.log !== undefined && { log: options.log }),
+        ...(options.signal !== undefined && { signal: options.signal }),
       });
   }
 

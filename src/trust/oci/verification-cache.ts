@@ -9,7 +9,9 @@
  * - identical concurrent verifications share one promise (singleflight), so a burst of Pods of
  *   one Deployment costs one registry round;
  * - each verification has a deadline; when it passes, or the registry cannot be read, the outcome
- *   is `unavailable` with the reason — callers fail closed (deny) or warn, never pass.
+ *   is `unavailable` with the reason — callers fail closed (deny) or warn, never pass. The
+ *   deadline also aborts the signal `verify` receives, so the registry requests it started are
+ *   cancelled rather than left running for nobody.
  *
  * What is cached is the verified material, not a policy's verdict on it: callers that judge an
  * attestation's content (conditions) judge it again on every hit.
@@ -67,9 +69,10 @@ export class VerificationCache<V extends object> {
   /**
    * The outcome under `key`: from the cache, from a verification already running, or by running
    * `verify` (which resolves with the verified value, throws ImageVerificationError for a signature
-   * that is missing or wrong, and anything else when it could not look).
+   * that is missing or wrong, and anything else when it could not look). Its signal aborts at the
+   * deadline: pass it to the registry reads.
    */
-  get(key: string, verify: () => Promise<V>): Promise<VerificationOutcome<V>> {
+  get(key: string, verify: (signal: AbortSignal) => Promise<V>): Promise<VerificationOutcome<V>> {
     const cached = this.peek(key);
     if (cached !== undefined) return Promise.resolve(cached);
     const running = this.#inflight.get(key);
@@ -93,7 +96,7 @@ export class VerificationCache<V extends object> {
   }
 
   /** Runs `verify` with the deadline and the outcome mapping, but neither reads nor fills the cache. */
-  verifyUncached(verify: () => Promise<V>): Promise<VerificationOutcome<V>> {
+  verifyUncached(verify: (signal: AbortSignal) => Promise<V>): Promise<VerificationOutcome<V>> {
     return this.#run(verify);
   }
 
@@ -105,13 +108,18 @@ export class VerificationCache<V extends object> {
     return undefined;
   }
 
-  async #run(verify: () => Promise<V>): Promise<VerificationOutcome<V>> {
+  async #run(verify: (signal: AbortSignal) => Promise<V>): Promise<VerificationOutcome<V>> {
     const deadline = this.#options.deadlineMs;
+    const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<VerificationOutcome<V>>((resolve) => {
-      timer = setTimeout(() => resolve({ status: 'unavailable', reason: `verification did not complete within ${deadline} ms` }), deadline);
+      timer = setTimeout(() => {
+        const reason = `verification did not complete within ${deadline} ms`;
+        controller.abort(new Error(reason));
+        resolve({ status: 'unavailable', reason });
+      }, deadline);
     });
-    const attempt = verify().then(
+    const attempt = verify(controller.signal).then(
       (value): VerificationOutcome<V> => ({ status: 'verified', ...value }),
       (err: unknown): VerificationOutcome<V> =>
         err instanceof ImageVerificationError ? { status: 'rejected', reason: err.message } : { status: 'unavailable', reason: errorMessage(err) },

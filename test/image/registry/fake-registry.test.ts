@@ -314,6 +314,27 @@ describe('retries, timeouts and failures', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  it("gives up, without retrying, when the caller's signal aborts: the request in flight is cancelled", async () => {
+    let closed = false;
+    const server = await fake((_req, res) => {
+      // Never answers; notes when the client hangs up.
+      res.on('close', () => (closed = true));
+    });
+    const controller = new AbortController();
+    const started = Date.now();
+    const result = client(server, { timeoutMs: 10_000, retries: 3, signal: controller.signal }).getManifest('team/app', 'v1');
+    setTimeout(() => controller.abort(new Error('verification did not complete within 200 ms')), 200);
+    await expect(result).rejects.toMatchObject({ reason: 'abandoned', code: 'NETWORK' });
+    await expect(result).rejects.toThrow(/gave up on GET .*team\/app\/manifests\/v1: verification did not complete within 200 ms/);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(server.requests).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(closed).toBe(true);
+    // Later requests of the client fail at once.
+    await expect(client(server, { signal: controller.signal }).getManifest('team/app', 'v1')).rejects.toMatchObject({ reason: 'abandoned' });
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('abandons a blob download that stalls midway', async () => {
     const layer = image.layers[0]!;
     const server = await fake(

@@ -1,5 +1,6 @@
 /** The digest cache: immutable content kept, listings expire, failures never cached, bounded size. */
 import { describe, expect, it } from 'vitest';
+import { RegistryError } from '../../../src/image/registry/index.ts';
 import type { Descriptor } from '../../../src/image/types.ts';
 import { DigestCache, cachedStore } from '../../../src/trust/oci/cache.ts';
 import type { ArtifactStore } from '../../../src/trust/oci/store.ts';
@@ -68,6 +69,30 @@ describe('DigestCache', () => {
     await expect(store.manifest('v1')).rejects.toThrow('network down');
     inner.fail = false;
     await expect(store.manifest('v1')).resolves.toBeDefined();
+  });
+
+  it('loads again for a caller whose shared load was given up by the caller that started it', async () => {
+    const cache = new DigestCache();
+    const loads: string[] = [];
+    const how = { immutable: () => true, size: () => 1 };
+    let giveUp: (err: Error) => void = () => {};
+    const first = cache.get('k', () => {
+      loads.push('first');
+      return new Promise<string>((_resolve, reject) => (giveUp = reject));
+    }, how);
+    const joined = cache.get('k', async () => {
+      loads.push('joined');
+      return 'value';
+    }, how);
+    giveUp(new RegistryError('abandoned', 'gave up: verification did not complete within 10 ms'));
+    await expect(first).rejects.toMatchObject({ reason: 'abandoned' });
+    await expect(joined).resolves.toBe('value');
+    expect(loads).toEqual(['first', 'joined']);
+    // Any other failure is shared as it is: the registry said it.
+    const failed = cache.get('f', () => Promise.reject(new RegistryError('server', 'HTTP 500')), how);
+    const failedToo = cache.get('f', async () => 'never', how);
+    await expect(failed).rejects.toMatchObject({ reason: 'server' });
+    await expect(failedToo).rejects.toMatchObject({ reason: 'server' });
   });
 
   it('drops a repository’s listings when something is written through it, and evicts by size', async () => {

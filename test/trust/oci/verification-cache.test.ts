@@ -26,4 +26,21 @@ describe('VerificationCache', () => {
     expect(cache.peek('huge')).toBeUndefined();
     expect(cache.peek('c')).toBeDefined();
   });
+
+  it("aborts the verification's signal at the deadline, with the reason, and answers unavailable", async () => {
+    const cache = new VerificationCache<{ size: number }>({ deadlineMs: 50 });
+    let seen: AbortSignal | undefined;
+    const outcome = await cache.get('slow', (signal) => {
+      seen = signal;
+      return new Promise(() => {});
+    });
+    expect(outcome).toEqual({ status: 'unavailable', reason: 'verification did not complete within 50 ms' });
+    expect(seen?.aborted).toBe(true);
+    expect((seen?.reason as Error).message).toBe('verification did not complete within 50 ms');
+    // A verification that finishes in time is never aborted.
+    let fast: AbortSignal | undefined;
+    await cache.get('fast', async (signal) => ((fast = signal), { size: 1 }));
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(fast?.aborted).toBe(false);
+  });
 });
