@@ -1,6 +1,7 @@
 /**
  * The keyword pre-filter: one Aho-Corasick automaton over every rule keyword (and every literal an
- * anchored rule looks for), run once over each fragment, case-insensitively for ASCII. A rule is
+ * anchored rule looks for), run once over each fragment, case-insensitively for ASCII; over the
+ * bytes of a file in WebAssembly (wasm-dfa.ts), over a string here. A rule is
  * only tried on a fragment that contains one of its keywords, as in gitleaks (detect.go), which
  * lower-cases the fragment and runs the same kind of automaton; here the folding is built into the
  * transition table so the text is never copied.
@@ -10,6 +11,8 @@
  * alphabet size, or, when that state has outputs, its plain number bitwise-negated; so the inner
  * loop is one load and one sign test, and the rare states with outputs are handled inline.
  */
+
+import { WasmDfa } from './wasm-dfa.ts';
 
 export interface ScanResult {
   /** found[p] is 1 when pattern p occurs. */
@@ -40,6 +43,9 @@ export class KeywordAutomaton {
   #hitStarts = new Int32Array(1024);
   #hitPatterns = new Int32Array(1024);
   #hitCount = 0;
+  /** The WebAssembly runner, built on the first byte scan (stopword automata never need one). */
+  #wasm?: WasmDfa;
+  readonly #emitBound = (s: number, end: number) => this.#emit(s, end);
 
   /**
    * @param patterns lower-case ASCII strings (others are the caller's business)
@@ -123,26 +129,11 @@ export class KeywordAutomaton {
     }
   }
 
-  /** Scans UTF-8 bytes; offsets are byte offsets. */
+  /** Scans UTF-8 bytes (in WebAssembly, wasm-dfa.ts); offsets are byte offsets. */
   scanBytes(text: Uint8Array): ScanResult {
     this.#reset();
-    const delta = this.#delta;
-    const classes = this.#classes;
-    const width = this.#width;
-    const recording = this.#recordingState;
-    const seen = this.#seen;
-    let st = 0;
-    for (let i = 0; i < text.length; i++) {
-      const v = delta[st + classes[text[i]!]!]!;
-      if (v >= 0) {
-        st = v;
-        continue;
-      }
-      const s = ~v;
-      st = s * width;
-      if (recording[s] === 0 && seen[s] === 1) continue;
-      this.#emit(s, i);
-    }
+    this.#wasm ??= new WasmDfa({ classes: this.#classes, delta: this.#delta, width: this.#width, recording: this.#recordingState });
+    this.#wasm.scan(text, this.#emitBound);
     return this.#result();
   }
 

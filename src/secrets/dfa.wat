@@ -1,0 +1,45 @@
+;; The keyword pre-filter's inner loop (prefilter.ts), over bytes in linear memory. Compiled by
+;; `npm run build:wasm` into dfa-wasm.ts; a test checks that the two agree.
+;;
+;; The transition table is the automaton's (prefilter.ts) with addresses in place of state
+;; numbers: an entry >= 0 is the address of the next state's row; an entry < 0 is ~s for a state
+;; s with outputs, whose row is at delta + s * rowBytes. `classes` maps a byte to its column's
+;; byte offset in a row. For each state with outputs that is reached, the loop writes the pair
+;; (address after the byte, s) to `out`, except that a state with no recorded output is written
+;; once per scan (`seen`). It stops at `end` or when `out` is full; `pos` and `row` carry the
+;; place and the state to the next call, so a text can be fed in chunks.
+(module
+  (memory (export "memory") 1)
+  (global $pos (export "pos") (mut i32) (i32.const 0))
+  (global $row (export "row") (mut i32) (i32.const 0))
+  (func (export "scan")
+    (param $end i32) (param $classes i32) (param $delta i32) (param $rowBytes i32)
+    (param $seen i32) (param $recording i32) (param $out i32) (param $outEnd i32)
+    (result i32)
+    (local $p i32) (local $r i32) (local $v i32) (local $s i32) (local $o i32)
+    (local.set $p (global.get $pos))
+    (local.set $r (global.get $row))
+    (local.set $o (local.get $out))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $v
+          (i32.load
+            (i32.add (local.get $r)
+              (i32.load (i32.add (local.get $classes) (i32.shl (i32.load8_u (local.get $p)) (i32.const 2)))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (if (i32.ge_s (local.get $v) (i32.const 0))
+          (then (local.set $r (local.get $v)) (br $next)))
+        (local.set $s (i32.xor (local.get $v) (i32.const -1)))
+        (local.set $r (i32.add (local.get $delta) (i32.mul (local.get $s) (local.get $rowBytes))))
+        (if (i32.eqz (i32.load8_u (i32.add (local.get $recording) (local.get $s))))
+          (then
+            (br_if $next (i32.load8_u (i32.add (local.get $seen) (local.get $s))))
+            (i32.store8 (i32.add (local.get $seen) (local.get $s)) (i32.const 1))))
+        (i32.store (local.get $o) (local.get $p))
+        (i32.store offset=4 (local.get $o) (local.get $s))
+        (local.set $o (i32.add (local.get $o) (i32.const 8)))
+        (br_if $next (i32.lt_u (local.get $o) (local.get $outEnd)))))
+    (global.set $pos (local.get $p))
+    (global.set $row (local.get $r))
+    (i32.shr_u (i32.sub (local.get $o) (local.get $out)) (i32.const 3))))

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { WASM_SOURCES, wasmModuleText } from '../../scripts/build-wasm.ts';
+import { KeywordAutomaton, type ScanResult } from '../../src/secrets/prefilter.ts';
+
+/** The result as plain data: which patterns occur, and every recorded occurrence. */
+function summary(result: ScanResult) {
+  return {
+    found: [...result.found].flatMap((f, p) => (f ? [p] : [])),
+    hits: Array.from({ length: result.hitCount }, (_, i) => [result.hitStarts[i], result.hitPatterns[i]]),
+  };
+}
+
+describe('keyword pre-filter', () => {
+  it('compiled WebAssembly modules are up to date with their .wat sources (npm run build:wasm)', async () => {
+    for (const { wat, module, name } of WASM_SOURCES) expect(readFileSync(module, 'utf8'), module).toBe(await wasmModuleText(wat, name));
+  });
+
+  const patterns = ['key', 'token', 'secret', 'api', 'ey', 'apikey', 'akia', 'x'];
+  const recorded = new Set([0, 3, 4, 5, 6]);
+
+  it('finds keywords case-insensitively, recording every occurrence of recorded patterns', () => {
+    const automaton = new KeywordAutomaton(patterns, recorded);
+    const text = 'my APIKey and a Token; AKIA. key';
+    const result = summary(automaton.scanBytes(Buffer.from(text)));
+    expect(result.found.map((p) => patterns[p])).toEqual(['key', 'token', 'api', 'ey', 'apikey', 'akia']);
+    // Occurrences of recorded patterns in order of their ends ('apikey' before the 'key' it ends with); 'token' is a keyword only.
+    expect(result.hits).toEqual([
+      [3, 3],
+      [3, 5],
+      [6, 0],
+      [7, 4],
+      [23, 6],
+      [29, 0],
+      [30, 4],
+    ]);
+  });
+
+  it('gives the same result over bytes (WebAssembly) as over a string, across chunks and output batches', () => {
+    const automaton = new KeywordAutomaton(patterns, recorded);
+    let seed = 1;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const alphabet = 'keyKEYapiAPItokenskia x.-=\n';
+    for (const length of [0, 1, 100, 70_000, (1 << 20) + 3]) {
+      let text = '';
+      while (text.length < length) text += alphabet[Math.floor(rnd() * alphabet.length)];
+      // A keyword across the 1 MiB chunk boundary of the byte scanner.
+      if (length > 1 << 20) text = text.slice(0, (1 << 20) - 2) + 'apikey' + text.slice((1 << 20) + 4);
+      const fromBytes = summary(automaton.scanBytes(Buffer.from(text, 'latin1')));
+      const fromString = summary(automaton.scanString(text));
+      expect(fromBytes.hits.length, `length ${length}`).toBe(fromString.hits.length);
+      expect(fromBytes).toEqual(fromString);
+    }
+  });
+
+  it('scans a second text from the start state, with nothing left over from the first', () => {
+    const automaton = new KeywordAutomaton(patterns, recorded);
+    automaton.scanBytes(Buffer.from('ak'));
+    expect(summary(automaton.scanBytes(Buffer.from('ia')))).toEqual({ found: [], hits: [] });
+    expect(summary(automaton.scanBytes(Buffer.from('secret secret'))).found).toEqual([2]);
+  });
+});
