@@ -55,13 +55,20 @@ export interface ImageVerifierOptions {
   digests?: DigestCache;
 }
 
+/** Distinct keyless.roots kept compiled; policies share a handful in practice. */
+export const MAX_COMPILED_ROOTS = 64;
+
 /** Verifies image verification requests through src/trust/oci. */
 export class TrustImageVerifier {
   readonly #options: ImageVerifierOptions;
   readonly #cache: VerificationCache<VerifiedImage>;
   /** Signature manifests and blobs by digest, shared by all requests (N attestors cost one fetch). */
   readonly #digests: DigestCache;
-  /** Trusted roots with a policy's keyless.roots, kept: decoding a root's certificates costs milliseconds. */
+  /**
+   * Trusted roots with a policy's keyless.roots, kept: decoding a root's certificates costs
+   * milliseconds. Keyed by the PEM text, so bounded (MAX_COMPILED_ROOTS, least recently used
+   * dropped): a server that sees many policies over time must not keep every root it ever saw.
+   */
   readonly #rooted = new Map<string, TrustedRoot>();
 
   constructor(options: ImageVerifierOptions = {}) {
@@ -120,8 +127,13 @@ export class TrustImageVerifier {
     let root = this.#rooted.get(roots);
     if (root === undefined) {
       root = withRoots(base, roots);
-      this.#rooted.set(roots, root);
+      const oldest = this.#rooted.keys().next();
+      if (this.#rooted.size >= MAX_COMPILED_ROOTS && !oldest.done) this.#rooted.delete(oldest.value);
+    } else {
+      this.#rooted.delete(roots);
     }
+    // (Re-)inserted last: Map order is the recency order, so the least recently used goes first.
+    this.#rooted.set(roots, root);
     return root;
   }
 
