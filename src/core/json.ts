@@ -7,3 +7,18 @@
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * JSON text with every object's keys in sorted order, so that values equal but for key order give
+ * the same text: cache and deduplication keys, order-insensitive comparison. A bigint (a CEL
+ * integer) is written as its decimal string, where JSON.stringify would throw.
+ */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'bigint') return v.toString();
+    if (!isRecord(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(v).sort()) sorted[key] = v[key];
+    return sorted;
+  });
+}

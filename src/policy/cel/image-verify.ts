@@ -28,7 +28,7 @@ import { CelEvalError } from './errors.ts';
 import { attestorVerification, concreteAttestor, insecureRegistry, type AttestorVerification } from './image-attestors.ts';
 import { selectedImages, type ImageVerifier } from './image-policy.ts';
 import { celPolicyKey, type CelPolicy, type CelPolicySet } from './types.ts';
-import { isRecord } from '../../core/json.ts';
+import { isRecord, stableJson } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -83,9 +83,7 @@ function key(...parts: string[]): string {
  * call a different key `ci`. The CEL functions receive the same objects back from `attestors.x`.
  */
 function identity(value: unknown): string {
-  return JSON.stringify(value, (_, v: unknown) =>
-    typeof v === 'bigint' ? v.toString() : isRecord(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
-  );
+  return stableJson(value);
 }
 
 /** Images of one policy verified at a time. */

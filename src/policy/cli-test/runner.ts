@@ -11,6 +11,7 @@
  */
 import { join } from 'node:path';
 import { errorMessage } from '../../core/errors.ts';
+import { stableJson } from '../../core/json.ts';
 import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
 import { wildcardMatch } from '../engine/match.ts';
@@ -288,7 +289,7 @@ async function comparePatched(path: string, actual: Record<string, unknown>): Pr
     candidates.find((c) => same(c.object)) ??
     (candidates.length === 1 ? candidates[0] : undefined);
   if (!expected) return { reason: 'Resource error', message: `no ${String(actual.kind)} ${meta(actual).name ?? ''} in ${path}` };
-  if (JSON.stringify(canonical(tidy(actual))) !== JSON.stringify(canonical(tidy(expected.object)))) {
+  if (stableJson(tidy(actual)) !== stableJson(tidy(expected.object))) {
     return { reason: 'Resource diff', message: "Patched resource didn't match the patched resource in the test result" };
   }
   return undefined;
@@ -310,11 +311,3 @@ function tidy(value: unknown): unknown {
   return value === null ? undefined : value;
 }
 
-/** Key-sorted copy, so that comparison ignores key order; numbers compare by value as in JSON. */
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
-  }
-  return value;
-}

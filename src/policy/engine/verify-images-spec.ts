@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { parseCertificates } from '../../trust/certificate-chain.ts';
 import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
 import type { Conditions } from '../types.ts';
-import { isRecord } from '../../core/json.ts';
+import { isRecord, stableJson } from '../../core/json.ts';
 
 /** A leaf attestor, as the trust capability verifies it; `repository`/`annotations` override the entry's. */
 export type Attestor = (
@@ -104,22 +104,10 @@ type Json = Record<string, unknown>;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** Stable JSON (sorted keys), so equal requests have equal keys whatever order their fields came in. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (isRecord(value)) {
-    return `{${Object.keys(value)
-      .filter((k) => value[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson(value[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /**
  * The cache and deduplication key of a request: a hash of everything its outcome depends on
- * (image reference, key or identity, predicate type, signature repository, annotations).
+ * (image reference, key or identity, predicate type, signature repository, annotations), in
+ * stable JSON so that equal requests have equal keys whatever order their fields came in.
  */
 export function requestKey(request: ImageVerificationRequest): string {
   return createHash('sha256').update(stableJson(request)).digest('hex');

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { isRecord, stableJson } from '../../src/core/json.ts';
+
+describe('isRecord', () => {
+  it.each([
+    [{}, true],
+    [{ a: 1 }, true],
+    [[], false],
+    [null, false],
+    ['{}', false],
+    [1, false],
+    [undefined, false],
+  ])('%j → %s', (value, expected) => {
+    expect(isRecord(value)).toBe(expected);
+  });
+});
+
+describe('stableJson', () => {
+  it('gives the same text whatever order the keys came in, at every depth', () => {
+    const a = { image: 'x', attestor: { keys: { publicKey: 'k', rekor: { url: 'u' } }, count: 1 } };
+    const b = { attestor: { count: 1, keys: { rekor: { url: 'u' }, publicKey: 'k' } }, image: 'x' };
+    expect(stableJson(a)).toBe(stableJson(b));
+    expect(stableJson(a)).toBe('{"attestor":{"count":1,"keys":{"publicKey":"k","rekor":{"url":"u"}}},"image":"x"}');
+  });
+
+  it('keeps array order and tells values apart', () => {
+    expect(stableJson([{ b: 1, a: 2 }, 3])).toBe('[{"a":2,"b":1},3]');
+    expect(stableJson([1, 2])).not.toBe(stableJson([2, 1]));
+    expect(stableJson({ a: 1 })).not.toBe(stableJson({ a: '1' }));
+  });
+
+  it('leaves out undefined fields and writes a bigint as its decimal string', () => {
+    expect(stableJson({ b: undefined, a: 1 })).toBe('{"a":1}');
+    expect(stableJson({ n: 12345678901234567890n })).toBe('{"n":"12345678901234567890"}');
+  });
+});
