@@ -1,7 +1,13 @@
 /**
- * Decides one AdmissionRequest: the loaded Kyverno policies through the engine
- * (`applyPoliciesToResource`), then — when `--key` is set — the image signature gate.
+ * Decides one AdmissionRequest: when `--key` is set the image signature gate first, then the
+ * loaded Kyverno policies through the engine (`applyPoliciesToResource`) and the CEL policies.
  *
+ * - The signature gate runs once per admission, on `/mutate` (Kyverno's image verification phase),
+ *   before any policy is evaluated: a request it denies costs no evaluation. On `/validate` it runs
+ *   only under Enforce, as the backstop for an object whose `/mutate` call never reached this
+ *   server (no mutating webhook registered, another replica): images verified on `/mutate` are
+ *   hits in the shared verification cache there, an image never verified is verified then and
+ *   denied when it fails. Under Audit `/validate` adds nothing: its warnings came from `/mutate`.
  * - A failed or errored rule of an Enforce policy denies, naming policy and rule; of an Audit
  *   policy it becomes a warning. (An error under Enforce denies: the webhook must not fail open.)
  * - `/mutate` runs mutate and verifyImages rules and returns the JSON Patch from the request object
@@ -22,7 +28,7 @@ import type { AdmissionPolicySet } from './policy-set.ts';
 import type { PolicyReportWriter } from './reports.ts';
 import type { AdmissionDecision, AdmissionRequest } from './review.ts';
 import type { AdmissionImageVerification } from './image-verification.ts';
-import { imagesOf, SIGNATURE_POLICY, SIGNATURE_RULE, type SignatureGate } from './signatures.ts';
+import type { SignatureGate } from './signatures.ts';
 
 type Json = Record<string, unknown>;
 
@@ -58,6 +64,13 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
   if (request.namespace && options.excludedNamespaces?.includes(request.namespace)) return { allowed: true };
   const object = request.object ?? request.oldObject;
   if (!object) return { allowed: true };
+  // Requests that write the object's spec: CREATE/UPDATE of the object itself, or ephemeral containers
+  // being added. Only these have images to check (a status update, the kubelet's every few seconds,
+  // never waits on a registry) and an object worth a PolicyReport result.
+  const objectChanges = (request.operation === 'CREATE' || request.operation === 'UPDATE') && (!request.subResource || request.subResource === 'ephemeralcontainers');
+  const gate = options.signatures;
+  const signatures = gate && objectChanges && request.object && (mode === 'mutate' || gate.action === 'Enforce') ? await gate.findings(request.object, options.metrics) : undefined;
+  if (signatures && signatures.denials.length > 0) return { allowed: false, code: 403, message: signatures.denials.join('; ') };
 
   const engineOptions: EngineOptions = {
     operation: request.operation,
@@ -87,7 +100,7 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
   const result = options.images ? await options.images.evaluate(evaluate) : evaluate();
 
   const denials: string[] = [];
-  const warnings: string[] = [];
+  const warnings: string[] = [...(signatures?.warnings ?? [])];
   for (const response of result.responses) {
     for (const rule of response.rules) {
       if (rule.status !== 'fail' && rule.status !== 'error') continue;
@@ -106,22 +119,6 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
     warnings.push(...cel.warnings);
   }
   const auditAnnotations = cel && Object.keys(cel.auditAnnotations).length > 0 ? { auditAnnotations: cel.auditAnnotations } : {};
-
-  // Requests that write the object's spec: CREATE/UPDATE of the object itself, or ephemeral containers
-  // being added. Only these have images to check (a status update, the kubelet's every few seconds,
-  // never waits on a registry) and an object worth a PolicyReport result.
-  const objectChanges = (request.operation === 'CREATE' || request.operation === 'UPDATE') && (!request.subResource || request.subResource === 'ephemeralcontainers');
-  if (options.signatures && objectChanges && request.object) {
-    const gate = options.signatures;
-    const outcomes = await gate.check(imagesOf(request.object));
-    for (const [image, outcome] of outcomes) {
-      if (outcome.status === 'verified') continue;
-      const what = outcome.status === 'rejected' ? 'signature not verified' : 'signature could not be verified (failing closed)';
-      const text = `policy ${SIGNATURE_POLICY} rule ${SIGNATURE_RULE}: image ${image}: ${what}: ${outcome.reason}`;
-      (gate.action === 'Enforce' ? denials : warnings).push(text);
-      options.metrics?.decisions.inc({ policy: SIGNATURE_POLICY, rule: SIGNATURE_RULE, result: gate.action === 'Enforce' ? 'deny' : 'warn' });
-    }
-  }
 
   // Reports hold the objects that were admitted, seen on /validate (the final object); dryRun leaves
   // no trace, and CONNECT or status-like subresources store no object to report on.

@@ -1,6 +1,6 @@
 /**
  * verifyImages rules in the webhook: the engine's verifications (src/policy/engine/verify-images-trust.ts)
- * with the webhook's VerificationCache — the same one the --key gate uses (signatures.ts), and
+ * with the webhook's VerificationCache — the one the --key gate shares (signatures.ts), and
  * the one ImageValidatingPolicies verify through (cel-images.ts, via `verifier`):
  *
  * - verified material is reused for a TTL, keyed by a hash of everything a verification depends
@@ -19,6 +19,7 @@
 import type { RegistryStoreOptions } from '../trust/oci/store.ts';
 import type { TrustedRoot } from '../trust/bundle/index.ts';
 import type { DigestCache } from '../trust/oci/cache.ts';
+import type { VerificationCache } from '../trust/oci/verification-cache.ts';
 import { evaluateWithImageVerification, TrustImageVerifier, verifiedImageSize, type VerifiedImage } from '../policy/engine/verify-images-trust.ts';
 import type { ImageVerificationResults } from '../policy/engine/verify-images.ts';
 import type { AdmissionMetrics } from './metrics.ts';
@@ -42,21 +43,24 @@ export interface AdmissionImageVerificationOptions {
 export class AdmissionImageVerification {
   /** The verifications and their cache, for ImageValidatingPolicies too (CelImageAccess). */
   readonly verifier: TrustImageVerifier;
+  /** The server's verification outcomes, for the --key gate too (signatures.ts). */
+  readonly cache: VerificationCache<VerifiedImage>;
 
   constructor(options: AdmissionImageVerificationOptions) {
+    this.cache = verificationCacheFor<VerifiedImage>({
+      deadlineMs: options.deadlineMs,
+      sizeOf: verifiedImageSize,
+      // JSON bytes; parsed objects take a few times that, within the Deployment's 384 MiB limit.
+      maxBytes: 16 << 20,
+      ...(options.ttlMs !== undefined && { ttlMs: options.ttlMs }),
+      ...(options.now && { now: options.now }),
+      ...(options.metrics && { metrics: options.metrics }),
+    });
     this.verifier = new TrustImageVerifier({
       registry: { ...options.registry, timeoutMs: options.deadlineMs, retries: 0 },
       ...(options.trustedRoot && { trustedRoot: options.trustedRoot }),
       ...(options.digests && { digests: options.digests }),
-      cache: verificationCacheFor<VerifiedImage>({
-        deadlineMs: options.deadlineMs,
-        sizeOf: verifiedImageSize,
-        // JSON bytes; parsed objects take a few times that, within the Deployment's 384 MiB limit.
-        maxBytes: 16 << 20,
-        ...(options.ttlMs !== undefined && { ttlMs: options.ttlMs }),
-        ...(options.now && { now: options.now }),
-        ...(options.metrics && { metrics: options.metrics }),
-      }),
+      cache: this.cache,
     });
   }
 

@@ -1,16 +1,25 @@
 /**
  * `--key` enforcement: every container image of a Pod (or Pod template) must carry a signature that
- * verifies with one of the keys. Verifications go through src/trust/oci with a shared DigestCache,
- * and their outcomes through a VerificationCache (TTL for verified images, singleflight for
- * concurrent ones, a deadline below the webhook timeout; see src/trust/oci/verification-cache.ts).
+ * verifies with one of the keys. Verifications go through src/trust/oci with the server's
+ * DigestCache and VerificationCache — the ones verifyImages rules and ImageValidatingPolicies use
+ * (image-verification.ts): one TTL, one size bound, one deadline below the webhook timeout, one
+ * singleflight for all of them (src/trust/oci/verification-cache.ts).
  * "Could not verify" is an outcome of its own: the caller denies (Enforce) or warns (Audit).
+ *
+ * When the gate runs in an admission (handler.ts): on `/mutate`, Kyverno's image verification
+ * phase, before any policy is evaluated; on `/validate` only under Enforce, as the backstop for an
+ * object whose `/mutate` call never happened (a missing mutating webhook, another replica): images
+ * `/mutate` verified are cache hits there, with no registry round and no second warning.
  */
 import type { KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
+import type { VerifiedImage } from '../policy/engine/verify-images-trust.ts';
+import { formatRegistryReference, parseRegistryReference, type RegistryReference } from '../image/reference.ts';
 import { DigestCache } from '../trust/oci/cache.ts';
 import type { RegistryStoreOptions } from '../trust/oci/store.ts';
 import { VerificationCache, type VerificationOutcome } from '../trust/oci/verification-cache.ts';
 import { verifyImageSignatures, type VerifyImageOptions } from '../trust/oci/verify.ts';
+import { isRecord } from '../core/json.ts';
 import type { AdmissionMetrics } from './metrics.ts';
 
 type Json = Record<string, unknown>;
@@ -22,19 +31,21 @@ export type ImageVerifier = (reference: string, options: VerifyImageOptions) => 
 
 export interface SignatureGateOptions {
   publicKeys: readonly KeyObject[];
-  /** Whole-verification deadline (registry round trips included); must be below the webhook timeout. */
-  deadlineMs: number;
-  /** How long a successful verification is reused; default 5 minutes. */
-  ttlMs?: number;
-  /** Plain HTTP registries (tests, local registries). */
-  insecure?: boolean;
-  /** Other registry settings (credentials, docker config path); timeout and retries are set from the deadline. */
-  registry?: Omit<RegistryStoreOptions, 'client' | 'timeoutMs' | 'retries'>;
+  /** The server's verification outcomes (its TTL, deadline and metrics), shared with policy image verification. */
+  cache: VerificationCache<VerifiedImage>;
+  /** Registry reads by digest, shared likewise; default one private to the gate. */
+  digests?: DigestCache;
+  /** Registry settings (plain HTTP, credentials, a timeout within the cache's deadline, retries). */
+  registry?: Omit<RegistryStoreOptions, 'client'>;
   /** Deny (Enforce, default) or warn (Audit) when an image is unsigned or cannot be verified. */
   action?: 'Enforce' | 'Audit';
   verify?: ImageVerifier;
-  now?: () => number;
-  metrics?: AdmissionMetrics;
+}
+
+/** What the gate says about one object: denials under Enforce, warnings under Audit. */
+export interface SignatureFindings {
+  denials: string[];
+  warnings: string[];
 }
 
 /** Policy/rule names under which --key results are reported and cached. */
@@ -45,14 +56,14 @@ export class SignatureGate {
   readonly action: 'Enforce' | 'Audit';
   readonly #options: SignatureGateOptions;
   readonly #scope: string;
-  readonly #outcomes: VerificationCache<{ digest: string }>;
-  readonly #digests = new DigestCache();
+  readonly #digests: DigestCache;
 
   constructor(options: SignatureGateOptions) {
     this.#options = options;
     this.action = options.action ?? 'Enforce';
-    this.#outcomes = verificationCacheFor(options);
-    // The cache scope names the trusted keys: a key change never reuses results verified with another.
+    this.#digests = options.digests ?? new DigestCache();
+    // The cache scope names the gate and its trusted keys: a key change never reuses results
+    // verified with another, and no verifyImages entry (keyed by a bare hash) can collide.
     const h = createHash('sha256');
     for (const key of options.publicKeys) h.update(key.export({ type: 'spki', format: 'der' }));
     this.#scope = `${SIGNATURE_POLICY}/${SIGNATURE_RULE}/${h.digest('hex').slice(0, 16)}`;
@@ -61,19 +72,53 @@ export class SignatureGate {
   /** Verifies each distinct image once; outcomes by image reference. */
   async check(images: readonly string[]): Promise<Map<string, SignatureOutcome>> {
     const unique = [...new Set(images)];
-    const outcomes = await Promise.all(unique.map((image) => this.#outcomes.get(`${this.#scope}\0${image}`, () => this.#verify(image))));
-    return new Map(unique.map((image, i) => [image, outcomes[i] as SignatureOutcome]));
+    const outcomes = await Promise.all(unique.map((image) => this.#outcome(image)));
+    return new Map(unique.map((image, i) => [image, outcomes[i]!]));
   }
 
-  async #verify(image: string): Promise<{ digest: string }> {
+  /** The gate's denials and warnings for the images of `object`, counted in `metrics`. */
+  async findings(object: Json, metrics?: AdmissionMetrics): Promise<SignatureFindings> {
+    const found: SignatureFindings = { denials: [], warnings: [] };
+    for (const [image, outcome] of await this.check(imagesOf(object))) {
+      if (outcome.status === 'verified') continue;
+      const what = outcome.status === 'rejected' ? 'signature not verified' : 'signature could not be verified (failing closed)';
+      (this.action === 'Enforce' ? found.denials : found.warnings).push(`policy ${SIGNATURE_POLICY} rule ${SIGNATURE_RULE}: image ${image}: ${what}: ${outcome.reason}`);
+      metrics?.decisions.inc({ policy: SIGNATURE_POLICY, rule: SIGNATURE_RULE, result: this.action === 'Enforce' ? 'deny' : 'warn' });
+    }
+    return found;
+  }
+
+  async #outcome(image: string): Promise<SignatureOutcome> {
+    const cache = this.#options.cache;
+    const ref = registryReference(image);
+    const key = ref ? formatRegistryReference(ref.digest ? { ...ref, tag: undefined } : ref) : image;
+    const outcome = await cache.get(`${this.#scope}\0${key}`, (signal) => this.#verify(image, signal));
+    if (outcome.status !== 'verified') return outcome;
+    // What holds for a tag holds for the digest it resolved to: an object whose tags a verifyImages
+    // rule pinned on /mutate (`name:tag@digest`) reaches /validate verified already.
+    if (ref && !ref.digest) cache.remember(`${this.#scope}\0${formatRegistryReference({ ...ref, tag: undefined, digest: outcome.digest })}`, { digest: outcome.digest });
+    return { status: 'verified', digest: outcome.digest };
+  }
+
+  /** `signal` (the cache's deadline) cancels the registry requests of a verification given up on. */
+  async #verify(image: string, signal: AbortSignal): Promise<{ digest: string }> {
     const verify = this.#options.verify ?? verifyImageSignatures;
     const result = await verify(image, {
       publicKeys: this.#options.publicKeys,
       cache: this.#digests,
       detectMovedTag: false,
-      registry: { ...this.#options.registry, timeoutMs: this.#options.deadlineMs, retries: 0, ...(this.#options.insecure && { insecure: true }) },
+      registry: { ...this.#options.registry, signal },
     });
     return { digest: result.digest };
+  }
+}
+
+/** The normalised reference (`nginx` is `docker.io/library/nginx:latest`); undefined when it does not parse (verification then says why). */
+function registryReference(image: string): RegistryReference | undefined {
+  try {
+    return parseRegistryReference(image);
+  } catch {
+    return undefined;
   }
 }
 
@@ -96,10 +141,6 @@ export function verificationCacheFor<V extends object>(options: {
     ...(options.now && { now: options.now }),
     ...(metrics && { onLookup: (result) => metrics.cache.inc({ result }), onUnavailable: () => metrics.registryErrors.inc() }),
   });
-}
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The Pod spec of a Pod, a Pod controller's template, or a CronJob's job template. */

@@ -141,24 +141,11 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
     registry: { log, ...(options.insecureRegistry && { insecure: true }) },
     ...(trustedRoot && { trustedRoot }),
   });
-  // ImageValidatingPolicies: the same registry settings and deadline, and the same verifications and caches.
-  const celImages: CelImageAccess = {
-    registry: { log, timeoutMs: deadlineMs, retries: 0, ...(options.insecureRegistry && { insecure: true }) },
-    deadlineMs,
-    cache: digests,
-    verifier: images.verifier,
-  };
-  let signatures: SignatureGate | undefined;
-  if (options.key.length > 0) {
-    signatures = new SignatureGate({
-      publicKeys: await readPublicKeys(options.key),
-      deadlineMs,
-      ttlMs,
-      action: options.keyAction,
-      metrics,
-      ...(options.insecureRegistry && { insecure: true }),
-    });
-  }
+  // ImageValidatingPolicies and the --key gate: the same registry settings and deadline, and the same verifications and caches.
+  const registry = { log, timeoutMs: deadlineMs, retries: 0, ...(options.insecureRegistry && { insecure: true }) };
+  const celImages: CelImageAccess = { registry, deadlineMs, cache: digests, verifier: images.verifier };
+  const signatures =
+    options.key.length > 0 ? new SignatureGate({ publicKeys: await readPublicKeys(options.key), cache: images.cache, digests, registry, action: options.keyAction }) : undefined;
   const excluded = options.excludeNamespace.length > 0 ? options.excludeNamespace : ['kube-system', ...(process.env.POD_NAMESPACE ? [process.env.POD_NAMESPACE] : [])];
   let server;
   try {

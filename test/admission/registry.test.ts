@@ -9,7 +9,7 @@ import { signImage } from '../../src/trust/oci/sign.ts';
 import { decide } from '../../src/admission/handler.ts';
 import { AdmissionMetrics } from '../../src/admission/metrics.ts';
 import type { AdmissionRequest } from '../../src/admission/review.ts';
-import { SignatureGate } from '../../src/admission/signatures.ts';
+import { SignatureGate, verificationCacheFor } from '../../src/admission/signatures.ts';
 import { dockerRegistryAvailable, startDockerRegistry, type RunningRegistry } from '../image/registry/helpers/docker-registry.ts';
 import { buildImage, pushImage } from '../image/registry/helpers/images.ts';
 import { REGISTRY_OPTIONS, p256, plainClient, type TestKeys } from '../trust/oci/helpers.ts';
@@ -36,7 +36,7 @@ describe.skipIf(!available)('--key signature enforcement against docker-registry
   }
 
   const gate = (metrics?: AdmissionMetrics) =>
-    new SignatureGate({ publicKeys: [keys.publicKey], deadlineMs: 3000, registry: REGISTRY_OPTIONS, ...(metrics && { metrics }) });
+    new SignatureGate({ publicKeys: [keys.publicKey], cache: verificationCacheFor({ deadlineMs: 3000, ...(metrics && { metrics }) }), registry: { ...REGISTRY_OPTIONS, timeoutMs: 3000, retries: 0 } });
 
   beforeAll(async () => {
     registry = await startDockerRegistry();

@@ -4,7 +4,7 @@ import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAdmissionPolicies } from '../../src/admission/policy-set.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
-import { SignatureGate } from '../../src/admission/signatures.ts';
+import { SignatureGate, verificationCacheFor } from '../../src/admission/signatures.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { decode, get, hasOpenssl, pod, post, review, selfSignedCertificate } from './https.ts';
 
@@ -98,7 +98,7 @@ describe.skipIf(!hasOpenssl)('webhook robustness', () => {
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const signatures = new SignatureGate({
       publicKeys: [publicKey],
-      deadlineMs: 200,
+      cache: verificationCacheFor({ deadlineMs: 200 }),
       verify: async (reference) => {
         registryCalls.push(reference);
         return { digest: 'sha256:' + 'a'.repeat(64) };

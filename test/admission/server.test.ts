@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicies } from '../../src/policy/engine/load.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
-import { SignatureGate } from '../../src/admission/signatures.ts';
+import { SignatureGate, verificationCacheFor } from '../../src/admission/signatures.ts';
 import { generateKeyPairSync } from 'node:crypto';
+import { ImageVerificationError } from '../../src/trust/oci/verify.ts';
 import { get, hasOpenssl, pod, post, review, selfSignedCertificate, type ResponseDoc } from './https.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/admission');
@@ -159,7 +160,7 @@ describe.skipIf(!hasOpenssl)('admission webhook over HTTPS', () => {
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const signatures = new SignatureGate({
       publicKeys: [publicKey],
-      deadlineMs: 200,
+      cache: verificationCacheFor({ deadlineMs: 200 }),
       verify: async (reference) => {
         calls.push(reference);
         if (reference.startsWith('registry.local/signed')) return { digest: 'sha256:' + 'a'.repeat(64) };
@@ -181,6 +182,53 @@ describe.skipIf(!hasOpenssl)('admission webhook over HTTPS', () => {
       expect(calls.length).toBe(before);
     } finally {
       await gated.close();
+    }
+  });
+
+  it('runs the --key gate once per admission: on /mutate before any policy, on /validate only as the Enforce backstop', async () => {
+    const calls: string[] = [];
+    const digest = 'sha256:' + 'a'.repeat(64);
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const verify = async (reference: string) => {
+      calls.push(reference);
+      if (reference.startsWith('registry.local/signed')) return { digest };
+      throw new ImageVerificationError('SIGNATURE_INVALID', 'no signature found', { reference, digest, verified: [], rejected: [], skipped: [] });
+    };
+    const set = await loadPolicies([FIXTURES]);
+    const gated = (action: 'Enforce' | 'Audit') =>
+      startAdmissionServer({ policies: set.policies, cert, key, port: 0, host: '127.0.0.1', signatures: new SignatureGate({ publicKeys: [publicKey], cache: verificationCacheFor({ deadlineMs: 200 }), verify, action }) });
+    const send = async (port: number, path: string, uid: string, object: Record<string, unknown>) => JSON.parse((await post(port, path, review(uid, object))).body) as ResponseDoc;
+
+    const enforce = await gated('Enforce');
+    try {
+      // /mutate verifies; /validate finds the tag, and the digest a verifyImages rule would pin, verified.
+      expect((await send(enforce.port, '/mutate', 'k1', pod('a', { labels: { team: 'a' }, image: 'registry.local/signed:1' }))).response.allowed).toBe(true);
+      expect((await send(enforce.port, '/validate', 'k2', pod('a', { labels: { team: 'a' }, image: 'registry.local/signed:1' }))).response.allowed).toBe(true);
+      expect((await send(enforce.port, '/validate', 'k3', pod('a', { labels: { team: 'a' }, image: `registry.local/signed:1@${digest}` }))).response.allowed).toBe(true);
+      expect(calls).toEqual(['registry.local/signed:1']);
+      // An unsigned image reaching /validate without /mutate is denied by the gate alone: no policy was evaluated.
+      const denied = await send(enforce.port, '/validate', 'k4', pod('b', { privileged: true, image: 'registry.local/unsigned:1' }));
+      expect(denied.response.allowed).toBe(false);
+      expect(denied.response.status?.message).toBe('policy palisade-require-signed-images rule verify-signature: image registry.local/unsigned:1: signature not verified: no signature found');
+      expect(denied.response.warnings).toBeUndefined();
+      expect(enforce.metrics.decisions.get({ policy: 'disallow-privileged-containers', rule: 'privileged-containers', result: 'deny' })).toBe(0);
+    } finally {
+      await enforce.close();
+    }
+
+    calls.length = 0;
+    const audit = await gated('Audit');
+    try {
+      const mutated = await send(audit.port, '/mutate', 'a1', pod('c', { labels: { team: 'a' }, image: 'registry.local/unsigned:1' }));
+      expect(mutated.response.allowed).toBe(true);
+      expect(mutated.response.warnings).toEqual([expect.stringContaining('image registry.local/unsigned:1: signature not verified')]);
+      // Its warning was shown on /mutate: /validate neither verifies again nor repeats it.
+      const validated = await send(audit.port, '/validate', 'a2', pod('c', { labels: { team: 'a' }, image: 'registry.local/unsigned:1' }));
+      expect(validated.response.allowed).toBe(true);
+      expect(validated.response.warnings).toBeUndefined();
+      expect(calls).toEqual(['registry.local/unsigned:1']);
+    } finally {
+      await audit.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SignatureGate, imagesOf, type ImageVerifier } from '../../src/admission/signatures.ts';
+import { SignatureGate, imagesOf, verificationCacheFor, type ImageVerifier } from '../../src/admission/signatures.ts';
 import { AdmissionMetrics } from '../../src/admission/metrics.ts';
 import { decide } from '../../src/admission/handler.ts';
 import { jsonPatchDiff } from '../../src/admission/diff.ts';
@@ -31,7 +31,7 @@ describe('SignatureGate', () => {
     let now = 1_000;
     const metrics = new AdmissionMetrics();
     const { verify, calls } = counting(async () => ({ digest: DIGEST }));
-    const gate = new SignatureGate({ publicKeys: [publicKey], deadlineMs: 1000, ttlMs: 60_000, verify, now: () => now, metrics });
+    const gate = new SignatureGate({ publicKeys: [publicKey], cache: verificationCacheFor({ deadlineMs: 1000, ttlMs: 60_000, now: () => now, metrics }), verify });
     const first = await gate.check(['r/a:1', 'r/a:1', 'r/b:1']);
     expect(calls).toEqual(['r/a:1', 'r/b:1']);
     expect(first.get('r/a:1')).toEqual({ status: 'verified', digest: DIGEST });
@@ -43,6 +43,24 @@ describe('SignatureGate', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('keeps its outcomes in the cache it is given (the server\'s, shared with policy image verification), by normalised reference', async () => {
+    const metrics = new AdmissionMetrics();
+    const cache = verificationCacheFor({ deadlineMs: 1000, metrics });
+    const { verify, calls } = counting(async () => ({ digest: DIGEST }));
+    await new SignatureGate({ publicKeys: [publicKey], cache, verify }).check(['nginx:1.27']);
+    // A gate built later over the same cache (a restart of nothing but the gate) verifies nothing again,
+    // whether the image is named short, fully qualified, or by the digest it resolved to.
+    const again = new SignatureGate({ publicKeys: [publicKey], cache, verify });
+    const outcomes = await again.check(['docker.io/library/nginx:1.27', `nginx:1.27@${DIGEST}`, `docker.io/library/nginx@${DIGEST}`]);
+    expect(calls).toEqual(['nginx:1.27']);
+    expect([...outcomes.values()].every((o) => o.status === 'verified')).toBe(true);
+    expect(metrics.cache.get({ result: 'hit' })).toBe(3);
+    // Another key set never reuses them.
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    await new SignatureGate({ publicKeys: [other], cache, verify }).check(['nginx:1.27']);
+    expect(calls).toHaveLength(2);
+  });
+
   it('coalesces concurrent verifications of one image', async () => {
     let release: () => void = () => undefined;
     const gateOpen = new Promise<void>((resolve) => (release = resolve));
@@ -51,7 +69,7 @@ describe('SignatureGate', () => {
       await gateOpen;
       return { digest: DIGEST };
     });
-    const gate = new SignatureGate({ publicKeys: [publicKey], deadlineMs: 1000, verify, metrics });
+    const gate = new SignatureGate({ publicKeys: [publicKey], cache: verificationCacheFor({ deadlineMs: 1000, metrics }), verify });
     const pending = [gate.check(['r/a:1']), gate.check(['r/a:1']), gate.check(['r/a:1'])];
     release();
     const results = await Promise.all(pending);
@@ -66,7 +84,7 @@ describe('SignatureGate', () => {
       if (reference === 'slow') await new Promise((r) => setTimeout(r, 500));
       throw new ImageVerificationError('SIGNATURE_INVALID', 'no signature found', { reference, digest: DIGEST, verified: [], rejected: [], skipped: [] });
     });
-    const gate = new SignatureGate({ publicKeys: [publicKey], deadlineMs: 50, verify, metrics });
+    const gate = new SignatureGate({ publicKeys: [publicKey], cache: verificationCacheFor({ deadlineMs: 50, metrics }), verify });
     expect((await gate.check(['unsigned'])).get('unsigned')).toEqual({ status: 'rejected', reason: 'no signature found' });
     await gate.check(['unsigned']);
     expect(calls.filter((c) => c === 'unsigned')).toHaveLength(2);
@@ -75,14 +93,14 @@ describe('SignatureGate', () => {
     expect(metrics.registryErrors.get()).toBe(1);
   });
 
-  it('denies under Enforce and warns under Audit through decide()', async () => {
+  it('denies under Enforce and warns under Audit through decide() on /mutate', async () => {
     const verify: ImageVerifier = async () => {
       throw new Error('registry down');
     };
-    const enforce = await decide(podRequest(['r/x:1']), 'validate', { policies: [], signatures: new SignatureGate({ publicKeys: [publicKey], deadlineMs: 100, verify }) });
+    const enforce = await decide(podRequest(['r/x:1']), 'mutate', { policies: [], signatures: new SignatureGate({ publicKeys: [publicKey], cache: verificationCacheFor({ deadlineMs: 100 }), verify }) });
     expect(enforce.allowed).toBe(false);
     expect(enforce.message).toContain('failing closed');
-    const audit = await decide(podRequest(['r/x:1']), 'validate', { policies: [], signatures: new SignatureGate({ publicKeys: [publicKey], deadlineMs: 100, verify, action: 'Audit' }) });
+    const audit = await decide(podRequest(['r/x:1']), 'mutate', { policies: [], signatures: new SignatureGate({ publicKeys: [publicKey], cache: verificationCacheFor({ deadlineMs: 100 }), verify, action: 'Audit' }) });
     expect(audit.allowed).toBe(true);
     expect(audit.warnings?.[0]).toContain('r/x:1');
   });
