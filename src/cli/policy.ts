@@ -143,7 +143,7 @@ async function apply(paths: string[], options: ApplyOptions, globals: GlobalOpti
     const imageVerifier = images ? await prepareImageVerification(cel, resources, { ...images, request: celOptions }) : undefined;
     responses.push(...applyCelPolicies(cel, resources, { ...celOptions, ...(imageVerifier && { imageVerifier }) }));
   }
-  if (!options.registry && responses.some((r) => r.rules.some((x) => x.type === 'ImageVerify' && x.message.startsWith('unsupported: verifyImages without registry access')))) {
+  if (responses.some((r) => r.rules.some((x) => x.code === 'REGISTRY_ACCESS_REQUIRED'))) {
     ctx.log.warn('verifyImages rules need registry access to verify signatures: pass --registry');
   }
   const auditWarn = Boolean(options.auditWarn);

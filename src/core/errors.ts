@@ -22,6 +22,8 @@ export type PalisadeErrorCode =
   | 'DB_MISSING'
   | 'DB_CORRUPT'
   | 'NETWORK'
+  /** The work needs a registry and registry access was not given (policy apply/test without --registry). */
+  | 'REGISTRY_ACCESS_REQUIRED'
   | 'VERIFICATION_FAILED';
 
 export class PalisadeError extends Error {

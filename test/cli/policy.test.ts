@@ -1,6 +1,9 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import { policyCommand } from '../../src/cli/policy.ts';
 import { ExitRequest } from '../../src/cli/context.ts';
 import { PalisadeError } from '../../src/core/errors.ts';
@@ -69,6 +72,30 @@ describe('palisade policy apply', () => {
     stdout = '';
     await exitCode(run('apply', join(dir, 'policies.yaml'), '-r', join(dir, 'resources.yaml'), '--format', 'yaml'));
     expect((parseYaml(stdout) as { summary: unknown }).summary).toEqual(doc.summary);
+  });
+
+  it('hints at --registry when verifyImages rules could not verify offline, and only then', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'palisade-policy-hint-'));
+    let stderr = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr += String(chunk);
+      return true;
+    });
+    try {
+      const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      const verifyImages = [{ imageReferences: ['*'], attestors: [{ entries: [{ keys: { publicKeys: pem } }] }] }];
+      const policy = { apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: 'signed' }, spec: { rules: [{ name: 'verify', match: { any: [{ resources: { kinds: ['Pod'] } }] }, verifyImages }] } };
+      await writeFile(join(tmp, 'policy.yaml'), stringifyYaml(policy));
+      await writeFile(join(tmp, 'pod.yaml'), stringifyYaml({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } }));
+      const loud = (...args: string[]) => policyCommand(() => ({})).parseAsync(args, { from: 'user' });
+      expect(await exitCode(loud('apply', join(tmp, 'policy.yaml'), '-r', join(tmp, 'pod.yaml')))).toBe(1);
+      expect(stderr).toContain('verifyImages rules need registry access to verify signatures: pass --registry');
+      stderr = '';
+      await exitCode(loud('apply', join(dir, 'policies.yaml'), '-r', join(dir, 'resources.yaml')));
+      expect(stderr).not.toContain('--registry');
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 
   it('rejects an invalid policy with exit 2 naming file:line', async () => {

@@ -225,7 +225,7 @@ function runPolicy(policy: Policy, resource: KubeResource, type: RuleType, optio
   for (const rule of rulesOfType(policy, type)) {
     const out = evaluateRule(policy, rule, type, current, setup, options);
     if (!out) continue;
-    response.rules.push({ name: rule.name, type, status: out.status, message: out.message, ...(out.exceptions && { exceptions: out.exceptions }) });
+    response.rules.push({ name: rule.name, type, status: out.status, message: out.message, ...(out.code && { code: out.code }), ...(out.exceptions && { exceptions: out.exceptions }) });
     if ((type === 'Mutation' || type === 'ImageVerify') && out.patched && out.status === 'pass') {
       current = out.patched;
       // Later rules see the patched resource.
@@ -342,6 +342,7 @@ function nest(path: readonly string[], value: unknown): unknown {
 interface RuleOutcome {
   status: RuleResponse['status'];
   message: string;
+  code?: RuleResponse['code'];
   patched?: Json;
   exceptions?: string[];
 }

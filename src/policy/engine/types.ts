@@ -3,6 +3,7 @@
  * as loaded and checked by load.ts. Rule bodies stay plain JSON (patterns, patches and conditions
  * are data the pure modules interpret), but every field the engine itself reads is typed here.
  */
+import type { PalisadeErrorCode } from '../../core/errors.ts';
 import type { Conditions, KubeResource, RuleStatus } from '../types.ts';
 import type { ContextEntry } from '../variables/context.ts';
 
@@ -190,6 +191,8 @@ export interface RuleResponse {
   type: RuleType;
   status: RuleStatus;
   message: string;
+  /** For an `error`, its kind when a caller acts on it (the CLI's hints); the message is for people. */
+  code?: PalisadeErrorCode;
   /** Exceptions that turned this rule into a skip. */
   exceptions?: string[];
   /** Report properties (CEL policies' audit annotations). */

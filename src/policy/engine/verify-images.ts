@@ -69,6 +69,7 @@ export interface VerifyImagesInput {
 export interface VerifyImagesOutcome {
   status: RuleResponse['status'];
   message: string;
+  code?: RuleResponse['code'];
   /** The resource with verified images pinned to their digests (mutateDigest). */
   patched?: Json;
 }
@@ -121,7 +122,7 @@ export function verifyImagesRule(input: VerifyImagesInput): VerifyImagesOutcome 
   if (failed.length > 0) return { status: 'fail', message: unique(failed).join('; ') };
   const missing = statuses.flatMap((s) => (s.status === 'missing' ? [s.image] : []));
   if (missing.length > 0) {
-    if (input.results === undefined) return { status: 'error', message: `unsupported: verifyImages without registry access in ${policy}/${rule.name}` };
+    if (input.results === undefined) return { status: 'error', code: 'REGISTRY_ACCESS_REQUIRED', message: `unsupported: verifyImages without registry access in ${policy}/${rule.name}` };
     return { status: 'error', message: `image verification was not run ahead of evaluation for ${unique(missing).join(', ')}` };
   }
   const errors = statuses.flatMap((s) => (s.status === 'error' ? [s.message] : []));
