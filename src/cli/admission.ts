@@ -76,8 +76,8 @@ export function admissionCommand(globals: () => GlobalOptions): Command {
       .option('--policy-reports <target>', 'write the validation results of admitted requests as PolicyReports: YAML files into a directory, "-" for stdout, or "cluster" for API objects')
       .option('--policy-report-interval <seconds>', 'longest wait before changed results are written', '10')
       .option('--watch-cluster-policies', 'also enforce the Kyverno ClusterPolicy/Policy objects of the cluster, read and watched through the Kubernetes API (with the Namespaces, whose labels namespaceSelectors match)')
-      .option('--kubeconfig <file>', 'with --watch-cluster-policies outside a cluster: the kubeconfig (default: in-cluster service account, $KUBECONFIG, ~/.kube/config)')
-      .option('--context <name>', 'with --watch-cluster-policies: the kubeconfig context')
+      .option('--kubeconfig <file>', 'with --watch-cluster-policies or --policy-reports cluster, outside a cluster: the kubeconfig (default: in-cluster service account, $KUBECONFIG, ~/.kube/config)')
+      .option('--context <name>', 'with --watch-cluster-policies or --policy-reports cluster: the kubeconfig context')
       .action(async (options: ServeOptions) => serve(options, globals())),
   );
   admission.addCommand(manifestsCommand(globals));
@@ -106,6 +106,12 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   if (timeoutSeconds > 30) throw new PalisadeError('USAGE', '--timeout must be at most 30 (the Kubernetes limit for timeoutSeconds)');
   const reportInterval = positive(options.policyReportInterval, '--policy-report-interval');
   const ttlMs = positive(options.cacheTtl, '--cache-ttl') * 1000;
+  // Only cluster policies (with the Namespaces their selectors read) and cluster reports use the API:
+  // a connection flag without them would be ignored, and the user would think it in force.
+  const usesCluster = options.watchClusterPolicies || options.policyReports === 'cluster';
+  for (const [flag, value] of [['--kubeconfig', options.kubeconfig], ['--context', options.context]] as const) {
+    if (value !== undefined && !usesCluster) throw new PalisadeError('USAGE', `${flag} needs --watch-cluster-policies or --policy-reports cluster (nothing else reads the Kubernetes API)`);
+  }
   const level = ctx.debug ? 'debug' : globals.quiet ? 'error' : 'info';
   const events: StructuredLog = options.logFormat === 'json' ? jsonLog(process.stderr, level) : textLog(ctx.log);
   const log = asLogger(events);
@@ -114,7 +120,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   const set = await reloader.load();
   for (const s of set.skipped) log.warn(`${s}: not evaluated by the webhook, skipped`);
   if (set.count === 0 && options.key.length === 0 && !options.watchClusterPolicies) throw new PalisadeError('USAGE', `no policies found in ${options.policies.join(', ')}`);
-  const connection = options.watchClusterPolicies || options.policyReports === 'cluster' ? await kubeConnection(options.kubeconfig, options.context) : undefined;
+  const connection = usesCluster ? await kubeConnection(options.kubeconfig, options.context) : undefined;
   const cluster = options.watchClusterPolicies && connection ? new ClusterPolicyWatcher({ connection, log: events }) : undefined;
   const namespaces = options.watchClusterPolicies && connection ? new NamespaceWatcher({ connection, log: events }) : undefined;
   const policySource: PolicySource = cluster ? withClusterPolicies(reloader, cluster) : reloader;

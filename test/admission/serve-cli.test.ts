@@ -6,7 +6,8 @@ import { Agent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
 import { decode, eventually, hasOpenssl, pod, post, review, selfSignedCertificate } from './https.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -114,5 +115,36 @@ describe.skipIf(!hasOpenssl)('palisade admission serve as a process', () => {
       agent.destroy();
       child.kill('SIGKILL');
     }
+  });
+});
+
+/** `palisade …` in this process: exit code and what it wrote. */
+async function palisade(args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    return { code: await main(['node', 'palisade', ...args]), stderr };
+  } finally {
+    err.mockRestore();
+  }
+}
+
+describe('palisade admission serve: Kubernetes connection flags', () => {
+  const base = ['admission', 'serve', '--policies', POLICIES, '--tls-cert', 'tls.crt', '--tls-key', 'tls.key', '--log-format', 'text'];
+
+  it.each([
+    ['--kubeconfig', '/nonexistent/kubeconfig'],
+    ['--context', 'production'],
+  ])('rejects %s when nothing reads the Kubernetes API (exit 2, naming the flag), instead of ignoring it', async (flag, value) => {
+    const { code, stderr } = await palisade([...base, flag, value]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`${flag} needs --watch-cluster-policies or --policy-reports cluster`);
+  });
+
+  it('uses --kubeconfig for --policy-reports cluster', async () => {
+    const { code, stderr } = await palisade([...base, '--policy-reports', 'cluster', '--kubeconfig', '/nonexistent/kubeconfig']);
+    expect(code).toBe(2);
+    expect(stderr).not.toContain('needs --watch-cluster-policies');
+    expect(stderr).toContain('/nonexistent/kubeconfig');
   });
 });
