@@ -15,6 +15,7 @@ import { PalisadeError } from '../../core/errors.ts';
 import { certificateKey, parseCertificates } from '../../trust/certificate-chain.ts';
 import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
 import type { Attestor } from '../engine/verify-images-spec.ts';
+import { containsWildcard } from '../pattern/wildcard.ts';
 import type { Activation } from './evaluate.ts';
 import { CelEvalError, CelUnsupportedError } from './errors.ts';
 import type { AttestorExpression } from './types.ts';
@@ -90,14 +91,14 @@ function keylessAttestors(cosign: Json, where: string): KeylessAttestor[] {
 }
 
 /**
- * An identity's exact `subject` or `issuer` (and its regexp) for the core, which reads `*` in
- * them as a wildcard (Kyverno's verifyImages): cosign compares them literally, so one holding `*`
- * becomes an anchored literal regexp — joined to the identity's own regexp when it has one, since
+ * An identity's exact `subject` or `issuer` (and its regexp) for the core, which reads `*` and `?`
+ * in them as wildcards (Kyverno's verifyImages): cosign compares them literally, so one holding a
+ * wildcard character becomes an anchored literal regexp — joined to the identity's own regexp when it has one, since
  * cosign requires both to match.
  */
 function exactMatch(field: 'subject' | 'issuer', exact: string | undefined, regexp: string | undefined): Partial<KeylessAttestor> {
   const regexpField = field === 'subject' ? 'subjectRegExp' : 'issuerRegExp';
-  if (exact === undefined || !exact.includes('*')) return { ...(exact !== undefined && { [field]: exact }), ...(regexp !== undefined && { [regexpField]: regexp }) };
+  if (exact === undefined || !containsWildcard(exact)) return { ...(exact !== undefined && { [field]: exact }), ...(regexp !== undefined && { [regexpField]: regexp }) };
   const literal = exact.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return { [regexpField]: regexp === undefined ? `^${literal}$` : `^(?=${literal}$)[\\s\\S]*?(?:${regexp})` };
 }

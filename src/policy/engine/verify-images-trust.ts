@@ -30,6 +30,7 @@ import { mapLimit } from '../../trust/oci/discover.ts';
 import { openImageTarget } from '../../trust/oci/target.ts';
 import { VerificationCache } from '../../trust/oci/verification-cache.ts';
 import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures, type KeylessOptions, type VerifyImageOptions } from '../../trust/oci/verify.ts';
+import { containsWildcard, wildcardRegexp } from '../pattern/wildcard.ts';
 import type { ImageVerificationResults } from './verify-images.ts';
 import { requestKey, type Attestor, type ImageVerificationOutcome, type ImageVerificationRequest, type VerifiedStatement } from './verify-images-spec.ts';
 
@@ -152,12 +153,12 @@ export class TrustImageVerifier {
     const base = this.#options.trustedRoot ?? publicGoodTrustedRoot();
     const options: KeylessOptions = { trustedRoot: attestor.roots === undefined ? base : this.#withRoots(base, attestor.roots) };
     if (attestor.subject !== undefined) {
-      if (attestor.subject.includes('*')) options.identityRegexp = wildcardRegexp(attestor.subject);
+      if (containsWildcard(attestor.subject)) options.identityRegexp = wildcardRegexp(attestor.subject);
       else options.identity = attestor.subject;
     }
     if (attestor.subjectRegExp !== undefined) options.identityRegexp = attestor.subjectRegExp;
     if (attestor.issuer !== undefined) {
-      if (attestor.issuer.includes('*')) options.issuerRegexp = wildcardRegexp(attestor.issuer);
+      if (containsWildcard(attestor.issuer)) options.issuerRegexp = wildcardRegexp(attestor.issuer);
       else options.issuer = attestor.issuer;
     }
     if (attestor.issuerRegExp !== undefined) options.issuerRegexp = attestor.issuerRegExp;
@@ -188,11 +189,6 @@ function withRoots(root: TrustedRoot, pem: string): TrustedRoot {
       },
     ],
   };
-}
-
-/** `*` matches any run of characters, anchored (Kyverno's wildcard subjects). */
-function wildcardRegexp(pattern: string): string {
-  return `^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`;
 }
 
 /**

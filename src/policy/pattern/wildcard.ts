@@ -47,3 +47,14 @@ function matchUnits(pattern: ArrayLike<string>, name: ArrayLike<string>): boolea
   while (p < pattern.length && pattern[p] === '*') p++;
   return p === pattern.length;
 }
+
+/**
+ * The same match as a regular expression, for APIs that take one (certificate identity and issuer
+ * in src/trust): anchored, `*` any run, `?` one character, the rest literal. Compiled with the `u`
+ * flag it matches what wildcardMatch does, code point for code point.
+ */
+export function wildcardRegexp(pattern: string): string {
+  let source = '';
+  for (const ch of pattern) source += ch === '*' ? '[\\s\\S]*' : ch === '?' ? '[\\s\\S]' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  return `^${source}$`;
+}

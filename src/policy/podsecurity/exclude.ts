@@ -21,6 +21,7 @@
  * the value set for runAsNonRoot, runAsUser and allowPrivilegeEscalation.
  */
 import type { CheckId, Finding } from './check.ts';
+import { wildcardMatch } from '../pattern/wildcard.ts';
 import { RuleError } from '../types.ts';
 
 export interface PodSecurityExclusion {
@@ -61,9 +62,10 @@ export function controlOf(id: CheckId): string {
 
 export interface CompiledExclusion {
   checks: ReadonlySet<CheckId>;
-  images: RegExp[] | undefined;
+  /** Kyverno's wildcards (pattern/wildcard.ts): `*` any run of characters, `?` one character. */
+  images: string[] | undefined;
   restrictedField: string | undefined;
-  values: RegExp[] | undefined;
+  values: string[] | undefined;
 }
 
 /** Validates and prepares exclusions; an unknown control name is a rule error, as Kyverno rejects the policy. */
@@ -78,9 +80,9 @@ export function compileExclusions(list: readonly PodSecurityExclusion[] | undefi
     }
     return {
       checks: new Set(checks),
-      images: nonEmpty(exclusion.images)?.map(wildcard),
+      images: nonEmpty(exclusion.images)?.map(String),
       restrictedField: exclusion.restrictedField || undefined,
-      values: nonEmpty(exclusion.values)?.map(wildcard),
+      values: nonEmpty(exclusion.values)?.map(String),
     };
   });
 }
@@ -93,23 +95,15 @@ function covers(e: CompiledExclusion, check: CheckId, finding: Finding): boolean
   if (!e.checks.has(check)) return false;
   if (e.images) {
     const image = finding.container?.image;
-    if (image === undefined || !e.images.some((re) => re.test(image))) return false;
+    if (image === undefined || !e.images.some((pattern) => wildcardMatch(pattern, image))) return false;
   } else if (finding.container !== undefined) {
     return false;
   }
   if (e.restrictedField !== undefined && e.restrictedField !== finding.field.replace(/\[\d+\]/g, '[*]')) return false;
   const values = e.values;
-  return values === undefined || finding.values.every((v) => values.some((re) => re.test(v)));
+  return values === undefined || finding.values.every((v) => values.some((pattern) => wildcardMatch(pattern, v)));
 }
 
 function nonEmpty(list: string[] | undefined): string[] | undefined {
   return list && list.length > 0 ? list : undefined;
-}
-
-/** Kyverno's wildcards: `*` any run of characters, `?` one character, the rest literal; the whole text must match. */
-function wildcard(pattern: string): RegExp {
-  const source = [...String(pattern)]
-    .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${source}$`, 's');
 }

@@ -1,7 +1,7 @@
 /**
  * ImageValidatingPolicy attestors as requests of the verification core shared with verifyImages
  * rules: one alternative per keyless identity, signature repository and annotations kept, and
- * cosign's literal `subject`/`issuer` kept literal although the core reads `*` as a wildcard.
+ * cosign's literal `subject`/`issuer` kept literal although the core reads `*` and `?` as wildcards.
  */
 import { describe, expect, it } from 'vitest';
 import { attestorVerification } from '../../../src/policy/cel/image-attestors.ts';
@@ -20,7 +20,7 @@ describe('attestorVerification', () => {
     });
   });
 
-  it('matches a subject or issuer holding `*` literally, and together with its regexp', () => {
+  it('matches a subject or issuer holding `*` or `?` literally, and together with its regexp', () => {
     const only = (identity: Record<string, string>) => attestorVerification(keyless([identity])).alternatives[0] as { subject?: string; subjectRegExp?: string; issuerRegExp?: string };
     const matches = (pattern: string | undefined, text: string) => new RegExp(pattern ?? '(?!)').test(text);
     const literal = only({ subject: 'team-*@example.com', issuer: 'https://issuer/*' });
@@ -31,5 +31,10 @@ describe('attestorVerification', () => {
     expect(matches(literal.issuerRegExp, 'https://issuer/x')).toBe(false);
     expect(matches(only({ subject: 'team-*@example.com', subjectRegExp: '@example\\.com$' }).subjectRegExp, 'team-*@example.com')).toBe(true);
     expect(matches(only({ subject: 'team-*@example.com', subjectRegExp: '@other\\.com$' }).subjectRegExp, 'team-*@example.com')).toBe(false);
+    // `?` is a wildcard to the core too: cosign's literal one stays literal.
+    const question = only({ subject: 'https://ci.example.com/a?ref=main', issuer: 'https://issuer' });
+    expect(question.subject).toBeUndefined();
+    expect(matches(question.subjectRegExp, 'https://ci.example.com/a?ref=main')).toBe(true);
+    expect(matches(question.subjectRegExp, 'https://ci.example.com/aXref=main')).toBe(false);
   });
 });

@@ -359,6 +359,9 @@ describe.skipIf(!available || SIGSTORE === undefined)('keyless verifyImages atte
       ).responses[0]!.rules[0]!;
     expect(await rule({ subject: 'cody@soyland.com', issuer: 'https://github.com/login/oauth' })).toMatchObject({ status: 'pass' });
     expect(await rule({ subjectRegExp: '^cody@.*$', issuer: 'https://github.com/*' })).toMatchObject({ status: 'pass' });
+    // Kyverno's wildcards in subject and issuer: `?` is one character, as in Kyverno's wildcard.Match.
+    expect(await rule({ subject: 'cod?@soyland.com', issuer: 'https://github.com/login/oaut?' })).toMatchObject({ status: 'pass' });
+    expect((await rule({ subject: 'cod?@soyland.com.?', issuer: 'https://github.com/login/oauth' })).status).toBe('fail');
     const stranger = await rule({ subject: 'mallory@example.com', issuer: 'https://github.com/login/oauth' });
     expect(stranger.status).toBe('fail');
     expect(stranger.message).toContain('0 of 1 required attestors verified');

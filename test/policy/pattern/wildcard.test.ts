@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { containsWildcard, wildcardMatch } from '../../../src/policy/pattern/wildcard.ts';
+import { containsWildcard, wildcardMatch, wildcardRegexp } from '../../../src/policy/pattern/wildcard.ts';
 
 describe('wildcardMatch', () => {
   it.each([
@@ -59,5 +59,17 @@ describe('wildcardMatch', () => {
     expect(containsWildcard('app.*')).toBe(true);
     expect(containsWildcard('a?')).toBe(true);
     expect(containsWildcard('app.kubernetes.io/name')).toBe(false);
+  });
+});
+
+describe('wildcardRegexp', () => {
+  const patterns = ['', '*', '?', 'a?c', '*.example.com', 'https://github.com/*', 'team-?@example.com', 'a.b+c(d)[e]{f}|g^h$i\\j', '😀*', 'x*y*z', '*\n*'];
+  const names = ['', 'a', 'abc', 'a😀c', 'api.example.com', 'apiXexampleYcom', 'https://github.com/login/oauth', 'team-a@example.com', 'team-ab@example.com', 'a.b+c(d)[e]{f}|g^h$i\\j', 'aXb+c(d)[e]{f}|g^h$i\\j', '😀😀', 'x-y-z', 'line\nbreak'];
+
+  it('matches, with the u flag, exactly what wildcardMatch matches', () => {
+    for (const pattern of patterns) {
+      const re = new RegExp(wildcardRegexp(pattern), 'u');
+      for (const name of names) expect([pattern, name, re.test(name)]).toEqual([pattern, name, wildcardMatch(pattern, name)]);
+    }
   });
 });
