@@ -6,7 +6,7 @@
  *   → bindArtifact (message digest, or the in-toto subject of a DSSE statement)
  *   → verifySigstore (timestamps: TSA and SET; signing key or certificate chain + SCTs;
  *     tlog inclusion proof/promise and body; signature; SAN and issuer)
- *   → checkIssuerRegexp.
+ *   → checkIssuerRegexp; key-based bundles: checkEntryKey (each tlog entry names the key).
  *
  * @sigstore/verify checks the signature over the artifact bytes (message signatures) or the PAE
  * (DSSE) but leaves the artifact ↔ DSSE statement binding to the caller: bindArtifact does it.
@@ -18,15 +18,16 @@ import {
   VerificationError,
   Verifier,
   toSignedEntity,
-  toTrustMaterial,
   type Signer,
   type TrustMaterial,
   type VerificationPolicy,
 } from '@sigstore/verify';
 import { errorMessage } from '../../core/errors.ts';
 import { TrustError, type TrustFailure } from '../errors.ts';
+import { checkEntryKey } from '../tlog/entry-body.ts';
 import { INTOTO_PAYLOAD_TYPE, assertSubjectDigest, parseStatement, type Statement } from '../intoto.ts';
 import { parseBundle, type Bundle } from './parse.ts';
+import { trustMaterial } from './trust-material.ts';
 
 export interface BundlePolicy {
   /** Certificate SAN (email or URI), exact. */
@@ -78,12 +79,15 @@ export function verifyBundle(bundleJson: unknown, artifact: BundleArtifact, poli
   if (bundle.verificationMaterial.tlogEntries.length === 0 && !policy.ignoreTlog) {
     throw new TrustError(
       'TLOG_ERROR',
-      'the bundle has no transparency-log entry (offline signers, Palisade’s sign-blob among them, write none): accept it with --insecure-ignore-tlog',
+      'no transparency log entry: the bundle has none (offline signers, Palisade’s sign and sign-blob among them, write none); accept it with --insecure-ignore-tlog (ignoreTlog in policies)',
     );
   }
   const payload = bindArtifact(bundle, artifact);
   const signer = verifySigstore(bundle, Buffer.isBuffer(artifact) ? artifact : undefined, policy, trustedRoot, keyBased);
   if (!keyBased) checkIssuerRegexp(signer, policy);
+  // @sigstore/verify matches an entry's signature and digest, not its key (cosign does): an entry
+  // logging this signature under another key shows nothing about ours.
+  if (keyBased && !policy.ignoreTlog) for (const entry of bundle.verificationMaterial.tlogEntries) checkEntryKey(entry.canonicalizedBody, signer.key);
   return {
     mediaType: bundle.mediaType,
     content: bundle.content.$case === 'dsseEnvelope' ? 'dsse-envelope' : 'message-signature',
@@ -167,18 +171,6 @@ function verifySigstore(bundle: Bundle, artifact: Buffer | undefined, policy: Bu
     });
     return verifier.verify(entity, keyBased ? undefined : sigstorePolicy(policy));
   });
-}
-
-/** Decoding a root's certificates and keys costs milliseconds; a verifier (admission) reuses one root for every request. */
-const trustMaterials = new WeakMap<TrustedRoot, TrustMaterial>();
-
-function trustMaterial(root: TrustedRoot): TrustMaterial {
-  let material = trustMaterials.get(root);
-  if (!material) {
-    material = toTrustMaterial(root);
-    trustMaterials.set(root, material);
-  }
-  return material;
 }
 
 function sigstorePolicy(policy: BundlePolicy): VerificationPolicy {

@@ -1,0 +1,120 @@
+/**
+ * Transparency-log entries of cosign's legacy signatures (src/trust/tlog): the SET of the
+ * `dev.sigstore.cosign/bundle` annotation against the trusted root's Rekor keys, and the entry body
+ * against the signature it is meant to prove was logged.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { parseTrustedRoot, publicGoodTrustedRoot } from '../../src/trust/bundle/index.ts';
+import { signEnvelope } from '../../src/trust/dsse.ts';
+import { signData } from '../../src/trust/keys.ts';
+import { checkEntryBody, checkEntryKey, verifyRekorBundle, type LoggedSignature } from '../../src/trust/tlog/index.ts';
+import { fixture, reasonOf } from './helpers.ts';
+import { TestRekor, dsseBody, hashedrekordBody, intotoBody } from './test-rekor.ts';
+
+/** The `dev.sigstore.cosign/bundle` example of cosign's SIGNATURE_SPEC.md: a real public-good Rekor entry (logIndex 5179, 2021). */
+function specExample(): { annotation: string; body: { spec: { signature: { content: string } } } } {
+  const annotation = fixture('cosign-spec-rekor-bundle.json').trim();
+  const body = JSON.parse(Buffer.from(JSON.parse(annotation).Payload.body, 'base64').toString('utf8'));
+  return { annotation, body };
+}
+
+function p256() {
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+}
+
+describe('the Rekor SET of a cosign signature layer', () => {
+  const signer = p256();
+  const payload = Buffer.from('{"critical":{"identity":{"docker-reference":"registry.test/app"},"image":{"docker-manifest-digest":"sha256:00"},"type":"cosign container image signature"},"optional":null}');
+  const signature = signData(signer.privateKey, payload);
+  const logged: LoggedSignature = { content: 'message', payload, signature, publicKey: signer.publicKey };
+
+  it('verifies the public-good SET of the cosign spec example with the shipped trusted root, and rejects a changed field', () => {
+    const { annotation, body } = specExample();
+    const example: LoggedSignature = { ...logged, signature: Buffer.from(body.spec.signature.content, 'base64') };
+    // The SET holds; the entry (a rekord of 2021) logs another payload than ours.
+    expect(() => verifyRekorBundle(annotation, example, publicGoodTrustedRoot())).toThrow(/does not match the signature: it records payload sha256:a4492b0e/);
+    const tampered = JSON.parse(annotation);
+    tampered.Payload.logIndex += 1;
+    expect(() => verifyRekorBundle(JSON.stringify(tampered), example, publicGoodTrustedRoot())).toThrow(/signed entry timestamp does not verify/);
+    expect(() => verifyRekorBundle(annotation, example, new TestRekor().root)).toThrow(/a log the trusted root does not name/);
+  });
+
+  it('accepts an entry naming the payload, signature and key, with a SET by a log of the trusted root', () => {
+    const rekor = new TestRekor();
+    const proof = verifyRekorBundle(rekor.annotation(hashedrekordBody(payload, signature, signer.publicKey), { logIndex: 7 }), logged, rekor.root);
+    expect(proof).toMatchObject({ logID: rekor.logID, logIndex: 7 });
+    // rekord 0.0.1 (cosign before hashedrekord) has the same fields.
+    const rekord = { ...hashedrekordBody(payload, signature, signer.publicKey), kind: 'rekord' };
+    expect(reasonOf(() => verifyRekorBundle(rekor.annotation(rekord), logged, rekor.root))).toBeUndefined();
+  });
+
+  it('rejects, with TLOG_ERROR, a missing or malformed annotation, a foreign log, a forged SET and bad times', () => {
+    const rekor = new TestRekor();
+    const body = hashedrekordBody(payload, signature, signer.publicKey);
+    expect(() => verifyRekorBundle(undefined, logged, rekor.root)).toThrow(/no transparency log entry/);
+    expect(reasonOf(() => verifyRekorBundle(undefined, logged, rekor.root))).toBe('TLOG_ERROR');
+    expect(() => verifyRekorBundle('{"Payload":{}}', logged, rekor.root)).toThrow(/SignedEntryTimestamp, Payload.body, Payload.integratedTime, Payload.logIndex, Payload.logID/);
+    expect(reasonOf(() => verifyRekorBundle('not json', logged, rekor.root))).toBe('TLOG_ERROR');
+    // Another log signed it (same body): its key is not in the root.
+    expect(() => verifyRekorBundle(new TestRekor().annotation(body), logged, rekor.root)).toThrow(/does not name/);
+    // The SET is the log's over exactly this entry: another body under it does not verify.
+    const forged = JSON.parse(rekor.annotation(body));
+    forged.Payload.body = Buffer.from(JSON.stringify(hashedrekordBody(payload, signature, p256().publicKey))).toString('base64');
+    expect(() => verifyRekorBundle(JSON.stringify(forged), logged, rekor.root)).toThrow(/signed entry timestamp does not verify/);
+    const future = Math.floor(Date.now() / 1000) + 3600;
+    expect(() => verifyRekorBundle(rekor.annotation(body, { integratedTime: future }), logged, rekor.root)).toThrow(/in the future/);
+    const retired = new TestRekor({ start: new Date('2020-01-01T00:00:00Z'), end: new Date('2021-01-01T00:00:00Z') });
+    expect(() => verifyRekorBundle(retired.annotation(body), logged, retired.root)).toThrow(/outside the validity of the log's key/);
+    expect(reasonOf(() => verifyRekorBundle(retired.annotation(body, { integratedTime: Date.parse('2020-06-01T00:00:00Z') / 1000 }), logged, retired.root))).toBeUndefined();
+  });
+
+  it('rejects entries that log another payload, signature or key', () => {
+    const rekor = new TestRekor();
+    const other = p256();
+    const otherPayload = Buffer.from('{}');
+    const cases: [string, object][] = [
+      ['payload', hashedrekordBody(otherPayload, signature, signer.publicKey)],
+      ['signature', hashedrekordBody(payload, signData(signer.privateKey, otherPayload), signer.publicKey)],
+      ['key', hashedrekordBody(payload, signature, other.publicKey)],
+    ];
+    for (const [what, body] of cases) {
+      expect(() => verifyRekorBundle(rekor.annotation(body), logged, rekor.root), what).toThrow(/transparency log entry does not match the signature/);
+    }
+    const attestation = intotoBody(Buffer.from('{}'), payload, signer.publicKey);
+    expect(() => verifyRekorBundle(rekor.annotation(attestation), logged, rekor.root)).toThrow(/records a intoto entry/);
+    const unknown = { apiVersion: '0.0.1', kind: 'alpine', spec: {} };
+    expect(() => verifyRekorBundle(rekor.annotation(unknown), logged, rekor.root)).toThrow(/unsupported entry kind alpine 0.0.1/);
+  });
+});
+
+describe('log entries of DSSE envelopes (cosign legacy attestations)', () => {
+  const signer = p256();
+  const statement = Buffer.from('{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicateType":"x","predicate":{}}');
+  const envelope = signEnvelope('application/vnd.in-toto+json', statement, signer.privateKey);
+  const stored = Buffer.from(JSON.stringify(envelope));
+  const signatures = envelope.signatures.map((s) => Buffer.from(s.sig, 'base64'));
+  const logged: LoggedSignature = { content: 'envelope', envelope: stored, payload: statement, signatures, publicKey: signer.publicKey };
+
+  it('accepts intoto 0.0.1 entries naming the stored envelope and key, and dsse 0.0.1 entries naming the signature and key', () => {
+    const rekor = new TestRekor();
+    expect(reasonOf(() => verifyRekorBundle(rekor.annotation(intotoBody(stored, statement, signer.publicKey)), logged, rekor.root))).toBeUndefined();
+    expect(reasonOf(() => checkEntryBody(Buffer.from(JSON.stringify(dsseBody(statement, signatures[0]!, signer.publicKey))), logged))).toBeUndefined();
+  });
+
+  it('rejects entries of another envelope, payload or key', () => {
+    const other = p256();
+    const body = (value: object) => Buffer.from(JSON.stringify(value));
+    expect(() => checkEntryBody(body(intotoBody(Buffer.from('{}'), statement, signer.publicKey)), logged)).toThrow(/records envelope sha256:/);
+    expect(() => checkEntryBody(body(intotoBody(stored, Buffer.from('{}'), signer.publicKey)), logged)).toThrow(/records payload sha256:/);
+    expect(() => checkEntryBody(body(intotoBody(stored, statement, other.publicKey)), logged)).toThrow(/under another key/);
+    expect(() => checkEntryBody(body(dsseBody(statement, Buffer.from('forged'), signer.publicKey)), logged)).toThrow(/another signature/);
+    expect(() => checkEntryKey(body(dsseBody(statement, signatures[0]!, other.publicKey)), signer.publicKey)).toThrow(/under another key/);
+    expect(reasonOf(() => checkEntryBody(Buffer.from('[]'), logged))).toBe('TLOG_ERROR');
+  });
+
+  it('reads a trusted root with the test log key as any trusted_root.json', () => {
+    const rekor = new TestRekor();
+    expect(parseTrustedRoot(JSON.parse(JSON.stringify(rekor.rootJson))).tlogs).toHaveLength(1);
+  });
+});
