@@ -8,6 +8,7 @@
  * order Kubernetes itself runs its in-process admission policies in.
  */
 import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { Logger } from '../core/log.ts';
 import { silentLogger } from '../core/log.ts';
 import { parseCelPolicies } from '../policy/cel/load.ts';
@@ -54,13 +55,17 @@ export function celPhases(cel: CelPolicySet): { mutating: CelPolicySet; validati
 /** Builds a set from policies already loaded (tests, in-cluster sources). */
 export function policySet(classic: readonly Policy[], cel: CelPolicySet, version: string, skipped: string[] = [], exceptions: readonly PolicyException[] = []): AdmissionPolicySet {
   const { mutating, validating, unbound } = celPhases(cel);
-  const notBound = unbound.map((p) => `${p.source.path}:${p.source.line}: ${p.kind} ${p.name} (no binding)`);
-  return { classic, exceptions, mutating, validating, count: classic.length + mutating.policies.length + validating.policies.length, version, skipped: [...skipped, ...notBound] };
+  // Listed once per policy (kind and name), where it was first read, however often it was loaded.
+  const notBound = new Map<string, string>();
+  for (const p of unbound) if (!notBound.has(`${p.kind}/${p.name}`)) notBound.set(`${p.kind}/${p.name}`, `${p.source.path}:${p.source.line}: ${p.kind} ${p.name} (no binding)`);
+  return { classic, exceptions, mutating, validating, count: classic.length + mutating.policies.length + validating.policies.length, version, skipped: [...skipped, ...notBound.values()] };
 }
 
 /**
- * Loads every policy of `paths`, reading each file once. Throws (PalisadeError naming file and
- * line) when any document cannot be read, parsed or compiled, so a caller never sees half a set.
+ * Loads every policy of `paths`, reading each file once — also a file named twice, or named and
+ * inside a named directory (its policies would otherwise be evaluated, and listed, twice). Throws
+ * (PalisadeError naming file and line) when any document cannot be read, parsed or compiled, so a
+ * caller never sees half a set.
  */
 export async function loadAdmissionPolicies(paths: readonly string[], log: Logger = silentLogger): Promise<AdmissionPolicySet> {
   const classic: Policy[] = [];
@@ -68,7 +73,10 @@ export async function loadAdmissionPolicies(paths: readonly string[], log: Logge
   const foreign: ForeignPolicy[] = [];
   const cel: CelPolicySet = { policies: [], bindings: [], exceptions: [] };
   const hash = createHash('sha256');
+  const read = new Set<string>();
   for (const path of await expandPaths(paths)) {
+    if (read.has(resolve(path))) continue;
+    read.add(resolve(path));
     const text = await readText(path);
     hash.update(`${path}\0${text}\0`);
     const parsed = parsePolicies(text, path, paths.includes(path) ? log : silentLogger);

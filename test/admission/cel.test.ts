@@ -1,3 +1,5 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLog } from '../../src/admission/log.ts';
@@ -138,5 +140,31 @@ describe.skipIf(!hasOpenssl)('CEL policies in the webhook over HTTPS', () => {
     expect(server.metrics.decisions.get({ policy: 'no-privileged', rule: 'no-privileged', result: 'deny' })).toBeGreaterThan(0);
     expect(server.metrics.decisions.get({ policy: 'warn-latest-tag', rule: 'warn-latest-tag', result: 'warn' })).toBeGreaterThan(0);
     expect(server.metrics.decisions.get({ policy: 'audit-owner-annotation', rule: 'audit-owner-annotation', result: 'audit' })).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(!hasOpenssl)('policies named more than once in --policies', () => {
+  const copies = mkdtempSync(join(tmpdir(), 'palisade-unbound-'));
+  afterAll(() => rmSync(copies, { recursive: true, force: true }));
+
+  it('reads a file named twice, or named inside a named directory, once: one unbound listing, one denial', async () => {
+    const file = join(FIXTURES, 'validating.yaml');
+    const set = await loadAdmissionPolicies([FIXTURES, FIXTURES, file, `${FIXTURES}/./validating.yaml`]);
+    expect(set).toMatchObject({ count: (await loadAdmissionPolicies([FIXTURES])).count, skipped: [`${file}:77: ValidatingAdmissionPolicy unbound-policy (no binding)`] });
+    const server = await startAdmissionServer({ policies: set.classic, cel: set, ...selfSignedCertificate(), port: 0, host: '127.0.0.1' });
+    try {
+      const doc = decode(await post(server.port, '/validate', review('d1', pod('bad', { privileged: true, annotations: { owner: 'x' } }))));
+      expect(doc.response.status?.message).toBe('policy no-privileged: privileged containers are not allowed: app');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('lists an unbound ValidatingAdmissionPolicy defined in two files once, where it was first read', async () => {
+    const unbound = readFileSync(join(FIXTURES, 'validating.yaml'), 'utf8').split(/^---$/m).find((doc) => doc.includes('name: unbound-policy'))!;
+    writeFileSync(join(copies, 'a.yaml'), unbound);
+    writeFileSync(join(copies, 'b.yaml'), unbound);
+    const set = await loadAdmissionPolicies([copies]);
+    expect(set.skipped).toEqual([expect.stringMatching(/a\.yaml:\d+: ValidatingAdmissionPolicy unbound-policy \(no binding\)$/)]);
   });
 });
