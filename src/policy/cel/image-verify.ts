@@ -88,6 +88,16 @@ function identity(value: unknown): string {
 
 /** Images of one policy verified at a time. */
 const IMAGE_CONCURRENCY = 4;
+/** Verifications (attestor × signature or attestation) of one image run at a time. */
+const VERIFICATION_CONCURRENCY = 8;
+
+/** One question a policy may ask about an image: where its answer is kept, and the answer (or how to get it). */
+interface Question {
+  key: (image: string) => string;
+  /** For attestations: where a verified payload is kept (extractPayload). */
+  payloadKey?: (image: string) => string;
+  answer: Outcome | (() => Promise<Outcome>);
+}
 
 /** One attestor as a request sees it: the one a CEL function receives (`id`), and what it verifies with. */
 interface RequestAttestor {
@@ -200,16 +210,16 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
       // The validations see the pinned reference when mutateDigest wrote it: answers go under both.
       const names = resolved.pinned === undefined ? [image] : [image, resolved.pinned];
       for (const name of names) digests.set(name, { digest: resolved.digest });
-      for (const { id, attestor } of attestors) {
+      // Every attestor's signature and attestation questions are verified at once (bounded), then
+      // recorded in attestor order, as one after another would: the last verified payload wins.
+      const questions = attestors.flatMap(({ id, attestor }): Question[] => {
         let how: AttestorVerification;
         try {
           if (attestor instanceof Error) throw attestor;
           how = attestorVerification(attestor);
         } catch (err) {
           const outcome: Outcome = { error: err as Error };
-          keep(names, (i) => key('sig', i, id), outcome);
-          for (const a of attestations) keep(names, (i) => key('att', i, a.id, id), outcome);
-          continue;
+          return [{ key: (i) => key('sig', i, id), answer: outcome }, ...attestations.map((a): Question => ({ key: (i) => key('att', i, a.id, id), answer: outcome }))];
         }
         const common = {
           image: resolved.verifyAs,
@@ -217,14 +227,24 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
           ...(how.annotations && { annotations: how.annotations }),
           ...(insecure && { insecure: true as const }),
         };
-        keep(names, (i) => key('sig', i, id), await anyVerifies(verifier, how, (a) => ({ kind: 'signature', attestor: a, ...common })));
-        for (const a of attestations) {
-          const type = predicateType(a.attestation);
-          const outcome = await anyVerifies(verifier, how, (attestor) => ({ kind: 'attestation', attestor, ...common, ...(type && { predicateType: type }) }));
-          keep(names, (i) => key('att', i, a.id, id), outcome);
-          if ('verified' in outcome && outcome.verified) for (const name of names) payloads.set(key(name, a.id), outcome.payload);
-        }
-      }
+        return [
+          { key: (i) => key('sig', i, id), answer: () => anyVerifies(verifier, how, (a) => ({ kind: 'signature', attestor: a, ...common })) },
+          ...attestations.map((a): Question => {
+            const type = predicateType(a.attestation);
+            return {
+              key: (i) => key('att', i, a.id, id),
+              payloadKey: (i) => key(i, a.id),
+              answer: () => anyVerifies(verifier, how, (attestor) => ({ kind: 'attestation', attestor, ...common, ...(type && { predicateType: type }) })),
+            };
+          }),
+        ];
+      });
+      const answers = await mapLimit(questions, VERIFICATION_CONCURRENCY, (q) => (typeof q.answer === 'function' ? q.answer() : Promise.resolve(q.answer)));
+      questions.forEach((question, n) => {
+        const outcome = answers[n] as Outcome;
+        keep(names, question.key, outcome);
+        if (question.payloadKey && 'verified' in outcome && outcome.verified) for (const name of names) payloads.set(question.payloadKey(name), outcome.payload);
+      });
     });
   }
   const lookup = (k: string, what: string): Outcome => {
