@@ -11,7 +11,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { errorMessage } from '../core/errors.ts';
 import type { StructuredLog } from './log.ts';
 import type { AdmissionMetrics } from './metrics.ts';
@@ -20,22 +20,41 @@ import type { AdmissionPolicySet } from './policy-set.ts';
 /**
  * Watches files and directories: a directory recursively, a file through its directory (so a
  * replace by rename is seen), counting the volume internals of a ConfigMap or Secret mount
- * (`..data` swapped on update) as a change of the file. `onError`: a watched directory went away —
- * the server must not crash; the next load reports the missing path.
+ * (`..data` swapped on update) as a change of the file. One watcher per directory: a directory
+ * named twice, or a file or directory inside a watched directory, adds none, and the named files
+ * of one directory share its watcher. `onError`: a watched directory went away — the server must
+ * not crash; the next load reports the missing path.
  */
 export async function watchPaths(paths: readonly string[], onChange: () => void, onError: (path: string, err: Error) => void): Promise<FSWatcher[]> {
-  const watchers: FSWatcher[] = [];
+  const trees = new Map<string, string>();
+  const files = new Map<string, { path: string; names: Set<string> }>();
   for (const path of paths) {
     const full = resolve(path);
-    const file = (await stat(full)).isDirectory() ? undefined : basename(full);
+    if ((await stat(full)).isDirectory()) {
+      if (!trees.has(full)) trees.set(full, path);
+      continue;
+    }
+    const entry = files.get(dirname(full)) ?? { path, names: new Set<string>() };
+    entry.names.add(basename(full));
+    files.set(dirname(full), entry);
+  }
+  const inside = (dir: string, tree: string) => {
+    const rel = relative(tree, dir);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  };
+  const watchers: FSWatcher[] = [];
+  for (const [dir, path] of trees) {
+    if ([...trees.keys()].some((tree) => tree !== dir && inside(dir, tree))) continue;
+    watchers.push(watch(dir, { recursive: true }, () => onChange()).on('error', (err) => onError(path, err)));
+  }
+  for (const [dir, { path, names }] of files) {
+    if ([...trees.keys()].some((tree) => inside(dir, tree))) continue;
     const listener = (_event: string, name: string | Buffer | null) => {
       const changed = name?.toString();
-      if (file && changed && changed !== file && !changed.startsWith('..')) return;
+      if (changed && !names.has(changed) && !changed.startsWith('..')) return;
       onChange();
     };
-    const watcher = file ? watch(dirname(full), listener) : watch(full, { recursive: true }, listener);
-    watcher.on('error', (err) => onError(path, err));
-    watchers.push(watcher);
+    watchers.push(watch(dir, listener).on('error', (err) => onError(path, err)));
   }
   return watchers;
 }

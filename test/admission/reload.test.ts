@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { jsonLog } from '../../src/admission/log.ts';
 import { AdmissionMetrics } from '../../src/admission/metrics.ts';
 import { loadAdmissionPolicies } from '../../src/admission/policy-set.ts';
-import { PolicyReloader } from '../../src/admission/reload.ts';
+import { PolicyReloader, watchPaths } from '../../src/admission/reload.ts';
 import { expandPaths } from '../../src/policy/engine/documents.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
 import { decode, eventually, get, hasOpenssl, pod, post, review, selfSignedCertificate } from './https.ts';
@@ -198,5 +198,40 @@ describe.skipIf(!hasOpenssl)('policy reload while serving', () => {
     // Only the two whole-set behaviours were ever observed: never an error or a half-loaded set.
     for (const s of seen) expect(['allowed', 'policy deny-images: images from evil.io/ are not allowed']).toContain(s);
     expect(metrics.reloads.get({ result: 'failure' })).toBe(0);
+  });
+});
+
+describe('watchPaths', () => {
+  const root = mkdtempSync(join(tmpdir(), 'palisade-watch-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('sets up one watcher per directory, whatever the paths repeat or contain', async () => {
+    const tree = join(root, 'tree');
+    mkdirSync(join(tree, 'nested'), { recursive: true });
+    writeFileSync(join(tree, 'a.yaml'), denyImages('a.io/'));
+    const flat = join(root, 'flat');
+    mkdirSync(flat);
+    for (const name of ['b.yaml', 'c.yaml', 'other.yaml']) writeFileSync(join(flat, name), denyImages(`${name}/`));
+    let changes = 0;
+    const watchers = await watchPaths(
+      // The tree twice (once spelled differently), a file and a directory inside it; two files of one directory.
+      [tree, `${tree}/.`, join(tree, 'a.yaml'), join(tree, 'nested'), join(flat, 'b.yaml'), join(flat, 'c.yaml')],
+      () => changes++,
+      () => undefined,
+    );
+    try {
+      expect(watchers).toHaveLength(2);
+      // The shared directory watcher still tells the named files from the others.
+      writeFileSync(join(flat, 'other.yaml'), denyImages('x/'));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(changes).toBe(0);
+      writeFileSync(join(flat, 'c.yaml'), denyImages('y/'));
+      await eventually(() => changes > 0, 5000, 'the change of a named file');
+      changes = 0;
+      writeFileSync(join(tree, 'nested', 'd.yaml'), denyImages('z/'));
+      await eventually(() => changes > 0, 5000, 'the change inside the watched tree');
+    } finally {
+      for (const w of watchers) w.close();
+    }
   });
 });
