@@ -10,24 +10,31 @@ export type LogFields = Readonly<Record<string, unknown>>;
 
 export interface StructuredLog {
   write(level: LogLevel, msg: string, fields?: LogFields): void;
+  /** Whether `level` is written: callers ask before building fields for a line that may be dropped (one per request). */
+  enabled(level: LogLevel): boolean;
 }
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 /** JSON lines to `stream`, dropping levels below `min`. */
 export function jsonLog(stream: NodeJS.WritableStream, min: LogLevel = 'info', now: () => Date = () => new Date()): StructuredLog {
+  const enabled = (level: LogLevel) => RANK[level] >= RANK[min];
   return {
+    enabled,
     write(level, msg, fields = {}) {
-      if (RANK[level] < RANK[min]) return;
+      if (!enabled(level)) return;
       stream.write(`${JSON.stringify({ time: now().toISOString(), level, msg, ...fields })}\n`);
     },
   };
 }
 
-/** Events through the CLI's text logger: `msg key=value …`. */
-export function textLog(logger: Logger): StructuredLog {
+/** Events through the CLI's text logger (`msg key=value …`), dropping levels below `min`. */
+export function textLog(logger: Logger, min: LogLevel = 'info'): StructuredLog {
+  const enabled = (level: LogLevel) => RANK[level] >= RANK[min];
   return {
+    enabled,
     write(level, msg, fields = {}) {
+      if (!enabled(level)) return;
       const extra = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
       logger[level]([msg, ...extra].join(' '));
     },

@@ -127,18 +127,21 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
       const decision = await decide(request, mode, set ? { ...handlerOptions, policies: set.classic, exceptions: set.exceptions, cel: set } : handlerOptions);
       send(res, 200, JSON.stringify(admissionResponse(request.uid, decision)));
       metrics.requests.inc({ path, decision: decision.allowed ? 'allowed' : 'denied' });
-      options.log?.write('debug', 'admission request', {
-        path,
-        uid: request.uid,
-        operation: request.operation,
-        kind: request.kind.kind,
-        ...(request.subResource && { subResource: request.subResource }),
-        namespace: request.namespace ?? '',
-        name: request.name ?? '',
-        dryRun: request.dryRun,
-        allowed: decision.allowed,
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
-      });
+      // One line per request at debug level: its fields are built only when it is written.
+      if (options.log?.enabled('debug')) {
+        options.log.write('debug', 'admission request', {
+          path,
+          uid: request.uid,
+          operation: request.operation,
+          kind: request.kind.kind,
+          ...(request.subResource && { subResource: request.subResource }),
+          namespace: request.namespace ?? '',
+          name: request.name ?? '',
+          dryRun: request.dryRun,
+          allowed: decision.allowed,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        });
+      }
     } catch (err) {
       metrics.requests.inc({ path, decision: 'invalid' });
       if (err instanceof MalformedReviewError) sendError(res, 400, `malformed AdmissionReview: ${err.message}`);

@@ -113,7 +113,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
     if (value !== undefined && !usesCluster) throw new PalisadeError('USAGE', `${flag} needs --watch-cluster-policies or --policy-reports cluster (nothing else reads the Kubernetes API)`);
   }
   const level = ctx.debug ? 'debug' : globals.quiet ? 'error' : 'info';
-  const events: StructuredLog = options.logFormat === 'json' ? jsonLog(process.stderr, level) : textLog(ctx.log);
+  const events: StructuredLog = options.logFormat === 'json' ? jsonLog(process.stderr, level) : textLog(ctx.log, level);
   const log = asLogger(events);
   const metrics = new AdmissionMetrics();
   const reloader = new PolicyReloader({ paths: options.policies, load: (paths) => loadAdmissionPolicies(paths, log), log: events, metrics });

@@ -2,6 +2,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicies } from '../../src/policy/engine/load.ts';
+import { jsonLog, type LogFields, type LogLevel, type StructuredLog } from '../../src/admission/log.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
 import { SignatureGate, verificationCacheFor } from '../../src/admission/signatures.ts';
 import { generateKeyPairSync } from 'node:crypto';
@@ -129,6 +130,23 @@ describe.skipIf(!hasOpenssl)('admission webhook over HTTPS', () => {
     expect((await post(server.port, '/validate', big)).status).toBe(413);
     expect((await get(server.port, '/validate')).status).toBe(405);
     expect((await get(server.port, '/nope')).status).toBe(404);
+  });
+
+  it('builds the per-request debug line only when debug lines are written', async () => {
+    const written: { level: LogLevel; fields?: LogFields }[] = [];
+    const at = (min: LogLevel): StructuredLog => ({ enabled: (level) => min === 'debug' || level !== 'debug', write: (level, _msg, fields) => written.push({ level, ...(fields && { fields }) }) });
+    const set = await loadPolicies([FIXTURES]);
+    for (const min of ['info', 'debug'] as const) {
+      written.length = 0;
+      const logged = await startAdmissionServer({ policies: set.policies, cert, key, port: 0, host: '127.0.0.1', log: at(min) });
+      try {
+        expect((await post(logged.port, '/validate', review(`log-${min}`, pod('a', { labels: { team: 'a' } })))).status).toBe(200);
+      } finally {
+        await logged.close();
+      }
+      expect(written).toEqual(min === 'debug' ? [{ level: 'debug', fields: expect.objectContaining({ uid: 'log-debug', allowed: true }) }] : []);
+    }
+    expect([jsonLog(process.stderr, 'info').enabled('debug'), jsonLog(process.stderr, 'debug').enabled('debug'), jsonLog(process.stderr, 'error').enabled('warn')]).toEqual([false, true, false]);
   });
 
   it('serves health, readiness and Prometheus metrics with counters that move', async () => {
