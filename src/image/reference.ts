@@ -103,6 +103,15 @@ export function parseRegistryReference(input: string): RegistryReference {
   return ref;
 }
 
+/**
+ * Whether a reference ends with a digest (`…@sha256:…`), without parsing the rest: registry
+ * references and local layout ones (`oci:/path:tag@sha256:…`) alike.
+ */
+export function endsWithDigest(input: string): boolean {
+  const at = input.lastIndexOf('@');
+  return at !== -1 && DIGEST.test(input.slice(at + 1));
+}
+
 /** The fully qualified form: `docker.io/library/alpine:3.20`, `host:5000/app@sha256:…`. */
 export function formatRegistryReference(ref: RegistryReference): string {
   return `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRegistryReference, hasImagePrefix, isRegistryReference, parseImageReference, parseRegistryReference } from '../../src/image/reference.ts';
+import { endsWithDigest, formatRegistryReference, hasImagePrefix, isRegistryReference, parseImageReference, parseRegistryReference } from '../../src/image/reference.ts';
 import { formatPlatform, parsePlatform, platformMatches, selectPlatform } from '../../src/image/platform.ts';
 import type { Descriptor } from '../../src/image/types.ts';
 
@@ -55,6 +55,22 @@ describe('parseImageReference', () => {
     expect(hasImagePrefix('ocix:x')).toBe(false);
     expect(isRegistryReference('alpine:3.20')).toBe(true);
     expect(isRegistryReference('../dir')).toBe(false);
+  });
+});
+
+describe('endsWithDigest', () => {
+  const digest = `sha256:${'a'.repeat(64)}`;
+  it.each([
+    [`nginx@${digest}`, true],
+    [`ghcr.io/org/app:v1@${digest}`, true],
+    [`127.0.0.1:5000/team/app@${digest}`, true],
+    [`oci:/tmp/layout:v1@${digest}`, true],
+    ['nginx:1.27', false],
+    ['nginx', false],
+    ['nginx@sha256:short', false],
+    [`nginx@${digest}x`, false],
+  ])('%s: %s', (reference, expected) => {
+    expect(endsWithDigest(reference)).toBe(expected);
   });
 });
 

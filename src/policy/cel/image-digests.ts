@@ -8,9 +8,18 @@
  * already carrying a digest is left alone; the others become `<image as written>@<digest>`
  * (`ghcr.io/org/app:v1` → `ghcr.io/org/app:v1@sha256:…`, as Kyverno writes it). An image whose
  * digest cannot be resolved is an error of its own: the other images keep their pins.
+ *
+ * The images are not read with extractImages (policy/variables/image.ts), which builds a
+ * ClusterPolicy's `images` variable, on purpose: it keys images by container name (two containers
+ * of one name would lose a pin), normalises each reference (a pin and the CEL `images` default keep
+ * the image as written, which matchImageReferences globs are matched against) and fails the whole
+ * resource on one invalid reference. Nor is a digest looked for with its parser, imageInfo: the
+ * images verified include local layouts (`oci:/path:tag@sha256:…`, image/reference.ts), which are
+ * no Kyverno references but are pinned by digest all the same.
  */
-import type { PatchOperation } from '../engine/json-patch.ts';
 import { isRecord } from '../../core/json.ts';
+import type { PatchOperation } from '../engine/json-patch.ts';
+import { endsWithDigest } from '../../image/reference.ts';
 
 type Json = Record<string, unknown>;
 
@@ -55,11 +64,6 @@ export function containerImageFields(object: Json): ImageField[] {
   return out;
 }
 
-/** Whether a reference names a digest (`repo@sha256:…`, `repo:tag@sha256:…`). */
-export function hasDigest(image: string): boolean {
-  return /@[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}$/.test(image);
-}
-
 /**
  * Pins the selected, digest-less images of `object` with `resolve` (image → digest; it throws
  * when the registry cannot tell). Returns the pins and, per image that could not be resolved,
@@ -73,7 +77,7 @@ export function pinImageDigests(
   const pins: DigestPin[] = [];
   const errors: { image: string; message: string }[] = [];
   for (const field of containerImageFields(object)) {
-    if (hasDigest(field.image) || !selected(field.image)) continue;
+    if (endsWithDigest(field.image) || !selected(field.image)) continue;
     try {
       pins.push({ ...field, pinned: `${field.image}@${resolve(field.image)}` });
     } catch (err) {

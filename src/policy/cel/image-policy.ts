@@ -32,11 +32,12 @@
  * reach registries).
  */
 import type { Environment } from '@marcbachmann/cel-js';
+import { endsWithDigest } from '../../image/reference.ts';
 import { applyJsonPatch } from '../engine/json-patch.ts';
 import { wildcardMatch } from '../pattern/wildcard.ts';
 import { CelUnsupportedError } from './errors.ts';
 import { runValidations, withVariables, type Activation, type Outcome } from './evaluate.ts';
-import { containerImageFields, digestPatch, hasDigest, pinImageDigests, type DigestPin } from './image-digests.ts';
+import { containerImageFields, digestPatch, pinImageDigests, type DigestPin } from './image-digests.ts';
 import type { ImageVerificationLedger } from './image-ledger.ts';
 import type { CelPolicy, RuleSet } from './types.ts';
 import { fromCel, listOf, toCel } from './values.ts';
@@ -180,7 +181,7 @@ export function evaluateImagePolicy(rules: RuleSet, base: Activation, policy: Pi
   const activation = withVariables(imageActivation(rules, withVariables(pinned, rules.variables)), rules.variables);
   const images = Object.values(fromCel(activation.images) as Record<string, string[]>).flat();
   if (images.length === 0) return { outcome: { status: 'skip', message: 'no image matches matchImageReferences' }, object, pins, unresolved };
-  const tagged = m.verifyDigest ? images.find((i) => !hasDigest(i)) : undefined;
+  const tagged = m.verifyDigest ? images.find((i) => !endsWithDigest(i)) : undefined;
   if (tagged !== undefined) return { outcome: { status: 'fail', message: `image ${tagged} does not have a digest` }, object, pins, unresolved };
   ledger = requestLedger;
   let outcome: Outcome;
