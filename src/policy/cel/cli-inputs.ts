@@ -20,11 +20,17 @@ import { isRecord } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
 
+/** A test file's `globalContextEntries` (each with a `name`) and `apiCallResponses` (each with a `url`), as parsed. */
+export interface TestMocks {
+  globalContextEntries: readonly Json[];
+  apiCallResponses: readonly Json[];
+}
+
 export interface CelCliInputs {
   /** Directory the paths are relative to. */
   dir: string;
-  /** The test file itself, for `globalContextEntries` and `apiCallResponses`. */
-  testPath?: string;
+  /** The test file's mocks (already read with it), and its path for messages. */
+  test?: { path: string; mocks: TestMocks };
   context?: string;
   clusterResources?: readonly string[];
   paramResources?: readonly string[];
@@ -54,14 +60,12 @@ async function objectsOf(path: string): Promise<{ objects: Json[]; images: Json 
   return { objects, images };
 }
 
-/** `globalContextEntries` and `apiCallResponses` of the test file. */
-async function testMocks(dir: string, testPath: string): Promise<{ globalContext: Json; http: Json }> {
+/** What `globalContext.Get` and `http.Get/Post` answer, from the test file's mocks. */
+async function testMocks(dir: string, test: { path: string; mocks: TestMocks }): Promise<{ globalContext: Json; http: Json }> {
   const globalContext: Json = {};
   const http: Json = {};
-  const test = parseDocuments(await readText(testPath), testPath)[0]?.value;
-  if (!isRecord(test)) return { globalContext, http };
-  for (const entry of Array.isArray(test.globalContextEntries) ? test.globalContextEntries : []) {
-    if (!isRecord(entry) || typeof entry.name !== 'string') continue;
+  for (const entry of test.mocks.globalContextEntries) {
+    if (typeof entry.name !== 'string') continue;
     let data: unknown = entry.data;
     if (Array.isArray(entry.resourceFiles)) {
       const objects: Json[] = [];
@@ -74,15 +78,15 @@ async function testMocks(dir: string, testPath: string): Promise<{ globalContext
       try {
         projected[p.name] = jpSearch(p.path, data);
       } catch (err) {
-        throw new PalisadeError('PARSE_ERROR', `${testPath}: globalContextEntries ${entry.name}: projection ${p.name}: ${errorMessage(err)}`, { cause: err });
+        throw new PalisadeError('PARSE_ERROR', `${test.path}: globalContextEntries ${entry.name}: projection ${p.name}: ${errorMessage(err)}`, { cause: err });
       }
       globalContext[`${entry.name}.${p.name}`] = projected[p.name];
     }
     // Without a projection, Get returns the data, with each projection beside it.
     globalContext[entry.name] = isRecord(data) ? { ...data, ...projected } : Object.keys(projected).length > 0 ? projected : data;
   }
-  for (const r of Array.isArray(test.apiCallResponses) ? test.apiCallResponses : []) {
-    if (isRecord(r) && typeof r.url === 'string') http[`${String(r.method ?? 'GET').toUpperCase()} ${r.url}`] = r.response;
+  for (const r of test.mocks.apiCallResponses) {
+    if (typeof r.url === 'string') http[`${String(r.method ?? 'GET').toUpperCase()} ${r.url}`] = r.response;
   }
   return { globalContext, http };
 }
@@ -100,7 +104,7 @@ export async function loadCelCliInputs(inputs: CelCliInputs): Promise<CelApplyOp
   const params: Json[] = [];
   for (const file of inputs.paramResources ?? []) params.push(...(await objectsOf(join(inputs.dir, file))).objects);
   const operation = inputs.globalValues?.['request.operation'];
-  const mocks = inputs.testPath ? await testMocks(inputs.dir, inputs.testPath) : { globalContext: {}, http: {} };
+  const mocks = inputs.test ? await testMocks(inputs.dir, inputs.test) : { globalContext: {}, http: {} };
   const hasMocks = Object.keys(mocks.globalContext).length > 0 || Object.keys(mocks.http).length > 0;
   const hasCluster = inputs.context !== undefined || (inputs.clusterResources ?? []).length > 0 || hasMocks;
   const namespaces = [...resources];

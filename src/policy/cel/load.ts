@@ -50,7 +50,8 @@ function strings(v: unknown): string[] {
   return list(v).filter((x): x is string => typeof x === 'string');
 }
 
-function formatPath(path: FieldPath): string {
+/** `spec.rules[0].name`: a field path as messages print it. */
+export function formatPath(path: FieldPath): string {
   let out = '';
   for (const part of path) out += typeof part === 'number' ? `[${part}]` : out === '' ? part : `.${part}`;
   return out;

@@ -120,16 +120,15 @@ async function checkTest(
   const cel = await loadCelPolicies(test.policies.map(at));
   const celNames = new Set(cel.policies.map(celPolicyKey));
   // Results of policy kinds this engine does not evaluate are unsupported, whatever else the test holds.
-  const foreignKinds = expectations.map((e) => (celNames.has(e.policy) ? undefined : foreignPolicy(e, set.foreign)));
-  if (foreignKinds.every((k) => k !== undefined)) {
-    return expectations.flatMap((e, i) => e.resources.map((resource) => unsupportedRow(e, resource, foreignKinds[i]!)));
-  }
+  const checks = expectations.map((expected) => ({ expected, foreign: celNames.has(expected.policy) ? undefined : foreignPolicy(expected, set.foreign) }));
+  const foreignRows = (expected: TestResult, kind: string) => expected.resources.map((resource) => unsupportedRow(expected, resource, kind));
+  if (checks.every((c) => c.foreign !== undefined)) return checks.flatMap(({ expected, foreign }) => (foreign === undefined ? [] : foreignRows(expected, foreign)));
   const exceptions = test.exceptions.length > 0 ? (await loadPolicies(test.exceptions.map(at), log)).exceptions : [];
   const resources = uniqueResources(withDefaultNamespace(await loadResources(test.resources.map(at), log)));
   const celInputs = () =>
     loadCelCliInputs({
       dir: test.dir,
-      testPath: test.path,
+      test: { path: test.path, mocks: test.mocks },
       ...(test.variables && { valuesPath: test.variables }),
       ...(test.context && { context: test.context }),
       clusterResources: test.clusterResources,
@@ -139,7 +138,8 @@ async function checkTest(
       ...(requestInfo && { requestInfo }),
     });
   // The simulated cluster (clusterResources, global context entries, API call responses) also serves the classic rules' context entries.
-  const inputs = test.clusterResources.length > 0 || test.context !== undefined || test.hasMocks ? await celInputs() : undefined;
+  const hasMocks = test.mocks.globalContextEntries.length > 0 || test.mocks.apiCallResponses.length > 0;
+  const inputs = test.clusterResources.length > 0 || test.context !== undefined || hasMocks ? await celInputs() : undefined;
   const external = inputs?.cluster ? externalData(inputs.cluster) : undefined;
   const engineOptions = {
     values,
@@ -158,14 +158,7 @@ async function checkTest(
   }
   const unsupportedInput = test.unsupportedInputs[0];
   const rows: TestRow[] = [];
-  for (const [i, expected] of expectations.entries()) {
-    const foreign = foreignKinds[i];
-    if (foreign) {
-      rows.push(...expected.resources.map((resource) => unsupportedRow(expected, resource, foreign)));
-      continue;
-    }
-    rows.push(...(await checkExpectation(test, expected, responses)));
-  }
+  for (const { expected, foreign } of checks) rows.push(...(foreign === undefined ? await checkExpectation(test, expected, responses) : foreignRows(expected, foreign)));
   if (unsupportedInput) {
     for (const row of rows) if (!row.passed && !row.unsupported) row.unsupported = `test input ${unsupportedInput}`;
   }
@@ -181,14 +174,14 @@ function externalData(cluster: ClusterData): ExternalData {
   const api = clusterData(cluster.resources ?? []);
   const { http, imageData, globalContext } = cluster;
   return {
-    configMap: api.configMap!,
+    configMap: api.configMap,
     apiCall: (request) => {
       if (request.serviceUrl) {
         // apiCallResponses hold `{statusCode, body}`: the entry's jmesPath applies to the body.
         const mock = http?.[`${request.method.toUpperCase()} ${request.serviceUrl}`];
         return typeof mock === 'object' && mock !== null && 'body' in mock ? (mock as { body: unknown }).body : mock;
       }
-      return api.apiCall!(request);
+      return api.apiCall(request);
     },
     ...(imageData && { imageData: (reference: string) => imageData[reference] as Record<string, unknown> | undefined }),
     ...(globalContext && { globalContext: (name: string) => globalContext[name] }),
@@ -196,7 +189,8 @@ function externalData(cluster: ClusterData): ExternalData {
 }
 
 function foreignPolicy(expected: TestResult, foreign: ForeignPolicy[]): string | undefined {
-  if (expected.foreignKinds.length > 0) return expected.foreignKinds[0]!.replace(/^is/, '');
+  const [flag] = expected.foreignKinds;
+  if (flag !== undefined) return flag.replace(/^is/, '');
   const hit = foreign.find((f) => (f.namespace ? `${f.namespace}/${f.name}` : f.name) === expected.policy || f.name === expected.policy);
   return hit?.kind;
 }

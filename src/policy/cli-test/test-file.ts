@@ -6,7 +6,9 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PalisadeError } from '../../core/errors.ts';
 import type { RuleStatus } from '../types.ts';
+import type { TestMocks } from '../cel/cli-inputs.ts';
 import { parseDocuments, readText } from '../engine/documents.ts';
+import { formatPath } from '../cel/load.ts';
 import { isRecord } from '../../core/json.ts';
 
 export const TEST_FILE_NAME = 'kyverno-test.yaml';
@@ -43,8 +45,8 @@ export interface TestFile {
   /** CEL policy inputs: a `kind: Context` file, cluster resources and params (paths relative to the test). */
   context?: string;
   clusterResources: string[];
-  /** The test holds `globalContextEntries` or `apiCallResponses` (offline stand-ins for the cluster). */
-  hasMocks: boolean;
+  /** `globalContextEntries` and `apiCallResponses`: offline stand-ins for the cluster, as parsed. */
+  mocks: TestMocks;
   paramResources: string[];
   /** Inputs this runner cannot honour offline (clusterResources, targetResources, apiCallResponses…), by field name. */
   unsupportedInputs: string[];
@@ -56,24 +58,45 @@ const UNSUPPORTED_INPUTS = ['targetResources', 'paramResources', 'jsonPayloads',
 /** Parses a test file. A file that is not a Test (a policy named kyverno-test.yaml) yields undefined. */
 export function parseTestFile(text: string, path: string, dir: string): TestFile | undefined {
   const doc = parseDocuments(text, path)[0];
-  const value = doc?.value;
-  if (!isRecord(value)) return undefined;
+  if (doc === undefined || !isRecord(doc.value)) return undefined;
+  const value = doc.value;
   const legacy = value.apiVersion === undefined && value.kind === undefined;
   if (!legacy && !(value.kind === 'Test' && typeof value.apiVersion === 'string' && /^(cli\.)?kyverno\.io\//.test(value.apiVersion))) return undefined;
+  const invalid = (field: (string | number)[], message: string): never => {
+    throw new PalisadeError('PARSE_ERROR', `${path}:${doc.lineOf(field)}: ${formatPath(field)}: ${message}`);
+  };
+  /** A path or a list of paths; anything else is an error naming the field. */
+  const paths = (v: unknown, field: (string | number)[]): string[] => {
+    if (v === undefined || v === null) return [];
+    if (typeof v === 'string') return [v];
+    if (!Array.isArray(v)) return invalid(field, 'must be a list of file paths');
+    return v.map((x, i) => (typeof x === 'string' ? x : invalid([...field, i], 'must be a file path')));
+  };
+  /** A list of mappings, each with a string `key` (globalContextEntries' name, apiCallResponses' url). */
+  const mocks = (field: string, key: string): Record<string, unknown>[] => {
+    const v = value[field];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) return invalid([field], 'must be a list');
+    return v.map((entry, i) => {
+      if (!isRecord(entry)) return invalid([field, i], 'must be a mapping');
+      if (typeof entry[key] !== 'string') return invalid([field, i, key], 'required');
+      return entry;
+    });
+  };
   const meta = isRecord(value.metadata) ? value.metadata : {};
-  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
-  const results: TestResult[] = [];
-  (Array.isArray(value.results) ? value.results : []).forEach((r, i) => {
-    if (!isRecord(r)) return;
+  const policies = paths(value.policies, ['policies']);
+  if (policies.length === 0) invalid(['policies'], 'required: the policy files the test applies');
+  if (!Array.isArray(value.results)) invalid(['results'], 'required: a list of expected results');
+  const results = (value.results as unknown[]).map((r, i): TestResult => {
+    if (!isRecord(r)) return invalid(['results', i], 'must be a mapping');
     const result = String(r.result ?? r.status ?? '');
-    if (!RESULT_STATUSES.has(result)) {
-      throw new PalisadeError('PARSE_ERROR', `${path}:${doc!.lineOf(['results', i])}: results[${i}].result: must be pass, fail, skip, warn or error`);
-    }
-    const resources = strings(r.resources);
+    if (!RESULT_STATUSES.has(result)) invalid(['results', i, 'result'], 'must be pass, fail, skip, warn or error');
+    if (typeof r.policy !== 'string' || r.policy === '') invalid(['results', i, 'policy'], 'required: the policy the result is for');
+    const resources = paths(r.resources, ['results', i, 'resources']);
     if (resources.length === 0 && typeof r.resource === 'string') resources.push(r.resource);
     const patched = r.patchedResources ?? r.patchedResource;
-    results.push({
-      policy: String(r.policy ?? ''),
+    return {
+      policy: String(r.policy),
       rule: String(r.rule ?? ''),
       resources,
       ...(typeof r.kind === 'string' && { kind: r.kind }),
@@ -83,22 +106,22 @@ export function parseTestFile(text: string, path: string, dir: string): TestFile
       ...(typeof r.generatedResource === 'string' && r.generatedResource && { generatedResource: r.generatedResource }),
       ...(typeof r.cloneSourceResource === 'string' && r.cloneSourceResource && { cloneSourceResource: r.cloneSourceResource }),
       foreignKinds: Object.keys(r).filter((k) => /^is[A-Z]\w*Policy$/.test(k) && r[k] === true),
-    });
+    };
   });
   return {
     name: String(meta.name ?? value.name ?? path),
     path,
     dir,
-    policies: strings(value.policies),
-    resources: strings(value.resources),
-    exceptions: strings(value.exceptions),
+    policies,
+    resources: paths(value.resources, ['resources']),
+    exceptions: paths(value.exceptions, ['exceptions']),
     ...(typeof value.variables === 'string' && value.variables && { variables: value.variables }),
     ...(isRecord(value.values) && { values: value.values }),
     ...(typeof value.userinfo === 'string' && value.userinfo && { userinfo: value.userinfo }),
     ...(typeof value.context === 'string' && value.context && { context: value.context }),
-    clusterResources: strings(value.clusterResources),
-    hasMocks: ['globalContextEntries', 'apiCallResponses'].some((k) => Array.isArray(value[k]) && (value[k] as unknown[]).length > 0),
-    paramResources: strings(value.paramResources),
+    clusterResources: paths(value.clusterResources, ['clusterResources']),
+    mocks: { globalContextEntries: mocks('globalContextEntries', 'name'), apiCallResponses: mocks('apiCallResponses', 'url') },
+    paramResources: paths(value.paramResources, ['paramResources']),
     results,
     unsupportedInputs: UNSUPPORTED_INPUTS.filter((k) => value[k] !== undefined && value[k] !== null && !(Array.isArray(value[k]) && (value[k] as unknown[]).length === 0)),
   };

@@ -721,7 +721,7 @@ function selectorMatches(selector: string, labels: Record<string, unknown>): boo
 export function clusterData(
   resources: readonly JsonObject[],
   crds: readonly JsonObject[] = [],
-): Pick<ExternalData, 'configMap' | 'apiCall'> {
+): Required<Pick<ExternalData, 'configMap' | 'apiCall'>> {
   const plurals = new Map<string, string>();
   for (const crd of crds) {
     const spec = isPlainObject(crd.spec) ? crd.spec : {};
