@@ -187,7 +187,7 @@ export function withClusterPolicies(files: PolicySource, cluster: ClusterPolicyW
           bindings: fileSet.validating.bindings,
           exceptions: [...fileSet.validating.exceptions, ...fromCluster.cel.exceptions],
         };
-        cached = { key, set: policySet([...fileSet.classic, ...fromCluster.classic], cel, key, fileSet.skipped, [...fileSet.exceptions, ...fromCluster.exceptions]) };
+        cached = { key, set: policySet([...fileSet.classic, ...fromCluster.classic], cel, key, { skipped: fileSet.skipped, exceptions: [...fileSet.exceptions, ...fromCluster.exceptions], unevaluated: fileSet.unevaluated }) };
       }
       return cached.set;
     },

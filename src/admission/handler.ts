@@ -13,10 +13,13 @@
  * - `/mutate` runs mutate and verifyImages rules and returns the JSON Patch from the request object
  *   to the mutated object; `/validate` runs the other rules and never patches (phases.ts).
  * - Excluded namespaces are allowed without evaluation.
+ * - Loaded policies of kinds no engine here evaluates, that declare a failure action, deny every
+ *   request on /validate under Enforce (`unsupported: …`) and warn under Audit (unevaluated.ts).
  * - CEL policies of the request's phase follow their validationActions and failurePolicy (cel.ts).
  * - Validation results of admitted, non-dryRun requests go to the PolicyReport writer (reports.ts).
  */
 import { applyPoliciesToResource, type EngineOptions } from '../policy/engine/engine.ts';
+import type { ForeignPolicy } from '../policy/engine/load.ts';
 import { policyKey, type FailureAction, type Policy, type PolicyException, type PolicyResponse, type RuleResponse } from '../policy/engine/types.ts';
 import { evaluateCel } from './cel.ts';
 import type { CelImageAccess } from './cel-images.ts';
@@ -29,6 +32,7 @@ import type { PolicyReportWriter } from './reports.ts';
 import type { AdmissionDecision, AdmissionRequest } from './review.ts';
 import type { AdmissionImageVerification } from './image-verification.ts';
 import type { SignatureGate } from './signatures.ts';
+import { unevaluatedFindings } from './unevaluated.ts';
 
 type Json = Record<string, unknown>;
 
@@ -40,6 +44,8 @@ export interface HandlerOptions {
   exceptions?: readonly PolicyException[];
   /** CEL policies by phase: the mutating ones run on /mutate, the validating ones on /validate (cel.ts). */
   cel?: Pick<AdmissionPolicySet, 'mutating' | 'validating'>;
+  /** Loaded documents of kinds no engine here evaluates that declare a failure action (unevaluated.ts). */
+  unevaluated?: readonly ForeignPolicy[];
   /** Namespaces admitted without evaluation (kube-system, the webhook's own). */
   excludedNamespaces?: readonly string[];
   signatures?: SignatureGate;
@@ -71,6 +77,9 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
   const gate = options.signatures;
   const signatures = gate && objectChanges && request.object && (mode === 'mutate' || gate.action === 'Enforce') ? await gate.findings(request.object, options.metrics) : undefined;
   if (signatures && signatures.denials.length > 0) return { allowed: false, code: 403, message: signatures.denials.join('; ') };
+  // Policies this webhook cannot evaluate are never taken as passed: they deny (Enforce) or warn (Audit) on /validate.
+  const unevaluated = mode === 'validate' && options.unevaluated?.length ? unevaluatedFindings(options.unevaluated, request.namespace, options.metrics) : undefined;
+  if (unevaluated && unevaluated.denials.length > 0) return { allowed: false, code: 403, message: unevaluated.denials.join('; ') };
 
   const engineOptions: EngineOptions = {
     operation: request.operation,
@@ -100,7 +109,7 @@ export async function decide(request: AdmissionRequest, mode: AdmissionMode, opt
   const result = options.images ? await options.images.evaluate(evaluate) : evaluate();
 
   const denials: string[] = [];
-  const warnings: string[] = [...(signatures?.warnings ?? [])];
+  const warnings: string[] = [...(signatures?.warnings ?? []), ...(unevaluated?.warnings ?? [])];
   for (const response of result.responses) {
     for (const rule of response.rules) {
       if (rule.status !== 'fail' && rule.status !== 'error') continue;

@@ -34,6 +34,12 @@ export interface AdmissionPolicySet {
   version: string;
   /** Policy documents the webhook does not evaluate (other kinds, unbound admission policies), as `file:line: kind name`. */
   skipped: string[];
+  /**
+   * The skipped documents that declare a failure action (a classic policy of an apiVersion the
+   * engine does not know, a CEL kind it does not evaluate): handler.ts answers for them on
+   * /validate, denying under Enforce and warning under Audit, rather than admit as if they passed.
+   */
+  unevaluated: readonly ForeignPolicy[];
 }
 
 /**
@@ -53,12 +59,32 @@ export function celPhases(cel: CelPolicySet): { mutating: CelPolicySet; validati
 }
 
 /** Builds a set from policies already loaded (tests, in-cluster sources). */
-export function policySet(classic: readonly Policy[], cel: CelPolicySet, version: string, skipped: string[] = [], exceptions: readonly PolicyException[] = []): AdmissionPolicySet {
+export function policySet(
+  classic: readonly Policy[],
+  cel: CelPolicySet,
+  version: string,
+  more: { skipped?: readonly string[]; exceptions?: readonly PolicyException[]; unevaluated?: readonly ForeignPolicy[] } = {},
+): AdmissionPolicySet {
   const { mutating, validating, unbound } = celPhases(cel);
   // Listed once per policy (kind and name), where it was first read, however often it was loaded.
   const notBound = new Map<string, string>();
   for (const p of unbound) if (!notBound.has(`${p.kind}/${p.name}`)) notBound.set(`${p.kind}/${p.name}`, `${p.source.path}:${p.source.line}: ${p.kind} ${p.name} (no binding)`);
-  return { classic, exceptions, mutating, validating, count: classic.length + mutating.policies.length + validating.policies.length, version, skipped: [...skipped, ...notBound.values()] };
+  return {
+    classic,
+    exceptions: more.exceptions ?? [],
+    mutating,
+    validating,
+    count: classic.length + mutating.policies.length + validating.policies.length,
+    version,
+    skipped: [...(more.skipped ?? []), ...notBound.values()],
+    unevaluated: more.unevaluated ?? [],
+  };
+}
+
+/** How a skipped document is listed at start-up and in reload logs, with what it does to requests. */
+function skippedEntry(f: ForeignPolicy): string {
+  const effect = f.failureAction === undefined ? '' : ` (${f.failureAction}: requests it could apply to are ${f.failureAction === 'Enforce' ? 'denied' : 'warned'} as unsupported)`;
+  return `${f.source.path}:${f.source.line}: ${f.kind} ${f.name}${effect}`;
 }
 
 /**
@@ -89,6 +115,6 @@ export async function loadAdmissionPolicies(paths: readonly string[], log: Logge
     cel.exceptions.push(...compiled.exceptions);
   }
   const celNames = new Set([...cel.policies.map((p) => `${p.kind}/${p.name}`), ...cel.bindings.map((b) => `${b.kind}/${b.name}`)]);
-  const skipped = foreign.filter((f) => f.kind !== 'PolicyException' && !celNames.has(`${f.kind}/${f.name}`)).map((f) => `${f.source.path}:${f.source.line}: ${f.kind} ${f.name}`);
-  return policySet(classic, cel, hash.digest('hex').slice(0, 12), skipped, exceptions);
+  const skipped = foreign.filter((f) => f.kind !== 'PolicyException' && !celNames.has(`${f.kind}/${f.name}`));
+  return policySet(classic, cel, hash.digest('hex').slice(0, 12), { skipped: skipped.map(skippedEntry), exceptions, unevaluated: skipped.filter((f) => f.failureAction !== undefined) });
 }

@@ -124,7 +124,7 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
       }
       const request = parseAdmissionReview(body);
       const set = options.policySource?.current();
-      const decision = await decide(request, mode, set ? { ...handlerOptions, policies: set.classic, exceptions: set.exceptions, cel: set } : handlerOptions);
+      const decision = await decide(request, mode, set ? { ...handlerOptions, policies: set.classic, exceptions: set.exceptions, cel: set, unevaluated: set.unevaluated } : handlerOptions);
       send(res, 200, JSON.stringify(admissionResponse(request.uid, decision)));
       metrics.requests.inc({ path, decision: decision.allowed ? 'allowed' : 'denied' });
       // One line per request at debug level: its fields are built only when it is written.

@@ -14,8 +14,8 @@ import { silentLogger } from '../../core/log.ts';
 import type { KubeResource } from '../types.ts';
 import { computeRules } from './autogen.ts';
 import { expandPaths, parseDocuments, parsePlainDocuments, readText, type PlainDocument, type SourceDocument } from './documents.ts';
-import { OPERATIONS, type Policy, type PolicyException } from './types.ts';
-import { checkVerifyImages } from './verify-images-spec.ts';
+import { OPERATIONS, type FailureAction, type Policy, type PolicyException } from './types.ts';
+import { checkVerifyImages, verifyImagesFailureAction } from './verify-images-spec.ts';
 import { isRecord } from '../../core/json.ts';
 
 /** Policy kinds of other engines (CEL policy types, admission policies): loaded by name only. */
@@ -25,6 +25,11 @@ export interface ForeignPolicy {
   name: string;
   namespace?: string;
   source: { path: string; line: number };
+  /**
+   * The failure action the document declares, when it declares one (see declaredFailureAction):
+   * what a server that cannot evaluate the kind must not silently drop.
+   */
+  failureAction?: FailureAction;
 }
 
 export interface PolicySet {
@@ -65,18 +70,40 @@ export function parsePolicies(text: string, path: string, log: Logger = silentLo
       set.exceptions.push(toException(value, doc));
     } else if (/(^|\.)kyverno\.io\/|^admissionregistration\.k8s\.io\//.test(apiVersion)) {
       const meta = isRecord(value.metadata) ? value.metadata : {};
+      const failureAction = declaredFailureAction(value.spec);
       set.foreign.push({
         apiVersion,
         kind,
         name: typeof meta.name === 'string' ? meta.name : '',
         ...(typeof meta.namespace === 'string' && { namespace: meta.namespace }),
         source: { path, line: doc.line },
+        ...(failureAction && { failureAction }),
       });
     } else {
       log.warn(`${path}:${doc.line}: ${apiVersion} ${kind} is not a policy, skipped`);
     }
   }
   return set;
+}
+
+/**
+ * The failure action a policy document declares, read the same way for any kind: the classic
+ * fields (`validationFailureAction`, a rule's `validate.failureAction` or `verifyImages[].failureAction`)
+ * and the CEL ones (`validationActions`). Enforce when any of them denies (Enforce, Deny), Audit
+ * when they only warn or audit, undefined when the document names none (generate, cleanup and
+ * deleting policies, context entries).
+ */
+function declaredFailureAction(spec: unknown): FailureAction | undefined {
+  if (!isRecord(spec)) return undefined;
+  const actions: unknown[] = [spec.validationFailureAction, ...(Array.isArray(spec.validationActions) ? spec.validationActions : [])];
+  for (const rule of Array.isArray(spec.rules) ? spec.rules : []) {
+    if (!isRecord(rule)) continue;
+    if (isRecord(rule.validate)) actions.push(rule.validate.failureAction);
+    if (Array.isArray(rule.verifyImages)) actions.push(verifyImagesFailureAction(rule.verifyImages));
+  }
+  const named = actions.filter((a): a is string => typeof a === 'string').map((a) => a.toLowerCase());
+  if (named.length === 0) return undefined;
+  return named.some((a) => a === 'enforce' || a === 'deny') ? 'Enforce' : 'Audit';
 }
 
 type FieldPath = (string | number)[];
