@@ -61,6 +61,8 @@ interface PreparedAllowlist {
 interface FragmentContext {
   fragment: Fragment;
   ascii: boolean;
+  /** Whether the pre-filter ran over the fragment's bytes (so that gates can run over them too). */
+  scannedBytes: boolean;
   scan: ScanResult;
   newlines?: Int32Array;
   lower?: string;
@@ -103,6 +105,7 @@ export class Detector {
   readonly #allowlists = new Map<Allowlist, PreparedAllowlist>();
   /** Reused buffers for a rule's candidate places, and for those within one match. */
   #places = new Int32Array(1024);
+  #tried = new Int32Array(1024);
   #relative = new Int32Array(64);
 
   constructor(config: SecretsConfig, options: DetectorOptions = {}) {
@@ -181,7 +184,7 @@ export class Detector {
       // A file's text is ASCII when its bytes are one per character (git's and stdin's are re-encoded).
       ascii = bytes ? false : scan.ascii!;
     }
-    const ctx: FragmentContext = { fragment, ascii, scan };
+    const ctx: FragmentContext = { fragment, ascii, scannedBytes: ascii && bytes !== undefined, scan };
     const findings: SecretFinding[] = [];
     for (const prepared of this.#prepared) {
       if (!this.#selected(prepared, ctx)) continue;
@@ -218,7 +221,7 @@ export class Detector {
     // minified bundle), where trying it at each of many places would take quadratic time.
     const linear = rule.regex.reach !== undefined && this.#longText(ctx, rule.regex.reach);
     const places = linear ? undefined : this.#candidates(prepared, ctx);
-    const matches = (linear ? rule.regex.linear() : rule.regex).findAll(raw, places);
+    const matches = (linear ? rule.regex.linear() : rule.regex).findAll(raw, places && this.#gated(rule, ctx, places));
     const findings: SecretFinding[] = [];
     for (const m of matches) {
       const finding = this.#findingAt(prepared, ctx, places, m.start, m.end);
@@ -226,6 +229,20 @@ export class Detector {
     }
     if (inherited || rule.required.length === 0) return findings;
     return this.#requiredRules(rule, ctx, findings);
+  }
+
+  /**
+   * The candidate places that pass the rule's gate (regex/gate.ts), in a buffer of their own: the
+   * submatch of each match still gets every place within it, since a place the gate rejects in
+   * the whole text may start a match in the match's text alone (`$`, `\b` at its end).
+   */
+  #gated(rule: Rule, ctx: FragmentContext, places: Int32Array): Int32Array {
+    const gate = ctx.scannedBytes ? rule.regex!.gate() : undefined;
+    if (!gate) return places;
+    if (this.#tried.length < places.length) this.#tried = new Int32Array(places.length);
+    const tried = this.#tried.subarray(0, places.length);
+    tried.set(places);
+    return this.#automaton.gatePlaces(gate, tried);
   }
 
   /** The places in [from, to), relative to `from` (a view of a buffer reused by the next call). */

@@ -1,6 +1,8 @@
-;; The keyword pre-filter's inner loop (prefilter.ts), over bytes in linear memory. Compiled by
-;; `npm run build:wasm` into dfa-wasm.ts; a test checks that the two agree.
+;; The secret scanner's byte loops, over a text in linear memory (wasm-dfa.ts): the keyword
+;; pre-filter's automaton (prefilter.ts) and the gates of anchored rules (regex/gate.ts).
+;; Compiled by `npm run build:wasm` into dfa-wasm.ts; a test checks that the two agree.
 ;;
+;; scan:
 ;; The transition table is the automaton's (prefilter.ts) with addresses in place of state
 ;; numbers: an entry >= 0 is the address of the next state's row; an entry < 0 is ~s for a state
 ;; s with outputs, whose row is at delta + s * rowBytes. `classes` maps a byte to its column's
@@ -42,4 +44,40 @@
         (br_if $next (i32.lt_u (local.get $o) (local.get $outEnd)))))
     (global.set $pos (local.get $p))
     (global.set $row (local.get $r))
-    (i32.shr_u (i32.sub (local.get $o) (local.get $out)) (i32.const 3))))
+    (i32.shr_u (i32.sub (local.get $o) (local.get $out)) (i32.const 3)))
+
+  ;; gate: keeps the places (offsets into the text at `text`, `count` of them at `places`) where a
+  ;; gate's DFA does not die, in order, at the start of the same array, and returns how many.
+  ;; `ascii` maps a byte below 0x80 to its column's byte offset in a row; a table entry >= 0 is the
+  ;; next row's address, -1 dead, -2 pass. The end of the text and any byte above 0x7f pass.
+  (func (export "gate")
+    (param $text i32) (param $end i32) (param $places i32) (param $count i32) (param $ascii i32) (param $table i32)
+    (result i32)
+    (local $i i32) (local $o i32) (local $q i32) (local $p i32) (local $r i32) (local $c i32) (local $v i32)
+    (block $finished
+      (loop $each
+        (br_if $finished (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $q (i32.load (i32.add (local.get $places) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (local.set $p (i32.add (local.get $text) (local.get $q)))
+        (local.set $r (local.get $table))
+        (block $keep
+          (block $drop
+            (loop $step
+              (br_if $keep (i32.ge_u (local.get $p) (local.get $end)))
+              (local.set $c (i32.load8_u (local.get $p)))
+              (br_if $keep (i32.ge_u (local.get $c) (i32.const 128)))
+              (local.set $v
+                (i32.load
+                  (i32.add (local.get $r)
+                    (i32.load (i32.add (local.get $ascii) (i32.shl (local.get $c) (i32.const 2)))))))
+              (local.set $p (i32.add (local.get $p) (i32.const 1)))
+              (if (i32.ge_s (local.get $v) (i32.const 0))
+                (then (local.set $r (local.get $v)) (br $step)))
+              (br_if $keep (i32.eq (local.get $v) (i32.const -2)))
+              (br $drop)))
+          (br $each))
+        (i32.store (i32.add (local.get $places) (i32.shl (local.get $o) (i32.const 2))) (local.get $q))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $each)))
+    (local.get $o)))

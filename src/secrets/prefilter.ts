@@ -12,6 +12,7 @@
  * loop is one load and one sign test, and the rare states with outputs are handled inline.
  */
 
+import type { Gate } from './regex/gate.ts';
 import { WasmDfa } from './wasm-dfa.ts';
 
 export interface ScanResult {
@@ -135,6 +136,14 @@ export class KeywordAutomaton {
     this.#wasm ??= new WasmDfa({ classes: this.#classes, delta: this.#delta, width: this.#width, recording: this.#recordingState });
     this.#wasm.scan(text, this.#emitBound);
     return this.#result();
+  }
+
+  /**
+   * The places (ascending byte offsets into the text of the last scanBytes) that pass `gate`, in
+   * place at the start of `places`.
+   */
+  gatePlaces(gate: Gate, places: Int32Array): Int32Array {
+    return this.#wasm ? this.#wasm.gate(gate, places) : places;
   }
 
   /** Scans a string; offsets are UTF-16 code units. */

@@ -1,22 +1,33 @@
 /**
- * The pre-filter automaton run over bytes by WebAssembly (dfa.wat): the same table-driven loop as
- * in JavaScript, about three times faster, since WebAssembly's loads carry no bounds checks or
- * type guards. Each instance owns its memory: the automaton's tables, an output buffer and a
- * window the text is copied into chunk by chunk, so memory stays bounded whatever the text's size.
+ * The secret scanner's byte loops in WebAssembly (dfa.wat): the keyword pre-filter's automaton and
+ * the gates of anchored rules (regex/gate.ts), over the bytes of a file. They are the same
+ * table-driven loops as they would be in JavaScript, about three times faster: WebAssembly's loads
+ * carry no bounds checks or type guards.
+ *
+ * Each instance owns its memory: the automaton's tables, an output buffer, the gates loaded so far,
+ * then the text of the last scan (kept for its gates) and the places being gated. A text above
+ * WHOLE_TEXT_MAX goes through a window chunk by chunk instead, so memory stays bounded, and its
+ * places are not gated.
  */
 import { DFA_WASM } from './dfa-wasm.ts';
+import type { Gate } from './regex/gate.ts';
 
 interface DfaExports {
   memory: WebAssembly.Memory;
   pos: WebAssembly.Global;
   row: WebAssembly.Global;
   scan(end: number, classes: number, delta: number, rowBytes: number, seen: number, recording: number, out: number, outEnd: number): number;
+  gate(text: number, end: number, places: number, count: number, ascii: number, table: number): number;
 }
 
 let compiled: WebAssembly.Module | undefined;
 
+const PAGE = 65536;
+const WHOLE_TEXT_MAX = 64 << 20;
 const CHUNK = 1 << 20;
 const OUT_PAIRS = 1 << 14;
+/** Room for the gates of the rules a scan tries (a gate's table is at most some 100 KB; most are a few). */
+const GATE_BYTES = 2 << 20;
 
 export interface DfaTables {
   /** Column of each byte. */
@@ -30,8 +41,8 @@ export interface DfaTables {
 
 export class WasmDfa {
   readonly #exports: DfaExports;
-  readonly #bytes: Uint8Array;
-  readonly #words: Int32Array;
+  #bytes!: Uint8Array;
+  #words!: Int32Array;
   readonly #states: number;
   readonly #rowBytes: number;
   readonly #classes = 0;
@@ -39,7 +50,12 @@ export class WasmDfa {
   readonly #seen: number;
   readonly #recording: number;
   readonly #out: number;
+  readonly #gates: number;
+  #gatesEnd: number;
+  readonly #loaded = new Map<Gate, { ascii: number; table: number } | null>();
   readonly #text: number;
+  /** Length of the last text scanned whole, or -1 when it went through the window. */
+  #textLength = -1;
 
   constructor(tables: DfaTables) {
     compiled ??= new WebAssembly.Module(Buffer.from(DFA_WASM, 'base64'));
@@ -49,12 +65,10 @@ export class WasmDfa {
     this.#rowBytes = width * 4;
     this.#seen = this.#delta + delta.length * 4;
     this.#recording = this.#seen + this.#states;
-    this.#out = (this.#recording + this.#states + 7) & ~7;
-    this.#text = this.#out + OUT_PAIRS * 8;
-    const memory = this.#exports.memory;
-    memory.grow(Math.ceil((this.#text + CHUNK - memory.buffer.byteLength) / 65536));
-    this.#bytes = new Uint8Array(memory.buffer);
-    this.#words = new Int32Array(memory.buffer);
+    this.#out = align(this.#recording + this.#states);
+    this.#gates = this.#gatesEnd = this.#out + OUT_PAIRS * 8;
+    this.#text = this.#gates + GATE_BYTES;
+    this.#reserve(this.#text + CHUNK);
     for (let c = 0; c < 256; c++) this.#words[this.#classes / 4 + c] = classes[c]! * 4;
     for (let i = 0; i < delta.length; i++) {
       const v = delta[i]!;
@@ -66,22 +80,72 @@ export class WasmDfa {
   /** Runs the automaton over `text` from its start state; `emit(state, end)` for each reported state with outputs, `end` the offset of the byte that reached it. */
   scan(text: Uint8Array, emit: (state: number, end: number) => void): void {
     const ex = this.#exports;
-    const bytes = this.#bytes;
-    const words = this.#words;
-    const textStart = this.#text;
-    bytes.fill(0, this.#seen, this.#seen + this.#states);
+    this.#bytes.fill(0, this.#seen, this.#seen + this.#states);
     ex.row.value = this.#delta;
-    for (let offset = 0; offset < text.length; offset += CHUNK) {
-      const chunk = text.subarray(offset, offset + CHUNK);
-      bytes.set(chunk, textStart);
-      const end = textStart + chunk.length;
-      ex.pos.value = textStart;
+    const whole = text.length <= WHOLE_TEXT_MAX;
+    if (whole) this.#reserve(this.#text + text.length);
+    this.#textLength = whole ? text.length : -1;
+    const step = whole ? Math.max(text.length, 1) : CHUNK;
+    for (let offset = 0; offset < text.length; offset += step) {
+      const chunk = text.subarray(offset, offset + step);
+      this.#bytes.set(chunk, this.#text);
+      const end = this.#text + chunk.length;
+      ex.pos.value = this.#text;
       // Addresses in the output are one past the byte; as offsets in the text, the byte itself.
-      const base = offset - textStart - 1;
+      const base = offset - this.#text - 1;
       do {
         const pairs = ex.scan(end, this.#classes, this.#delta, this.#rowBytes, this.#seen, this.#recording, this.#out, this.#out + OUT_PAIRS * 8);
+        const words = this.#words;
         for (let k = this.#out / 4, last = k + pairs * 2; k < last; k += 2) emit(words[k + 1]!, words[k]! + base);
       } while (ex.pos.value < end);
     }
   }
+
+  /**
+   * The places (ascending offsets into the text of the last scan) that pass `gate`, in place at
+   * the start of `places`; all of them when the text was not kept whole or the gate has no room.
+   */
+  gate(gate: Gate, places: Int32Array): Int32Array {
+    const at = this.#load(gate);
+    if (!at || this.#textLength < 0 || places.length === 0) return places;
+    const list = align(this.#text + this.#textLength);
+    this.#reserve(list + places.length * 4);
+    this.#words.set(places, list / 4);
+    const kept = this.#exports.gate(this.#text, this.#text + this.#textLength, list, places.length, at.ascii, at.table);
+    places.set(this.#words.subarray(list / 4, list / 4 + kept));
+    return places.subarray(0, kept);
+  }
+
+  /** Where the gate's tables are in memory (copied there on first use); null when the gate region is full. */
+  #load(gate: Gate): { ascii: number; table: number } | null {
+    let at = this.#loaded.get(gate);
+    if (at !== undefined) return at;
+    const size = 128 * 4 + gate.table.length * 4;
+    if (this.#gatesEnd + size > this.#text) at = null;
+    else {
+      at = { ascii: this.#gatesEnd, table: this.#gatesEnd + 128 * 4 };
+      for (let c = 0; c < 128; c++) this.#words[at.ascii / 4 + c] = gate.ascii[c]! * 4;
+      for (let i = 0; i < gate.table.length; i++) {
+        const v = gate.table[i]!;
+        this.#words[at.table / 4 + i] = v >= 0 ? at.table + v * 4 : v;
+      }
+      this.#gatesEnd += size;
+    }
+    this.#loaded.set(gate, at);
+    return at;
+  }
+
+  /** Grows the memory to at least `bytes` (the views are renewed: growing detaches the old buffer). */
+  #reserve(bytes: number): void {
+    const memory = this.#exports.memory;
+    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+    if (this.#bytes?.buffer !== memory.buffer) {
+      this.#bytes = new Uint8Array(memory.buffer);
+      this.#words = new Int32Array(memory.buffer);
+    }
+  }
+}
+
+function align(address: number): number {
+  return (address + 7) & ~7;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/secrets/config.ts';
+import { KeywordAutomaton } from '../../src/secrets/prefilter.ts';
 import { compileGoRegex, regexFromCompiled, RegexSyntaxError } from '../../src/secrets/regex/compile.ts';
 import { parseRegex, type Node } from '../../src/secrets/regex/syntax.ts';
 
@@ -179,6 +180,37 @@ describe('anchor plans on the default rules', () => {
         expect(re.submatch(sub, literalPlaces(sub, re.plan!.literals)), rule.id).toEqual(re.submatch(sub));
       }
     }
+  });
+
+  it('gates (run over the bytes by WebAssembly) keep every place where a match starts, and findAll over the kept places is unchanged', () => {
+    let dropped = 0;
+    for (const [i, rule] of rules.entries()) {
+      const { gen, noise, int } = sampler(i + 101);
+      const ast = parseRegex(rule.regex!.source).node;
+      let text = '';
+      for (let k = 0; k < 12; k++) text += noise() + gen(ast) + noise() + (int(3) === 0 ? gen(ast) : '');
+      const re = rule.regex!;
+      const gate = re.gate();
+      if (!gate) continue;
+      const places = Int32Array.from(literalPlaces(text, re.plan!.literals));
+      const automaton = new KeywordAutomaton(re.plan!.literals);
+      automaton.scanBytes(Buffer.from(text, 'latin1'));
+      const kept = automaton.gatePlaces(gate, places.slice());
+      dropped += places.length - kept.length;
+      expect(re.findAll(text, kept), rule.id).toEqual(re.findAll(text));
+    }
+    expect(dropped).toBeGreaterThan(100);
+  });
+
+  it("the generic rule's gate turns away ordinary code near its keywords", () => {
+    const re = defaultConfig().rules.get('generic-api-key')!.regex!;
+    const text = "const userKey = await fetchToken(tokenId, { secret: x.y });\napi_key = 'abcdefghij0123456789'";
+    const places = Int32Array.from(literalPlaces(text, re.plan!.literals));
+    const automaton = new KeywordAutomaton(re.plan!.literals);
+    automaton.scanBytes(Buffer.from(text));
+    const kept = [...automaton.gatePlaces(re.gate()!, places.slice())];
+    expect(kept).toEqual([text.indexOf('api_key'), text.indexOf('key =')]);
+    expect(re.findAll(text, Int32Array.from(kept))).toEqual(re.findAll(text));
   });
 
   it('a lead plan skips a place inside a word without running the pattern, and still finds a match there when there is one', () => {

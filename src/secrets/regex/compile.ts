@@ -13,7 +13,8 @@
  */
 import { createRequire } from 'node:module';
 import type { RE2JS } from 're2js';
-import { anchorPlan, backtrackingRisk, reach, toJsSource, type AnchorPlan } from './emit.ts';
+import { anchorPlan, backtrackingRisk, planGate, reach, toJsSource, type AnchorPlan } from './emit.ts';
+import type { Gate } from './gate.ts';
 import { rangesHas } from './ranges.ts';
 import { parseRegex, RegexSyntaxError } from './syntax.ts';
 
@@ -50,6 +51,11 @@ export interface GoRegex {
    * result is the same.
    */
   findAll(text: string, candidates?: ArrayLike<number>): Span[];
+  /**
+   * A gate (gate.ts) for the candidate places of `plan`: a place it rejects cannot start a match,
+   * so the caller may drop it from the candidates; undefined when there is none.
+   */
+  gate(): Gate | undefined;
   /** Go's FindStringSubmatch; `candidates` as for findAll. */
   submatch(text: string, candidates?: ArrayLike<number>): string[] | undefined;
   test(text: string): boolean;
@@ -230,6 +236,19 @@ class V8Regex implements GoRegex {
     return -1;
   }
 
+  /** null: built, and there is none. */
+  #gateBuilt?: Gate | null;
+
+  /**
+   * Built when first asked for (most rules never are tried: their keywords do not occur), in
+   * whichever thread asks.
+   */
+  gate(): Gate | undefined {
+    if (!this.plan) return undefined;
+    if (this.#gateBuilt === undefined) this.#gateBuilt = planGate(parseRegex(this.source).node, this.plan!) ?? null;
+    return this.#gateBuilt ?? undefined;
+  }
+
   test(text: string): boolean {
     return this.#single.test(text);
   }
@@ -278,6 +297,10 @@ class Re2jsRegex implements GoRegex {
 
   test(text: string): boolean {
     return this.#re.matcher(text).find();
+  }
+
+  gate(): undefined {
+    return undefined;
   }
 
   linear(): GoRegex {

@@ -17,6 +17,7 @@
  * unit of a character outside the Basic Multilingual Plane, where Go would match the whole
  * character: `[^"]{3}` counts an emoji as two. Positive classes and literals are exact.
  */
+import { buildGate, type Gate } from './gate.ts';
 import { MAX_CODE_POINT, type Ranges } from './ranges.ts';
 import type { AssertKind, Node } from './syntax.ts';
 
@@ -464,6 +465,14 @@ function prefixPlan(node: Node): PrefixPlan | undefined {
     lazy: !head.greedy,
     restSource: toJsSource(rest),
   };
+}
+
+/**
+ * The gate (gate.ts) for the places of `node`'s anchor plan: of the pattern without its prefix
+ * for a prefix plan, of the whole pattern for a lead plan.
+ */
+export function planGate(node: Node, plan: AnchorPlan): Gate | undefined {
+  return buildGate(plan.kind === 'prefix' && node.type === 'concat' ? { type: 'concat', nodes: node.nodes.slice(1) } : node);
 }
 
 function usableLiterals(literals: string[] | undefined): literals is string[] {
