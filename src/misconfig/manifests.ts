@@ -120,8 +120,9 @@ function blockYamlManifests(doc: BlockYamlDocument, path: string): Manifest[] {
 
 /**
  * The line of the field below the canonical path `prefix`, or of its nearest recorded parent; `line`
- * when none is. The parents of a recorded path are recorded too (the reader refuses duplicate keys),
- * so the walk down stops at the first missing segment.
+ * when none is. The parents of a recorded path are recorded too, and only one key of a name (the
+ * block reader refuses duplicates, recordFieldLines keeps the last), so the walk down stops at the
+ * first missing segment.
  */
 function lineAtField(lines: ReadonlyMap<string, number>, prefix: string, fieldPath: string | FieldPath, line: number): number {
   let path = prefix;
@@ -144,69 +145,37 @@ function itemsNode(root: Node): { items: unknown[] } | undefined {
 function toManifest(value: unknown, path: string, node: Node, lineAt: (offset: number) => number): Manifest | undefined {
   if (!isKubernetesObject(value)) return undefined;
   const line = lineAt(node.range?.[0] ?? 0);
-  return manifestOf(value, path, line, lineFinder(nodePosition(node, line, lineAt)));
+  const lines = new Map<string, number>();
+  recordFieldLines(node, '', line, lineAt, lines);
+  return manifestOf(value, path, line, (fieldPath) => lineAtField(lines, '', fieldPath, line));
 }
-
-/** Where a node is: mappings list each key with its line, sequences each item. */
-interface NodePosition {
-  /** 1-based line where the node's content starts (for a mapping value, its key's line). */
-  line: number;
-  /** Map entries: the key, its line, and the positions inside its value. */
-  entries?: { key: string; line: number; value?: NodePosition }[];
-  items?: NodePosition[];
-}
-
-/** The positions under a `yaml` node: the line of every map key (with a scalar key) and list item. */
-function nodePosition(node: unknown, line: number, lineAt: (offset: number) => number): NodePosition {
-  if (isMap(node)) {
-    const entries: NonNullable<NodePosition['entries']> = [];
-    for (const pair of node.items) {
-      if (!isPair(pair) || !isScalar(pair.key)) continue;
-      const keyLine = lineAt(pair.key.range?.[0] ?? 0);
-      entries.push({ key: String(pair.key.value), line: keyLine, value: nodePosition(pair.value, keyLine, lineAt) });
-    }
-    return { line, entries };
-  }
-  if (isSeq(node)) {
-    // An empty item has no node: it is found at its list's line.
-    const items = node.items.map((item) => {
-      const start = (item as Node | null)?.range?.[0];
-      const itemLine = start === undefined ? line : lineAt(start);
-      return nodePosition(item, itemLine, lineAt);
-    });
-    return { line, items };
-  }
-  return { line };
-}
-
-/** What is inside a scalar: nothing. */
-const SCALAR: NodePosition = { line: 0 };
 
 /**
- * lineOf over a position tree: the line of the field, or of its nearest existing parent, or the
- * object's. Indexes only meet list items and keys only map entries; of duplicate keys the last
- * one counts, as in the value.
+ * The line of every map key (with a scalar key) and sequence item under a `yaml` node, by canonical
+ * field path: the map the block-YAML reader records, so that lineAtField serves both readers. An
+ * empty item has no node: it is found at its list's line. Of duplicate keys the last one counts, as
+ * in the value: entries are walked last first, and a key already recorded is not entered again.
  */
-function lineFinder(root: NodePosition): Manifest['lineOf'] {
-  return (fieldPath) => {
-    const segments = typeof fieldPath === 'string' ? parseFieldPath(fieldPath) : fieldPath;
-    let node = root;
-    let line = root.line;
-    for (const segment of segments) {
-      if (typeof segment === 'number') {
-        const item = node.items?.[segment];
-        if (!item) break;
-        node = item;
-        line = item.line;
-      } else {
-        const entry = node.entries?.findLast((e) => e.key === segment);
-        if (!entry) break;
-        node = entry.value ?? SCALAR;
-        line = entry.line;
-      }
+function recordFieldLines(node: unknown, prefix: string, line: number, lineAt: (offset: number) => number, lines: Map<string, number>): void {
+  if (isMap(node)) {
+    for (let i = node.items.length - 1; i >= 0; i--) {
+      const pair = node.items[i];
+      if (!isPair(pair) || !isScalar(pair.key)) continue;
+      const path = appendSegment(prefix, String(pair.key.value));
+      if (lines.has(path)) continue;
+      const keyLine = lineAt(pair.key.range?.[0] ?? 0);
+      lines.set(path, keyLine);
+      recordFieldLines(pair.value, path, keyLine, lineAt, lines);
     }
-    return line;
-  };
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      const start = (item as Node | null)?.range?.[0];
+      const itemLine = start === undefined ? line : lineAt(start);
+      const path = appendSegment(prefix, i);
+      lines.set(path, itemLine);
+      recordFieldLines(item, path, itemLine, lineAt, lines);
+    });
+  }
 }
 
 /** An object with a non-empty kind and an apiVersion: what Kubernetes would accept as one. */

@@ -64,6 +64,35 @@ describe('parseManifests', () => {
     expect(manifests[0]!.lineOf('spec.containers[0].securityContext.privileged')).toBe(10);
   });
 
+  it('maps lines the same way when the full parser reads the file (flow collections): the last of duplicate keys counts, as in the value', () => {
+    const text = [
+      'apiVersion: v1', // 1
+      'kind: Pod',
+      'metadata: {name: dup, labels: {app: web}}',
+      'spec:',
+      '  containers:', // 5
+      '  - name: first',
+      '    securityContext: {privileged: true}',
+      '  containers:',
+      '  - name: second',
+      '    image: nginx', // 10
+      '  -',
+      '  volumes: [{name: data, emptyDir: {}}]',
+      '',
+    ].join('\n');
+    const [pod] = parseManifests(text, 'dup.yaml').manifests;
+    expect((pod!.object.spec as { containers: unknown[] }).containers).toEqual([{ name: 'second', image: 'nginx' }, null]);
+    expect(pod!.lineOf('metadata.labels.app')).toBe(3);
+    expect(pod!.lineOf('spec.containers[0].image')).toBe(10);
+    // The first `containers` is not the value: its securityContext is not found, its container (the last one's) is.
+    expect(pod!.lineOf('spec.containers[0].securityContext.privileged')).toBe(9);
+    // An empty item: the line of its dash.
+    expect(pod!.lineOf('spec.containers[1].name')).toBe(11);
+    expect(pod!.lineOf(['spec', 'volumes', 0, 'emptyDir'])).toBe(12);
+    expect(pod!.lineOf('spec.volumes[3]')).toBe(12);
+    expect(pod!.lineOf('spec.nothing')).toBe(4);
+  });
+
   it('reports invalid YAML in a manifest with its line, and keeps the valid documents', () => {
     const { manifests, issues } = load('invalid.yaml');
     expect(manifests.map((m) => m.name)).toEqual(['ok']);
