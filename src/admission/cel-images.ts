@@ -7,11 +7,11 @@
  * Verifications go through the webhook's verification core, the one verifyImages rules use
  * (image-verification.ts): verified material — signatures, attestation payloads — is reused for a
  * TTL, so a repeated Pod reads no registry, and identical verifications of concurrent requests
- * share one; the validations still judge the payloads on every request. Tags are resolved
- * through the webhook's DigestCache.
+ * share one; the validations still judge the payloads on every request. Tag → digest
+ * resolutions go through the same cache, for the same TTL.
  *
- * The whole pass has a deadline below the webhook timeout. When it passes, the pass's registry
- * requests (tag resolution) are cancelled, and — as when the pass fails —
+ * The whole pass has a deadline below the webhook timeout (each verification in it has its own,
+ * which cancels its registry requests). When it passes, or the pass fails,
  * every verification question of the request is an error saying why — which denies under
  * `failurePolicy: Fail` (the default) and is ignored under `Ignore`: fail closed unless the
  * policy says otherwise.
@@ -59,18 +59,12 @@ function unavailable(reason: string): ImageVerifier {
 export async function requestImageVerifier(set: CelPolicySet, object: Json, evaluation: CelApplyOptions, access: CelImageAccess): Promise<ImageVerifier | undefined> {
   const images = imagePolicies(set);
   if (images.policies.length === 0) return undefined;
-  const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<ImageVerifier>((resolve) => {
-    timer = setTimeout(() => {
-      const reason = `no answer from the registry within ${access.deadlineMs} ms`;
-      controller.abort(new Error(reason));
-      resolve(unavailable(reason));
-    }, access.deadlineMs);
+    timer = setTimeout(() => resolve(unavailable(`no answer from the registry within ${access.deadlineMs} ms`)), access.deadlineMs);
   });
   const pass = prepareImageVerification(images, [{ object }], {
-    // Verifications (`verifier`) are cancelled by their own deadline; this signal stops tag resolution.
-    registry: { ...access.registry, signal: controller.signal },
+    registry: access.registry,
     cache: access.cache,
     request: evaluation,
     verifier: access.verifier,

@@ -19,7 +19,6 @@ import type { TrustedRoot } from '../../trust/bundle/trusted-root.ts';
 import { DigestCache } from '../../trust/oci/cache.ts';
 import { mapLimit } from '../../trust/oci/discover.ts';
 import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
-import { openImageTarget } from '../../trust/oci/target.ts';
 import type { Attestor, ImageVerificationOutcome, ImageVerificationRequest } from '../engine/verify-images-spec.ts';
 import { TrustImageVerifier } from '../engine/verify-images-trust.ts';
 import type { KubeResource } from '../types.ts';
@@ -152,12 +151,18 @@ function registryReference(image: string): RegistryReference | undefined {
  * image names no digest yet) and the reference to verify it by: a registry image by the digest its
  * tag resolved to, so that the digest verified is the one admitted; a layout (`oci:DIR:tag`,
  * which LayoutStore opens by tag) as written.
+ *
+ * A tag is resolved through the verifier's cache, keyed by registry, repository and tag: its
+ * digest is reused for the cache's TTL (the webhook's --cache-ttl) like verified material, so a
+ * repeated Pod reads no registry; a failed resolution is not kept.
  */
-async function resolveImage(image: string, registry: RegistryStoreOptions, cache: DigestCache): Promise<{ digest: string; pinned?: string; verifyAs: string }> {
+async function resolveImage(image: string, verifier: TrustImageVerifier, insecure: boolean): Promise<{ digest: string; pinned?: string; verifyAs: string }> {
   const reference = registryReference(image);
   if (reference?.digest !== undefined) return { digest: reference.digest, verifyAs: image };
-  const target = await openImageTarget(image, { registry, cache });
-  const digest = (await target.store.resolve()).digest;
+  const named = reference ? `${reference.registry}/${reference.repository}:${reference.tag ?? 'latest'}` : image;
+  const outcome = await verifier.outcome({ kind: 'digest', image: named, ...(insecure && { insecure: true }) });
+  if (outcome.status !== 'verified') throw new Error(outcome.reason);
+  const digest = outcome.digest;
   const pinned = `${image}@${digest}`;
   return { digest, pinned, verifyAs: reference ? pinned : image };
 }
@@ -197,7 +202,7 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
       let resolved: Awaited<ReturnType<typeof resolveImage>>;
       try {
         if (insecure instanceof Error) throw insecure;
-        resolved = await resolveImage(image, { ...options.registry, ...(insecure && { insecure: true }) }, cache);
+        resolved = await resolveImage(image, verifier, insecure);
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         digests.set(image, { error });

@@ -9,7 +9,9 @@
  *   the absence of any of them — is kept for `listingTtlMs` only, so a new signature is seen after
  *   at most that long. Writes through a cached store drop the repository's listings at once.
  *
- * Tags the user names (`app:v1`) are never cached: resolving them is the point of verifying.
+ * Tags the user names (`app:v1`) are never cached here: resolving them is the point of verifying
+ * (the webhook keeps a tag's digest for its --cache-ttl in its VerificationCache, as a `digest`
+ * request of the verifier).
  */
 import { RegistryError } from '../../image/registry/index.ts';
 import type { Descriptor } from '../../image/types.ts';
