@@ -202,19 +202,8 @@ function largeYamlManifests(text: string, path: string): Manifest[] | undefined 
 function yamlItemStartLines(text: string): number[] | undefined {
   const m = /^items:[ \t]*\r?\n(?:[ \t]*(?:#.*)?\r?\n)*( *)- /m.exec(text);
   if (!m) return undefined;
-  const dash = `\n${m[1]!}- `;
-  const lines: number[] = [];
-  let line = 1;
-  let counted = 0;
   // The first item's dash is the last line of the match.
-  for (let i = m.index + m[0].length - m[1]!.length - 3; i !== -1; i = text.indexOf(dash, i + 1)) {
-    for (let nl = text.indexOf('\n', counted); nl !== -1 && nl <= i; nl = text.indexOf('\n', nl + 1)) {
-      line++;
-      counted = nl + 1;
-    }
-    lines.push(line);
-  }
-  return lines;
+  return markerLines(text, m.index + m[0].length - m[1]!.length - 3, `\n${m[1]!}- `);
 }
 
 /** Lines where the items of a pretty-printed `"items": [` array start, when they can be told apart. */
@@ -225,13 +214,22 @@ function itemStartLines(text: string): number[] | undefined {
   after.lastIndex = text.indexOf('\n', at);
   const first = after.exec(text);
   if (!first) return undefined;
-  const indent = first[1]!;
-  const marker = `\n${indent}{`;
+  const marker = `\n${first[1]!}{`;
+  // Only a `{` that ends its line opens an item, as JSON.stringify and kubectl indent them.
+  const opensItem = (i: number) => text.charCodeAt(i + marker.length) === 10 || text.charCodeAt(i + marker.length) === 13;
+  return markerLines(text, text.indexOf(marker, at), marker, opensItem);
+}
+
+/**
+ * The 1-based lines that `marker` (a newline, then the first item's indentation and opener) starts,
+ * from offset `from` (one of them) on, those `accept` takes: newlines are counted once, up to each.
+ */
+function markerLines(text: string, from: number, marker: string, accept?: (at: number) => boolean): number[] {
   const lines: number[] = [];
   let line = 1;
   let counted = 0;
-  for (let i = text.indexOf(marker, at); i !== -1; i = text.indexOf(marker, i + 1)) {
-    if (text.charCodeAt(i + marker.length) !== 10 && text.charCodeAt(i + marker.length) !== 13) continue;
+  for (let i = from; i !== -1; i = text.indexOf(marker, i + 1)) {
+    if (accept && !accept(i)) continue;
     for (let nl = text.indexOf('\n', counted); nl !== -1 && nl <= i; nl = text.indexOf('\n', nl + 1)) {
       line++;
       counted = nl + 1;

@@ -50,6 +50,18 @@ describe('loadDump', () => {
     expect(snap.objects[0]!.lineOf('metadata.annotations')).toBe(6);
   });
 
+  it('reads large YAML Lists the fast reader leaves to js-yaml (flow mappings), each item still at the line of its dash', async () => {
+    const items = Array.from({ length: 400 }, (_, i) => `  - apiVersion: v1\n    kind: ServiceAccount\n    metadata: {name: sa-${i}, namespace: team}\n    # ${'x'.repeat(200)}\n`);
+    const text = `apiVersion: v1\nkind: List\nmetadata:\n  resourceVersion: ""\nitems:\n\n${items.join('')}`;
+    expect(text.length).toBeGreaterThan(64 * 1024);
+    const f = join(dir, 'serviceaccounts-flow.yaml');
+    writeFileSync(f, text);
+    const snap = await loadDump(f);
+    expect(snap.objects).toHaveLength(400);
+    expect(snap.objects.slice(0, 2).map((o) => `${o.name} ${o.line}`)).toEqual(['sa-0 7', 'sa-1 11']);
+    expect(snap.objects[399]!.line).toBe(7 + 399 * 4);
+  });
+
   it('reads kubectl YAML with the block reader, keeping the lines the manifest reader gives', async () => {
     const text = 'apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p\n    namespace: x\n  spec:\n    containers:\n    - image: nginx\n      name: web\n      securityContext:\n        privileged: true\nkind: List\nmetadata:\n  resourceVersion: ""\n';
     const f = join(dir, 'pods.yaml');
