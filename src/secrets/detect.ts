@@ -49,6 +49,8 @@ interface PreparedRule {
   /** The rule's allowlists that do not look at the line (decided before the match is located), then those that do. */
   early: PreparedAllowlist[];
   late: PreparedAllowlist[];
+  /** Places the rule has been tried at so far (its gate is only built once there are many). */
+  placesTried: number;
 }
 
 interface PreparedAllowlist {
@@ -136,6 +138,7 @@ export class Detector {
         slowKeywords: rule.keywords.filter((k) => !ascii.includes(k) && k !== ''),
         early,
         late,
+        placesTried: 0,
       };
       const plan = rule.regex?.plan;
       if (plan) {
@@ -221,7 +224,7 @@ export class Detector {
     // minified bundle), where trying it at each of many places would take quadratic time.
     const linear = rule.regex.reach !== undefined && this.#longText(ctx, rule.regex.reach);
     const places = linear ? undefined : this.#candidates(prepared, ctx);
-    const matches = (linear ? rule.regex.linear() : rule.regex).findAll(raw, places && this.#gated(rule, ctx, places));
+    const matches = (linear ? rule.regex.linear() : rule.regex).findAll(raw, places && this.#gated(prepared, ctx, places));
     const findings: SecretFinding[] = [];
     for (const m of matches) {
       const finding = this.#findingAt(prepared, ctx, places, m.start, m.end);
@@ -234,10 +237,13 @@ export class Detector {
   /**
    * The candidate places that pass the rule's gate (regex/gate.ts), in a buffer of their own: the
    * submatch of each match still gets every place within it, since a place the gate rejects in
-   * the whole text may start a match in the match's text alone (`$`, `\b` at its end).
+   * the whole text may start a match in the match's text alone (`$`, `\b` at its end). A gate
+   * takes a few milliseconds to build: only rules tried at many places get one.
    */
-  #gated(rule: Rule, ctx: FragmentContext, places: Int32Array): Int32Array {
-    const gate = ctx.scannedBytes ? rule.regex!.gate() : undefined;
+  #gated(prepared: PreparedRule, ctx: FragmentContext, places: Int32Array): Int32Array {
+    prepared.placesTried += places.length;
+    if (!ctx.scannedBytes || prepared.placesTried < GATE_AFTER_PLACES) return places;
+    const gate = prepared.rule.regex!.gate();
     if (!gate) return places;
     if (this.#tried.length < places.length) this.#tried = new Int32Array(places.length);
     const tried = this.#tried.subarray(0, places.length);
@@ -453,6 +459,8 @@ export class Detector {
     return out;
   }
 }
+
+const GATE_AFTER_PLACES = 2048;
 
 /** Lines above this many characters are long: rules that can run along a line use the linear engine there. */
 const LONG_LINE = 16_384;

@@ -10,14 +10,14 @@
  * places are not gated.
  */
 import { DFA_WASM } from './dfa-wasm.ts';
-import type { Gate } from './regex/gate.ts';
+import { GATE_DEAD, GATE_PASS, type Gate } from './regex/gate.ts';
 
 interface DfaExports {
   memory: WebAssembly.Memory;
   pos: WebAssembly.Global;
   row: WebAssembly.Global;
   scan(end: number, classes: number, delta: number, rowBytes: number, seen: number, recording: number, out: number, outEnd: number): number;
-  gate(text: number, end: number, places: number, count: number, ascii: number, table: number): number;
+  gate(text: number, end: number, places: number, count: number, ascii: number, table: number, width: number): number;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -26,7 +26,7 @@ const PAGE = 65536;
 const WHOLE_TEXT_MAX = 64 << 20;
 const CHUNK = 1 << 20;
 const OUT_PAIRS = 1 << 14;
-/** Room for the gates of the rules a scan tries (a gate's table is at most some 100 KB; most are a few). */
+/** Room for the gates of the rules a scan tries (a gate's table is at most 64 KB; most are a few). */
 const GATE_BYTES = 2 << 20;
 
 export interface DfaTables {
@@ -111,7 +111,7 @@ export class WasmDfa {
     const list = align(this.#text + this.#textLength);
     this.#reserve(list + places.length * 4);
     this.#words.set(places, list / 4);
-    const kept = this.#exports.gate(this.#text, this.#text + this.#textLength, list, places.length, at.ascii, at.table);
+    const kept = this.#exports.gate(this.#text, this.#text + this.#textLength, list, places.length, at.ascii, at.table, gate.width);
     places.set(this.#words.subarray(list / 4, list / 4 + kept));
     return places.subarray(0, kept);
   }
@@ -120,14 +120,15 @@ export class WasmDfa {
   #load(gate: Gate): { ascii: number; table: number } | null {
     let at = this.#loaded.get(gate);
     if (at !== undefined) return at;
-    const size = 128 * 4 + gate.table.length * 4;
+    const size = align(128 + gate.table.length);
     if (this.#gatesEnd + size > this.#text) at = null;
     else {
-      at = { ascii: this.#gatesEnd, table: this.#gatesEnd + 128 * 4 };
-      for (let c = 0; c < 128; c++) this.#words[at.ascii / 4 + c] = gate.ascii[c]! * 4;
+      at = { ascii: this.#gatesEnd, table: this.#gatesEnd + 128 };
+      this.#bytes.set(gate.ascii, at.ascii);
+      // Table entries: the next state's number, or the codes dfa.wat knows for pass and dead.
       for (let i = 0; i < gate.table.length; i++) {
         const v = gate.table[i]!;
-        this.#words[at.table / 4 + i] = v >= 0 ? at.table + v * 4 : v;
+        this.#bytes[at.table + i] = v === GATE_PASS ? 254 : v === GATE_DEAD ? 255 : v / gate.width;
       }
       this.#gatesEnd += size;
     }

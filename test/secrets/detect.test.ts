@@ -159,6 +159,25 @@ describe('one pre-filter pass per fragment', () => {
   });
 });
 
+describe('gated places', () => {
+  it('finds the same over the bytes of a file (places gated in WebAssembly) as over its text (not gated)', () => {
+    // Thousands of keyword places, most of them ordinary code, a few of them secrets.
+    let seed = 7;
+    const token = () => Array.from({ length: 24 }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[(seed = (seed * 48271) % 2147483647) % 62]).join('');
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      lines.push(i % 97 === 0 ? `  api_key = "${token()}"` : `  const userKey${i} = await fetchToken(tokenId, { secret: x.y });`);
+      if (i % 500 === 0) lines.push(`password: 'hunter2${i}abcdefgh'`, `Authorization: token ghp_${'a1B2c3D4e5'.repeat(3)}abcdef`);
+    }
+    const raw = lines.join('\n');
+    const detector = new Detector(defaultConfig());
+    const fromBytes = detector.detect({ raw, bytes: Buffer.from(raw), filePath: 'a.ts', startLine: 1 });
+    const fromText = new Detector(defaultConfig()).detect({ raw, filePath: 'a.ts', startLine: 1 });
+    expect(fromBytes.length).toBeGreaterThan(30);
+    expect(fromBytes).toEqual(fromText);
+  });
+});
+
 describe('very long lines', () => {
   const minified = (bytes: number) => {
     const parts = ['const userKey=getToken(config,{secret:value.item});', 'headers["Authorization"]=`Bearer ${token}`;', 'curl -u user:pass https://x ', 'api_key="AbCdEf0123456789xyz";', 'eyJhbGciOi.eyJzdWIiOi.sig;', 's.abcdefghijklmnopqrstuvwx;', 'SK0123456789abcdef0123456789abcdef;'];

@@ -27,7 +27,8 @@ export const GATE_DEAD = -1;
 export const GATE_PASS = -2;
 /** Head depths tried, in characters along the longest path (the DFA is smaller, and walks less, for a shorter head). */
 const BUDGETS = [64, 32, 16];
-const MAX_STATES = 256;
+/** So that a state's number fits a byte in dfa.wat, beside its codes for pass and dead. */
+const MAX_STATES = 254;
 
 /** A gate for `node`, or undefined when none small enough would reject anything. */
 export function buildGate(node: Node): Gate | undefined {
