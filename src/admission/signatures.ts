@@ -1,6 +1,6 @@
 /**
  * `--key` enforcement: every container image of a Pod (or Pod template) must carry a signature that
- * verifies with one of the keys. Verifications go through src/trust/oci with the server's
+ * verifies with one of the keys, logged in a transparency log unless `--insecure-ignore-tlog`. Verifications go through src/trust/oci with the server's
  * DigestCache and VerificationCache — the ones verifyImages rules and ImageValidatingPolicies use
  * (image-verification.ts): one TTL, one size bound, one deadline below the webhook timeout, one
  * singleflight for all of them (src/trust/oci/verification-cache.ts).
@@ -15,6 +15,7 @@ import type { KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { VerifiedImage } from '../policy/engine/verify-images-trust.ts';
 import { formatRegistryReference, parseRegistryReference, type RegistryReference } from '../image/reference.ts';
+import type { TrustedRoot } from '../trust/bundle/index.ts';
 import { DigestCache } from '../trust/oci/cache.ts';
 import type { RegistryStoreOptions } from '../trust/oci/store.ts';
 import { VerificationCache, type VerificationOutcome } from '../trust/oci/verification-cache.ts';
@@ -39,6 +40,13 @@ export interface SignatureGateOptions {
   registry?: Omit<RegistryStoreOptions, 'client'>;
   /** Deny (Enforce, default) or warn (Audit) when an image is unsigned or cannot be verified. */
   action?: 'Enforce' | 'Audit';
+  /**
+   * Accept signatures without a transparency-log entry (`--insecure-ignore-tlog`); by default one
+   * is required, as `cosign verify --key` requires it, checked against `trustedRoot`'s Rekor keys.
+   */
+  ignoreTlog?: boolean;
+  /** The Rekor keys of log entries; default the public-good root shipped with Palisade. */
+  trustedRoot?: TrustedRoot;
   verify?: ImageVerifier;
 }
 
@@ -66,6 +74,7 @@ export class SignatureGate {
     // verified with another, and no verifyImages entry (keyed by a bare hash) can collide.
     const h = createHash('sha256');
     for (const key of options.publicKeys) h.update(key.export({ type: 'spki', format: 'der' }));
+    if (options.ignoreTlog) h.update('ignore-tlog');
     this.#scope = `${SIGNATURE_POLICY}/${SIGNATURE_RULE}/${h.digest('hex').slice(0, 16)}`;
   }
 
@@ -105,6 +114,8 @@ export class SignatureGate {
     const verify = this.#options.verify ?? verifyImageSignatures;
     const result = await verify(image, {
       publicKeys: this.#options.publicKeys,
+      ...(this.#options.ignoreTlog && { ignoreTlog: true }),
+      ...(this.#options.trustedRoot && { trustedRoot: this.#options.trustedRoot }),
       cache: this.#digests,
       detectMovedTag: false,
       registry: { ...this.#options.registry, signal },

@@ -35,6 +35,7 @@ interface ServeOptions {
   host: string;
   key: string[];
   keyAction: 'Enforce' | 'Audit';
+  insecureIgnoreTlog?: boolean;
   timeout: string;
   cacheTtl: string;
   insecureRegistry?: boolean;
@@ -66,10 +67,11 @@ export function admissionCommand(globals: () => GlobalOptions): Command {
       .option('--host <address>', 'address to listen on', '0.0.0.0')
       .option('--key <files>', 'public keys: every Pod image must carry a signature verifying with one (repeatable)', collectList, [])
       .addOption(new Option('--key-action <action>', 'when an image is unsigned or cannot be verified').choices(['Enforce', 'Audit']).default('Enforce'))
+      .option('--insecure-ignore-tlog', '--key: accept signatures without a transparency-log entry (as `palisade sign` writes them; cosign verify requires one)')
       .option('--timeout <seconds>', 'webhook timeoutSeconds; registry verification gets a deadline 1 s below it', '10')
       .option('--cache-ttl <seconds>', 'how long a verified signature is reused', '300')
       .option('--insecure-registry', 'reach registries over plain HTTP (local registries only)')
-      .option('--trusted-root <file>', 'Sigstore trusted_root.json for keyless attestors of verifyImages rules (default: the public-good root shipped with Palisade)')
+      .option('--trusted-root <file>', 'Sigstore trusted_root.json: Fulcio CAs for keyless attestors, Rekor keys for transparency-log entries (default: the public-good root shipped with Palisade)')
       .option('--exclude-namespace <names>', 'namespaces admitted without evaluation (default kube-system and $POD_NAMESPACE)', collectList, [])
       .option('--no-watch', 'do not reload the policies and the serving certificate when their files change (a broken edit never replaces a working set)')
       .addOption(new Option('--log-format <format>', 'stderr log format').choices(['json', 'text']).default('json'))
@@ -118,7 +120,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   const metrics = new AdmissionMetrics();
   const reloader = new PolicyReloader({ paths: options.policies, load: (paths) => loadAdmissionPolicies(paths, log), log: events, metrics });
   const set = await reloader.load();
-  for (const s of set.skipped) log.warn(`${s}: not evaluated by the webhook, skipped`);
+  for (const s of set.skipped) log.warn(`${s}: not evaluated by the webhook`);
   if (set.count === 0 && options.key.length === 0 && !options.watchClusterPolicies) throw new PalisadeError('USAGE', `no policies found in ${options.policies.join(', ')}`);
   const connection = usesCluster ? await kubeConnection(options.kubeconfig, options.context) : undefined;
   const cluster = options.watchClusterPolicies && connection ? new ClusterPolicyWatcher({ connection, log: events }) : undefined;
@@ -151,7 +153,15 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   const registry = { log, timeoutMs: deadlineMs, retries: 0, ...(options.insecureRegistry && { insecure: true }) };
   const celImages: CelImageAccess = { registry, deadlineMs, cache: digests, verifier: images.verifier };
   const signatures =
-    options.key.length > 0 ? new SignatureGate({ publicKeys: await readPublicKeys(options.key), cache: images.cache, digests, registry, action: options.keyAction }) : undefined;
+    options.key.length > 0 ? new SignatureGate({
+          publicKeys: await readPublicKeys(options.key),
+          cache: images.cache,
+          digests,
+          registry,
+          action: options.keyAction,
+          ...(options.insecureIgnoreTlog && { ignoreTlog: true }),
+          ...(trustedRoot && { trustedRoot }),
+        }) : undefined;
   const excluded = options.excludeNamespace.length > 0 ? options.excludeNamespace : ['kube-system', ...(process.env.POD_NAMESPACE ? [process.env.POD_NAMESPACE] : [])];
   let server;
   try {

@@ -5,7 +5,8 @@
  *   an offline dump and reports the inventory, RBAC risks, workload posture and, with
  *   `--audit-log FILE`, an audit-log review, with a posture score per area. `--images` catalogues
  *   and vulnerability-scans every image (contacts registries; needs the vulnerability database),
- *   `--verify-signatures --key K` verifies their signatures. Parts that could not be read are
+ *   `--verify-signatures --key K` verifies their signatures (logged in a transparency log unless
+ *   `--insecure-ignore-tlog`, as cosign verify requires). Parts that could not be read are
  *   reported as incomplete, never scored as if empty.
  * - `who-can VERB RESOURCE [--namespace NS]` lists the subjects RBAC lets do it.
  */
@@ -47,6 +48,8 @@ interface AuditFlags extends SourceFlags {
   images?: boolean;
   verifySignatures?: boolean;
   key: string[];
+  insecureIgnoreTlog?: boolean;
+  trustedRoot?: string;
   insecure?: boolean;
   db?: string;
   auditLog?: string;
@@ -84,6 +87,8 @@ export function clusterCommand(globals: () => GlobalOptions): Command {
     .option('--images', 'catalogue and vulnerability-scan every image (contacts registries; uses the vulnerability database)')
     .option('--verify-signatures', 'verify each image\'s signatures with --key (contacts registries)')
     .option('--key <file>', 'public key (PEM) for --verify-signatures; repeatable, any one may verify', collect, [])
+    .option('--insecure-ignore-tlog', '--verify-signatures: accept signatures without a transparency-log entry (as `palisade sign` writes them; cosign verify requires one)')
+    .option('--trusted-root <file>', '--verify-signatures: Sigstore trusted_root.json whose Rekor keys check log entries (default: the public-good root shipped with Palisade)')
     .option('--insecure', 'allow plain-HTTP registries (loopback only)')
     .option('--db <path>', 'vulnerability database for --images (default: $PALISADE_DB, else $XDG_CACHE_HOME/palisade/vuln.db)')
     .option('--audit-log <file>', 'review an API-server audit log (JSON lines or EventList)')
@@ -132,7 +137,9 @@ async function runAudit(ctx: CliContext, flags: AuditFlags): Promise<void> {
   if (!Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255) throw new PalisadeError('USAGE', `--exit-code: '${flags.exitCode}' is not an exit code`);
   const severities = parseSeverities(flags.severity);
   if (flags.verifySignatures && flags.key.length === 0) throw new PalisadeError('USAGE', '--verify-signatures needs --key (a public key file)');
-  if (!flags.verifySignatures && flags.key.length > 0) throw new PalisadeError('USAGE', '--key is for --verify-signatures');
+  if (!flags.verifySignatures && (flags.key.length > 0 || flags.insecureIgnoreTlog || flags.trustedRoot !== undefined)) {
+    throw new PalisadeError('USAGE', '--key, --insecure-ignore-tlog and --trusted-root are for --verify-signatures');
+  }
 
   let db: VulnDb | undefined;
   try {
@@ -181,12 +188,17 @@ function render(report: ClusterReport, format: AuditFlags['format']): string {
 }
 
 async function signatureVerifier(ctx: CliContext, flags: AuditFlags): Promise<NonNullable<ImageServices['verify']>> {
-  const [{ DigestCache, ImageVerificationError, verifyImageSignatures }, { readPublicKeys }] = await Promise.all([import('../trust/oci/index.ts'), import('./inputs.ts')]);
+  const [{ DigestCache, ImageVerificationError, verifyImageSignatures }, { readPublicKeys }, { readTrustedRoot }] = await Promise.all([
+    import('../trust/oci/index.ts'),
+    import('./inputs.ts'),
+    import('../trust/bundle/index.ts'),
+  ]);
   const publicKeys = await readPublicKeys(flags.key);
+  const log = { ...(flags.insecureIgnoreTlog && { ignoreTlog: true }), ...(flags.trustedRoot !== undefined && { trustedRoot: readTrustedRoot(flags.trustedRoot) }) };
   const cache = new DigestCache();
   return async (ref) => {
     try {
-      const result = await verifyImageSignatures(ref, { publicKeys, cache, registry: { insecure: Boolean(flags.insecure), log: ctx.log } });
+      const result = await verifyImageSignatures(ref, { publicKeys, ...log, cache, registry: { insecure: Boolean(flags.insecure), log: ctx.log } });
       return { status: 'verified', digest: result.digest };
     } catch (err) {
       if (!(err instanceof ImageVerificationError)) throw err;

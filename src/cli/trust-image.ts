@@ -7,12 +7,17 @@
  * stdout carries what cosign prints there (verified payloads as JSON); the summary goes to stderr.
  * A failed verification exits 1 and names its reason (NO_SIGNATURES, SIGNATURE_INVALID,
  * DIGEST_MISMATCH, TAG_MOVED, ANNOTATION_MISMATCH, SUBJECT_MISMATCH, PREDICATE_TYPE_MISMATCH,
- * POLICY_ERROR).
+ * TLOG_ERROR, POLICY_ERROR).
+ *
+ * As `cosign verify --key` does, verification requires a transparency-log entry for key-based
+ * signatures too (checked offline against the Rekor keys of `--trusted-root`); Palisade signs
+ * offline and writes none, so its own signatures verify with `--insecure-ignore-tlog`, in Palisade
+ * and in cosign alike.
  */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
-import { publicGoodTrustedRoot, readTrustedRoot } from '../trust/bundle/index.ts';
+import { publicGoodTrustedRoot, readTrustedRoot, type TrustedRoot } from '../trust/bundle/index.ts';
 import { resolvePredicateType } from '../trust/intoto.ts';
 import { loadAttestationPolicy } from '../trust/oci/policy.ts';
 import { attestImage, signImage, type SignImageOptions } from '../trust/oci/sign.ts';
@@ -130,7 +135,7 @@ export function verifyCommand(globals: () => GlobalOptions): Command {
       const result = await guard(ctx, () => verifyImageSignatures(image, options));
       ctx.log.info(
         `\nVerification for ${image} --\nThe following checks were performed on each of these signatures:\n` +
-          `  - The cosign claims were validated\n  - The signatures were verified against ${options.keyless ? 'the specified key or certificate identity' : 'the specified public key'}\n`,
+          `  - The cosign claims were validated\n${tlogCheckLine(options)}  - The signatures were verified against ${options.keyless ? 'the specified key or certificate identity' : 'the specified public key'}\n`,
       );
       if (flags.output === 'text') {
         for (const v of result.verified) ctx.stdout.write(`${image}@${result.digest} ${v.format} ${v.location}\n`);
@@ -157,7 +162,7 @@ export function verifyAttestationCommand(globals: () => GlobalOptions): Command 
       const result = await guard(ctx, () => verifyImageAttestations(image, { ...options, predicateType, ...(policy && { policy }) }));
       ctx.log.info(
         `\nVerification for ${image} --\nThe following checks were performed on each of these attestations:\n` +
-          `  - The signatures were verified against the specified public key\n  - The statement subject is ${result.digest}\n` +
+          `${tlogCheckLine(options)}  - The signatures were verified against the specified public key\n  - The statement subject is ${result.digest}\n` +
           `  - The predicate type is ${predicateType}\n${policy ? `  - The policy ${policy.source} holds\n` : ''}`,
       );
       for (const v of result.verified) {
@@ -165,6 +170,11 @@ export function verifyAttestationCommand(globals: () => GlobalOptions): Command 
       }
     }
   });
+}
+
+/** cosign's summary line for the log check, when one was made. */
+function tlogCheckLine(options: VerifyImageOptions): string {
+  return options.ignoreTlog ? '' : '  - Existence of the claims in the transparency log was verified offline\n';
 }
 
 /** The four commands, for main.ts. */
@@ -180,8 +190,8 @@ function verifyFlags(command: Command): Command {
       .option('--certificate-identity-regexp <re>', 'keyless bundles: expected certificate identity, as a regular expression')
       .option('--certificate-oidc-issuer <url>', 'keyless bundles: expected OIDC issuer')
       .option('--certificate-oidc-issuer-regexp <re>', 'keyless bundles: expected OIDC issuer, as a regular expression')
-      .option('--trusted-root <path>', 'keyless bundles: Sigstore trusted_root.json (default: the public-good root shipped with Palisade)')
-      .option('--insecure-ignore-tlog', 'keyless bundles: accept them without a transparency-log entry')
+      .option('--trusted-root <path>', 'Sigstore trusted_root.json: Fulcio CAs for keyless bundles, Rekor keys for log entries (default: the public-good root shipped with Palisade)')
+      .option('--insecure-ignore-tlog', 'accept signatures without a verified transparency-log entry (as Palisade’s own sign writes them)')
       .option('-a, --annotations <key=value>', 'annotation every accepted signature must carry (repeatable)', collect, [])
       .addOption(new Option('-o, --output <format>', 'what stdout carries').choices(['json', 'text']).default('json'))
       .option('--skip-reference-check', 'accept legacy signatures whose docker-reference names another repository (mirrors, proxies)'),
@@ -209,13 +219,17 @@ async function signingOptions(ctx: CliContext, flags: SignFlags): Promise<SignIm
 
 async function verifyOptions(ctx: CliContext, flags: VerifyFlags): Promise<VerifyImageOptions> {
   const publicKeys = await readPublicKeys(flags.key);
-  const keyless = keylessOptions(flags);
+  const trustedRoot = flags.trustedRoot !== undefined ? readTrustedRoot(flags.trustedRoot) : publicGoodTrustedRoot();
+  const keyless = keylessOptions(flags, trustedRoot);
   if (publicKeys.length === 0 && keyless === undefined) {
     throw new PalisadeError('USAGE', 'pass --key, or --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp] for keyless signatures');
   }
+  if (flags.insecureIgnoreTlog) ctx.log.warn('--insecure-ignore-tlog: signatures are accepted without a transparency-log entry');
   return {
     publicKeys,
     ...(keyless && { keyless }),
+    trustedRoot,
+    ...(flags.insecureIgnoreTlog && { ignoreTlog: true }),
     annotations: parseAnnotations(flags.annotations),
     registry: registryOptions(ctx, flags),
     ...(flags.skipReferenceCheck && { expectedReference: false as const }),
@@ -223,7 +237,7 @@ async function verifyOptions(ctx: CliContext, flags: VerifyFlags): Promise<Verif
   };
 }
 
-function keylessOptions(flags: VerifyFlags): KeylessOptions | undefined {
+function keylessOptions(flags: VerifyFlags, trustedRoot: TrustedRoot): KeylessOptions | undefined {
   const identity = flags.certificateIdentity ?? flags.certificateIdentityRegexp;
   const issuer = flags.certificateOidcIssuer ?? flags.certificateOidcIssuerRegexp;
   if (identity === undefined && issuer === undefined) return undefined;
@@ -231,7 +245,7 @@ function keylessOptions(flags: VerifyFlags): KeylessOptions | undefined {
     throw new PalisadeError('USAGE', 'keyless verification needs both --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]');
   }
   return {
-    trustedRoot: flags.trustedRoot !== undefined ? readTrustedRoot(flags.trustedRoot) : publicGoodTrustedRoot(),
+    trustedRoot,
     ...(flags.certificateIdentity !== undefined && { identity: flags.certificateIdentity }),
     ...(flags.certificateIdentityRegexp !== undefined && { identityRegexp: flags.certificateIdentityRegexp }),
     ...(flags.certificateOidcIssuer !== undefined && { issuer: flags.certificateOidcIssuer }),

@@ -44,6 +44,8 @@ spec:
   attestors:
   - name: ci
     cosign:
+      ctlog:
+        insecureIgnoreTlog: true
       key:
         data: |
 ${pem

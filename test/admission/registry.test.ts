@@ -35,8 +35,14 @@ describe.skipIf(!available)('--key signature enforcement against docker-registry
     return `${registry.host}/${repo}:v1`;
   }
 
-  const gate = (metrics?: AdmissionMetrics) =>
-    new SignatureGate({ publicKeys: [keys.publicKey], cache: verificationCacheFor({ deadlineMs: 3000, ...(metrics && { metrics }) }), registry: { ...REGISTRY_OPTIONS, timeoutMs: 3000, retries: 0 } });
+  // Palisade signs offline: these gates accept signatures without a transparency-log entry (--insecure-ignore-tlog).
+  const gate = (metrics?: AdmissionMetrics, ignoreTlog = true) =>
+    new SignatureGate({
+      publicKeys: [keys.publicKey],
+      cache: verificationCacheFor({ deadlineMs: 3000, ...(metrics && { metrics }) }),
+      registry: { ...REGISTRY_OPTIONS, timeoutMs: 3000, retries: 0 },
+      ignoreTlog,
+    });
 
   beforeAll(async () => {
     registry = await startDockerRegistry();
@@ -67,6 +73,10 @@ describe.skipIf(!available)('--key signature enforcement against docker-registry
     expect(denied.message).toContain(`image ${foreign}: signature not verified`);
     expect(denied.message).not.toContain(`image ${signed}:`);
     expect(metrics.cache.get({ result: 'hit' })).toBe(1);
+    // By default the gate, as cosign verify --key, wants the signature logged.
+    const strict = await decide(podRequest([signed]), 'validate', { policies: [], signatures: gate(undefined, false) });
+    expect(strict.allowed).toBe(false);
+    expect(strict.message).toContain('no transparency log entry');
 
     await registry.stop();
     // Verified before: served from the cache without the registry.

@@ -46,6 +46,8 @@ ${POD_CREATE}
   attestors:
   - name: ci
     cosign:
+      ctlog:
+        insecureIgnoreTlog: true
       key:
         data: |
 ${indent(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), 10)}

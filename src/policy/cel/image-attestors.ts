@@ -5,6 +5,9 @@
  * them, as `unsupported:` errors naming the field.
  *
  * - `cosign.key.data`: a PEM public key (`hashAlgorithm` must be the one cosign signs with);
+ * - `cosign.ctlog.insecureIgnoreTlog`: accept signatures without a transparency-log entry, which
+ *   every attestor otherwise needs (keys and certificates too, as in cosign and Kyverno); the log
+ *   keys come from the verifier's trusted root, so custom log settings are unsupported;
  * - `cosign.keyless`: identities (any one) against the verifier's trusted root;
  * - `cosign.certificate`: the certificate's key, once it chains to `certChain`;
  * - `cosign.annotations` (signed annotations), `cosign.source.repository` (signature repository);
@@ -44,13 +47,14 @@ export function attestorVerification(attestor: Json): AttestorVerification {
   if (!cosign) throw new CelUnsupportedError('attestor without cosign settings', where);
   if (cosign.tuf !== undefined) throw new CelUnsupportedError('cosign.tuf (pass the roots as --trusted-root)', where);
   const common = { ...signatureSource(cosign, where), ...signedAnnotations(cosign, where) };
-  if (isRecord(cosign.key)) return { ...common, alternatives: [{ kind: 'key', publicKey: attestorKey(cosign.key, where) }] };
-  if (isRecord(cosign.keyless)) return { ...common, alternatives: keylessAttestors(cosign, where) };
+  const log = logSettings(cosign, where);
+  if (isRecord(cosign.key)) return { ...common, alternatives: [{ kind: 'key', publicKey: attestorKey(cosign.key, where), ...log }] };
+  if (isRecord(cosign.keyless)) return { ...common, alternatives: keylessAttestors(cosign, where).map((keyless) => ({ ...keyless, ...log })) };
   if (isRecord(cosign.certificate)) {
     const cert = literal(cosign.certificate.cert);
     if (cert === undefined) throw new PalisadeError('USAGE', `${where}: cosign.certificate.cert is required`);
     const certChain = literal(cosign.certificate.certChain);
-    return { ...common, alternatives: [{ kind: 'certificate', cert, ...(certChain !== undefined && { certChain }) }] };
+    return { ...common, alternatives: [{ kind: 'certificate', cert, ...(certChain !== undefined && { certChain }), ...log }] };
   }
   throw new CelUnsupportedError('attestor without key, keyless or certificate settings', where);
 }
@@ -68,26 +72,34 @@ function attestorKey(key: Json, where: string): string {
 }
 
 /**
- * `cosign.keyless` identities, each checked against the verifier's trusted root (default: the
- * public-good one). Custom transparency-log or CT keys, a TSA chain or skipping SCTs would change
- * what the root is: unsupported (a trusted_root.json holding them can be passed instead).
+ * `cosign.ctlog`, for every kind of attestor: whether the transparency log may be ignored. Custom
+ * transparency-log or CT keys or a TSA chain would change what the verifier's trusted root is:
+ * unsupported (a trusted_root.json holding them can be passed instead).
  */
-function keylessAttestors(cosign: Json, where: string): KeylessAttestor[] {
-  const keylessSpec = cosign.keyless as Json;
+function logSettings(cosign: Json, where: string): Pick<Attestor, 'ignoreTlog'> {
   const ctlog = isRecord(cosign.ctlog) ? cosign.ctlog : {};
   for (const field of ['url', 'rekorPubKey', 'ctLogPubKey', 'tsaCertChain'] as const) {
     if (typeof ctlog[field] === 'string' && ctlog[field] !== '') throw new CelUnsupportedError(`cosign.ctlog.${field} (pass the roots as --trusted-root)`, where);
   }
-  if (ctlog.insecureIgnoreSCT === true) throw new CelUnsupportedError('cosign.ctlog.insecureIgnoreSCT', where);
+  return ctlog.insecureIgnoreTlog === true ? { ignoreTlog: true } : {};
+}
+
+/**
+ * `cosign.keyless` identities, each checked against the verifier's trusted root (default: the
+ * public-good one). Skipping SCTs would accept certificates the root's CT logs never saw: unsupported.
+ */
+function keylessAttestors(cosign: Json, where: string): KeylessAttestor[] {
+  const keylessSpec = cosign.keyless as Json;
+  if (isRecord(cosign.ctlog) && cosign.ctlog.insecureIgnoreSCT === true) throw new CelUnsupportedError('cosign.ctlog.insecureIgnoreSCT', where);
   if (keylessSpec.roots !== undefined) throw new CelUnsupportedError('cosign.keyless.roots (pass the roots as --trusted-root)', where);
   const identities = (Array.isArray(keylessSpec.identities) ? keylessSpec.identities : []).filter(isRecord);
   if (identities.length === 0) throw new PalisadeError('USAGE', `${where}: cosign.keyless needs at least one identity`);
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  return identities.map((identity) => {
-    const keyless: KeylessAttestor = { kind: 'keyless', ...exactMatch('subject', str(identity.subject), str(identity.subjectRegExp)), ...exactMatch('issuer', str(identity.issuer), str(identity.issuerRegExp)) };
-    if (ctlog.insecureIgnoreTlog === true) keyless.ignoreTlog = true;
-    return keyless;
-  });
+  return identities.map((identity): KeylessAttestor => ({
+    kind: 'keyless',
+    ...exactMatch('subject', str(identity.subject), str(identity.subjectRegExp)),
+    ...exactMatch('issuer', str(identity.issuer), str(identity.issuerRegExp)),
+  }));
 }
 
 /**

@@ -18,12 +18,16 @@ import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
 import type { Conditions } from '../types.ts';
 import { isRecord, stableJson } from '../../core/json.ts';
 
-/** A leaf attestor, as the trust capability verifies it; `repository`/`annotations` override the entry's. */
+/**
+ * A leaf attestor, as the trust capability verifies it; `repository`/`annotations` override the
+ * entry's; `ignoreTlog` (Kyverno's `rekor.ignoreTlog`) accepts signatures without a verified
+ * transparency-log entry, which every kind otherwise needs.
+ */
 export type Attestor = (
   | { kind: 'key'; publicKey: string }
-  | { kind: 'keyless'; subject?: string; subjectRegExp?: string; issuer?: string; issuerRegExp?: string; ignoreTlog?: boolean; roots?: string }
+  | { kind: 'keyless'; subject?: string; subjectRegExp?: string; issuer?: string; issuerRegExp?: string; roots?: string }
   | { kind: 'certificate'; cert: string; certChain?: string }
-) & { repository?: string; annotations?: Record<string, string> };
+) & { repository?: string; annotations?: Record<string, string>; ignoreTlog?: boolean };
 
 export interface AttestorSet {
   /** How many entries must verify. */
@@ -262,7 +266,7 @@ function leafAttestors(raw: Json, at: string): Attestor[] {
       if (algorithm !== undefined && algorithm.toLowerCase() !== hash) {
         throw new UnsupportedImageFeature(`keys.signatureAlgorithm ${algorithm} with a ${keyAlgorithm(key)} key, which cosign signs with ${hash} (${at})`);
       }
-      return { kind: 'key', publicKey };
+      return { kind: 'key', publicKey, ...(ignoresTlog(keys) && { ignoreTlog: true }) };
     });
   }
   if (isRecord(raw.keyless)) {
@@ -271,10 +275,9 @@ function leafAttestors(raw: Json, at: string): Attestor[] {
     const fields = { subject: str(k.subject), subjectRegExp: str(k.subjectRegExp), issuer: str(k.issuer), issuerRegExp: str(k.issuerRegExp) };
     if (fields.subject === undefined && fields.subjectRegExp === undefined) throw new InvalidImageVerification(`${at}.keyless: subject or subjectRegExp is required`);
     if (fields.issuer === undefined && fields.issuerRegExp === undefined) throw new InvalidImageVerification(`${at}.keyless: issuer or issuerRegExp is required`);
-    const ignoreTlog = isRecord(k.rekor) && k.rekor.ignoreTlog === true;
     const roots = str(k.roots);
     if (roots !== undefined) checkPem(() => parseCertificates(roots, 'roots'), `${at}.keyless.roots`);
-    return [{ kind: 'keyless', ...definedOnly(fields), ...(ignoreTlog && { ignoreTlog: true }), ...(roots !== undefined && { roots }) }];
+    return [{ kind: 'keyless', ...definedOnly(fields), ...(ignoresTlog(k) && { ignoreTlog: true }), ...(roots !== undefined && { roots }) }];
   }
   if (isRecord(raw.certificates)) {
     const c = raw.certificates;
@@ -283,9 +286,14 @@ function leafAttestors(raw: Json, at: string): Attestor[] {
     const certChain = str(c.certChain);
     checkPem(() => parseCertificates(cert, 'certificate'), `${at}.certificates.cert`);
     if (certChain !== undefined) checkPem(() => parseCertificates(certChain, 'certificate chain'), `${at}.certificates.certChain`);
-    return [{ kind: 'certificate', cert, ...(certChain !== undefined && { certChain }) }];
+    return [{ kind: 'certificate', cert, ...(certChain !== undefined && { certChain }), ...(ignoresTlog(c) && { ignoreTlog: true }) }];
   }
   throw new InvalidImageVerification(`${at}: an attestor needs keys, keyless, certificates or attestor`);
+}
+
+/** `rekor.ignoreTlog: true`: as in Kyverno, the transparency log is required unless this says otherwise. */
+function ignoresTlog(attestor: Json): boolean {
+  return isRecord(attestor.rekor) && attestor.rekor.ignoreTlog === true;
 }
 
 /** A key or certificate that does not parse is the policy's error, found before any registry call. */

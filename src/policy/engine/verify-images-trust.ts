@@ -3,15 +3,17 @@
  * (verify-images-spec.ts requests; src/policy/cel/image-attestors.ts maps the latter's attestors)
  * through Palisade's trust capability (src/trust/oci), and serves their outcomes to the engine:
  *
- * - `key` attestors: the PEM public key (verify-images-spec.ts checked `signatureAlgorithm`); the
- *   transparency log is not consulted for key signatures (cosign's --insecure-ignore-tlog,
- *   Kyverno's `rekor.ignoreTlog`), since verification is offline;
+ * - `key` attestors: the PEM public key (verify-images-spec.ts checked `signatureAlgorithm`), and,
+ *   as in Kyverno and cosign, a transparency-log entry unless `rekor.ignoreTlog`: the Rekor SET of
+ *   a legacy layer or a bundle's tlog entries, checked offline against the trusted root's log
+ *   keys (src/trust/tlog, src/trust/bundle);
  * - `keyless` attestors: identity (subject or subjectRegExp; a subject with `*` is a wildcard) and
  *   issuer against an offline trusted root (the one given, else the public-good root shipped with
  *   Palisade; `roots` replaces its certificate authorities): certificate chain, SCTs, transparency
  *   log (unless `rekor.ignoreTlog`), timestamps;
  * - `certificates` attestors: the certificate's key, after checking the certificate chains to
  *   `certChain` when one is given (src/trust/certificate-chain.ts, shared with ImageValidatingPolicies);
+ *   the transparency log as for keys;
  * - `digest` requests resolve a tag (for mutateDigest without attestors).
  *
  * A session asks once per distinct request (identical images of one resource, or of several
@@ -48,7 +50,7 @@ export function verifiedImageSize(value: VerifiedImage): number {
 export interface ImageVerifierOptions {
   /** Registry access (plain HTTP, credentials, timeouts). */
   registry?: RegistryStoreOptions;
-  /** Roots for keyless attestors; default the Sigstore public-good root shipped with Palisade. */
+  /** Roots for keyless attestors and Rekor keys for every attestor's log entries; default the Sigstore public-good root shipped with Palisade. */
   trustedRoot?: TrustedRoot;
   /** Outcomes shared across sessions (a server's); default one private to this verifier, 60 s deadline. */
   cache?: VerificationCache<VerifiedImage>;
@@ -138,12 +140,14 @@ export class TrustImageVerifier {
     return root;
   }
 
-  #attestorOptions(attestor: Attestor, image: string): Pick<VerifyImageOptions, 'publicKeys' | 'keyless'> {
+  #attestorOptions(attestor: Attestor, image: string): Pick<VerifyImageOptions, 'publicKeys' | 'keyless' | 'ignoreTlog' | 'trustedRoot'> {
+    // Key signatures' log entries are checked against the same root's Rekor keys as keyless ones.
+    const log = { trustedRoot: this.#options.trustedRoot ?? publicGoodTrustedRoot(), ...(attestor.ignoreTlog && { ignoreTlog: true }) };
     switch (attestor.kind) {
       case 'key':
-        return { publicKeys: [loadPublicKey(attestor.publicKey)] };
+        return { publicKeys: [loadPublicKey(attestor.publicKey)], ...log };
       case 'certificate':
-        return { publicKeys: [certificateAttestorKey(attestor.cert, attestor.certChain, image)] };
+        return { publicKeys: [certificateAttestorKey(attestor.cert, attestor.certChain, image)], ...log };
       case 'keyless':
         return { publicKeys: [], keyless: this.#keyless(attestor) };
     }

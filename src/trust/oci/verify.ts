@@ -11,7 +11,12 @@
  * - the image verifies when at least one candidate does. When none does, the error names the most
  *   telling reason: a valid signature with the wrong claims beats an invalid one, which beats none
  *   at all; "none at all" for a tag whose repository holds signatures of other digests by the same
- *   key is TAG_MOVED (the tag was moved, or the image rebuilt, after signing).
+ *   key is TAG_MOVED (the tag was moved, or the image rebuilt, after signing);
+ * - key-based signatures need a transparency-log entry, as cosign and Kyverno require by default:
+ *   the Rekor SET of a legacy layer's `dev.sigstore.cosign/bundle` annotation (src/trust/tlog), or
+ *   a Sigstore bundle's tlog entries (src/trust/bundle), checked against the trusted root's log
+ *   keys and naming this signature, payload and key; `ignoreTlog` (cosign's
+ *   --insecure-ignore-tlog, Kyverno's rekor.ignoreTlog) accepts signatures without one.
  */
 import type { KeyObject } from 'node:crypto';
 import { PalisadeError, errorMessage } from '../../core/errors.ts';
@@ -20,7 +25,8 @@ import { type Envelope, parseEnvelope, verifyEnvelope } from '../dsse.ts';
 import { TrustError, type TrustFailure, type TrustVerificationFailure } from '../errors.ts';
 import { INTOTO_PAYLOAD_TYPE, hasSubjectDigest, parseStatement, resolvePredicateType, type Statement } from '../intoto.ts';
 import { verifyData } from '../keys.ts';
-import { verifyBundle, type TrustedRoot } from '../bundle/index.ts';
+import { publicGoodTrustedRoot, verifyBundle, type TrustedRoot } from '../bundle/index.ts';
+import { verifyRekorBundle, type LoggedSignature } from '../tlog/index.ts';
 import type { DigestCache } from './cache.ts';
 import { discover, mapLimit, type Candidate } from './discover.ts';
 import type { AttestationPolicy } from './policy.ts';
@@ -105,6 +111,13 @@ export interface VerifyImageOptions {
   keyless?: KeylessOptions;
   /** `-a key=value` claims every accepted signature must carry. */
   annotations?: Readonly<Record<string, string>>;
+  /**
+   * Key-based signatures: accept them without a verified transparency-log entry (cosign's
+   * --insecure-ignore-tlog, Kyverno's `rekor.ignoreTlog`). Default false: an entry is required.
+   */
+  ignoreTlog?: boolean;
+  /** The Rekor keys key-based signatures' log entries are checked against; default the public-good root shipped with Palisade. */
+  trustedRoot?: TrustedRoot;
   /** Which formats to look for; default both. */
   formats?: readonly SignatureFormat[];
   /**
@@ -152,7 +165,9 @@ function baseReason(failure: ImageVerificationFailure): TrustVerificationFailure
 
 /** How close each failure came to success: the most telling one is reported when all fail. */
 const FAILURE_RANK: Record<string, number> = {
-  POLICY_ERROR: 9,
+  POLICY_ERROR: 10,
+  // Checked once the signature and its claims hold: a signature that only lacks its log entry.
+  TLOG_ERROR: 9,
   ANNOTATION_MISMATCH: 8,
   DIGEST_MISMATCH: 7,
   SUBJECT_MISMATCH: 6,
@@ -286,6 +301,8 @@ function checkLegacySignature(candidate: Candidate, digest: string, target: Imag
   const annotations = claims.optional ?? {};
   const missing = missingAnnotations(options.annotations, annotations);
   if (missing !== undefined) return reject(candidate, 'ANNOTATION_MISMATCH', missing);
+  const unlogged = checkLogEntry(candidate, { content: 'message', payload: candidate.content, signature, publicKey: options.publicKeys[keyIndex]! }, options);
+  if (unlogged) return unlogged;
   return { format: 'legacy', location: candidate.location, keyIndex, payload: claims.document, annotations };
 }
 
@@ -301,6 +318,18 @@ function checkAttestation(
   if (!hasSubjectDigest(statement, digest)) return digestMismatch(candidate, statementDigests(statement), digest);
   if (predicateType !== undefined && statement.predicateType !== predicateType) {
     return reject(candidate, 'PREDICATE_TYPE_MISMATCH', `predicate type ${statement.predicateType}, not ${predicateType}`);
+  }
+  // A bundle's log entries were checked when it was opened; a legacy layer's are in its annotation.
+  if (candidate.format === 'legacy') {
+    const logged: LoggedSignature = {
+      content: 'envelope',
+      envelope: candidate.content,
+      payload: Buffer.from(envelope.payload, 'base64'),
+      signatures: envelope.signatures.map((s) => Buffer.from(s.sig, 'base64')),
+      publicKey: options.publicKeys[keyIndex]!,
+    };
+    const unlogged = checkLogEntry(candidate, logged, options);
+    if (unlogged) return unlogged;
   }
   if (options.policy !== undefined) {
     const outcome = options.policy.evaluate(statement);
@@ -318,9 +347,10 @@ interface OpenedEnvelope {
 
 /**
  * A bundle's DSSE envelope, verified. Key-based bundles: the signature under one of the keys (the
- * key hint is advisory, every key is tried; transparency-log entries are not checked, as with
- * cosign's --insecure-ignore-tlog). Keyless bundles: the whole Sigstore verification of
- * src/trust/bundle against the trusted root, then the same statement checks.
+ * key hint is advisory, every key is tried), then, unless `ignoreTlog`, the whole Sigstore
+ * verification of src/trust/bundle with that key (its transparency-log entries: inclusion, body
+ * naming the signature and key). Keyless bundles: the whole Sigstore verification against the
+ * trusted root, then the same statement checks.
  */
 function openBundleEnvelope(candidate: Candidate, options: VerifyImageOptions): OpenedEnvelope | Rejection {
   let bundle: { mediaType?: unknown; dsseEnvelope?: unknown; verificationMaterial?: { certificate?: unknown; x509CertificateChain?: unknown } };
@@ -337,7 +367,12 @@ function openBundleEnvelope(candidate: Candidate, options: VerifyImageOptions): 
   }
   const material = bundle.verificationMaterial;
   const keyless = material?.certificate !== undefined || material?.x509CertificateChain !== undefined;
-  if (!keyless) return openEnvelope(candidate, bundle.dsseEnvelope, options.publicKeys);
+  if (!keyless) {
+    const opened = openEnvelope(candidate, bundle.dsseEnvelope, options.publicKeys);
+    if (isRejection(opened) || options.ignoreTlog) return opened;
+    const unlogged = trustRejection(candidate, () => verifyBundle(bundle, undefined, { publicKey: options.publicKeys[opened.keyIndex]! }, options.trustedRoot ?? publicGoodTrustedRoot()));
+    return unlogged ?? opened;
+  }
   if (options.keyless === undefined) {
     return reject(candidate, 'SIGNATURE_INVALID', 'a keyless bundle (it carries a certificate): verify it with --certificate-identity and --certificate-oidc-issuer');
   }
@@ -376,6 +411,24 @@ function openEnvelope(candidate: Candidate, raw: unknown, keys: readonly KeyObje
       return reject(candidate, failure, failure === 'SIGNATURE_INVALID' ? 'the signature does not verify with the given key(s)' : err.message);
     }
     throw err;
+  }
+}
+
+/** Unless `ignoreTlog`: the rejection of a legacy layer whose `dev.sigstore.cosign/bundle` does not show `logged` was logged. */
+function checkLogEntry(candidate: Candidate, logged: LoggedSignature, options: VerifyImageOptions): Rejection | undefined {
+  if (options.ignoreTlog) return undefined;
+  const annotation = candidate.layerAnnotations[ANNOTATIONS.rekorBundle];
+  return trustRejection(candidate, () => verifyRekorBundle(annotation, logged, options.trustedRoot ?? publicGoodTrustedRoot()));
+}
+
+/** Runs a check; its TrustError as a rejection, undefined when it holds. */
+function trustRejection(candidate: Candidate, check: () => unknown): Rejection | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof TrustError)) throw err;
+    return reject(candidate, err.reason, err.message);
   }
 }
 

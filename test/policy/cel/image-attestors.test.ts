@@ -37,4 +37,14 @@ describe('attestorVerification', () => {
     expect(matches(question.subjectRegExp, 'https://ci.example.com/a?ref=main')).toBe(true);
     expect(matches(question.subjectRegExp, 'https://ci.example.com/aXref=main')).toBe(false);
   });
+
+  it('reads cosign.ctlog.insecureIgnoreTlog for key, certificate and keyless attestors; custom log settings are unsupported for all', () => {
+    const key = { data: '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE8nXRh950IZbRj8Ra/N9sbqOPZrfM\n5/KAQN0/KjHcorm/J5yctVd7iEcnessRQjU917hmKO6JWVGHpDguIyakZA==\n-----END PUBLIC KEY-----\n' };
+    expect(attestorVerification({ name: 'ci', cosign: { key } }).alternatives).toEqual([{ kind: 'key', publicKey: key.data }]);
+    expect(attestorVerification({ name: 'ci', cosign: { key, ctlog: { insecureIgnoreTlog: true } } }).alternatives).toEqual([{ kind: 'key', publicKey: key.data, ignoreTlog: true }]);
+    const identities = [{ subject: 's', issuer: 'i' }];
+    expect(attestorVerification({ name: 'ci', cosign: { keyless: { identities }, ctlog: { insecureIgnoreTlog: true } } }).alternatives).toEqual([{ kind: 'keyless', subject: 's', issuer: 'i', ignoreTlog: true }]);
+    expect(() => attestorVerification({ name: 'ci', cosign: { key, ctlog: { rekorPubKey: 'PEM' } } })).toThrow(/cosign\.ctlog\.rekorPubKey/);
+    expect(() => attestorVerification({ name: 'ci', cosign: { keyless: { identities }, ctlog: { insecureIgnoreSCT: true } } })).toThrow(/insecureIgnoreSCT/);
+  });
 });

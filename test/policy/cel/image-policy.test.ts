@@ -44,6 +44,8 @@ ${POD_CREATE}
   attestors:
   - name: ci
     cosign:
+      ctlog:
+        insecureIgnoreTlog: true
       key:
         data: |
 ${indent(publicKeyPem, 10)}
@@ -146,6 +148,8 @@ ${POD_CREATE}
   attestors:
   - name: release
     cosign:
+      ctlog:
+        insecureIgnoreTlog: true
       certificate:
 ${certificate}
   validations:

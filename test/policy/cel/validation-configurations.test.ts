@@ -37,6 +37,8 @@ ${POD_CREATE}
   attestors:
   - name: ci
     cosign:
+      ctlog:
+        insecureIgnoreTlog: true
       key:
         data: |
 ${indent(publicKeyPem, 10)}
@@ -220,6 +222,8 @@ spec:
   attestors:
   - name: ci
     cosign:
+      ctlog:
+        insecureIgnoreTlog: true
       key:
         data: |
 ${indent(pem, 10)}

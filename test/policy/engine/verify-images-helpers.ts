@@ -25,10 +25,16 @@ export function verifyImagesPolicy(name: string, entry: Record<string, unknown>,
   return policy;
 }
 
-/** An attestor set with one key entry per key (count: all, Kyverno's default). */
+/**
+ * An attestor set with one key entry per key (count: all, Kyverno's default). Palisade signs
+ * offline, without a transparency-log entry: the entry says so, as a Kyverno user's would.
+ */
 export function keyAttestors(...keys: KeyObject[]): Record<string, unknown>[] {
-  return [{ entries: [{ keys: { publicKeys: keys.map((k) => publicKeyPem(k)).join('') } }] }];
+  return [{ entries: [{ keys: { publicKeys: keys.map((k) => publicKeyPem(k)).join(''), ...UNLOGGED } }] }];
 }
+
+/** `rekor.ignoreTlog: true`, for attestors of signatures made offline by `palisade sign`. */
+export const UNLOGGED = { rekor: { ignoreTlog: true } } as const;
 
 export function pod(name: string, images: string[]): Record<string, unknown> {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'apps' }, spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) } };

@@ -16,6 +16,7 @@ import {
   type ImageVerificationRequest,
 } from '../../../src/policy/engine/verify-images-spec.ts';
 import { publicKeyPem } from '../../../src/trust/keys.ts';
+import { issueCertificate } from '../../trust/certificate-helpers.ts';
 import { p256 } from '../../trust/oci/helpers.ts';
 import { pod, verifyImagesPolicy } from './verify-images-helpers.ts';
 
@@ -90,6 +91,18 @@ spec:
     expect(message).toContain('bad.yaml:9: spec.rules[0].verifyImages[0].imageReferences: must be a list of strings');
     expect(message).toContain('spec.rules[0].verifyImages[0].mutateDigest: must be true or false');
     expect(message).toContain('spec.rules[0].verifyImages[0].failureAction: must be Enforce or Audit');
+  });
+
+  it('reads rekor.ignoreTlog on key, certificate and keyless attestors; without it every attestor needs the log, and requests differ', () => {
+    const leaf = (entry: Record<string, unknown>) => (parseImageVerification({ attestors: [{ entries: [entry] }] }).attestors[0]!.entries[0] as { attestor: Record<string, unknown> }).attestor;
+    expect(leaf({ keys: { publicKeys: KEY_A, rekor: { ignoreTlog: true } } })).toMatchObject({ kind: 'key', ignoreTlog: true });
+    expect(leaf({ keys: { publicKeys: KEY_A, rekor: { url: 'https://rekor.sigstore.dev' } } })).not.toHaveProperty('ignoreTlog');
+    const cert = issueCertificate('signer').cert;
+    expect(leaf({ certificates: { cert, rekor: { ignoreTlog: true } } })).toMatchObject({ kind: 'certificate', ignoreTlog: true });
+    expect(leaf({ certificates: { cert } })).not.toHaveProperty('ignoreTlog');
+    expect(leaf({ keyless: { subject: 's', issuer: 'i', rekor: { ignoreTlog: true } } })).toMatchObject({ kind: 'keyless', ignoreTlog: true });
+    const logged = requestKey({ kind: 'signature', image: 'x:v1', attestor: { kind: 'key', publicKey: KEY_A } });
+    expect(requestKey({ kind: 'signature', image: 'x:v1', attestor: { kind: 'key', publicKey: KEY_A, ignoreTlog: true } })).not.toBe(logged);
   });
 
   it('refuses a count above the entries, and gives equal requests equal keys whatever the field order', () => {

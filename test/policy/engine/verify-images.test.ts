@@ -25,7 +25,9 @@ import { dockerRegistryAvailable, freePort, startDockerRegistry, type RunningReg
 import { buildImage, pushImage } from '../../image/registry/helpers/images.ts';
 import { corpusDir } from '../../helpers/corpus.ts';
 import { PROVENANCE, REGISTRY_OPTIONS, p256, plainClient, type TestKeys } from '../../trust/oci/helpers.ts';
-import { forgeLegacySignature, keyAttestors, pod, verifyImagesPolicy } from './verify-images-helpers.ts';
+import { signLogged } from '../../trust/oci/logged.ts';
+import { TestRekor } from '../../trust/test-rekor.ts';
+import { UNLOGGED, forgeLegacySignature, keyAttestors, pod, verifyImagesPolicy } from './verify-images-helpers.ts';
 
 const available = dockerRegistryAvailable();
 const run = promisify(execFile);
@@ -102,6 +104,27 @@ describe.skipIf(!available)('verifyImages against docker-registry', { timeout: 6
     expect(mixed.rule.status).toBe('pass');
   });
 
+  it('requires a transparency-log entry for key signatures unless rekor.ignoreTlog, as Kyverno does', async () => {
+    const rekor = new TestRekor();
+    const logged = await pushed();
+    await signLogged(logged.ref, keys.privateKey, rekor, { format: 'legacy', registry: REGISTRY_OPTIONS });
+    const loggedBundle = await pushed();
+    await signLogged(loggedBundle.ref, keys.privateKey, rekor, { format: 'bundle', registry: REGISTRY_OPTIONS });
+    const unlogged = await pushed();
+    await signImage(unlogged.ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
+
+    const strict = verifyImagesPolicy('logged', { imageReferences: ['*'], attestors: [{ entries: [{ keys: { publicKeys: publicKeyPem(keys.publicKey) } }] }] });
+    const verifier = new TrustImageVerifier({ registry: REGISTRY_OPTIONS, trustedRoot: rekor.root });
+    expect((await apply(strict, [logged.ref], verifier)).rule.status).toBe('pass');
+    expect((await apply(strict, [loggedBundle.ref], verifier)).rule.status).toBe('pass');
+    const refused = await apply(strict, [unlogged.ref], verifier);
+    expect(refused.rule.status).toBe('fail');
+    expect(refused.rule.message).toContain('no transparency log entry');
+    // The shipped public-good root does not know the test log: its entries prove nothing there.
+    expect((await apply(strict, [logged.ref])).rule.message).toContain('a log the trusted root does not name');
+    expect((await apply(verifyImagesPolicy('unlogged', { imageReferences: ['*'], attestors: keyAttestors(keys.publicKey) }), [unlogged.ref], verifier)).rule.status).toBe('pass');
+  });
+
   it('type SigstoreBundle counts only Sigstore bundle referrers, not legacy .sig tags', async () => {
     const bundle = await pushed();
     await signImage(bundle.ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
@@ -129,7 +152,7 @@ describe.skipIf(!available)('verifyImages against docker-registry', { timeout: 6
     const entry = (extra: Record<string, unknown>) => verifyImagesPolicy('repository', { imageReferences: ['*'], attestors: keyAttestors(keys.publicKey), ...extra });
     expect((await apply(entry({}), [elsewhere.ref])).rule.status).toBe('fail');
     expect((await apply(entry({ repository: signatures }), [elsewhere.ref])).rule.status).toBe('pass');
-    const attestorLevel = [{ entries: [{ keys: { publicKeys: publicKeyPem(keys.publicKey) }, repository: signatures }] }];
+    const attestorLevel = [{ entries: [{ keys: { publicKeys: publicKeyPem(keys.publicKey), ...UNLOGGED }, repository: signatures }] }];
     expect((await apply(verifyImagesPolicy('attestor-repository', { imageReferences: ['*'], attestors: attestorLevel }), [elsewhere.ref])).rule.status).toBe('pass');
   });
 
@@ -139,10 +162,10 @@ describe.skipIf(!available)('verifyImages against docker-registry', { timeout: 6
     const both = await apply(verifyImagesPolicy('both', { imageReferences: ['*'], attestors: keyAttestors(keys.publicKey, other.publicKey) }), [image.ref]);
     expect(both.rule.status).toBe('fail');
     expect(both.rule.message).toContain('1 of 2 required attestors verified');
-    const attestors = [{ count: 1, entries: [{ keys: { publicKeys: publicKeyPem(other.publicKey) + publicKeyPem(keys.publicKey) } }] }];
+    const attestors = [{ count: 1, entries: [{ keys: { publicKeys: publicKeyPem(other.publicKey) + publicKeyPem(keys.publicKey), ...UNLOGGED } }] }];
     expect((await apply(verifyImagesPolicy('one', { imageReferences: ['*'], attestors }), [image.ref])).rule.status).toBe('pass');
     // A nested set counts as one entry.
-    const nested = [{ count: 1, entries: [{ attestor: { entries: [{ keys: { publicKeys: publicKeyPem(keys.publicKey) } }] } }, { keys: { publicKeys: publicKeyPem(other.publicKey) } }] }];
+    const nested = [{ count: 1, entries: [{ attestor: { entries: [{ keys: { publicKeys: publicKeyPem(keys.publicKey), ...UNLOGGED } }] } }, { keys: { publicKeys: publicKeyPem(other.publicKey), ...UNLOGGED } }] }];
     expect((await apply(verifyImagesPolicy('nested', { imageReferences: ['*'], attestors: nested }), [image.ref])).rule.status).toBe('pass');
   });
 
@@ -217,7 +240,7 @@ describe.skipIf(!available)('verifyImages against docker-registry', { timeout: 6
     const pki = certificates();
     const image = await pushed();
     await signImage(image.ref, { privateKey: loadPrivateKey(pki.leafKey), registry: REGISTRY_OPTIONS });
-    const entry = (certChain: string) => ({ imageReferences: ['*'], attestors: [{ entries: [{ certificates: { cert: pki.leaf, certChain } }] }] });
+    const entry = (certChain: string) => ({ imageReferences: ['*'], attestors: [{ entries: [{ certificates: { cert: pki.leaf, certChain, ...UNLOGGED } }] }] });
     expect((await apply(verifyImagesPolicy('cert', entry(pki.ca)), [image.ref])).rule.status).toBe('pass');
     const foreign = await apply(verifyImagesPolicy('cert-other-ca', entry(pki.otherCa)), [image.ref]);
     expect(foreign.rule.status).toBe('fail');

@@ -4,16 +4,18 @@
  * and streams.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryClient } from '../../../src/image/registry/index.ts';
-import { generateKeyPair } from '../../../src/trust/keys.ts';
+import { generateKeyPair, loadPrivateKey } from '../../../src/trust/keys.ts';
 import { dockerRegistryAvailable, startDockerRegistry, type RunningRegistry } from '../../image/registry/helpers/docker-registry.ts';
 import { buildImage, pushImage, sha256 } from '../../image/registry/helpers/images.ts';
 import { PROVENANCE, plainClient } from './helpers.ts';
+import { signLogged } from './logged.ts';
+import { TestRekor } from '../test-rekor.ts';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
@@ -89,30 +91,35 @@ describe.skipIf(!available)('palisade sign / verify / attest / verify-attestatio
     const legacy = await palisade(['sign', ref, '--key', 'cosign.key', '--allow-http-registry', '--new-bundle-format=false', '-a', 'env=prod', '--tlog-upload=false', '-y']);
     expect(legacy.code, legacy.stderr).toBe(0);
 
-    const verified = await palisade(['verify', ref, '--key', 'cosign.pub', '--insecure', '-a', 'env=prod']);
+    const verified = await palisade(['verify', ref, '--key', 'cosign.pub', '--insecure-ignore-tlog', '--insecure', '-a', 'env=prod']);
     expect(verified.code, verified.stderr).toBe(0);
     const payloads = JSON.parse(verified.stdout) as { critical: { type: string; image: Record<string, string> }; optional: Record<string, string> }[];
     expect(payloads.map((p) => p.critical.type).sort()).toEqual(['cosign container image signature', 'https://sigstore.dev/cosign/sign/v1']);
     expect(payloads.every((p) => p.critical.image['docker-manifest-digest'] === digest && p.optional.env === 'prod')).toBe(true);
     expect(verified.stderr).toContain('The cosign claims were validated');
 
-    const text = await palisade(['verify', ref, '--key', 'cosign.pub', '--insecure', '-o', 'text', '-q']);
+    const text = await palisade(['verify', ref, '--key', 'cosign.pub', '--insecure-ignore-tlog', '--insecure', '-o', 'text', '-q']);
     expect(text.stdout.trim().split('\n')).toHaveLength(2);
     expect(text.stderr).toBe('');
   });
 
   it('fails with exit 1 and a named reason', async () => {
     const { ref } = await image();
-    const none = await palisade(['verify', ref, '--key', 'cosign.pub', '--insecure']);
+    const none = await palisade(['verify', ref, '--key', 'cosign.pub', '--insecure-ignore-tlog', '--insecure']);
     expect(none.code).toBe(1);
     expect(none.stdout).toBe('');
     expect(none.stderr).toContain('reason: NO_SIGNATURES');
 
     expect((await palisade(['sign', ref, '--key', 'cosign.key', '--insecure'])).code).toBe(0);
-    const wrongKey = await palisade(['verify', ref, '--key', 'other.pub', '--insecure']);
+    // As cosign verify --key does, a key signature needs a transparency-log entry: Palisade's own have none.
+    const unlogged = await palisade(['verify', ref, '--key', 'cosign.pub', '--insecure']);
+    expect(unlogged.code).toBe(1);
+    expect(unlogged.stderr).toContain('no transparency log entry');
+    expect(unlogged.stderr).toContain('reason: TLOG_ERROR');
+    const wrongKey = await palisade(['verify', ref, '--key', 'other.pub', '--insecure-ignore-tlog', '--insecure']);
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.stderr).toContain('reason: SIGNATURE_INVALID');
-    const annotation = await palisade(['verify', ref, '--key', 'cosign.pub', '--insecure', '-a', 'env=prod']);
+    const annotation = await palisade(['verify', ref, '--key', 'cosign.pub', '--insecure-ignore-tlog', '--insecure', '-a', 'env=prod']);
     expect(annotation.code).toBe(1);
     expect(annotation.stderr).toContain('reason: ANNOTATION_MISMATCH');
   });
@@ -138,7 +145,7 @@ describe.skipIf(!available)('palisade sign / verify / attest / verify-attestatio
     const legacy = await palisade(['attest', ref, '--key', 'cosign.key', '--predicate', 'provenance.json', '--type', 'slsaprovenance1', '--insecure', '--legacy-format']);
     expect(legacy.code, legacy.stderr).toBe(0);
 
-    const pass = await palisade(['verify-attestation', ref, '--key', 'cosign.pub', '--type', 'slsaprovenance1', '--policy', 'pass.yaml', '--insecure']);
+    const pass = await palisade(['verify-attestation', ref, '--key', 'cosign.pub', '--insecure-ignore-tlog', '--type', 'slsaprovenance1', '--policy', 'pass.yaml', '--insecure']);
     expect(pass.code, pass.stderr).toBe(0);
     const envelopes = pass.stdout.trim().split('\n').map((line) => JSON.parse(line) as { payloadType: string; payload: string });
     expect(envelopes).toHaveLength(2);
@@ -149,11 +156,11 @@ describe.skipIf(!available)('palisade sign / verify / attest / verify-attestatio
       expect(statement.predicateType).toBe('https://slsa.dev/provenance/v1');
     }
 
-    const fail = await palisade(['verify-attestation', ref, '--key', 'cosign.pub', '--type', 'slsaprovenance1', '--policy', 'fail.yaml', '--insecure']);
+    const fail = await palisade(['verify-attestation', ref, '--key', 'cosign.pub', '--insecure-ignore-tlog', '--type', 'slsaprovenance1', '--policy', 'fail.yaml', '--insecure']);
     expect(fail.code).toBe(1);
     expect(fail.stderr).toContain('reason: POLICY_ERROR');
     // cosign's default type is custom: these provenance attestations do not match it.
-    const custom = await palisade(['verify-attestation', ref, '--key', 'cosign.pub', '--insecure']);
+    const custom = await palisade(['verify-attestation', ref, '--key', 'cosign.pub', '--insecure-ignore-tlog', '--insecure']);
     expect(custom.code).toBe(1);
     expect(custom.stderr).toContain('reason: PREDICATE_TYPE_MISMATCH');
   });
@@ -170,12 +177,21 @@ describe.skipIf(!available)('palisade sign / verify / attest / verify-attestatio
     }));
     expect((await palisade(['sign', 'oci:layout:v1', '--key', 'cosign.key'])).code).toBe(0);
     expect((await palisade(['attest', 'oci:layout:v1', '--key', 'cosign.key', '--predicate', 'provenance.json'])).code).toBe(0);
-    const verified = await palisade(['verify', 'oci:layout:v1', '--key', 'cosign.pub']);
+    const verified = await palisade(['verify', 'oci:layout:v1', '--key', 'cosign.pub', '--insecure-ignore-tlog']);
     expect(verified.code, verified.stderr).toBe(0);
     expect(JSON.parse(verified.stdout)).toHaveLength(1);
-    const custom = await palisade(['verify-attestation', 'oci:layout:v1', '--key', 'cosign.pub', '--type', 'custom']);
+    const custom = await palisade(['verify-attestation', 'oci:layout:v1', '--key', 'cosign.pub', '--insecure-ignore-tlog', '--type', 'custom']);
     expect(custom.code, custom.stderr).toBe(0);
     const statement = JSON.parse(Buffer.from((JSON.parse(custom.stdout) as { payload: string }).payload, 'base64').toString()) as { predicate: { Data: string } };
     expect(JSON.parse(statement.predicate.Data)).toEqual(PROVENANCE);
+
+    // A signature logged in a transparency log verifies without --insecure-ignore-tlog, against the log key of --trusted-root.
+    const rekor = new TestRekor();
+    await writeFile(join(dir, 'rekor-root.json'), JSON.stringify(rekor.rootJson));
+    await signLogged(`oci:${layout}:v1`, loadPrivateKey(await readFile(join(dir, 'cosign.key'), 'utf8'), PASSWORD), rekor, { format: 'legacy' });
+    const logged = await palisade(['verify', 'oci:layout:v1', '--key', 'cosign.pub', '--trusted-root', 'rekor-root.json']);
+    expect(logged.code, logged.stderr).toBe(0);
+    expect(JSON.parse(logged.stdout)).toHaveLength(1);
+    expect(logged.stderr).toContain('Existence of the claims in the transparency log was verified offline');
   });
 });

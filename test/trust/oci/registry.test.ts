@@ -107,7 +107,7 @@ describe.skipIf(!available)('image signatures in docker-registry (distribution 2
       predicate: {},
     });
 
-    const verified = await verifyImageSignatures(ref, { publicKeys: [keys.publicKey], annotations: { env: 'prod' }, registry: REGISTRY_OPTIONS });
+    const verified = await verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], annotations: { env: 'prod' }, registry: REGISTRY_OPTIONS });
     expect(verified.digest).toBe(built.manifestDigest);
     expect(verified.verified).toHaveLength(1);
     expect(verified.verified[0]).toMatchObject({
@@ -156,7 +156,7 @@ describe.skipIf(!available)('image signatures in docker-registry (distribution 2
       config: {},
     });
 
-    const verified = await verifyImageSignatures(ref, { publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS });
+    const verified = await verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS });
     expect(verified.verified).toHaveLength(1);
     expect(verified.verified[0]!.format).toBe('legacy');
     expect(verified.verified[0]!.payload).toEqual(JSON.parse(payload));
@@ -177,9 +177,9 @@ describe.skipIf(!available)('image signatures in docker-registry (distribution 2
     const config = fromJson(await client.getBlobBytes(repo, manifest.config.digest));
     expect(config.rootfs.diff_ids).toEqual([manifest.layers[0].digest, manifest.layers[1].digest]);
 
-    const both = await verifyImageSignatures(ref, { publicKeys: [keys.publicKey, other.publicKey], registry: REGISTRY_OPTIONS });
+    const both = await verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey, other.publicKey], registry: REGISTRY_OPTIONS });
     expect(both.verified.map((v) => v.keyIndex).sort()).toEqual([0, 1]);
-    const onlyOther = await verifyImageSignatures(ref, { publicKeys: [other.publicKey], annotations: { team: 'a&b' }, registry: REGISTRY_OPTIONS });
+    const onlyOther = await verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [other.publicKey], annotations: { team: 'a&b' }, registry: REGISTRY_OPTIONS });
     expect(onlyOther.verified).toHaveLength(1);
     expect(onlyOther.rejected).toHaveLength(1);
     expect(onlyOther.rejected[0]!.failure).toBe('SIGNATURE_INVALID');
@@ -207,7 +207,7 @@ describe.skipIf(!available)('image signatures in docker-registry (distribution 2
       subject: { mediaType: OCI_MANIFEST, digest: built.manifestDigest, size: built.manifest.length },
     }));
 
-    const verified = await verifyImageSignatures(ref, { publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS });
+    const verified = await verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS });
     expect(verified.verified.map((v) => v.format).sort()).toEqual(['bundle', 'legacy']);
     expect(verified.verified.find((v) => v.format === 'bundle')!.location).toContain(bundle.manifestDigest);
     expect(verified.skipped.some((s) => s.includes('not a Sigstore bundle'))).toBe(true);
@@ -232,7 +232,7 @@ describe.skipIf(!available)('image signatures in docker-registry (distribution 2
     await client.putManifest(b.repo, referrer.digest, OCI_MANIFEST, referrer.body);
     await client.putManifest(b.repo, `sha256-${bHex}`, OCI_INDEX, index.body);
 
-    const err = await failure(verifyImageSignatures(b.ref, { publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS }));
+    const err = await failure(verifyImageSignatures(b.ref, { ignoreTlog: true, publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS }));
     expect(err.failure).toBe('DIGEST_MISMATCH');
     expect(err.reason).toBe('DIGEST_MISMATCH');
     expect(err.exitCode).toBe(1);
@@ -249,26 +249,26 @@ describe.skipIf(!available)('image signatures in docker-registry (distribution 2
     const rebuilt = await buildImage({ layers: [{ 'app/id': 'rebuilt\n' }] });
     await pushImage(client, repo, rebuilt, 'release');
 
-    const err = await failure(verifyImageSignatures(ref, { publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS }));
+    const err = await failure(verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS }));
     expect(err.failure).toBe('TAG_MOVED');
     expect(err.result.digest).toBe(rebuilt.manifestDigest);
     expect(err.message).toContain('moved');
     // Pinned by digest there is no tag to have moved: plainly unsigned.
-    const pinned = await failure(verifyImageSignatures(`${registry.host}/${repo}@${rebuilt.manifestDigest}`, { publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS }));
+    const pinned = await failure(verifyImageSignatures(`${registry.host}/${repo}@${rebuilt.manifestDigest}`, { ignoreTlog: true, publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS }));
     expect(pinned.failure).toBe('NO_SIGNATURES');
     // A key that signed nothing here: no evidence of a move either.
-    const stranger = await failure(verifyImageSignatures(ref, { publicKeys: [other.publicKey], registry: REGISTRY_OPTIONS }));
+    const stranger = await failure(verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [other.publicKey], registry: REGISTRY_OPTIONS }));
     expect(stranger.failure).toBe('NO_SIGNATURES');
   });
 
   it('rejects a tampered payload, a wrong key, and an image without signatures, each with its own reason', async () => {
     const { ref, repo, image: built } = await image();
-    const err0 = await failure(verifyImageSignatures(ref, { publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS }));
+    const err0 = await failure(verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS }));
     expect(err0.failure).toBe('NO_SIGNATURES');
     expect(err0.message).toContain('no signatures found');
 
     await signImage(ref, { privateKey: keys.privateKey, format: 'legacy', registry: REGISTRY_OPTIONS });
-    const wrong = await failure(verifyImageSignatures(ref, { publicKeys: [other.publicKey], registry: REGISTRY_OPTIONS }));
+    const wrong = await failure(verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [other.publicKey], registry: REGISTRY_OPTIONS }));
     expect(wrong.failure).toBe('SIGNATURE_INVALID');
 
     // Tamper: a payload with an extra annotation, keeping the original signature annotation.
@@ -279,7 +279,7 @@ describe.skipIf(!available)('image signatures in docker-registry (distribution 2
     await client.putBlob(repo, forged);
     manifest.layers[0] = { ...manifest.layers[0], digest: sha256(forged), size: forged.length };
     await client.putManifest(repo, tag, OCI_MANIFEST, json(manifest));
-    const tampered = await failure(verifyImageSignatures(ref, { publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS }));
+    const tampered = await failure(verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS }));
     expect(tampered.failure).toBe('SIGNATURE_INVALID');
   });
 
@@ -287,15 +287,15 @@ describe.skipIf(!available)('image signatures in docker-registry (distribution 2
     const { ref, repo } = await image();
     await signImage(ref, { privateKey: keys.privateKey, format: 'legacy', annotations: { env: 'prod' }, registry: REGISTRY_OPTIONS });
     await signImage(ref, { privateKey: keys.privateKey, annotations: { env: 'prod' }, registry: REGISTRY_OPTIONS });
-    expect((await verifyImageSignatures(ref, { publicKeys: [keys.publicKey], annotations: { env: 'prod' }, registry: REGISTRY_OPTIONS })).verified).toHaveLength(2);
-    const mismatch = await failure(verifyImageSignatures(ref, { publicKeys: [keys.publicKey], annotations: { env: 'dev' }, registry: REGISTRY_OPTIONS }));
+    expect((await verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], annotations: { env: 'prod' }, registry: REGISTRY_OPTIONS })).verified).toHaveLength(2);
+    const mismatch = await failure(verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], annotations: { env: 'dev' }, registry: REGISTRY_OPTIONS }));
     expect(mismatch.failure).toBe('ANNOTATION_MISMATCH');
     expect(mismatch.message).toContain('annotation env is "prod", not "dev"');
 
-    const elsewhere = await failure(verifyImageSignatures(ref, { publicKeys: [keys.publicKey], formats: ['legacy'], expectedReference: `${registry.host}/team/other`, registry: REGISTRY_OPTIONS }));
+    const elsewhere = await failure(verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], formats: ['legacy'], expectedReference: `${registry.host}/team/other`, registry: REGISTRY_OPTIONS }));
     expect(elsewhere.failure).toBe('SUBJECT_MISMATCH');
     expect(elsewhere.message).toContain(`${registry.host}/${repo}`);
-    const skipped = await verifyImageSignatures(ref, { publicKeys: [keys.publicKey], formats: ['legacy'], expectedReference: false, registry: REGISTRY_OPTIONS });
+    const skipped = await verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], formats: ['legacy'], expectedReference: false, registry: REGISTRY_OPTIONS });
     expect(skipped.verified).toHaveLength(1);
   });
 
@@ -319,11 +319,11 @@ describe.skipIf(!available)('image signatures in docker-registry (distribution 2
     expect(referrer.annotations['dev.sigstore.bundle.predicateType']).toBe('https://slsa.dev/provenance/v1');
 
     // Attestations are not signatures.
-    expect((await failure(verifyImageSignatures(ref, { publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS }))).failure).toBe('NO_SIGNATURES');
+    expect((await failure(verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS }))).failure).toBe('NO_SIGNATURES');
 
-    const all = await verifyImageAttestations(ref, { publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS });
+    const all = await verifyImageAttestations(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS });
     expect(all.verified).toHaveLength(3);
-    const slsa = await verifyImageAttestations(ref, { publicKeys: [keys.publicKey], predicateType: 'slsaprovenance1', registry: REGISTRY_OPTIONS });
+    const slsa = await verifyImageAttestations(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], predicateType: 'slsaprovenance1', registry: REGISTRY_OPTIONS });
     expect(slsa.verified.map((v) => v.format).sort()).toEqual(['bundle', 'legacy']);
     expect(slsa.verified[0]!.statement.predicate).toEqual(PROVENANCE);
 
@@ -331,18 +331,18 @@ describe.skipIf(!available)('image signatures in docker-registry (distribution 2
       'all:\n  - key: "{{ predicate.runDetails.builder.id }}"\n    operator: Equals\n    value: https://github.com/actions/runner/*\n  - key: "{{ buildDefinition.externalParameters.workflow.ref }}"\n    operator: AnyIn\n    value: [refs/heads/main, refs/heads/release]\n',
       'pass.yaml',
     );
-    expect((await verifyImageAttestations(ref, { publicKeys: [keys.publicKey], predicateType: 'slsaprovenance1', policy: pass, registry: REGISTRY_OPTIONS })).verified).toHaveLength(2);
+    expect((await verifyImageAttestations(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], predicateType: 'slsaprovenance1', policy: pass, registry: REGISTRY_OPTIONS })).verified).toHaveLength(2);
     const jmes = parseAttestationPolicy("expressions:\n  - \"predicate.buildDefinition.resolvedDependencies[0].digest.gitCommit != null\"\n", 'expr.yaml');
-    expect((await verifyImageAttestations(ref, { publicKeys: [keys.publicKey], predicateType: 'slsaprovenance1', policy: jmes, registry: REGISTRY_OPTIONS })).verified).toHaveLength(2);
+    expect((await verifyImageAttestations(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], predicateType: 'slsaprovenance1', policy: jmes, registry: REGISTRY_OPTIONS })).verified).toHaveLength(2);
 
     const fail = parseAttestationPolicy('{"any": [{"key": "{{ runDetails.builder.id }}", "operator": "Equals", "value": "https://example.com/trusted-builder"}]}', 'fail.json');
-    const err = await failure(verifyImageAttestations(ref, { publicKeys: [keys.publicKey], predicateType: 'slsaprovenance1', policy: fail, registry: REGISTRY_OPTIONS }));
+    const err = await failure(verifyImageAttestations(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], predicateType: 'slsaprovenance1', policy: fail, registry: REGISTRY_OPTIONS }));
     expect(err.failure).toBe('POLICY_ERROR');
     expect(err.message).toContain('fail.json');
 
-    const missing = await failure(verifyImageAttestations(ref, { publicKeys: [keys.publicKey], predicateType: 'vuln', registry: REGISTRY_OPTIONS }));
+    const missing = await failure(verifyImageAttestations(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], predicateType: 'vuln', registry: REGISTRY_OPTIONS }));
     expect(missing.failure).toBe('PREDICATE_TYPE_MISMATCH');
-    const wrongKey = await failure(verifyImageAttestations(ref, { publicKeys: [other.publicKey], registry: REGISTRY_OPTIONS }));
+    const wrongKey = await failure(verifyImageAttestations(ref, { ignoreTlog: true, publicKeys: [other.publicKey], registry: REGISTRY_OPTIONS }));
     expect(wrongKey.failure).toBe('SIGNATURE_INVALID');
   });
 
@@ -350,9 +350,9 @@ describe.skipIf(!available)('image signatures in docker-registry (distribution 2
     const { ref } = await image();
     for (let i = 0; i < 3; i++) await signImage(ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
     const cache = new DigestCache();
-    const cold = await verifyImageSignatures(ref, { publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS, cache });
+    const cold = await verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS, cache });
     const afterCold = cache.stats();
-    const warm = await verifyImageSignatures(ref, { publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS, cache });
+    const warm = await verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS, cache });
     const afterWarm = cache.stats();
     expect(warm.verified).toHaveLength(cold.verified.length);
     expect(afterWarm.misses).toBe(afterCold.misses);
@@ -360,6 +360,6 @@ describe.skipIf(!available)('image signatures in docker-registry (distribution 2
     // A new signature is seen once the listing is invalidated (a write through the cache does it; here, clear).
     await signImage(ref, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
     cache.clear();
-    expect((await verifyImageSignatures(ref, { publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS, cache })).verified).toHaveLength(4);
+    expect((await verifyImageSignatures(ref, { ignoreTlog: true, publicKeys: [keys.publicKey], registry: REGISTRY_OPTIONS, cache })).verified).toHaveLength(4);
   });
 });
