@@ -10,7 +10,7 @@
  */
 import { isRecord } from '../core/json.ts';
 import type { Manifest } from '../misconfig/manifests.ts';
-import { asArray, asObj } from '../policy/podsecurity/pod.ts';
+import { asArray, asObj, POD_TEMPLATE_PATHS } from '../policy/podsecurity/pod.ts';
 import { metadataOf } from './snapshot.ts';
 
 export const WORKLOAD_KINDS = new Set(['Pod', 'Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet', 'Job', 'CronJob', 'ReplicationController']);
@@ -55,21 +55,10 @@ export interface Inventory {
   byNamespace: Map<string, Workload[]>;
 }
 
-const TEMPLATE_PATHS: Record<string, readonly string[]> = {
-  Pod: [],
-  Deployment: ['spec', 'template'],
-  ReplicaSet: ['spec', 'template'],
-  StatefulSet: ['spec', 'template'],
-  DaemonSet: ['spec', 'template'],
-  ReplicationController: ['spec', 'template'],
-  Job: ['spec', 'template'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
-};
-
 /** The pod template of a workload object (the Pod itself for a Pod). */
 export function podTemplateOf(m: Manifest): Record<string, unknown> | undefined {
   let node: unknown = m.object;
-  for (const key of TEMPLATE_PATHS[m.kind] ?? []) node = asObj(node)?.[key];
+  for (const key of POD_TEMPLATE_PATHS[m.kind] ?? []) node = asObj(node)?.[key];
   return asObj(node);
 }
 

@@ -7,6 +7,7 @@
  * Values are read the way the API server would decode them: a field that is absent or `null` is
  * unset (Go's nil pointer), booleans count only when they are real booleans.
  */
+import { isRecord } from '../../core/json.ts';
 import { RuleError } from '../types.ts';
 
 export type Obj = Record<string, unknown>;
@@ -39,7 +40,7 @@ export interface PodView {
 }
 
 /** Where each workload kind keeps its pod template (PSA's default pod spec extractor covers the same kinds). */
-const TEMPLATE_PATHS: Record<string, readonly string[]> = {
+export const POD_TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
   Pod: [],
   PodTemplate: ['template'],
   Deployment: ['spec', 'template'],
@@ -54,7 +55,7 @@ const TEMPLATE_PATHS: Record<string, readonly string[]> = {
 const CONTAINER_KINDS: readonly ContainerKind[] = ['initContainers', 'containers', 'ephemeralContainers'];
 
 export function asObj(value: unknown): Obj | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Obj) : undefined;
+  return isRecord(value) ? value : undefined;
 }
 
 /** `value.k1.k2…`, or undefined as soon as a step is not an object. */
@@ -85,7 +86,7 @@ export function text(value: unknown): string {
 /** Finds the pod template of a Pod or workload object; throws a RuleError when the object has none. */
 export function podViewOf(object: Obj): PodView {
   const kind = typeof object.kind === 'string' ? object.kind : '';
-  const steps = TEMPLATE_PATHS[kind] ?? guessTemplatePath(object);
+  const steps = POD_TEMPLATE_PATHS[kind] ?? guessTemplatePath(object);
   if (steps === undefined) {
     throw new RuleError('INVALID', `pod security: ${kind || 'the object'} is neither a Pod nor a workload with a pod template`);
   }
