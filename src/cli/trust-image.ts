@@ -204,7 +204,7 @@ function registryOptions(ctx: CliContext, flags: RegistryFlags): RegistryStoreOp
 
 async function signingOptions(ctx: CliContext, flags: SignFlags): Promise<SignImageOptions> {
   if (flags.tlogUpload !== undefined && parseBool(flags.tlogUpload, '--tlog-upload')) {
-    ctx.log.warn('--tlog-upload: Palisade does not upload to a transparency log; verify with cosign --insecure-ignore-tlog');
+    ctx.log.warn('--tlog-upload: Palisade does not upload to a transparency log; verify with --insecure-ignore-tlog (palisade verify or cosign verify)');
   }
   const legacy = flags.legacyFormat === true || (flags.newBundleFormat !== undefined && !parseBool(flags.newBundleFormat, '--new-bundle-format'));
   return {
