@@ -128,6 +128,12 @@ export function describeBinding(b: Binding): string {
 
 /* ───────────────────────────── model ───────────────────────────── */
 
+/** A subject with the grants (and in each, the rule) that allow what was asked. */
+export interface SubjectGrants {
+  subject: Subject;
+  grants: { grant: Grant; rule: PolicyRule }[];
+}
+
 export class RbacModel {
   readonly roles: Role[] = [];
   readonly bindings: Binding[] = [];
@@ -191,25 +197,20 @@ export class RbacModel {
   }
 
   /** Subjects allowed `request`, each with the grants that allow it. Without `request.namespace`: anywhere. */
-  whoCan(request: Request): { subject: Subject; grants: { grant: Grant; rule: PolicyRule }[] }[] {
-    const out = new Map<string, { subject: Subject; grants: { grant: Grant; rule: PolicyRule }[] }>();
-    for (const grant of this.grants) {
-      const rule = grantAllows(grant, request);
-      if (!rule) continue;
-      const key = subjectKey(grant.subject);
-      const entry = out.get(key) ?? { subject: grant.subject, grants: [] };
-      entry.grants.push({ grant, rule });
-      out.set(key, entry);
-    }
-    return [...out.values()];
+  whoCan(request: Request): SubjectGrants[] {
+    return this.#bySubject((grant) => grantAllows(grant, request));
   }
 
   /** Non-resource URL requests (`/metrics`, `/healthz`): only ClusterRoleBindings grant them. */
-  whoCanUrl(verb: string, url: string): { subject: Subject; grants: { grant: Grant; rule: PolicyRule }[] }[] {
-    const out = new Map<string, { subject: Subject; grants: { grant: Grant; rule: PolicyRule }[] }>();
+  whoCanUrl(verb: string, url: string): SubjectGrants[] {
+    return this.#bySubject((grant) => (grant.scope === CLUSTER_SCOPE && grant.binding.role ? grant.binding.role.rules.find((r) => nonResourceAllows(r, verb, url)) : undefined));
+  }
+
+  /** The grants in which `allowing` finds a rule, grouped by subject (in the order subjects first appear). */
+  #bySubject(allowing: (grant: Grant) => PolicyRule | undefined): SubjectGrants[] {
+    const out = new Map<string, SubjectGrants>();
     for (const grant of this.grants) {
-      if (grant.scope !== CLUSTER_SCOPE || !grant.binding.role) continue;
-      const rule = grant.binding.role.rules.find((r) => nonResourceAllows(r, verb, url));
+      const rule = allowing(grant);
       if (!rule) continue;
       const key = subjectKey(grant.subject);
       const entry = out.get(key) ?? { subject: grant.subject, grants: [] };
