@@ -331,26 +331,25 @@ function validateArray(resource: unknown[], pattern: unknown[], path: string, wa
       `validate Array failed, array length mismatch, resource Array len is ${resource.length} and pattern Array len is ${pattern.length}`,
     );
   }
-  const skips: WalkError[] = [];
-  let applied = 0;
-  for (const [i, el] of pattern.entries()) {
-    const miss = validateElement(resource[i], el, `${path}${i}/`, walk);
-    if (miss) {
-      if (!isSkip(miss.err)) return miss;
-      skips.push(miss.err);
-      continue;
-    }
-    applied++;
-  }
-  return skippedArray(applied, skips, path);
+  return validateElements(pattern.length, (i) => resource[i], (i) => pattern[i], path, walk);
 }
 
 /** Apply one map pattern to every element; elements whose anchors do not hold are skipped. */
 function validateArrayOfMaps(resource: unknown[], pattern: Record<string, unknown>, path: string, walk: Walk): Step {
+  return validateElements(resource.length, (i) => resource[i], () => pattern, path, walk);
+}
+
+/**
+ * Validates `count` elements in order against their patterns: the first mismatch that is not an anchor skip ends
+ * the walk. When no element applied, the array is skipped with the combined reasons (multierr joins with "; ").
+ * Kyverno wraps them in a PatternError, which later checks recognise by message text only, so the anchor kind is
+ * dropped.
+ */
+function validateElements(count: number, resourceAt: (i: number) => unknown, patternAt: (i: number) => unknown, path: string, walk: Walk): Step {
   const skips: WalkError[] = [];
   let applied = 0;
-  for (const [i, el] of resource.entries()) {
-    const miss = validateElement(el, pattern, `${path}${i}/`, walk);
+  for (let i = 0; i < count; i++) {
+    const miss = validateElement(resourceAt(i), patternAt(i), `${path}${i}/`, walk);
     if (miss) {
       if (!isSkip(miss.err)) return miss;
       skips.push(miss.err);
@@ -358,14 +357,6 @@ function validateArrayOfMaps(resource: unknown[], pattern: Record<string, unknow
     }
     applied++;
   }
-  return skippedArray(applied, skips, path);
-}
-
-/**
- * When no element applied, the array is skipped with the combined reasons (multierr joins with "; "). Kyverno wraps
- * them in a PatternError, which later checks recognise by message text only, so the anchor kind is dropped.
- */
-function skippedArray(applied: number, skips: WalkError[], path: string): Step {
   if (applied > 0 || skips.length === 0) return undefined;
   return mismatch(path, skips.map((e) => e.message).join('; '));
 }
