@@ -21,6 +21,7 @@ interface ManifestsFlags {
   certValidityDays: string;
   policies: string[];
   key: string[];
+  insecureIgnoreTlog?: boolean;
   watchClusterPolicies?: boolean;
   policyReports?: boolean;
   previousCa?: string;
@@ -44,6 +45,7 @@ export function manifestsCommand(globals: () => GlobalOptions): Command {
     .option('--cert-validity-days <days>', 'validity of the generated CA and serving certificate', '365')
     .option('--policies <paths>', 'Kyverno policy files or directories to ship in the policies ConfigMap (default: Pod Security baseline enforced, restricted audited)', collectList, [])
     .option('--key <files>', 'public keys every Pod image must be signed with (the server\'s --key; repeatable)', collectList, [])
+    .option('--insecure-ignore-tlog', "with --key: the server accepts signatures without a transparency-log entry (as `palisade sign` writes them)")
     .option('--watch-cluster-policies', "the server also enforces the cluster's Kyverno policies (read and watched through the API)")
     .option('--policy-reports', 'the server writes audit results as PolicyReport objects (needs the wgpolicyk8s.io CRDs)')
     .option('--previous-ca <file>', 'CA certificate(s) the API server keeps trusting besides the new CA (the current ca.crt, when rotating)')
@@ -69,6 +71,7 @@ async function manifests(flags: ManifestsFlags, globals: GlobalOptions): Promise
 
   const { DEFAULT_POLICY_FILES, generateWebhookDeployment, readCaCertificates, readKeyFiles, readPolicyFiles, renderManifestFile, renderManifests } = await import('../admission/manifests/index.ts');
   const policies = flags.policies.length > 0 ? await readPolicyFiles(flags.policies) : DEFAULT_POLICY_FILES;
+  if (flags.insecureIgnoreTlog && flags.key.length === 0) throw new PalisadeError('USAGE', '--insecure-ignore-tlog is for the signatures --key requires');
   const publicKeys = await readKeyFiles(flags.key);
   const previousCa = flags.previousCa === undefined ? undefined : await readCaCertificates(flags.previousCa);
   if (flags.failurePolicy === 'Ignore') ctx.log.warn('--failure-policy Ignore: whenever the webhook cannot answer, the API server admits requests unchecked (fail open)');
@@ -81,6 +84,7 @@ async function manifests(flags: ManifestsFlags, globals: GlobalOptions): Promise
     failurePolicy: flags.failurePolicy,
     policies,
     publicKeys,
+    ...(flags.insecureIgnoreTlog && { ignoreTlog: true }),
     watchClusterPolicies: flags.watchClusterPolicies === true,
     policyReports: flags.policyReports === true,
     ...(previousCa !== undefined && { previousCa }),

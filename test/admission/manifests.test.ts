@@ -188,6 +188,7 @@ describe('palisade admission manifests (defaults)', () => {
     expect(arg('--policies')).toBe('/etc/palisade/policies');
     expect(volumes.get(mounts.get('/etc/palisade/policies')!)!.configMap.name).toBe(g.one('ConfigMap').metadata.name);
     expect(arg('--key')).toBeUndefined();
+    expect(container!.args).not.toContain('--insecure-ignore-tlog');
     expect(container!.args).not.toContain('--watch-cluster-policies');
     expect(container!.args.some((a: string) => a.startsWith('--policy-reports'))).toBe(false);
     expect(container!.env).toEqual([
@@ -255,11 +256,12 @@ describe('palisade admission manifests flags', () => {
     const keyFile = join(work, 'cosign.pub');
     writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }));
     const policies = join(repoRoot, 'test/fixtures/admission/policies.yaml');
-    const g = await generate(['--policies', policies, '--key', keyFile, '--watch-cluster-policies', '--policy-reports']);
+    const g = await generate(['--policies', policies, '--key', keyFile, '--insecure-ignore-tlog', '--watch-cluster-policies', '--policy-reports']);
     expect(g.one('ConfigMap', 'palisade-admission-policies').data).toEqual({ 'policies.yaml': readFileSync(policies, 'utf8') });
     expect(g.one('ConfigMap', 'palisade-admission-keys').data).toEqual({ 'cosign.pub': readFileSync(keyFile, 'utf8') });
     const pod = g.one('Deployment').spec.template.spec;
     expect(pod.containers[0].args).toContain('--key=/etc/palisade/keys/cosign.pub');
+    expect(pod.containers[0].args).toContain('--insecure-ignore-tlog');
     expect(pod.containers[0].args).toContain('--watch-cluster-policies');
     expect(pod.containers[0].args).toContain('--policy-reports=cluster');
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'keys', mountPath: '/etc/palisade/keys', readOnly: true });
@@ -318,6 +320,7 @@ describe('palisade admission manifests flags', () => {
     [['--namespace', '-x'], /--namespace must be a DNS label/],
     [['--failure-policy', 'Open'], /Allowed choices are Fail, Ignore/],
     [['--key', 'package.json'], /package\.json: not a usable public key/],
+    [['--insecure-ignore-tlog'], /--insecure-ignore-tlog is for the signatures --key requires/],
     [['--policies', 'package.json'], /package\.json: holds no Kyverno policy/],
     [['--previous-ca', 'package.json'], /package\.json: no PEM certificate found/],
   ])('rejects %j with a usage error', async (args, message) => {

@@ -202,6 +202,9 @@ describe('palisade cluster (CLI)', () => {
     expect([...new Set(sarif.runs[0]!.results.map((x) => x.ruleId))].sort()).toEqual(['PAL-RBAC-001', 'PAL-RBAC-002', 'PAL-RBAC-008']);
     expect((await palisade('cluster', 'audit', '--dump', dump, '--context', 'x')).code).toBe(2);
     expect((await palisade('cluster', 'audit', '--dump', dump, '--verify-signatures')).stderr).toMatch(/needs --key/);
+    const stray = await palisade('cluster', 'audit', '--dump', dump, '--insecure-ignore-tlog');
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toMatch(/are for --verify-signatures/);
   });
 });
 

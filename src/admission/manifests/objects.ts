@@ -41,6 +41,8 @@ export interface ManifestOptions {
   policies: readonly ConfigMapFile[];
   /** Public keys every Pod image must be signed with (the server's --key); none: no signature gate. */
   publicKeys: readonly ConfigMapFile[];
+  /** The server's --insecure-ignore-tlog: signatures need no transparency-log entry. */
+  ignoreTlog?: boolean;
   /**
    * Also enforce the cluster's Kyverno policies (the server's --watch-cluster-policies). Off by
    * default: the enforced set is then the reviewed ConfigMap, not whatever anyone allowed to create
@@ -243,6 +245,7 @@ function deployment(options: ManifestOptions, metadata: Json, labels: Record<str
     `--tls-cert=${MOUNT}/tls/tls.crt`,
     `--tls-key=${MOUNT}/tls/tls.key`,
     ...options.publicKeys.map((k) => `--key=${MOUNT}/keys/${k.name}`),
+    ...(options.ignoreTlog ? ['--insecure-ignore-tlog'] : []),
     `--port=${SERVER_PORT}`,
     `--timeout=${options.timeoutSeconds}`,
     ...(options.watchClusterPolicies ? ['--watch-cluster-policies'] : []),
