@@ -10,8 +10,9 @@
  * share one; the validations still judge the payloads on every request. Tag → digest
  * resolutions go through the same cache, for the same TTL.
  *
- * The whole pass has a deadline below the webhook timeout (each verification in it has its own,
- * which cancels its registry requests). When it passes, or the pass fails,
+ * The whole pass has a deadline below the webhook timeout. When it passes, the verifications of
+ * the pass that no other request waits for are cancelled (their registry requests closed), and —
+ * as when the pass fails —
  * every verification question of the request is an error saying why — which denies under
  * `failurePolicy: Fail` (the default) and is ignored under `Ignore`: fail closed unless the
  * policy says otherwise.
@@ -59,11 +60,17 @@ function unavailable(reason: string): ImageVerifier {
 export async function requestImageVerifier(set: CelPolicySet, object: Json, evaluation: CelApplyOptions, access: CelImageAccess): Promise<ImageVerifier | undefined> {
   const images = imagePolicies(set);
   if (images.policies.length === 0) return undefined;
+  const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<ImageVerifier>((resolve) => {
-    timer = setTimeout(() => resolve(unavailable(`no answer from the registry within ${access.deadlineMs} ms`)), access.deadlineMs);
+    timer = setTimeout(() => {
+      const reason = `no answer from the registry within ${access.deadlineMs} ms`;
+      controller.abort(new Error(reason));
+      resolve(unavailable(reason));
+    }, access.deadlineMs);
   });
   const pass = prepareImageVerification(images, [{ object }], {
+    signal: controller.signal,
     registry: access.registry,
     cache: access.cache,
     request: evaluation,

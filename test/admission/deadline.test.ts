@@ -62,6 +62,11 @@ describe.skipIf(!hasOpenssl)('webhook verification deadline (a registry that sta
         setTimeout(() => send(response, 200, '', { 'docker-content-digest': DIGEST, 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': '500' }), SLOW_MS);
         return;
       }
+      if (path === '/v2/cel/signed/manifests/v1') {
+        // The tag resolves, slowly; the signature lookups of the verification that follows stall.
+        setTimeout(() => send(response, 200, '', { 'docker-content-digest': DIGEST, 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': '500' }), SLOW_MS);
+        return;
+      }
       if (path === '/v2/cel/app/manifests/v1') {
         // Authentication is asked for, slowly; the token request that follows stalls.
         setTimeout(() => send(response, 401, '', { 'www-authenticate': `Bearer realm="${fake.origin}/token",service="fake"` }), SLOW_MS);
@@ -119,6 +124,14 @@ describe.skipIf(!hasOpenssl)('webhook verification deadline (a registry that sta
     expect(doc.response.status?.message).toContain(`no answer from the registry within ${DEADLINE_MS} ms`);
     expect(answeredAfter).toBeLessThan(TIMEOUT_MS);
     expect(stalled).toEqual(['/token']);
+    for (const after of closedAfter) expect(after).toBeLessThan(DEADLINE_MS + CLOSE_SLACK_MS);
+  });
+
+  it("ImageValidatingPolicy: a verification started late in the pass is cancelled at the pass's deadline, not its own", async () => {
+    const { doc, answeredAfter, closedAfter, stalled } = await admit('/validate', `${fake.host}/cel/signed:v1`);
+    expect(doc.response.allowed).toBe(false);
+    expect(answeredAfter).toBeLessThan(TIMEOUT_MS);
+    expect(stalled.length).toBeGreaterThan(0);
     for (const after of closedAfter) expect(after).toBeLessThan(DEADLINE_MS + CLOSE_SLACK_MS);
   });
 });

@@ -45,7 +45,15 @@ export interface ImageVerificationOptions {
   verifier?: TrustImageVerifier;
   /** The options evaluation will get (operation, namespaces…): policies whose match constraints exclude a resource are not verified for it. */
   request?: CelApplyOptions;
+  /**
+   * The caller's deadline (the webhook's per-request pass): a verification stops when it aborts,
+   * unless another caller still waits for it (the verifier's cache shares verifications).
+   */
+  signal?: AbortSignal;
 }
+
+/** Asks the verification core one question (through its cache). */
+type Ask = (request: ImageVerificationRequest) => Promise<ImageVerificationOutcome>;
 
 /** An outcome per (image, attestor[, attestation]): verified, not verified, or an error to report. */
 type Outcome = { verified: true; payload?: unknown } | { verified: false } | { error: Error };
@@ -63,10 +71,10 @@ function answer(outcome: ImageVerificationOutcome): Outcome {
 }
 
 /** The first alternative that verifies; else an error if one could not be checked, else not verified. */
-async function anyVerifies(verifier: TrustImageVerifier, how: AttestorVerification, request: (attestor: Attestor) => ImageVerificationRequest): Promise<Outcome> {
+async function anyVerifies(ask: Ask, how: AttestorVerification, request: (attestor: Attestor) => ImageVerificationRequest): Promise<Outcome> {
   let outcome: Outcome = { verified: false };
   for (const attestor of how.alternatives) {
-    const o = answer(await verifier.outcome(request(attestor)));
+    const o = answer(await ask(request(attestor)));
     if ('verified' in o && o.verified) return o;
     if ('error' in o) outcome = o;
   }
@@ -156,11 +164,11 @@ function registryReference(image: string): RegistryReference | undefined {
  * digest is reused for the cache's TTL (the webhook's --cache-ttl) like verified material, so a
  * repeated Pod reads no registry; a failed resolution is not kept.
  */
-async function resolveImage(image: string, verifier: TrustImageVerifier, insecure: boolean): Promise<{ digest: string; pinned?: string; verifyAs: string }> {
+async function resolveImage(image: string, ask: Ask, insecure: boolean): Promise<{ digest: string; pinned?: string; verifyAs: string }> {
   const reference = registryReference(image);
   if (reference?.digest !== undefined) return { digest: reference.digest, verifyAs: image };
   const named = reference ? `${reference.registry}/${reference.repository}:${reference.tag ?? 'latest'}` : image;
-  const outcome = await verifier.outcome({ kind: 'digest', image: named, ...(insecure && { insecure: true }) });
+  const outcome = await ask({ kind: 'digest', image: named, ...(insecure && { insecure: true }) });
   if (outcome.status !== 'verified') throw new Error(outcome.reason);
   const digest = outcome.digest;
   const pinned = `${image}@${digest}`;
@@ -182,6 +190,7 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
   const verifier =
     options.verifier ??
     new TrustImageVerifier({ digests: cache, ...(options.registry && { registry: options.registry }), ...(options.trustedRoot && { trustedRoot: options.trustedRoot }) });
+  const ask: Ask = (request) => verifier.outcome(request, options.signal);
   const outcomes = new Map<string, Outcome>();
   const digests = new Map<string, { digest: string } | { error: Error }>();
   const payloads = new Map<string, unknown>();
@@ -202,7 +211,7 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
       let resolved: Awaited<ReturnType<typeof resolveImage>>;
       try {
         if (insecure instanceof Error) throw insecure;
-        resolved = await resolveImage(image, verifier, insecure);
+        resolved = await resolveImage(image, ask, insecure);
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         digests.set(image, { error });
@@ -233,13 +242,13 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
           ...(insecure && { insecure: true as const }),
         };
         return [
-          { key: (i) => key('sig', i, id), answer: () => anyVerifies(verifier, how, (a) => ({ kind: 'signature', attestor: a, ...common })) },
+          { key: (i) => key('sig', i, id), answer: () => anyVerifies(ask, how, (a) => ({ kind: 'signature', attestor: a, ...common })) },
           ...attestations.map((a): Question => {
             const type = predicateType(a.attestation);
             return {
               key: (i) => key('att', i, a.id, id),
               payloadKey: (i) => key(i, a.id),
-              answer: () => anyVerifies(verifier, how, (attestor) => ({ kind: 'attestation', attestor, ...common, ...(type && { predicateType: type }) })),
+              answer: () => anyVerifies(ask, how, (attestor) => ({ kind: 'attestation', attestor, ...common, ...(type && { predicateType: type }) })),
             };
           }),
         ];

@@ -83,10 +83,11 @@ export class TrustImageVerifier {
   /**
    * The outcome of one request through the shared cache: verified material reused for its TTL,
    * identical concurrent requests coalesced (ImageValidatingPolicies, which judge the material
-   * themselves and need no session).
+   * themselves and need no session). `waiter` is the caller's deadline: the verification stops
+   * once every caller waiting for it has given up.
    */
-  outcome(request: ImageVerificationRequest): Promise<ImageVerificationOutcome> {
-    return this.#cache.get(requestKey(request), (signal) => this.verify(request, signal));
+  outcome(request: ImageVerificationRequest, waiter?: AbortSignal): Promise<ImageVerificationOutcome> {
+    return this.#cache.get(requestKey(request), (signal) => this.verify(request, signal), waiter);
   }
 
   /** A session for one evaluation (one admission request, one `policy apply` run). */

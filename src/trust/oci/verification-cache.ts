@@ -11,7 +11,8 @@
  * - each verification has a deadline; when it passes, or the registry cannot be read, the outcome
  *   is `unavailable` with the reason — callers fail closed (deny) or warn, never pass. The
  *   deadline also aborts the signal `verify` receives, so the registry requests it started are
- *   cancelled rather than left running for nobody.
+ *   cancelled rather than left running for nobody; so does the moment every caller waiting for
+ *   it has given up (each caller may pass its own signal: a request's deadline).
  *
  * What is cached is the verified material, not a policy's verdict on it: callers that judge an
  * attestation's content (conditions) judge it again on every hit.
@@ -51,7 +52,7 @@ export class VerificationCache<V extends object> {
   readonly #options: VerificationCacheOptions<V>;
   readonly #verified = new Map<string, { outcome: VerificationOutcome<V>; expires: number; bytes: number }>();
   #bytes = 0;
-  readonly #inflight = new Map<string, Promise<VerificationOutcome<V>>>();
+  readonly #inflight = new Map<string, Run<V>>();
   readonly #now: () => number;
 
   constructor(options: VerificationCacheOptions<V>) {
@@ -70,24 +71,29 @@ export class VerificationCache<V extends object> {
    * The outcome under `key`: from the cache, from a verification already running, or by running
    * `verify` (which resolves with the verified value, throws ImageVerificationError for a signature
    * that is missing or wrong, and anything else when it could not look). Its signal aborts at the
-   * deadline: pass it to the registry reads.
+   * deadline, or once every caller waiting for the verification has given up (`waiter`, the
+   * caller's own deadline; a caller without one waits for the verification's): pass it to the
+   * registry reads.
    */
-  get(key: string, verify: (signal: AbortSignal) => Promise<V>): Promise<VerificationOutcome<V>> {
+  get(key: string, verify: (signal: AbortSignal) => Promise<V>, waiter?: AbortSignal): Promise<VerificationOutcome<V>> {
     const cached = this.peek(key);
     if (cached !== undefined) return Promise.resolve(cached);
-    const running = this.#inflight.get(key);
-    if (running !== undefined) {
+    let run = this.#inflight.get(key);
+    if (run !== undefined) {
       this.#options.onLookup?.('coalesced');
-      return running;
+    } else {
+      this.#options.onLookup?.('miss');
+      const controller = new AbortController();
+      const promise = this.#run(verify, controller).then((outcome) => {
+        if (outcome.status === 'verified') this.#keep(key, outcome as V & { status: 'verified' });
+        return outcome;
+      });
+      run = { promise, controller, waiting: 0 };
+      this.#inflight.set(key, run);
+      void promise.finally(() => this.#inflight.delete(key));
     }
-    this.#options.onLookup?.('miss');
-    const promise = this.#run(verify).then((outcome) => {
-      if (outcome.status === 'verified') this.#keep(key, outcome as V & { status: 'verified' });
-      return outcome;
-    });
-    this.#inflight.set(key, promise);
-    void promise.finally(() => this.#inflight.delete(key));
-    return promise;
+    wait(run, waiter);
+    return run.promise;
   }
 
   /** Keeps `value` as verified under `key` (an outcome known to hold for another key too). */
@@ -97,7 +103,7 @@ export class VerificationCache<V extends object> {
 
   /** Runs `verify` with the deadline and the outcome mapping, but neither reads nor fills the cache. */
   verifyUncached(verify: (signal: AbortSignal) => Promise<V>): Promise<VerificationOutcome<V>> {
-    return this.#run(verify);
+    return this.#run(verify, new AbortController());
   }
 
   #valid(key: string): VerificationOutcome<V> | undefined {
@@ -108,9 +114,8 @@ export class VerificationCache<V extends object> {
     return undefined;
   }
 
-  async #run(verify: (signal: AbortSignal) => Promise<V>): Promise<VerificationOutcome<V>> {
+  async #run(verify: (signal: AbortSignal) => Promise<V>, controller: AbortController): Promise<VerificationOutcome<V>> {
     const deadline = this.#options.deadlineMs;
-    const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<VerificationOutcome<V>>((resolve) => {
       timer = setTimeout(() => {
@@ -153,4 +158,33 @@ export class VerificationCache<V extends object> {
     this.#bytes -= entry.bytes;
     this.#verified.delete(key);
   }
+}
+
+/** A verification in flight: its outcome, the controller that cancels it, and how many callers still wait for it. */
+interface Run<V> {
+  promise: Promise<VerificationOutcome<V>>;
+  controller: AbortController;
+  /** Callers whose signal has not aborted; Infinity once one without a signal waits. */
+  waiting: number;
+}
+
+/**
+ * Counts `waiter` among those waiting for `run`. When the last of them gives up (its signal
+ * aborts), nobody needs the outcome any more: the run is cancelled with that waiter's reason.
+ */
+function wait<V>(run: Run<V>, waiter: AbortSignal | undefined): void {
+  if (waiter === undefined) {
+    run.waiting = Infinity;
+    return;
+  }
+  if (waiter.aborted) {
+    if (run.waiting === 0) run.controller.abort(waiter.reason);
+    return;
+  }
+  run.waiting++;
+  const giveUp = () => {
+    if (--run.waiting === 0) run.controller.abort(waiter.reason);
+  };
+  waiter.addEventListener('abort', giveUp, { once: true });
+  void run.promise.finally(() => waiter.removeEventListener('abort', giveUp));
 }

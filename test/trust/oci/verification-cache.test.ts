@@ -43,4 +43,28 @@ describe('VerificationCache', () => {
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(fast?.aborted).toBe(false);
   });
+
+  it('cancels a verification once every caller waiting for it has given up, not before', async () => {
+    const cache = new VerificationCache<{ size: number }>({ deadlineMs: 1000 });
+    let seen: AbortSignal | undefined;
+    const verify = (signal: AbortSignal) => {
+      seen = signal;
+      return new Promise<{ size: number }>((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error(String((signal.reason as Error).message)))));
+    };
+    const [first, second] = [new AbortController(), new AbortController()];
+    const outcome = cache.get('k', verify, first.signal);
+    void cache.get('k', verify, second.signal);
+    first.abort(new Error('request 1 deadline'));
+    expect(seen?.aborted).toBe(false);
+    second.abort(new Error('request 2 deadline'));
+    expect(seen?.aborted).toBe(true);
+    expect(await outcome).toEqual({ status: 'unavailable', reason: 'request 2 deadline' });
+
+    // A caller without a signal waits for the verification's own deadline: the run goes on.
+    const third = new AbortController();
+    void cache.get('other', verify, third.signal);
+    void cache.get('other', verify);
+    third.abort(new Error('request 3 deadline'));
+    expect(seen?.aborted).toBe(false);
+  });
 });
