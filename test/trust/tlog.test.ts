@@ -5,9 +5,9 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseTrustedRoot, publicGoodTrustedRoot } from '../../src/trust/bundle/index.ts';
+import { parseTrustedRoot, publicGoodTrustedRoot, verifyBundle } from '../../src/trust/bundle/index.ts';
 import { signEnvelope } from '../../src/trust/dsse.ts';
-import { signData } from '../../src/trust/keys.ts';
+import { loadPublicKey, signData } from '../../src/trust/keys.ts';
 import { checkEntryBody, checkEntryKey, verifyRekorBundle, type LoggedSignature } from '../../src/trust/tlog/index.ts';
 import { fixture, reasonOf } from './helpers.ts';
 import { TestRekor, dsseBody, hashedrekordBody, intotoBody } from './test-rekor.ts';
@@ -111,6 +111,27 @@ describe('log entries of DSSE envelopes (cosign legacy attestations)', () => {
     expect(() => checkEntryBody(body(dsseBody(statement, Buffer.from('forged'), signer.publicKey)), logged)).toThrow(/another signature/);
     expect(() => checkEntryKey(body(dsseBody(statement, signatures[0]!, other.publicKey)), signer.publicKey)).toThrow(/under another key/);
     expect(reasonOf(() => checkEntryBody(Buffer.from('[]'), logged))).toBe('TLOG_ERROR');
+  });
+
+  it('reads the real intoto 0.0.2 entry of a key-based public-good bundle (sigstore-go example), which names npm\'s key and no other', () => {
+    const bundle = JSON.parse(fixture('sigstore-go-publish.sigstore.json')) as {
+      verificationMaterial: { tlogEntries: { canonicalizedBody: string }[] };
+      dsseEnvelope: { payload: string; signatures: { sig: string }[] };
+    };
+    const npmKey = loadPublicKey(fixture('sigstore-go-publish-key.pub'));
+    const body = Buffer.from(bundle.verificationMaterial.tlogEntries[0]!.canonicalizedBody, 'base64');
+    const published: LoggedSignature = {
+      content: 'envelope',
+      envelope: Buffer.from('{}'),
+      payload: Buffer.from(bundle.dsseEnvelope.payload, 'base64'),
+      signatures: bundle.dsseEnvelope.signatures.map((s) => Buffer.from(s.sig, 'base64')),
+      publicKey: npmKey,
+    };
+    expect(reasonOf(() => checkEntryBody(body, published))).toBeUndefined();
+    expect(() => checkEntryBody(body, { ...published, publicKey: signer.publicKey })).toThrow(/under another key/);
+    expect(() => checkEntryBody(body, { ...published, signatures: [Buffer.from('other')] })).toThrow(/another signature/);
+    // The whole bundle, log entry required (the default): SET, inclusion proof, body and key.
+    expect(verifyBundle(bundle, undefined, { publicKey: npmKey }, publicGoodTrustedRoot()).tlogEntries).toBe(1);
   });
 
   it('reads a trusted root with the test log key as any trusted_root.json', () => {
