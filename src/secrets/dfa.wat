@@ -1,6 +1,6 @@
 ;; The secret scanner's byte loops, over a text in linear memory (wasm-dfa.ts): the keyword
 ;; pre-filter's automaton (prefilter.ts) and the gates of anchored rules (regex/gate.ts).
-;; Compiled by `npm run build:wasm` into dfa-wasm.ts; a test checks that the two agree.
+;; Compiled by `npm run generate` into dfa-wasm.ts; a test checks that the two agree.
 ;;
 ;; scan:
 ;; The transition table is the automaton's (prefilter.ts) with addresses in place of state

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, loadConfigFile, parseConfig } from '../../src/secrets/config.ts';
+import { compileDefaultConfig, defaultConfig, loadConfigFile, parseConfig, toPortable } from '../../src/secrets/config.ts';
+import { Detector } from '../../src/secrets/detect.ts';
 
 describe('gitleaks configuration', () => {
   it('reads keys case-insensitively, like viper', () => {
@@ -51,5 +52,13 @@ paths = ['''fixtures/''']`);
     expect(c.rules.size).toBeGreaterThanOrEqual(228);
     for (const id of ['kubernetes-secret-manifest', 'kubeconfig-client-key-data', 'kubeconfig-token', 'docker-config-auth']) expect(c.rules.has(id)).toBe(true);
     expect([...c.rules.values()].filter((r) => r.regex?.engine === 're2js')).toEqual([]);
+  });
+
+  it('loads the default rules compiled ahead of time as they compile from their files', () => {
+    const fromFiles = compileDefaultConfig();
+    expect(defaultConfig()).not.toBe(fromFiles);
+    expect(toPortable(defaultConfig())).toEqual(toPortable(fromFiles));
+    const text = 'api_key = "0123456789abcdefghij0123"\nAKIAIOSFODNN7EXAMPLF';
+    expect(new Detector(defaultConfig()).detect({ raw: text, filePath: 'a', startLine: 1 })).toEqual(new Detector(fromFiles).detect({ raw: text, filePath: 'a', startLine: 1 }));
   });
 });

@@ -89,7 +89,11 @@ export function compileGoRegex(pattern: string, options: CompileOptions = {}): G
   if (engine === 're2js') return new Re2jsRegex(pattern, parsed.groups);
   const source = toJsSource(parsed.node);
   try {
-    return new V8Regex({ source: pattern, engine, numGroups: parsed.groups, js: source, ...optional('plan', anchorPlan(parsed.node)), ...optional('reach', reach(parsed.node)) });
+    const plan = anchorPlan(parsed.node);
+    // Made here once so that a translation fault shows now, not in the middle of a scan.
+    new RegExp(source);
+    if (plan?.kind === 'prefix') new RegExp(plan.restSource);
+    return new V8Regex({ source: pattern, engine, numGroups: parsed.groups, js: source, ...optional('plan', plan), ...optional('reach', reach(parsed.node)) });
   } catch (err) {
     // The emitter only writes valid V8 syntax; this would be a Palisade bug, named as such.
     throw new RegexSyntaxError(`internal translation failed for \`${pattern}\`: ${(err as Error).message}`);
@@ -112,24 +116,34 @@ class V8Regex implements GoRegex {
   readonly plan?: AnchorPlan;
   readonly reach?: 'line' | 'text';
   readonly compiled: CompiledRegex;
-  readonly #global: RegExp;
   #linear?: GoRegex;
-  readonly #single: RegExp;
-  /** Prefix plan: the rest of the pattern; lead plan: the whole pattern; run at one place. */
-  readonly #sticky?: RegExp;
+  // The RegExp objects are made when first used: most rules never run in a given scan, and a
+  // worker thread would otherwise parse every pattern again before its first file.
+  #globalRe?: RegExp;
+  #singleRe?: RegExp;
+  #stickyRe?: RegExp;
 
   constructor(compiled: CompiledRegex) {
     this.compiled = compiled;
     this.source = compiled.source;
     this.numGroups = compiled.numGroups;
     if (compiled.reach) this.reach = compiled.reach;
-    this.#global = new RegExp(compiled.js!, 'g');
-    this.#single = new RegExp(compiled.js!);
-    const plan = compiled.plan;
-    if (plan) {
-      this.plan = plan;
-      this.#sticky = new RegExp(plan.kind === 'prefix' ? plan.restSource : compiled.js!, 'y');
-    }
+    if (compiled.plan) this.plan = compiled.plan;
+  }
+
+  get #global(): RegExp {
+    return (this.#globalRe ??= new RegExp(this.compiled.js!, 'g'));
+  }
+
+  get #single(): RegExp {
+    return (this.#singleRe ??= new RegExp(this.compiled.js!));
+  }
+
+  /** Prefix plan: the rest of the pattern; lead plan: the whole pattern; run at one place. */
+  get #sticky(): RegExp | undefined {
+    const plan = this.plan;
+    if (!plan) return undefined;
+    return (this.#stickyRe ??= new RegExp(plan.kind === 'prefix' ? plan.restSource : this.compiled.js!, 'y'));
   }
 
   findAll(text: string, candidates?: ArrayLike<number>): Span[] {
