@@ -18,8 +18,6 @@
  * policy says otherwise.
  */
 import { errorMessage } from '../core/errors.ts';
-import type { DigestCache } from '../trust/oci/cache.ts';
-import type { RegistryStoreOptions } from '../trust/oci/store.ts';
 import type { TrustImageVerifier } from '../policy/engine/verify-images-trust.ts';
 import type { CelApplyOptions } from '../policy/cel/apply.ts';
 import { CelEvalError } from '../policy/cel/errors.ts';
@@ -29,14 +27,13 @@ import type { CelPolicySet } from '../policy/cel/types.ts';
 
 type Json = Record<string, unknown>;
 
-/** How the webhook reaches registries for ImageValidatingPolicies. */
+/**
+ * How the webhook reaches registries for ImageValidatingPolicies: every read (tag resolution,
+ * signatures, attestations) is a verification of `verifier`, with its registry settings and caches.
+ */
 export interface CelImageAccess {
-  /** Registry settings (plain HTTP, credentials, timeout) for resolving tags. */
-  registry: RegistryStoreOptions;
   /** Whole-pass deadline; below the webhook timeout. */
   deadlineMs: number;
-  /** Registry reads kept across requests. */
-  cache: DigestCache;
   /** Verifications and their cache, shared across requests (AdmissionImageVerification's). */
   verifier: TrustImageVerifier;
 }
@@ -71,8 +68,6 @@ export async function requestImageVerifier(set: CelPolicySet, object: Json, eval
   });
   const pass = prepareImageVerification(images, [{ object }], {
     signal: controller.signal,
-    registry: access.registry,
-    cache: access.cache,
     request: evaluation,
     verifier: access.verifier,
   }).catch((err: unknown) => unavailable(errorMessage(err)));

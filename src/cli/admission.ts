@@ -151,7 +151,7 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   });
   // ImageValidatingPolicies and the --key gate: the same registry settings and deadline, and the same verifications and caches.
   const registry = { log, timeoutMs: deadlineMs, retries: 0, ...(options.insecureRegistry && { insecure: true }) };
-  const celImages: CelImageAccess = { registry, deadlineMs, cache: digests, verifier: images.verifier };
+  const celImages: CelImageAccess = { deadlineMs, verifier: images.verifier };
   const signatures =
     options.key.length > 0 ? new SignatureGate({
           publicKeys: await readPublicKeys(options.key),

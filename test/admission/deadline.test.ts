@@ -14,7 +14,6 @@ import type { CelImageAccess } from '../../src/admission/cel-images.ts';
 import { AdmissionImageVerification } from '../../src/admission/image-verification.ts';
 import { loadAdmissionPolicies } from '../../src/admission/policy-set.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
-import { DigestCache } from '../../src/trust/oci/cache.ts';
 import { publicKeyPem } from '../../src/trust/keys.ts';
 import { send, startFake, type FakeServer } from '../image/registry/helpers/fake-registry.ts';
 import { keyAttestors, verifyImagesPolicy } from '../policy/engine/verify-images-helpers.ts';
@@ -79,7 +78,7 @@ describe.skipIf(!hasOpenssl)('webhook verification deadline (a registry that sta
     writeFileSync(join(dir, 'ivpol.yaml'), signedImagesPolicy('signed-images', `${fake.host}/cel/*`, publicKeyPem(keys.publicKey)));
     const registry = { insecure: true, credentials: {} };
     const images = new AdmissionImageVerification({ deadlineMs: DEADLINE_MS, registry });
-    const celImages: CelImageAccess = { registry: { ...registry, timeoutMs: DEADLINE_MS, retries: 0 }, deadlineMs: DEADLINE_MS, cache: new DigestCache(), verifier: images.verifier };
+    const celImages: CelImageAccess = { deadlineMs: DEADLINE_MS, verifier: images.verifier };
     server = await startAdmissionServer({
       policies: [verifyImagesPolicy('signed', { imageReferences: [`${fake.host}/classic/*`], attestors: keyAttestors(keys.publicKey) })],
       cel: await loadAdmissionPolicies([dir]),

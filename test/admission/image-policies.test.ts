@@ -15,7 +15,6 @@ import { AdmissionMetrics } from '../../src/admission/metrics.ts';
 import { loadAdmissionPolicies } from '../../src/admission/policy-set.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
 import { RegistryClient } from '../../src/image/registry/client.ts';
-import { DigestCache } from '../../src/trust/oci/cache.ts';
 import { attestImage, signImage } from '../../src/trust/oci/sign.ts';
 import { dockerRegistryAvailable, startDockerRegistry, type RunningRegistry } from '../image/registry/helpers/docker-registry.ts';
 import { buildImage, pushImage } from '../image/registry/helpers/images.ts';
@@ -99,9 +98,7 @@ describe.skipIf(!available)('ImageValidatingPolicies in the webhook against dock
     writeFileSync(join(dir, 'ivpol.yaml'), signedImagesPolicy('signed-images', `${registry.host}/*`, keys.publicKey.export({ type: 'spki', format: 'pem' }).toString()));
     const set = await loadAdmissionPolicies([dir]);
     access = {
-      registry: { ...REGISTRY_OPTIONS, timeoutMs: 3000, retries: 0 },
       deadlineMs: 3000,
-      cache: new DigestCache(),
       verifier: new AdmissionImageVerification({ deadlineMs: 3000, registry: REGISTRY_OPTIONS }).verifier,
     };
     server = await startAdmissionServer({ policies: [], cel: set, celImages: access, ...tls, port: 0, host: '127.0.0.1' });
@@ -141,7 +138,7 @@ describe.skipIf(!available)('ImageValidatingPolicies in the webhook against dock
     const policyDir = mkdtempSync(join(tmpdir(), 'palisade-ivpol-cache-'));
     writeFileSync(join(policyDir, 'ivpol.yaml'), provenancePolicy(registry.host, keys.publicKey.export({ type: 'spki', format: 'pem' }).toString()));
     const metrics = new AdmissionMetrics();
-    const cached: CelImageAccess = { ...access, cache: new DigestCache(), verifier: new AdmissionImageVerification({ deadlineMs: 3000, registry: REGISTRY_OPTIONS, metrics }).verifier };
+    const cached: CelImageAccess = { ...access, verifier: new AdmissionImageVerification({ deadlineMs: 3000, registry: REGISTRY_OPTIONS, metrics }).verifier };
     const cachedServer = await startAdmissionServer({ policies: [], cel: await loadAdmissionPolicies([policyDir]), celImages: cached, ...tls, port: 0, host: '127.0.0.1' });
     const admit = async (uid: string, builder: string) => decode(await post(cachedServer.port, '/validate', review(uid, pod('p', { image, annotations: { builder } })))).response;
     try {

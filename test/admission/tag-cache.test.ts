@@ -11,7 +11,6 @@ import type { CelImageAccess } from '../../src/admission/cel-images.ts';
 import { AdmissionImageVerification } from '../../src/admission/image-verification.ts';
 import { loadAdmissionPolicies } from '../../src/admission/policy-set.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
-import { DigestCache } from '../../src/trust/oci/cache.ts';
 import { send, startFake, type FakeServer } from '../image/registry/helpers/fake-registry.ts';
 import { decode, hasOpenssl, patchOf, pod, post, review, selfSignedCertificate } from './https.ts';
 
@@ -57,7 +56,7 @@ describe.skipIf(!hasOpenssl)('ImageValidatingPolicy tag resolution in the webhoo
     writeFileSync(join(dir, 'ivpol.yaml'), pinningPolicy(`${fake.host}/*`));
     const registry = { insecure: true, credentials: {} };
     const images = new AdmissionImageVerification({ deadlineMs: 3000, ttlMs: TTL_MS, now: () => now, registry });
-    const celImages: CelImageAccess = { registry: { ...registry, timeoutMs: 3000, retries: 0 }, deadlineMs: 3000, cache: new DigestCache(), verifier: images.verifier };
+    const celImages: CelImageAccess = { deadlineMs: 3000, verifier: images.verifier };
     server = await startAdmissionServer({ policies: [], cel: await loadAdmissionPolicies([dir]), images, celImages, ...tls, port: 0, host: '127.0.0.1' });
   });
 
