@@ -4,6 +4,7 @@
  * shorthands for predicate types.
  */
 import { TrustError } from './errors.ts';
+import { isRecord } from '../core/json.ts';
 
 export const STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 export const STATEMENT_V01 = 'https://in-toto.io/Statement/v0.1';
@@ -68,7 +69,7 @@ export function parseStatement(input: unknown): Statement {
       throw new TrustError('MALFORMED_STATEMENT', 'the in-toto statement is not valid JSON');
     }
   }
-  if (!isObject(value)) throw new TrustError('MALFORMED_STATEMENT', 'the in-toto statement is not a JSON object');
+  if (!isRecord(value)) throw new TrustError('MALFORMED_STATEMENT', 'the in-toto statement is not a JSON object');
   const bad: string[] = [];
   if (value._type !== STATEMENT_V1 && value._type !== STATEMENT_V01) bad.push(`_type (${JSON.stringify(value._type)})`);
   if (typeof value.predicateType !== 'string' || value.predicateType === '') bad.push('predicateType');
@@ -116,7 +117,7 @@ function splitDigest(digest: string): Record<string, string> {
 }
 
 function checkSubject(value: unknown): Subject | undefined {
-  if (!isObject(value) || !isObject(value.digest)) return undefined;
+  if (!isRecord(value) || !isRecord(value.digest)) return undefined;
   const digest: Record<string, string> = {};
   for (const [alg, hex] of Object.entries(value.digest)) {
     if (typeof hex !== 'string') return undefined;
@@ -126,10 +127,7 @@ function checkSubject(value: unknown): Subject | undefined {
   // v1 makes name optional when a digest identifies the artifact; keep "" rather than inventing one.
   if (value.name !== undefined && typeof value.name !== 'string') return undefined;
   const subject: Subject = { name: typeof value.name === 'string' ? value.name : '', digest };
-  if (isObject(value.annotations)) subject.annotations = value.annotations;
+  if (isRecord(value.annotations)) subject.annotations = value.annotations;
   return subject;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

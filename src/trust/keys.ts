@@ -27,6 +27,7 @@ import { xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
 import { errorMessage } from '../core/errors.ts';
 import { TrustError } from './errors.ts';
 import { encodePem, firstPemBlock } from './pem.ts';
+import { isRecord } from '../core/json.ts';
 
 export const SIGSTORE_PRIVATE_KEY_LABEL = 'ENCRYPTED SIGSTORE PRIVATE KEY';
 /** Written by cosign before v2.0.1; still read. */
@@ -256,16 +257,16 @@ export function parseEncryptedKeyDocument(body: Buffer): EncryptedKeyDocument {
     throw new TrustError('MALFORMED_KEY', 'encrypted key: the PEM body is not the JSON document cosign writes');
   }
   const bad = (field: string) => new TrustError('MALFORMED_KEY', `encrypted key: missing or invalid ${field}`);
-  if (!isObject(doc)) throw bad('document');
+  if (!isRecord(doc)) throw bad('document');
   const { kdf, cipher, ciphertext } = doc;
-  if (!isObject(kdf) || kdf.name !== 'scrypt') throw bad('kdf (expected scrypt)');
+  if (!isRecord(kdf) || kdf.name !== 'scrypt') throw bad('kdf (expected scrypt)');
   const params = kdf.params;
-  if (!isObject(params)) throw bad('kdf.params');
+  if (!isRecord(params)) throw bad('kdf.params');
   if (params.r !== SCRYPT_R || params.p !== SCRYPT_P || typeof params.N !== 'number' || !SCRYPT_N_ACCEPTED.has(params.N)) {
     throw new TrustError('UNSUPPORTED_KEY', `encrypted key: unsupported scrypt parameters ${JSON.stringify(params)}`);
   }
   if (!isBase64(kdf.salt)) throw bad('kdf.salt');
-  if (!isObject(cipher) || cipher.name !== 'nacl/secretbox') throw bad('cipher (expected nacl/secretbox)');
+  if (!isRecord(cipher) || cipher.name !== 'nacl/secretbox') throw bad('cipher (expected nacl/secretbox)');
   if (!isBase64(cipher.nonce)) throw bad('cipher.nonce');
   if (!isBase64(ciphertext) || ciphertext === '') throw bad('ciphertext');
   return {
@@ -295,10 +296,6 @@ function derPrivateKey(der: Buffer, type: 'pkcs8' | 'sec1' | 'pkcs1'): KeyObject
   } catch (err) {
     throw new TrustError('MALFORMED_KEY', `cannot decode the ${type.toUpperCase()} private key: ${errorMessage(err)}`, { cause: err });
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isBase64(value: unknown): value is string {

@@ -14,6 +14,7 @@ import { applyJsonPatch, toOperations } from '../engine/json-patch.ts';
 import { describeFailure, type Activation, type Outcome } from './evaluate.ts';
 import type { CompiledMutation } from './types.ts';
 import { fromCel } from './values.ts';
+import { isRecord } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -25,13 +26,9 @@ const LIST_KEYS: Readonly<Record<string, string>> = {
   topologySpreadConstraints: 'topologyKey',
 };
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function keyOf(field: string, items: readonly unknown[]): string | undefined {
   const key = LIST_KEYS[field] ?? 'name';
-  return items.every((i) => isObject(i) && i[key] !== undefined) ? key : undefined;
+  return items.every((i) => isRecord(i) && i[key] !== undefined) ? key : undefined;
 }
 
 function mergeList(field: string, current: unknown[], patch: unknown[]): unknown[] {
@@ -47,8 +44,8 @@ function mergeList(field: string, current: unknown[], patch: unknown[]): unknown
 
 /** Server-side-apply-style merge of an apply configuration into a value. */
 export function merge(current: unknown, patch: unknown, field = ''): unknown {
-  if (isObject(patch)) {
-    const base: Json = isObject(current) ? { ...current } : {};
+  if (isRecord(patch)) {
+    const base: Json = isRecord(current) ? { ...current } : {};
     for (const [k, v] of Object.entries(patch)) {
       if (v === null) delete base[k];
       else base[k] = merge(base[k], v, k);
@@ -79,7 +76,7 @@ export function runMutations(
     }
     try {
       if (m.patchType === 'JSONPatch') current = applyJsonPatch(current, toOperations(result)) as Json;
-      else if (isObject(result)) current = merge(current, result) as Json;
+      else if (isRecord(result)) current = merge(current, result) as Json;
       else throw new Error(`an apply configuration must be an object, got ${JSON.stringify(result)}`);
     } catch (err) {
       return { outcome: { status: 'error', message: `${m.patchType} of ${policy}: ${err instanceof Error ? err.message : String(err)}` }, patched: object };

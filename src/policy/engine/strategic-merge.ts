@@ -15,6 +15,7 @@
 import { parseAnchor, type Anchor } from '../pattern/anchors.ts';
 import { RuleError } from '../types.ts';
 import { deepEqual } from './json-patch.ts';
+import { isRecord } from '../../core/json.ts';
 
 /** Whether `resource` satisfies a validate-style `pattern` (the pattern module's matchPattern). */
 export type PatternTest = (resource: unknown, pattern: unknown) => boolean;
@@ -38,10 +39,6 @@ class ConditionFailed extends Error {
   }
 }
 
-function isMap(v: unknown): v is JsonMap {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * Applies a strategic merge patch with anchors to `resource` and returns the patched copy (the
  * input is not modified). A failed conditional or global anchor at the top means no change.
@@ -61,8 +58,8 @@ export function applyStrategicMerge(resource: Json, patch: Json, matches: Patter
 /* ─────────────────────────── anchors ─────────────────────────── */
 
 function preprocess(pattern: Json, resource: Json, matches: PatternTest): void {
-  if (isMap(pattern)) walkMap(pattern, resource, matches);
-  else if (Array.isArray(pattern) && pattern.length > 0 && isMap(pattern[0])) processListOfMaps(pattern, resource, matches);
+  if (isRecord(pattern)) walkMap(pattern, resource, matches);
+  else if (Array.isArray(pattern) && pattern.length > 0 && isRecord(pattern[0])) processListOfMaps(pattern, resource, matches);
 }
 
 function walkMap(pattern: JsonMap, resource: Json, matches: PatternTest): void {
@@ -70,19 +67,19 @@ function walkMap(pattern: JsonMap, resource: Json, matches: PatternTest): void {
   validateConditions(pattern, resource, matches);
   for (const key of Object.keys(pattern)) {
     if (hasAnchor(parseAnchor(key))) continue;
-    preprocess(pattern[key], isMap(resource) ? resource[key] : undefined, matches);
+    preprocess(pattern[key], isRecord(resource) ? resource[key] : undefined, matches);
   }
 }
 
 /** `+(key)`: dropped from the patch when the resource has `key`, else renamed to `key`. Returns how many there were. */
 function handleAddIfNotPresent(pattern: Json, resource: Json): number {
-  if (!isMap(pattern)) return 0;
+  if (!isRecord(pattern)) return 0;
   let count = 0;
   for (const field of Object.keys(pattern)) {
     const a = parseAnchor(field);
     if (!isAddAnchor(a)) continue;
     count++;
-    if (isMap(resource) && Object.hasOwn(resource, a!.key)) delete pattern[field];
+    if (isRecord(resource) && Object.hasOwn(resource, a!.key)) delete pattern[field];
     else renameKey(pattern, field, a!.key);
   }
   return count;
@@ -93,7 +90,7 @@ function validateConditions(pattern: JsonMap, resource: Json, matches: PatternTe
     for (const field of Object.keys(pattern)) {
       const a = parseAnchor(field);
       if (!test(a)) continue;
-      if (!isMap(resource) || !Object.hasOwn(resource, a!.key)) throw new ConditionFailed(`"${a!.key}" not found in the resource`, global);
+      if (!isRecord(resource) || !Object.hasOwn(resource, a!.key)) throw new ConditionFailed(`"${a!.key}" not found in the resource`, global);
       const patternValue = pattern[field];
       const resourceValue = resource[a!.key];
       if (handleAddIfNotPresent(patternValue, resourceValue) > 0) continue;
@@ -143,7 +140,7 @@ function processListOfMaps(pattern: Json[], resource: Json, matches: PatternTest
 
 /** A conditional list element that matched a resource element becomes a patch element for it, keyed by name. */
 function instantiateForElement(pattern: Json[], element: Json, resourceElement: Json): void {
-  if (!isMap(resourceElement)) return;
+  if (!isRecord(resourceElement)) return;
   const name = resourceElement.name;
   if (name === undefined || name === null || name === '') return;
   const instance = structuredClone(element);
@@ -153,13 +150,13 @@ function instantiateForElement(pattern: Json[], element: Json, resourceElement: 
 }
 
 function hasAnchors(node: Json, test: (a: Anchor | undefined) => boolean): boolean {
-  if (isMap(node)) return Object.entries(node).some(([k, v]) => test(parseAnchor(k)) || (v !== null && v !== undefined && hasAnchors(v, test)));
+  if (isRecord(node)) return Object.entries(node).some(([k, v]) => test(parseAnchor(k)) || (v !== null && v !== undefined && hasAnchors(v, test)));
   if (Array.isArray(node)) return node.some((e) => hasAnchors(e, test));
   return typeof node === 'string' && containsCondition(parseAnchor(node));
 }
 
 function deleteConditionElements(pattern: Json): void {
-  if (!isMap(pattern)) return;
+  if (!isRecord(pattern)) return;
   for (const field of Object.keys(pattern)) {
     if (deleteAnchors(pattern[field], containsCondition(parseAnchor(field)))) delete pattern[field];
   }
@@ -170,7 +167,7 @@ function deleteConditionElements(pattern: Json): void {
  * anchors was left, so the caller drops the node instead of patching with an empty value.
  */
 function deleteAnchors(node: Json, deleteScalar: boolean): boolean {
-  if (isMap(node)) return deleteAnchorsInMap(node);
+  if (isRecord(node)) return deleteAnchorsInMap(node);
   if (Array.isArray(node)) return deleteAnchorsInList(node);
   return deleteScalar;
 }
@@ -226,11 +223,11 @@ function merge(patch: Json, dest: Json, path: string[]): Json {
 
 function mergeValue(patch: Json, dest: Json, path: string[]): Json | typeof DELETE {
   if (patch === null) return DELETE;
-  if (isMap(patch)) {
+  if (isRecord(patch)) {
     const directive = patch.$patch;
     if (directive === 'delete') return DELETE;
     if (directive === 'replace') return clean(withoutDirective(patch));
-    if (!isMap(dest)) return clean(patch);
+    if (!isRecord(dest)) return clean(patch);
     const out: JsonMap = { ...dest };
     for (const [key, value] of Object.entries(patch)) {
       if (key === '$patch') continue;
@@ -249,11 +246,11 @@ function mergeValue(patch: Json, dest: Json, path: string[]): Json | typeof DELE
 }
 
 function associativeKey(patch: Json[], dest: Json[], path: string[]): string | undefined {
-  const first = [dest[0], patch[0]].find(isMap);
+  const first = [dest[0], patch[0]].find(isRecord);
   if (!first) return undefined;
   const field = path[path.length - 1] ?? '';
   const schemaKey = SCHEMA_MERGE_KEYS[field];
-  if (schemaKey && [...patch, ...dest].every((e) => isMap(e) && Object.hasOwn(e, schemaKey))) return schemaKey;
+  if (schemaKey && [...patch, ...dest].every((e) => isRecord(e) && Object.hasOwn(e, schemaKey))) return schemaKey;
   return ASSOCIATIVE_KEYS.find((k) => Object.hasOwn(first, k));
 }
 
@@ -261,8 +258,8 @@ function associativeKey(patch: Json[], dest: Json[], path: string[]): string | u
 function mergeList(patch: Json[], dest: Json[], key: string, path: string[]): Json[] {
   const out = [...dest];
   for (const element of patch) {
-    if (!isMap(element) || element[key] === undefined || element[key] === null) continue;
-    const idx = out.findIndex((d) => isMap(d) && deepEqual(d[key], element[key]));
+    if (!isRecord(element) || element[key] === undefined || element[key] === null) continue;
+    const idx = out.findIndex((d) => isRecord(d) && deepEqual(d[key], element[key]));
     const merged = mergeValue(element, idx === -1 ? undefined : out[idx], path);
     if (merged === DELETE) {
       if (idx !== -1) out.splice(idx, 1);
@@ -279,7 +276,7 @@ function withoutDirective(map: JsonMap): JsonMap {
 
 /** A patch subtree added where the resource had nothing: nulls and directives disappear. */
 function clean(value: Json): Json {
-  if (isMap(value)) {
+  if (isRecord(value)) {
     const out: JsonMap = {};
     for (const [k, v] of Object.entries(value)) {
       if (v === null || k === '$patch') continue;
@@ -292,10 +289,10 @@ function clean(value: Json): Json {
 }
 
 function cleanList(list: Json[]): Json[] {
-  return list.filter((e) => !(isMap(e) && e.$patch === 'delete')).map(clean);
+  return list.filter((e) => !(isRecord(e) && e.$patch === 'delete')).map(clean);
 }
 
 /** The `patchStrategicMerge` body must be an object. */
 export function assertPatchObject(patch: unknown): void {
-  if (!isMap(patch)) throw new RuleError('INVALID', 'patchStrategicMerge must be an object');
+  if (!isRecord(patch)) throw new RuleError('INVALID', 'patchStrategicMerge must be an object');
 }

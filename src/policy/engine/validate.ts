@@ -15,6 +15,7 @@ import type { Conditions } from '../types.ts';
 import { addElement, type JsonContext } from '../variables/context.ts';
 import { checkConditions, evaluateList, substitute, substituteValue } from './evaluation.ts';
 import type { ContextEntry, Deny, ForEachValidation, Rule, RuleResponse } from './types.ts';
+import { isRecord } from '../../core/json.ts';
 
 /** What a handler needs besides the rule: the context, the resource, and how to load context entries. */
 export interface RuleEnv {
@@ -255,14 +256,10 @@ export function foreachChangesContext(env: RuleEnv, foreach: { context?: readonl
 const ELEMENT_KEYS = (nesting: number) => ['element', `element${nesting}`, 'elementIndex', `elementIndex${nesting}`];
 
 function mergeJson(base: unknown, patch: unknown): unknown {
-  if (!isObject(base) || !isObject(patch)) return patch;
+  if (!isRecord(base) || !isRecord(patch)) return patch;
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(patch)) out[k] = mergeJson(out[k], v);
   return out;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**

@@ -5,17 +5,13 @@
  * Kyverno decodes JSON with k8s.io/apimachinery's json package, which turns integral numbers into int64 and the
  * rest into float64. A JavaScript number is therefore treated as Go int64 when it is an integer in int64 range.
  */
+import { isRecord } from '../../core/json.ts';
 
 const INT64_LIMIT = 2 ** 63;
 
 /** True when Go would hold this JSON number as int64 (an integer in range), false for float64. */
 export function isGoInt(n: number): boolean {
   return Number.isInteger(n) && n < INT64_LIMIT && n >= -INT64_LIMIT;
-}
-
-/** True for a JSON object (not null, not an array). */
-export function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** `fmt.Sprint(v)` / `%v`: maps print as `map[k:v ...]` with sorted keys, arrays as `[a b]`, nil as `<nil>`. */
@@ -25,7 +21,7 @@ export function goSprint(v: unknown): string {
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'number') return isGoInt(v) ? intString(v) : formatGoFloat(v, 'g');
   if (Array.isArray(v)) return `[${v.map(goSprint).join(' ')}]`;
-  if (isMap(v)) {
+  if (isRecord(v)) {
     const keys = Object.keys(v).sort();
     return `map[${keys.map((k) => `${k}:${goSprint(v[k])}`).join(' ')}]`;
   }
@@ -39,7 +35,7 @@ export function goTypeName(v: unknown): string {
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return isGoInt(v) ? 'int64' : 'float64';
   if (Array.isArray(v)) return '[]interface {}';
-  if (isMap(v)) return 'map[string]interface {}';
+  if (isRecord(v)) return 'map[string]interface {}';
   return typeof v;
 }
 

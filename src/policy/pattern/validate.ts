@@ -16,11 +16,12 @@
  */
 
 import { type Anchor, formatAnchor, isLeadingAnchor, isTrackedAnchor, parseAnchor } from './anchors.ts';
-import { goSprint, goTypeName, isMap } from './gofmt.ts';
+import { goSprint, goTypeName } from './gofmt.ts';
 import { matchValue } from './value.ts';
 import { containsWildcard, wildcardMatch } from './wildcard.ts';
 import type { PatternResult } from '../types.ts';
 import { RuleError } from '../types.ts';
+import { isRecord } from '../../core/json.ts';
 
 const CONDITIONAL_MSG = 'conditional anchor mismatch';
 const GLOBAL_MSG = 'global anchor mismatch';
@@ -120,7 +121,7 @@ function planFor(pattern: Record<string, unknown>): MapPlan {
 /** Does a pattern subtree contain any anchor key (the keys Kyverno moves to the front)? */
 function hasNestedAnchors(pattern: unknown): boolean {
   if (Array.isArray(pattern)) return pattern.some(hasNestedAnchors);
-  if (!isMap(pattern)) return false;
+  if (!isRecord(pattern)) return false;
   for (const [k, v] of Object.entries(pattern)) {
     const a = parseAnchor(k);
     if (a && a.type !== 'addIfNotPresent') return true;
@@ -189,7 +190,7 @@ export function patternAnchorError(pattern: unknown, kind: 'validate' | 'mutate'
     }
     return undefined;
   }
-  if (!isMap(pattern)) return undefined;
+  if (!isRecord(pattern)) return undefined;
   for (const [key, value] of Object.entries(pattern)) {
     const a = parseAnchor(key);
     if (a) {
@@ -215,8 +216,8 @@ function mismatch(path: string, message: string, anchor?: AnchorErrorKind): Mism
 
 /** `validateResourceElement`: dispatch on the pattern's type. */
 function validateElement(resource: unknown, pattern: unknown, path: string, walk: Walk): Step {
-  if (isMap(pattern)) {
-    if (!isMap(resource)) {
+  if (isRecord(pattern)) {
+    if (!isRecord(resource)) {
       return mismatch(
         path,
         `pattern and resource have different structures. Path: ${path}. Expected ${goTypeName(pattern)}, found ${goTypeName(resource)}`,
@@ -311,7 +312,7 @@ function validateExistence(resourceValue: unknown, pattern: unknown, path: strin
     return mismatch(path, `invalid pattern type ${goTypeName(pattern)}: Pattern has to be of list to compare against resource`);
   }
   for (const patternMap of pattern) {
-    if (!isMap(patternMap)) {
+    if (!isRecord(patternMap)) {
       return mismatch(path, `invalid pattern type ${goTypeName(pattern)}: Pattern has to be of type map to compare against items in resource`);
     }
     const found = resourceValue.some((el, i) => validateElement(el, patternMap, `${path}${i}/`, walk) === undefined);
@@ -323,7 +324,7 @@ function validateExistence(resourceValue: unknown, pattern: unknown, path: strin
 function validateArray(resource: unknown[], pattern: unknown[], path: string, walk: Walk): Step {
   if (pattern.length === 0) return mismatch(path, 'pattern Array empty');
   const first = pattern[0];
-  if (isMap(first)) return validateArrayOfMaps(resource, first, path, walk);
+  if (isRecord(first)) return validateArrayOfMaps(resource, first, path, walk);
   if (isScalar(first)) return validateElement(resource, first, path, walk);
   if (resource.length < pattern.length) {
     return mismatch(
@@ -375,11 +376,11 @@ function findTagged(map: Record<string, unknown>, tag: string): string | undefin
 function wildcardMetadataKey(pattern: Record<string, unknown>): string | undefined {
   const metaKey = findTagged(pattern, 'metadata');
   const meta = metaKey === undefined ? undefined : pattern[metaKey];
-  if (!isMap(meta)) return undefined;
+  if (!isRecord(meta)) return undefined;
   const wild = ['labels', 'annotations'].some((tag) => {
     const k = findTagged(meta, tag);
     const m = k === undefined ? undefined : meta[k];
-    return isMap(m) && Object.keys(m).some(containsWildcard);
+    return isRecord(m) && Object.keys(m).some(containsWildcard);
   });
   return wild ? metaKey : undefined;
 }
@@ -392,13 +393,13 @@ function wildcardMetadataKey(pattern: Record<string, unknown>): string | undefin
  */
 function expandMetadataWildcards(patternMeta: unknown, resource: Record<string, unknown>): Record<string, unknown> | undefined {
   const resourceMeta = resource.metadata;
-  if (!isMap(patternMeta) || !isMap(resourceMeta)) return undefined;
+  if (!isRecord(patternMeta) || !isRecord(resourceMeta)) return undefined;
   // Reuse the expansion for resources with the same label and annotation keys (keeps the walk's plan cache warm).
   const signature = ['labels', 'annotations']
     .map((tag) => {
       const k = findTagged(resourceMeta, tag);
       const m = k === undefined ? undefined : resourceMeta[k];
-      return isMap(m) ? `${k}\u0001${Object.keys(m).join('\u0000')}` : '';
+      return isRecord(m) ? `${k}\u0001${Object.keys(m).join('\u0000')}` : '';
     })
     .join('\u0002');
   let perPattern = expansions.get(patternMeta);
@@ -419,7 +420,7 @@ function expandMetadata(patternMeta: Record<string, unknown>, resourceMeta: Reco
     const patternTags = tagKey === undefined ? undefined : patternMeta[tagKey];
     const resourceTagKey = findTagged(resourceMeta, tag);
     const resourceTags = resourceTagKey === undefined ? undefined : resourceMeta[resourceTagKey];
-    if (tagKey === undefined || !isMap(patternTags) || !isMap(resourceTags)) continue;
+    if (tagKey === undefined || !isRecord(patternTags) || !isRecord(resourceTags)) continue;
     newMeta ??= { ...patternMeta };
     newMeta[tagKey] = expandKeys(patternTags, Object.keys(resourceTags));
   }

@@ -16,9 +16,10 @@
  */
 
 import { parseGoDuration } from '../duration.ts';
-import { formatGoFloat, isGoInt, isMap, parseGoFloat, parseGoInt } from './gofmt.ts';
+import { formatGoFloat, isGoInt, parseGoFloat, parseGoInt } from './gofmt.ts';
 import { parseQuantity } from './quantity.ts';
 import { wildcardMatch } from './wildcard.ts';
+import { isRecord } from '../../core/json.ts';
 
 /** The comparison of one pattern part: '' is equality, '!' inequality. */
 export type CompareOp = '' | '!' | '>' | '<' | '>=' | '<=';
@@ -120,7 +121,7 @@ export function matchValue(value: unknown, pattern: unknown): boolean {
   if (typeof pattern === 'boolean') return value === pattern;
   if (typeof pattern === 'number') return isGoInt(pattern) ? matchIntPattern(value, pattern) : matchFloatPattern(value, pattern);
   if (Array.isArray(pattern)) return false;
-  if (isMap(pattern)) return isMap(value);
+  if (isRecord(pattern)) return isRecord(value);
   return false;
 }
 

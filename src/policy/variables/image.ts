@@ -6,6 +6,7 @@
  * gets the tag `latest`. Paths are kept as written (`nginx`, not `library/nginx`), which is what
  * the Kyverno CLI test suites expect.
  */
+import { isRecord } from '../../core/json.ts';
 
 export const DEFAULT_REGISTRY = 'docker.io';
 
@@ -149,8 +150,6 @@ function customExtractors(configs: readonly ImageExtractorConfig[]): Extractor[]
 /** Applies an extractor's `jmesPath` to the raw image string. */
 export type ImageTransform = (jmesPath: string, value: string) => unknown;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function entry(info: ImageInfo, pointer: string): ImageEntry {
   const e: ImageEntry = { name: info.name, path: info.path, jsonPointer: pointer };
   for (const k of ['registry', 'tag', 'digest', 'reference', 'referenceWithTag'] as const) if (info[k] !== '') e[k] = info[k];
@@ -161,11 +160,11 @@ function walk(obj: unknown, path: string[], ex: Extractor, fields: string[], out
   if (obj === null || obj === undefined) return;
   if (fields[0] === '*') {
     if (Array.isArray(obj)) obj.forEach((v, i) => walk(v, [...path, String(i)], ex, fields.slice(1), out, transform));
-    else if (isObject(obj)) for (const [k, v] of Object.entries(obj)) walk(v, [...path, k], ex, fields.slice(1), out, transform);
+    else if (isRecord(obj)) for (const [k, v] of Object.entries(obj)) walk(v, [...path, k], ex, fields.slice(1), out, transform);
     else throw new ImageReferenceError('invalid type');
     return;
   }
-  if (!isObject(obj)) throw new ImageReferenceError('invalid image config');
+  if (!isRecord(obj)) throw new ImageReferenceError('invalid image config');
   if (fields.length > 0) {
     walk(obj[fields[0] as string], [...path, fields[0] as string], ex, fields.slice(1), out, transform);
     return;

@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { errorMessage } from '../../core/errors.ts';
 import { TrustError } from '../errors.ts';
+import { isRecord } from '../../core/json.ts';
 import publicGood from './public-good-trusted-root.json' with { type: 'json' };
 
 export type { TrustedRoot } from '@sigstore/protobuf-specs';
@@ -52,22 +53,22 @@ export function readTrustedRoot(path: string): TrustedRoot {
  * raw JSON first, naming every bad one.
  */
 export function parseTrustedRoot(json: unknown): TrustedRoot {
-  if (!isObject(json)) throw new TrustError('MALFORMED_TRUSTED_ROOT', 'the trusted root is not a JSON object');
+  if (!isRecord(json)) throw new TrustError('MALFORMED_TRUSTED_ROOT', 'the trusted root is not a JSON object');
   const bad: string[] = [];
   if (typeof json.mediaType !== 'string' || !MEDIA_TYPE.test(json.mediaType)) bad.push(`mediaType (${JSON.stringify(json.mediaType)})`);
   for (const kind of ['tlogs', 'ctlogs'] as const) {
     listOf(json, kind, bad).forEach((log, i) => {
       const where = `${kind}[${i}]`;
       const key = log.publicKey;
-      if (!isObject(key) || typeof key.rawBytes !== 'string' || key.rawBytes === '') bad.push(`${where}.publicKey.rawBytes`);
+      if (!isRecord(key) || typeof key.rawBytes !== 'string' || key.rawBytes === '') bad.push(`${where}.publicKey.rawBytes`);
       else checkValidity(key.validFor, `${where}.publicKey.validFor`, bad);
-      if (!isObject(log.logId) || typeof log.logId.keyId !== 'string') bad.push(`${where}.logId.keyId`);
+      if (!isRecord(log.logId) || typeof log.logId.keyId !== 'string') bad.push(`${where}.logId.keyId`);
     });
   }
   for (const kind of ['certificateAuthorities', 'timestampAuthorities'] as const) {
     listOf(json, kind, bad).forEach((ca, i) => {
       const where = `${kind}[${i}]`;
-      const chain = isObject(ca.certChain) ? ca.certChain.certificates : undefined;
+      const chain = isRecord(ca.certChain) ? ca.certChain.certificates : undefined;
       if (!Array.isArray(chain) || chain.length === 0) bad.push(`${where}.certChain.certificates`);
       checkValidity(ca.validFor, `${where}.validFor`, bad);
     });
@@ -83,7 +84,7 @@ export function parseTrustedRoot(json: unknown): TrustedRoot {
 function listOf(json: Record<string, unknown>, field: string, bad: string[]): Record<string, unknown>[] {
   const value = json[field];
   if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every(isObject)) {
+  if (!Array.isArray(value) || !value.every(isRecord)) {
     bad.push(field);
     return [];
   }
@@ -93,13 +94,10 @@ function listOf(json: Record<string, unknown>, field: string, bad: string[]): Re
 /** A TimeRange may be absent (valid forever) but, when present, needs its start (protobuf-specs marks it required); a null end is open. */
 function checkValidity(validFor: unknown, where: string, bad: string[]): void {
   if (validFor === undefined || validFor === null) return;
-  if (!isObject(validFor) || !isTimestamp(validFor.start) || (validFor.end != null && !isTimestamp(validFor.end))) bad.push(where);
+  if (!isRecord(validFor) || !isTimestamp(validFor.start) || (validFor.end != null && !isTimestamp(validFor.end))) bad.push(where);
 }
 
 function isTimestamp(value: unknown): boolean {
   return typeof value === 'string' && !Number.isNaN(Date.parse(value));
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

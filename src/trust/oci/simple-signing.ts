@@ -13,6 +13,7 @@
 import { TrustError } from '../errors.ts';
 import { GoMap, goMarshal } from './gojson.ts';
 import { SIMPLE_SIGNING_TYPE } from './types.ts';
+import { isRecord } from '../../core/json.ts';
 
 export interface SimpleSigningClaims {
   /** `critical.identity.docker-reference`: the repository that was signed, without tag. */
@@ -49,13 +50,13 @@ export function parseSimpleSigningPayload(bytes: Uint8Array): SimpleSigningClaim
   } catch {
     throw new TrustError('MALFORMED_SIGNATURE', 'the simple-signing payload is not JSON');
   }
-  if (!isObject(document)) throw new TrustError('MALFORMED_SIGNATURE', 'the simple-signing payload is not a JSON object');
+  if (!isRecord(document)) throw new TrustError('MALFORMED_SIGNATURE', 'the simple-signing payload is not a JSON object');
   const critical = field(document, 'critical');
-  const identity = isObject(critical) ? field(critical, 'identity') : undefined;
-  const image = isObject(critical) ? field(critical, 'image') : undefined;
-  const type = isObject(critical) ? field(critical, 'type') : undefined;
-  const dockerReference = isObject(identity) ? field(identity, 'docker-reference') : undefined;
-  const digest = isObject(image) ? field(image, 'docker-manifest-digest') : undefined;
+  const identity = isRecord(critical) ? field(critical, 'identity') : undefined;
+  const image = isRecord(critical) ? field(critical, 'image') : undefined;
+  const type = isRecord(critical) ? field(critical, 'type') : undefined;
+  const dockerReference = isRecord(identity) ? field(identity, 'docker-reference') : undefined;
+  const digest = isRecord(image) ? field(image, 'docker-manifest-digest') : undefined;
   if (typeof type !== 'string' || type !== SIMPLE_SIGNING_TYPE) {
     throw new TrustError('MALFORMED_SIGNATURE', `the payload is not a cosign image signature (critical.type is ${JSON.stringify(type ?? null)})`);
   }
@@ -67,13 +68,9 @@ export function parseSimpleSigningPayload(bytes: Uint8Array): SimpleSigningClaim
     dockerReference,
     digest,
     type,
-    optional: isObject(optional) ? optional : null,
+    optional: isRecord(optional) ? optional : null,
     document,
   };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** An exact key first, else the first case-insensitive match (Go's rule). */

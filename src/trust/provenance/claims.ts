@@ -17,6 +17,7 @@
  */
 import { ProvenanceError } from './errors.ts';
 import { SLSA_PROVENANCE_V02, SLSA_PROVENANCE_V1 } from './types.ts';
+import { isRecord } from '../../core/json.ts';
 
 export interface SourceClaim {
   /** As written: `git+https://github.com/org/repo@refs/tags/v1` or `https://github.com/org/repo`. */
@@ -47,7 +48,7 @@ export const SUPPORTED_PREDICATES: readonly string[] = [SLSA_PROVENANCE_V02, SLS
 
 /** UNSUPPORTED_PREDICATE for other predicate types, MALFORMED_PROVENANCE when no builder id is found. */
 export function readClaims(predicateType: string, predicate: unknown): ProvenanceClaims {
-  if (!isObject(predicate)) throw new ProvenanceError('MALFORMED_PROVENANCE', 'the provenance predicate is not a JSON object');
+  if (!isRecord(predicate)) throw new ProvenanceError('MALFORMED_PROVENANCE', 'the provenance predicate is not a JSON object');
   if (predicateType === SLSA_PROVENANCE_V02) return readV02(predicate);
   if (predicateType === SLSA_PROVENANCE_V1) return readV1(predicate);
   throw new ProvenanceError(
@@ -147,9 +148,6 @@ function str(value: unknown): string | undefined {
 }
 
 function obj(value: unknown): Record<string, unknown> | undefined {
-  return isObject(value) ? value : undefined;
+  return isRecord(value) ? value : undefined;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -11,22 +11,23 @@
  * NotEquals is the negation, except that a key of an unsupported type (null) is neither equal nor not equal.
  */
 
-import { isGoInt, isMap, parseGoFloat, parseGoInt } from '../../pattern/gofmt.ts';
+import { isGoInt, parseGoFloat, parseGoInt } from '../../pattern/gofmt.ts';
 import { parseQuantity } from '../../pattern/quantity.ts';
 import { wildcardMatch } from '../../pattern/wildcard.ts';
 import { durationPairSeconds } from './common.ts';
+import { isRecord } from '../../../core/json.ts';
 
 export function equals(key: unknown, value: unknown): boolean {
   if (typeof key === 'boolean') return value === key;
   if (typeof key === 'number') return numberEquals(key, value);
   if (typeof key === 'string') return stringEquals(key, value);
   if (Array.isArray(key)) return Array.isArray(value) && deepEqual(key, value);
-  if (isMap(key)) return isMap(value) && deepEqual(key, value);
+  if (isRecord(key)) return isRecord(value) && deepEqual(key, value);
   return false;
 }
 
 export function notEquals(key: unknown, value: unknown): boolean {
-  const supported = typeof key === 'boolean' || typeof key === 'number' || typeof key === 'string' || Array.isArray(key) || isMap(key);
+  const supported = typeof key === 'boolean' || typeof key === 'number' || typeof key === 'string' || Array.isArray(key) || isRecord(key);
   return supported && !equals(key, value);
 }
 
@@ -52,8 +53,8 @@ function stringEquals(key: string, value: unknown): boolean {
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (isMap(a)) {
-    if (!isMap(b)) return false;
+  if (isRecord(a)) {
+    if (!isRecord(b)) return false;
     const keys = Object.keys(a);
     return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
   }
