@@ -56,6 +56,9 @@ export interface SignatureFindings {
   warnings: string[];
 }
 
+/** Most image references whose cache key is kept (a bound for clusters that never repeat one). */
+const MAX_KEYS = 10_000;
+
 /** Policy/rule names under which --key results are reported and cached. */
 export const SIGNATURE_POLICY = 'palisade-require-signed-images';
 export const SIGNATURE_RULE = 'verify-signature';
@@ -65,6 +68,8 @@ export class SignatureGate {
   readonly #options: SignatureGateOptions;
   readonly #scope: string;
   readonly #digests: DigestCache;
+  /** Cache keys by image reference as written in objects (keyOf). */
+  readonly #keys = new Map<string, string>();
 
   constructor(options: SignatureGateOptions) {
     this.#options = options;
@@ -81,7 +86,7 @@ export class SignatureGate {
   /** Verifies each distinct image once; outcomes by image reference. */
   async check(images: readonly string[]): Promise<Map<string, SignatureOutcome>> {
     const unique = [...new Set(images)];
-    const outcomes = await Promise.all(unique.map((image) => this.#outcome(image)));
+    const outcomes = await Promise.all(unique.map((image) => this.#options.cache.get(this.#keyOf(image), (signal) => this.#verify(image, signal))));
     return new Map(unique.map((image, i) => [image, outcomes[i]!]));
   }
 
@@ -97,16 +102,20 @@ export class SignatureGate {
     return found;
   }
 
-  async #outcome(image: string): Promise<SignatureOutcome> {
-    const cache = this.#options.cache;
-    const ref = registryReference(image);
-    const key = ref ? formatRegistryReference(ref.digest ? { ...ref, tag: undefined } : ref) : image;
-    const outcome = await cache.get(`${this.#scope}\0${key}`, (signal) => this.#verify(image, signal));
-    if (outcome.status !== 'verified') return outcome;
-    // What holds for a tag holds for the digest it resolved to: an object whose tags a verifyImages
-    // rule pinned on /mutate (`name:tag@digest`) reaches /validate verified already.
-    if (ref && !ref.digest) cache.remember(`${this.#scope}\0${formatRegistryReference({ ...ref, tag: undefined, digest: outcome.digest })}`, { digest: outcome.digest });
-    return { status: 'verified', digest: outcome.digest };
+  /**
+   * The cache key of an image: its normalised reference (`nginx:1.27` is `docker.io/library/nginx:1.27`),
+   * by digest alone when it pins one (a tag beside the digest is informational). A cluster's images
+   * are few and come back with every request: each is parsed once.
+   */
+  #keyOf(image: string): string {
+    let key = this.#keys.get(image);
+    if (key === undefined) {
+      const ref = registryReference(image);
+      key = `${this.#scope}\0${ref ? formatRegistryReference(ref.digest ? { ...ref, tag: undefined } : ref) : image}`;
+      if (this.#keys.size >= MAX_KEYS) this.#keys.clear();
+      this.#keys.set(image, key);
+    }
+    return key;
   }
 
   /** `signal` (the cache's deadline) cancels the registry requests of a verification given up on. */
@@ -120,6 +129,10 @@ export class SignatureGate {
       detectMovedTag: false,
       registry: { ...this.#options.registry, signal },
     });
+    // What holds for a tag holds for the digest it resolved to: an object whose tags a verifyImages
+    // rule pinned on /mutate (`name:tag@digest`) reaches /validate verified already.
+    const ref = registryReference(image);
+    if (ref && !ref.digest) this.#options.cache.remember(this.#keyOf(`${ref.registry}/${ref.repository}@${result.digest}`), { digest: result.digest });
     return { digest: result.digest };
   }
 }
