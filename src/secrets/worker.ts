@@ -12,7 +12,7 @@ import type { InputIssue } from '../core/types.ts';
 import { fromPortable, type PortableConfig, type SecretsConfig } from './config.ts';
 import { Detector, type DetectorOptions } from './detect.ts';
 import type { SecretFinding } from './finding.ts';
-import { readTextFile, type FileEntry } from './sources/files.ts';
+import { FileReader, type FileEntry } from './sources/files.ts';
 
 export interface WorkerSetup {
   /** The configuration to scan with (rules already restricted to --enable-rule). */
@@ -31,11 +31,14 @@ export interface BatchResult {
   issues: InputIssue[];
 }
 
+/** One per thread: the bytes of a file are only needed while it is scanned. */
+const reader = new FileReader();
+
 /** Scans one batch of files with a detector (in a worker or, without workers, in this thread). */
 export function scanBatch(detector: Detector, entries: FileEntry[], maxBytes: number): BatchResult {
   const result: BatchResult = { findings: [], bytes: 0, scanned: 0, skippedBinary: 0, skippedTooLarge: 0, issues: [] };
   for (const entry of entries) {
-    const read = readTextFile(entry, maxBytes);
+    const read = reader.read(entry, maxBytes);
     let found: SecretFinding[] = [];
     if (read.kind === 'binary') result.skippedBinary++;
     else if (read.kind === 'too-large') {

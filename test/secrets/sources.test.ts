@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isIgnored, parseIgnoreFile } from '../../src/secrets/sources/gitignore.ts';
-import { looksBinary, readTextFile, walkFiles } from '../../src/secrets/sources/files.ts';
+import { FileReader, looksBinary, walkFiles } from '../../src/secrets/sources/files.ts';
 import { PatchParser } from '../../src/secrets/sources/git.ts';
 import type { Fragment } from '../../src/secrets/finding.ts';
 import { scanSecrets } from '../../src/secrets/scan.ts';
@@ -42,10 +42,22 @@ describe('reading files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'palisade-utf8-'));
     const bytes = Buffer.concat([Buffer.from('caf\xc3\xa9 ', 'latin1'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(' key = "AKIALALEMEL33243OLIA"\n\xe2\x82\n', 'latin1')]);
     writeFileSync(join(dir, 'bad.txt'), bytes);
-    const read = readTextFile({ path: 'bad.txt', absolute: join(dir, 'bad.txt'), size: bytes.length }, 0);
+    const read = new FileReader().read({ path: 'bad.txt', absolute: join(dir, 'bad.txt'), size: bytes.length }, 0);
     expect(read.kind === 'text' && read.text.startsWith('café \ufffd\ufffd\ufffd key')).toBe(true);
     const result = await scanSecrets({ target: dir, mode: 'dir' });
     expect(result.findings.map((f) => [f.ruleId, f.startLine, f.secret])).toEqual([['aws-access-token', 1, 'AKIALALEMEL33243OLIA']]);
+  });
+
+  it('reuses its buffer: a file that grew since it was listed is read to its end, a smaller one after it alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-read-'));
+    const big = 'x'.repeat(200_000) + 'END';
+    writeFileSync(join(dir, 'big.txt'), big);
+    writeFileSync(join(dir, 'small.txt'), 'small');
+    const reader = new FileReader();
+    const grown = reader.read({ path: 'big.txt', absolute: join(dir, 'big.txt'), size: 10 }, 0);
+    expect(grown.kind === 'text' && grown.text).toBe(big);
+    const small = reader.read({ path: 'small.txt', absolute: join(dir, 'small.txt'), size: 5 }, 0);
+    expect(small.kind === 'text' && [small.text, small.bytes.length]).toEqual(['small', 5]);
   });
 
   it('skips a file over the size limit without reading it, and scans a 20 MB single-line file when allowed', async () => {

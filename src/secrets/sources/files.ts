@@ -90,47 +90,48 @@ export type ReadResult =
 
 /** How many leading bytes decide whether a file is binary (as git does, a NUL in the first 8000). */
 const SNIFF_BYTES = 8000;
-/** Checks for bytes past the listed size. */
-const probe = Buffer.alloc(4096);
 
 /**
- * Reads a file to scan. Binary files (a NUL byte or a known binary signature at the start) and
- * files above `maxBytes` are not read; invalid UTF-8 is decoded with replacement characters. The
- * file is opened once: its head is read and looked at, then the rest into the same buffer.
+ * Reads files to scan into one buffer that grows as needed and is reused, so that scanning a tree
+ * does not allocate (and collect) a buffer per file: the bytes of a result are valid until the
+ * next read. Binary files (a NUL byte or a known binary signature at the start) and files above
+ * `maxBytes` are not read; invalid UTF-8 is decoded with replacement characters. A file is opened
+ * once: its head is read and looked at, then the rest into the same buffer.
  */
-export function readTextFile(entry: FileEntry, maxBytes: number): ReadResult {
-  if (maxBytes > 0 && entry.size > maxBytes) return { kind: 'too-large' };
-  let bytes: Buffer;
-  try {
-    const fd = openSync(entry.absolute, 'r');
+export class FileReader {
+  #buffer = Buffer.allocUnsafe(64 * 1024);
+
+  read(entry: FileEntry, maxBytes: number): ReadResult {
+    if (maxBytes > 0 && entry.size > maxBytes) return { kind: 'too-large' };
+    let bytes: Buffer;
     try {
-      let buffer = Buffer.allocUnsafe(Math.max(entry.size, 1));
-      let length = readSync(fd, buffer, 0, Math.min(SNIFF_BYTES, buffer.length), 0);
-      if (looksBinary(buffer.subarray(0, length))) return { kind: 'binary' };
-      for (;;) {
-        if (length === buffer.length) {
-          // The file may have grown since it was listed: read to its end, as readFileSync would.
-          const more = readSync(fd, probe, 0, probe.length, length);
-          if (more === 0) break;
-          const grown = Buffer.allocUnsafe(buffer.length * 2 + more);
-          buffer.copy(grown, 0, 0, length);
-          probe.copy(grown, length, 0, more);
-          buffer = grown;
-          length += more;
-          continue;
+      const fd = openSync(entry.absolute, 'r');
+      try {
+        // One byte more than listed, to notice a file that has grown since.
+        if (this.#buffer.length < entry.size + 1) this.#buffer = Buffer.allocUnsafe(entry.size + 1);
+        let buffer = this.#buffer;
+        let length = readSync(fd, buffer, 0, Math.min(SNIFF_BYTES, buffer.length), 0);
+        if (looksBinary(buffer.subarray(0, length))) return { kind: 'binary' };
+        for (;;) {
+          if (length === buffer.length) {
+            // The file has grown since it was listed: read to its end, as readFileSync would.
+            const grown = Buffer.allocUnsafe(buffer.length * 2);
+            buffer.copy(grown, 0, 0, length);
+            this.#buffer = buffer = grown;
+          }
+          const n = readSync(fd, buffer, length, buffer.length - length, length);
+          if (n === 0) break;
+          length += n;
         }
-        const n = readSync(fd, buffer, length, buffer.length - length, length);
-        if (n === 0) break;
-        length += n;
+        bytes = buffer.subarray(0, length);
+      } finally {
+        closeSync(fd);
       }
-      bytes = buffer.subarray(0, length);
-    } finally {
-      closeSync(fd);
+    } catch (err) {
+      return { kind: 'error', message: (err as Error).message };
     }
-  } catch (err) {
-    return { kind: 'error', message: (err as Error).message };
+    return { kind: 'text', text: bytes.toString('utf8'), bytes };
   }
-  return { kind: 'text', text: bytes.toString('utf8'), bytes };
 }
 
 const BINARY_SIGNATURES: readonly number[][] = [
