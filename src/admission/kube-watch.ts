@@ -9,8 +9,7 @@
  */
 import { createInterface } from 'node:readline';
 import { errorMessage } from '../core/errors.ts';
-import type { KubeConnection } from '../core/kube-connection.ts';
-import { kubeJson, kubeOpen, KubeHttpError } from './kube.ts';
+import { kubeJson, kubeOpen, KubeHttpError, type KubeConnection } from '../core/kube-connection.ts';
 import type { StructuredLog } from './log.ts';
 import { isRecord } from '../core/json.ts';
 

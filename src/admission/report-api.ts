@@ -15,8 +15,7 @@
  * empty rather than deleted, so no `delete` permission is needed.
  */
 import { hostname } from 'node:os';
-import type { KubeConnection } from '../core/kube-connection.ts';
-import { kubeJson, KubeHttpError } from './kube.ts';
+import { kubeJson, KubeHttpError, type KubeConnection } from '../core/kube-connection.ts';
 import type { ReportSink } from './reports.ts';
 import { REPORT_API_VERSION, summarize, type PolicyReport } from '../policy/report/policy-report.ts';
 

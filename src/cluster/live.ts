@@ -2,17 +2,16 @@
  * Live input: the audited resources read from the Kubernetes API with read-only list calls
  * (`GET /api/v1/pods?limit=500`, then `continue` tokens), all namespaces at once.
  *
- * Configuration and credentials come from core/kube-connection.ts; each request is a plain GET, so
- * every list returns the API's own JSON (no client-side model conversion) and every failure keeps
- * its HTTP status.
+ * Configuration, credentials and requests come from core/kube-connection.ts; each request is a
+ * plain GET, so every list returns the API's own JSON (no client-side model conversion) and every
+ * failure keeps its HTTP status.
  *
  * A list that fails does not stop the audit: it is recorded in the coverage (403 → `forbidden`,
  * 404 → `not-served`, no connection → `unreachable`, anything else → `failed`). Once the server
  * has proved unreachable, the remaining lists are not attempted.
  */
-import type { IncomingMessage } from 'node:http';
 import { errorMessage } from '../core/errors.ts';
-import { connectKube, type KubeConnection } from '../core/kube-connection.ts';
+import { connectKube, kubeJson, KubeHttpError, KubeNotJsonError, type KubeConnection } from '../core/kube-connection.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { isRecord } from '../core/json.ts';
 import type { Manifest } from '../misconfig/manifests.ts';
@@ -132,54 +131,25 @@ function liveManifest(spec: ResourceSpec, item: Record<string, unknown>): Manife
   };
 }
 
+/** One GET; every failure becomes a ListError saying how the list fared. */
 async function getJson(connection: KubeConnection, path: string, timeoutMs: number): Promise<unknown> {
-  const url = new URL(connection.server + path);
-  const base = await connection.options();
-  // Loaded on demand, like the client library: offline audits never need them.
-  const send = url.protocol === 'https:' ? (await import('node:https')).request : (await import('node:http')).request;
-  return new Promise((resolve, reject) => {
-    const req = send(
-      url,
-      { ...base, method: 'GET', headers: { ...(base.headers as Record<string, string>), Accept: 'application/json' }, timeout: timeoutMs },
-      (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) => reject(new ListError('failed', `${path}: ${errorMessage(err)}`)));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) {
-            try {
-              resolve(JSON.parse(text));
-            } catch {
-              reject(new ListError('failed', `${path}: the response is not JSON`));
-            }
-            return;
-          }
-          reject(statusError(path, status, text));
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      if (err instanceof ListError) reject(err);
-      else if (err.code !== undefined && NETWORK_CODES.has(err.code)) reject(new ListError('unreachable', `cannot reach ${connection.server}: ${err.code === 'ETIMEDOUT' ? err.message : err.code}`));
-      else reject(new ListError('failed', `${path}: ${errorMessage(err)}`));
-    });
-    req.end();
-  });
+  try {
+    return await kubeJson(connection, path, { timeoutMs });
+  } catch (err) {
+    throw listError(connection, path, err);
+  }
 }
 
-/** The API's Status message when there is one: `pods is forbidden: User "x" cannot list resource "pods"…`. */
-function statusError(path: string, status: number, text: string): ListError {
-  let message = `HTTP ${status}`;
-  try {
-    const body = JSON.parse(text) as unknown;
-    if (isRecord(body) && typeof body.message === 'string' && body.message !== '') message = `HTTP ${status}: ${body.message}`;
-  } catch {
-    // Not a Status object: the code says enough.
+/** The API's Status message when there is one: `HTTP 403: pods is forbidden: User "x" cannot list resource "pods"…`. */
+function listError(connection: KubeConnection, path: string, err: unknown): ListError {
+  if (err instanceof KubeHttpError) {
+    const message = `HTTP ${err.status}${err.apiMessage !== undefined ? `: ${err.apiMessage}` : ''}`;
+    if (err.status === 401 || err.status === 403) return new ListError('forbidden', message);
+    if (err.status === 404) return new ListError('not-served', `${path}: ${message}`);
+    return new ListError('failed', `${path}: ${message}`);
   }
-  if (status === 401 || status === 403) return new ListError('forbidden', message);
-  if (status === 404) return new ListError('not-served', `${path}: ${message}`);
-  return new ListError('failed', `${path}: ${message}`);
+  if (err instanceof KubeNotJsonError) return new ListError('failed', err.message);
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== undefined && NETWORK_CODES.has(code)) return new ListError('unreachable', `cannot reach ${connection.server}: ${code === 'ETIMEDOUT' ? errorMessage(err) : code}`);
+  return new ListError('failed', `${path}: ${errorMessage(err)}`);
 }

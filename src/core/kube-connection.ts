@@ -1,12 +1,15 @@
 /**
- * The Kubernetes API server and credentials, for the cluster audit's live reads and the admission
- * webhook's watches and reports: @kubernetes/client-node's KubeConfig (kubeconfig files,
+ * The Kubernetes API, for the cluster audit's live reads and the admission webhook's watches and
+ * reports: the server and credentials from @kubernetes/client-node's KubeConfig (kubeconfig files,
  * `KUBECONFIG`, contexts, client certificates, tokens, exec plugins, the in-cluster service
- * account) resolves them, and its `applyToHTTPSOptions` fills the TLS options and headers of each
- * request, so callers send plain HTTP(S) requests and keep the API's own JSON and HTTP statuses.
+ * account), whose `applyToHTTPSOptions` fills the TLS options and headers of each request; and
+ * plain HTTP(S) requests carrying them, so responses stay the API's own JSON and every failure
+ * keeps its HTTP status and Status message.
  */
+import type { IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { PalisadeError, errorMessage } from './errors.ts';
+import { isRecord } from './json.ts';
 
 export interface KubeConnection {
   /** The API server's URL, without a trailing slash. */
@@ -64,4 +67,92 @@ export async function connectKube(options: KubeConnectionOptions): Promise<KubeC
       return opts;
     },
   };
+}
+
+/** A response other than 2xx, with the API's Status message when there is one. */
+export class KubeHttpError extends Error {
+  readonly status: number;
+  /** The Status object's `message`, when the body is one and has a message. */
+  readonly apiMessage: string | undefined;
+
+  constructor(status: number, message: string, apiMessage?: string) {
+    super(message);
+    this.name = 'KubeHttpError';
+    this.status = status;
+    this.apiMessage = apiMessage;
+  }
+}
+
+/** A 2xx response whose body is not JSON. */
+export class KubeNotJsonError extends Error {
+  constructor(path: string) {
+    super(`${path}: the response is not JSON`);
+    this.name = 'KubeNotJsonError';
+  }
+}
+
+export interface KubeRequest {
+  method?: 'GET' | 'POST' | 'PUT';
+  /** JSON request body. */
+  body?: unknown;
+  /** Socket inactivity limit; when it passes, the request fails with code ETIMEDOUT. */
+  timeoutMs: number;
+  /** Called with the request, so a caller can abort it (close). */
+  track?: (req: { destroy(): void; once(event: 'close', listener: () => void): unknown }) => void;
+}
+
+/** Sends a request; resolves with the response stream when the status is 2xx, else rejects with KubeHttpError. */
+export async function kubeOpen(connection: KubeConnection, path: string, request: KubeRequest): Promise<IncomingMessage> {
+  const url = new URL(connection.server + path);
+  const base = await connection.options();
+  // Loaded on demand, like the client library: commands that never reach a cluster never need them.
+  const send = url.protocol === 'https:' ? (await import('node:https')).request : (await import('node:http')).request;
+  const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
+  const headers = {
+    ...(base.headers as Record<string, string>),
+    Accept: 'application/json',
+    ...(payload !== undefined && { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) }),
+  };
+  const method = request.method ?? 'GET';
+  return new Promise((resolve, reject) => {
+    const req = send(url, { ...base, method, headers, timeout: request.timeoutMs }, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 200 && status < 300) {
+        resolve(res);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const apiMessage = statusMessage(Buffer.concat(chunks).toString('utf8'));
+        reject(new KubeHttpError(status, `${method} ${path}: HTTP ${status}${apiMessage !== undefined ? `: ${apiMessage}` : ''}`, apiMessage));
+      });
+    });
+    request.track?.(req);
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${request.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Sends a request and parses the JSON response. */
+export async function kubeJson(connection: KubeConnection, path: string, request: KubeRequest): Promise<unknown> {
+  const res = await kubeOpen(connection, path, request);
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new KubeNotJsonError(path);
+  }
+}
+
+/** The message of a Status object (`pods is forbidden: User "x" cannot list resource "pods"…`), if the body is one with a message. */
+function statusMessage(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as unknown;
+    return isRecord(body) && typeof body.message === 'string' && body.message !== '' ? body.message : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,16 +1,19 @@
 /**
  * The one Kubernetes connection of the cluster audit (collectLive) and the admission webhook
  * (kubeConnection): both reject an unknown context by name, and each keeps its own message for a
- * kubeconfig without a server.
+ * kubeconfig without a server. And the requests over it, against a loopback server: the API's
+ * Status message, a body that is not JSON, a server that does not answer.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeConnection } from '../../src/admission/kube.ts';
 import { collectLive } from '../../src/cluster/live.ts';
 import { PalisadeError } from '../../src/core/errors.ts';
-import { connectKube } from '../../src/core/kube-connection.ts';
+import { connectKube, kubeJson, KubeHttpError, KubeNotJsonError } from '../../src/core/kube-connection.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'palisade-kube-connection-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -76,5 +79,69 @@ describe('connectKube', () => {
     const err = await rejection(kubeConnection(join(dir, 'missing')));
     expect(err.code).toBe('INPUT_UNREADABLE');
     expect(err.message).toContain(`cannot load the kubeconfig ${join(dir, 'missing')}`);
+  });
+});
+
+describe('kubeJson', () => {
+  let server: Server;
+  let config = '';
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/api/v1/pods') {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'PodList', items: [], auth: req.headers.authorization }));
+      } else if (req.url === '/api/v1/secrets') {
+        res.writeHead(403, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'Status', message: 'secrets is forbidden: User "t" cannot list resource "secrets"' }));
+      } else if (req.url === '/api/v1/nodes') {
+        res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>proxy login</html>');
+      }
+      // Anything else: no answer.
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    config = join(dir, 'loopback');
+    writeFileSync(
+      config,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: loop',
+        // client-node refuses plain HTTP unless TLS verification is explicitly off.
+        `  cluster: {server: "http://127.0.0.1:${(server.address() as AddressInfo).port}", insecure-skip-tls-verify: true}`,
+        'users:',
+        '- name: u',
+        '  user: {token: "t0ken"}',
+        'contexts:',
+        '- name: loop',
+        '  context: {cluster: loop, user: u}',
+        'current-context: loop',
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('sends the credentials and parses the answer', async () => {
+    const connection = await connectKube({ kubeconfig: config, noServer: 'none' });
+    expect(await kubeJson(connection, '/api/v1/pods', { timeoutMs: 5000 })).toEqual({ kind: 'PodList', items: [], auth: 'Bearer t0ken' });
+  });
+
+  it("rejects a status other than 2xx with the API's message, and a body that is not JSON", async () => {
+    const connection = await connectKube({ kubeconfig: config, noServer: 'none' });
+    const forbidden = await kubeJson(connection, '/api/v1/secrets', { timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(forbidden).toBeInstanceOf(KubeHttpError);
+    expect(forbidden).toMatchObject({ status: 403, apiMessage: 'secrets is forbidden: User "t" cannot list resource "secrets"' });
+    expect((forbidden as Error).message).toBe('GET /api/v1/secrets: HTTP 403: secrets is forbidden: User "t" cannot list resource "secrets"');
+    const html = await kubeJson(connection, '/api/v1/nodes', { timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(html).toBeInstanceOf(KubeNotJsonError);
+    expect((html as Error).message).toBe('/api/v1/nodes: the response is not JSON');
+  });
+
+  it('gives up on a server that does not answer, with code ETIMEDOUT', async () => {
+    const connection = await connectKube({ kubeconfig: config, noServer: 'none' });
+    const silent = await kubeJson(connection, '/api/v1/silent', { timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(silent).toMatchObject({ code: 'ETIMEDOUT', message: 'no answer within 200 ms' });
   });
 });
