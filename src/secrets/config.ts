@@ -385,6 +385,13 @@ function strings(value: unknown, context: string): string[] {
   return value as string[];
 }
 
+/** The configuration with only the rules named (gitleaks `--enable-rule`); all of them when none are. */
+export function restrictRules(config: SecretsConfig, ids: string[] | undefined): SecretsConfig {
+  if (!ids?.length) return config;
+  const wanted = new Set(ids);
+  return { ...config, rules: new Map([...config.rules].filter(([id]) => wanted.has(id))), orderedRules: config.orderedRules.filter((id) => wanted.has(id)) };
+}
+
 /* ── a configuration as plain data, for worker threads ── */
 
 type Portable<T> = T extends GoRegex ? CompiledRegex : T extends (infer U)[] ? Portable<U>[] : T extends Map<infer K, infer V> ? Map<K, Portable<V>> : T extends object ? { [P in keyof T]: Portable<T[P]> } : T;

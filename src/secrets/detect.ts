@@ -427,6 +427,16 @@ export class Detector {
     );
   }
 
+  /** detect.go `checkFindingAllowed`, with the allowlists prepared in the constructor. */
+  #findingAllowed(finding: SecretFinding, fragment: Fragment, line: string, allowlists: readonly Allowlist[]): boolean {
+    return allowedBy(
+      allowlists.map((list) => this.#allowlists.get(list)!),
+      new Candidate(finding.match, finding.secret),
+      fragment,
+      line,
+    );
+  }
+
   /**
    * Kubernetes Secret manifests: a finding per non-empty value, and the decoded values scanned
    * with every other rule (kubernetes.ts).
@@ -446,7 +456,7 @@ export class Detector {
       finding.match = finding.secret = value.text;
       finding.entropy = Math.fround(shannonEntropy(finding.secret));
       const line = fragment.raw.slice(span.start, span.end);
-      if (findingAllowed(finding, fragment, line, this.config.allowlists) || findingAllowed(finding, fragment, line, rule.allowlists)) continue;
+      if (this.#findingAllowed(finding, fragment, line, this.config.allowlists) || this.#findingAllowed(finding, fragment, line, rule.allowlists)) continue;
       out.push(finding);
       if (value.decoded !== undefined) {
         // The decoded text, scanned with the other rules and reported at the value's place.
@@ -561,17 +571,6 @@ export function commitOrPathAllowed(fragment: Fragment, allowlists: readonly All
     }
   }
   return false;
-}
-
-/** detect.go `checkFindingAllowed`. */
-export function findingAllowed(finding: SecretFinding, fragment: Fragment, line: string, allowlists: readonly Allowlist[]): boolean {
-  const candidate = new Candidate(finding.match, finding.secret);
-  return allowedBy(
-    allowlists.map((list) => ({ list, stopword: (s: string) => list.stopwords.some((w) => s.includes(w)) })),
-    candidate,
-    fragment,
-    line,
-  );
 }
 
 /** `lineRegex`, when given, answers for the regexes of line-target allowlists (the caller memoises them). */

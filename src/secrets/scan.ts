@@ -3,17 +3,16 @@
  * work-tree changes, stdin), run the detector on each fragment, then fingerprint each finding and
  * drop those listed in `.gitleaksignore` or present in the baseline.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { InputIssue } from '../core/types.ts';
-import { defaultConfig, loadConfigFile, toPortable, type SecretsConfig } from './config.ts';
+import { defaultConfig, loadConfigFile, restrictRules, toPortable, type SecretsConfig } from './config.ts';
 import { Detector, type DetectorOptions } from './detect.ts';
 import { fingerprintOf, type Fragment, type SecretFinding } from './finding.ts';
 import { inBaseline, isIgnoredFinding, loadBaseline, parseGitleaksIgnore, type BaselineFinding, type IgnoreList } from './ignore.ts';
 import { walkFiles, type FileEntry } from './sources/files.ts';
-import { batchEntries, restrictRules, scanBatch, ScanPool, workerCount } from './worker.ts';
+import { batchEntries, MAX_THREADS, scanBatch, ScanPool, workerCount } from './worker.ts';
 import { gitDiffFragments, gitLogFragments } from './sources/git.ts';
-import { readFileSync } from 'node:fs';
 
 export type SecretScanMode = 'dir' | 'git' | 'staged' | 'uncommitted' | 'stdin';
 
@@ -40,7 +39,7 @@ export interface SecretScanOptions {
   /** Only these rule ids (gitleaks `--enable-rule`). */
   enableRules?: string[];
   onWarning?: (message: string) => void;
-  /** Worker threads for directory mode: 0 or 1 scans in this thread; default: one per core for large trees. */
+  /** Threads for directory mode (at most MAX_THREADS): 0 or 1 scans in this thread; default: one per core for large trees. */
   threads?: number;
 }
 
@@ -91,7 +90,7 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
       await pool?.close();
       throw err;
     }
-    const threads = options.threads ?? workerCount(total);
+    const threads = Math.min(options.threads ?? workerCount(total), MAX_THREADS);
     const batches = batchEntries(entries);
     if (threads > 1 && batches.length > 1) pool ??= new ScanPool(Math.min(threads, batches.length));
     dir = { batches, ...(pool && { pool }) };

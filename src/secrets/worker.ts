@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { InputIssue } from '../core/types.ts';
-import { fromPortable, type PortableConfig, type SecretsConfig } from './config.ts';
+import { fromPortable, type PortableConfig } from './config.ts';
 import { Detector, type DetectorOptions } from './detect.ts';
 import type { SecretFinding } from './finding.ts';
 import { FileReader, type FileEntry } from './sources/files.ts';
@@ -55,20 +55,17 @@ export function scanBatch(detector: Detector, entries: FileEntry[], maxBytes: nu
   return result;
 }
 
-export function restrictRules(config: SecretsConfig, ids: string[] | undefined): SecretsConfig {
-  if (!ids?.length) return config;
-  const wanted = new Set(ids);
-  return { ...config, rules: new Map([...config.rules].filter(([id]) => wanted.has(id))), orderedRules: config.orderedRules.filter((id) => wanted.has(id)) };
-}
-
 /** Below this many bytes the threads' start-up costs more than they save. */
 const PARALLEL_MIN_BYTES = 16 * 1_000_000;
 const BATCH_BYTES = 1_000_000;
 const BATCH_FILES = 256;
 
+/** More threads than this gain nothing: reading files and merging results in one thread bound the rest. */
+export const MAX_THREADS = 8;
+
 export function workerCount(totalBytes: number): number {
   if (totalBytes < PARALLEL_MIN_BYTES) return 0;
-  return Math.min(availableParallelism(), 8);
+  return Math.min(availableParallelism(), MAX_THREADS);
 }
 
 /** Files in batches of about BATCH_BYTES, in order. */
@@ -115,11 +112,17 @@ export class ScanPool {
   async scan(batches: FileEntry[][], setup: WorkerSetup, detector: Detector): Promise<BatchResult[]> {
     const results: BatchResult[] = new Array(batches.length);
     let next = 0;
+    // Once a worker has failed the scan has failed: nobody takes another batch.
+    let failed = false;
+    const fail = (reject: (err: Error) => void) => (err: Error) => {
+      failed = true;
+      reject(err);
+    };
     const run = (worker: Worker) =>
       new Promise<void>((resolve, reject) => {
         let outstanding = 0;
         const post = () => {
-          while (outstanding < QUEUE_DEPTH && next < batches.length) {
+          while (!failed && outstanding < QUEUE_DEPTH && next < batches.length) {
             const index = next++;
             outstanding++;
             worker.postMessage({ batch: batches[index]!, index } satisfies ToWorker);
@@ -135,14 +138,14 @@ export class ScanPool {
           post();
         };
         worker.on('message', receive);
-        worker.once('error', reject);
+        worker.once('error', fail(reject));
         // A worker that dies without an 'error' (killed, out of memory) would otherwise leave the scan waiting forever.
-        worker.once('exit', (code) => reject(new Error(`secret scan worker exited (code ${code}) before finishing its batches`)));
+        worker.once('exit', (code) => fail(reject)(new Error(`secret scan worker exited (code ${code}) before finishing its batches`)));
         worker.postMessage({ setup } satisfies ToWorker);
         post();
       });
     const local = async () => {
-      while (next < batches.length) {
+      while (!failed && next < batches.length) {
         const index = next++;
         results[index] = scanBatch(detector, batches[index]!, setup.maxBytes);
         // Let the workers' results in, and their next batches out.

@@ -127,8 +127,8 @@ describe('git patches', () => {
     ];
     const parser = new PatchParser(true);
     const out: Fragment[] = [];
-    for (const line of log) out.push(...parser.line(line));
-    out.push(...parser.end());
+    parser.feed(log.join('\n') + '\n', out);
+    parser.finish(out);
     expect(out.map((f) => [f.filePath, f.startLine, f.raw])).toEqual([
       ['app.env', 1, 'TOKEN=one\nTOKEN=two\n'],
       ['app.env', 11, 'last'],

@@ -125,20 +125,6 @@ export class PatchParser {
     this.#withCommits = withCommits;
   }
 
-  /** One line (without its newline); yields the fragments it completes. */
-  *line(line: string): Generator<Fragment> {
-    const out: Fragment[] = [];
-    this.#line(line, out);
-    yield* out;
-  }
-
-  /** The end of the input; yields the last fragment. */
-  *end(): Generator<Fragment> {
-    const out: Fragment[] = [];
-    this.finish(out);
-    yield* out;
-  }
-
   /** Parses the complete lines of `text` into `out`; returns what follows the last newline. */
   feed(text: string, out: Fragment[]): string {
     let start = 0;
@@ -155,6 +141,7 @@ export class PatchParser {
     return text.slice(start);
   }
 
+  /** The end of the input: the last fragment into `out`. */
   finish(out: Fragment[]): void {
     if (this.#header) this.#finishHeader();
     this.#flushHunk(out);
