@@ -4,8 +4,6 @@
  */
 import { connectKube, type KubeConnection } from '../core/kube-connection.ts';
 
-export type { KubeConnection };
-
 /** The webhook's API server and credentials: the in-cluster service account, or a kubeconfig (and context). */
 export function kubeConnection(kubeconfig?: string, context?: string): Promise<KubeConnection> {
   return connectKube({ kubeconfig, context, noServer: 'no Kubernetes API server: not in a cluster and the kubeconfig has no current context with a server' });

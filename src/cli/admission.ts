@@ -10,7 +10,8 @@ import { asLogger, jsonLog, textLog, type StructuredLog } from '../admission/log
 import { loadAdmissionPolicies } from '../admission/policy-set.ts';
 import { PolicyReloader, type PolicySource } from '../admission/reload.ts';
 import { ClusterPolicyWatcher, withClusterPolicies } from '../admission/cluster-policies.ts';
-import { kubeConnection, type KubeConnection } from '../admission/kube.ts';
+import { kubeConnection } from '../admission/kube.ts';
+import type { KubeConnection } from '../core/kube-connection.ts';
 import { NamespaceWatcher } from '../admission/namespaces.ts';
 import { directorySink, PolicyReportWriter, streamSink, type ReportSink } from '../admission/reports.ts';
 import { apiReportSink } from '../admission/report-api.ts';
