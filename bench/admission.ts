@@ -498,7 +498,8 @@ try {
       `--tls-cert=${join(work, 'tls.crt')}`,
       `--tls-key=${join(work, 'tls.key')}`,
       '--timeout=10',
-      ...(signed ? [`--key=${signed.publicKey}`, '--insecure-registry', '--cache-ttl=3600'] : []),
+      // `palisade sign` signs offline, with no transparency-log entry: the gate must be told to accept that.
+      ...(signed ? [`--key=${signed.publicKey}`, '--insecure-ignore-tlog', '--insecure-registry', '--cache-ttl=3600'] : []),
     ],
     profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   );
