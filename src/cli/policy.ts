@@ -144,7 +144,7 @@ async function apply(paths: string[], options: ApplyOptions, globals: GlobalOpti
     responses.push(...applyCelPolicies(cel, resources, { ...celOptions, ...(imageVerifier && { imageVerifier }) }));
   }
   if (responses.some((r) => r.rules.some((x) => x.code === 'REGISTRY_ACCESS_REQUIRED'))) {
-    ctx.log.warn('verifyImages rules need registry access to verify signatures: pass --registry');
+    ctx.log.warn('image verification (verifyImages rules, ImageValidatingPolicies) needs registry access: pass --registry');
   }
   const auditWarn = Boolean(options.auditWarn);
   const summary = countResults(responses, auditWarn);

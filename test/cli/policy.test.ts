@@ -74,7 +74,7 @@ describe('palisade policy apply', () => {
     expect((parseYaml(stdout) as { summary: unknown }).summary).toEqual(doc.summary);
   });
 
-  it('hints at --registry when verifyImages rules could not verify offline, and only then', async () => {
+  it('hints at --registry when verifyImages rules or ImageValidatingPolicies could not verify offline, and only then', async () => {
     const tmp = await mkdtemp(join(tmpdir(), 'palisade-policy-hint-'));
     let stderr = '';
     vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -88,8 +88,28 @@ describe('palisade policy apply', () => {
       await writeFile(join(tmp, 'policy.yaml'), stringifyYaml(policy));
       await writeFile(join(tmp, 'pod.yaml'), stringifyYaml({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } }));
       const loud = (...args: string[]) => policyCommand(() => ({})).parseAsync(args, { from: 'user' });
+      const hint = 'image verification (verifyImages rules, ImageValidatingPolicies) needs registry access: pass --registry';
       expect(await exitCode(loud('apply', join(tmp, 'policy.yaml'), '-r', join(tmp, 'pod.yaml')))).toBe(1);
-      expect(stderr).toContain('verifyImages rules need registry access to verify signatures: pass --registry');
+      expect(stderr).toContain(hint);
+      stderr = '';
+      const ivpol = {
+        apiVersion: 'policies.kyverno.io/v1',
+        kind: 'ImageValidatingPolicy',
+        metadata: { name: 'signed-images' },
+        spec: {
+          validationActions: ['Deny'],
+          matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }] },
+          matchImageReferences: [{ glob: '*' }],
+          attestors: [{ name: 'ci', cosign: { key: { data: pem } } }],
+          validations: [{ expression: 'images.containers.all(i, verifyImageSignatures(i, [attestors.ci]) > 0)', message: 'must be signed' }],
+        },
+      };
+      await writeFile(join(tmp, 'ivpol.yaml'), stringifyYaml(ivpol));
+      // Pinned, so that the policy's digest check passes offline and its signature check needs the registry.
+      await writeFile(join(tmp, 'pinned.yaml'), stringifyYaml({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: `nginx@sha256:${'a'.repeat(64)}` }] } }));
+      expect(await exitCode(loud('apply', join(tmp, 'ivpol.yaml'), '-r', join(tmp, 'pinned.yaml')))).toBe(1);
+      expect(stdout).toContain('needs registry access');
+      expect(stderr).toContain(hint);
       stderr = '';
       await exitCode(loud('apply', join(dir, 'policies.yaml'), '-r', join(dir, 'resources.yaml')));
       expect(stderr).not.toContain('--registry');

@@ -280,7 +280,7 @@ function evaluate(policy: CelPolicy, resource: KubeResource, set: CelPolicySet, 
   const name = ruleName(policy, rules);
   const type = ruleType(policy);
   const add = (outcome: Outcome, actions: readonly string[]) => {
-    const rule: RuleResponse = { name, type, status: outcome.status, message: outcome.message, ...(outcome.properties && { properties: outcome.properties }) };
+    const rule: RuleResponse = { name, type, status: outcome.status, message: outcome.message, ...(outcome.code && { code: outcome.code }), ...(outcome.properties && { properties: outcome.properties }) };
     response.rules.push(rule);
     response.validationActions[name] = actions;
     if (type !== 'Mutation') response.failureActions[name] = failureAction(actions);

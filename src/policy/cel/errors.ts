@@ -9,6 +9,7 @@
  *   lookup without provided values, the authorizer…). Its message is `unsupported: <function>`.
  * - `CelCostError` (cost.ts): the expression went over its cost or time budget.
  */
+import type { PalisadeErrorCode } from '../../core/errors.ts';
 
 export class CelCompileError extends Error {
   readonly expression: string;
@@ -34,11 +35,14 @@ export class CelEvalError extends Error {
 
 export class CelUnsupportedError extends Error {
   readonly feature: string;
+  /** What callers act on when they know the cause (REGISTRY_ACCESS_REQUIRED: the CLI's --registry hint). */
+  readonly code?: PalisadeErrorCode;
 
-  constructor(feature: string, detail?: string) {
+  constructor(feature: string, detail?: string, code?: PalisadeErrorCode) {
     super(`unsupported: ${feature}${detail ? ` (${detail})` : ''}`);
     this.name = 'CelUnsupportedError';
     this.feature = feature;
+    if (code !== undefined) this.code = code;
   }
 }
 

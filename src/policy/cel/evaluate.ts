@@ -13,6 +13,7 @@
  * Errors of one expression never escape: they become the outcome's message. Unsupported library
  * functions keep their `unsupported: <function>` text, with the policy and expression named.
  */
+import type { PalisadeErrorCode } from '../../core/errors.ts';
 import { CelCostError } from './cost.ts';
 import type { Program } from './env.ts';
 import { CelUnsupportedError } from './errors.ts';
@@ -24,6 +25,8 @@ export type Activation = Record<string, unknown>;
 export interface Outcome {
   status: 'pass' | 'fail' | 'warn' | 'error' | 'skip';
   message: string;
+  /** For an `error`, its kind when callers act on it (RuleResponse.code). */
+  code?: PalisadeErrorCode;
   properties?: Record<string, string>;
 }
 
@@ -117,7 +120,7 @@ export function runValidations(rules: RuleSet, activation: Activation, policy: s
     try {
       result = v.program.run(activation);
     } catch (err) {
-      return { status: 'error', message: describeFailure(err, policy, 'validation expression', v.program) };
+      return { status: 'error', message: describeFailure(err, policy, 'validation expression', v.program), ...(err instanceof CelUnsupportedError && err.code && { code: err.code }) };
     }
     if (result === true) continue;
     if (result !== false) return { status: 'error', message: `validation expression ${JSON.stringify(v.program.source.trim())} must evaluate to a bool, got ${celToString(result)}` };

@@ -71,7 +71,7 @@ export function withImageVerifier<T>(v: ImageVerifier | undefined, evaluate: () 
 }
 
 function need(fn: string): ImageVerifier {
-  if (!verifier) throw new CelUnsupportedError(fn, 'image verification needs registry access; no image verifier is configured');
+  if (!verifier) throw new CelUnsupportedError(fn, 'image verification needs registry access; no image verifier is configured', 'REGISTRY_ACCESS_REQUIRED');
   return verifier;
 }
 
