@@ -14,6 +14,8 @@ import { attestImage, signImage } from '../../../src/trust/oci/sign.ts';
 import { buildImage, sha256 } from '../../image/registry/helpers/images.ts';
 import { hasOpenssl, issueCertificate } from '../../trust/certificate-helpers.ts';
 import { p256 } from '../../trust/oci/helpers.ts';
+import { attestLogged, signLogged } from '../../trust/oci/logged.ts';
+import { TestRekor } from '../../trust/test-rekor.ts';
 import { POD_CREATE, indent } from './helpers.ts';
 
 const keys = p256();
@@ -91,6 +93,21 @@ describe('ImageValidatingPolicy through src/trust/oci', () => {
     expect(out[1]).toMatchObject({ status: 'fail', message: 'images must be signed by CI' });
     expect(out[2]).toMatchObject({ status: 'fail', message: 'images need a CycloneDX SBOM attestation' });
     expect(out[3]).toMatchObject({ status: 'skip' });
+  });
+
+  it('without ctlog.insecureIgnoreTlog, needs signatures and attestations logged in a transparency log of the trusted root', async () => {
+    const rekor = new TestRekor();
+    const logged = await layout('logged', 'ID=logged\n');
+    await signLogged(logged, keys.privateKey, rekor, { format: 'legacy' });
+    await attestLogged(logged, keys.privateKey, rekor, 'https://cyclonedx.org/bom', { bomFormat: 'CycloneDX', specVersion: '1.6' }, { format: 'bundle' });
+    const strict = policy(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString()).replace('      ctlog:\n        insecureIgnoreTlog: true\n', '');
+    expect(strict).not.toContain('ctlog');
+    const set = parseCelPolicies(strict, 'ivpol.yaml');
+    const resources = [pod('logged', logged), pod('unlogged', signed)];
+    const imageVerifier = await prepareImageVerification(set, resources, { trustedRoot: rekor.root });
+    const out = applyCelPolicies(set, resources, { imageVerifier }).map((r) => r.rules[0]);
+    expect(out[0]).toMatchObject({ status: 'pass' });
+    expect(out[1]).toMatchObject({ status: 'fail', message: 'images must be signed by CI' });
   });
 
   it('rejects validationConfigurations that are not booleans at load time, naming the line and field', () => {
