@@ -107,6 +107,9 @@ export function policyCommand(globals: () => GlobalOptions): Command {
   return policy;
 }
 
+/** Shown when rules could not verify images because registry access was not given (error code REGISTRY_ACCESS_REQUIRED). */
+const REGISTRY_HINT = 'image verification (verifyImages rules, ImageValidatingPolicies) needs registry access: pass --registry';
+
 async function apply(paths: string[], options: ApplyOptions, globals: GlobalOptions): Promise<void> {
   const ctx = contextFrom(globals);
   if (options.resource.length === 0) throw new PalisadeError('USAGE', 'at least one --resource is required');
@@ -143,9 +146,7 @@ async function apply(paths: string[], options: ApplyOptions, globals: GlobalOpti
     const imageVerifier = images ? await prepareImageVerification(cel, resources, { ...images, request: celOptions }) : undefined;
     responses.push(...applyCelPolicies(cel, resources, { ...celOptions, ...(imageVerifier && { imageVerifier }) }));
   }
-  if (responses.some((r) => r.rules.some((x) => x.code === 'REGISTRY_ACCESS_REQUIRED'))) {
-    ctx.log.warn('image verification (verifyImages rules, ImageValidatingPolicies) needs registry access: pass --registry');
-  }
+  if (responses.some((r) => r.rules.some((x) => x.code === 'REGISTRY_ACCESS_REQUIRED'))) ctx.log.warn(REGISTRY_HINT);
   const auditWarn = Boolean(options.auditWarn);
   const summary = countResults(responses, auditWarn);
   const ruleCount = set.policies.reduce((n, p) => n + p.rules.length, 0) + cel.policies.length;
@@ -253,6 +254,7 @@ async function test(dirs: string[], options: TestOptions, globals: GlobalOptions
       ? JSON.stringify(testReportsJson(reports), null, 2) + '\n'
       : renderTestReports(reports, { ...(options.failOnly && { failOnly: true }), ...(options.detailedResults && { detailed: true }) });
   await emit(ctx, text, options.output);
+  if (reports.some((r) => r.rows.some((row) => row.code === 'REGISTRY_ACCESS_REQUIRED'))) ctx.log.warn(REGISTRY_HINT);
   const { failed } = countRows(reports);
   if (failed > 0) throw new ExitRequest(1, `${failed} tests failed`);
 }

@@ -111,6 +111,12 @@ describe('palisade policy apply', () => {
       expect(stdout).toContain('needs registry access');
       expect(stderr).toContain(hint);
       stderr = '';
+      // policy test: the same hint when a test's verifyImages rule could not verify offline.
+      const results = [{ policy: 'signed', rule: 'verify', resources: ['p'], kind: 'Pod', result: 'pass' }];
+      await writeFile(join(tmp, 'kyverno-test.yaml'), stringifyYaml({ apiVersion: 'cli.kyverno.io/v1alpha1', kind: 'Test', metadata: { name: 't' }, policies: ['policy.yaml'], resources: ['pod.yaml'], results }));
+      expect(await exitCode(loud('test', tmp))).toBe(1);
+      expect(stderr).toContain(hint);
+      stderr = '';
       await exitCode(loud('apply', join(dir, 'policies.yaml'), '-r', join(dir, 'resources.yaml')));
       expect(stderr).not.toContain('--registry');
     } finally {

@@ -10,7 +10,7 @@
  * was excluded, which counts as passed; no response at all is "not found", a failure.
  */
 import { join } from 'node:path';
-import { errorMessage } from '../../core/errors.ts';
+import { errorMessage, type PalisadeErrorCode } from '../../core/errors.ts';
 import { stableJson } from '../../core/json.ts';
 import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
@@ -47,6 +47,8 @@ export interface TestRow {
   message: string;
   /** Set when the row failed because of a feature this engine does not implement. */
   unsupported?: string;
+  /** The rule's error code, when the row failed on one callers act on (REGISTRY_ACCESS_REQUIRED: the --registry hint). */
+  code?: PalisadeErrorCode;
 }
 
 export interface TestCaseReport {
@@ -251,9 +253,9 @@ async function checkRule(
   expected: TestResult,
   response: PolicyResponse,
   rule: RuleResponse,
-): Promise<Pick<TestRow, 'actual' | 'passed' | 'reason' | 'message' | 'unsupported'>> {
+): Promise<Pick<TestRow, 'actual' | 'passed' | 'reason' | 'message' | 'unsupported' | 'code'>> {
   const unsupported = /^unsupported: (.+?) in /.exec(rule.message)?.[1];
-  const withUnsupported = unsupported ? { unsupported } : {};
+  const withUnsupported = { ...(unsupported && { unsupported }), ...(rule.code && { code: rule.code }) };
   if (expected.patchedResource) {
     const diff = await comparePatched(join(test.dir, expected.patchedResource), response.patchedResource);
     // A `fail` expectation with a patched resource asserts the mutation does not produce it (kyverno's test semantics).
