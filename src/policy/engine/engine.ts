@@ -38,6 +38,7 @@ import {
 import { describeError as describe, validateRule, type RuleEnv } from './validate.ts';
 import { verifyImagesRule, type ImageVerificationResults } from './verify-images.ts';
 import { verifyImagesFailureAction } from './verify-images-spec.ts';
+import { isRecord } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -253,7 +254,7 @@ interface PolicySetup {
 function queryObject(ctx: JsonContext, expression: string): Json | undefined {
   try {
     const v = ctx.query(expression);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
+    return isRecord(v) ? v : undefined;
   } catch {
     return undefined;
   }

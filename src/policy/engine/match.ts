@@ -9,6 +9,7 @@
  */
 import { containsWildcard as hasWildcard, wildcardMatch } from '../pattern/wildcard.ts';
 import type { LabelSelector, MatchBlock, Operation, RequestInfo, ResourceDescription, ResourceFilter, Subject, UserInfoFilter } from './types.ts';
+import { isRecord } from '../../core/json.ts';
 
 /** What matching needs to know about the admission request. */
 export interface MatchRequest {
@@ -301,5 +302,5 @@ export interface ObjectMeta {
 
 export function metadataOf(object: Record<string, unknown>): ObjectMeta {
   const meta = object.metadata;
-  return typeof meta === 'object' && meta !== null && !Array.isArray(meta) ? (meta as ObjectMeta) : {};
+  return isRecord(meta) ? (meta as ObjectMeta) : {};
 }

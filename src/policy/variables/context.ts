@@ -20,10 +20,11 @@
 
 import { ParseError } from '../../core/errors.ts';
 import { RuleError } from '../types.ts';
-import { goJson, isPlainObject } from './gojson.ts';
+import { goJson } from './gojson.ts';
 import { extractImages, ImageReferenceError, type ImageExtractorConfig } from './image.ts';
 import { JmesPathError, jpSearch } from './jmespath.ts';
 import { substituteAll } from './substitute.ts';
+import { isRecord } from '../../core/json.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -74,7 +75,7 @@ function mergedWith(target: JsonObject, patch: JsonObject, copy: <T>(value: T) =
   const out = { ...target };
   for (const [key, value] of Object.entries(patch)) {
     const current = out[key];
-    out[key] = isPlainObject(value) && isPlainObject(current) ? mergedWith(current, value, copy) : copy(value);
+    out[key] = isRecord(value) && isRecord(current) ? mergedWith(current, value, copy) : copy(value);
   }
   return out;
 }
@@ -345,7 +346,7 @@ export function newPolicyContext(input: RequestInput): JsonContext {
     if (input.object) ctx.add('request.object', input.object);
     if (input.oldObject) ctx.add('request.oldObject', input.oldObject);
   }
-  const metadata = isPlainObject(resource.metadata) ? resource.metadata : {};
+  const metadata = isRecord(resource.metadata) ? resource.metadata : {};
   ctx.add('request.namespace', input.namespace ?? (typeof metadata.namespace === 'string' ? metadata.namespace : ''));
   let images;
   try {
@@ -609,14 +610,14 @@ export interface ValuesFile {
 function objectField(doc: JsonObject, key: string, where: string): JsonObject {
   const v = doc[key];
   if (v === undefined || v === null) return {};
-  if (!isPlainObject(v)) throw new ParseError(`values file: ${where}${key} must be a map`);
+  if (!isRecord(v)) throw new ParseError(`values file: ${where}${key} must be a map`);
   return v;
 }
 
 function listField(doc: JsonObject, key: string, where: string): JsonObject[] {
   const v = doc[key];
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || !v.every(isPlainObject)) throw new ParseError(`values file: ${where}${key} must be a list of maps`);
+  if (!Array.isArray(v) || !v.every(isRecord)) throw new ParseError(`values file: ${where}${key} must be a list of maps`);
   return v;
 }
 
@@ -627,7 +628,7 @@ function nameOf(doc: JsonObject, where: string): string {
 
 /** Validates a parsed values document; a malformed one is a ParseError. */
 export function parseValuesFile(doc: unknown): ValuesFile {
-  if (!isPlainObject(doc)) throw new ParseError('values file: expected a map');
+  if (!isRecord(doc)) throw new ParseError('values file: expected a map');
   const policies = listField(doc, 'policies', '').map((p, i) => {
     const where = `policies[${i}]`;
     return {
@@ -724,11 +725,11 @@ export function clusterData(
 ): Required<Pick<ExternalData, 'configMap' | 'apiCall'>> {
   const plurals = new Map<string, string>();
   for (const crd of crds) {
-    const spec = isPlainObject(crd.spec) ? crd.spec : {};
-    const names = isPlainObject(spec.names) ? spec.names : {};
+    const spec = isRecord(crd.spec) ? crd.spec : {};
+    const names = isRecord(spec.names) ? spec.names : {};
     if (typeof names.kind === 'string' && typeof names.plural === 'string') plurals.set(`${String(spec.group ?? '')}/${names.kind}`, names.plural);
   }
-  const meta = (r: JsonObject): JsonObject => (isPlainObject(r.metadata) ? r.metadata : {});
+  const meta = (r: JsonObject): JsonObject => (isRecord(r.metadata) ? r.metadata : {});
   const plural = (r: JsonObject): string => {
     const kind = String(r.kind ?? '');
     return plurals.get(`${groupOf(r.apiVersion)}/${kind}`) ?? pluralOf(kind);
@@ -758,7 +759,7 @@ export function clusterData(
           groupOf(r.apiVersion) === group &&
           (namespace === undefined || (meta(r).namespace ?? 'default') === namespace) &&
           (name === undefined || meta(r).name === name) &&
-          selectorMatches(selector, isPlainObject(meta(r).labels) ? (meta(r).labels as JsonObject) : {}),
+          selectorMatches(selector, isRecord(meta(r).labels) ? (meta(r).labels as JsonObject) : {}),
       );
       if (name !== undefined) return matches[0] ? clone(matches[0]) : undefined;
       const version = group === '' ? 'v1' : `${group}/${parts[2] ?? ''}`;
@@ -779,7 +780,7 @@ export function globalContextData(entries: readonly { name: string; data: unknow
       const entry = entries.find((e) => e.name === name);
       if (!entry) return undefined;
       if (!entry.projections?.length) return clone(entry.data);
-      const out: JsonObject = isPlainObject(entry.data) ? clone(entry.data) : {};
+      const out: JsonObject = isRecord(entry.data) ? clone(entry.data) : {};
       for (const p of entry.projections) out[p.name] = jpSearch(p.path, entry.data);
       return out;
     },

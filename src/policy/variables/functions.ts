@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { parseAllDocuments } from 'yaml';
 import { durationFromSeconds, durationSeconds, formatGoDuration, parseGoDuration } from '../duration.ts';
-import { compareUtf8, goJson, isPlainObject as isObject, jsonEqual as deepEqual } from './gojson.ts';
+import { compareUtf8, goJson, jsonEqual as deepEqual } from './gojson.ts';
 import { expandGoTemplate, goRegexMatch, goReplaceAll } from '../../core/goregex.ts';
 import { civil, formatRFC3339, now, parseGoTime, RFC3339, truncateTime, type GoTime } from './gotime.ts';
 import { normalizeImage } from './image.ts';
@@ -28,6 +28,7 @@ import {
 import { randomFromPattern } from './random.ts';
 import { parseSemVer, parseSemVerRange, type SemVer } from './semver.ts';
 import { x509Decode } from './x509.ts';
+import { isRecord } from '../../core/json.ts';
 
 /** JMESPath argument/return types, spelled as go-jmespath spells them. */
 export type JpType = 'string' | 'number' | 'object' | 'array' | 'array[string]' | 'any' | 'bool';
@@ -425,7 +426,7 @@ function isExternalUrl(raw: string): boolean {
 // Collections
 
 function lookup(collection: unknown, key: unknown): unknown {
-  if (isObject(collection)) {
+  if (isRecord(collection)) {
     if (typeof key !== 'string') throw typeError('lookup', 2, 'String');
     return collection[key] ?? null;
   }
@@ -438,7 +439,7 @@ function lookup(collection: unknown, key: unknown): unknown {
 }
 
 function items(collection: unknown, keyName: string, valueName: string): unknown {
-  if (isObject(collection)) {
+  if (isRecord(collection)) {
     return Object.keys(collection)
       .sort(compareUtf8)
       .map((k) => ({ [keyName]: k, [valueName]: collection[k] }));
@@ -458,8 +459,8 @@ function objectFromLists(keys: unknown[], values: unknown[]): Record<string, unk
 }
 
 function labelMatch(labels: unknown, target: unknown): boolean {
-  if (!isObject(labels)) throw typeError('label_match', 0, 'Object');
-  if (!isObject(target)) throw typeError('label_match', 1, 'Object');
+  if (!isRecord(labels)) throw typeError('label_match', 0, 'Object');
+  if (!isRecord(target)) throw typeError('label_match', 1, 'Object');
   return Object.entries(labels).every(([k, v]) => k in target && deepEqual(target[k], v));
 }
 

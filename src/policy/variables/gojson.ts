@@ -5,6 +5,7 @@
  * Numbers print like Go's float64 encoder, which uses the same thresholds for exponent notation as
  * JavaScript (`1e-7`, `1e+21`), so `String(n)` is reused.
  */
+import { isRecord } from '../../core/json.ts';
 
 export function goJson(value: unknown): string {
   if (value === null || value === undefined) return 'null';
@@ -73,11 +74,9 @@ export function compareUtf8(a: string, b: string): number {
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
-  if (isPlainObject(a) && isPlainObject(b)) {
+  if (isRecord(a) && isRecord(b)) {
     const keys = Object.keys(a);
     return keys.length === Object.keys(b).length && keys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]));
   }
   return false;
 }
-
-export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -28,7 +28,8 @@ import {
 } from '@jmespath-community/jmespath';
 import { RuleError } from '../types.ts';
 import { KYVERNO_FUNCTIONS, STANDARD_OVERRIDES, type JpType } from './functions.ts';
-import { isPlainObject, jsonEqual } from './gojson.ts';
+import { jsonEqual } from './gojson.ts';
+import { isRecord } from '../../core/json.ts';
 
 export { functionSignature, KYVERNO_FUNCTIONS, type ArgSpec, type JpType, type KyvernoFunction } from './functions.ts';
 
@@ -74,7 +75,7 @@ type VisitOutput = ReturnType<Interpreter['visit']>;
 type Node = ExpressionNode & Record<string, unknown>;
 
 const isFalse = (v: unknown): boolean =>
-  v === null || v === undefined || v === false || v === '' || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0);
+  v === null || v === undefined || v === false || v === '' || (Array.isArray(v) && v.length === 0) || (isRecord(v) && Object.keys(v).length === 0);
 
 // The library exports one shared interpreter instance; its class gives us private runtimes.
 const InterpreterBase = TreeInterpreter.constructor as unknown as new () => Interpreter;
@@ -121,7 +122,7 @@ class KyvernoInterpreter extends InterpreterBase {
     switch (n.type) {
       case 'Field': {
         const name = n.name as string;
-        if (!isPlainObject(value)) return null;
+        if (!isRecord(value)) return null;
         if (!Object.prototype.hasOwnProperty.call(value, name)) throw UnknownKey.missing(name);
         return (value[name] ?? null) as VisitOutput;
       }
@@ -140,7 +141,7 @@ class KyvernoInterpreter extends InterpreterBase {
       }
       case 'ValueProjection': {
         const base = this.absorbedChild(n.left, value);
-        return isPlainObject(base) ? this.collect(Object.values(base), n.right) : null;
+        return isRecord(base) ? this.collect(Object.values(base), n.right) : null;
       }
       case 'FilterProjection': {
         const base = this.absorbedChild(n.left, value);

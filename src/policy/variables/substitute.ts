@@ -34,8 +34,9 @@
 
 import { RuleError } from '../types.ts';
 import type { JsonContext } from './context.ts';
-import { goJson, isPlainObject } from './gojson.ts';
+import { goJson } from './gojson.ts';
 import { JmesPathError } from './jmespath.ts';
+import { isRecord } from '../../core/json.ts';
 
 export interface SubstituteOptions {
   /** Rule name for error messages (`variable substitution failed for rule <rule>: …`). */
@@ -102,7 +103,7 @@ type LeafAction = (value: string, path: readonly string[]) => unknown;
 function traverse(node: unknown, path: string[], action: LeafAction): unknown {
   if (typeof node === 'string') return action(node, path);
   if (Array.isArray(node)) return node.map((v, i) => traverse(v, [...path, String(i)], action));
-  if (isPlainObject(node)) {
+  if (isRecord(node)) {
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(node)) {
       const childPath = [...path, key];
@@ -263,7 +264,7 @@ function substituteReferences(document: unknown, options: SubstituteOptions): un
 
 function collectLeaves(node: unknown, path: string[], out: Map<string, unknown>): void {
   if (Array.isArray(node)) node.forEach((v, i) => collectLeaves(v, [...path, String(i)], out));
-  else if (isPlainObject(node)) for (const [k, v] of Object.entries(node)) collectLeaves(v, [...path, k], out);
+  else if (isRecord(node)) for (const [k, v] of Object.entries(node)) collectLeaves(v, [...path, k], out);
   else out.set(withoutAnchors(path), node);
 }
 

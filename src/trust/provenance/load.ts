@@ -9,6 +9,7 @@
  *  - `gcloud artifacts docker images describe --show-provenance` output (Google Cloud Build).
  */
 import { ProvenanceError } from './errors.ts';
+import { isRecord } from '../../core/json.ts';
 
 export type ProvenanceDocument =
   | { kind: 'bundle'; bundles: unknown[] }
@@ -81,9 +82,7 @@ function parseJsonOrLines(text: string): unknown[] {
 }
 
 function npmDocument(value: Record<string, unknown>): ProvenanceDocument {
-  const attestations = (value.attestations as unknown[]).filter(
-    (a): a is Record<string, unknown> => typeof a === 'object' && a !== null && !Array.isArray(a),
-  );
+  const attestations = (value.attestations as unknown[]).filter(isRecord);
   const provenance = attestations.find((a) => typeof a.predicateType === 'string' && a.predicateType.startsWith('https://slsa.dev/provenance/'));
   if (!provenance) throw new ProvenanceError('MALFORMED_PROVENANCE', 'the npm attestations hold no SLSA provenance');
   const publish = attestations.find((a) => a.predicateType === NPM_PUBLISH_PREDICATE);
