@@ -81,6 +81,9 @@ describe('the Rekor SET of a cosign signature layer', () => {
     for (const [what, body] of cases) {
       expect(() => verifyRekorBundle(rekor.annotation(body), logged, rekor.root), what).toThrow(/transparency log entry does not match the signature/);
     }
+    const unreadable = hashedrekordBody(payload, signature, signer.publicKey) as { spec: { signature: { content: string } } };
+    unreadable.spec.signature.content = 'not base64!';
+    expect(() => verifyRekorBundle(rekor.annotation(unreadable), logged, rekor.root)).toThrow(/records another signature/);
     const attestation = intotoBody(Buffer.from('{}'), payload, signer.publicKey);
     expect(() => verifyRekorBundle(rekor.annotation(attestation), logged, rekor.root)).toThrow(/records a intoto entry/);
     const unknown = { apiVersion: '0.0.1', kind: 'alpine', spec: {} };
