@@ -102,6 +102,8 @@ export class Detector {
   readonly #prepared: PreparedRule[];
   readonly #byId = new Map<string, PreparedRule>();
   readonly #automaton: KeywordAutomaton;
+  /** The pre-filter pattern of `gitleaks:allow`, whose places it records. */
+  readonly #allowPattern: number;
   readonly #globalEarly: PreparedAllowlist[];
   readonly #globalLate: PreparedAllowlist[];
   readonly #allowlists = new Map<Allowlist, PreparedAllowlist>();
@@ -154,6 +156,8 @@ export class Detector {
       for (const a of literalIds) prepared.anchorMask[a] = 1;
     }
     [this.#globalEarly, this.#globalLate] = this.#split(config.allowlists);
+    this.#allowPattern = idOf(ALLOW_SIGNATURE);
+    recorded.add(this.#allowPattern);
     this.#automaton = new KeywordAutomaton(patterns, recorded);
   }
 
@@ -346,7 +350,7 @@ export class Detector {
     if (end > loc.endLineIndex) loc.endLineIndex = end;
     const lineStart = loc.startLineIndex;
     const lineEnd = loc.endLineIndex;
-    if (!this.#options.ignoreGitleaksAllow && allowMarkWithin(ctx, lineStart, lineEnd)) return undefined;
+    if (!this.#options.ignoreGitleaksAllow && allowMarkWithin(ctx, this.#allowPattern, lineStart, lineEnd)) return undefined;
     if (prepared.late.length > 0 || this.#globalLate.length > 0) {
       // Many matches share a line: each allowlist tries its regexes on a given line once.
       if (ctx.lineTests?.start !== lineStart || ctx.lineTests.end !== lineEnd) ctx.lineTests = { start: lineStart, end: lineEnd, verdicts: new Map() };
@@ -478,12 +482,16 @@ const LONG_LINE = 16_384;
 const LINE_MAX = LONG_LINE;
 const LINE_CONTEXT = 256;
 
-/** Whether `gitleaks:allow` occurs wholly within [start, end). */
-function allowMarkWithin(ctx: FragmentContext, start: number, end: number): boolean {
+/**
+ * Whether `gitleaks:allow` occurs wholly within [start, end). The pre-filter records where it
+ * occurs (case-insensitively; gitleaks' check is case-sensitive, so each place is confirmed).
+ */
+function allowMarkWithin(ctx: FragmentContext, allowPattern: number, start: number, end: number): boolean {
   if (!ctx.allowMarks) {
     const raw = ctx.fragment.raw;
+    const { hitStarts, hitPatterns, hitCount } = ctx.scan;
     const marks: number[] = [];
-    for (let i = raw.indexOf(ALLOW_SIGNATURE); i >= 0; i = raw.indexOf(ALLOW_SIGNATURE, i + 1)) marks.push(i);
+    for (let i = 0; i < hitCount; i++) if (hitPatterns[i] === allowPattern && raw.startsWith(ALLOW_SIGNATURE, hitStarts[i])) marks.push(hitStarts[i]!);
     ctx.allowMarks = Int32Array.from(marks);
   }
   const marks = ctx.allowMarks;

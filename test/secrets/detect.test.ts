@@ -29,6 +29,10 @@ describe('detection as gitleaks does it', () => {
   it('skips lines marked gitleaks:allow, but not the next line', () => {
     expect(detect(AWS_RULE, { raw: 'awsToken := "AKIALALEMEL33243OKIA" // gitleaks:allow' })).toEqual([]);
     expect(detect(AWS_RULE, { raw: 'awsToken := "AKIALALEMEL33243OKIA"\n// gitleaks:allow\n' })).toHaveLength(1);
+    // gitleaks' check is case-sensitive, and the mark counts over bytes as over text.
+    expect(detect(AWS_RULE, { raw: 'awsToken := "AKIALALEMEL33243OKIA" // GITLEAKS:ALLOW' })).toHaveLength(1);
+    const marked = 'x\nawsToken := "AKIALALEMEL33243OKIA" // gitleaks:allow\nAKIALALEMEL33243OKIB\n';
+    expect(detect(AWS_RULE, { raw: marked, bytes: Buffer.from(marked) }).map((f) => f.secret)).toEqual(['AKIALALEMEL33243OKIB']);
     expect(new Detector(parseConfig(AWS_RULE), { ignoreGitleaksAllow: true }).detect({ raw: 'AKIALALEMEL33243OKIA // gitleaks:allow', filePath: 'a', startLine: 1 })).toHaveLength(1);
   });
 
