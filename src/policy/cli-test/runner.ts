@@ -14,7 +14,7 @@ import { errorMessage, type PalisadeErrorCode } from '../../core/errors.ts';
 import { stableJson } from '../../core/json.ts';
 import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
-import { wildcardMatch } from '../engine/match.ts';
+import { wildcardMatch } from '../pattern/wildcard.ts';
 import { applyPolicies } from '../engine/engine.ts';
 import { evaluateWithImageVerification, type TrustImageVerifier } from '../engine/verify-images-trust.ts';
 import { loadPolicies, loadResources, parseResources, withDefaultNamespace, type ForeignPolicy } from '../engine/load.ts';

@@ -18,7 +18,8 @@ import { validateCelRule } from '../cel/classic.ts';
 import { loadContext, newPolicyContext, type ExternalData, type JsonContext, type RequestInput } from '../variables/context.ts';
 import { celPreconditionsOutcome } from './cel-preconditions.ts';
 import { checkConditions } from './evaluation.ts';
-import { gvkOf, kindsSelectedBy, matchRule, metadataOf, wildcardMatch, type MatchRequest } from './match.ts';
+import { gvkOf, kindsSelectedBy, matchRule, metadataOf, type MatchRequest } from './match.ts';
+import { wildcardMatch } from '../pattern/wildcard.ts';
 import { mutateRule } from './mutate.ts';
 import {
   policyKey,

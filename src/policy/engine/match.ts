@@ -24,8 +24,6 @@ export interface MatchRequest {
   namespaceLabels?: Record<string, string>;
 }
 
-export { wildcardMatch };
-
 /** group/version/kind of an object from its apiVersion and kind. */
 export function gvkOf(object: Record<string, unknown>): { group: string; version: string; kind: string } {
   const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '';

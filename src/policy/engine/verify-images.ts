@@ -28,7 +28,7 @@ import { extractImages, ImageReferenceError, type ImageEntry, type ImageExtracto
 import type { JsonContext } from '../variables/context.ts';
 import { checkConditions, hasTemplates, substituteValue } from './evaluation.ts';
 import { applyJsonPatch, type PatchOperation } from './json-patch.ts';
-import { wildcardMatch } from './match.ts';
+import { wildcardMatch } from '../pattern/wildcard.ts';
 import type { Conditions } from '../types.ts';
 import type { Rule, RuleResponse } from './types.ts';
 import {
