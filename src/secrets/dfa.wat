@@ -8,19 +8,18 @@
 ;; s with outputs, whose row is at delta + s * rowBytes. `classes` maps a byte to its column's
 ;; byte offset in a row. For each state with outputs that is reached, the loop writes the pair
 ;; (address after the byte, s) to `out`, except that a state with no recorded output is written
-;; once per scan (`seen`). It stops at `end` or when `out` is full; `pos` and `row` carry the
-;; place and the state to the next call, so a text can be fed in chunks.
+;; once per scan (`seen`). It stops at `end` or when `out` is full. The place and the state are
+;; read from and written back to the two words at `cursor`, so that a text can be fed in chunks
+;; and the caller reads them as memory (cheaper from JavaScript than exported globals).
 (module
   (memory (export "memory") 1)
-  (global $pos (export "pos") (mut i32) (i32.const 0))
-  (global $row (export "row") (mut i32) (i32.const 0))
   (func (export "scan")
-    (param $end i32) (param $classes i32) (param $delta i32) (param $rowBytes i32)
+    (param $cursor i32) (param $end i32) (param $classes i32) (param $delta i32) (param $rowBytes i32)
     (param $seen i32) (param $recording i32) (param $out i32) (param $outEnd i32)
     (result i32)
     (local $p i32) (local $r i32) (local $v i32) (local $s i32) (local $o i32)
-    (local.set $p (global.get $pos))
-    (local.set $r (global.get $row))
+    (local.set $p (i32.load (local.get $cursor)))
+    (local.set $r (i32.load offset=4 (local.get $cursor)))
     (local.set $o (local.get $out))
     (block $done
       (loop $next
@@ -42,8 +41,8 @@
         (i32.store offset=4 (local.get $o) (local.get $s))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
         (br_if $next (i32.lt_u (local.get $o) (local.get $outEnd)))))
-    (global.set $pos (local.get $p))
-    (global.set $row (local.get $r))
+    (i32.store (local.get $cursor) (local.get $p))
+    (i32.store offset=4 (local.get $cursor) (local.get $r))
     (i32.shr_u (i32.sub (local.get $o) (local.get $out)) (i32.const 3)))
 
   ;; gate: keeps the places (offsets into the text at `text`, `count` of them at `places`) where a

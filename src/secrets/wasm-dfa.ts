@@ -14,9 +14,7 @@ import { GATE_DEAD, GATE_PASS, type Gate } from './regex/gate.ts';
 
 interface DfaExports {
   memory: WebAssembly.Memory;
-  pos: WebAssembly.Global;
-  row: WebAssembly.Global;
-  scan(end: number, classes: number, delta: number, rowBytes: number, seen: number, recording: number, out: number, outEnd: number): number;
+  scan(cursor: number, end: number, classes: number, delta: number, rowBytes: number, seen: number, recording: number, out: number, outEnd: number): number;
   gate(text: number, end: number, places: number, count: number, ascii: number, table: number, width: number): number;
 }
 
@@ -45,8 +43,10 @@ export class WasmDfa {
   #words!: Int32Array;
   readonly #states: number;
   readonly #rowBytes: number;
-  readonly #classes = 0;
-  readonly #delta = 1024;
+  /** The scan's place and state (two words). */
+  readonly #cursor = 0;
+  readonly #classes = 8;
+  readonly #delta = 8 + 1024;
   readonly #seen: number;
   readonly #recording: number;
   readonly #out: number;
@@ -54,6 +54,7 @@ export class WasmDfa {
   #gatesEnd: number;
   readonly #loaded = new Map<Gate, { ascii: number; table: number } | null>();
   readonly #text: number;
+  #capacity = 0;
   /** Length of the last text scanned whole, or -1 when it went through the window. */
   #textLength = -1;
 
@@ -81,7 +82,8 @@ export class WasmDfa {
   scan(text: Uint8Array, emit: (state: number, end: number) => void): void {
     const ex = this.#exports;
     this.#bytes.fill(0, this.#seen, this.#seen + this.#states);
-    ex.row.value = this.#delta;
+    const cursor = this.#cursor / 4;
+    this.#words[cursor + 1] = this.#delta;
     const whole = text.length <= WHOLE_TEXT_MAX;
     if (whole) this.#reserve(this.#text + text.length);
     this.#textLength = whole ? text.length : -1;
@@ -90,14 +92,14 @@ export class WasmDfa {
       const chunk = text.subarray(offset, offset + step);
       this.#bytes.set(chunk, this.#text);
       const end = this.#text + chunk.length;
-      ex.pos.value = this.#text;
+      this.#words[cursor] = this.#text;
       // Addresses in the output are one past the byte; as offsets in the text, the byte itself.
       const base = offset - this.#text - 1;
       do {
-        const pairs = ex.scan(end, this.#classes, this.#delta, this.#rowBytes, this.#seen, this.#recording, this.#out, this.#out + OUT_PAIRS * 8);
+        const pairs = ex.scan(this.#cursor, end, this.#classes, this.#delta, this.#rowBytes, this.#seen, this.#recording, this.#out, this.#out + OUT_PAIRS * 8);
         const words = this.#words;
         for (let k = this.#out / 4, last = k + pairs * 2; k < last; k += 2) emit(words[k + 1]!, words[k]! + base);
-      } while (ex.pos.value < end);
+      } while (this.#words[cursor]! < end);
     }
   }
 
@@ -136,14 +138,18 @@ export class WasmDfa {
     return at;
   }
 
-  /** Grows the memory to at least `bytes` (the views are renewed: growing detaches the old buffer). */
+  /**
+   * Grows the memory to at least `bytes`, renewing the views (growing detaches the old buffer).
+   * Only this class grows it, so its size is kept here: asking the memory costs more than a scan of a small file.
+   */
   #reserve(bytes: number): void {
+    if (bytes <= this.#capacity) return;
     const memory = this.#exports.memory;
-    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
-    if (this.#bytes?.buffer !== memory.buffer) {
-      this.#bytes = new Uint8Array(memory.buffer);
-      this.#words = new Int32Array(memory.buffer);
-    }
+    const size = memory.buffer.byteLength;
+    if (size < bytes) memory.grow(Math.ceil((bytes - size) / PAGE));
+    this.#bytes = new Uint8Array(memory.buffer);
+    this.#words = new Int32Array(memory.buffer);
+    this.#capacity = this.#bytes.length;
   }
 }
 
