@@ -15,7 +15,7 @@
 import type { KubeResource } from '../types.ts';
 import type { PodSecurityExclusion } from '../podsecurity/index.ts';
 import { validateCelRule } from '../cel/classic.ts';
-import { loadContext, newPolicyContext, type ExternalData, type JsonContext, type RequestInput } from '../variables/context.ts';
+import { loadContext, newPolicyContext, type ContextEntry, type ExternalData, type JsonContext, type RequestInput } from '../variables/context.ts';
 import { celPreconditionsOutcome } from './cel-preconditions.ts';
 import { checkConditions } from './evaluation.ts';
 import { gvkOf, kindsSelectedBy, matchRule, metadataOf, type MatchRequest } from './match.ts';
@@ -23,7 +23,6 @@ import { wildcardMatch } from '../pattern/wildcard.ts';
 import { mutateRule } from './mutate.ts';
 import {
   policyKey,
-  type ContextEntry,
   type FailureAction,
   type ForEachMutation,
   type ForEachValidation,

@@ -59,9 +59,6 @@ export interface MatchBlock extends ResourceFilter {
   all?: ResourceFilter[];
 }
 
-/** A rule's `context` entry (variable, configMap, apiCall, imageRegistry, globalReference). */
-export type { ContextEntry } from '../variables/context.ts';
-
 export interface Deny {
   conditions?: Conditions;
 }

@@ -14,7 +14,8 @@ import { checkPodSecurity, type PodSecurityExclusion, type PodSecurityLevel } fr
 import type { Conditions } from '../types.ts';
 import { addElement, type JsonContext } from '../variables/context.ts';
 import { checkConditions, evaluateList, substitute, substituteValue } from './evaluation.ts';
-import type { ContextEntry, Deny, ForEachValidation, Rule, RuleResponse } from './types.ts';
+import type { ContextEntry } from '../variables/context.ts';
+import type { Deny, ForEachValidation, Rule, RuleResponse } from './types.ts';
 import { isRecord } from '../../core/json.ts';
 
 /** What a handler needs besides the rule: the context, the resource, and how to load context entries. */

@@ -31,8 +31,6 @@ import { KYVERNO_FUNCTIONS, STANDARD_OVERRIDES, type JpType } from './functions.
 import { jsonEqual } from './gojson.ts';
 import { isRecord } from '../../core/json.ts';
 
-export { functionSignature, KYVERNO_FUNCTIONS, type ArgSpec, type JpType, type KyvernoFunction } from './functions.ts';
-
 /**
  * A JMESPath failure inside a rule. `detail` is the bare cause (`Unknown key "labels" in path`),
  * `unknownKey` is set when a path named a missing key.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { functionSignature, JmesPathError, jpSearch, KYVERNO_FUNCTIONS } from '../../../src/policy/variables/jmespath.ts';
+import { functionSignature, KYVERNO_FUNCTIONS } from '../../../src/policy/variables/functions.ts';
+import { JmesPathError, jpSearch } from '../../../src/policy/variables/jmespath.ts';
 import { RuleError } from '../../../src/policy/types.ts';
 
 /** The error a search throws (fails the test when it does not throw). */
