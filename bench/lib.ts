@@ -58,6 +58,22 @@ export function measure(cmd: string, args: string[], options: { cwd?: string; en
   };
 }
 
+/**
+ * A peer tool's executable, installed from npm into bench/.peers/<dir> the first time (each peer in
+ * its own prefix: npm prunes what a prefix did not save). Undefined when it cannot be installed
+ * (no registry access) or PALISADE_BENCH_NO_PEERS=1.
+ */
+export function npmPeerBinary(dir: string, packages: string[], bin: string): string | undefined {
+  const prefix = join(repoRoot, 'bench', '.peers', dir);
+  const path = join(prefix, 'node_modules', '.bin', bin);
+  if (!existsSync(path) && process.env.PALISADE_BENCH_NO_PEERS !== '1') {
+    process.stdout.write(`installing ${packages.join(' ')} into bench/.peers/${dir} for comparison…\n`);
+    mkdirSync(prefix, { recursive: true });
+    spawnSync('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', ...packages], { stdio: 'ignore', timeout: 600_000 });
+  }
+  return existsSync(path) ? path : undefined;
+}
+
 /** Median of `runs` measurements (by wall time); the first failure is returned as is. */
 export function medianOf(runs: number, run: () => Measurement): Measurement {
   const results: Measurement[] = [];

@@ -4,12 +4,11 @@
  * and examples/, side by side with @cyclonedx/cdxgen on the same input, measured in the same run.
  * cdxgen is installed on demand into bench/.peers (never a project dependency).
  */
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { catalogPath } from '../src/sbom/catalog/run.ts';
-import { corpus, fmt, measure, medianOf, palisadeCli, printTable, repoRoot, saveResults, type Measurement } from './lib.ts';
+import { corpus, fmt, measure, medianOf, npmPeerBinary, palisadeCli, printTable, repoRoot, saveResults, type Measurement } from './lib.ts';
 
 const RUNS = Number(process.env.PALISADE_BENCH_RUNS ?? 3);
 const node = process.execPath;
@@ -69,19 +68,7 @@ function syntheticNpmLock(count: number): Input {
 }
 
 function cdxgenBinary(): string | undefined {
-  const explicit = process.env.PALISADE_BENCH_CDXGEN;
-  if (explicit) return explicit;
-  const peers = join(repoRoot, 'bench', '.peers');
-  const bin = join(peers, 'node_modules', '.bin', 'cdxgen');
-  if (!existsSync(bin) && process.env.PALISADE_BENCH_NO_PEERS !== '1') {
-    process.stdout.write('installing @cyclonedx/cdxgen into bench/.peers for comparison…\n');
-    mkdirSync(peers, { recursive: true });
-    spawnSync('npm', ['install', '--prefix', peers, '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', '@cyclonedx/cdxgen@12'], {
-      stdio: 'ignore',
-      timeout: 600_000,
-    });
-  }
-  return existsSync(bin) ? bin : undefined;
+  return process.env.PALISADE_BENCH_CDXGEN ?? npmPeerBinary('cdxgen', ['@cyclonedx/cdxgen@12'], 'cdxgen');
 }
 
 function palisade(input: Input): Measurement {

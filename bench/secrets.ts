@@ -7,9 +7,11 @@
  * - git history mode over a generated repository of PALISADE_BENCH_SECRETS_COMMITS commits
  *   (default 5,000), built with `git fast-import`;
  * - `grep -rE` with one combined pattern over the same tree, as a rough floor (no entropy, no
- *   allowlists, 3 patterns instead of 228).
+ *   allowlists, 3 patterns instead of 228);
+ * - secretlint (npm, with its recommended preset), the peer that runs here, over the same tree
+ *   (installed into bench/.peers on first use; skipped without registry access).
  * gitleaks itself is not installable here (no Debian package; the npm package of that name is
- * unrelated), so no peer figure is measured; the research notes quote published ones.
+ * unrelated); the research notes quote published figures.
  *
  * Besides wall time, each run records its CPU time (user + system, worker threads and the `git`
  * child included) and the load average around the runs: on a shared machine the wall figure says
@@ -19,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, measure, medianOf, palisadeCli, printTable, random, saveResults } from './lib.ts';
+import { fmt, measure, medianOf, npmPeerBinary, palisadeCli, printTable, random, saveResults, type Measurement } from './lib.ts';
 
 const TREE_MB = Number(process.env.PALISADE_BENCH_SECRETS_MB ?? 100);
 const COMMITS = Number(process.env.PALISADE_BENCH_SECRETS_COMMITS ?? 5000);
@@ -145,6 +147,19 @@ const grepRun = medianOf(RUNS, () => {
   return { ...m, ok: !Number.isNaN(m.wallMs) };
 });
 
+const secretlint = npmPeerBinary('secretlint', ['secretlint@13', '@secretlint/secretlint-rule-preset-recommend@13'], 'secretlint');
+let secretlintRun: Measurement | undefined;
+let secretlintFindings = NaN;
+if (secretlint) {
+  const rc = join(root, 'secretlintrc.json');
+  const report = join(root, 'secretlint.json');
+  writeFileSync(rc, JSON.stringify({ rules: [{ id: '@secretlint/secretlint-rule-preset-recommend' }] }));
+  // One run: it is several times slower. It exits 1 when it finds something.
+  const m = measure(node, [secretlint, '--secretlintrc', rc, '--format', 'json', '--output', report, `${treeDir}/**/*`], { timeoutMs: 900_000 });
+  secretlintRun = { ...m, ok: !Number.isNaN(m.wallMs) };
+  if (secretlintRun.ok) secretlintFindings = (JSON.parse(readFileSync(report, 'utf8')) as { messages: unknown[] }[]).reduce((n, file) => n + file.messages.length, 0);
+}
+
 const loadAfter = loadavg();
 
 const mbps = (bytes: number, ms: number | undefined) => (ms === undefined ? NaN : bytes / 1e6 / (ms / 1000));
@@ -153,6 +168,9 @@ const rows = [
   ['palisade secrets (directory)', `${fmt(treeBytes / 1e6, 1)} MB`, fmt(dirRun.wallMs / 1000, 2), fmt(mbps(treeBytes, dirRun.wallMs), 1), cpu(dirRun), fmt(mbps(treeBytes, dirRun.cpuMs), 1), fmt(dirRun.peakRssMb), String(dirFindings)],
   ['palisade secrets --git', `${COMMITS} commits, ${fmt(patchBytes / 1e6, 1)} MB added`, fmt(gitRun.wallMs / 1000, 2), fmt(mbps(patchBytes, gitRun.wallMs), 1), cpu(gitRun), fmt(mbps(patchBytes, gitRun.cpuMs), 1), fmt(gitRun.peakRssMb), String(gitFindings)],
   ['grep -rE (one combined pattern, floor)', `${fmt(treeBytes / 1e6, 1)} MB`, fmt(grepRun.wallMs / 1000, 2), fmt(mbps(treeBytes, grepRun.wallMs), 1), cpu(grepRun), fmt(mbps(treeBytes, grepRun.cpuMs), 1), fmt(grepRun.peakRssMb), '-'],
+  secretlintRun
+    ? ['secretlint 13 (recommended preset, 1 run)', `${fmt(treeBytes / 1e6, 1)} MB`, fmt(secretlintRun.wallMs / 1000, 2), fmt(mbps(treeBytes, secretlintRun.wallMs), 1), cpu(secretlintRun), fmt(mbps(treeBytes, secretlintRun.cpuMs), 1), fmt(secretlintRun.peakRssMb), String(secretlintFindings)]
+    : ['secretlint', 'not installed (no registry access, or PALISADE_BENCH_NO_PEERS=1)', '-', '-', '-', '-', '-', '-'],
   ['gitleaks', 'not installable here (no Debian package; npm "gitleaks" is unrelated)', '-', '-', '-', '-', '-', '-'],
 ];
 printTable(`secret scanning, default rules (median of ${RUNS}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} after)`, ['RUN', 'INPUT', 'WALL s', 'MB/s', 'CPU s', 'MB/CPU-s', 'PEAK RSS MB', 'FINDINGS'], rows);
@@ -167,5 +185,6 @@ saveResults('secrets', {
   directory: { wallMs: dirRun.wallMs, mbPerSecond: mbps(treeBytes, dirRun.wallMs), cpuMs: dirRun.cpuMs, mbPerCpuSecond: mbps(treeBytes, dirRun.cpuMs), peakRssMb: dirRun.peakRssMb, findings: dirFindings },
   git: { wallMs: gitRun.wallMs, mbPerSecond: mbps(patchBytes, gitRun.wallMs), cpuMs: gitRun.cpuMs, mbPerCpuSecond: mbps(patchBytes, gitRun.cpuMs), commitsPerSecond: COMMITS / (gitRun.wallMs / 1000), peakRssMb: gitRun.peakRssMb, findings: gitFindings },
   grepFloor: { wallMs: grepRun.wallMs, mbPerSecond: mbps(treeBytes, grepRun.wallMs), cpuMs: grepRun.cpuMs },
+  secretlint: secretlintRun ? { wallMs: secretlintRun.wallMs, mbPerSecond: mbps(treeBytes, secretlintRun.wallMs), cpuMs: secretlintRun.cpuMs, peakRssMb: secretlintRun.peakRssMb, findings: secretlintFindings } : 'not installed',
   gitleaks: 'not installable on this machine (no Debian package; the npm package named gitleaks is unrelated)',
 });
