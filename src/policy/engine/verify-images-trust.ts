@@ -13,7 +13,7 @@
  *   log (unless `rekor.ignoreTlog`), timestamps;
  * - `certificates` attestors: the certificate's key, after checking the certificate chains to
  *   `certChain` when one is given (src/trust/certificate-chain.ts, shared with ImageValidatingPolicies);
- *   the transparency log as for keys;
+ *   the transparency log as for keys, the entry dated within the certificate's validity;
  * - `digest` requests resolve a tag (for mutateDigest without attestors).
  *
  * A session asks once per distinct request (identical images of one resource, or of several
@@ -31,7 +31,7 @@ import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
 import { mapLimit } from '../../trust/oci/discover.ts';
 import { openImageTarget } from '../../trust/oci/target.ts';
 import { VerificationCache } from '../../trust/oci/verification-cache.ts';
-import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures, type KeylessOptions, type VerifyImageOptions } from '../../trust/oci/verify.ts';
+import { ImageVerificationError, verifyImageAttestations, verifyImageSignatures, type CertificateValidity, type KeylessOptions, type VerifyImageOptions } from '../../trust/oci/verify.ts';
 import { containsWildcard, wildcardRegexp } from '../pattern/wildcard.ts';
 import type { ImageVerificationResults } from './verify-images.ts';
 import { requestKey, type Attestor, type ImageVerificationOutcome, type ImageVerificationRequest, type VerifiedStatement } from './verify-images-spec.ts';
@@ -141,14 +141,14 @@ export class TrustImageVerifier {
     return root;
   }
 
-  #attestorOptions(attestor: Attestor, image: string): Pick<VerifyImageOptions, 'publicKeys' | 'keyless' | 'ignoreTlog' | 'trustedRoot'> {
+  #attestorOptions(attestor: Attestor, image: string): Pick<VerifyImageOptions, 'publicKeys' | 'keyless' | 'ignoreTlog' | 'trustedRoot' | 'keyValidity'> {
     // Key signatures' log entries are checked against the same root's Rekor keys as keyless ones.
     const log = { trustedRoot: this.#options.trustedRoot ?? publicGoodTrustedRoot(), ...(attestor.ignoreTlog && { ignoreTlog: true }) };
     switch (attestor.kind) {
       case 'key':
         return { publicKeys: [loadPublicKey(attestor.publicKey)], ...log };
       case 'certificate':
-        return { publicKeys: [certificateAttestorKey(attestor.cert, attestor.certChain, image)], ...log };
+        return { publicKeys: [certificateAttestorKey(attestor.cert, attestor.certChain, image)], keyValidity: [certificateValidity(attestor.cert)], ...log };
       case 'keyless':
         return { publicKeys: [], keyless: this.#keyless(attestor) };
     }
@@ -194,6 +194,12 @@ function withRoots(root: TrustedRoot, pem: string): TrustedRoot {
       },
     ],
   };
+}
+
+/** When the attestor's certificate is valid: its signatures must have been logged then (cosign's CheckExpiry). */
+function certificateValidity(certPem: string): CertificateValidity {
+  const [leaf] = parseCertificates(certPem, 'certificate');
+  return { notBefore: new Date(leaf!.validFrom), notAfter: new Date(leaf!.validTo) };
 }
 
 /**

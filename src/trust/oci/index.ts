@@ -27,6 +27,7 @@ export { ANNOTATIONS, COSIGN_SIGN_PREDICATE, MEDIA, SIMPLE_SIGNING_TYPE, signatu
 export type { ArtifactKind, SignatureFormat } from './types.ts';
 export { ImageVerificationError, verifyImageAttestations, verifyImageSignatures } from './verify.ts';
 export type {
+  CertificateValidity,
   ImageVerification,
   ImageVerificationFailure,
   KeylessOptions,

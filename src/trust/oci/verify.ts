@@ -26,7 +26,7 @@ import { TrustError, type TrustFailure, type TrustVerificationFailure } from '..
 import { INTOTO_PAYLOAD_TYPE, hasSubjectDigest, parseStatement, resolvePredicateType, type Statement } from '../intoto.ts';
 import { verifyData } from '../keys.ts';
 import { publicGoodTrustedRoot, verifyBundle, type TrustedRoot } from '../bundle/index.ts';
-import { verifyRekorBundle, type LoggedSignature } from '../tlog/index.ts';
+import { verifyRekorBundle, type LogEntryProof, type LoggedSignature } from '../tlog/index.ts';
 import type { DigestCache } from './cache.ts';
 import { discover, mapLimit, type Candidate } from './discover.ts';
 import type { AttestationPolicy } from './policy.ts';
@@ -118,6 +118,12 @@ export interface VerifyImageOptions {
   ignoreTlog?: boolean;
   /** The Rekor keys key-based signatures' log entries are checked against; default the public-good root shipped with Palisade. */
   trustedRoot?: TrustedRoot;
+  /**
+   * By index of `publicKeys`: the validity of the certificate a key was taken from (Kyverno
+   * `certificates` attestors). The signature must have been logged within it, as cosign requires
+   * (CheckExpiry: a signature logged after the certificate expired, or before it was issued, fails).
+   */
+  keyValidity?: readonly (CertificateValidity | undefined)[];
   /** Which formats to look for; default both. */
   formats?: readonly SignatureFormat[];
   /**
@@ -133,6 +139,11 @@ export interface VerifyImageOptions {
   cache?: DigestCache;
   /** Look for signatures of other digests when a tag has none, to report TAG_MOVED (default true). */
   detectMovedTag?: boolean;
+}
+
+export interface CertificateValidity {
+  notBefore: Date;
+  notAfter: Date;
 }
 
 export interface VerifyAttestationOptions extends VerifyImageOptions {
@@ -301,7 +312,7 @@ function checkLegacySignature(candidate: Candidate, digest: string, target: Imag
   const annotations = claims.optional ?? {};
   const missing = missingAnnotations(options.annotations, annotations);
   if (missing !== undefined) return reject(candidate, 'ANNOTATION_MISMATCH', missing);
-  const unlogged = checkLogEntry(candidate, { content: 'message', payload: candidate.content, signature, publicKey: options.publicKeys[keyIndex]! }, options);
+  const unlogged = checkLogEntry(candidate, { content: 'message', payload: candidate.content, signature, publicKey: options.publicKeys[keyIndex]! }, keyIndex, options);
   if (unlogged) return unlogged;
   return { format: 'legacy', location: candidate.location, keyIndex, payload: claims.document, annotations };
 }
@@ -328,7 +339,7 @@ function checkAttestation(
       signatures: envelope.signatures.map((s) => Buffer.from(s.sig, 'base64')),
       publicKey: options.publicKeys[keyIndex]!,
     };
-    const unlogged = checkLogEntry(candidate, logged, options);
+    const unlogged = checkLogEntry(candidate, logged, keyIndex, options);
     if (unlogged) return unlogged;
   }
   if (options.policy !== undefined) {
@@ -353,7 +364,7 @@ interface OpenedEnvelope {
  * trusted root, then the same statement checks.
  */
 function openBundleEnvelope(candidate: Candidate, options: VerifyImageOptions): OpenedEnvelope | Rejection {
-  let bundle: { mediaType?: unknown; dsseEnvelope?: unknown; verificationMaterial?: { certificate?: unknown; x509CertificateChain?: unknown } };
+  let bundle: { mediaType?: unknown; dsseEnvelope?: unknown; verificationMaterial?: { certificate?: unknown; x509CertificateChain?: unknown; tlogEntries?: unknown } };
   try {
     bundle = JSON.parse(Buffer.from(candidate.content).toString('utf8')) as typeof bundle;
   } catch {
@@ -371,7 +382,7 @@ function openBundleEnvelope(candidate: Candidate, options: VerifyImageOptions): 
     const opened = openEnvelope(candidate, bundle.dsseEnvelope, options.publicKeys);
     if (isRejection(opened) || options.ignoreTlog) return opened;
     const unlogged = trustRejection(candidate, () => verifyBundle(bundle, undefined, { publicKey: options.publicKeys[opened.keyIndex]! }, options.trustedRoot ?? publicGoodTrustedRoot()));
-    return unlogged ?? opened;
+    return unlogged ?? loggedWhileValid(candidate, integratedTimes(material), options.keyValidity?.[opened.keyIndex]) ?? opened;
   }
   if (options.keyless === undefined) {
     return reject(candidate, 'SIGNATURE_INVALID', 'a keyless bundle (it carries a certificate): verify it with --certificate-identity and --certificate-oidc-issuer');
@@ -415,10 +426,35 @@ function openEnvelope(candidate: Candidate, raw: unknown, keys: readonly KeyObje
 }
 
 /** Unless `ignoreTlog`: the rejection of a legacy layer whose `dev.sigstore.cosign/bundle` does not show `logged` was logged. */
-function checkLogEntry(candidate: Candidate, logged: LoggedSignature, options: VerifyImageOptions): Rejection | undefined {
+function checkLogEntry(candidate: Candidate, logged: LoggedSignature, keyIndex: number, options: VerifyImageOptions): Rejection | undefined {
   if (options.ignoreTlog) return undefined;
   const annotation = candidate.layerAnnotations[ANNOTATIONS.rekorBundle];
-  return trustRejection(candidate, () => verifyRekorBundle(annotation, logged, options.trustedRoot ?? publicGoodTrustedRoot()));
+  let proof: LogEntryProof;
+  try {
+    proof = verifyRekorBundle(annotation, logged, options.trustedRoot ?? publicGoodTrustedRoot());
+  } catch (err) {
+    if (!(err instanceof TrustError)) throw err;
+    return reject(candidate, err.reason, err.message);
+  }
+  return loggedWhileValid(candidate, [proof.integratedTime], options.keyValidity?.[keyIndex]);
+}
+
+/** The rejection of a signature logged outside the validity of the certificate its key came from. */
+function loggedWhileValid(candidate: Candidate, logged: readonly Date[], validity: CertificateValidity | undefined): Rejection | undefined {
+  if (validity === undefined) return undefined;
+  const outside = logged.find((at) => at < validity.notBefore || at > validity.notAfter);
+  if (outside === undefined) return undefined;
+  return reject(
+    candidate,
+    'CERTIFICATE_ERROR',
+    `the signature was logged at ${outside.toISOString()}, when the certificate was not valid (${validity.notBefore.toISOString()} to ${validity.notAfter.toISOString()})`,
+  );
+}
+
+/** When a bundle's Rekor v1 entries were integrated (already verified by verifyBundle); Rekor v2 entries carry none. */
+function integratedTimes(material: { tlogEntries?: unknown } | undefined): Date[] {
+  const entries = Array.isArray(material?.tlogEntries) ? (material.tlogEntries as { integratedTime?: unknown }[]) : [];
+  return entries.map((e) => Number(e.integratedTime ?? 0)).filter((t) => t > 0).map((t) => new Date(t * 1000));
 }
 
 /** Runs a check; its TrustError as a rejection, undefined when it holds. */

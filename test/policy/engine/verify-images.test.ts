@@ -4,6 +4,7 @@
  * (evaluateWithImageVerification), and `palisade policy apply --registry` as a user runs it.
  */
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -245,6 +246,20 @@ describe.skipIf(!available)('verifyImages against docker-registry', { timeout: 6
     const foreign = await apply(verifyImagesPolicy('cert-other-ca', entry(pki.otherCa)), [image.ref]);
     expect(foreign.rule.status).toBe('fail');
     expect(foreign.rule.message).toContain('is not issued by');
+
+    // Without ignoreTlog, the signature must have been logged while the certificate was valid (cosign's CheckExpiry).
+    const rekor = new TestRekor();
+    const verifier = new TrustImageVerifier({ registry: REGISTRY_OPTIONS, trustedRoot: rekor.root });
+    const logged = (await pushed()).ref;
+    await signLogged(logged, loadPrivateKey(pki.leafKey), rekor, { format: 'legacy', registry: REGISTRY_OPTIONS, entry: { integratedTime: Math.floor(Date.now() / 1000) } });
+    const early = (await pushed()).ref;
+    const beforeIssue = Math.floor(Date.parse(new X509Certificate(pki.leaf).validFrom) / 1000) - 86_400;
+    await signLogged(early, loadPrivateKey(pki.leafKey), rekor, { format: 'legacy', registry: REGISTRY_OPTIONS, entry: { integratedTime: beforeIssue } });
+    const strict = verifyImagesPolicy('cert-logged', { imageReferences: ['*'], attestors: [{ entries: [{ certificates: { cert: pki.leaf, certChain: pki.ca } }] }] });
+    expect((await apply(strict, [logged], verifier)).rule.status).toBe('pass');
+    const outside = await apply(strict, [early], verifier);
+    expect(outside.rule.status).toBe('fail');
+    expect(outside.rule.message).toContain('when the certificate was not valid');
   });
 
   it('policy test with registry access runs kyverno-test.yaml suites with verifyImages rules', async () => {

@@ -154,6 +154,10 @@ describe('transparency-log entries of key-based signatures, offline', () => {
     const refused = await verifyImageSignatures(`oci:${unlogged.dir}:v1`, { publicKeys: [keys.publicKey], trustedRoot: rekor.root }).catch((err: ImageVerificationError) => err);
     expect(refused).toMatchObject({ failure: 'TLOG_ERROR', message: expect.stringMatching(/no transparency log entry/) });
     expect((await verifyImageSignatures(`oci:${unlogged.dir}:v1`, { publicKeys: [keys.publicKey], ignoreTlog: true })).verified).toHaveLength(1);
+    // A key from a certificate: the entry must be dated within its validity.
+    const expired = { notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') };
+    const late = await verifyImageSignatures(ref, { publicKeys: [keys.publicKey], trustedRoot: rekor.root, keyValidity: [expired] }).catch((err: ImageVerificationError) => err);
+    expect(late).toMatchObject({ failure: 'CERTIFICATE_ERROR', message: expect.stringMatching(/when the certificate was not valid/) });
   });
 
   it('rejects a legacy signature whose logged entry names another key or payload', async () => {
@@ -190,6 +194,13 @@ describe('transparency-log entries of key-based signatures, offline', () => {
     await signImage(`oci:${unlogged.dir}:v1`, { privateKey: keys.privateKey });
     const refused = await verifyImageSignatures(`oci:${unlogged.dir}:v1`, { publicKeys: [keys.publicKey], trustedRoot: rekor.root }).catch((err: ImageVerificationError) => err);
     expect(refused).toMatchObject({ failure: 'TLOG_ERROR', message: expect.stringMatching(/no transparency log entry/) });
+
+    // A key from a certificate (keyValidity): the entries must be dated within its validity.
+    const hour = 3_600_000;
+    const later = { notBefore: new Date(Date.now() + hour), notAfter: new Date(Date.now() + 2 * hour) };
+    const now = { notBefore: new Date(Date.now() - hour), notAfter: new Date(Date.now() + hour) };
+    expect(await failureOf(verifyImageSignatures(ref, { publicKeys: [keys.publicKey], trustedRoot: rekor.root, keyValidity: [later] }))).toBe('CERTIFICATE_ERROR');
+    expect((await verifyImageSignatures(ref, { publicKeys: [keys.publicKey], trustedRoot: rekor.root, keyValidity: [now] })).verified).toHaveLength(1);
 
     const misattributed = await writeLayout(join(root, 'c'));
     await signLogged(`oci:${misattributed.dir}:v1`, keys.privateKey, rekor, { format: 'bundle', body: (s) => dsseBody(s.payload, s.signature, other.publicKey) });
