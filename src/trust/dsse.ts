@@ -6,6 +6,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { TrustError } from './errors.ts';
+import { jsonObjectInput } from './json-input.ts';
 import { signData, verifyData } from './keys.ts';
 
 export interface EnvelopeSignature {
@@ -69,18 +70,7 @@ export function verifyEnvelope(envelope: unknown, publicKeys: readonly KeyObject
 
 /** Validates the envelope's shape, reporting every bad field at once. */
 export function parseEnvelope(input: unknown): Envelope {
-  let value = input;
-  if (typeof value === 'string' || value instanceof Uint8Array) {
-    try {
-      value = JSON.parse(Buffer.from(value).toString('utf8'));
-    } catch {
-      throw new TrustError('MALFORMED_ENVELOPE', 'the DSSE envelope is not valid JSON');
-    }
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TrustError('MALFORMED_ENVELOPE', 'the DSSE envelope is not a JSON object');
-  }
-  const obj = value as Record<string, unknown>;
+  const obj = jsonObjectInput(input, 'MALFORMED_ENVELOPE', 'the DSSE envelope');
   const bad: string[] = [];
   if (typeof obj.payloadType !== 'string' || obj.payloadType === '') bad.push('payloadType');
   if (typeof obj.payload !== 'string' || !isBase64(obj.payload)) bad.push('payload');

@@ -4,6 +4,7 @@
  * shorthands for predicate types.
  */
 import { TrustError } from './errors.ts';
+import { jsonObjectInput } from './json-input.ts';
 import { isRecord } from '../core/json.ts';
 
 export const STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
@@ -61,15 +62,7 @@ export function buildStatement(subjects: readonly Subject[], predicateType: stri
  * MALFORMED_STATEMENT names every bad field.
  */
 export function parseStatement(input: unknown): Statement {
-  let value = input;
-  if (typeof value === 'string' || value instanceof Uint8Array) {
-    try {
-      value = JSON.parse(Buffer.from(value).toString('utf8'));
-    } catch {
-      throw new TrustError('MALFORMED_STATEMENT', 'the in-toto statement is not valid JSON');
-    }
-  }
-  if (!isRecord(value)) throw new TrustError('MALFORMED_STATEMENT', 'the in-toto statement is not a JSON object');
+  const value = jsonObjectInput(input, 'MALFORMED_STATEMENT', 'the in-toto statement');
   const bad: string[] = [];
   if (value._type !== STATEMENT_V1 && value._type !== STATEMENT_V01) bad.push(`_type (${JSON.stringify(value._type)})`);
   if (typeof value.predicateType !== 'string' || value.predicateType === '') bad.push('predicateType');

@@ -7,6 +7,7 @@
 import { ValidationError, bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { errorMessage } from '../../core/errors.ts';
 import { TrustError } from '../errors.ts';
+import { jsonObjectInput } from '../json-input.ts';
 
 import { BUNDLE_MEDIA_TYPES } from './media-types.ts';
 
@@ -14,18 +15,8 @@ export type { Bundle } from '@sigstore/bundle';
 
 /** A bundle from JSON text, bytes or a parsed value; MALFORMED_BUNDLE names what is wrong. */
 export function parseBundle(input: unknown): Bundle {
-  let json = input;
-  if (typeof json === 'string' || json instanceof Uint8Array) {
-    try {
-      json = JSON.parse(Buffer.from(json).toString('utf8'));
-    } catch {
-      throw new TrustError('MALFORMED_BUNDLE', 'the bundle is not valid JSON');
-    }
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new TrustError('MALFORMED_BUNDLE', 'the bundle is not a JSON object');
-  }
-  const mediaType = (json as { mediaType?: unknown }).mediaType;
+  const json = jsonObjectInput(input, 'MALFORMED_BUNDLE', 'the bundle');
+  const mediaType = json.mediaType;
   if (typeof mediaType !== 'string' || !BUNDLE_MEDIA_TYPES.includes(mediaType)) {
     throw new TrustError(
       'MALFORMED_BUNDLE',

@@ -55,13 +55,12 @@ export function loadProvenance(input: string | Uint8Array): ProvenanceDocument {
 type Kind = 'bundle' | 'envelope' | 'statement' | 'npm' | 'gcb' | undefined;
 
 function kindOf(value: unknown): Kind {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const obj = value as Record<string, unknown>;
-  if (typeof obj.mediaType === 'string' && obj.mediaType.startsWith('application/vnd.dev.sigstore.bundle')) return 'bundle';
-  if ('payloadType' in obj && 'payload' in obj) return 'envelope';
-  if ('_type' in obj && 'predicateType' in obj) return 'statement';
-  if (Array.isArray(obj.attestations)) return 'npm';
-  if (typeof obj.provenance_summary === 'object' && obj.provenance_summary !== null) return 'gcb';
+  if (!isRecord(value)) return undefined;
+  if (typeof value.mediaType === 'string' && value.mediaType.startsWith('application/vnd.dev.sigstore.bundle')) return 'bundle';
+  if ('payloadType' in value && 'payload' in value) return 'envelope';
+  if ('_type' in value && 'predicateType' in value) return 'statement';
+  if (Array.isArray(value.attestations)) return 'npm';
+  if (typeof value.provenance_summary === 'object' && value.provenance_summary !== null) return 'gcb';
   return undefined;
 }
 
