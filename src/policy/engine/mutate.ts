@@ -14,6 +14,7 @@ import { applyJsonPatch, deepEqual, toOperations } from './json-patch.ts';
 import { applyStrategicMerge } from './strategic-merge.ts';
 import { describeError as describe, ElementScope, foreachChangesContext, type RuleEnv } from './validate.ts';
 import type { ForEachMutation, RuleResponse } from './types.ts';
+import { isRecord } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -71,11 +72,11 @@ function patchOnce(env: RuleEnv, patches: Patches, resource: Json, inForeach: bo
   } catch (err) {
     return { status: 'error', message: `failed to patch resource: ${describe(err)}`, patched: resource };
   }
-  if (typeof patched !== 'object' || patched === null || Array.isArray(patched)) {
+  if (!isRecord(patched)) {
     return { status: 'error', message: 'failed to patch resource: the result is not an object', patched: resource };
   }
   if (deepEqual(patched, resource)) return { status: 'skip', message: 'no patches applied', patched: resource };
-  return { status: 'pass', message: 'resource patched', patched: patched as Json };
+  return { status: 'pass', message: 'resource patched', patched };
 }
 
 class ForEachMutator {
