@@ -20,7 +20,7 @@ import { isNamespacedKind } from '../engine/load.ts';
 import { selectorMatches } from '../engine/match.ts';
 import type { FailureAction, Operation, Policy, PolicyResponse, RequestInfo, RuleResponse, RuleType } from '../engine/types.ts';
 import type { ClusterData } from './lib/cluster.ts';
-import { Authorizer, GlobalContextLib, HttpLib, ImageDataLib, ResourceLib } from './lib/cluster.ts';
+import { clusterVariables } from './lib/cluster.ts';
 import { checkMatchConditions, describeFailure, runValidations, withVariables, type Activation, type Outcome } from './evaluate.ts';
 import type { DigestPin } from './image-digests.ts';
 import { ImageVerificationLedger } from './image-ledger.ts';
@@ -224,17 +224,12 @@ function prepare(object: Json, options: CelApplyOptions, cache: Map<Json, Prepar
   let entry = cache.get(object);
   if (!entry) {
     const req = buildRequest(object, options);
-    const data = options.cluster;
     const activation: Activation = {
       object: toCel(req.object),
       oldObject: toCel(req.oldObject),
       request: toCel(req.request),
       namespaceObject: toCel(req.namespaceObject),
-      authorizer: new Authorizer(),
-      resource: new ResourceLib(data),
-      http: new HttpLib(data),
-      globalContext: new GlobalContextLib(data),
-      image: new ImageDataLib(data),
+      ...clusterVariables(options.cluster),
     };
     cache.set(object, (entry = { req, activation }));
   }

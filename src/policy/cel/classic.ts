@@ -19,7 +19,7 @@ import { autogenVariants } from './autogen.ts';
 import { ADMISSION_VARIABLES, celEnvironment } from './env.ts';
 import { CelCompileError } from './errors.ts';
 import { runValidations, withVariables, type Outcome } from './evaluate.ts';
-import { Authorizer, GlobalContextLib, HttpLib, ImageDataLib, ResourceLib, type ClusterData } from './lib/cluster.ts';
+import { clusterVariables, type ClusterData } from './lib/cluster.ts';
 import type { CompiledValidation, Named, RuleSet } from './types.ts';
 import { toCel } from './values.ts';
 import { isRecord } from '../../core/json.ts';
@@ -191,17 +191,12 @@ function requestOf(input: CelRuleInput): { request: unknown; oldObject: unknown;
 function baseActivation(input: CelRuleInput, params: unknown): Record<string, unknown> {
   const { request, oldObject, operation } = requestOf(input);
   const namespace = ((input.resource.metadata ?? {}) as { namespace?: string }).namespace ?? '';
-  const data = input.cluster;
   return {
     object: operation === 'DELETE' ? null : toCel(input.resource),
     oldObject,
     request,
     namespaceObject: namespace ? toCel({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: input.namespaceLabels ?? {} } }) : null,
     params: toCel(params),
-    authorizer: new Authorizer(),
-    resource: new ResourceLib(data),
-    http: new HttpLib(data),
-    globalContext: new GlobalContextLib(data),
-    image: new ImageDataLib(data),
+    ...clusterVariables(input.cluster),
   };
 }

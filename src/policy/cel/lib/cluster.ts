@@ -109,6 +109,11 @@ export class ImageDataLib {
 /** Kubernetes' authorizer: checks need the API server's authorizer, which offline evaluation has not. */
 export class Authorizer {}
 
+/** The activation variables backed by the cluster (`authorizer`, `resource`, `http`, `globalContext`, `image`), over `data`. */
+export function clusterVariables(data?: ClusterData): { authorizer: Authorizer; resource: ResourceLib; http: HttpLib; globalContext: GlobalContextLib; image: ImageDataLib } {
+  return { authorizer: new Authorizer(), resource: new ResourceLib(data), http: new HttpLib(data), globalContext: new GlobalContextLib(data), image: new ImageDataLib(data) };
+}
+
 const unsupportedAuthorizer = (): never => {
   throw new CelUnsupportedError('authorizer', 'authorization checks need the API server');
 };
