@@ -51,25 +51,26 @@ function termsFor(length: number): Float64Array {
 }
 
 /**
- * The common case without a Map: one byte per character. The characters that occur are listed as
- * they are counted, and the terms added in character order, as a loop over all 128 would (so the
- * sum is the same to the bit) without touching the 100-odd that do not occur.
+ * The common case without a Map: one byte per character. The terms are added in character order,
+ * as a loop over all 128 would (so the sum is the same to the bit), over the span between the
+ * lowest and highest character only (`0`…`z` for most secrets), which is cleared on the way.
  */
 function asciiEntropy(data: string): number {
   const counts = asciiCounts;
-  const present = asciiPresent;
-  let distinct = 0;
+  let low = 127;
+  let high = 0;
   for (let i = 0; i < data.length; i++) {
     const c = data.charCodeAt(i);
-    if (counts[c]!++ === 0) present[distinct++] = c;
+    counts[c]!++;
+    if (c < low) low = c;
+    if (c > high) high = c;
   }
-  sortPrefix(present, distinct);
   let entropy = 0;
   const t = data.length <= TERM_CACHE_MAX_LENGTH ? termsFor(data.length) : undefined;
   const inv = 1 / data.length;
-  for (let k = 0; k < distinct; k++) {
-    const c = present[k]!;
+  for (let c = low; c <= high; c++) {
     const n = counts[c]!;
+    if (n === 0) continue;
     counts[c] = 0;
     if (t) entropy -= t[n]!;
     else {
@@ -78,19 +79,4 @@ function asciiEntropy(data: string): number {
     }
   }
   return entropy;
-}
-
-const asciiPresent = new Int32Array(128);
-
-/** Insertion sort of a[0, n): n is small (the distinct characters of a secret). */
-function sortPrefix(a: Int32Array, n: number): void {
-  for (let i = 1; i < n; i++) {
-    const v = a[i]!;
-    let j = i - 1;
-    while (j >= 0 && a[j]! > v) {
-      a[j + 1] = a[j]!;
-      j--;
-    }
-    a[j + 1] = v;
-  }
 }
