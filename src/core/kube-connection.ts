@@ -14,7 +14,7 @@ import { isRecord } from './json.ts';
 export interface KubeConnection {
   /** The API server's URL, without a trailing slash. */
   server: string;
-  /** The kubeconfig context in use; undefined in a cluster. */
+  /** The context in use: the one asked for, else the kubeconfig's current one (client-node's `inClusterContext` in a Pod). */
   context?: string;
   /** TLS options and headers for one request (tokens from exec plugins may change between calls). */
   options(): Promise<RequestOptions>;
