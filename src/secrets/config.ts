@@ -436,9 +436,9 @@ function mapRegexes<From, To>(config: unknown, fn: (r: From) => To): unknown {
 
 /**
  * The rule files that make up the default configuration, in order: gitleaks' default rules
- * (config/gitleaks.toml, MIT, copied unchanged as data) and Palisade's Kubernetes rules.
+ * (config/gitleaks.toml, MIT, copied unchanged as data), Palisade's Kubernetes rules and its others.
  */
-const DEFAULT_RULE_FILES = ['gitleaks.toml', 'kubernetes.toml'];
+const DEFAULT_RULE_FILES = ['gitleaks.toml', 'kubernetes.toml', 'palisade.toml'];
 /** Next to this module in dist/ when built data is copied, else the sources of a checkout. */
 const RULE_DIRS = [new URL('./rules/', import.meta.url), new URL('../../src/secrets/rules/', import.meta.url)];
 

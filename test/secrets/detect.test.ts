@@ -147,6 +147,27 @@ describe('Kubernetes rules', () => {
     expect(ids).toContain('kubeconfig-token');
   });
 
+  it('finds passwords in database and broker connection URLs, not placeholders', () => {
+    const text = [
+      'DATABASE_URL=postgres://app:s3cr3t-Pa55w0rd@db.internal:5432/orders',
+      'spring.datasource.url=jdbc:mysql://root:Tr0ub4dor&3@mysql.prod/app',
+      'MONGO="mongodb+srv://svc:Zq8%40xLm2Pw@cluster0.abcde.mongodb.net/test"',
+      'cache: rediss://:R3d1sP4ss9@cache.example.com:6380/0',
+      'example: postgres://user:password@localhost/db',
+      'templated: amqp://guest:${RABBIT_PASSWORD}@rabbit:5672/',
+      'docs: mysql://admin:<password>@host/db',
+      'nopassword: postgres://app@db.internal/orders',
+      '',
+    ].join('\n');
+    const found = scan(text, 'app.env').filter((f) => f.ruleId === 'connection-string-password');
+    expect(found.map((f) => [f.startLine, f.secret])).toEqual([
+      [1, 's3cr3t-Pa55w0rd'],
+      [2, 'Tr0ub4dor&3'],
+      [3, 'Zq8%40xLm2Pw'],
+      [4, 'R3d1sP4ss9'],
+    ]);
+  });
+
   it('finds registry credentials in a docker config.json', () => {
     const config = '{\n  "auths": {\n    "registry.example.com": {\n      "auth": "ZmFrZXVzZXI6ZmFrZXBhc3N3b3JkMTIz"\n    }\n  }\n}\n';
     expect(scan(config, 'config.json').map((f) => [f.ruleId, f.secret])).toContainEqual(['docker-config-auth', 'ZmFrZXVzZXI6ZmFrZXBhc3N3b3JkMTIz']);
