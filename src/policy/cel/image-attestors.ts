@@ -47,7 +47,7 @@ export function attestorVerification(attestor: Json): AttestorVerification {
   if (!cosign) throw new CelUnsupportedError('attestor without cosign settings', where);
   if (cosign.tuf !== undefined) throw new CelUnsupportedError('cosign.tuf (pass the roots as --trusted-root)', where);
   const common = { ...signatureSource(cosign, where), ...signedAnnotations(cosign, where) };
-  const log = logSettings(cosign, where);
+  const log = logSettings(cosign, isRecord(cosign.keyless), where);
   if (isRecord(cosign.key)) return { ...common, alternatives: [{ kind: 'key', publicKey: attestorKey(cosign.key, where), ...log }] };
   if (isRecord(cosign.keyless)) return { ...common, alternatives: keylessAttestors(cosign, where).map((keyless) => ({ ...keyless, ...log })) };
   if (isRecord(cosign.certificate)) {
@@ -74,14 +74,18 @@ function attestorKey(key: Json, where: string): string {
 /**
  * `cosign.ctlog`, for every kind of attestor: whether the transparency log may be ignored. Custom
  * transparency-log or CT keys or a TSA chain would change what the verifier's trusted root is:
- * unsupported (a trusted_root.json holding them can be passed instead).
+ * unsupported (a trusted_root.json holding them can be passed instead). For keys and certificates
+ * the Rekor URL is never contacted (entries are checked offline against the root's log keys), CT
+ * logs do not apply, and a custom Rekor key matters only while the log is consulted.
  */
-function logSettings(cosign: Json, where: string): Pick<Attestor, 'ignoreTlog'> {
+function logSettings(cosign: Json, keyless: boolean, where: string): Pick<Attestor, 'ignoreTlog'> {
   const ctlog = isRecord(cosign.ctlog) ? cosign.ctlog : {};
-  for (const field of ['url', 'rekorPubKey', 'ctLogPubKey', 'tsaCertChain'] as const) {
+  const ignoreTlog = ctlog.insecureIgnoreTlog === true;
+  const unsupported = keyless ? (['url', 'rekorPubKey', 'ctLogPubKey', 'tsaCertChain'] as const) : ignoreTlog ? (['tsaCertChain'] as const) : (['rekorPubKey', 'tsaCertChain'] as const);
+  for (const field of unsupported) {
     if (typeof ctlog[field] === 'string' && ctlog[field] !== '') throw new CelUnsupportedError(`cosign.ctlog.${field} (pass the roots as --trusted-root)`, where);
   }
-  return ctlog.insecureIgnoreTlog === true ? { ignoreTlog: true } : {};
+  return ignoreTlog ? { ignoreTlog: true } : {};
 }
 
 /**

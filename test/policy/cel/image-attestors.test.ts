@@ -45,6 +45,11 @@ describe('attestorVerification', () => {
     const identities = [{ subject: 's', issuer: 'i' }];
     expect(attestorVerification({ name: 'ci', cosign: { keyless: { identities }, ctlog: { insecureIgnoreTlog: true } } }).alternatives).toEqual([{ kind: 'keyless', subject: 's', issuer: 'i', ignoreTlog: true }]);
     expect(() => attestorVerification({ name: 'ci', cosign: { key, ctlog: { rekorPubKey: 'PEM' } } })).toThrow(/cosign\.ctlog\.rekorPubKey/);
+    expect(() => attestorVerification({ name: 'ci', cosign: { key, ctlog: { tsaCertChain: 'PEM', insecureIgnoreTlog: true } } })).toThrow(/cosign\.ctlog\.tsaCertChain/);
+    // A key's log is checked offline against the trusted root: the URL is not contacted, and a Rekor key is moot when the log is ignored.
+    expect(attestorVerification({ name: 'ci', cosign: { key, ctlog: { url: 'https://rekor.sigstore.dev' } } }).alternatives).toEqual([{ kind: 'key', publicKey: key.data }]);
+    expect(attestorVerification({ name: 'ci', cosign: { key, ctlog: { rekorPubKey: 'PEM', insecureIgnoreTlog: true } } }).alternatives).toEqual([{ kind: 'key', publicKey: key.data, ignoreTlog: true }]);
+    expect(() => attestorVerification({ name: 'ci', cosign: { keyless: { identities }, ctlog: { url: 'https://rekor.example.com' } } })).toThrow(/cosign\.ctlog\.url/);
     expect(() => attestorVerification({ name: 'ci', cosign: { keyless: { identities }, ctlog: { insecureIgnoreSCT: true } } })).toThrow(/insecureIgnoreSCT/);
   });
 });
