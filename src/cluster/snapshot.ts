@@ -102,8 +102,3 @@ export function labelsOf(m: Manifest): Record<string, string> {
 export function metadataOf(m: Manifest): Record<string, unknown> {
   return isRecord(m.object.metadata) ? m.object.metadata : {};
 }
-
-/** `Kind namespace/name` or `Kind name`. */
-export function describeManifest(m: Pick<Manifest, 'kind' | 'name' | 'namespace'>): string {
-  return m.namespace !== undefined ? `${m.kind} ${m.namespace}/${m.name}` : `${m.kind} ${m.name}`;
-}
