@@ -29,6 +29,7 @@ import { randomFromPattern } from './random.ts';
 import { parseSemVer, parseSemVerRange, type SemVer } from './semver.ts';
 import { x509Decode } from './x509.ts';
 import { isRecord } from '../../core/json.ts';
+import { wildcardMatch } from '../pattern/wildcard.ts';
 
 /** JMESPath argument/return types, spelled as go-jmespath spells them. */
 export type JpType = 'string' | 'number' | 'object' | 'array' | 'array[string]' | 'any' | 'bool';
@@ -160,32 +161,6 @@ function stringOrNumber(name: string, args: unknown[], i: number): string {
   const s = ifaceToString(args[i]);
   if (s === undefined) throw typeError(name, i + 1, 'String or Real');
   return s;
-}
-
-/** go-wildcard Match: `*` any sequence, `?` exactly one character. */
-export function wildcardMatch(pattern: string, name: string): boolean {
-  if (pattern === '') return name === '';
-  if (pattern === '*') return true;
-  const p = Array.from(pattern);
-  const n = Array.from(name);
-  let pi = 0;
-  let ni = 0;
-  let star = -1;
-  let mark = 0;
-  while (ni < n.length) {
-    if (pi < p.length && (p[pi] === '?' || p[pi] === n[ni])) {
-      pi++;
-      ni++;
-    } else if (pi < p.length && p[pi] === '*') {
-      star = pi++;
-      mark = ni;
-    } else if (star >= 0) {
-      pi = star + 1;
-      ni = ++mark;
-    } else return false;
-  }
-  while (p[pi] === '*') pi++;
-  return pi === p.length;
 }
 
 /** Go's path.Clean, as filepath.Join(path) applies it on Linux (the empty path stays empty). */
