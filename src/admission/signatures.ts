@@ -14,7 +14,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { VerifiedImage } from '../policy/engine/verify-images-trust.ts';
-import { formatRegistryReference, parseRegistryReference, type RegistryReference } from '../image/reference.ts';
+import { formatRegistryReference, registryReferenceOf } from '../image/reference.ts';
 import type { TrustedRoot } from '../trust/bundle/index.ts';
 import { DigestCache } from '../trust/oci/cache.ts';
 import type { RegistryStoreOptions } from '../trust/oci/store.ts';
@@ -110,7 +110,7 @@ export class SignatureGate {
   #keyOf(image: string): string {
     let key = this.#keys.get(image);
     if (key === undefined) {
-      const ref = registryReference(image);
+      const ref = registryReferenceOf(image);
       key = `${this.#scope}\0${ref ? formatRegistryReference(ref.digest ? { ...ref, tag: undefined } : ref) : image}`;
       if (this.#keys.size >= MAX_KEYS) this.#keys.clear();
       this.#keys.set(image, key);
@@ -131,18 +131,9 @@ export class SignatureGate {
     });
     // What holds for a tag holds for the digest it resolved to: an object whose tags a verifyImages
     // rule pinned on /mutate (`name:tag@digest`) reaches /validate verified already.
-    const ref = registryReference(image);
+    const ref = registryReferenceOf(image);
     if (ref && !ref.digest) this.#options.cache.remember(this.#keyOf(`${ref.registry}/${ref.repository}@${result.digest}`), { digest: result.digest });
     return { digest: result.digest };
-  }
-}
-
-/** The normalised reference (`nginx` is `docker.io/library/nginx:latest`); undefined when it does not parse (verification then says why). */
-function registryReference(image: string): RegistryReference | undefined {
-  try {
-    return parseRegistryReference(image);
-  } catch {
-    return undefined;
   }
 }
 

@@ -112,6 +112,16 @@ export function endsWithDigest(input: string): boolean {
   return at !== -1 && DIGEST.test(input.slice(at + 1));
 }
 
+/** The registry reference `input` names; undefined for a local layout or archive, or text that is no reference. */
+export function registryReferenceOf(input: string): RegistryReference | undefined {
+  try {
+    const parsed = parseImageReference(input);
+    return parsed.kind === 'registry' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The fully qualified form: `docker.io/library/alpine:3.20`, `host:5000/app@sha256:…`. */
 export function formatRegistryReference(ref: RegistryReference): string {
   return `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;

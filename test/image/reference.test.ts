@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endsWithDigest, formatRegistryReference, hasImagePrefix, isRegistryReference, parseImageReference, parseRegistryReference } from '../../src/image/reference.ts';
+import { endsWithDigest, formatRegistryReference, hasImagePrefix, registryReferenceOf, isRegistryReference, parseImageReference, parseRegistryReference } from '../../src/image/reference.ts';
 import { formatPlatform, parsePlatform, platformMatches, selectPlatform } from '../../src/image/platform.ts';
 import type { Descriptor } from '../../src/image/types.ts';
 
@@ -71,6 +71,16 @@ describe('endsWithDigest', () => {
     [`nginx@${digest}x`, false],
   ])('%s: %s', (reference, expected) => {
     expect(endsWithDigest(reference)).toBe(expected);
+  });
+});
+
+describe('registryReferenceOf', () => {
+  it('gives the registry reference, or undefined for a local image or text that is no reference', () => {
+    expect(registryReferenceOf('nginx')).toEqual({ kind: 'registry', registry: 'docker.io', repository: 'library/nginx', tag: 'latest' });
+    expect(registryReferenceOf(`ghcr.io/org/app@sha256:${'a'.repeat(64)}`)).toMatchObject({ registry: 'ghcr.io', repository: 'org/app', digest: `sha256:${'a'.repeat(64)}` });
+    expect(registryReferenceOf('oci:/tmp/layout:v1')).toBeUndefined();
+    expect(registryReferenceOf('docker-archive:/tmp/app.tar')).toBeUndefined();
+    expect(registryReferenceOf('Not A Reference')).toBeUndefined();
   });
 });
 

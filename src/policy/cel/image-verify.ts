@@ -14,7 +14,7 @@
  * that does not chain verifies nothing (count 0). Attestations: `intoto.type` and `referrer.type`
  * give the predicate type.
  */
-import { parseImageReference, type RegistryReference } from '../../image/reference.ts';
+import { registryReferenceOf } from '../../image/reference.ts';
 import type { TrustedRoot } from '../../trust/bundle/trusted-root.ts';
 import { DigestCache } from '../../trust/oci/cache.ts';
 import { mapLimit } from '../../trust/oci/discover.ts';
@@ -144,16 +144,6 @@ function imagesToVerify(policy: CelPolicy, resources: readonly KubeResource[], r
   return images;
 }
 
-/** The registry reference of an image, when it is one (layouts and archives are not pinned or checked for digests here). */
-function registryReference(image: string): RegistryReference | undefined {
-  try {
-    const parsed = parseImageReference(image);
-    return parsed.kind === 'registry' ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The digest of an image, the reference mutateDigest writes for it (`<image>@<digest>`, when the
  * image names no digest yet) and the reference to verify it by: a registry image by the digest its
@@ -165,7 +155,8 @@ function registryReference(image: string): RegistryReference | undefined {
  * repeated Pod reads no registry; a failed resolution is not kept.
  */
 async function resolveImage(image: string, ask: Ask, insecure: boolean): Promise<{ digest: string; pinned?: string; verifyAs: string }> {
-  const reference = registryReference(image);
+  // Layouts and archives are not pinned or checked for digests here.
+  const reference = registryReferenceOf(image);
   if (reference?.digest !== undefined) return { digest: reference.digest, verifyAs: image };
   const named = reference ? `${reference.registry}/${reference.repository}:${reference.tag ?? 'latest'}` : image;
   const outcome = await ask({ kind: 'digest', image: named, ...(insecure && { insecure: true }) });
