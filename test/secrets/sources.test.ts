@@ -165,6 +165,24 @@ describe('git patches', () => {
     expect(history.stats.commits).toBe(2);
   });
 
+  it('scans a shallow clone with a warning that older commits are missing', async () => {
+    const origin = mkdtempSync(join(tmpdir(), 'palisade-git-origin-'));
+    const git = (cwd: string, ...args: string[]) => spawnSync('git', ['-C', cwd, '-c', 'user.name=T', '-c', 'user.email=t@example.com', ...args], { encoding: 'utf8' });
+    git(origin, 'init', '-q');
+    for (const [i, key] of ['AKIALALEMEL33243OLIA', 'AKIALALEMEL33243OLIB'].entries()) {
+      writeFileSync(join(origin, `f${i}.go`), `const k = "${key}"\n`);
+      git(origin, 'add', '.');
+      git(origin, 'commit', '-q', '-m', `c${i}`);
+    }
+    const clone = join(mkdtempSync(join(tmpdir(), 'palisade-git-shallow-')), 'clone');
+    expect(spawnSync('git', ['clone', '-q', '--depth', '1', `file://${origin}`, clone]).status).toBe(0);
+    const warnings: string[] = [];
+    const result = await scanSecrets({ target: clone, mode: 'git', onWarning: (w) => warnings.push(w) });
+    // The one commit present shows the whole tree as added.
+    expect(result.findings.map((f) => f.file).sort()).toEqual(['f0.go', 'f1.go']);
+    expect(warnings.some((w) => w.startsWith('shallow clone'))).toBe(true);
+  });
+
   it('reads a commit that adds files of one huge line in linear time: over the limit skipped, under it scanned', async () => {
     const repo = mkdtempSync(join(tmpdir(), 'palisade-git-big-'));
     const git = (...args: string[]) => spawnSync('git', ['-C', repo, '-c', 'user.name=T', '-c', 'user.email=t@example.com', ...args], { encoding: 'utf8' });

@@ -9,7 +9,7 @@
  * Commit metadata comes from a `--format` with control-character separators instead of git's
  * human-readable header, which is ambiguous to parse.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { CommitInfo, Fragment } from '../finding.ts';
 
@@ -31,8 +31,13 @@ export class GitError extends Error {
   }
 }
 
-/** Fragments of every commit's added lines, newest commit first. */
+/**
+ * Fragments of every commit's added lines, newest commit first. In a shallow clone the oldest
+ * commit present shows its whole tree as added and what came before is missing: a warning says so.
+ */
 export function gitLogFragments(repo: string, options: GitSourceOptions = {}): AsyncGenerator<Fragment> {
+  const shallow = spawnSync('git', ['-C', repo, 'rev-parse', '--is-shallow-repository'], { encoding: 'utf8' });
+  if (shallow.stdout?.trim() === 'true') options.onWarning?.('shallow clone: commits before the clone depth are not scanned (git fetch --unshallow to scan them)');
   const args = ['-C', repo, '-c', 'core.quotePath=false', 'log', '-p', '-U0', '--no-ext-diff', '--no-color', LOG_FORMAT];
   if (options.logOpts?.trim()) args.push(...options.logOpts.trim().split(/\s+/));
   else args.push('--full-history', '--all', '--diff-filter=tuxdb');
