@@ -16,6 +16,7 @@
  * (anchors, flow collections, tags…) and reports syntax errors.
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { firstLine } from '../core/errors.ts';
 import type { InputIssue } from '../core/types.ts';
 import { KUBERNETES_YAML_OPTIONS } from '../policy/engine/documents.ts';
 import { readBlockYaml, type BlockYamlDocument } from './block-yaml.ts';
@@ -66,7 +67,7 @@ export function parseManifests(text: string, path: string): ManifestFile {
     const parsed = parseAllDocuments(text, { ...KUBERNETES_YAML_OPTIONS, lineCounter } as Parameters<typeof parseAllDocuments>[1]);
     docs = Array.isArray(parsed) ? (parsed as Document[]) : [];
   } catch (err) {
-    issues.push({ path, message: `invalid YAML: ${firstLine(err instanceof Error ? err.message : String(err))}` });
+    issues.push({ path, message: `invalid YAML: ${yamlErrorMessage(err instanceof Error ? err.message : String(err))}` });
     return { manifests: [], issues };
   }
   const lineAt = (offset: number) => lineCounter.linePos(offset).line;
@@ -75,7 +76,7 @@ export function parseManifests(text: string, path: string): ManifestFile {
     const error = doc.errors[0];
     if (error) {
       // A broken document in a file of manifests is worth saying; elsewhere it is someone else's YAML.
-      if (looksLikeManifest(text, doc)) issues.push({ path, line: lineAt(error.pos[0]), message: `invalid YAML: ${firstLine(error.message)}` });
+      if (looksLikeManifest(text, doc)) issues.push({ path, line: lineAt(error.pos[0]), message: `invalid YAML: ${yamlErrorMessage(error.message)}` });
       continue;
     }
     if (doc.contents === null) continue;
@@ -83,7 +84,7 @@ export function parseManifests(text: string, path: string): ManifestFile {
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (err) {
-      issues.push({ path, line: lineAt(doc.contents.range?.[0] ?? 0), message: `invalid YAML: ${firstLine(err instanceof Error ? err.message : String(err))}` });
+      issues.push({ path, line: lineAt(doc.contents.range?.[0] ?? 0), message: `invalid YAML: ${yamlErrorMessage(err instanceof Error ? err.message : String(err))}` });
       continue;
     }
     const root = doc.contents as Node;
@@ -240,8 +241,8 @@ function isHelmTemplate(text: string, path: string): boolean {
 }
 
 /** The parser's first message line, without its own position (the issue carries the line). */
-function firstLine(message: string): string {
-  return (message.split('\n')[0] ?? message).replace(/\s+at line \d+, column \d+:?$/, '');
+function yamlErrorMessage(message: string): string {
+  return firstLine(message).replace(/\s+at line \d+, column \d+:?$/, '');
 }
 
 /** `Deployment storefront/web`, `ClusterRole admin`: how findings name the object. */

@@ -17,7 +17,8 @@
  */
 import { Environment, EvaluationError, Optional, ParseError, TypeError as CelTypeError } from '@marcbachmann/cel-js';
 import { CelCostError, DEFAULT_COST_LIMIT, DEFAULT_TIME_LIMIT_MS, instrument, withBudget, type CostLimits } from './cost.ts';
-import { CelCompileError, CelEvalError, CelUnsupportedError, firstLine } from './errors.ts';
+import { firstLine } from '../../core/errors.ts';
+import { CelCompileError, CelEvalError, CelUnsupportedError } from './errors.ts';
 import { registerImageVerification } from './image-policy.ts';
 import { registerCluster } from './lib/cluster.ts';
 import { registerIp } from './lib/ip.ts';

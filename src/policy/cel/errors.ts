@@ -59,9 +59,3 @@ export function position(text: string, offset: number): { line: number; column: 
   }
   return { line, column: end - start + 1 };
 }
-
-/** The first line of a CEL library error message (the rest is a source excerpt with a caret). */
-export function firstLine(message: string): string {
-  const nl = message.indexOf('\n');
-  return nl < 0 ? message : message.slice(0, nl);
-}

@@ -7,7 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import jsyaml from 'js-yaml';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
-import { PalisadeError, errorMessage } from '../../core/errors.ts';
+import { PalisadeError, errorMessage, firstLine } from '../../core/errors.ts';
 
 /** One YAML document of a file: its plain value and where it starts. */
 export interface SourceDocument {
@@ -68,10 +68,6 @@ export function parseDocuments(text: string, path: string): SourceDocument[] {
     });
   }
   return out;
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0] ?? message;
 }
 
 /** Offset of the deepest node (or map key) along `fieldPath`. */
