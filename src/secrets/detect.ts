@@ -23,7 +23,7 @@
 import type { Allowlist, Rule, SecretsConfig } from './config.ts';
 import { shannonEntropy } from './entropy.ts';
 import { redactFinding, type Fragment, type SecretFinding } from './finding.ts';
-import { KeywordAutomaton, type ScanResult } from './prefilter.ts';
+import { KeywordAutomaton, type AutomatonTables, type ScanResult } from './prefilter.ts';
 import { NON_ASCII_FOLDS } from './regex/emit.ts';
 import { analyzeSecretManifests, SECRET_MANIFEST_RULE } from './kubernetes.ts';
 
@@ -112,7 +112,11 @@ export class Detector {
   #tried = new Int32Array(1024);
   #relative = new Int32Array(64);
 
-  constructor(config: SecretsConfig, options: DetectorOptions = {}) {
+  /**
+   * @param automaton the pre-filter of a detector built from the same configuration (a worker
+   *   thread gets the main thread's instead of building it again); ignored if its patterns differ
+   */
+  constructor(config: SecretsConfig, options: DetectorOptions = {}, automaton?: AutomatonTables) {
     this.config = config;
     this.#options = options;
     const patterns: string[] = [];
@@ -158,7 +162,13 @@ export class Detector {
     [this.#globalEarly, this.#globalLate] = this.#split(config.allowlists);
     this.#allowPattern = idOf(ALLOW_SIGNATURE);
     recorded.add(this.#allowPattern);
-    this.#automaton = new KeywordAutomaton(patterns, recorded);
+    const same = automaton?.patterns.length === patterns.length && automaton.patterns.every((p, i) => p === patterns[i]);
+    this.#automaton = same ? new KeywordAutomaton(automaton) : KeywordAutomaton.build(patterns, recorded);
+  }
+
+  /** The pre-filter as plain data, for a detector built in another thread. */
+  get automaton(): AutomatonTables {
+    return this.#automaton.tables;
   }
 
   #split(lists: readonly Allowlist[]): [PreparedAllowlist[], PreparedAllowlist[]] {
@@ -543,7 +553,7 @@ function stopwordMatcher(words: readonly string[]): (lowerSecret: string) => boo
   // Stopwords are lower-cased, like the secret, so the automaton's ASCII folding changes nothing.
   return (s) => {
     if (automaton) return automaton.containsAny(s);
-    if (++calls === STOPWORD_AUTOMATON_AFTER) automaton = new KeywordAutomaton(words);
+    if (++calls === STOPWORD_AUTOMATON_AFTER) automaton = KeywordAutomaton.build(words);
     return some(s);
   };
 }

@@ -26,18 +26,34 @@ export interface ScanResult {
   ascii?: boolean;
 }
 
+/** An automaton as plain data (structured-cloneable: a worker thread gets it ready-made). */
+export interface AutomatonTables {
+  patterns: readonly string[];
+  /** record[p] is 1 when every occurrence of pattern p is wanted. */
+  record: Uint8Array;
+  /** Column of each byte (upper-case ASCII letters share their lower-case column). */
+  classes: Uint8Array;
+  width: number;
+  /** Per state and column: see the module comment. */
+  delta: Int32Array;
+  /** Outputs of state s: outputList[outputStart[s] .. outputStart[s + 1]). */
+  outputStart: Int32Array;
+  outputList: Int32Array;
+  /** Per state: 1 when one of its outputs is recorded. */
+  recordingState: Uint8Array;
+}
+
 export class KeywordAutomaton {
+  readonly tables: AutomatonTables;
   readonly patterns: readonly string[];
   readonly #record: Uint8Array;
   readonly #lengths: Int32Array;
-  readonly #classes = new Uint8Array(256);
+  readonly #classes: Uint8Array;
   readonly #width: number;
   readonly #delta: Int32Array;
-  /** Outputs of state s: #outputList[#outputStart[s] .. #outputStart[s + 1]). */
   readonly #outputStart: Int32Array;
   readonly #outputList: Int32Array;
   readonly #found: Uint8Array;
-  /** Per state: 1 when one of its outputs is recorded. */
   readonly #recordingState: Uint8Array;
   /** Per scan: states already reported. */
   readonly #seen: Uint8Array;
@@ -52,82 +68,23 @@ export class KeywordAutomaton {
    * @param patterns lower-case ASCII strings (others are the caller's business)
    * @param record patterns whose every occurrence is wanted, not just whether one occurs
    */
-  constructor(patterns: readonly string[], record: ReadonlySet<number> = new Set()) {
-    this.patterns = patterns;
-    this.#record = new Uint8Array(patterns.length);
-    for (const p of record) this.#record[p] = 1;
-    this.#lengths = Int32Array.from(patterns, (p) => p.length);
-    this.#found = new Uint8Array(patterns.length);
+  static build(patterns: readonly string[], record: ReadonlySet<number> = new Set()): KeywordAutomaton {
+    return new KeywordAutomaton(buildTables(patterns, record));
+  }
 
-    // Alphabet: one class per distinct character, upper-case letters sharing their lower-case class.
-    let width = 1;
-    let chars = 0;
-    for (const p of patterns) {
-      chars += p.length;
-      for (let i = 0; i < p.length; i++) {
-        const c = p.charCodeAt(i);
-        if (c < 128 && this.#classes[c] === 0) this.#classes[c] = width++;
-      }
-    }
-    for (let c = 65; c <= 90; c++) this.#classes[c] = this.#classes[c + 32]!;
-    this.#width = width;
-
-    // Trie, in one flat table (-1: no edge yet).
-    let goto = new Int32Array((chars + 1) * width).fill(-1);
-    const outs: number[][] = [[]];
-    patterns.forEach((p, id) => {
-      let s = 0;
-      for (let i = 0; i < p.length; i++) {
-        const k = this.#classes[p.charCodeAt(i)]!;
-        if (goto[s * width + k]! < 0) {
-          goto[s * width + k] = outs.length;
-          outs.push([]);
-        }
-        s = goto[s * width + k]!;
-      }
-      if (p.length > 0) outs[s]!.push(id);
-    });
-    const states = outs.length;
-    goto = goto.subarray(0, states * width);
-
-    // Failure links, breadth first; missing edges become the failure state's edges.
-    const fail = new Int32Array(states);
-    const queue = new Int32Array(states);
-    let tail = 0;
-    for (let k = 0; k < width; k++) {
-      const t = goto[k]!;
-      if (t < 0) goto[k] = 0;
-      else queue[tail++] = t;
-    }
-    for (let head = 0; head < tail; head++) {
-      const r = queue[head]!;
-      for (let k = 0; k < width; k++) {
-        const u = goto[r * width + k]!;
-        if (u < 0) {
-          goto[r * width + k] = goto[fail[r]! * width + k]!;
-          continue;
-        }
-        queue[tail++] = u;
-        fail[u] = goto[fail[r]! * width + k]!;
-        if (outs[fail[u]!]!.length > 0) outs[u]!.push(...outs[fail[u]!]!);
-      }
-    }
-
-    this.#outputStart = new Int32Array(states + 1);
-    const list: number[] = [];
-    for (let s = 0; s < states; s++) {
-      this.#outputStart[s] = list.length;
-      for (const p of outs[s]!) list.push(p);
-    }
-    this.#outputStart[states] = list.length;
-    this.#outputList = Int32Array.from(list);
-    this.#recordingState = Uint8Array.from(outs, (o) => (o.some((p) => this.#record[p] === 1) ? 1 : 0));
-    this.#seen = new Uint8Array(states);
-    this.#delta = new Int32Array(states * width);
-    for (let i = 0; i < goto.length; i++) {
-      const t = goto[i]!;
-      this.#delta[i] = outs[t]!.length > 0 ? ~t : t * width;
-    }
+  constructor(tables: AutomatonTables) {
+    this.tables = tables;
+    this.patterns = tables.patterns;
+    this.#record = tables.record;
+    this.#classes = tables.classes;
+    this.#width = tables.width;
+    this.#delta = tables.delta;
+    this.#outputStart = tables.outputStart;
+    this.#outputList = tables.outputList;
+    this.#recordingState = tables.recordingState;
+    this.#lengths = Int32Array.from(tables.patterns, (p) => p.length);
+    this.#found = new Uint8Array(tables.patterns.length);
+    this.#seen = new Uint8Array(tables.recordingState.length);
   }
 
   /** Scans UTF-8 bytes (in WebAssembly, wasm-dfa.ts); offsets are byte offsets. */
@@ -226,4 +183,86 @@ export class KeywordAutomaton {
   #result(): ScanResult {
     return { found: this.#found, hitStarts: this.#hitStarts, hitPatterns: this.#hitPatterns, hitCount: this.#hitCount };
   }
+}
+
+function buildTables(patterns: readonly string[], recorded: ReadonlySet<number>): AutomatonTables {
+  const record = new Uint8Array(patterns.length);
+  for (const p of recorded) record[p] = 1;
+
+  // Alphabet: one class per distinct character, upper-case letters sharing their lower-case class.
+  const classes = new Uint8Array(256);
+  let width = 1;
+  let chars = 0;
+  for (const p of patterns) {
+    chars += p.length;
+    for (let i = 0; i < p.length; i++) {
+      const c = p.charCodeAt(i);
+      if (c < 128 && classes[c] === 0) classes[c] = width++;
+    }
+  }
+  for (let c = 65; c <= 90; c++) classes[c] = classes[c + 32]!;
+
+  // Trie, in one flat table (-1: no edge yet).
+  let goto = new Int32Array((chars + 1) * width).fill(-1);
+  const outs: number[][] = [[]];
+  patterns.forEach((p, id) => {
+    let s = 0;
+    for (let i = 0; i < p.length; i++) {
+      const k = classes[p.charCodeAt(i)]!;
+      if (goto[s * width + k]! < 0) {
+        goto[s * width + k] = outs.length;
+        outs.push([]);
+      }
+      s = goto[s * width + k]!;
+    }
+    if (p.length > 0) outs[s]!.push(id);
+  });
+  const states = outs.length;
+  goto = goto.subarray(0, states * width);
+
+  // Failure links, breadth first; missing edges become the failure state's edges.
+  const fail = new Int32Array(states);
+  const queue = new Int32Array(states);
+  let tail = 0;
+  for (let k = 0; k < width; k++) {
+    const t = goto[k]!;
+    if (t < 0) goto[k] = 0;
+    else queue[tail++] = t;
+  }
+  for (let head = 0; head < tail; head++) {
+    const r = queue[head]!;
+    for (let k = 0; k < width; k++) {
+      const u = goto[r * width + k]!;
+      if (u < 0) {
+        goto[r * width + k] = goto[fail[r]! * width + k]!;
+        continue;
+      }
+      queue[tail++] = u;
+      fail[u] = goto[fail[r]! * width + k]!;
+      if (outs[fail[u]!]!.length > 0) outs[u]!.push(...outs[fail[u]!]!);
+    }
+  }
+
+  const outputStart = new Int32Array(states + 1);
+  const list: number[] = [];
+  for (let s = 0; s < states; s++) {
+    outputStart[s] = list.length;
+    for (const p of outs[s]!) list.push(p);
+  }
+  outputStart[states] = list.length;
+  const delta = new Int32Array(states * width);
+  for (let i = 0; i < goto.length; i++) {
+    const t = goto[i]!;
+    delta[i] = outs[t]!.length > 0 ? ~t : t * width;
+  }
+  return {
+    patterns,
+    record,
+    classes,
+    width,
+    delta,
+    outputStart,
+    outputList: Int32Array.from(list),
+    recordingState: Uint8Array.from(outs, (o) => (o.some((p) => record[p] === 1) ? 1 : 0)),
+  };
 }

@@ -147,7 +147,7 @@ async function scan(options: SecretScanOptions, root: string, issues: InputIssue
       break;
     case 'dir': {
       const { batches, pool } = dir!;
-      const results = pool ? await pool.scan(batches, { config: toPortable(effective), detector: detectorOptions, maxBytes }, detector) : batches.map((b) => scanBatch(detector, b, maxBytes));
+      const results = pool ? await pool.scan(batches, { config: toPortable(effective), detector: detectorOptions, automaton: detector.automaton, maxBytes }, detector) : batches.map((b) => scanBatch(detector, b, maxBytes));
       for (const batch of results) {
         stats.fragments += batch.scanned;
         stats.bytes += batch.bytes;

@@ -12,12 +12,15 @@ import type { InputIssue } from '../core/types.ts';
 import { fromPortable, type PortableConfig } from './config.ts';
 import { Detector, type DetectorOptions } from './detect.ts';
 import type { SecretFinding } from './finding.ts';
+import type { AutomatonTables } from './prefilter.ts';
 import { FileReader, type FileEntry } from './sources/files.ts';
 
 export interface WorkerSetup {
   /** The configuration to scan with (rules already restricted to --enable-rule). */
   config: PortableConfig;
   detector: DetectorOptions;
+  /** The main thread's pre-filter automaton for that configuration (saves building it again). */
+  automaton: AutomatonTables;
   maxBytes: number;
 }
 
@@ -167,7 +170,7 @@ if (!isMainThread && parentPort && (workerData as { secretScanWorker?: boolean }
   let maxBytes = 0;
   port.on('message', (message: ToWorker) => {
     if ('setup' in message) {
-      detector = new Detector(fromPortable(message.setup.config), message.setup.detector);
+      detector = new Detector(fromPortable(message.setup.config), message.setup.detector, message.setup.automaton);
       maxBytes = message.setup.maxBytes;
     } else port.postMessage({ index: message.index, result: scanBatch(detector!, message.batch, maxBytes) } satisfies FromWorker);
   });

@@ -193,7 +193,7 @@ describe('anchor plans on the default rules', () => {
       const gate = re.gate();
       if (!gate) continue;
       const places = Int32Array.from(literalPlaces(text, re.plan!.literals));
-      const automaton = new KeywordAutomaton(re.plan!.literals);
+      const automaton = KeywordAutomaton.build(re.plan!.literals);
       automaton.scanBytes(Buffer.from(text, 'latin1'));
       const kept = automaton.gatePlaces(gate, places.slice());
       dropped += places.length - kept.length;
@@ -206,7 +206,7 @@ describe('anchor plans on the default rules', () => {
     const re = defaultConfig().rules.get('generic-api-key')!.regex!;
     const text = "const userKey = await fetchToken(tokenId, { secret: x.y });\napi_key = 'abcdefghij0123456789'";
     const places = Int32Array.from(literalPlaces(text, re.plan!.literals));
-    const automaton = new KeywordAutomaton(re.plan!.literals);
+    const automaton = KeywordAutomaton.build(re.plan!.literals);
     automaton.scanBytes(Buffer.from(text));
     const kept = [...automaton.gatePlaces(re.gate()!, places.slice())];
     expect(kept).toEqual([text.indexOf('api_key'), text.indexOf('key =')]);
