@@ -90,13 +90,15 @@ export type ReadResult =
 
 /** How many leading bytes decide whether a file is binary (as git does, a NUL in the first 8000). */
 const SNIFF_BYTES = 8000;
+/** Files up to this size are read in one call, binary or not. */
+const WHOLE_READ_BYTES = 256 * 1024;
 
 /**
  * Reads files to scan into one buffer that grows as needed and is reused, so that scanning a tree
  * does not allocate (and collect) a buffer per file: the bytes of a result are valid until the
  * next read. Binary files (a NUL byte or a known binary signature at the start) and files above
  * `maxBytes` are not read; invalid UTF-8 is decoded with replacement characters. A file is opened
- * once: its head is read and looked at, then the rest into the same buffer.
+ * once and, when small, read in one call.
  */
 export class FileReader {
   #buffer = Buffer.allocUnsafe(64 * 1024);
@@ -110,9 +112,14 @@ export class FileReader {
         // One byte more than listed, to notice a file that has grown since.
         if (this.#buffer.length < entry.size + 1) this.#buffer = Buffer.allocUnsafe(entry.size + 1);
         let buffer = this.#buffer;
-        let length = readSync(fd, buffer, 0, Math.min(SNIFF_BYTES, buffer.length), 0);
-        if (looksBinary(buffer.subarray(0, length))) return { kind: 'binary' };
-        for (;;) {
+        // A small file is read whole at once (each system call counts: most files are small);
+        // a large one has its head looked at first, so that a large binary is not read.
+        const whole = entry.size <= WHOLE_READ_BYTES;
+        let length = readSync(fd, buffer, 0, whole ? entry.size + 1 : Math.min(SNIFF_BYTES, buffer.length), 0);
+        if (looksBinary(buffer.subarray(0, Math.min(length, SNIFF_BYTES)))) return { kind: 'binary' };
+        // Fewer bytes than asked for, of a regular file, is all of it; otherwise read on to the end.
+        const complete = whole && length <= entry.size;
+        while (!complete) {
           if (length === buffer.length) {
             // The file has grown since it was listed: read to its end, as readFileSync would.
             const grown = Buffer.allocUnsafe(buffer.length * 2);
