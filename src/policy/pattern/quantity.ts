@@ -10,11 +10,12 @@
  * at scale >= -9 as they are, and rounds anything else up (away from zero) to 1e-9 and caps it at 2^63-1.
  */
 
-const DECIMAL_SUFFIX: Record<string, number> = { '': 0, n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
-const BINARY_SUFFIX: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
+/** The decimal SI suffixes and their powers of ten. */
+export const DECIMAL_SUFFIX: Readonly<Record<string, number>> = { '': 0, n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const BINARY_SUFFIX: Readonly<Record<string, number>> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
 const SUFFIX_CHARS = 'eEinumkKMGTP';
 const NANO = 1_000_000_000n;
-const INT64_MAX = 2n ** 63n - 1n;
+export const INT64_MAX = 2n ** 63n - 1n;
 const MAX_NANOS = INT64_MAX * NANO;
 // Exponents this large only make absurd numbers; clamping keeps BigInt sizes sane.
 const EXPONENT_CLAMP = 1000;
@@ -23,7 +24,7 @@ function isDigit(c: string | undefined): boolean {
   return c !== undefined && c >= '0' && c <= '9';
 }
 
-interface QuantityParts {
+export interface QuantityParts {
   negative: boolean;
   num: string;
   denom: string;
@@ -31,7 +32,7 @@ interface QuantityParts {
 }
 
 /** `parseQuantityString`: sign, integer digits (leading zeros dropped), fraction digits and raw suffix. */
-function splitQuantity(str: string): QuantityParts | undefined {
+export function splitQuantity(str: string): QuantityParts | undefined {
   const end = str.length;
   let pos = 0;
   let negative = false;
@@ -61,18 +62,21 @@ function splitQuantity(str: string): QuantityParts | undefined {
   return { negative, num, denom, suffix: str.slice(suffixStart) };
 }
 
-/** Base and exponent of a suffix (`interpret`), undefined for an unknown suffix. */
-function interpretSuffix(suffix: string): { base: 2 | 10; exponent: number } | undefined {
+/** How a quantity was written, which decides how arithmetic results print (resource.Format). */
+export type QuantityFormat = 'DecimalSI' | 'BinarySI' | 'DecimalExponent';
+
+/** Base, exponent and format of a suffix (`interpret`), undefined for an unknown suffix. */
+export function interpretSuffix(suffix: string): { base: 2 | 10; exponent: number; format: QuantityFormat } | undefined {
   const dec = DECIMAL_SUFFIX[suffix];
-  if (dec !== undefined) return { base: 10, exponent: dec };
+  if (dec !== undefined) return { base: 10, exponent: dec, format: 'DecimalSI' };
   const bin = BINARY_SUFFIX[suffix];
-  if (bin !== undefined) return { base: 2, exponent: bin };
+  if (bin !== undefined) return { base: 2, exponent: bin, format: 'BinarySI' };
   if (suffix.length > 1 && (suffix[0] === 'e' || suffix[0] === 'E') && /^[+-]?[0-9]+$/.test(suffix.slice(1))) {
     const parsed = BigInt(suffix.slice(1));
     if (parsed > INT64_MAX || parsed < -INT64_MAX - 1n) return undefined;
     // Go stores the exponent as int32(parsed), wrapping around.
     const wrapped = Number(BigInt.asIntN(32, parsed));
-    return { base: 10, exponent: Math.max(-EXPONENT_CLAMP, Math.min(EXPONENT_CLAMP, wrapped)) };
+    return { base: 10, exponent: Math.max(-EXPONENT_CLAMP, Math.min(EXPONENT_CLAMP, wrapped)), format: 'DecimalExponent' };
   }
   return undefined;
 }

@@ -2,10 +2,10 @@
  * Kubernetes resource quantities (`250m`, `1Gi`, `1e3`) with the parsing, exact decimal arithmetic
  * and canonical printing of k8s.io/apimachinery's `resource.Quantity`, which Kyverno's arithmetic
  * functions delegate to. Values are exact decimals: `unscaled × 10^-scale`, where `scale` is the
- * inf.Dec scale Kubernetes would hold (it decides the precision of a division by a number).
+ * inf.Dec scale Kubernetes would hold (it decides the precision of a division by a number). The
+ * grammar (sign, digits, suffix, exponent bounds) is pattern/quantity.ts's, which compares them.
  */
-
-export type QuantityFormat = 'DecimalSI' | 'BinarySI' | 'DecimalExponent';
+import { DECIMAL_SUFFIX, INT64_MAX, interpretSuffix, splitQuantity, type QuantityFormat } from '../pattern/quantity.ts';
 
 export interface Quantity {
   readonly unscaled: bigint;
@@ -13,57 +13,8 @@ export interface Quantity {
   readonly format: QuantityFormat;
 }
 
-const DECIMAL_SUFFIXES: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
-const BINARY_SUFFIXES: Readonly<Record<string, number>> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
-const SUFFIX_CHARS = 'eEinumkKMGTP';
 /** Kubernetes keeps at most nano precision and rounds anything finer up. */
 const NANO_SCALE = 9;
-
-const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
-
-interface QuantityParts {
-  positive: boolean;
-  num: string;
-  denom: string;
-  suffix: string;
-}
-
-/** Splits `[+-]digits[.digits]suffix` the way apimachinery's parseQuantityString does. */
-function splitQuantity(str: string): QuantityParts | undefined {
-  let pos = 0;
-  let positive = true;
-  if (str[0] === '-' || str[0] === '+') {
-    positive = str[0] === '+';
-    pos++;
-  }
-  while (str[pos] === '0') pos++;
-  const numStart = pos;
-  while (isDigit(str[pos])) pos++;
-  const num = str.slice(numStart, pos) || '0';
-  let denom = '';
-  if (str[pos] === '.') {
-    const start = ++pos;
-    while (isDigit(str[pos])) pos++;
-    denom = str.slice(start, pos);
-  }
-  const suffixStart = pos;
-  while (pos < str.length && SUFFIX_CHARS.includes(str[pos] as string)) pos++;
-  if (str[pos] === '-' || str[pos] === '+') pos++;
-  while (isDigit(str[pos])) pos++;
-  if (pos < str.length) return undefined;
-  return { positive, num, denom, suffix: str.slice(suffixStart) };
-}
-
-function interpretSuffix(suffix: string): { base: 2 | 10; exponent: number; format: QuantityFormat } | undefined {
-  const dec = DECIMAL_SUFFIXES[suffix];
-  if (dec !== undefined) return { base: 10, exponent: dec, format: 'DecimalSI' };
-  const bin = BINARY_SUFFIXES[suffix];
-  if (bin !== undefined) return { base: 2, exponent: bin, format: 'BinarySI' };
-  if (suffix.length > 1 && (suffix[0] === 'e' || suffix[0] === 'E') && /^[+-]?\d+$/.test(suffix.slice(1))) {
-    return { base: 10, exponent: Number(suffix.slice(1)), format: 'DecimalExponent' };
-  }
-  return undefined;
-}
 
 export function parseQuantity(str: string): Quantity | undefined {
   if (str.length === 0) return undefined;
@@ -74,7 +25,7 @@ export function parseQuantity(str: string): Quantity | undefined {
   if (!suffix) return undefined;
   const { num, denom } = parts;
   const digits = BigInt(num + denom);
-  const sign = parts.positive ? 1n : -1n;
+  const sign = parts.negative ? -1n : 1n;
   let unscaled: bigint;
   let scale: number;
   let exact: boolean;
@@ -92,6 +43,11 @@ export function parseQuantity(str: string): Quantity | undefined {
   if (!exact && unscaled !== 0n) {
     unscaled = rescaleRoundUp(unscaled, scale, NANO_SCALE);
     scale = NANO_SCALE;
+    // ParseQuantity caps the magnitude at the largest int64.
+    if (unscaled > INT64_MAX * 10n ** BigInt(NANO_SCALE)) {
+      unscaled = INT64_MAX;
+      scale = 0;
+    }
   }
   return { unscaled: sign * unscaled, scale, format: suffix.format };
 }
@@ -187,6 +143,6 @@ export function formatQuantity(q: Quantity): string {
   if (format === 'DecimalExponent') return exponent === 0 ? `${amount}` : `${amount}e${exponent}`;
   // apimachinery prints no suffix for decimal exponents it has no name for (below nano or above
   // exa); that is its behaviour, reproduced so results compare equal.
-  const name = Object.entries(DECIMAL_SUFFIXES).find(([, e]) => e === exponent)?.[0] ?? '';
+  const name = Object.entries(DECIMAL_SUFFIX).find(([, e]) => e === exponent)?.[0] ?? '';
   return `${amount}${name}`;
 }

@@ -90,6 +90,11 @@ const CASES: Record<string, [expression: string, expected: unknown][]> = {
     ["add('1Gi', '512Mi')", '1536Mi'],
     ["add('250m', '1')", '1250m'],
     ["add('1h', '30s')", '1h0m30s'],
+    // ParseQuantity caps a quantity too long for int64 at its largest value.
+    ["add('99999999999999999999', '0')", '9223372036854775807'],
+    ["add('-99999999999999999999', '0')", '-9223372036854775807'],
+    // Exponents are bounded as the pattern matcher bounds them, so a huge one answers at once.
+    ["add('1e99999999', '0')", '10e999'],
   ],
   sum: [
     ['sum([`1`, `2`, `3`])', 6],
