@@ -282,11 +282,13 @@ export class Detector {
     if (raw.length <= LONG_LINE) return false;
     if (reach === 'text') return true;
     if (ctx.longestLine === undefined) {
+      // From the newline index, which locating the matches needs anyway: one pass over the text, not two.
+      const newlines = (ctx.newlines ??= newlineIndex(raw));
       let longest = 0;
       let from = 0;
-      for (let nl = raw.indexOf('\n'); nl >= 0 && longest <= LONG_LINE; nl = raw.indexOf('\n', from)) {
-        longest = Math.max(longest, nl - from);
-        from = nl + 1;
+      for (let i = 0; i < newlines.length && longest <= LONG_LINE; i++) {
+        longest = Math.max(longest, newlines[i]! - from);
+        from = newlines[i]! + 1;
       }
       ctx.longestLine = Math.max(longest, raw.length - from);
     }
