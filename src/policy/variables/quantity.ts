@@ -105,7 +105,7 @@ export function integerQuantity(value: bigint, format: QuantityFormat): Quantity
 }
 
 /** The integer value when the quantity has no fractional part (Quantity.AsScale(0) exact). */
-function integralValue(q: Quantity): bigint | undefined {
+export function integralValue(q: Quantity): bigint | undefined {
   if (q.scale <= 0) return q.unscaled * 10n ** BigInt(-q.scale);
   const div = 10n ** BigInt(q.scale);
   return q.unscaled % div === 0n ? q.unscaled / div : undefined;

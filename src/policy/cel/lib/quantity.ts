@@ -9,6 +9,7 @@ import {
   addQuantities,
   formatQuantity,
   integerQuantity,
+  integralValue,
   parseQuantity,
   quantityToNumber,
   subtractQuantities,
@@ -46,15 +47,8 @@ function parse(s: string): CelQuantity {
   return new CelQuantity(q);
 }
 
-/** The exact integer value, when the quantity is whole. */
-function integral(q: Quantity): bigint | undefined {
-  if (q.scale <= 0) return q.unscaled * 10n ** BigInt(-q.scale);
-  const div = 10n ** BigInt(q.scale);
-  return q.unscaled % div === 0n ? q.unscaled / div : undefined;
-}
-
 function asInteger(q: CelQuantity): bigint {
-  const v = integral(q.q);
+  const v = integralValue(q.q);
   if (v === undefined || v > INT64_MAX || v < INT64_MIN) throw new CelEvalError('cannot convert value to integer');
   return v;
 }
@@ -67,7 +61,7 @@ export function registerQuantity(env: Environment): void {
     .registerFunction('quantity(string): Quantity', (s: string) => parse(s))
     .registerFunction('isQuantity(string): bool', (s: string) => parseQuantity(s) !== undefined)
     .registerFunction('Quantity.isInteger(): bool', (q: CelQuantity) => {
-      const v = integral(q.q);
+      const v = integralValue(q.q);
       return v !== undefined && v <= INT64_MAX && v >= INT64_MIN;
     })
     .registerFunction('Quantity.asInteger(): int', asInteger)
