@@ -18,12 +18,13 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { X509Certificate } from '@sigstore/core';
-import { toTrustMaterial, VerificationError, type TrustMaterial } from '@sigstore/verify';
+import { VerificationError } from '@sigstore/verify';
 // The certificate checks of @sigstore/verify's Verifier (chain at a time, SCTs), without the
 // timestamp and tlog steps an envelope without a tlog entry cannot pass.
 import { verifyCertificate } from '@sigstore/verify/dist/key/index.js';
 import { errorMessage } from '../../core/errors.ts';
 import { verifyBundle, type TrustedRoot } from '../bundle/index.ts';
+import { trustMaterial } from '../bundle/trust-material.ts';
 import { pae, parseEnvelope, verifyEnvelope, type Envelope } from '../dsse.ts';
 import { isTrustError, type TrustError } from '../errors.ts';
 import { INTOTO_PAYLOAD_TYPE, parseStatement, type Statement } from '../intoto.ts';
@@ -135,18 +136,6 @@ function authenticateWithCertificate(envelope: Envelope, pems: readonly string[]
     }
   }
   throw new ProvenanceError('SIGNATURE_INVALID', `no signature of the envelope verifies: ${failures.join('; ')}`);
-}
-
-const materials = new WeakMap<TrustedRoot, TrustMaterial>();
-
-/** Building the trust material decodes every key and certificate of the root: once per root. */
-function trustMaterial(root: TrustedRoot): TrustMaterial {
-  let material = materials.get(root);
-  if (!material) {
-    material = toTrustMaterial(root);
-    materials.set(root, material);
-  }
-  return material;
 }
 
 function statementOf(payload: Buffer): Statement {
