@@ -15,7 +15,7 @@
  * Service accounts are also members of `system:serviceaccounts`, `system:serviceaccounts:<ns>` and
  * `system:authenticated`; `effectiveGrants` adds what those groups hold.
  */
-import { isRecord } from '../core/json.ts';
+import { isRecord, stringItems } from '../core/json.ts';
 import type { Manifest } from '../misconfig/manifests.ts';
 import { labelsOf } from './snapshot.ts';
 
@@ -260,18 +260,14 @@ export function nonResourceAllows(rule: PolicyRule, verb: string, url: string): 
 
 /* ───────────────────────────── parsing ───────────────────────────── */
 
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
-
 export function rulesOf(value: unknown): PolicyRule[] {
   if (!Array.isArray(value)) return [];
   return value.filter(isRecord).map((r) => ({
-    verbs: strings(r.verbs),
-    apiGroups: strings(r.apiGroups),
-    resources: strings(r.resources),
-    resourceNames: strings(r.resourceNames),
-    nonResourceURLs: strings(r.nonResourceURLs),
+    verbs: stringItems(r.verbs),
+    apiGroups: stringItems(r.apiGroups),
+    resources: stringItems(r.resources),
+    resourceNames: stringItems(r.resourceNames),
+    nonResourceURLs: stringItems(r.nonResourceURLs),
   }));
 }
 
@@ -354,7 +350,7 @@ function selectorOf(s: Record<string, unknown>): Selector {
   const matchExpressions = (Array.isArray(s.matchExpressions) ? s.matchExpressions : []).filter(isRecord).map((e) => ({
     key: typeof e.key === 'string' ? e.key : '',
     operator: typeof e.operator === 'string' ? e.operator : '',
-    values: strings(e.values),
+    values: stringItems(e.values),
   }));
   return { matchLabels, matchExpressions };
 }

@@ -22,3 +22,8 @@ export function stableJson(value: unknown): string {
     return sorted;
   });
 }
+
+/** The strings of a JSON array, other items left out; none when the value is not an array. */
+export function stringItems(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRecord, stableJson } from '../../src/core/json.ts';
+import { isRecord, stableJson, stringItems } from '../../src/core/json.ts';
 
 describe('isRecord', () => {
   it.each([
@@ -32,5 +32,13 @@ describe('stableJson', () => {
   it('leaves out undefined fields and writes a bigint as its decimal string', () => {
     expect(stableJson({ b: undefined, a: 1 })).toBe('{"a":1}');
     expect(stableJson({ n: 12345678901234567890n })).toBe('{"n":"12345678901234567890"}');
+  });
+});
+
+describe('stringItems', () => {
+  it('keeps the strings of an array and nothing of anything else', () => {
+    expect(stringItems(['get', 1, null, 'list', { verb: 'x' }])).toEqual(['get', 'list']);
+    expect(stringItems('get')).toEqual([]);
+    expect(stringItems(undefined)).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ import type { CheckMeta, Hit } from '../check.ts';
 import { credentialFormat, isLiteralSecretValue, isSecretName, redact } from '../credentials.ts';
 import { imageTagAndDigest } from '../image-ref.ts';
 import type { Manifest } from '../manifests.ts';
+import { stringItems } from '../../core/json.ts';
 
 /** Kinds that carry a pod (spec or template): what the workload checks look at. */
 export const WORKLOAD_KINDS = new Set(['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ReplicationController', 'Job', 'CronJob']);
@@ -232,18 +233,14 @@ function roleRules(m: Manifest): { rule: Record<string, unknown>; index: number 
   return rules.flatMap((rule: unknown, index) => (typeof rule === 'object' && rule !== null ? [{ rule: rule as Record<string, unknown>, index }] : []));
 }
 
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
-
 const wildcardVerbs: KubeCheck = {
   meta: meta('PAL-K8S-030', 'HIGH', 'Role grants every verb',
     'A wildcard verb grants every current and future verb (escalate, bind, impersonate, delete…) on the listed resources.',
     'List the verbs the subject needs (`get`, `list`, `watch`…) instead of `*`.', ['KSV-0045', 'KSV-0044'], [RBAC_DOC]),
   run(m) {
     return roleRules(m)
-      .filter(({ rule }) => strings(rule.verbs).includes('*') && strings(rule.resources).length > 0)
-      .map(({ rule, index }) => hitAt(m, `rules[${index}].verbs`, `rule ${index} allows every verb on ${strings(rule.resources).join(', ')}`, `verbs: ["*"]`));
+      .filter(({ rule }) => stringItems(rule.verbs).includes('*') && stringItems(rule.resources).length > 0)
+      .map(({ rule, index }) => hitAt(m, `rules[${index}].verbs`, `rule ${index} allows every verb on ${stringItems(rule.resources).join(', ')}`, `verbs: ["*"]`));
   },
 };
 
@@ -253,8 +250,8 @@ const wildcardResources: KubeCheck = {
     'List the resources the subject needs instead of `*`.', ['KSV-0046'], [RBAC_DOC]),
   run(m) {
     return roleRules(m)
-      .filter(({ rule }) => strings(rule.resources).includes('*'))
-      .map(({ rule, index }) => hitAt(m, `rules[${index}].resources`, `rule ${index} allows ${strings(rule.verbs).join(', ') || 'no verbs'} on every resource`, `resources: ["*"]`));
+      .filter(({ rule }) => stringItems(rule.resources).includes('*'))
+      .map(({ rule, index }) => hitAt(m, `rules[${index}].resources`, `rule ${index} allows ${stringItems(rule.verbs).join(', ') || 'no verbs'} on every resource`, `resources: ["*"]`));
   },
 };
 

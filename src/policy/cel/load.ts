@@ -30,7 +30,7 @@ import {
   type Named,
   type RuleSet,
 } from './types.ts';
-import { isRecord } from '../../core/json.ts';
+import { isRecord, stringItems } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
 type FieldPath = (string | number)[];
@@ -44,10 +44,6 @@ export const IMAGE_VARIABLES = ['images', 'attestors', 'attestations', 'imageRef
 
 function list(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
-}
-
-function strings(v: unknown): string[] {
-  return list(v).filter((x): x is string => typeof x === 'string');
 }
 
 /** `spec.rules[0].name`: a field path as messages print it. */
@@ -168,7 +164,7 @@ function toPolicy(v: Json, doc: SourceDocument): CelPolicy {
   // Autogen: Kyverno policy kinds only, and only in Kubernetes mode.
   if (KYVERNO_GROUP.test(v.apiVersion as string) && mode === 'Kubernetes') {
     const autogen = isRecord(spec.autogen) && isRecord(spec.autogen.podControllers) ? spec.autogen.podControllers : undefined;
-    const configured = autogen && Array.isArray(autogen.controllers) ? strings(autogen.controllers) : undefined;
+    const configured = autogen && Array.isArray(autogen.controllers) ? stringItems(autogen.controllers) : undefined;
     const controllers = autogenControllers(configured, meta.annotations[ANNOTATION_AUTOGEN]);
     for (const variant of autogenVariants(match, controllers)) {
       // Errors in the rewritten copies repeat the declared ones, so they are not reported twice.
@@ -187,7 +183,7 @@ function toPolicy(v: Json, doc: SourceDocument): CelPolicy {
     ...(kind.startsWith('Namespaced') && meta.namespace && { namespace: meta.namespace }),
     annotations: meta.annotations,
     failurePolicy,
-    validationActions: strings(spec.validationActions),
+    validationActions: stringItems(spec.validationActions),
     mode,
     background: enabled(evaluation.background, true),
     admission: enabled(evaluation.admission, true),
@@ -301,7 +297,7 @@ function toBinding(v: Json, doc: SourceDocument): CelBinding {
       },
     }),
     ...(matchResources(spec.matchResources) && { matchResources: matchResources(spec.matchResources)! }),
-    validationActions: strings(spec.validationActions),
+    validationActions: stringItems(spec.validationActions),
     source: { path: doc.path, line: doc.line },
   };
 }
@@ -319,7 +315,7 @@ function toException(v: Json, doc: SourceDocument): CelPolicyException {
       .filter(isRecord)
       .map((r) => ({ name: String(r.name ?? ''), ...(typeof r.kind === 'string' && { kind: r.kind }) })),
     matchConditions,
-    images: strings(spec.images),
+    images: stringItems(spec.images),
     ...(typeof spec.reportResult === 'string' && { reportResult: spec.reportResult }),
   };
 }

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { parseCertificates } from '../../trust/certificate-chain.ts';
 import { hashFor, keyAlgorithm, loadPublicKey } from '../../trust/keys.ts';
 import type { Conditions } from '../types.ts';
-import { isRecord, stableJson } from '../../core/json.ts';
+import { isRecord, stableJson, stringItems } from '../../core/json.ts';
 
 /**
  * A leaf attestor, as the trust capability verifies it; `repository`/`annotations` override the
@@ -161,7 +161,7 @@ export function parseImageVerification(entry: unknown): ImageVerificationSpec {
   if (!isRecord(entry)) throw new InvalidImageVerification('a verifyImages entry must be an object');
   const type = str(entry.type) ?? 'Cosign';
   if (type !== 'Cosign' && type !== 'SigstoreBundle') throw new UnsupportedImageFeature(`verifyImages type ${type}`);
-  const imageReferences = stringList(entry.imageReferences);
+  const imageReferences = stringItems(entry.imageReferences);
   const image = str(entry.image);
   if (image !== undefined) imageReferences.push(image);
   const attestors = listOf(entry.attestors).map((set, i) => attestorSet(set, `.attestors[${i}]`));
@@ -181,7 +181,7 @@ export function parseImageVerification(entry: unknown): ImageVerificationSpec {
   const validate = isRecord(entry.validate) && isRecord(entry.validate.deny) && entry.validate.deny.conditions !== undefined ? entry.validate : undefined;
   return {
     imageReferences,
-    skipImageReferences: stringList(entry.skipImageReferences),
+    skipImageReferences: stringItems(entry.skipImageReferences),
     attestors,
     attestations,
     ...(repository !== undefined && { repository }),
@@ -206,10 +206,6 @@ function stringMap(value: unknown): Record<string, string> | undefined {
 
 function listOf(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
-}
-
-function stringList(value: unknown): string[] {
-  return listOf(value).filter((v): v is string => typeof v === 'string');
 }
 
 function attestorSet(value: unknown, path: string): AttestorSet {
