@@ -24,7 +24,7 @@ function isDigit(c: string | undefined): boolean {
   return c !== undefined && c >= '0' && c <= '9';
 }
 
-export interface QuantityParts {
+interface QuantityParts {
   negative: boolean;
   num: string;
   denom: string;
