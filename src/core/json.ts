@@ -27,3 +27,8 @@ export function stableJson(value: unknown): string {
 export function stringItems(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
+
+/** `{a: {b: value}}` for the path `['a', 'b']`; the value itself for an empty path. */
+export function nestValue(path: readonly string[], value: unknown): unknown {
+  return path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRecord, stableJson, stringItems } from '../../src/core/json.ts';
+import { isRecord, nestValue, stableJson, stringItems } from '../../src/core/json.ts';
 
 describe('isRecord', () => {
   it.each([
@@ -40,5 +40,12 @@ describe('stringItems', () => {
     expect(stringItems(['get', 1, null, 'list', { verb: 'x' }])).toEqual(['get', 'list']);
     expect(stringItems('get')).toEqual([]);
     expect(stringItems(undefined)).toEqual([]);
+  });
+});
+
+describe('nestValue', () => {
+  it('nests a value under each key of the path, outermost first', () => {
+    expect(nestValue(['request', 'object', 'name'], 'x')).toEqual({ request: { object: { name: 'x' } } });
+    expect(nestValue([], 5)).toBe(5);
   });
 });

@@ -38,7 +38,7 @@ import {
 import { describeError as describe, validateRule, type RuleEnv } from './validate.ts';
 import { verifyImagesRule, type ImageVerificationResults } from './verify-images.ts';
 import { verifyImagesFailureAction } from './verify-images-spec.ts';
-import { isRecord } from '../../core/json.ts';
+import { isRecord, nestValue } from '../../core/json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -287,7 +287,7 @@ function prepare(policy: Policy, object: Json, options: EngineOptions): PolicySe
     ctx = build();
     for (const [key, value] of Object.entries(values)) {
       const [head, ...rest] = splitVariableKey(key);
-      ctx.addEntry(head!, nest(rest, value));
+      ctx.addEntry(head!, nestValue(rest, value));
       provided.add(head!);
     }
     newObject = operation === 'DELETE' ? undefined : (queryObject(ctx, 'request.object') ?? {});
@@ -334,10 +334,6 @@ function splitVariableKey(key: string): string[] {
   }
   out.push(current);
   return out;
-}
-
-function nest(path: readonly string[], value: unknown): unknown {
-  return path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value);
 }
 
 interface RuleOutcome {

@@ -24,7 +24,7 @@ import { goJson } from './gojson.ts';
 import { extractImages, ImageReferenceError, type ImageExtractorConfig } from './image.ts';
 import { JmesPathError, jpSearch } from './jmespath.ts';
 import { substituteAll } from './substitute.ts';
-import { isRecord } from '../../core/json.ts';
+import { isRecord, nestValue } from '../../core/json.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -83,13 +83,6 @@ function mergedWith(target: JsonObject, patch: JsonObject, copy: <T>(value: T) =
 /** For values read from the context itself: they are its own JSON data already. */
 const own = <T>(value: T): T => value;
 
-/** `{a: {b: value}}` for the path `a.b`. */
-function nest(path: readonly string[], value: unknown): JsonObject {
-  let out: unknown = value;
-  for (let i = path.length - 1; i >= 0; i--) out = { [path[i] as string]: out };
-  return out as JsonObject;
-}
-
 interface Deferred {
   readonly name: string;
   readonly matcher: RegExp;
@@ -136,7 +129,8 @@ export class JsonContext {
 
   /** Kyverno's AddVariable: `key` is split on dots (`request.object.metadata.name`) and merged. */
   add(key: string, value: unknown): void {
-    this.data = mergedWith(this.data, nest(key.split('.'), value));
+    // A split key has at least one segment: the value is nested in an object.
+    this.data = mergedWith(this.data, nestValue(key.split('.'), value) as JsonObject);
   }
 
   /** Merges `value` under the single top-level key `name` (AddContextEntry). */
