@@ -3,24 +3,42 @@
 ;; Compiled by `npm run generate` into dfa-wasm.ts; a test checks that the two agree.
 ;;
 ;; scan:
-;; The transition table is the automaton's (prefilter.ts) with addresses in place of state
-;; numbers: an entry >= 0 is the address of the next state's row; an entry < 0 is ~s for a state
-;; s with outputs, whose row is at delta + s * rowBytes. `classes` maps a byte to its column's
-;; byte offset in a row. For each state with outputs that is reached, the loop writes the pair
-;; (address after the byte, s) to `out`, except that a state with no recorded output is written
-;; once per scan (`seen`). It stops at `end` or when `out` is full. The place and the state are
-;; read from and written back to the two words at `cursor`, so that a text can be fed in chunks
-;; and the caller reads them as memory (cheaper from JavaScript than exported globals).
+;; Runs the keyword automaton (prefilter.ts) over the bytes in [place, end), reading its tables'
+;; addresses from the control block at `ctl` (words: place, row, classes, delta, rowBytes, seen,
+;; recording, outputStart, outputList, lengths, record, found, starts, patterns, limit, base).
+;; The transition table has addresses in place of state numbers: an entry >= 0 is the address of
+;; the next state's row; an entry < 0 is ~s for a state s with outputs, whose row is at
+;; delta + s * rowBytes. `classes` maps a byte to its column's byte offset in a row. At a state
+;; with outputs every output pattern is marked in `found`, and each recorded one (`record`) is
+;; written as a hit: its start offset (the address after the byte, plus `base`, less the pattern's
+;; length) to `starts` and its number to `patterns`. A state none of whose outputs is recorded is
+;; handled once per scan (`seen`). The loop stops at `end`, or once `limit` hits are written (the
+;; caller takes them and calls again); the place and the row are written back to the block, so
+;; that a text can also be fed in chunks.
 (module
   (memory (export "memory") 1)
-  (func (export "scan")
-    (param $cursor i32) (param $end i32) (param $classes i32) (param $delta i32) (param $rowBytes i32)
-    (param $seen i32) (param $recording i32) (param $out i32) (param $outEnd i32)
-    (result i32)
-    (local $p i32) (local $r i32) (local $v i32) (local $s i32) (local $o i32)
-    (local.set $p (i32.load (local.get $cursor)))
-    (local.set $r (i32.load offset=4 (local.get $cursor)))
-    (local.set $o (local.get $out))
+  (func (export "scan") (param $ctl i32) (param $end i32) (result i32)
+    (local $p i32) (local $r i32) (local $v i32) (local $s i32)
+    (local $classes i32) (local $delta i32) (local $rowBytes i32) (local $seen i32) (local $recording i32)
+    (local $outputStart i32) (local $outputList i32) (local $lengths i32) (local $record i32) (local $found i32)
+    (local $starts i32) (local $patterns i32) (local $limit i32) (local $base i32)
+    (local $n i32) (local $j i32) (local $last i32) (local $pattern i32)
+    (local.set $p (i32.load (local.get $ctl)))
+    (local.set $r (i32.load offset=4 (local.get $ctl)))
+    (local.set $classes (i32.load offset=8 (local.get $ctl)))
+    (local.set $delta (i32.load offset=12 (local.get $ctl)))
+    (local.set $rowBytes (i32.load offset=16 (local.get $ctl)))
+    (local.set $seen (i32.load offset=20 (local.get $ctl)))
+    (local.set $recording (i32.load offset=24 (local.get $ctl)))
+    (local.set $outputStart (i32.load offset=28 (local.get $ctl)))
+    (local.set $outputList (i32.load offset=32 (local.get $ctl)))
+    (local.set $lengths (i32.load offset=36 (local.get $ctl)))
+    (local.set $record (i32.load offset=40 (local.get $ctl)))
+    (local.set $found (i32.load offset=44 (local.get $ctl)))
+    (local.set $starts (i32.load offset=48 (local.get $ctl)))
+    (local.set $patterns (i32.load offset=52 (local.get $ctl)))
+    (local.set $limit (i32.load offset=56 (local.get $ctl)))
+    (local.set $base (i32.load offset=60 (local.get $ctl)))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
@@ -37,13 +55,28 @@
           (then
             (br_if $next (i32.load8_u (i32.add (local.get $seen) (local.get $s))))
             (i32.store8 (i32.add (local.get $seen) (local.get $s)) (i32.const 1))))
-        (i32.store (local.get $o) (local.get $p))
-        (i32.store offset=4 (local.get $o) (local.get $s))
-        (local.set $o (i32.add (local.get $o) (i32.const 8)))
-        (br_if $next (i32.lt_u (local.get $o) (local.get $outEnd)))))
-    (i32.store (local.get $cursor) (local.get $p))
-    (i32.store offset=4 (local.get $cursor) (local.get $r))
-    (i32.shr_u (i32.sub (local.get $o) (local.get $out)) (i32.const 3)))
+        (local.set $j (i32.load (i32.add (local.get $outputStart) (i32.shl (local.get $s) (i32.const 2)))))
+        (local.set $last (i32.load offset=4 (i32.add (local.get $outputStart) (i32.shl (local.get $s) (i32.const 2)))))
+        (block $outputsDone
+          (loop $output
+            (br_if $outputsDone (i32.ge_u (local.get $j) (local.get $last)))
+            (local.set $pattern (i32.load (i32.add (local.get $outputList) (i32.shl (local.get $j) (i32.const 2)))))
+            (i32.store8 (i32.add (local.get $found) (local.get $pattern)) (i32.const 1))
+            (if (i32.load8_u (i32.add (local.get $record) (local.get $pattern)))
+              (then
+                (i32.store
+                  (i32.add (local.get $starts) (i32.shl (local.get $n) (i32.const 2)))
+                  (i32.sub
+                    (i32.add (local.get $p) (local.get $base))
+                    (i32.load (i32.add (local.get $lengths) (i32.shl (local.get $pattern) (i32.const 2))))))
+                (i32.store (i32.add (local.get $patterns) (i32.shl (local.get $n) (i32.const 2))) (local.get $pattern))
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $output)))
+        (br_if $next (i32.lt_u (local.get $n) (local.get $limit)))))
+    (i32.store (local.get $ctl) (local.get $p))
+    (i32.store offset=4 (local.get $ctl) (local.get $r))
+    (local.get $n))
 
   ;; gate: keeps the places (offsets into the text at `text`, `count` of them at `places`) where a
   ;; gate's DFA does not die, in order, at the start of the same array, and returns how many.

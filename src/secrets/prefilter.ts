@@ -62,7 +62,6 @@ export class KeywordAutomaton {
   #hitCount = 0;
   /** The WebAssembly runner, built on the first byte scan (stopword automata never need one). */
   #wasm?: WasmDfa;
-  readonly #emitBound = (s: number, end: number) => this.#emit(s, end);
 
   /**
    * @param patterns lower-case ASCII strings (others are the caller's business)
@@ -89,9 +88,9 @@ export class KeywordAutomaton {
 
   /** Scans UTF-8 bytes (in WebAssembly, wasm-dfa.ts); offsets are byte offsets. */
   scanBytes(text: Uint8Array): ScanResult {
-    this.#reset();
-    this.#wasm ??= new WasmDfa({ classes: this.#classes, delta: this.#delta, width: this.#width, recording: this.#recordingState });
-    this.#wasm.scan(text, this.#emitBound);
+    this.#hitCount = 0;
+    this.#wasm ??= new WasmDfa(this.tables);
+    this.#wasm.scan(text, this.#found, this.#appendHits);
     return this.#result();
   }
 
@@ -105,7 +104,9 @@ export class KeywordAutomaton {
 
   /** Scans a string; offsets are UTF-16 code units. */
   scanString(text: string): ScanResult {
-    this.#reset();
+    this.#found.fill(0);
+    this.#seen.fill(0);
+    this.#hitCount = 0;
     const delta = this.#delta;
     const classes = this.#classes;
     const width = this.#width;
@@ -144,12 +145,6 @@ export class KeywordAutomaton {
     return false;
   }
 
-  #reset(): void {
-    this.#found.fill(0);
-    this.#seen.fill(0);
-    this.#hitCount = 0;
-  }
-
   /**
    * Outputs of state `s` reached at `end`. A state whose outputs are only keywords matters once
    * per scan; states with recorded patterns note every occurrence.
@@ -167,17 +162,28 @@ export class KeywordAutomaton {
   }
 
   #pushHit(start: number, pattern: number): void {
-    if (this.#hitCount === this.#hitStarts.length) {
-      const starts = new Int32Array(this.#hitCount * 2);
-      starts.set(this.#hitStarts);
-      this.#hitStarts = starts;
-      const pats = new Int32Array(this.#hitCount * 2);
-      pats.set(this.#hitPatterns);
-      this.#hitPatterns = pats;
-    }
+    if (this.#hitCount === this.#hitStarts.length) this.#growHits(this.#hitCount + 1);
     this.#hitStarts[this.#hitCount] = start;
     this.#hitPatterns[this.#hitCount] = pattern;
     this.#hitCount++;
+  }
+
+  /** Hits from the WebAssembly runner, a batch at a time. */
+  readonly #appendHits = (starts: Int32Array, patterns: Int32Array): void => {
+    if (this.#hitCount + starts.length > this.#hitStarts.length) this.#growHits(this.#hitCount + starts.length);
+    this.#hitStarts.set(starts, this.#hitCount);
+    this.#hitPatterns.set(patterns, this.#hitCount);
+    this.#hitCount += starts.length;
+  };
+
+  #growHits(needed: number): void {
+    const size = Math.max(needed, this.#hitStarts.length * 2);
+    const starts = new Int32Array(size);
+    starts.set(this.#hitStarts.subarray(0, this.#hitCount));
+    this.#hitStarts = starts;
+    const patterns = new Int32Array(size);
+    patterns.set(this.#hitPatterns.subarray(0, this.#hitCount));
+    this.#hitPatterns = patterns;
   }
 
   #result(): ScanResult {

@@ -10,11 +10,12 @@
  * places are not gated.
  */
 import { DFA_WASM } from './dfa-wasm.ts';
+import type { AutomatonTables } from './prefilter.ts';
 import { GATE_DEAD, GATE_PASS, type Gate } from './regex/gate.ts';
 
 interface DfaExports {
   memory: WebAssembly.Memory;
-  scan(cursor: number, end: number, classes: number, delta: number, rowBytes: number, seen: number, recording: number, out: number, outEnd: number): number;
+  scan(control: number, end: number): number;
   gate(text: number, end: number, places: number, count: number, ascii: number, table: number, width: number): number;
 }
 
@@ -23,34 +24,47 @@ let compiled: WebAssembly.Module | undefined;
 const PAGE = 65536;
 const WHOLE_TEXT_MAX = 64 << 20;
 const CHUNK = 1 << 20;
-const OUT_PAIRS = 1 << 14;
+/** Hits taken from WebAssembly per call. */
+const HITS = 1 << 14;
 /** Room for the gates of the rules a scan tries (a gate's table is at most 64 KB; most are a few). */
 const GATE_BYTES = 2 << 20;
 
-export interface DfaTables {
-  /** Column of each byte. */
-  classes: Uint8Array;
-  /** Per state and column: the next state times `width`, or ~state for a state with outputs. */
-  delta: Int32Array;
-  width: number;
-  /** Per state: 1 when its outputs must be reported at every occurrence, not just the first. */
-  recording: Uint8Array;
-}
+/** The control block's words (dfa.wat `scan`), by index. */
+const Control = {
+  Place: 0,
+  Row: 1,
+  Classes: 2,
+  Delta: 3,
+  RowBytes: 4,
+  Seen: 5,
+  Recording: 6,
+  OutputStart: 7,
+  OutputList: 8,
+  Lengths: 9,
+  Record: 10,
+  Found: 11,
+  Starts: 12,
+  Patterns: 13,
+  Limit: 14,
+  Base: 15,
+  Size: 16,
+} as const;
+
+/** Where a scan's hits go: the pattern's start offset and number, appended from the given views. */
+export type HitSink = (starts: Int32Array, patterns: Int32Array) => void;
 
 export class WasmDfa {
   readonly #exports: DfaExports;
   #bytes!: Uint8Array;
   #words!: Int32Array;
   readonly #states: number;
-  readonly #rowBytes: number;
-  /** The scan's place and state (two words). */
-  readonly #cursor = 0;
-  readonly #classes = 8;
-  readonly #delta = 8 + 1024;
+  readonly #patterns: number;
+  /** Addresses: the control block, then the automaton's tables, the hits, the gates, the text. */
+  readonly #control = 0;
   readonly #seen: number;
-  readonly #recording: number;
-  readonly #out: number;
-  readonly #gates: number;
+  readonly #found: number;
+  readonly #starts: number;
+  readonly #hitPatterns: number;
   #gatesEnd: number;
   readonly #loaded = new Map<Gate, { ascii: number; table: number } | null>();
   readonly #text: number;
@@ -58,49 +72,102 @@ export class WasmDfa {
   /** Length of the last text scanned whole, or -1 when it went through the window. */
   #textLength = -1;
 
-  constructor(tables: DfaTables) {
+  readonly #wholeTextMax: number;
+  readonly #chunk: number;
+
+  /** `limits` (tests): texts above `wholeTextMax` bytes go through a window of `chunk` bytes. */
+  constructor(tables: AutomatonTables, limits: { wholeTextMax?: number; chunk?: number } = {}) {
+    this.#wholeTextMax = limits.wholeTextMax ?? WHOLE_TEXT_MAX;
+    this.#chunk = limits.chunk ?? CHUNK;
     compiled ??= new WebAssembly.Module(Buffer.from(DFA_WASM, 'base64'));
     this.#exports = new WebAssembly.Instance(compiled).exports as unknown as DfaExports;
-    const { classes, delta, width, recording } = tables;
-    this.#states = delta.length / width;
-    this.#rowBytes = width * 4;
-    this.#seen = this.#delta + delta.length * 4;
-    this.#recording = this.#seen + this.#states;
-    this.#out = align(this.#recording + this.#states);
-    this.#gates = this.#gatesEnd = this.#out + OUT_PAIRS * 8;
-    this.#text = this.#gates + GATE_BYTES;
-    this.#reserve(this.#text + CHUNK);
-    for (let c = 0; c < 256; c++) this.#words[this.#classes / 4 + c] = classes[c]! * 4;
+    const { classes, delta, width, recordingState, outputStart, outputList, record, patterns } = tables;
+    this.#states = recordingState.length;
+    this.#patterns = patterns.length;
+    const rowBytes = width * 4;
+    let at = Control.Size * 4;
+    const take = (bytes: number) => {
+      const address = at;
+      at = align(at + bytes);
+      return address;
+    };
+    const classesAt = take(256 * 4);
+    const deltaAt = take(delta.length * 4);
+    this.#seen = take(this.#states);
+    const recordingAt = take(this.#states);
+    const outputStartAt = take(outputStart.length * 4);
+    const outputListAt = take(outputList.length * 4);
+    const lengthsAt = take(this.#patterns * 4);
+    const recordAt = take(this.#patterns);
+    this.#found = take(this.#patterns);
+    this.#starts = take(HITS * 4);
+    this.#hitPatterns = take(HITS * 4);
+    this.#gatesEnd = take(GATE_BYTES);
+    this.#text = at;
+    this.#reserve(this.#text + this.#chunk);
+
+    const words = this.#words;
+    for (let c = 0; c < 256; c++) words[classesAt / 4 + c] = classes[c]! * 4;
     for (let i = 0; i < delta.length; i++) {
       const v = delta[i]!;
-      this.#words[this.#delta / 4 + i] = v >= 0 ? this.#delta + (v / width) * this.#rowBytes : v;
+      words[deltaAt / 4 + i] = v >= 0 ? deltaAt + (v / width) * rowBytes : v;
     }
-    this.#bytes.set(recording, this.#recording);
+    this.#bytes.set(recordingState, recordingAt);
+    words.set(outputStart, outputStartAt / 4);
+    words.set(outputList, outputListAt / 4);
+    for (let p = 0; p < this.#patterns; p++) words[lengthsAt / 4 + p] = patterns[p]!.length;
+    this.#bytes.set(record, recordAt);
+    let mostOutputs = 0;
+    for (let s = 0; s < this.#states; s++) mostOutputs = Math.max(mostOutputs, outputStart[s + 1]! - outputStart[s]!);
+
+    const control = this.#control / 4;
+    words[control + Control.Classes] = classesAt;
+    words[control + Control.Delta] = deltaAt;
+    words[control + Control.RowBytes] = rowBytes;
+    words[control + Control.Seen] = this.#seen;
+    words[control + Control.Recording] = recordingAt;
+    words[control + Control.OutputStart] = outputStartAt;
+    words[control + Control.OutputList] = outputListAt;
+    words[control + Control.Lengths] = lengthsAt;
+    words[control + Control.Record] = recordAt;
+    words[control + Control.Found] = this.#found;
+    words[control + Control.Starts] = this.#starts;
+    words[control + Control.Patterns] = this.#hitPatterns;
+    // A call stops once this many hits are written: the outputs of one more state still fit.
+    words[control + Control.Limit] = HITS - mostOutputs;
+    words[control + Control.Row] = deltaAt;
   }
 
-  /** Runs the automaton over `text` from its start state; `emit(state, end)` for each reported state with outputs, `end` the offset of the byte that reached it. */
-  scan(text: Uint8Array, emit: (state: number, end: number) => void): void {
+  /**
+   * Runs the automaton over `text` from its start state: `found[p]` is set to 1 for every pattern
+   * that occurs, and the recorded patterns' occurrences go to `sink` (start offsets in text order
+   * of their ends), in batches.
+   */
+  scan(text: Uint8Array, found: Uint8Array, sink: HitSink): void {
     const ex = this.#exports;
-    this.#bytes.fill(0, this.#seen, this.#seen + this.#states);
-    const cursor = this.#cursor / 4;
-    this.#words[cursor + 1] = this.#delta;
-    const whole = text.length <= WHOLE_TEXT_MAX;
+    const control = this.#control / 4;
+    const whole = text.length <= this.#wholeTextMax;
     if (whole) this.#reserve(this.#text + text.length);
+    const bytes = this.#bytes;
+    const words = this.#words;
+    bytes.fill(0, this.#seen, this.#seen + this.#states);
+    bytes.fill(0, this.#found, this.#found + this.#patterns);
+    words[control + Control.Row] = words[control + Control.Delta]!;
     this.#textLength = whole ? text.length : -1;
-    const step = whole ? Math.max(text.length, 1) : CHUNK;
+    const step = whole ? Math.max(text.length, 1) : this.#chunk;
     for (let offset = 0; offset < text.length; offset += step) {
       const chunk = text.subarray(offset, offset + step);
-      this.#bytes.set(chunk, this.#text);
+      bytes.set(chunk, this.#text);
       const end = this.#text + chunk.length;
-      this.#words[cursor] = this.#text;
-      // Addresses in the output are one past the byte; as offsets in the text, the byte itself.
-      const base = offset - this.#text - 1;
+      words[control + Control.Place] = this.#text;
+      // Addresses in the text are one past a byte once it is read: this makes them offsets.
+      words[control + Control.Base] = offset - this.#text;
       do {
-        const pairs = ex.scan(this.#cursor, end, this.#classes, this.#delta, this.#rowBytes, this.#seen, this.#recording, this.#out, this.#out + OUT_PAIRS * 8);
-        const words = this.#words;
-        for (let k = this.#out / 4, last = k + pairs * 2; k < last; k += 2) emit(words[k + 1]!, words[k]! + base);
-      } while (this.#words[cursor]! < end);
+        const n = ex.scan(this.#control, end);
+        if (n > 0) sink(words.subarray(this.#starts / 4, this.#starts / 4 + n), words.subarray(this.#hitPatterns / 4, this.#hitPatterns / 4 + n));
+      } while (words[control + Control.Place]! < end);
     }
+    found.set(bytes.subarray(this.#found, this.#found + this.#patterns));
   }
 
   /**

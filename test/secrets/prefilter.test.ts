@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KeywordAutomaton, type ScanResult } from '../../src/secrets/prefilter.ts';
+import { WasmDfa } from '../../src/secrets/wasm-dfa.ts';
 
 /** The result as plain data: which patterns occur, and every recorded occurrence. */
 function summary(result: ScanResult) {
@@ -45,6 +46,24 @@ describe('keyword pre-filter', () => {
       expect(fromBytes.hits.length, `length ${length}`).toBe(fromString.hits.length);
       expect(fromBytes).toEqual(fromString);
     }
+  });
+
+  it('gives the same result through a window, for a text above the size kept whole (and then gates nothing)', () => {
+    const tables = KeywordAutomaton.build(patterns, recorded).tables;
+    const dfa = new WasmDfa(tables, { wholeTextMax: 1000, chunk: 256 });
+    const text = 'apikey x KEY token '.repeat(200) + 'akia';
+    const found = new Uint8Array(patterns.length);
+    const starts: number[] = [];
+    const kinds: number[] = [];
+    dfa.scan(Buffer.from(text), found, (s, p) => {
+      starts.push(...s);
+      kinds.push(...p);
+    });
+    const reference = summary(KeywordAutomaton.build(patterns, recorded).scanString(text));
+    expect({ found: [...found].flatMap((f, p) => (f ? [p] : [])), hits: starts.map((s, i) => [s, kinds[i]]) }).toEqual(reference);
+    // A gate that turns every place away is not applied to a text that was not kept whole.
+    const rejectAll = { ascii: new Int32Array(128), width: 1, table: Int32Array.of(-1) };
+    expect([...dfa.gate(rejectAll, Int32Array.of(1, 2, 3))]).toEqual([1, 2, 3]);
   });
 
   it('scans a second text from the start state, with nothing left over from the first', () => {
