@@ -217,8 +217,12 @@ export class PatchParser {
     if (!hunk || !file || file.skip) return;
     let raw = hunk.lines.join('\n');
     if (hunk.lines.length > 0 && !hunk.noNewlineAtEnd) raw += '\n';
+    // An ASCII hunk's bytes are its characters: with them the detector's pre-filter and gates run
+    // over bytes (in WebAssembly) as for files.
+    const ascii = Buffer.byteLength(raw, 'utf8') === raw.length;
     out.push({
       raw,
+      ...(ascii && { bytes: Buffer.from(raw, 'latin1') }),
       filePath: file.path,
       startLine: hunk.startLine,
       ...(this.#withCommits && this.#commit && { commit: this.#commit }),
