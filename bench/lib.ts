@@ -74,6 +74,25 @@ export function npmPeerBinary(dir: string, packages: string[], bin: string): str
   return existsSync(path) ? path : undefined;
 }
 
+/**
+ * How many cores this machine really gives a CPU-bound job now: the same busy loop run in one
+ * process, then in `cores` processes at once; `cores` times the ratio of the two times. On a
+ * shared virtual machine it can be far below the core count (other guests' steal time), and then
+ * no parallel figure can be read as the code's.
+ */
+export function effectiveCores(cores: number): number {
+  const loop = 'let x = 0; for (let i = 0; i < 2e8; i++) x = (x * 31 + i) | 0; process.exitCode = x === 7 ? 1 : 0;';
+  // n copies started together by a shell, timed until the last ends.
+  const time = (n: number) => {
+    const started = performance.now();
+    spawnSync('sh', ['-c', `${Array.from({ length: n }, () => `"${process.execPath}" -e '${loop}' &`).join(' ')} wait`]);
+    return performance.now() - started;
+  };
+  const one = time(1);
+  const all = time(cores);
+  return Math.min(cores, (cores * one) / all);
+}
+
 /** Median of `runs` measurements (by wall time); the first failure is returned as is. */
 export function medianOf(runs: number, run: () => Measurement): Measurement {
   const results: Measurement[] = [];

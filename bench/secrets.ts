@@ -21,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, measure, medianOf, npmPeerBinary, palisadeCli, printTable, random, saveResults, type Measurement } from './lib.ts';
+import { effectiveCores, fmt, measure, medianOf, npmPeerBinary, palisadeCli, printTable, random, saveResults, type Measurement } from './lib.ts';
 
 const TREE_MB = Number(process.env.PALISADE_BENCH_SECRETS_MB ?? 100);
 const COMMITS = Number(process.env.PALISADE_BENCH_SECRETS_COMMITS ?? 5000);
@@ -135,6 +135,7 @@ function palisade(args: string[]) {
   return medianOf(RUNS, () => measure(node, [cli, 'secrets', ...args, '--exit-code', '0', '-q', '--report-format', 'json', '--report-path', out, '-o', table]));
 }
 
+const coresBefore = effectiveCores(availableParallelism());
 const loadBefore = loadavg();
 const dirRun = palisade([treeDir]);
 const dirFindings = dirRun.ok ? (JSON.parse(readFileSync(out, 'utf8')) as unknown[]).length : NaN;
@@ -161,6 +162,7 @@ if (secretlint) {
 }
 
 const loadAfter = loadavg();
+const coresAfter = effectiveCores(availableParallelism());
 
 const mbps = (bytes: number, ms: number | undefined) => (ms === undefined ? NaN : bytes / 1e6 / (ms / 1000));
 const cpu = (m: { cpuMs?: number }) => fmt((m.cpuMs ?? NaN) / 1000, 2);
@@ -173,7 +175,7 @@ const rows = [
     : ['secretlint', 'not installed (no registry access, or PALISADE_BENCH_NO_PEERS=1)', '-', '-', '-', '-', '-', '-'],
   ['gitleaks', 'not installable here (no Debian package; npm "gitleaks" is unrelated)', '-', '-', '-', '-', '-', '-'],
 ];
-printTable(`secret scanning, default rules (median of ${RUNS}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} after)`, ['RUN', 'INPUT', 'WALL s', 'MB/s', 'CPU s', 'MB/CPU-s', 'PEAK RSS MB', 'FINDINGS'], rows);
+printTable(`secret scanning, default rules (median of ${RUNS}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} after; effective cores ${fmt(coresBefore, 2)} before, ${fmt(coresAfter, 2)} after, of ${availableParallelism()})`, ['RUN', 'INPUT', 'WALL s', 'MB/s', 'CPU s', 'MB/CPU-s', 'PEAK RSS MB', 'FINDINGS'], rows);
 for (const [name, m] of [['directory', dirRun], ['git', gitRun]] as const) if (!m.ok) process.stdout.write(`${name} run failed:\n${m.stderr}\n`);
 
 saveResults('secrets', {
@@ -181,6 +183,7 @@ saveResults('secrets', {
   commits: COMMITS,
   patchMegabytes: patchBytes / 1e6,
   cores: availableParallelism(),
+  effectiveCores: { before: coresBefore, after: coresAfter },
   loadAverage: { before: loadBefore, after: loadAfter },
   directory: { wallMs: dirRun.wallMs, mbPerSecond: mbps(treeBytes, dirRun.wallMs), cpuMs: dirRun.cpuMs, mbPerCpuSecond: mbps(treeBytes, dirRun.cpuMs), peakRssMb: dirRun.peakRssMb, findings: dirFindings },
   git: { wallMs: gitRun.wallMs, mbPerSecond: mbps(patchBytes, gitRun.wallMs), cpuMs: gitRun.cpuMs, mbPerCpuSecond: mbps(patchBytes, gitRun.cpuMs), commitsPerSecond: COMMITS / (gitRun.wallMs / 1000), peakRssMb: gitRun.peakRssMb, findings: gitFindings },
