@@ -221,8 +221,7 @@ class V8Regex implements GoRegex {
       let m = sticky.exec(text);
       if (!m) continue;
       let end = q + m[0].length;
-      let start = q;
-      while (start > pos && q - start < plan.max && rangesHas(plan.prefix, text.charCodeAt(start - 1))) start--;
+      const start = prefixStart(text, q, pos, plan);
       if (!plan.lazy) {
         // A greedy prefix takes the last literal place its run still reaches.
         let runEnd = q;
@@ -271,6 +270,21 @@ class V8Regex implements GoRegex {
     this.#linear ??= new Re2jsRegex(this.source, this.numGroups);
     return this.#linear;
   }
+}
+
+/**
+ * The leftmost place the prefix runs reach back to from `q` (not before `pos`): through each run,
+ * nearest first, as far as it allows. Since each run's characters include those of the runs
+ * before it, taking as much as possible in the nearer runs never shortens the reach.
+ */
+function prefixStart(text: string, q: number, pos: number, plan: Extract<AnchorPlan, { kind: 'prefix' }>): number {
+  let start = q;
+  for (const { ranges, max } of plan.phases ?? [{ ranges: plan.prefix, max: plan.max }]) {
+    const limit = Math.max(pos, start - max);
+    while (start > limit && rangesHas(ranges, text.charCodeAt(start - 1))) start--;
+    if (start > limit) break;
+  }
+  return start;
 }
 
 /** Go's `\b` word characters (ASCII). */

@@ -18,7 +18,7 @@
  * character: `[^"]{3}` counts an emoji as two. Positive classes and literals are exact.
  */
 import { buildGate, type Gate } from './gate.ts';
-import { MAX_CODE_POINT, type Ranges } from './ranges.ts';
+import { MAX_CODE_POINT, union, type Ranges } from './ranges.ts';
 import type { AssertKind, Node } from './syntax.ts';
 
 interface Emitted {
@@ -434,6 +434,11 @@ export interface PrefixPlan {
   prefix: Ranges;
   max: number;
   lazy: boolean;
+  /**
+   * When the prefix is several lazy runs (prefixSplit): each run's characters and length, nearest
+   * to the literal first; `prefix` is the nearest run's characters, which include the others'.
+   */
+  phases?: { ranges: Ranges; max: number }[];
   /** JavaScript source of the pattern without its prefix, to be run sticky at each literal. */
   restSource: string;
 }
@@ -451,19 +456,20 @@ export function anchorPlan(node: Node): AnchorPlan | undefined {
 }
 
 function prefixPlan(node: Node): PrefixPlan | undefined {
-  if (node.type !== 'concat' || node.nodes.length < 2) return undefined;
-  const [head, next] = node.nodes;
-  if (head?.type !== 'repeat' || head.min !== 0 || head.node.type !== 'chars') return undefined;
-  const literals = literalSet(next!);
+  const split = prefixSplit(node);
+  if (!split) return undefined;
+  const { heads, rest } = split;
+  const literals = literalSet(rest[0]!);
   if (!usableLiterals(literals)) return undefined;
-  const rest: Node = { type: 'concat', nodes: node.nodes.slice(1) };
+  const max = heads.reduce((sum, h) => sum + (h.max === -1 ? Infinity : h.max), 0);
   return {
     kind: 'prefix',
     literals: [...new Set(literals)],
-    prefix: head.node.ranges,
-    max: head.max === -1 ? Infinity : head.max,
-    lazy: !head.greedy,
-    restSource: toJsSource(rest),
+    prefix: heads.at(-1)!.node.ranges,
+    max,
+    lazy: !heads[0]!.greedy,
+    ...(heads.length > 1 && { phases: heads.map((h) => ({ ranges: h.node.ranges, max: h.max === -1 ? Infinity : h.max })).reverse() }),
+    restSource: toJsSource({ type: 'concat', nodes: rest }),
   };
 }
 
@@ -472,7 +478,43 @@ function prefixPlan(node: Node): PrefixPlan | undefined {
  * for a prefix plan, of the whole pattern for a lead plan.
  */
 export function planGate(node: Node, plan: AnchorPlan): Gate | undefined {
-  return buildGate(plan.kind === 'prefix' && node.type === 'concat' ? { type: 'concat', nodes: node.nodes.slice(1) } : node);
+  const rest = plan.kind === 'prefix' ? prefixSplit(node)?.rest : undefined;
+  return buildGate(rest ? { type: 'concat', nodes: rest } : node);
+}
+
+type ClassRepeat = Extract<Node, { type: 'repeat' }> & { node: Extract<Node, { type: 'chars' }> };
+
+/**
+ * The leading optional runs of a pattern (`[\w.-]{0,50}?`) and what follows them, with nested
+ * non-capturing concatenations flattened: gitleaks' generated rules often start with two runs,
+ * `(?i)[\w.-]{0,50}?(?i:[\w.-]{0,50}?(?:okta)…)`. Several runs are taken only when they are all
+ * lazy and each one's characters include the previous one's, so that walking back from a literal
+ * through the runs, nearest first, as far as each allows, finds the leftmost start (a greedy
+ * prefix is only ever a single run).
+ */
+function prefixSplit(node: Node): { heads: ClassRepeat[]; rest: Node[] } | undefined {
+  if (node.type !== 'concat') return undefined;
+  const flat = flattenConcat(node.nodes);
+  const isRun = (n: Node | undefined): n is ClassRepeat => n?.type === 'repeat' && n.min === 0 && n.node.type === 'chars';
+  const heads: ClassRepeat[] = [];
+  for (const n of flat) {
+    if (!isRun(n)) break;
+    const previous = heads.at(-1);
+    if (previous && (previous.greedy || n.greedy || !includes(n.node.ranges, previous.node.ranges))) break;
+    heads.push(n);
+  }
+  if (heads.length === 0 || flat.length === heads.length) return undefined;
+  return { heads, rest: flat.slice(heads.length) };
+}
+
+function flattenConcat(nodes: readonly Node[]): Node[] {
+  return nodes.flatMap((n) => (n.type === 'concat' ? flattenConcat(n.nodes) : [n]));
+}
+
+/** Whether range set `outer` includes every character of `inner`. */
+function includes(outer: Ranges, inner: Ranges): boolean {
+  const merged = union(outer, inner);
+  return merged.length === outer.length && merged.every((v, i) => v === outer[i]);
 }
 
 function usableLiterals(literals: string[] | undefined): literals is string[] {
