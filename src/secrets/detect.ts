@@ -235,9 +235,12 @@ export class Detector {
 
     const raw = fragment.raw;
     // A rule that can run along a whole line goes to the linear engine on very long lines (a
-    // minified bundle), where trying it at each of many places would take quadratic time.
-    const linear = rule.regex.reach !== undefined && this.#longText(ctx, rule.regex.reach);
-    const places = linear ? undefined : this.#candidates(prepared, ctx);
+    // minified bundle, a source map), where trying it at each of many places would take
+    // quadratic time. That engine is slow (~110 ns a character), so a rule with few places worth
+    // trying (`curl` but not `curly`), each reading at most the text, is still tried at them.
+    const candidates = this.#candidates(prepared, ctx);
+    const linear = rule.regex.reach !== undefined && this.#longText(ctx, rule.regex.reach) && !(candidates && rule.regex.placesToTry(raw, candidates) * raw.length <= BOUNDED_ATTEMPTS_MAX);
+    const places = linear ? undefined : candidates;
     const matches = (linear ? rule.regex.linear() : rule.regex).findAll(raw, places && this.#gated(prepared, ctx, places));
     const findings: SecretFinding[] = [];
     for (const m of matches) {
@@ -489,6 +492,8 @@ export class Detector {
 }
 
 const GATE_AFTER_PLACES = 2048;
+/** Characters attempts at the candidate places of a rule may read in all, on a long line, before the linear engine is the cheaper one. */
+const BOUNDED_ATTEMPTS_MAX = 50_000_000;
 
 /** Lines above this many characters are long: rules that can run along a line use the linear engine there. */
 const LONG_LINE = 16_384;

@@ -221,6 +221,16 @@ describe('anchor plans on the default rules', () => {
     expect(re.findAll(text).map((m) => text.slice(m.start, m.end))).toEqual(['eyAbcd']);
   });
 
+  it('a lead plan checks a \\b right after its literal too: curl but not curly is worth trying', () => {
+    const re = compileGoRegex('\\bcurl\\b.*(?:-u|--user)[ =]([\\w:]{3,})');
+    expect(re.plan).toMatchObject({ kind: 'lead', before: 'nonword', after: 'nonword', afterOffset: 4 });
+    const text = 'curly braces; xcurl -u a:b\ncurl -u admin:secret\n';
+    const places = literalPlaces(text, ['curl']);
+    expect([places.length, re.placesToTry(text, places)]).toEqual([3, 1]);
+    expect(re.findAll(text, places)).toEqual(re.findAll(text));
+    expect(re.findAll(text).map((m) => text.slice(m.start, m.end))).toEqual(['curl -u admin:secret']);
+  });
+
   it('rebuilds a regex from its translation (as a worker thread does) with the same plan and matches', () => {
     for (const id of ['generic-api-key', 'jwt', 'aws-access-token', 'curl-auth-header']) {
       const re = defaultConfig().rules.get(id)!.regex!;

@@ -13,7 +13,7 @@
  */
 import { createRequire } from 'node:module';
 import type { RE2JS } from 're2js';
-import { anchorPlan, backtrackingRisk, planGate, reach, toJsSource, type AnchorPlan } from './emit.ts';
+import { anchorPlan, backtrackingRisk, planGate, reach, toJsSource, type AnchorPlan, type LeadPlan } from './emit.ts';
 import type { Gate } from './gate.ts';
 import { rangesHas } from './ranges.ts';
 import { parseRegex, RegexSyntaxError } from './syntax.ts';
@@ -51,6 +51,11 @@ export interface GoRegex {
    * result is the same.
    */
   findAll(text: string, candidates?: ArrayLike<number>): Span[];
+  /**
+   * How many of the candidate places the plan's cheap checks (the `\b` around a lead literal)
+   * leave to try: the cost of a run over them, next to that of the linear engine.
+   */
+  placesToTry(text: string, candidates: ArrayLike<number>): number;
   /**
    * A gate (gate.ts) for the candidate places of `plan`: a place it rejects cannot start a match,
    * so the caller may drop it from the candidates; undefined when there is none.
@@ -197,11 +202,10 @@ class V8Regex implements GoRegex {
     let i = index;
     while (i < n && candidates[i]! < pos) i++;
     if (plan.kind === 'lead') {
-      const before = plan.before;
       for (; i < n; i++) {
         const q = candidates[i]!;
         if (i > 0 && candidates[i - 1] === q) continue; // tried already
-        if (before !== undefined && (q > 0 && isWordUnit(text.charCodeAt(q - 1))) !== (before === 'word')) continue;
+        if (!boundariesAllow(plan, text, q)) continue;
         sticky.lastIndex = q;
         const m = sticky.exec(text);
         if (m) {
@@ -249,6 +253,14 @@ class V8Regex implements GoRegex {
     return -1;
   }
 
+  placesToTry(text: string, candidates: ArrayLike<number>): number {
+    const plan = this.plan;
+    if (plan?.kind !== 'lead') return candidates.length;
+    let n = 0;
+    for (let i = 0; i < candidates.length; i++) if (boundariesAllow(plan, text, candidates[i]!)) n++;
+    return n;
+  }
+
   /** null: built, and there is none. */
   #gateBuilt?: Gate | null;
 
@@ -285,6 +297,16 @@ function prefixStart(text: string, q: number, pos: number, plan: Extract<AnchorP
     if (start > limit) break;
   }
   return start;
+}
+
+/** Whether the characters around a lead plan's literal at `q` allow its `\b`/`\B` assertions. */
+function boundariesAllow(plan: LeadPlan, text: string, q: number): boolean {
+  if (plan.before !== undefined && (q > 0 && isWordUnit(text.charCodeAt(q - 1))) !== (plan.before === 'word')) return false;
+  if (plan.after !== undefined) {
+    const a = q + plan.afterOffset!;
+    if ((a < text.length && isWordUnit(text.charCodeAt(a))) !== (plan.after === 'word')) return false;
+  }
+  return true;
 }
 
 /** Go's `\b` word characters (ASCII). */
@@ -329,6 +351,10 @@ class Re2jsRegex implements GoRegex {
 
   gate(): undefined {
     return undefined;
+  }
+
+  placesToTry(_text: string, candidates: ArrayLike<number>): number {
+    return candidates.length;
   }
 
   linear(): GoRegex {

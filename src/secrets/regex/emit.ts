@@ -447,6 +447,12 @@ export interface LeadPlan {
   kind: 'lead';
   literals: string[];
   before?: 'word' | 'nonword';
+  /**
+   * What the character after the literal must be (a `\b` or `\B` right after literals of one
+   * length); `afterOffset` is that length.
+   */
+  after?: 'word' | 'nonword';
+  afterOffset?: number;
 }
 
 const MAX_LITERALS = 64;
@@ -540,7 +546,39 @@ function leadPlan(node: Node): LeadPlan | undefined {
     else continue;
     break;
   }
+  Object.assign(plan, afterBoundary(node, plan.literals));
   return plan;
+}
+
+/**
+ * The check a `\b`/`\B` right after the leading literal allows on the character after it
+ * (`\bcurl\b` rejects `curly` there without running the pattern): when the pattern is leading
+ * assertions, literal pieces that spell exactly `literals`, all of one length and all ending in a
+ * word character or all not, then that assertion.
+ */
+function afterBoundary(node: Node, literals: string[]): Pick<LeadPlan, 'after' | 'afterOffset'> {
+  if (node.type !== 'concat') return {};
+  let i = 0;
+  while (i < node.nodes.length && node.nodes[i]!.type === 'assert') i++;
+  let spelled = [''];
+  for (; i < node.nodes.length; i++) {
+    const whole = literalSet(node.nodes[i]!);
+    if (!whole) break;
+    spelled = spelled.flatMap((a) => whole.map((b) => a + b));
+    if (spelled.length > MAX_LITERALS) return {};
+  }
+  const next = node.nodes[i];
+  if (next?.type !== 'assert' || (next.kind !== 'word' && next.kind !== 'nonword')) return {};
+  const expected = new Set(literals);
+  if (spelled.length !== expected.size || !spelled.every((l) => expected.has(l))) return {};
+  const length = literals[0]!.length;
+  if (!literals.every((l) => l.length === length)) return {};
+  const endsWord = (l: string) => /[0-9A-Za-z_]$/.test(l);
+  const allWord = literals.every(endsWord);
+  if (!allWord && literals.some(endsWord)) return {};
+  // \b after a word character needs a non-word one next; \B needs a word one; and the reverse.
+  const after = (next.kind === 'word') === allWord ? 'nonword' : 'word';
+  return { after, afterOffset: length };
 }
 
 /**
