@@ -4,8 +4,8 @@
  * table-driven loops as they would be in JavaScript, about three times faster: WebAssembly's loads
  * carry no bounds checks or type guards.
  *
- * Each instance owns its memory: the automaton's tables, an output buffer, the gates loaded so far,
- * then the text of the last scan (kept for its gates) and the places being gated. A text above
+ * Each instance owns its memory: a control block, the automaton's tables, a batch of hits, the gates
+ * loaded so far, then the text of the last scan (kept for its gates) and the places being gated. A text above
  * WHOLE_TEXT_MAX goes through a window chunk by chunk instead, so memory stays bounded, and its
  * places are not gated.
  */
