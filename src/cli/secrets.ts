@@ -13,7 +13,7 @@ import { renderSarif } from '../report/sarif.ts';
 import type { ScanReport, ScanTargetResult } from '../report/scan-report.ts';
 import { toCoreFinding } from '../secrets/findings.ts';
 import { renderGitleaksReport, type GitleaksFormat } from '../secrets/report.ts';
-import { DEFAULT_MAX_TARGET_BYTES, scanSecrets, type SecretScanMode, type SecretScanResult } from '../secrets/scan.ts';
+import { DEFAULT_MAX_DECODE_DEPTH, DEFAULT_MAX_TARGET_BYTES, scanSecrets, type SecretScanMode, type SecretScanResult } from '../secrets/scan.ts';
 import { GitError } from '../secrets/sources/git.ts';
 import { contextFrom, ExitRequest, type CliContext, type GlobalOptions } from './context.ts';
 import { collectList, emit, reportIssues } from './output.ts';
@@ -33,6 +33,7 @@ interface SecretsOptions {
   gitleaksIgnorePath?: string;
   redact?: boolean | string;
   ignoreGitleaksAllow?: boolean;
+  maxDecodeDepth: string;
   maxTargetMegabytes: string;
   enableRule: string[];
   format: (typeof FORMATS)[number];
@@ -57,6 +58,7 @@ export function secretsCommand(globals: () => GlobalOptions): Command {
     .option('--redact [percent]', 'mask secrets in the output (default 100%); --redact=20 masks the last 20%')
     .option('--no-redact', 'show secrets in full')
     .option('--ignore-gitleaks-allow', 'also report lines marked gitleaks:allow')
+    .option('--max-decode-depth <n>', 'decode percent-, hex- and base64-encoded text and scan it again, up to n nested encodings; 0 turns decoding off', String(DEFAULT_MAX_DECODE_DEPTH))
     .option('--max-target-megabytes <n>', 'skip files (and hunks) larger than this; 0 for no limit', String(DEFAULT_MAX_TARGET_BYTES / 1_000_000))
     .option('--enable-rule <id>', 'only run these rules (repeatable, comma-separated)', collectList, [])
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
@@ -82,6 +84,8 @@ async function runScan(ctx: CliContext, path: string, options: SecretsOptions): 
   if (mode === 'stdin' && modes.length > 0) throw new PalisadeError('USAGE', `- (stdin) cannot be combined with --${modes[0]}`);
   const megabytes = Number(options.maxTargetMegabytes);
   if (!Number.isFinite(megabytes) || megabytes < 0) throw new PalisadeError('USAGE', `--max-target-megabytes ${options.maxTargetMegabytes}: expected a number ≥ 0`);
+  const maxDecodeDepth = Number(options.maxDecodeDepth);
+  if (!Number.isInteger(maxDecodeDepth) || maxDecodeDepth < 0) throw new PalisadeError('USAGE', `--max-decode-depth ${options.maxDecodeDepth}: expected a whole number ≥ 0`);
   let stdin: string | undefined;
   if (mode === 'stdin') stdin = readFileSync(0, 'utf8');
   try {
@@ -96,6 +100,7 @@ async function runScan(ctx: CliContext, path: string, options: SecretsOptions): 
       ...(options.gitleaksIgnorePath && { ignorePath: options.gitleaksIgnorePath }),
       redact: parseRedact(options.redact),
       ...(options.ignoreGitleaksAllow && { ignoreGitleaksAllow: true }),
+      maxDecodeDepth,
       maxTargetBytes: megabytes * 1_000_000,
       enableRules: options.enableRule,
       onWarning: (m) => ctx.log.warn(m),

@@ -26,6 +26,7 @@ import { redactFinding, type Fragment, type SecretFinding } from './finding.ts';
 import { KeywordAutomaton, type AutomatonTables, type ScanResult } from './prefilter.ts';
 import { NON_ASCII_FOLDS } from './regex/emit.ts';
 import { analyzeSecretManifests, SECRET_MANIFEST_RULE } from './kubernetes.ts';
+import { decodedLine, decodePass, originalSpan, segmentsOverlapping, segmentTags, type EncodedSegment } from './decode.ts';
 
 const ALLOW_SIGNATURE = 'gitleaks:allow';
 
@@ -36,7 +37,12 @@ export interface DetectorOptions {
   ignoreGitleaksAllow?: boolean;
   /** Paths (as findings name them) never reported: the configuration and baseline files. */
   skipPaths?: string[];
+  /** How many passes decode encoded text and scan it again (decode.ts); 0 turns decoding off. */
+  maxDecodeDepth?: number;
 }
+
+/** gitleaks' default `--max-decode-depth` (cmd/root.go). */
+export const DEFAULT_MAX_DECODE_DEPTH = 5;
 
 interface PreparedRule {
   rule: Rule;
@@ -76,6 +82,10 @@ interface FragmentContext {
   allowMarks?: Int32Array;
   /** The line the line-target allowlists were last tried on, and their verdicts there. */
   lineTests?: { start: number; end: number; verdicts: Map<Allowlist, boolean> };
+  /** Set when the text is a decoding pass over the fragment `outer` scanned first. */
+  decoding?: { outer: FragmentContext; segments: readonly EncodedSegment[] };
+  /** What the Secret manifest rule found in the values it decoded (findingKey), which decoding passes do not report again. */
+  manifestDecoded?: Set<string>;
 }
 
 /** What a match is checked against before it becomes a finding. */
@@ -207,7 +217,40 @@ export class Detector {
       if (!this.#selected(prepared, ctx)) continue;
       for (const f of this.#detectRule(prepared, ctx, false)) findings.push(f);
     }
+    this.#detectDecoded(ctx, findings);
     return filterFindings(dropManifestDuplicates(findings), this.#options.redact ?? 0);
+  }
+
+  /**
+   * detect.go's decoding loop: each pass decodes the encoded segments of the previous pass's text
+   * and runs the rules again over the result; a match counts only where it overlaps a segment
+   * decoded in that pass (the rest was seen before). The decoded text goes through the string
+   * path (a fragment without bytes, a context of its own), so the outer fragment's pre-filter
+   * result and the bytes its gates ran over are left alone.
+   */
+  #detectDecoded(outer: FragmentContext, findings: SecretFinding[]): void {
+    const maxDepth = this.#options.maxDecodeDepth ?? DEFAULT_MAX_DECODE_DEPTH;
+    const { fragment } = outer;
+    let text = fragment.raw;
+    let segments: EncodedSegment[] = [];
+    for (let depth = 1; depth <= maxDepth; depth++) {
+      // The first pass reads the file's bytes where they are its characters, as the pre-filter did.
+      ({ text, segments } = decodePass(text, segments, depth === 1 && outer.scannedBytes ? fragment.bytes : undefined));
+      if (segments.length === 0) return;
+      const decoded: Fragment = {
+        raw: text,
+        filePath: fragment.filePath,
+        startLine: fragment.startLine,
+        ...(fragment.symlinkFile !== undefined && { symlinkFile: fragment.symlinkFile }),
+        ...(fragment.commit && { commit: fragment.commit }),
+      };
+      const scan = this.#automaton.scanString(text);
+      const ctx: FragmentContext = { fragment: decoded, ascii: scan.ascii!, scannedBytes: false, scan, decoding: { outer, segments } };
+      for (const prepared of this.#prepared) {
+        if (!this.#selected(prepared, ctx)) continue;
+        for (const f of this.#detectRule(prepared, ctx, false)) findings.push(f);
+      }
+    }
   }
 
   #selected(prepared: PreparedRule, ctx: FragmentContext): boolean {
@@ -227,11 +270,12 @@ export class Detector {
     if (commitOrPathAllowed(fragment, rule.allowlists)) return [];
     if (rule.path) {
       const pathMatches = rule.path.test(fragment.filePath);
-      if (!rule.regex) return pathMatches ? [this.#pathFinding(rule, fragment)] : [];
+      // The file was reported by the first pass; decoding passes only look at text.
+      if (!rule.regex) return pathMatches && !ctx.decoding ? [this.#pathFinding(rule, fragment)] : [];
       if (!pathMatches) return [];
     }
     if (!rule.regex) return [];
-    if (rule.id === SECRET_MANIFEST_RULE) return this.#secretManifest(prepared, ctx);
+    if (rule.id === SECRET_MANIFEST_RULE) return ctx.decoding ? [] : this.#secretManifest(prepared, ctx);
 
     const raw = fragment.raw;
     // A rule that can run along a whole line goes to the linear engine on very long lines (a
@@ -331,8 +375,11 @@ export class Detector {
    */
   #findingAt(prepared: PreparedRule, ctx: FragmentContext, places: Int32Array | undefined, start: number, matchEnd: number, tags: string[] = [], span?: { start: number; end: number }): SecretFinding | undefined {
     const { rule } = prepared;
-    const { fragment } = ctx;
+    const { fragment, decoding } = ctx;
     const raw = fragment.raw;
+    // A decoding pass reports only matches that reach into text decoded in that pass.
+    const segments = decoding && segmentsOverlapping(decoding.segments, start, matchEnd);
+    if (segments?.length === 0) return undefined;
     let from = start;
     while (from < matchEnd && raw.charCodeAt(from) === 10) from++;
     let to = matchEnd;
@@ -359,6 +406,7 @@ export class Detector {
     const entropy = shannonEntropy(secret);
     if (rule.entropy !== 0 && entropy <= rule.entropy) return undefined;
     if (allowedBy(this.#globalEarly, candidate, fragment, '')) return undefined;
+    if (decoding && segments) return this.#decodedFindingAt(prepared, decoding.outer, candidate, entropy, segments, raw, start, matchEnd);
 
     // gitleaks keeps the start and moves the end to start + trimmed length (detect.go, issue 1352).
     const end = start + matchText.length;
@@ -382,6 +430,33 @@ export class Detector {
     }
     if (span) [span.start, span.end] = [lineStart, lineEnd];
     const line = lineEnd - lineStart <= LINE_MAX ? raw.slice(lineStart, lineEnd) : lineWindow(raw, lineStart, lineEnd, start, end, secret);
+    return this.#finding(rule, fragment, loc, line, candidate, entropy, tags);
+  }
+
+  /**
+   * The rest of #findingAt for a match at [start, matchEnd) of a decoding pass's text: as gitleaks
+   * does, the finding lies over the encoded segments in the fragment's own text (widened where
+   * the match goes beyond them) and shows that line, `gitleaks:allow` is looked for there, and
+   * line-target allowlists see the decoded line.
+   */
+  #decodedFindingAt(prepared: PreparedRule, outer: FragmentContext, candidate: Candidate, entropy: number, segments: EncodedSegment[], text: string, start: number, matchEnd: number): SecretFinding | undefined {
+    const fragment = outer.fragment;
+    const raw = fragment.raw;
+    const { start: from, end } = originalSpan(segments, start, matchEnd);
+    outer.newlines ??= newlineIndex(raw);
+    const loc = locate(outer.newlines, raw, from, end, outer.ascii);
+    if (end > loc.endLineIndex) loc.endLineIndex = end;
+    const lineStart = loc.startLineIndex;
+    const lineEnd = loc.endLineIndex;
+    if (!this.#options.ignoreGitleaksAllow && raw.slice(lineStart, lineEnd).includes(ALLOW_SIGNATURE)) return undefined;
+    if (outer.manifestDecoded?.has(findingKey(prepared.rule.id, fragment.startLine + loc.startLine, candidate.secret))) return undefined;
+    const decodedText = decodedLine(segments, text);
+    if (allowedBy(prepared.late, candidate, fragment, decodedText) || allowedBy(this.#globalLate, candidate, fragment, decodedText)) return undefined;
+    const line = lineEnd - lineStart <= LINE_MAX ? raw.slice(lineStart, lineEnd) : lineWindow(raw, lineStart, lineEnd, from, end, candidate.secret);
+    return this.#finding(prepared.rule, fragment, loc, line, candidate, entropy, segmentTags(segments));
+  }
+
+  #finding(rule: Rule, fragment: Fragment, loc: Loc, line: string, candidate: Candidate, entropy: number, tags: string[]): SecretFinding {
     return {
       ruleId: rule.id,
       description: rule.description,
@@ -390,8 +465,8 @@ export class Detector {
       startColumn: loc.startColumn,
       endColumn: loc.endColumn,
       line,
-      match: matchText,
-      secret,
+      match: candidate.match,
+      secret: candidate.secret,
       file: fragment.filePath,
       symlinkFile: fragment.symlinkFile ?? '',
       commit: fragment.commit?.sha ?? '',
@@ -483,6 +558,7 @@ export class Detector {
         // The decoded text, scanned with the other rules and reported at the value's place.
         for (const inner of this.detect({ raw: value.decoded, filePath: fragment.filePath, startLine: 1, ...(fragment.commit && { commit: fragment.commit }) })) {
           if (inner.ruleId === rule.id) continue;
+          (ctx.manifestDecoded ??= new Set()).add(findingKey(inner.ruleId, finding.startLine, inner.secret));
           out.push({ ...inner, startLine: finding.startLine, endLine: finding.endLine, startColumn: finding.startColumn, endColumn: finding.endColumn, line: finding.line, tags: [...inner.tags, 'decoded:base64'] });
         }
       }
@@ -494,6 +570,10 @@ export class Detector {
 const GATE_AFTER_PLACES = 2048;
 /** Characters attempts at the candidate places of a rule may read in all, on a long line, before the linear engine is the cheaper one. */
 const BOUNDED_ATTEMPTS_MAX = 50_000_000;
+
+function findingKey(ruleId: string, startLine: number, secret: string): string {
+  return `${ruleId}\0${startLine}\0${secret}`;
+}
 
 /** Lines above this many characters are long: rules that can run along a line use the linear engine there. */
 const LONG_LINE = 16_384;

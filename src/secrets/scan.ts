@@ -14,6 +14,8 @@ import { walkFiles, type FileEntry } from './sources/files.ts';
 import { batchEntries, MAX_THREADS, scanBatch, ScanPool, workerCount } from './worker.ts';
 import { gitDiffFragments, gitLogFragments } from './sources/git.ts';
 
+export { DEFAULT_MAX_DECODE_DEPTH } from './detect.ts';
+
 export type SecretScanMode = 'dir' | 'git' | 'staged' | 'uncommitted' | 'stdin';
 
 export interface SecretScanOptions {
@@ -34,6 +36,8 @@ export interface SecretScanOptions {
   /** 0–100: how much of each secret to mask in the results. */
   redact?: number;
   ignoreGitleaksAllow?: boolean;
+  /** Decoding passes over encoded text (gitleaks `--max-decode-depth`; default 5, 0 turns decoding off). */
+  maxDecodeDepth?: number;
   /** Files above this many bytes are skipped (0: no limit). */
   maxTargetBytes?: number;
   /** Only these rule ids (gitleaks `--enable-rule`). */
@@ -110,7 +114,12 @@ async function scan(options: SecretScanOptions, root: string, issues: InputIssue
 
   const skipPaths = [config.path, options.baselinePath].filter((p): p is string => p !== undefined).map((p) => toRootRelative(p, root));
   const redact = options.redact ?? 0;
-  const detectorOptions: DetectorOptions = { redact, ...(options.ignoreGitleaksAllow && { ignoreGitleaksAllow: true }), skipPaths };
+  const detectorOptions: DetectorOptions = {
+    redact,
+    ...(options.ignoreGitleaksAllow && { ignoreGitleaksAllow: true }),
+    skipPaths,
+    ...(options.maxDecodeDepth !== undefined && { maxDecodeDepth: options.maxDecodeDepth }),
+  };
   const detector = new Detector(effective, detectorOptions);
   const ignoreList = loadIgnoreList(options, root, warn);
   const baseline: BaselineFinding[] | undefined = options.baselinePath ? loadBaseline(options.baselinePath) : undefined;

@@ -11,6 +11,8 @@
  *   expectations are gitleaks' detect_test.go `TestFromGit`; the directory ones follow from the
  *   same rules and the repository's .gitleaksignore). Recall and precision are printed; floor 95%.
  * - report renderers: `expected/report/*` byte for byte; the baseline and .gitleaksignore fixtures.
+ * - decoding: `testdata/config/encoded.toml` over the text of detect_test.go's "detect encoded"
+ *   case (test/fixtures/secrets/decoding/gitleaks-encoded), with the findings that case expects.
  */
 import { cpSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, loadConfigFile } from '../../src/secrets/config.ts';
 import type { SecretFinding } from '../../src/secrets/finding.ts';
 import { inBaseline, loadBaseline, parseGitleaksIgnore } from '../../src/secrets/ignore.ts';
+import { Detector } from '../../src/secrets/detect.ts';
 import { renderGitleaksReport, type GitleaksFormat } from '../../src/secrets/report.ts';
 import { scanSecrets } from '../../src/secrets/scan.ts';
 import { gitLogFragments } from '../../src/secrets/sources/git.ts';
@@ -340,5 +343,22 @@ describe.skipIf(!corpus)('gitleaks expected reports', () => {
         'b55d88dc151f7022901cda41a03d43e0e508f2b7:test_data/test_local_repo_three_leaks.json:aws-access-token:73',
       ].sort(),
     );
+  });
+});
+
+describe.skipIf(!corpus)('gitleaks decoding (detect_test.go "detect encoded")', () => {
+  it('finds what encoded.toml finds in encoded, nested and partly encoded text, where gitleaks does', () => {
+    const fixture = join(import.meta.dirname, '..', 'fixtures', 'secrets', 'decoding', 'gitleaks-encoded');
+    const expected = (JSON.parse(readFileSync(join(fixture, 'expected.json'), 'utf8')) as { findings: Record<string, unknown>[] }).findings;
+    const config = loadConfigFile(join(configDir!, 'encoded.toml'));
+    const raw = readFileSync(join(fixture, 'input.txt'), 'utf8');
+    const found = new Detector(config, { maxDecodeDepth: 8 }).detect({ raw, filePath: 'tmp.go', startLine: 0 });
+    const shape = (f: SecretFinding) => ({ ruleId: f.ruleId, startLine: f.startLine, endLine: f.endLine, startColumn: f.startColumn, endColumn: f.endColumn, match: f.match, secret: f.secret, line: f.line, tags: f.tags, entropy: Number(f.entropy.toPrecision(7)) });
+    const order = (a: Record<string, unknown>, b: Record<string, unknown>) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+    const got = found.map(shape).sort(order);
+    const want = [...expected].sort(order);
+    const recall = want.filter((w) => got.some((g) => JSON.stringify(g) === JSON.stringify(w))).length;
+    console.log(`[compat] gitleaks decoding (encoded.toml): recall ${recall}/${want.length}, precision ${recall}/${got.length}`);
+    expect(got).toEqual(want);
   });
 });

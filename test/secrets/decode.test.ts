@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/secrets/config.ts';
+import { decodePass, findEncodedMatches, type EncodedSegment } from '../../src/secrets/decode.ts';
+import { Detector, type DetectorOptions } from '../../src/secrets/detect.ts';
+
+/** One rule, an AWS key id (its tags come first in a finding's tags). */
+const AWS_RULE = `[[rules]]\nid = "aws-access-key"\nregex = '''(?:AKIA|ASIA)[A-Z0-9]{16}'''\ntags = ["key", "AWS"]\n`;
+const KEY = 'AKIALALEMEL33243OLIA';
+const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+const hex = (s: string) => Buffer.from(s).toString('hex');
+const detect = (raw: string, options: DetectorOptions = {}, toml = AWS_RULE) => new Detector(parseConfig(toml), options).detect({ raw, filePath: 'a.txt', startLine: 1 });
+
+/** Every pass until nothing is left to decode (the text after the last one). */
+function decodeAll(text: string): string {
+  let segments: EncodedSegment[] = [];
+  for (;;) {
+    const pass = decodePass(text, segments);
+    if (pass.segments.length === 0) return text;
+    ({ text, segments } = pass);
+  }
+}
+
+describe('decoding passes', () => {
+  it.each([
+    ['base64 alone', b64('longer-encoded-secret-test'), 'longer-encoded-secret-test'],
+    ['base64 amid text', `token: ${b64('longer-encoded-secret-test')} end`, 'token: longer-encoded-secret-test end'],
+    ['base64 after `=` (the `=` is not part of it)', `some-encoded-secret=${b64('test-secret-value')}`, 'some-encoded-secret=test-secret-value'],
+    ['unpadded URL-safe base64', 'Z2l0bGVha3M-PmZpbmRzLXNlY3JldHM', 'gitleaks>>finds-secrets'],
+    ['hex of 32+ digits', `secret="${hex('FishMapHunky!!!634')}"`, 'secret="FishMapHunky!!!634"'],
+    ['percent-encoded characters', 'secret%3D%22q%24%21%40%20asdf%22', 'secret="q$!@ asdf"'],
+    ['a SHA-1 that decodes to binary stays', 'a3d3fa7c2bb99e469ba55e5834ce79ee4853a8a3', 'a3d3fa7c2bb99e469ba55e5834ce79ee4853a8a3'],
+    ['long identifiers stay', 'const getElementsByTagName = some_long_identifier_name_v2', 'const getElementsByTagName = some_long_identifier_name_v2'],
+    ['hex of hex of text', hex(hex('nested hex value!')), 'nested hex value!'],
+    ['base64 of percent', b64('key%3Dvalue-1%21'), 'key=value-1!'],
+    ['base64 without a digit or `+/-_` is not tried (as gitleaks)', b64('pass%3Dword%21%21'), b64('pass%3Dword%21%21')],
+  ])('%s', (_, input, expected) => {
+    expect(decodeAll(input)).toBe(expected);
+  });
+
+  it('keeps only printable ASCII decodings (binary data is left encoded)', () => {
+    const binary = b64(Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from('AKIALALEMEL33243OLIA')]));
+    expect(decodePass(binary, []).segments).toEqual([]);
+    expect(decodePass(`x=${hex('\u0000\u0001 not text at all, no')}`, []).segments).toEqual([]);
+    expect(decodePass('%00%01%02', []).segments).toEqual([]);
+  });
+
+  it('records where each segment was and where its decoded text is, shifted by the ones before it', () => {
+    const text = `a ${b64('first-secret-1')} b ${b64('second-secret-2')}`;
+    const { text: out, segments } = decodePass(text, []);
+    expect(out).toBe('a first-secret-1 b second-secret-2');
+    expect(segments.map((s) => [s.encoded.start, s.encoded.end, s.decoded.start, s.decoded.end, s.depth])).toEqual([
+      [2, 22, 2, 16, 1],
+      [25, 45, 19, 34, 1],
+    ]);
+  });
+
+  it('leaves a match touching one of higher precedence for the next pass', () => {
+    // The base64 run touches the percent run after it: only the percent run is decoded first.
+    const { text, segments } = decodePass(`${b64('touching-base64!')}%41%42`, []);
+    expect(segments.map((s) => s.value)).toEqual(['AB']);
+    expect(decodePass(text, segments).segments.map((s) => [s.value, s.depth])).toEqual([['touching-base64!', 2]]);
+  });
+
+  it('finds the matches gitleaks\' combined pattern finds (leftmost-first), on random text', () => {
+    const reference = /((?:%[0-9A-Fa-f]{2})+)|([0-9A-Fa-f]{32,})|([\w/+-]{16,}={0,3})/g;
+    const alphabet = ['a', 'Z', 'f', 'F', '0', '9', '+', '/', '-', '_', '=', '%', '4', '1', ' ', '\n', '.', 'é'];
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let round = 0; round < 300; round++) {
+      const hexOnly = round % 3 === 0;
+      const asciiOnly = round % 2 === 0;
+      let text = '';
+      for (let i = 0, n = Math.floor(random() * 400); i < n; i++) {
+        const pool = hexOnly && random() < 0.9 ? alphabet.filter((c) => /[0-9a-fA-F%]/.test(c)) : asciiOnly ? alphabet.filter((c) => c !== 'é') : alphabet;
+        text += pool[Math.floor(random() * pool.length)];
+      }
+      const want = [...text.matchAll(reference)].map((m) => ({ start: m.index, end: m.index + m[0].length, kind: m[1] ? 1 : m[2] ? 2 : 4 }));
+      expect(findEncodedMatches(text), text).toEqual(want);
+      // A file's ASCII bytes are searched instead of its text: the same matches.
+      if (asciiOnly && !hexOnly) expect(findEncodedMatches(text, Buffer.from(text)), text).toEqual(want);
+    }
+  });
+});
+
+describe('detection in decoded text', () => {
+  it('finds a base64-encoded secret, tagged and located at the encoded text', () => {
+    const encoded = b64(`aws_key = ${KEY}`);
+    const raw = `first line\ntoken: ${encoded}\n`;
+    const [f, ...rest] = detect(raw);
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ secret: KEY, match: KEY, startLine: 2, endLine: 2, line: `\ntoken: ${encoded}`, tags: ['key', 'AWS', 'decoded:base64', 'decode-depth:1'] });
+    // Columns count from the newline before, as gitleaks' do: the encoded text starts at 8.
+    expect([f!.startColumn, f!.endColumn]).toEqual([9, 8 + encoded.length]);
+    // Over the file's bytes (the pre-filter's path, with gates) the same.
+    const fromBytes = new Detector(parseConfig(AWS_RULE)).detect({ raw, bytes: Buffer.from(raw), filePath: 'a.txt', startLine: 1 });
+    expect(fromBytes).toEqual([f]);
+  });
+
+  it('finds hex- and percent-encoded secrets; a match reaching beyond the segment widens the location', () => {
+    const hexed = detect(`k=${hex(KEY)}`);
+    expect(hexed.map((f) => [f.secret, f.startColumn, f.endColumn, f.tags.slice(2)])).toEqual([[KEY, 3, 2 + 2 * KEY.length, ['decoded:hex', 'decode-depth:1']]]);
+    // Only "LALEMEL" is encoded: the match starts at AKIA and ends at OLIA, outside the segment.
+    const raw = 'k=AKIA%4C%41%4C%45%4D%45%4C33243OLIA';
+    const percent = detect(raw);
+    expect(percent.map((f) => [f.secret, f.startColumn, f.endColumn, f.tags.slice(2)])).toEqual([[KEY, 3, raw.length, ['decoded:percent', 'decode-depth:1']]]);
+  });
+
+  it('decodes nested encodings up to the depth limit, and not at all at depth 0', () => {
+    const twice = b64(b64(`key ${KEY}`));
+    expect(detect(twice).map((f) => f.tags.slice(2))).toEqual([['decoded:base64', 'decode-depth:2']]);
+    expect(detect(twice, { maxDecodeDepth: 2 })).toHaveLength(1);
+    expect(detect(twice, { maxDecodeDepth: 1 })).toEqual([]);
+    expect(detect(b64(`key ${KEY}`), { maxDecodeDepth: 0 })).toEqual([]);
+    const mixed = hex(`x=${b64(`y ${KEY}`)}`);
+    expect(detect(mixed).map((f) => f.tags.slice(2))).toEqual([['decoded:hex', 'decoded:base64', 'decode-depth:2']]);
+  });
+
+  it('does not report again what a decoding pass finds outside the segments it decoded', () => {
+    const raw = `k=${KEY}\nnote: ${b64('nothing secret in here')}\n`;
+    expect(detect(raw).map((f) => [f.startLine, f.tags])).toEqual([[1, ['key', 'AWS']]]);
+  });
+
+  it('ignores base64 that decodes to binary data', () => {
+    const binary = b64(Buffer.concat([Buffer.from([0xff, 0]), Buffer.from(` ${KEY} `)]));
+    expect(detect(`blob: ${binary}`)).toEqual([]);
+  });
+
+  it('honours gitleaks:allow on the encoded line and line allowlists on the decoded one', () => {
+    const encoded = b64(`aws_key = ${KEY}`);
+    expect(detect(`token: ${encoded} # gitleaks:allow`)).toEqual([]);
+    const lineAllowlist = `${AWS_RULE}
+[[rules.allowlists]]
+regexTarget = "line"
+regexes = ['''aws_key = ''']`;
+    expect(detect(`token: ${encoded}`, {}, lineAllowlist)).toEqual([]);
+    expect(detect(`token: aws_key = ${KEY}`, {}, lineAllowlist)).toEqual([]);
+  });
+});
