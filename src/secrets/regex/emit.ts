@@ -465,7 +465,9 @@ function prefixPlan(node: Node): PrefixPlan | undefined {
   const split = prefixSplit(node);
   if (!split) return undefined;
   const { heads, rest } = split;
-  const literals = literalSet(rest[0]!);
+  // Every match of the rest starts with one of these (a single `p` of `[Pp]rivate…` would make
+  // every p of a text a place to try: the whole leading literal is taken).
+  const literals = leadingLiterals({ type: 'concat', nodes: rest });
   if (!usableLiterals(literals)) return undefined;
   const max = heads.reduce((sum, h) => sum + (h.max === -1 ? Infinity : h.max), 0);
   return {
@@ -523,8 +525,9 @@ function includes(outer: Ranges, inner: Ranges): boolean {
   return merged.length === outer.length && merged.every((v, i) => v === outer[i]);
 }
 
+/** Literals worth anchoring on: printable ASCII, two characters at least (a single one is everywhere). */
 function usableLiterals(literals: string[] | undefined): literals is string[] {
-  return literals !== undefined && literals.length > 0 && !literals.some((l) => l.length === 0 || /[^ -~]/.test(l));
+  return literals !== undefined && literals.length > 0 && !literals.some((l) => l.length < 2 || /[^ -~]/.test(l));
 }
 
 function leadPlan(node: Node): LeadPlan | undefined {
