@@ -237,6 +237,8 @@ export class Detector {
       // The first pass reads the file's bytes where they are its characters, as the pre-filter did.
       ({ text, segments } = decodePass(text, segments, depth === 1 && outer.scannedBytes ? fragment.bytes : undefined));
       if (segments.length === 0) return;
+      // The pre-filter's result is about to be the decoded text's: note the fragment's own marks first.
+      if (depth === 1) allowMarks(outer, this.#allowPattern);
       const decoded: Fragment = {
         raw: text,
         filePath: fragment.filePath,
@@ -448,7 +450,7 @@ export class Detector {
     if (end > loc.endLineIndex) loc.endLineIndex = end;
     const lineStart = loc.startLineIndex;
     const lineEnd = loc.endLineIndex;
-    if (!this.#options.ignoreGitleaksAllow && raw.slice(lineStart, lineEnd).includes(ALLOW_SIGNATURE)) return undefined;
+    if (!this.#options.ignoreGitleaksAllow && allowMarkWithin(outer, this.#allowPattern, lineStart, lineEnd)) return undefined;
     if (outer.manifestDecoded?.has(findingKey(prepared.rule.id, fragment.startLine + loc.startLine, candidate.secret))) return undefined;
     const decodedText = decodedLine(segments, text);
     if (allowedBy(prepared.late, candidate, fragment, decodedText) || allowedBy(this.#globalLate, candidate, fragment, decodedText)) return undefined;
@@ -586,6 +588,13 @@ const LINE_CONTEXT = 256;
  * occurs (case-insensitively; gitleaks' check is case-sensitive, so each place is confirmed).
  */
 function allowMarkWithin(ctx: FragmentContext, allowPattern: number, start: number, end: number): boolean {
+  const marks = allowMarks(ctx, allowPattern);
+  const i = lowerBound(marks, start);
+  return i < marks.length && marks[i]! + ALLOW_SIGNATURE.length <= end;
+}
+
+/** Where `gitleaks:allow` starts in the fragment, from its pre-filter result (read once, while it is the fragment's). */
+function allowMarks(ctx: FragmentContext, allowPattern: number): Int32Array {
   if (!ctx.allowMarks) {
     const raw = ctx.fragment.raw;
     const { hitStarts, hitPatterns, hitCount } = ctx.scan;
@@ -593,9 +602,7 @@ function allowMarkWithin(ctx: FragmentContext, allowPattern: number, start: numb
     for (let i = 0; i < hitCount; i++) if (hitPatterns[i] === allowPattern && raw.startsWith(ALLOW_SIGNATURE, hitStarts[i])) marks.push(hitStarts[i]!);
     ctx.allowMarks = Int32Array.from(marks);
   }
-  const marks = ctx.allowMarks;
-  const i = lowerBound(marks, start);
-  return i < marks.length && marks[i]! + ALLOW_SIGNATURE.length <= end;
+  return ctx.allowMarks;
 }
 
 /**
