@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PalisadeError, errorMessage } from '../../core/errors.ts';
+import { isRecord } from '../../core/json.ts';
 import type { Logger } from '../../core/log.ts';
 
 export interface Credentials {
@@ -60,7 +61,7 @@ export async function loadDockerCredentials(
   } catch (err) {
     throw new PalisadeError('PARSE_ERROR', `the Docker config ${path} is not valid JSON: ${errorMessage(err)}`);
   }
-  if (!isObject(config)) throw new PalisadeError('PARSE_ERROR', `the Docker config ${path} is not a JSON object`);
+  if (!isRecord(config)) throw new PalisadeError('PARSE_ERROR', `the Docker config ${path} is not a JSON object`);
 
   const host = credentialHost(registryHost);
   const entry = findEntry(config['auths'], host);
@@ -80,9 +81,9 @@ export async function loadDockerCredentials(
 }
 
 function findEntry(auths: unknown, host: string): AuthEntry | undefined {
-  if (!isObject(auths)) return undefined;
+  if (!isRecord(auths)) return undefined;
   for (const [key, value] of Object.entries(auths)) {
-    if (credentialHost(key) === host && isObject(value)) return value as AuthEntry;
+    if (credentialHost(key) === host && isRecord(value)) return value as AuthEntry;
   }
   return undefined;
 }
@@ -109,15 +110,11 @@ function entryCredentials(entry: AuthEntry, host: string, path: string, log: Log
 
 function helperFor(config: Record<string, unknown>, host: string): string | undefined {
   const helpers = config['credHelpers'];
-  if (isObject(helpers)) {
+  if (isRecord(helpers)) {
     for (const [key, value] of Object.entries(helpers)) {
       if (credentialHost(key) === host && typeof value === 'string') return value;
     }
   }
   const store = config['credsStore'];
   return typeof store === 'string' && store !== '' ? store : undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -24,6 +24,7 @@ import { extname } from 'node:path';
 import type { JSONValue } from '@jmespath-community/jmespath';
 import { parse as parseYaml } from 'yaml';
 import { PalisadeError, errorMessage } from '../../core/errors.ts';
+import { isRecord } from '../../core/json.ts';
 import { evaluateConditions } from '../../policy/conditions/evaluate.ts';
 import { CONDITION_OPERATORS, findOperator } from '../../policy/conditions/operators/index.ts';
 import { RuleError, type Condition, type Conditions } from '../../policy/types.ts';
@@ -107,7 +108,7 @@ function conditionList(value: unknown, invalid: (why: string) => PalisadeError):
 
 /** The JMESPath document a policy sees for a statement. */
 export function policyContext(statement: Statement): JSONValue {
-  const predicate = (typeof statement.predicate === 'object' && statement.predicate !== null && !Array.isArray(statement.predicate) ? statement.predicate : {}) as Record<string, JSONValue>;
+  const predicate = (isRecord(statement.predicate) ? statement.predicate : {}) as Record<string, JSONValue>;
   return {
     ...predicate,
     predicate: (statement.predicate ?? null) as JSONValue,
