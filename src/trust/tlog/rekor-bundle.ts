@@ -25,7 +25,7 @@ import { TrustError } from '../errors.ts';
 import { checkEntryBody, type LoggedSignature } from './entry-body.ts';
 
 /** The annotation, read: `body` stays the base64 text the SET covers. */
-export interface RekorBundle {
+interface RekorBundle {
   signedEntryTimestamp: Buffer;
   body: string;
   integratedTime: number;
@@ -47,7 +47,7 @@ export interface LogEntryProof {
 const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The annotation's JSON, checked field by field (TLOG_ERROR naming what is wrong). */
-export function parseRekorBundle(text: string): RekorBundle {
+function parseRekorBundle(text: string): RekorBundle {
   let value: unknown;
   try {
     value = JSON.parse(text);
