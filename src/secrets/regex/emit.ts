@@ -559,17 +559,29 @@ function leadPlan(node: Node): LeadPlan | undefined {
  * assertions, literal pieces that spell exactly `literals`, all of one length and all ending in a
  * word character or all not, then that assertion.
  */
+/**
+ * The strings spelled by a concatenation's nodes after its leading assertions, while each node is a
+ * literal set; `next` is the first node that is not, or the one that would make more than
+ * MAX_LITERALS strings (`overflow`).
+ */
+function spellLiterals(nodes: readonly Node[]): { spelled: string[]; next: number; overflow: boolean } {
+  let i = 0;
+  while (i < nodes.length && nodes[i]!.type === 'assert') i++;
+  let spelled = [''];
+  for (; i < nodes.length; i++) {
+    const whole = literalSet(nodes[i]!);
+    if (!whole) break;
+    const next = spelled.flatMap((a) => whole.map((b) => a + b));
+    if (next.length > MAX_LITERALS) return { spelled, next: i, overflow: true };
+    spelled = next;
+  }
+  return { spelled, next: i, overflow: false };
+}
+
 function afterBoundary(node: Node, literals: string[]): Pick<LeadPlan, 'after' | 'afterOffset'> {
   if (node.type !== 'concat') return {};
-  let i = 0;
-  while (i < node.nodes.length && node.nodes[i]!.type === 'assert') i++;
-  let spelled = [''];
-  for (; i < node.nodes.length; i++) {
-    const whole = literalSet(node.nodes[i]!);
-    if (!whole) break;
-    spelled = spelled.flatMap((a) => whole.map((b) => a + b));
-    if (spelled.length > MAX_LITERALS) return {};
-  }
+  const { spelled, next: i, overflow } = spellLiterals(node.nodes);
+  if (overflow) return {};
   const next = node.nodes[i];
   if (next?.type !== 'assert' || (next.kind !== 'word' && next.kind !== 'nonword')) return {};
   const expected = new Set(literals);
@@ -607,24 +619,15 @@ function leadingLiterals(node: Node): string[] | undefined {
     case 'repeat':
       return node.min > 0 ? leadingLiterals(node.node) : undefined;
     case 'concat': {
-      let i = 0;
-      while (i < node.nodes.length && node.nodes[i]!.type === 'assert') i++;
-      let acc = [''];
-      for (; i < node.nodes.length; i++) {
-        const n = node.nodes[i]!;
-        const whole = literalSet(n);
-        if (whole) {
-          const next = acc.flatMap((a) => whole.map((b) => a + b));
-          if (next.length > MAX_LITERALS) break;
-          acc = next;
-          continue;
-        }
+      const run = spellLiterals(node.nodes);
+      let acc = run.spelled;
+      const n = node.nodes[run.next];
+      if (!run.overflow && n) {
         const lead = leadingLiterals(n);
         if (lead) {
           const next = acc.flatMap((a) => lead.map((b) => a + b));
           if (next.length <= MAX_LITERALS) acc = next;
         }
-        break;
       }
       return acc.some((a) => a === '') ? undefined : acc;
     }
