@@ -68,6 +68,8 @@ export interface VerifiedBundle {
   /** DSSE bundles: the verified payload, and the statement when it is in-toto. */
   payload?: { payloadType: string; payload: Buffer; statement?: Statement };
   tlogEntries: number;
+  /** When the Rekor v1 entries were integrated into the log (Rekor v2 entries carry no time). */
+  loggedAt: Date[];
 }
 
 const FULCIO_OID_PREFIX = '1.3.6.1.4.1.57264.1.';
@@ -94,6 +96,7 @@ export function verifyBundle(bundleJson: unknown, artifact: BundleArtifact, poli
     signer: describeSigner(signer, keyBased),
     ...(payload && { payload }),
     tlogEntries: bundle.verificationMaterial.tlogEntries.length,
+    loggedAt: bundle.verificationMaterial.tlogEntries.map((e) => Number(e.integratedTime)).filter((t) => t > 0).map((t) => new Date(t * 1000)),
   };
 }
 

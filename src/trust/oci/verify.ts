@@ -26,7 +26,7 @@ import { TrustError, type TrustFailure, type TrustVerificationFailure } from '..
 import { INTOTO_PAYLOAD_TYPE, hasSubjectDigest, parseStatement, resolvePredicateType, type Statement } from '../intoto.ts';
 import { verifyData } from '../keys.ts';
 import { publicGoodTrustedRoot, verifyBundle, type TrustedRoot } from '../bundle/index.ts';
-import { verifyRekorBundle, type LogEntryProof, type LoggedSignature } from '../tlog/index.ts';
+import { verifyRekorBundle, type LoggedSignature } from '../tlog/index.ts';
 import type { DigestCache } from './cache.ts';
 import { discover, mapLimit, type Candidate } from './discover.ts';
 import type { AttestationPolicy } from './policy.ts';
@@ -364,7 +364,7 @@ interface OpenedEnvelope {
  * trusted root, then the same statement checks.
  */
 function openBundleEnvelope(candidate: Candidate, options: VerifyImageOptions): OpenedEnvelope | Rejection {
-  let bundle: { mediaType?: unknown; dsseEnvelope?: unknown; verificationMaterial?: { certificate?: unknown; x509CertificateChain?: unknown; tlogEntries?: unknown } };
+  let bundle: { mediaType?: unknown; dsseEnvelope?: unknown; verificationMaterial?: { certificate?: unknown; x509CertificateChain?: unknown } };
   try {
     bundle = JSON.parse(Buffer.from(candidate.content).toString('utf8')) as typeof bundle;
   } catch {
@@ -381,8 +381,11 @@ function openBundleEnvelope(candidate: Candidate, options: VerifyImageOptions): 
   if (!keyless) {
     const opened = openEnvelope(candidate, bundle.dsseEnvelope, options.publicKeys);
     if (isRejection(opened) || options.ignoreTlog) return opened;
-    const unlogged = trustRejection(candidate, () => verifyBundle(bundle, undefined, { publicKey: options.publicKeys[opened.keyIndex]! }, options.trustedRoot ?? publicGoodTrustedRoot()));
-    return unlogged ?? loggedWhileValid(candidate, integratedTimes(material), options.keyValidity?.[opened.keyIndex]) ?? opened;
+    let loggedAt: Date[] = [];
+    const unlogged = trustRejection(candidate, () => {
+      loggedAt = verifyBundle(bundle, undefined, { publicKey: options.publicKeys[opened.keyIndex]! }, options.trustedRoot ?? publicGoodTrustedRoot()).loggedAt;
+    });
+    return unlogged ?? loggedWhileValid(candidate, loggedAt, options.keyValidity?.[opened.keyIndex]) ?? opened;
   }
   if (options.keyless === undefined) {
     return reject(candidate, 'SIGNATURE_INVALID', 'a keyless bundle (it carries a certificate): verify it with --certificate-identity and --certificate-oidc-issuer');
@@ -428,15 +431,11 @@ function openEnvelope(candidate: Candidate, raw: unknown, keys: readonly KeyObje
 /** Unless `ignoreTlog`: the rejection of a legacy layer whose `dev.sigstore.cosign/bundle` does not show `logged` was logged. */
 function checkLogEntry(candidate: Candidate, logged: LoggedSignature, keyIndex: number, options: VerifyImageOptions): Rejection | undefined {
   if (options.ignoreTlog) return undefined;
-  const annotation = candidate.layerAnnotations[ANNOTATIONS.rekorBundle];
-  let proof: LogEntryProof;
-  try {
-    proof = verifyRekorBundle(annotation, logged, options.trustedRoot ?? publicGoodTrustedRoot());
-  } catch (err) {
-    if (!(err instanceof TrustError)) throw err;
-    return reject(candidate, err.reason, err.message);
-  }
-  return loggedWhileValid(candidate, [proof.integratedTime], options.keyValidity?.[keyIndex]);
+  let loggedAt: Date[] = [];
+  const unlogged = trustRejection(candidate, () => {
+    loggedAt = [verifyRekorBundle(candidate.layerAnnotations[ANNOTATIONS.rekorBundle], logged, options.trustedRoot ?? publicGoodTrustedRoot()).integratedTime];
+  });
+  return unlogged ?? loggedWhileValid(candidate, loggedAt, options.keyValidity?.[keyIndex]);
 }
 
 /** The rejection of a signature logged outside the validity of the certificate its key came from. */
@@ -449,12 +448,6 @@ function loggedWhileValid(candidate: Candidate, logged: readonly Date[], validit
     'CERTIFICATE_ERROR',
     `the signature was logged at ${outside.toISOString()}, when the certificate was not valid (${validity.notBefore.toISOString()} to ${validity.notAfter.toISOString()})`,
   );
-}
-
-/** When a bundle's Rekor v1 entries were integrated (already verified by verifyBundle); Rekor v2 entries carry none. */
-function integratedTimes(material: { tlogEntries?: unknown } | undefined): Date[] {
-  const entries = Array.isArray(material?.tlogEntries) ? (material.tlogEntries as { integratedTime?: unknown }[]) : [];
-  return entries.map((e) => Number(e.integratedTime ?? 0)).filter((t) => t > 0).map((t) => new Date(t * 1000));
 }
 
 /** Runs a check; its TrustError as a rejection, undefined when it holds. */
