@@ -4,9 +4,8 @@
  * the server (resume from the last resourceVersion), a 410 Gone (list again), a failing first list
  * (not ready until it succeeds).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +15,7 @@ import { jsonLog } from '../../src/admission/log.ts';
 import { loadAdmissionPolicies } from '../../src/admission/policy-set.ts';
 import { PolicyReloader } from '../../src/admission/reload.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
-import { decode, eventually, get, hasOpenssl, pod, post, review, selfSignedCertificate } from './https.ts';
+import { decode, eventually, get, hasOpenssl, pod, post, review, selfSignedCertificate, closeLoopback, loopbackKubeconfig } from './https.ts';
 
 const TOKEN = 'watch-token';
 const FILES = join(import.meta.dirname, '../fixtures/admission-cel');
@@ -82,20 +81,7 @@ describe.skipIf(!hasOpenssl)('ClusterPolicy/Policy objects watched through the K
       // List items carry no apiVersion/kind, as the API server sends them.
       send(200, { kind: `${resource}List`, metadata: { resourceVersion: listRv }, items: items[resource]!.map(({ apiVersion: _a, kind: _k, ...rest }) => rest) });
     });
-    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        `clusters: [{name: loop, cluster: {server: "http://127.0.0.1:${(api.address() as AddressInfo).port}", insecure-skip-tls-verify: true}}]`,
-        `users: [{name: webhook, user: {token: ${TOKEN}}}]`,
-        'contexts: [{name: loop, context: {cluster: loop, user: webhook}}]',
-        'current-context: loop',
-        '',
-      ].join('\n'),
-    );
+    const kubeconfig = await loopbackKubeconfig(api, dir, TOKEN);
     const log = jsonLog({ write: (line: string) => (logs.push(JSON.parse(line) as Record<string, unknown>), true) } as unknown as NodeJS.WritableStream);
     watcher = new ClusterPolicyWatcher({ connection: await kubeConnection(kubeconfig), log, backoffMs: 50 });
     reloader = new PolicyReloader({ paths: [FILES], load: (paths) => loadAdmissionPolicies(paths), log });
@@ -103,13 +89,7 @@ describe.skipIf(!hasOpenssl)('ClusterPolicy/Policy objects watched through the K
     server = await startAdmissionServer({ policies: [], policySource: withClusterPolicies(reloader, watcher), ...selfSignedCertificate(), port: 0, host: '127.0.0.1' });
   });
 
-  afterAll(async () => {
-    watcher?.close();
-    await server?.close();
-    api?.closeAllConnections();
-    api?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => closeLoopback({ watcher, server, api, dir }));
 
   const hostNetworkPod = (uid: string) => review(uid, { ...pod('hn', { annotations: { owner: 'a' } }), spec: { hostNetwork: true, containers: [{ name: 'app', image: 'nginx:1.27' }] } });
   const decideHostNetwork = async (uid: string) => decode(await post(server.port, '/validate', hostNetworkPod(uid))).response;

@@ -3,8 +3,10 @@
  * certificate (openssl CLI), POST/GET with the response body, and AdmissionReview builders.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { request, type Agent } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -125,4 +127,35 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Starts `api` (a fake Kubernetes API server) on loopback and writes a kubeconfig for it into
+ * `dir` (bearer `token`, TLS verification off); returns the kubeconfig's path.
+ */
+export async function loopbackKubeconfig(api: Server, dir: string, token = 't'): Promise<string> {
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{name: loop, cluster: {server: "http://127.0.0.1:${(api.address() as AddressInfo).port}", insecure-skip-tls-verify: true}}]`,
+      `users: [{name: webhook, user: {token: ${token}}}]`,
+      'contexts: [{name: loop, context: {cluster: loop, user: webhook}}]',
+      'current-context: loop',
+      '',
+    ].join('\n'),
+  );
+  return kubeconfig;
+}
+
+/** Tears down a loopback-API fixture: the watcher, the webhook, the fake API server and `dir`. */
+export async function closeLoopback(fixture: { watcher?: { close(): void }; server?: { close(): Promise<void> }; api?: Server; dir: string }): Promise<void> {
+  fixture.watcher?.close();
+  await fixture.server?.close();
+  fixture.api?.closeAllConnections();
+  fixture.api?.close();
+  rmSync(fixture.dir, { recursive: true, force: true });
 }

@@ -20,46 +20,25 @@ import { dockerRegistryAvailable, startDockerRegistry, type RunningRegistry } fr
 import { buildImage, pushImage } from '../image/registry/helpers/images.ts';
 import { REGISTRY_OPTIONS, p256, plainClient } from '../trust/oci/helpers.ts';
 import { decode, hasOpenssl, patchOf, pod, post, review, selfSignedCertificate } from './https.ts';
+import { imagePolicy, keyAttestor } from '../policy/cel/helpers.ts';
 import { signedImagesPolicy } from './image-policy-helpers.ts';
 
 const available = dockerRegistryAvailable() && hasOpenssl;
 
 /** Admits images whose provenance names the builder the Pod's `builder` annotation names. */
 function provenancePolicy(host: string, pem: string): string {
-  return `apiVersion: policies.kyverno.io/v1
-kind: ImageValidatingPolicy
-metadata:
-  name: built-by
-spec:
-  validationActions: [Deny]
-  matchConstraints:
-    resourceRules:
-    - apiGroups: [""]
-      apiVersions: [v1]
-      operations: [CREATE]
-      resources: [pods]
-  matchImageReferences:
-  - glob: "${host}/*"
-  attestors:
-  - name: ci
-    cosign:
-      ctlog:
-        insecureIgnoreTlog: true
-      key:
-        data: |
-${pem
-  .trim()
-  .split('\n')
-  .map((l) => `          ${l}`)
-  .join('\n')}
+  return imagePolicy(
+    'built-by',
+    `${host}/*`,
+    `${keyAttestor(pem)}
   attestations:
   - name: provenance
     intoto:
       type: https://slsa.dev/provenance/v1
   validations:
   - expression: "images.containers.all(i, verifyAttestationSignatures(i, attestations.provenance, [attestors.ci]) > 0 && extractPayload(i, attestations.provenance).runDetails.builder.id == object.metadata.annotations.builder)"
-    message: images must be built by the Pod's builder
-`;
+    message: images must be built by the Pod's builder`,
+  );
 }
 
 /** The registry reads made while `run` runs (every RegistryClient read goes through one of these). */

@@ -2,9 +2,8 @@
  * namespaceSelector in the webhook: the built-in `kubernetes.io/metadata.name` label without API
  * access, and real labels from Namespaces listed and watched through a loopback API server.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +12,7 @@ import { jsonLog } from '../../src/admission/log.ts';
 import { NamespaceWatcher } from '../../src/admission/namespaces.ts';
 import { loadAdmissionPolicies, type AdmissionPolicySet } from '../../src/admission/policy-set.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
-import { decode, eventually, hasOpenssl, pod, post, review, selfSignedCertificate } from './https.ts';
+import { decode, eventually, hasOpenssl, pod, post, review, selfSignedCertificate, closeLoopback, loopbackKubeconfig } from './https.ts';
 
 const POLICIES = join(import.meta.dirname, '../fixtures/admission-namespaces');
 
@@ -65,23 +64,13 @@ describe.skipIf(!hasOpenssl)('namespace labels for namespaceSelector', () => {
         }
         res.end(JSON.stringify({ kind: 'NamespaceList', metadata: { resourceVersion: '5' }, items: [{ metadata: { name: 'shop', resourceVersion: '4', labels: { security: 'restricted' } } }, { metadata: { name: 'lab', resourceVersion: '3' } }] }));
       });
-      await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
-      writeFileSync(
-        join(dir, 'kubeconfig'),
-        `apiVersion: v1\nkind: Config\nclusters: [{name: l, cluster: {server: "http://127.0.0.1:${(api.address() as AddressInfo).port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: l, context: {cluster: l, user: u}}]\ncurrent-context: l\n`,
-      );
-      watcher = new NamespaceWatcher({ connection: await kubeConnection(join(dir, 'kubeconfig')), log: jsonLog(process.stderr, 'error') });
+      const kubeconfig = await loopbackKubeconfig(api, dir);
+      watcher = new NamespaceWatcher({ connection: await kubeConnection(kubeconfig), log: jsonLog(process.stderr, 'error') });
       await watcher.start();
       server = await startAdmissionServer({ policies: set.classic, cel: set, namespaceLabels: watcher.labels, ...tls, port: 0, host: '127.0.0.1' });
     });
 
-    afterAll(async () => {
-      watcher?.close();
-      await server?.close();
-      api?.closeAllConnections();
-      api?.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    afterAll(() => closeLoopback({ watcher, server, api, dir }));
 
     it('match the labels the cluster gives the namespace, and follow relabelling', async () => {
       const shop = decode(await post(server.port, '/validate', hostNetwork('shop', 'h1'))).response;

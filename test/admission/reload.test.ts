@@ -8,6 +8,7 @@ import { loadAdmissionPolicies } from '../../src/admission/policy-set.ts';
 import { PolicyReloader, watchPaths } from '../../src/admission/reload.ts';
 import { expandPaths } from '../../src/policy/engine/documents.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
+import { POD_CREATE } from '../policy/cel/helpers.ts';
 import { decode, eventually, get, hasOpenssl, pod, post, review, selfSignedCertificate } from './https.ts';
 
 /** A ValidatingPolicy denying Pods whose image has the given prefix. */
@@ -17,17 +18,30 @@ kind: ValidatingPolicy
 metadata:
   name: deny-images
 spec:
-  validationActions: [Deny]
-  matchConstraints:
-    resourceRules:
-    - apiGroups: [""]
-      apiVersions: [v1]
-      operations: [CREATE]
-      resources: [pods]
+${POD_CREATE}
   validations:
   - expression: "object.spec.containers.all(c, !c.image.startsWith('${prefix}'))"
     message: "images from ${prefix} are not allowed"
 `;
+}
+
+/** A ConfigMap volume as the kubelet's AtomicWriter lays it out: `policy.yaml` → `..data/policy.yaml`, `..data` → `generation`. */
+function mountConfigMap(prefix: string, generation: string, policy: string): string {
+  const volume = mkdtempSync(prefix);
+  mkdirSync(join(volume, generation));
+  writeFileSync(join(volume, generation, 'policy.yaml'), policy);
+  symlinkSync(generation, join(volume, '..data'));
+  symlinkSync('..data/policy.yaml', join(volume, 'policy.yaml'));
+  return volume;
+}
+
+/** The AtomicWriter's update: write generation `to`, swap `..data` to it by rename, remove `from`. */
+function updateConfigMap(volume: string, from: string, to: string, policy: string): void {
+  mkdirSync(join(volume, to));
+  writeFileSync(join(volume, to, 'policy.yaml'), policy);
+  symlinkSync(to, join(volume, '..data_tmp'));
+  renameSync(join(volume, '..data_tmp'), join(volume, '..data'));
+  rmSync(join(volume, from), { recursive: true });
 }
 
 const BROKEN = `apiVersion: policies.kyverno.io/v1
@@ -122,16 +136,15 @@ describe.skipIf(!hasOpenssl)('policy reload while serving', () => {
     await eventually(async () => (await allowed('bad.io/app:1')) === false, 5000, 'the renamed-in policy');
   });
 
+  /** A reloader of `paths` logging to the test's log, with a short debounce. */
+  const reloaderOf = (paths: string[]) => new PolicyReloader({ paths, load: (p) => loadAdmissionPolicies(p), log: jsonLog(log as unknown as NodeJS.WritableStream), debounceMs: 30 });
+
   it('follows a ConfigMap volume update (timestamped directory swapped behind the ..data symlink)', async () => {
     // The layout and the update sequence of the kubelet's AtomicWriter.
-    const volume = mkdtempSync(join(dir, 'configmap-'));
-    mkdirSync(join(volume, '..2026_11_26_00_00_00.1'));
-    writeFileSync(join(volume, '..2026_11_26_00_00_00.1', 'policy.yaml'), denyImages('evil.io/'));
-    symlinkSync('..2026_11_26_00_00_00.1', join(volume, '..data'));
-    symlinkSync('..data/policy.yaml', join(volume, 'policy.yaml'));
+    const volume = mountConfigMap(join(dir, 'configmap-'), '..2026_11_26_00_00_00.1', denyImages('evil.io/'));
     // Read through the stable symlink only, never the timestamped internals.
     expect(await expandPaths([volume])).toEqual([join(volume, 'policy.yaml')]);
-    const mounted = new PolicyReloader({ paths: [volume], load: (paths) => loadAdmissionPolicies(paths), log: jsonLog(log as unknown as NodeJS.WritableStream), debounceMs: 30 });
+    const mounted = reloaderOf([volume]);
     const first = await mounted.load();
     expect(first.count).toBe(1);
     await mounted.watch();
@@ -139,11 +152,7 @@ describe.skipIf(!hasOpenssl)('policy reload while serving', () => {
     try {
       const allowedHere = async (image: string) => decode(await post(local.port, '/validate', review(`cm-${image}`, pod('p', { image })))).response.allowed;
       expect(await allowedHere('bad.io/app:1')).toBe(true);
-      mkdirSync(join(volume, '..2026_11_26_00_01_00.2'));
-      writeFileSync(join(volume, '..2026_11_26_00_01_00.2', 'policy.yaml'), denyImages('bad.io/'));
-      symlinkSync('..2026_11_26_00_01_00.2', join(volume, '..data_tmp'));
-      renameSync(join(volume, '..data_tmp'), join(volume, '..data'));
-      rmSync(join(volume, '..2026_11_26_00_00_00.1'), { recursive: true });
+      updateConfigMap(volume, '..2026_11_26_00_00_00.1', '..2026_11_26_00_01_00.2', denyImages('bad.io/'));
       await eventually(async () => (await allowedHere('bad.io/app:1')) === false, 5000, 'the updated ConfigMap');
       expect(await allowedHere('evil.io/app:1')).toBe(true);
       expect(mounted.current()?.count).toBe(1);
@@ -154,20 +163,12 @@ describe.skipIf(!hasOpenssl)('policy reload while serving', () => {
   });
 
   it('follows a ConfigMap update when --policies names the mounted file itself', async () => {
-    const volume = mkdtempSync(join(dir, 'configmap-file-'));
-    mkdirSync(join(volume, '..t1'));
-    writeFileSync(join(volume, '..t1', 'policy.yaml'), denyImages('evil.io/'));
-    symlinkSync('..t1', join(volume, '..data'));
-    symlinkSync('..data/policy.yaml', join(volume, 'policy.yaml'));
-    const mounted = new PolicyReloader({ paths: [join(volume, 'policy.yaml')], load: (paths) => loadAdmissionPolicies(paths), log: jsonLog(log as unknown as NodeJS.WritableStream), debounceMs: 30 });
+    const volume = mountConfigMap(join(dir, 'configmap-file-'), '..t1', denyImages('evil.io/'));
+    const mounted = reloaderOf([join(volume, 'policy.yaml')]);
     const first = await mounted.load();
     await mounted.watch();
     try {
-      mkdirSync(join(volume, '..t2'));
-      writeFileSync(join(volume, '..t2', 'policy.yaml'), denyImages('bad.io/'));
-      symlinkSync('..t2', join(volume, '..data_tmp'));
-      renameSync(join(volume, '..data_tmp'), join(volume, '..data'));
-      rmSync(join(volume, '..t1'), { recursive: true });
+      updateConfigMap(volume, '..t1', '..t2', denyImages('bad.io/'));
       // Only ..data changed in the directory: the file's own name never appears in the events.
       await eventually(() => mounted.current()?.version !== first.version, 5000, 'the reload of the mounted file');
     } finally {

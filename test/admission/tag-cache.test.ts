@@ -11,6 +11,7 @@ import type { CelImageAccess } from '../../src/admission/cel-images.ts';
 import { AdmissionImageVerification } from '../../src/admission/image-verification.ts';
 import { loadAdmissionPolicies } from '../../src/admission/policy-set.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
+import { imagePolicy } from '../policy/cel/helpers.ts';
 import { send, startFake, type FakeServer } from '../image/registry/helpers/fake-registry.ts';
 import { decode, hasOpenssl, patchOf, pod, post, review, selfSignedCertificate } from './https.ts';
 
@@ -19,24 +20,7 @@ const TTL_MS = 60_000;
 
 /** Pins the images it selects (mutateDigest, the default); its one validation always holds. */
 function pinningPolicy(glob: string): string {
-  return `apiVersion: policies.kyverno.io/v1
-kind: ImageValidatingPolicy
-metadata:
-  name: pin-images
-spec:
-  validationActions: [Deny]
-  matchConstraints:
-    resourceRules:
-    - apiGroups: [""]
-      apiVersions: [v1]
-      operations: [CREATE]
-      resources: [pods]
-  matchImageReferences:
-  - glob: "${glob}"
-  validations:
-  - expression: "true"
-    message: never denied
-`;
+  return imagePolicy('pin-images', glob, '  validations:\n  - expression: "true"\n    message: never denied');
 }
 
 describe.skipIf(!hasOpenssl)('ImageValidatingPolicy tag resolution in the webhook', () => {

@@ -12,7 +12,7 @@ import { policyCommand } from '../../src/cli/policy.ts';
 import { signImage } from '../../src/trust/oci/sign.ts';
 import { dockerRegistryAvailable, startDockerRegistry, type RunningRegistry } from '../image/registry/helpers/docker-registry.ts';
 import { buildImage, pushImage } from '../image/registry/helpers/images.ts';
-import { indent, POD_CREATE } from '../policy/cel/helpers.ts';
+import { SIGNED_BY_CI, imagePolicy, keyAttestor } from '../policy/cel/helpers.ts';
 import { REGISTRY_OPTIONS, p256, plainClient } from '../trust/oci/helpers.ts';
 
 const available = dockerRegistryAvailable();
@@ -35,26 +35,7 @@ describe.skipIf(!available)('palisade policy apply with an ImageValidatingPolicy
     await signImage(image, { privateKey: keys.privateKey, registry: REGISTRY_OPTIONS });
     await writeFile(
       join(dir, 'policy.yaml'),
-      `apiVersion: policies.kyverno.io/v1
-kind: ImageValidatingPolicy
-metadata:
-  name: signed
-spec:
-${POD_CREATE}
-  matchImageReferences:
-  - glob: "${registry.host}/*"
-  attestors:
-  - name: ci
-    cosign:
-      ctlog:
-        insecureIgnoreTlog: true
-      key:
-        data: |
-${indent(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), 10)}
-  validations:
-  - expression: "images.containers.all(i, verifyImageSignatures(i, [attestors.ci]) > 0)"
-    message: images must be signed by CI
-`,
+      imagePolicy('signed', `${registry.host}/*`, `${keyAttestor(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString())}\n${SIGNED_BY_CI}`),
     );
     await writeFile(
       join(dir, 'kyverno-test.yaml'),

@@ -16,7 +16,7 @@ import { hasOpenssl, issueCertificate } from '../../trust/certificate-helpers.ts
 import { p256 } from '../../trust/oci/helpers.ts';
 import { attestLogged, signLogged } from '../../trust/oci/logged.ts';
 import { TestRekor } from '../../trust/test-rekor.ts';
-import { POD_CREATE, indent } from './helpers.ts';
+import { POD_CREATE, imagePolicy, indent, keyAttestor } from './helpers.ts';
 
 const keys = p256();
 const stranger = p256();
@@ -33,24 +33,10 @@ async function layout(name: string, content: string): Promise<string> {
 }
 
 function policy(publicKeyPem: string, validationConfigurations = '{}'): string {
-  return `
-apiVersion: policies.kyverno.io/v1
-kind: ImageValidatingPolicy
-metadata:
-  name: signed-images
-spec:
-${POD_CREATE}
-  validationConfigurations: ${validationConfigurations}
-  matchImageReferences:
-  - glob: "oci:*"
-  attestors:
-  - name: ci
-    cosign:
-      ctlog:
-        insecureIgnoreTlog: true
-      key:
-        data: |
-${indent(publicKeyPem, 10)}
+  return imagePolicy(
+    'signed-images',
+    'oci:*',
+    `${keyAttestor(publicKeyPem)}
   attestations:
   - name: sbom
     intoto:
@@ -59,8 +45,9 @@ ${indent(publicKeyPem, 10)}
   - expression: "images.containers.map(i, verifyImageSignatures(i, [attestors.ci])).all(n, n > 0)"
     message: images must be signed by CI
   - expression: "images.containers.all(i, verifyAttestationSignatures(i, attestations.sbom, [attestors.ci]) > 0 && extractPayload(i, attestations.sbom).bomFormat == 'CycloneDX')"
-    message: images need a CycloneDX SBOM attestation
-`;
+    message: images need a CycloneDX SBOM attestation`,
+    `  validationConfigurations: ${validationConfigurations}\n`,
+  );
 }
 
 const pod = (name: string, image: string) => ({ object: { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c', image }] } } });

@@ -6,6 +6,7 @@ import { applyPolicies } from '../../../src/policy/engine/engine.ts';
 import { parsePolicies } from '../../../src/policy/engine/load.ts';
 import { buildPolicyReports } from '../../../src/policy/report/policy-report.ts';
 import type { KubeResource } from '../../../src/policy/types.ts';
+import { podMatch } from './helpers.ts';
 
 const res = (object: Record<string, unknown>): KubeResource => ({ object });
 
@@ -20,13 +21,7 @@ kind: ValidatingPolicy
 metadata:
   name: no-privileged
 spec:
-  validationActions: [Deny]
-  matchConstraints:
-    resourceRules:
-    - apiGroups: [""]
-      apiVersions: [v1]
-      operations: [CREATE, UPDATE]
-      resources: [pods]
+${podMatch('CREATE, UPDATE')}
   matchConditions:
   - name: not-skipped
     expression: "!('skip' in object.metadata.?labels.orValue({}))"

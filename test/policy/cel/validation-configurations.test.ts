@@ -16,7 +16,7 @@ import { signImage } from '../../../src/trust/oci/sign.ts';
 import { dockerRegistryAvailable, freePort, startDockerRegistry, type RunningRegistry } from '../../image/registry/helpers/docker-registry.ts';
 import { buildImage, pushImage } from '../../image/registry/helpers/images.ts';
 import { REGISTRY_OPTIONS, p256, plainClient, type TestKeys } from '../../trust/oci/helpers.ts';
-import { POD_CREATE, indent } from './helpers.ts';
+import { SIGNED_BY_CI, imagePolicy, keyAttestor } from './helpers.ts';
 
 const available = dockerRegistryAvailable();
 
@@ -24,27 +24,8 @@ type Json = Record<string, unknown>;
 
 /** An ImageValidatingPolicy on Pods from `host`, with the key as its only attestor. */
 function policy(name: string, host: string, publicKeyPem: string, options: { config?: string; validations?: string } = {}): string {
-  return `
-apiVersion: policies.kyverno.io/v1
-kind: ImageValidatingPolicy
-metadata:
-  name: ${name}
-spec:
-${POD_CREATE}
-  validationConfigurations: ${options.config ?? '{}'}
-  matchImageReferences:
-  - glob: "${host}/*"
-  attestors:
-  - name: ci
-    cosign:
-      ctlog:
-        insecureIgnoreTlog: true
-      key:
-        data: |
-${indent(publicKeyPem, 10)}
-  validations:
-${options.validations ?? `  - expression: "images.containers.all(i, verifyImageSignatures(i, [attestors.ci]) > 0)"\n    message: images must be signed by CI`}
-`;
+  const validations = options.validations === undefined ? SIGNED_BY_CI : `  validations:\n${options.validations}`;
+  return imagePolicy(name, `${host}/*`, `${keyAttestor(publicKeyPem)}\n${validations}`, `  validationConfigurations: ${options.config ?? '{}'}\n`);
 }
 
 const pod = (...images: string[]): { object: Json } => ({
@@ -219,14 +200,7 @@ spec:
     expression: "[object.imageReference]"
   matchImageReferences:
   - glob: "${registry.host}/*"
-  attestors:
-  - name: ci
-    cosign:
-      ctlog:
-        insecureIgnoreTlog: true
-      key:
-        data: |
-${indent(pem, 10)}
+${keyAttestor(pem)}
   validations:
   - expression: "images.refs.all(i, verifyImageSignatures(i, [attestors.ci]) > 0)"
     message: payload images must be signed
