@@ -240,9 +240,9 @@ async function test(dirs: string[], options: TestOptions, globals: GlobalOptions
   const reports: TestCaseReport[] = [];
   // One verifier for every test file and both engines: an image several tests name is verified once.
   const trustedRoot = options.trustedRoot ? readTrustedRoot(options.trustedRoot) : undefined;
-  const celImages = options.registry ? registryVerification(options, ctx.log, trustedRoot) : undefined;
+  const images = options.registry ? registryVerification(options, ctx.log, trustedRoot) : undefined;
   for (const file of files) {
-    const report = await runTestFile(file, { selector, log: ctx.log, ...(celImages && { imageVerifier: celImages.verifier, celImages }) });
+    const report = await runTestFile(file, { selector, log: ctx.log, ...(images && { images }) });
     if (report && report.rows.length > 0) reports.push(report);
   }
   if (reports.length === 0) {

@@ -85,10 +85,11 @@ function selected(result: TestResult, selector: TestSelector): boolean {
 export interface RunOptions {
   selector?: TestSelector;
   log?: Logger;
-  /** Registry access for verifyImages rules (`policy test --registry`); without it they report unsupported. */
-  imageVerifier?: TrustImageVerifier;
-  /** Registry access for ImageValidatingPolicies (`policy test --registry`); without it they answer offline. */
-  celImages?: ImageVerificationOptions;
+  /**
+   * Registry access (`policy test --registry`): `verifier` serves verifyImages rules (without it
+   * they report unsupported) and, with the rest, ImageValidatingPolicies (without it they answer offline).
+   */
+  images?: ImageVerificationOptions & { verifier: TrustImageVerifier };
 }
 
 /** Runs one test file. Input errors (missing files, invalid policies) fail every expected result of the test. */
@@ -97,7 +98,7 @@ export async function runTestFile(path: string, options: RunOptions = {}): Promi
   if (!test) return undefined;
   const expectations = test.results.filter((r) => selected(r, options.selector ?? parseSelector(undefined)));
   try {
-    return { test, rows: await checkTest(test, expectations, options.log ?? silentLogger, options.imageVerifier, options.celImages) };
+    return { test, rows: await checkTest(test, expectations, options.log ?? silentLogger, options.images) };
   } catch (err) {
     const message = errorMessage(err);
     const rows = expectations.flatMap((r) =>
@@ -111,8 +112,7 @@ async function checkTest(
   test: TestFile,
   expectations: TestResult[],
   log: Logger,
-  imageVerifier: TrustImageVerifier | undefined,
-  celImages: ImageVerificationOptions | undefined,
+  images: RunOptions['images'],
 ): Promise<TestRow[]> {
   const at = (p: string) => join(test.dir, p);
   const values = test.variables ? parseValues(await readText(at(test.variables)), at(test.variables)) : new CliValues(test.values ?? {});
@@ -149,14 +149,14 @@ async function checkTest(
     ...(external && { external }),
     exceptions: [...set.exceptions, ...exceptions],
   };
-  const responses = imageVerifier
-    ? await evaluateWithImageVerification(imageVerifier.session(), (imageVerification) => applyPolicies(set.policies, resources, { ...engineOptions, imageVerification }))
+  const responses = images
+    ? await evaluateWithImageVerification(images.verifier.session(), (imageVerification) => applyPolicies(set.policies, resources, { ...engineOptions, imageVerification }))
     : applyPolicies(set.policies, resources, engineOptions);
   if (cel.policies.length > 0) {
     if (test.exceptions.length > 0) cel.exceptions.push(...(await loadCelPolicies(test.exceptions.map(at))).exceptions);
     const celOptions = inputs ?? (await celInputs());
-    const images = celImages ? await prepareImageVerification(cel, resources, { ...celImages, request: celOptions }) : undefined;
-    responses.push(...applyCelPolicies(cel, resources, { ...celOptions, ...(images && { imageVerifier: images }) }));
+    const imageVerifier = images ? await prepareImageVerification(cel, resources, { ...images, request: celOptions }) : undefined;
+    responses.push(...applyCelPolicies(cel, resources, { ...celOptions, ...(imageVerifier && { imageVerifier }) }));
   }
   const unsupportedInput = test.unsupportedInputs[0];
   const rows: TestRow[] = [];

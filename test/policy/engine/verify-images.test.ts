@@ -289,7 +289,7 @@ describe.skipIf(!available)('verifyImages against docker-registry', { timeout: 6
         ],
       }),
     );
-    const online = await runTestFile(join(dir, 'kyverno-test.yaml'), { imageVerifier: new TrustImageVerifier({ registry: REGISTRY_OPTIONS }) });
+    const online = await runTestFile(join(dir, 'kyverno-test.yaml'), { images: { verifier: new TrustImageVerifier({ registry: REGISTRY_OPTIONS }) } });
     expect(online!.rows.map((r) => [r.resource, r.passed])).toEqual([['apps/signed', true], ['apps/unsigned', true]]);
     const offline = await runTestFile(join(dir, 'kyverno-test.yaml'));
     expect(offline!.rows.map((r) => r.unsupported)).toEqual(['verifyImages without registry access', 'verifyImages without registry access']);
