@@ -38,8 +38,21 @@ export interface CelImageAccess {
   verifier: TrustImageVerifier;
 }
 
+/** The image policies of each loaded set, filtered once per set rather than on every request. */
+const imageSets = new WeakMap<CelPolicySet, CelPolicySet>();
+
+/** The ImageValidatingPolicies (namespaced ones included) of `set`; an image set maps to itself. */
 export function imagePolicies(set: CelPolicySet): CelPolicySet {
-  return { ...set, policies: set.policies.filter((p) => p.kind.endsWith('ImageValidatingPolicy')) };
+  let images = imageSets.get(set);
+  if (!images) {
+    images = set.policies.every(isImagePolicy) ? set : { ...set, policies: set.policies.filter(isImagePolicy) };
+    imageSets.set(set, images);
+  }
+  return images;
+}
+
+function isImagePolicy(policy: CelPolicySet['policies'][number]): boolean {
+  return policy.kind.endsWith('ImageValidatingPolicy');
 }
 
 /** A verifier whose every answer is the error `reason` (the verification pass did not complete). */
