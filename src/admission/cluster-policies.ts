@@ -135,9 +135,11 @@ export class ClusterPolicyWatcher {
       const resource = RESOURCES[i]!;
       for (const [key, object] of watcher.objects) {
         const id = `${resource.kind}/${key}`;
-        seen.add(`${resource.path}${key}`);
+        // By path, not kind: kyverno.io and policies.kyverno.io both have a PolicyException.
+        const cacheKey = `${resource.path}${key}`;
+        seen.add(cacheKey);
         const resourceVersion = resourceVersionOf(object);
-        let entry = this.#parsed.get(`${resource.path}${key}`);
+        let entry = this.#parsed.get(cacheKey);
         if (entry?.resourceVersion !== resourceVersion) {
           let parsed = emptyContribution();
           try {
@@ -145,7 +147,7 @@ export class ClusterPolicyWatcher {
           } catch (err) {
             this.#log.write('error', 'cluster policy not loaded', { policy: id, apiVersion: resource.apiVersion, error: errorMessage(err) });
           }
-          this.#parsed.set(`${resource.path}${key}`, (entry = { resourceVersion, parsed }));
+          this.#parsed.set(cacheKey, (entry = { resourceVersion, parsed }));
         }
         out.classic.push(...entry.parsed.classic);
         out.exceptions.push(...entry.parsed.exceptions);
