@@ -101,7 +101,6 @@ export class ResourceWatcher {
           continue;
         }
         if (err instanceof KubeHttpError && err.status === 404) {
-          if (!this.#listed || this.#objects.size > 0) log.write('info', 'Kubernetes resource not served (CRD not installed?); treated as empty', { resource: path });
           this.#notServed();
           resourceVersion = undefined;
           await new Promise((r) => setTimeout(r, NOT_SERVED_RETRY_MS).unref());
@@ -114,12 +113,14 @@ export class ResourceWatcher {
     }
   }
 
+  /** A 404: the resource is listed and empty; said (and signalled) only when that changes something. */
   #notServed(): void {
-    const changed = !this.#listed || this.#objects.size > 0;
+    if (this.#listed && this.#objects.size === 0) return;
+    this.#options.log.write('info', 'Kubernetes resource not served (CRD not installed?); treated as empty', { resource: this.#options.path });
     this.#objects.clear();
     this.#listed = true;
     this.#resolveListed();
-    if (changed) this.#options.onChange?.();
+    this.#options.onChange?.();
   }
 
   #normalized(item: Json): Json {
