@@ -115,6 +115,8 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
   for (const [flag, value] of [['--kubeconfig', options.kubeconfig], ['--context', options.context]] as const) {
     if (value !== undefined && !usesCluster) throw new PalisadeError('USAGE', `${flag} needs --watch-cluster-policies or --policy-reports cluster (nothing else reads the Kubernetes API)`);
   }
+  // As `admission manifests` says: the flag only changes what the --key gate accepts.
+  if (options.insecureIgnoreTlog && options.key.length === 0) throw new PalisadeError('USAGE', '--insecure-ignore-tlog is for the signatures --key requires');
   const level = ctx.debug ? 'debug' : globals.quiet ? 'error' : 'info';
   const events: StructuredLog = options.logFormat === 'json' ? jsonLog(process.stderr, level) : textLog(ctx.log, level);
   const log = asLogger(events);

@@ -141,6 +141,12 @@ describe('palisade admission serve: Kubernetes connection flags', () => {
     expect(stderr).toContain(`${flag} needs --watch-cluster-policies or --policy-reports cluster`);
   });
 
+  it('rejects --insecure-ignore-tlog without --key (exit 2), instead of ignoring it', async () => {
+    const { code, stderr } = await palisade([...base, '--insecure-ignore-tlog']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--insecure-ignore-tlog is for the signatures --key requires');
+  });
+
   it('uses --kubeconfig for --policy-reports cluster', async () => {
     const { code, stderr } = await palisade([...base, '--policy-reports', 'cluster', '--kubeconfig', '/nonexistent/kubeconfig']);
     expect(code).toBe(2);
