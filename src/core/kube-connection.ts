@@ -127,6 +127,12 @@ export async function kubeOpen(connection: KubeConnection, path: string, request
         const apiMessage = statusMessage(Buffer.concat(chunks).toString('utf8'));
         reject(new KubeHttpError(status, `${method} ${path}: HTTP ${status}${apiMessage !== undefined ? `: ${apiMessage}` : ''}`, apiMessage));
       });
+      // A body that breaks off never ends: without this the request would wait forever.
+      const brokenOff = () => reject(new KubeHttpError(status, `${method} ${path}: HTTP ${status}: the answer broke off`));
+      res.on('error', brokenOff);
+      res.on('close', () => {
+        if (!res.complete) brokenOff();
+      });
     });
     request.track?.(req);
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${request.timeoutMs} ms`), { code: 'ETIMEDOUT' })));

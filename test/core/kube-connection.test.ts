@@ -93,6 +93,13 @@ describe('kubeJson', () => {
         res.writeHead(403, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'Status', message: 'secrets is forbidden: User "t" cannot list resource "secrets"' }));
       } else if (req.url === '/api/v1/nodes') {
         res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>proxy login</html>');
+      } else if (req.url === '/api/v1/configmaps') {
+        // An error status whose body breaks off: the connection drops mid-answer.
+        res.writeHead(500, { 'Content-Type': 'application/json', 'Content-Length': '1000' });
+        res.write('{"kind": "Status", "mess', () => res.socket?.destroy());
+      } else if (req.url === '/api/v1/services') {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '1000' });
+        res.write('{"kind": "ServiceList", "ite', () => res.socket?.destroy());
       }
       // Anything else: no answer.
     });
@@ -137,6 +144,14 @@ describe('kubeJson', () => {
     const html = await kubeJson(connection, '/api/v1/nodes', { timeoutMs: 5000 }).catch((e: unknown) => e);
     expect(html).toBeInstanceOf(KubeNotJsonError);
     expect((html as Error).message).toBe('/api/v1/nodes: the response is not JSON');
+  });
+
+  it('rejects an answer whose body breaks off, error status or not (no hang)', async () => {
+    const connection = await connectKube({ kubeconfig: config, noServer: 'none' });
+    const broken = await kubeJson(connection, '/api/v1/configmaps', { timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(broken).toBeInstanceOf(Error);
+    expect((broken as Error).message).toMatch(/^GET \/api\/v1\/configmaps: HTTP 500: /);
+    expect(await kubeJson(connection, '/api/v1/services', { timeoutMs: 5000 }).catch((e: unknown) => e)).toBeInstanceOf(Error);
   });
 
   it('gives up on a server that does not answer, with code ETIMEDOUT', async () => {
