@@ -68,7 +68,10 @@ export function policySet(
   const { mutating, validating, unbound } = celPhases(cel);
   // Listed once per policy (kind and name), where it was first read, however often it was loaded.
   const notBound = new Map<string, string>();
-  for (const p of unbound) if (!notBound.has(`${p.kind}/${p.name}`)) notBound.set(`${p.kind}/${p.name}`, `${p.source.path}:${p.source.line}: ${p.kind} ${p.name} (no binding)`);
+  for (const p of unbound) {
+    const id = `${p.kind}/${p.name}`;
+    if (!notBound.has(id)) notBound.set(id, `${p.source.path}:${p.source.line}: ${p.kind} ${p.name} (no binding)`);
+  }
   return {
     classic,
     exceptions: more.exceptions ?? [],
