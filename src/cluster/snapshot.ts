@@ -10,7 +10,7 @@
  */
 import type { InputIssue } from '../core/types.ts';
 import type { Manifest } from '../misconfig/manifests.ts';
-import { RESOURCE_BY_KIND, RESOURCES, type ResourceName } from './resources.ts';
+import { RESOURCES, type ResourceName } from './resources.ts';
 import { isRecord } from '../core/json.ts';
 
 /**
@@ -86,11 +86,6 @@ export function redactObject(kind: string, object: Record<string, unknown>, conf
     return { ...rest, ...(keys.length > 0 && { data: Object.fromEntries(keys.map((k) => [k, ''])) }) };
   }
   return object;
-}
-
-/** The audited resource an object belongs to, by kind (any API version). */
-export function resourceOfKind(kind: string): ResourceName | undefined {
-  return RESOURCE_BY_KIND.get(kind)?.resource;
 }
 
 export function labelsOf(m: Manifest): Record<string, string> {

@@ -13,7 +13,6 @@
  *    and append new elements, other lists are replaced, `$patch: delete|replace` directives apply.
  */
 import { parseAnchor, type Anchor } from '../pattern/anchors.ts';
-import { RuleError } from '../types.ts';
 import { deepEqual } from './json-patch.ts';
 import { isRecord } from '../../core/json.ts';
 
@@ -290,9 +289,4 @@ function clean(value: Json): Json {
 
 function cleanList(list: Json[]): Json[] {
   return list.filter((e) => !(isRecord(e) && e.$patch === 'delete')).map(clean);
-}
-
-/** The `patchStrategicMerge` body must be an object. */
-export function assertPatchObject(patch: unknown): void {
-  if (!isRecord(patch)) throw new RuleError('INVALID', 'patchStrategicMerge must be an object');
 }
