@@ -220,6 +220,12 @@ interface Prepared {
   activation: Activation;
 }
 
+/**
+ * Requests and activations built for objects under one set of options, kept while several
+ * policies are asked about the same objects (requestScope): each object is converted once.
+ */
+export type PreparedRequests = Map<Json, Prepared>;
+
 function prepare(object: Json, options: CelApplyOptions, cache: Map<Json, Prepared>): Prepared {
   let entry = cache.get(object);
   if (!entry) {
@@ -260,8 +266,13 @@ function matchingRuleSet(policy: CelPolicy, req: Request): RuleSet | undefined {
  * with the activation its expressions would see (`object`, `request`, the data libraries…; no
  * params). Lets work ahead of evaluation (image verification) skip the policies that cannot apply.
  */
-export function requestScope(policy: CelPolicy, object: Json, options: CelApplyOptions = {}): { rules: RuleSet; activation: Activation } | undefined {
-  const prepared = prepare(object, options, new Map());
+export function requestScope(
+  policy: CelPolicy,
+  object: Json,
+  options: CelApplyOptions = {},
+  requests: PreparedRequests = new Map(),
+): { rules: RuleSet; activation: Activation } | undefined {
+  const prepared = prepare(object, options, requests);
   const rules = matchingRuleSet(policy, prepared.req);
   return rules && { rules, activation: withVariables(baseActivation(prepared, null), rules.variables) };
 }

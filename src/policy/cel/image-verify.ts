@@ -22,7 +22,7 @@ import type { RegistryStoreOptions } from '../../trust/oci/store.ts';
 import type { Attestor, ImageVerificationOutcome, ImageVerificationRequest } from '../engine/verify-images-spec.ts';
 import { TrustImageVerifier } from '../engine/verify-images-trust.ts';
 import type { KubeResource } from '../types.ts';
-import { requestScope, type CelApplyOptions } from './apply.ts';
+import { requestScope, type CelApplyOptions, type PreparedRequests } from './apply.ts';
 import { CelEvalError } from './errors.ts';
 import { attestorVerification, concreteAttestor, insecureRegistry, type AttestorVerification } from './image-attestors.ts';
 import { selectedImages, type ImageVerifier } from './image-policy.ts';
@@ -120,10 +120,10 @@ interface RequestAttestor {
  * shared by resources whose attestor expressions disagree cannot be answered for both: that
  * attestor is an error for it.
  */
-function imagesToVerify(policy: CelPolicy, resources: readonly KubeResource[], request: CelApplyOptions): Map<string, RequestAttestor[]> {
+function imagesToVerify(policy: CelPolicy, resources: readonly KubeResource[], request: CelApplyOptions, prepared: PreparedRequests): Map<string, RequestAttestor[]> {
   const images = new Map<string, RequestAttestor[]>();
   for (const resource of resources) {
-    const scope = requestScope(policy, resource.object, request);
+    const scope = requestScope(policy, resource.object, request, prepared);
     const rules = scope?.rules.images;
     if (!scope || !rules) continue;
     const attestors = rules.attestors.map((a, i): RequestAttestor => {
@@ -188,6 +188,8 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
   const keep = (images: readonly string[], k: (image: string) => string, outcome: Outcome) => {
     for (const image of images) outcomes.set(k(image), outcome);
   };
+  // Each resource's request and activation are built once for all the policies.
+  const prepared: PreparedRequests = new Map();
   for (const policy of set.policies.filter((p) => p.kind.endsWith('ImageValidatingPolicy'))) {
     const rules = policy.rules[0]?.images;
     if (!rules) continue;
@@ -198,7 +200,7 @@ export async function prepareImageVerification(set: CelPolicySet, resources: rea
     } catch (err) {
       insecure = err as Error;
     }
-    await mapLimit([...imagesToVerify(policy, resources, options.request ?? {})], IMAGE_CONCURRENCY, async ([image, attestors]) => {
+    await mapLimit([...imagesToVerify(policy, resources, options.request ?? {}, prepared)], IMAGE_CONCURRENCY, async ([image, attestors]) => {
       let resolved: Awaited<ReturnType<typeof resolveImage>>;
       try {
         if (insecure instanceof Error) throw insecure;
