@@ -62,6 +62,10 @@ interface TestOptions {
   format: (typeof TEST_FORMATS)[number];
 }
 
+/** Every attestor uses the root: keyless ones its Fulcio CAs, all of them its Rekor keys (transparency-log entries). */
+const TRUSTED_ROOT_HELP =
+  'Sigstore trusted_root.json (with --registry): Fulcio CAs for keyless attestors, Rekor keys for transparency-log entries (default: the public-good root shipped with Palisade)';
+
 export function policyCommand(globals: () => GlobalOptions): Command {
   const policy = new Command('policy').description('Apply and test Kyverno policies (ClusterPolicy/Policy, ValidatingPolicy/MutatingPolicy/ImageValidatingPolicy) and ValidatingAdmissionPolicy/MutatingAdmissionPolicy offline');
 
@@ -75,7 +79,7 @@ export function policyCommand(globals: () => GlobalOptions): Command {
       .option('-e, --exceptions <paths>', 'PolicyException files (kyverno.io/v2)', collectList, [])
       .option('--audit-warn', 'report failures of Audit rules as warnings')
       .option('--registry', 'let verifyImages rules and ImageValidatingPolicies verify image signatures and attestations (reads registries and OCI layouts)')
-      .option('--trusted-root <file>', 'Sigstore trusted_root.json for keyless attestors (with --registry; default the public-good root shipped with Palisade)')
+      .option('--trusted-root <file>', TRUSTED_ROOT_HELP)
       .option('--insecure', 'allow plain-HTTP registries (loopback hosts only; with --registry)')
       .addOption(new Option('--allow-http-registry', 'cosign spelling of --insecure').hideHelp())
       .option('-p, --policy-report', 'print the results as PolicyReport/ClusterPolicyReport (wgpolicyk8s.io/v1alpha2)')
@@ -95,7 +99,7 @@ export function policyCommand(globals: () => GlobalOptions): Command {
       .option('--detailed-results', 'show the rule message of each result')
       .option('--require-tests', 'fail when no test file is found')
       .option('--registry', 'let verifyImages rules and ImageValidatingPolicies verify image signatures and attestations (reads registries)')
-      .option('--trusted-root <file>', 'Sigstore trusted_root.json for keyless attestors (with --registry; default the public-good root shipped with Palisade)')
+      .option('--trusted-root <file>', TRUSTED_ROOT_HELP)
       .option('--insecure', 'allow plain-HTTP registries (loopback hosts only; with --registry)')
       .addOption(new Option('--allow-http-registry', 'cosign spelling of --insecure').hideHelp())
       .option('-o, --output <file>', 'write the output to a file instead of stdout (atomically)')
