@@ -58,9 +58,14 @@ export function verifyCertificateChain(leaf: X509Certificate, chain: readonly X5
   throw new TrustError('CERTIFICATE_ERROR', `the certificate chain of ${leaf.subject} loops without reaching a self-signed root`);
 }
 
-/** The public key of the signing certificate `certPem`, after checking it against `chainPem` when given. */
-export function certificateKey(certPem: string, chainPem?: string): KeyObject {
+/** The signing certificate `certPem`, after checking it against `chainPem` when given. */
+export function signingCertificate(certPem: string, chainPem?: string): X509Certificate {
   const [leaf] = parseCertificates(certPem, 'certificate');
   if (chainPem !== undefined) verifyCertificateChain(leaf!, parseCertificates(chainPem, 'certificate chain'));
-  return leaf!.publicKey;
+  return leaf!;
+}
+
+/** The public key of the signing certificate `certPem`, after checking it against `chainPem` when given. */
+export function certificateKey(certPem: string, chainPem?: string): KeyObject {
+  return signingCertificate(certPem, chainPem).publicKey;
 }

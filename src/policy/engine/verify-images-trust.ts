@@ -21,8 +21,8 @@
  * reuses verified material, coalesces concurrent verifications and bounds each by a deadline;
  * ImageValidatingPolicies ask one request at a time (`outcome`), through the same cache.
  */
-import type { KeyObject } from 'node:crypto';
-import { certificateKey, parseCertificates } from '../../trust/certificate-chain.ts';
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { parseCertificates, signingCertificate } from '../../trust/certificate-chain.ts';
 import { TrustError } from '../../trust/errors.ts';
 import { publicGoodTrustedRoot, type TrustedRoot } from '../../trust/bundle/index.ts';
 import { loadPublicKey } from '../../trust/keys.ts';
@@ -147,8 +147,10 @@ export class TrustImageVerifier {
     switch (attestor.kind) {
       case 'key':
         return { publicKeys: [loadPublicKey(attestor.publicKey)], ...log };
-      case 'certificate':
-        return { publicKeys: [certificateAttestorKey(attestor.cert, attestor.certChain, image)], keyValidity: [certificateValidity(attestor.cert)], ...log };
+      case 'certificate': {
+        const { key, validity } = certificateAttestor(attestor.cert, attestor.certChain, image);
+        return { publicKeys: [key], keyValidity: [validity], ...log };
+      }
       case 'keyless':
         return { publicKeys: [], keyless: this.#keyless(attestor) };
     }
@@ -196,24 +198,21 @@ function withRoots(root: TrustedRoot, pem: string): TrustedRoot {
   };
 }
 
-/** When the attestor's certificate is valid: its signatures must have been logged then (cosign's CheckExpiry). */
-function certificateValidity(certPem: string): CertificateValidity {
-  const [leaf] = parseCertificates(certPem, 'certificate');
-  return { notBefore: new Date(leaf!.validFrom), notAfter: new Date(leaf!.validTo) };
-}
-
 /**
  * The certificate's public key, once it is shown to chain to `certChain` (when given; see
- * src/trust/certificate-chain.ts). A certificate outside the chain is a verification failure of
- * the attestor, not an error.
+ * src/trust/certificate-chain.ts), and when it is valid: its signatures must have been logged then
+ * (cosign's CheckExpiry). A certificate outside the chain is a verification failure of the
+ * attestor, not an error.
  */
-function certificateAttestorKey(certPem: string, chainPem: string | undefined, image: string): KeyObject {
+function certificateAttestor(certPem: string, chainPem: string | undefined, image: string): { key: KeyObject; validity: CertificateValidity } {
+  let leaf: X509Certificate;
   try {
-    return certificateKey(certPem, chainPem);
+    leaf = signingCertificate(certPem, chainPem);
   } catch (err) {
     if (!(err instanceof TrustError) || err.reason !== 'CERTIFICATE_ERROR') throw err;
     throw new ImageVerificationError('CERTIFICATE_ERROR', err.message, { reference: image, digest: '', verified: [], rejected: [], skipped: [] });
   }
+  return { key: leaf.publicKey, validity: { notBefore: new Date(leaf.validFrom), notAfter: new Date(leaf.validTo) } };
 }
 
 /**
