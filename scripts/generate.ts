@@ -2,13 +2,13 @@
  * Writes the generated sources, so that the package needs no toolchain and no start-up
  * compilation for them at run time:
  *   src/secrets/dfa.wat → src/secrets/dfa-wasm.ts (WebAssembly, base64)
- *   src/secrets/rules/*.toml → src/secrets/rules/default.compiled.json (the default secret rules, compiled)
+ *   src/secrets/rules/*.toml → src/secrets/rules/{default,gitleaks}.compiled.json (the built-in secret rules, compiled)
  * `npm run generate` rewrites them; test/generated.test.ts fails when one is stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
-import { compileDefaultConfig, compiledDefaultText, COMPILED_DEFAULT_PATH, defaultRulesText } from '../src/secrets/config.ts';
+import { BUILTIN_RULE_SETS, compileBuiltinConfig, compiledBuiltin } from '../src/secrets/config.ts';
 
 export interface Generated {
   path: string;
@@ -18,7 +18,10 @@ export interface Generated {
 
 export const GENERATED: Generated[] = [
   { path: 'src/secrets/dfa-wasm.ts', text: () => wasmModuleText('src/secrets/dfa.wat', 'DFA_WASM') },
-  { path: COMPILED_DEFAULT_PATH, text: async () => compiledDefaultText(compileDefaultConfig(), defaultRulesText()) },
+  ...BUILTIN_RULE_SETS.map((name) => {
+    const { path } = compiledBuiltin(name, compileBuiltinConfig(name));
+    return { path, text: async () => compiledBuiltin(name, compileBuiltinConfig(name)).text };
+  }),
 ];
 
 /** A TypeScript module exporting the binary of a .wat source as base64. */

@@ -51,7 +51,7 @@ export function secretsCommand(globals: () => GlobalOptions): Command {
     .option('--staged', 'scan the staged changes (for a pre-commit hook)')
     .option('--uncommitted', 'scan the changes not yet staged')
     .option('--log-opts <opts>', 'git log options for --git, e.g. "--all commitA..commitB"')
-    .option('-c, --config <file>', 'gitleaks TOML configuration (default: .gitleaks.toml or .palisade/secrets.toml in the scanned directory, else Palisade\'s rules)')
+    .option('-c, --config <file>', 'gitleaks TOML configuration, or builtin:palisade / builtin:gitleaks for a built-in rule set (default: .gitleaks.toml or .palisade/secrets.toml in the scanned directory, else builtin:palisade, Palisade\'s own rules)')
     .option('--no-ignore', 'scan files that .gitignore excludes too')
     .option('-b, --baseline-path <file>', 'gitleaks JSON report of known findings: they are not reported again')
     .option('-i, --gitleaks-ignore-path <path>', '.gitleaksignore file or directory holding one (default: the scanned directory)')

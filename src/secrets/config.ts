@@ -67,7 +67,7 @@ export interface LoadOptions {
    * was started in. When the file is not there, Palisade also tries the extending file's directory.
    */
   cwd?: string;
-  /** The configuration `[extend] useDefault = true` inherits (default: Palisade's rules). */
+  /** The configuration `[extend] useDefault = true` inherits (default: gitleaks' default rules). */
   base?: () => SecretsConfig;
   /**
    * Load the file as if another configuration extended it at this depth (gitleaks' own tests load
@@ -217,7 +217,7 @@ function translate(raw: Raw, options: TranslateOptions, depth: number): SecretsC
     if (extendPath !== '' && useDefault) throw configError(where, 'unable to load config due to extend.path and extend.useDefault being set');
     const disabled = strings(extend.disabledrules, '[extend] disabledRules');
     if (useDefault) {
-      const base = options.base ?? defaultConfig;
+      const base = options.base ?? gitleaksDefaultConfig;
       mergeBase(config, base(), disabled);
     } else if (extendPath !== '') {
       const file = resolveExtendPath(extendPath, options);
@@ -432,62 +432,104 @@ function mapRegexes<From, To>(config: unknown, fn: (r: From) => To): unknown {
   return { ...c, rules, allowlists: c.allowlists.map(allowlist) };
 }
 
-/* ── Palisade's default rules ── */
+/* ── Built-in rule sets ── */
 
 /**
- * The rule files that make up the default configuration, in order: gitleaks' default rules
- * (config/gitleaks.toml, MIT, copied unchanged as data), Palisade's Kubernetes rules and its others.
+ * Palisade's own rules, written for this project in gitleaks' format: the default configuration,
+ * in this order. Each file has its true- and false-positive samples in
+ * test/fixtures/secrets/own-rules/<file>.json, which test/secrets/own-rules.test.ts checks.
  */
-const DEFAULT_RULE_FILES = ['gitleaks.toml', 'kubernetes.toml', 'palisade.toml'];
+export const OWN_RULE_FILES = ['palisade-cloud.toml', 'palisade-devops.toml', 'palisade-saas.toml', 'palisade.toml', 'kubernetes.toml'];
+/**
+ * gitleaks' default rules (gitleaks.toml, MIT, copied unchanged as data): what a configuration's
+ * `[extend] useDefault = true` inherits, since such a file was written for gitleaks, and what
+ * `--config builtin:gitleaks` selects, so that findings match what gitleaks users see.
+ */
+const GITLEAKS_RULE_FILES = ['gitleaks.toml'];
 /** Next to this module in dist/ when built data is copied, else the sources of a checkout. */
 const RULE_DIRS = [new URL('./rules/', import.meta.url), new URL('../../src/secrets/rules/', import.meta.url)];
 
-/**
- * The default configuration compiled ahead of time (`npm run generate`): reading it takes a few
- * milliseconds where compiling the 228 patterns takes a fifth of a second, which a pre-commit
- * hook or a scan's start would otherwise pay each time. It names the hash of the rule files it was
- * compiled from and is only used while they match; a test checks that it is up to date with the
- * compiler too.
- */
-const COMPILED_DEFAULT_FILE = 'default.compiled.json';
+/** A built-in rule set: the rule files it is made of and where its compiled form is stored. */
+interface BuiltinRules {
+  files: string[];
+  /**
+   * The set compiled ahead of time (`npm run generate`): reading it takes a few milliseconds where
+   * compiling two hundred patterns takes a fifth of a second, which a pre-commit hook or a scan's
+   * start would otherwise pay each time. It names the hash of the rule files it was compiled from
+   * and is only used while they match; a test checks that it is up to date with the compiler too.
+   */
+  compiled: string;
+  cache?: SecretsConfig;
+}
 
-let defaultCache: SecretsConfig | undefined;
+export type BuiltinRuleSet = 'palisade' | 'gitleaks';
+const BUILTIN: Record<BuiltinRuleSet, BuiltinRules> = {
+  palisade: { files: OWN_RULE_FILES, compiled: 'default.compiled.json' },
+  gitleaks: { files: GITLEAKS_RULE_FILES, compiled: 'gitleaks.compiled.json' },
+};
+export const BUILTIN_RULE_SETS = Object.keys(BUILTIN) as BuiltinRuleSet[];
+/** How `--config` names a built-in rule set instead of a file. */
+export const BUILTIN_PREFIX = 'builtin:';
 
-/** Palisade's default configuration (built once per process). */
+/** Palisade's default configuration: its own rules (built once per process). */
 export function defaultConfig(): SecretsConfig {
-  if (!defaultCache) defaultCache = loadCompiledDefault() ?? compileDefaultConfig();
-  return defaultCache;
+  return builtinConfig('palisade');
 }
 
-export function defaultRulesText(): string {
-  return DEFAULT_RULE_FILES.map((f) => readFileSync(new URL(f, defaultRulesDir()), 'utf8')).join('\n');
+/** gitleaks' default configuration, which `[extend] useDefault = true` inherits. */
+export function gitleaksDefaultConfig(): SecretsConfig {
+  return builtinConfig('gitleaks');
 }
 
-function defaultRulesDir(): URL {
-  const dir = RULE_DIRS.find((d) => existsSync(new URL(DEFAULT_RULE_FILES[0]!, d)));
-  if (!dir) throw new SecretsConfigError('the default secret rules are missing from this installation (src/secrets/rules/)');
+export function builtinConfig(name: BuiltinRuleSet): SecretsConfig {
+  const set = BUILTIN[name];
+  if (!set.cache) set.cache = loadCompiled(set) ?? compileBuiltinConfig(name);
+  return set.cache;
+}
+
+/** `builtin:<name>` as `--config` spells it, or undefined for a file path. */
+export function builtinRuleSetNamed(spec: string): BuiltinRuleSet | undefined {
+  if (!spec.startsWith(BUILTIN_PREFIX)) return undefined;
+  const name = spec.slice(BUILTIN_PREFIX.length);
+  if (!(BUILTIN_RULE_SETS as string[]).includes(name)) {
+    throw new SecretsConfigError(`unknown built-in rule set "${spec}" (one of: ${BUILTIN_RULE_SETS.map((n) => BUILTIN_PREFIX + n).join(', ')})`);
+  }
+  return name as BuiltinRuleSet;
+}
+
+/** The text of one built-in rule file. */
+export function ruleFileText(file: string): string {
+  return readFileSync(new URL(file, rulesDir()), 'utf8');
+}
+
+export function builtinRulesText(name: BuiltinRuleSet): string {
+  return BUILTIN[name].files.map(ruleFileText).join('\n');
+}
+
+function rulesDir(): URL {
+  const dir = RULE_DIRS.find((d) => existsSync(new URL(OWN_RULE_FILES[0]!, d)));
+  if (!dir) throw new SecretsConfigError('the built-in secret rules are missing from this installation (src/secrets/rules/)');
   return dir;
 }
 
-/** The default configuration compiled from its rule files. */
-export function compileDefaultConfig(): SecretsConfig {
-  // The files are concatenated: the Kubernetes file only adds [[rules]] tables.
-  return parseConfig(defaultRulesText(), { file: 'default rules' });
+/** A built-in configuration compiled from its rule files. */
+export function compileBuiltinConfig(name: BuiltinRuleSet): SecretsConfig {
+  // The files are concatenated: each only adds [[rules]] tables.
+  return parseConfig(builtinRulesText(name), { file: `built-in rules (${name})` });
 }
 
-/** The text of default.compiled.json for a configuration compiled from `rulesText`. */
-export function compiledDefaultText(config: SecretsConfig, rulesText: string): string {
+/** The path (from the repository root) and text of the compiled form of a built-in rule set. */
+export function compiledBuiltin(name: BuiltinRuleSet, config: SecretsConfig): { path: string; text: string } {
   const portable = toPortable(config);
-  return JSON.stringify({ rules: sha256(rulesText), config: { ...portable, rules: [...portable.rules] } }) + '\n';
+  const text = JSON.stringify({ rules: sha256(builtinRulesText(name)), config: { ...portable, rules: [...portable.rules] } }) + '\n';
+  return { path: `src/secrets/rules/${BUILTIN[name].compiled}`, text };
 }
 
-export const COMPILED_DEFAULT_PATH = `src/secrets/rules/${COMPILED_DEFAULT_FILE}`;
-
-function loadCompiledDefault(): SecretsConfig | undefined {
-  const file = new URL(COMPILED_DEFAULT_FILE, defaultRulesDir());
+function loadCompiled(set: BuiltinRules): SecretsConfig | undefined {
+  const file = new URL(set.compiled, rulesDir());
   if (!existsSync(file)) return undefined;
   const stored = JSON.parse(readFileSync(file, 'utf8')) as { rules: string; config: Omit<PortableConfig, 'rules'> & { rules: [string, PortableConfig['rules'] extends Map<string, infer R> ? R : never][] } };
-  if (stored.rules !== sha256(defaultRulesText())) return undefined;
+  if (stored.rules !== sha256(set.files.map(ruleFileText).join('\n'))) return undefined;
   return fromPortable({ ...stored.config, rules: new Map(stored.config.rules) });
 }
 

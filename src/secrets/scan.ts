@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { InputIssue } from '../core/types.ts';
-import { defaultConfig, loadConfigFile, restrictRules, toPortable, type SecretsConfig } from './config.ts';
+import { builtinConfig, builtinRuleSetNamed, defaultConfig, loadConfigFile, restrictRules, toPortable, type SecretsConfig } from './config.ts';
 import { Detector, type DetectorOptions } from './detect.ts';
 import { fingerprintOf, type Fragment, type SecretFinding } from './finding.ts';
 import { inBaseline, isIgnoredFinding, loadBaseline, parseGitleaksIgnore, type BaselineFinding, type IgnoreList } from './ignore.ts';
@@ -197,7 +197,10 @@ function rootOf(options: SecretScanOptions): string {
 
 function resolveConfig(options: SecretScanOptions, root: string): { config: SecretsConfig; source: string } {
   if (options.config) return { config: options.config, source: options.config.path ?? 'provided' };
-  if (options.configPath) return { config: loadConfigFile(options.configPath), source: options.configPath };
+  if (options.configPath) {
+    const builtin = builtinRuleSetNamed(options.configPath);
+    return { config: builtin ? builtinConfig(builtin) : loadConfigFile(options.configPath), source: options.configPath };
+  }
   for (const name of AUTO_CONFIGS) {
     const path = join(root, name);
     if (existsSync(path)) return { config: loadConfigFile(path, { cwd: root }), source: path };

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileDefaultConfig, defaultConfig, loadConfigFile, parseConfig, toPortable } from '../../src/secrets/config.ts';
+import { BUILTIN_RULE_SETS, builtinConfig, builtinRuleSetNamed, compileBuiltinConfig, defaultConfig, gitleaksDefaultConfig, loadConfigFile, parseConfig, toPortable } from '../../src/secrets/config.ts';
 import { Detector } from '../../src/secrets/detect.ts';
 
 describe('gitleaks configuration', () => {
@@ -22,7 +22,7 @@ describe('gitleaks configuration', () => {
     expect(() => parseConfig(`[[rules]]\nid = "a"\nregex = 'x'\n[[rules.required]]\nid = "missing"`)).toThrow("a: [[rules.required]] rule ID 'missing' does not exist");
   });
 
-  it('extends the default rules: disabled rules dropped, same-id rules merged, targeted allowlists added', () => {
+  it('extends gitleaks\' default rules (what useDefault means to the gitleaks users who wrote the file): disabled rules dropped, same-id rules merged, targeted allowlists added', () => {
     const c = parseConfig(`[extend]
 useDefault = true
 disabledRules = ["generic-api-key"]
@@ -35,7 +35,7 @@ targetRules = ["github-pat"]
 paths = ['''fixtures/''']`);
     expect(c.rules.has('generic-api-key')).toBe(false);
     const aws = c.rules.get('aws-access-token')!;
-    expect([aws.description, aws.regex?.source, aws.tags.at(-1)]).toEqual(['custom', defaultConfig().rules.get('aws-access-token')!.regex!.source, 'mine']);
+    expect([aws.description, aws.regex?.source, aws.tags.at(-1)]).toEqual(['custom', gitleaksDefaultConfig().rules.get('aws-access-token')!.regex!.source, 'mine']);
     expect(c.rules.get('github-pat')!.allowlists.at(-1)!.paths[0]!.source).toBe('fixtures/');
     expect(c.orderedRules).toEqual([...c.orderedRules].sort());
   });
@@ -47,18 +47,22 @@ paths = ['''fixtures/''']`);
     expect([...loadConfigFile(join(dir, 'top.toml'), { cwd: '/' }).rules.keys()].sort()).toEqual(['base-rule', 'top-rule']);
   });
 
-  it('ships the default rules: gitleaks\' 222 plus the Kubernetes ones, all on V8', () => {
-    const c = defaultConfig();
-    expect(c.rules.size).toBeGreaterThanOrEqual(228);
-    for (const id of ['kubernetes-secret-manifest', 'kubeconfig-client-key-data', 'kubeconfig-token', 'docker-config-auth']) expect(c.rules.has(id)).toBe(true);
-    expect([...c.rules.values()].filter((r) => r.regex?.engine === 're2js')).toEqual([]);
+  it('ships two built-in rule sets, all on V8: Palisade\'s own (the default) and gitleaks\' 222', () => {
+    const own = defaultConfig();
+    expect(own.rules.size).toBeGreaterThanOrEqual(150);
+    for (const id of ['kubernetes-secret-manifest', 'kubeconfig-client-key-data', 'kubeconfig-token', 'docker-config-auth']) expect(own.rules.has(id)).toBe(true);
+    expect(gitleaksDefaultConfig().rules.size).toBe(222);
+    for (const name of BUILTIN_RULE_SETS) expect([...builtinConfig(name).rules.values()].filter((r) => r.regex?.engine === 're2js')).toEqual([]);
+    expect(builtinRuleSetNamed('builtin:gitleaks')).toBe('gitleaks');
+    expect(builtinRuleSetNamed('./gitleaks.toml')).toBeUndefined();
+    expect(() => builtinRuleSetNamed('builtin:trufflehog')).toThrow('unknown built-in rule set "builtin:trufflehog" (one of: builtin:palisade, builtin:gitleaks)');
   });
 
-  it('loads the default rules compiled ahead of time as they compile from their files', () => {
-    const fromFiles = compileDefaultConfig();
-    expect(defaultConfig()).not.toBe(fromFiles);
-    expect(toPortable(defaultConfig())).toEqual(toPortable(fromFiles));
-    const text = 'api_key = "0123456789abcdefghij0123"\nAKIAIOSFODNN7EXAMPLF';
-    expect(new Detector(defaultConfig()).detect({ raw: text, filePath: 'a', startLine: 1 })).toEqual(new Detector(fromFiles).detect({ raw: text, filePath: 'a', startLine: 1 }));
+  it.each(BUILTIN_RULE_SETS)('loads the %s rules compiled ahead of time as they compile from their files', (name) => {
+    const fromFiles = compileBuiltinConfig(name);
+    expect(builtinConfig(name)).not.toBe(fromFiles);
+    expect(toPortable(builtinConfig(name))).toEqual(toPortable(fromFiles));
+    const text = 'api_key = "0123456789abcdefghij0123"\nAKIAIOSFODNN7EXAMPLF\npassword = "hR3x9Lq2Vb7Kp0Wz"';
+    expect(new Detector(builtinConfig(name)).detect({ raw: text, filePath: 'a', startLine: 1 })).toEqual(new Detector(fromFiles).detect({ raw: text, filePath: 'a', startLine: 1 }));
   });
 });

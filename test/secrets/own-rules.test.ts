@@ -1,0 +1,71 @@
+/**
+ * Palisade's own rule set (the default configuration): every rule is documented, pre-filtered by
+ * keywords, compiled for V8, and finds what its true-positive samples hold and nothing of what its
+ * false-positive samples hold. The samples live beside each rule file's name in
+ * test/fixtures/secrets/own-rules/<file>.json: { "<rule id>": { "tp": [Sample], "fp": [Sample] } },
+ * where a Sample is { "text", "secret", "path"? } (tp) or { "text", "path"? } (fp); the path
+ * defaults to `config.env`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { compileBuiltinConfig, OWN_RULE_FILES, parseConfig, ruleFileText } from '../../src/secrets/config.ts';
+import { Detector } from '../../src/secrets/detect.ts';
+
+interface Sample {
+  text: string;
+  secret?: string;
+  path?: string;
+}
+type Samples = Record<string, { tp: Sample[]; fp: Sample[] }>;
+
+const SAMPLES_DIR = new URL('../fixtures/secrets/own-rules/', import.meta.url);
+const config = compileBuiltinConfig('palisade');
+const detector = new Detector(config, { maxDecodeDepth: 0 });
+const find = (s: Sample) => detector.detect({ raw: s.text, filePath: s.path ?? 'config.env', startLine: 1 });
+
+const files = OWN_RULE_FILES.map((file) => {
+  const ids = [...parseConfig(ruleFileText(file), { file }).rules.keys()];
+  const samplesFile = new URL(file.replace(/\.toml$/, '.json'), SAMPLES_DIR);
+  const samples = existsSync(samplesFile) ? (JSON.parse(readFileSync(samplesFile, 'utf8')) as Samples) : {};
+  return { file, ids, samples };
+});
+
+describe("Palisade's own rules", () => {
+  it('number at least 150, with unique ids, all in the default configuration', () => {
+    const ids = files.flatMap((f) => f.ids);
+    expect(ids.length).toBeGreaterThanOrEqual(150);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...config.rules.keys()].sort()).toEqual([...ids].sort());
+  });
+
+  it.each(files)('$file: each rule has a description, tags, keywords and a V8-compiled pattern', ({ ids }) => {
+    const problems: string[] = [];
+    for (const id of ids) {
+      const rule = config.rules.get(id)!;
+      if (!rule.description) problems.push(`${id}: no description`);
+      if (rule.tags.length === 0) problems.push(`${id}: no tags`);
+      if (rule.keywords.length === 0) problems.push(`${id}: no keywords (it would run over every file)`);
+      if (rule.regex?.engine === 're2js') problems.push(`${id}: runs on the linear-time engine (slow)`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it.each(files)('$file: each rule finds its true positives and none of its false positives', ({ file, ids, samples }) => {
+    const problems: string[] = [];
+    for (const id of Object.keys(samples)) if (!ids.includes(id)) problems.push(`${id}: samples for a rule ${file} does not have`);
+    for (const id of ids) {
+      const { tp = [], fp = [] } = samples[id] ?? {};
+      if (tp.length < 2 || fp.length < 1) problems.push(`${id}: needs at least 2 true-positive and 1 false-positive samples (has ${tp.length} and ${fp.length})`);
+      for (const s of tp) {
+        const found = find(s).filter((f) => f.ruleId === id);
+        if (found.length === 0) problems.push(`${id}: missed ${JSON.stringify(s.text)}`);
+        else if (s.secret !== undefined && !found.some((f) => f.secret === s.secret)) problems.push(`${id}: found ${JSON.stringify(found.map((f) => f.secret))} in ${JSON.stringify(s.text)}, expected ${JSON.stringify(s.secret)}`);
+      }
+      for (const s of fp) {
+        const found = find(s).filter((f) => f.ruleId === id);
+        if (found.length > 0) problems.push(`${id}: false positive ${JSON.stringify(found[0]!.secret)} in ${JSON.stringify(s.text)}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
