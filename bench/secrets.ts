@@ -1,15 +1,17 @@
 /**
- * Secret scanning throughput with the default rules (gitleaks' 222 plus Palisade's Kubernetes
- * rules), through the compiled CLI as users run it:
+ * Secret scanning throughput with the default rules (Palisade's own), through the compiled CLI as
+ * users run it:
  * - directory mode over a generated source tree of PALISADE_BENCH_SECRETS_MB megabytes (default
  *   100): code, configuration, YAML manifests and docs with the words rules key on (key, token,
  *   secret, password, auth…) everywhere and a few hundred fake secrets planted;
+ * - the same with gitleaks' 222 rules (`--config builtin:gitleaks`), what gitleaks users' own
+ *   configurations extend;
  * - directory mode over this repository's installed node_modules (real packages: minified
  *   bundles, source maps, type declarations), the kind of tree a CI job scans;
  * - git history mode over a generated repository of PALISADE_BENCH_SECRETS_COMMITS commits
  *   (default 5,000), built with `git fast-import`;
  * - `grep -rE` with one combined pattern over the same tree, as a rough floor (no entropy, no
- *   allowlists, 3 patterns instead of 228);
+ *   allowlists, 3 patterns instead of two hundred);
  * - secretlint (npm, with its recommended preset), the peer that runs here, over the same tree
  *   (installed into bench/.peers on first use; skipped without registry access).
  * gitleaks itself is not installable here (no Debian package; the npm package of that name is
@@ -141,6 +143,8 @@ const coresBefore = effectiveCores(availableParallelism());
 const loadBefore = loadavg();
 const dirRun = palisade([treeDir]);
 const dirFindings = dirRun.ok ? (JSON.parse(readFileSync(out, 'utf8')) as unknown[]).length : NaN;
+const gitleaksRulesRun = palisade([treeDir, '--config', 'builtin:gitleaks']);
+const gitleaksRulesFindings = gitleaksRulesRun.ok ? (JSON.parse(readFileSync(out, 'utf8')) as unknown[]).length : NaN;
 // Real packages; the bytes scanned (text files under the size limit) come from the CLI's summary line.
 const modulesDir = join(import.meta.dirname, '..', 'node_modules');
 const modulesRun = medianOf(RUNS, () => measure(node, [cli, 'secrets', modulesDir, '--exit-code', '0', '--format', 'json', '-o', table]));
@@ -174,6 +178,7 @@ const mbps = (bytes: number, ms: number | undefined) => (ms === undefined ? NaN 
 const cpu = (m: { cpuMs?: number }) => fmt((m.cpuMs ?? NaN) / 1000, 2);
 const rows = [
   ['palisade secrets (directory)', `${fmt(treeBytes / 1e6, 1)} MB`, fmt(dirRun.wallMs / 1000, 2), fmt(mbps(treeBytes, dirRun.wallMs), 1), cpu(dirRun), fmt(mbps(treeBytes, dirRun.cpuMs), 1), fmt(dirRun.peakRssMb), String(dirFindings)],
+  ['palisade secrets --config builtin:gitleaks (directory)', `${fmt(treeBytes / 1e6, 1)} MB`, fmt(gitleaksRulesRun.wallMs / 1000, 2), fmt(mbps(treeBytes, gitleaksRulesRun.wallMs), 1), cpu(gitleaksRulesRun), fmt(mbps(treeBytes, gitleaksRulesRun.cpuMs), 1), fmt(gitleaksRulesRun.peakRssMb), String(gitleaksRulesFindings)],
   ['palisade secrets node_modules (real packages)', `${fmt(modulesBytes / 1e6, 1)} MB of text`, fmt(modulesRun.wallMs / 1000, 2), fmt(mbps(modulesBytes, modulesRun.wallMs), 1), cpu(modulesRun), fmt(mbps(modulesBytes, modulesRun.cpuMs), 1), fmt(modulesRun.peakRssMb), '-'],
   ['palisade secrets --git', `${COMMITS} commits, ${fmt(patchBytes / 1e6, 1)} MB added`, fmt(gitRun.wallMs / 1000, 2), fmt(mbps(patchBytes, gitRun.wallMs), 1), cpu(gitRun), fmt(mbps(patchBytes, gitRun.cpuMs), 1), fmt(gitRun.peakRssMb), String(gitFindings)],
   ['grep -rE (one combined pattern, floor)', `${fmt(treeBytes / 1e6, 1)} MB`, fmt(grepRun.wallMs / 1000, 2), fmt(mbps(treeBytes, grepRun.wallMs), 1), cpu(grepRun), fmt(mbps(treeBytes, grepRun.cpuMs), 1), fmt(grepRun.peakRssMb), '-'],
@@ -183,7 +188,7 @@ const rows = [
   ['gitleaks', 'not installable here (no Debian package; npm "gitleaks" is unrelated)', '-', '-', '-', '-', '-', '-'],
 ];
 printTable(`secret scanning, default rules (median of ${RUNS}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} after; effective cores ${fmt(coresBefore, 2)} before, ${fmt(coresAfter, 2)} after, of ${availableParallelism()})`, ['RUN', 'INPUT', 'WALL s', 'MB/s', 'CPU s', 'MB/CPU-s', 'PEAK RSS MB', 'FINDINGS'], rows);
-for (const [name, m] of [['directory', dirRun], ['node_modules', modulesRun], ['git', gitRun]] as const) if (!m.ok) process.stdout.write(`${name} run failed:\n${m.stderr}\n`);
+for (const [name, m] of [['directory', dirRun], ['directory, gitleaks rules', gitleaksRulesRun], ['node_modules', modulesRun], ['git', gitRun]] as const) if (!m.ok) process.stdout.write(`${name} run failed:\n${m.stderr}\n`);
 
 saveResults('secrets', {
   treeMegabytes: treeBytes / 1e6,
@@ -193,6 +198,7 @@ saveResults('secrets', {
   effectiveCores: { before: coresBefore, after: coresAfter },
   loadAverage: { before: loadBefore, after: loadAfter },
   directory: { wallMs: dirRun.wallMs, mbPerSecond: mbps(treeBytes, dirRun.wallMs), cpuMs: dirRun.cpuMs, mbPerCpuSecond: mbps(treeBytes, dirRun.cpuMs), peakRssMb: dirRun.peakRssMb, findings: dirFindings },
+  directoryGitleaksRules: { wallMs: gitleaksRulesRun.wallMs, mbPerSecond: mbps(treeBytes, gitleaksRulesRun.wallMs), cpuMs: gitleaksRulesRun.cpuMs, mbPerCpuSecond: mbps(treeBytes, gitleaksRulesRun.cpuMs), peakRssMb: gitleaksRulesRun.peakRssMb, findings: gitleaksRulesFindings },
   nodeModules: { textMegabytes: modulesBytes / 1e6, wallMs: modulesRun.wallMs, mbPerSecond: mbps(modulesBytes, modulesRun.wallMs), cpuMs: modulesRun.cpuMs, mbPerCpuSecond: mbps(modulesBytes, modulesRun.cpuMs), peakRssMb: modulesRun.peakRssMb },
   git: { wallMs: gitRun.wallMs, mbPerSecond: mbps(patchBytes, gitRun.wallMs), cpuMs: gitRun.cpuMs, mbPerCpuSecond: mbps(patchBytes, gitRun.cpuMs), commitsPerSecond: COMMITS / (gitRun.wallMs / 1000), peakRssMb: gitRun.peakRssMb, findings: gitFindings },
   grepFloor: { wallMs: grepRun.wallMs, mbPerSecond: mbps(treeBytes, grepRun.wallMs), cpuMs: grepRun.cpuMs },

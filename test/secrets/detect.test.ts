@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, parseConfig } from '../../src/secrets/config.ts';
+import { BUILTIN_RULE_SETS, builtinConfig, defaultConfig, gitleaksDefaultConfig, parseConfig } from '../../src/secrets/config.ts';
 import { Detector, filterFindings } from '../../src/secrets/detect.ts';
 import type { Fragment, SecretFinding } from '../../src/secrets/finding.ts';
 import { shannonEntropy } from '../../src/secrets/entropy.ts';
@@ -87,7 +87,7 @@ paths = ['''(?:^|/)vendor/''']`;
   });
 
   it('drops a generic finding where a specific rule found a secret containing it on the same line', () => {
-    const found = new Detector(defaultConfig()).detect({ raw: 'aws_key = "AKIALALEMEL33243OLIA"\n', filePath: 'a.env', startLine: 1 });
+    const found = new Detector(gitleaksDefaultConfig()).detect({ raw: 'aws_key = "AKIALALEMEL33243OLIA"\n', filePath: 'a.env', startLine: 1 });
     expect(found.map((f) => f.ruleId)).toEqual(['aws-access-token']);
   });
 
@@ -187,7 +187,7 @@ describe('one pre-filter pass per fragment', () => {
 });
 
 describe('gated places', () => {
-  it('finds the same over the bytes of a file (places gated in WebAssembly) as over its text (not gated)', () => {
+  it.each(BUILTIN_RULE_SETS)('finds the same over the bytes of a file (places gated in WebAssembly) as over its text (not gated): %s rules', (name) => {
     // Thousands of keyword places, most of them ordinary code, a few of them secrets.
     let seed = 7;
     const token = () => Array.from({ length: 24 }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[(seed = (seed * 48271) % 2147483647) % 62]).join('');
@@ -197,9 +197,9 @@ describe('gated places', () => {
       if (i % 500 === 0) lines.push(`password: 'hunter2${i}abcdefgh'`, `Authorization: token ghp_${'a1B2c3D4e5'.repeat(3)}abcdef`);
     }
     const raw = lines.join('\n');
-    const detector = new Detector(defaultConfig());
+    const detector = new Detector(builtinConfig(name));
     const fromBytes = detector.detect({ raw, bytes: Buffer.from(raw), filePath: 'a.ts', startLine: 1 });
-    const fromText = new Detector(defaultConfig()).detect({ raw, filePath: 'a.ts', startLine: 1 });
+    const fromText = new Detector(builtinConfig(name)).detect({ raw, filePath: 'a.ts', startLine: 1 });
     expect(fromBytes.length).toBeGreaterThan(30);
     expect(fromBytes).toEqual(fromText);
   });
@@ -213,8 +213,8 @@ describe('very long lines', () => {
     return s;
   };
 
-  it('scans a megabyte on one line with thousands of findings in linear time, keeping a window of the line', () => {
-    const detector = new Detector(defaultConfig(), { redact: 100 });
+  it.each(BUILTIN_RULE_SETS)('scans a megabyte on one line with thousands of findings in linear time, keeping a window of the line: %s rules', (name) => {
+    const detector = new Detector(builtinConfig(name), { redact: 100 });
     const time = (raw: string) => {
       const started = performance.now();
       const found = detector.detect({ raw, filePath: 'bundle.min.js', startLine: 1 });
@@ -233,15 +233,15 @@ describe('very long lines', () => {
     }
   });
 
-  it('keeps whole lines up to 16 KiB, as gitleaks does', () => {
+  it.each(BUILTIN_RULE_SETS)('keeps whole lines up to 16 KiB, as gitleaks does: %s rules', (name) => {
     const line = 'x'.repeat(10_000) + ' AKIALALEMEL33243OLIA ' + 'y'.repeat(5_000);
-    const [f] = new Detector(defaultConfig()).detect({ raw: line, filePath: 'a.txt', startLine: 1 });
+    const [f] = new Detector(builtinConfig(name)).detect({ raw: line, filePath: 'a.txt', startLine: 1 });
     expect(f!.line).toBe(line);
   });
 
-  it('still honours gitleaks:allow and line allowlists anywhere on a long line', () => {
+  it.each(BUILTIN_RULE_SETS)('still honours gitleaks:allow and line allowlists anywhere on a long line: %s rules', (name) => {
     const line = `${'z'.repeat(40_000)} AKIALALEMEL33243OLIA ${'z'.repeat(40_000)}`;
-    const detector = new Detector(defaultConfig());
+    const detector = new Detector(builtinConfig(name));
     expect(detector.detect({ raw: line, filePath: 'a.txt', startLine: 1 })).toHaveLength(1);
     expect(detector.detect({ raw: `${line} // gitleaks:allow`, filePath: 'a.txt', startLine: 1 })).toEqual([]);
     const toml = `${AWS_RULE}\n[[rules.allowlists]]\nregexTarget = "line"\nregexes = ['''fixture$''']`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../src/secrets/config.ts';
+import { BUILTIN_RULE_SETS, builtinConfig, gitleaksDefaultConfig } from '../../src/secrets/config.ts';
 import { KeywordAutomaton } from '../../src/secrets/prefilter.ts';
 import { compileGoRegex, regexFromCompiled, RegexSyntaxError } from '../../src/secrets/regex/compile.ts';
 import { parseRegex, type Node } from '../../src/secrets/regex/syntax.ts';
@@ -155,14 +155,14 @@ function literalPlaces(text: string, literals: readonly string[]): number[] {
   return out.sort((a, b) => a - b);
 }
 
-describe('anchor plans on the default rules', () => {
-  const rules = [...defaultConfig().rules.values()].filter((r) => r.regex?.plan);
+describe('anchor plans on the built-in rules (Palisade\'s and gitleaks\')', () => {
+  const rules = BUILTIN_RULE_SETS.flatMap((name) => [...builtinConfig(name).rules.values()]).filter((r) => r.regex?.plan);
 
   it('has a plan for most rules: a literal prefix (lead) or a bounded run before literals (prefix)', () => {
     const kinds = rules.map((r) => r.regex!.plan!.kind);
     expect(kinds.filter((k) => k === 'prefix').length).toBeGreaterThan(80);
     expect(kinds.filter((k) => k === 'lead').length).toBeGreaterThan(80);
-    expect(defaultConfig().rules.get('jwt')!.regex!.plan).toEqual({ kind: 'lead', literals: ['ey'], before: 'nonword' });
+    expect(gitleaksDefaultConfig().rules.get('jwt')!.regex!.plan).toEqual({ kind: 'lead', literals: ['ey'], before: 'nonword' });
   });
 
   it('finds, tried only at literal places, what a full scan finds, and the same groups', () => {
@@ -203,7 +203,7 @@ describe('anchor plans on the default rules', () => {
   });
 
   it("the generic rule's gate turns away ordinary code near its keywords", () => {
-    const re = defaultConfig().rules.get('generic-api-key')!.regex!;
+    const re = gitleaksDefaultConfig().rules.get('generic-api-key')!.regex!;
     const text = "const userKey = await fetchToken(tokenId, { secret: x.y });\napi_key = 'abcdefghij0123456789'";
     const places = Int32Array.from(literalPlaces(text, re.plan!.literals));
     const automaton = KeywordAutomaton.build(re.plan!.literals);
@@ -233,7 +233,7 @@ describe('anchor plans on the default rules', () => {
 
   it('rebuilds a regex from its translation (as a worker thread does) with the same plan and matches', () => {
     for (const id of ['generic-api-key', 'jwt', 'aws-access-token', 'curl-auth-header']) {
-      const re = defaultConfig().rules.get(id)!.regex!;
+      const re = gitleaksDefaultConfig().rules.get(id)!.regex!;
       const copy = regexFromCompiled(structuredClone(re.compiled));
       expect([copy.engine, copy.plan, copy.reach, copy.numGroups]).toEqual([re.engine, re.plan, re.reach, re.numGroups]);
       const text = 'api_key = "abcdefghijklmnop1234" eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3.abc AKIALALEMEL33243OLIA';
