@@ -27,7 +27,7 @@ export const GENERATED: Generated[] = [
 /** A TypeScript module exporting the binary of a .wat source as base64. */
 async function wasmModuleText(watPath: string, name: string): Promise<string> {
   const wabt = await wabtInit();
-  const parsed = wabt.parseWat(watPath, readFileSync(watPath, 'utf8'));
+  const parsed = wabt.parseWat(watPath, readFileSync(watPath, 'utf8'), { simd: true });
   try {
     parsed.validate();
     const { buffer } = parsed.toBinary({});

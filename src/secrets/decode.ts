@@ -9,7 +9,9 @@
  * [\w/+-]{16,}={0,3}` finds them (leftmost-first: at a place where a hex run of 32 starts, the hex
  * alternative wins over a longer base64 run), but without a regex: a run of 16 base64 characters
  * covers one of every 16th place, so only those are looked at until one is a base64 character.
- * Most runs found in source code are identifiers, which fail the decoding at their first bytes.
+ * Over a file's bytes the runs come from WebAssembly (dfa.wat `runs`), which also leaves out the
+ * runs with neither a digit nor one of `+/-_`: identifiers, most runs in source code, which no
+ * decoder would try.
  */
 
 /** Positions [start, end) in a text. */
@@ -77,11 +79,11 @@ const URL_SAFE = new Int8Array(128).fill(-1);
 const printable = (b: number) => b > 8 && b < 127;
 
 /**
- * One decoding pass over `text`; `predecessors` are the previous pass's segments. `bytes`, when
- * given, are the text's characters one byte each (a file's ASCII bytes): searched a third faster.
+ * One decoding pass over `text`; `predecessors` are the previous pass's segments. `runs`, when
+ * given, are the text's runs of base64 characters worth decoding (WasmDfa.encodedRuns).
  */
-export function decodePass(text: string, predecessors: readonly EncodedSegment[], bytes?: Uint8Array): DecodePass {
-  const matches = findEncodedMatches(text, bytes);
+export function decodePass(text: string, predecessors: readonly EncodedSegment[], runs?: Int32Array): DecodePass {
+  const matches = findEncodedMatches(text, runs);
   if (matches.length === 0) return { text, segments: [] };
   const segments: EncodedSegment[] = [];
   let shift = 0;
@@ -128,18 +130,31 @@ interface EncodedMatch extends Span {
   kind: number;
 }
 
-/** The matches of gitleaks' combined encoding pattern, left to right. */
-export function findEncodedMatches(text: string, bytes?: Uint8Array): EncodedMatch[] {
+/**
+ * The matches of gitleaks' combined encoding pattern, left to right; with `runs` (the runs worth
+ * decoding, from WebAssembly), those the decoding can use: the runs left out would decode to
+ * nothing and make no neighbour wait.
+ */
+export function findEncodedMatches(text: string, runs?: Int32Array): EncodedMatch[] {
   const out: EncodedMatch[] = [];
   const n = text.length;
   let pos = 0;
   let percent = nextPercent(text, 0);
   // The next run from `pos`, kept while the matches before it are taken (null: none to the end).
   let run: Span | null | undefined;
+  let listed = 0;
+  const nextListedRun = (from: number): Span | null => {
+    for (; listed < runs!.length; listed += 2) {
+      const start = Math.max(runs![listed]!, from);
+      const end = runs![listed + 1]!;
+      if (end - start >= MIN_BASE64) return { start, end };
+    }
+    return null;
+  };
   while (pos < n) {
     if (percent >= 0 && percent < pos) percent = nextPercent(text, pos);
     if (run && run.start < pos) run = undefined;
-    if (run === undefined) run = bytes ? nextRunInBytes(bytes, pos) : nextRun(text, pos);
+    if (run === undefined) run = runs ? nextListedRun(pos) : nextRun(text, pos);
     if (run && (percent < 0 || run.start < percent)) {
       const hex = hexRun(text, run.start, run.end);
       if (hex >= MIN_HEX) {
@@ -191,24 +206,6 @@ function nextRun(text: string, from: number): Span | null {
     }
     let end = start + MIN_BASE64;
     while (end < n && (classOf(text, end) & 1) !== 0) end++;
-    return { start, end };
-  }
-  return null;
-}
-
-/** nextRun over the bytes of an ASCII text. */
-function nextRunInBytes(bytes: Uint8Array, from: number): Span | null {
-  const n = bytes.length;
-  let start = from;
-  while (start + MIN_BASE64 <= n) {
-    let j = start + MIN_BASE64 - 1;
-    while (j >= start && (CLASS[bytes[j]!]! & 1) !== 0) j--;
-    if (j >= start) {
-      start = j + 1;
-      continue;
-    }
-    let end = start + MIN_BASE64;
-    while (end < n && (CLASS[bytes[end]!]! & 1) !== 0) end++;
     return { start, end };
   }
   return null;

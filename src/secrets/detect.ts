@@ -234,8 +234,8 @@ export class Detector {
     let text = fragment.raw;
     let segments: EncodedSegment[] = [];
     for (let depth = 1; depth <= maxDepth; depth++) {
-      // The first pass reads the file's bytes where they are its characters, as the pre-filter did.
-      ({ text, segments } = decodePass(text, segments, depth === 1 && outer.scannedBytes ? fragment.bytes : undefined));
+      // The first pass takes the runs the pre-filter's WebAssembly finds in the file's bytes, where they are its characters.
+      ({ text, segments } = decodePass(text, segments, depth === 1 && outer.scannedBytes ? this.#automaton.encodedRuns() : undefined));
       if (segments.length === 0) return;
       // The pre-filter's result is about to be the decoded text's: note the fragment's own marks first.
       if (depth === 1) allowMarks(outer, this.#allowPattern);

@@ -1,5 +1,6 @@
 ;; The secret scanner's byte loops, over a text in linear memory (wasm-dfa.ts): the keyword
-;; pre-filter's automaton (prefilter.ts) and the gates of anchored rules (regex/gate.ts).
+;; pre-filter's automaton (prefilter.ts), the gates of anchored rules (regex/gate.ts) and the search
+;; for encoded text (decode.ts).
 ;; Compiled by `npm run generate` into dfa-wasm.ts; a test checks that the two agree.
 ;;
 ;; scan:
@@ -112,4 +113,98 @@
         (i32.store (i32.add (local.get $places) (i32.shl (local.get $o) (i32.const 2))) (local.get $q))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $each)))
-    (local.get $o)))
+    (local.get $o))
+
+;; runs: the runs of 16 or more base64 characters (`[\w/+-]`) in the text [from, end), maximal
+  ;; and left to right, that gitleaks' decoding could decode (decode.ts): those holding a digit or
+  ;; one of `+/-_` (likelyBase64Chars; hex needs a digit too) or starting right after a `=` (where
+  ;; they can make a padded base64 neighbour wait a pass). The others are identifiers, by far the
+  ;; most runs in source code, that would be found only to be skipped. Each run is written to `out`
+  ;; as two words, its start and end offsets from `text`; at most `limit` runs a call (the caller
+  ;; calls again from the end of the last one), and the count is returned.
+  ;; SIMD: 16 bytes at a time become two 16-bit masks (run characters, likely characters). A run of
+  ;; 16 cannot lie inside one block without filling it, so only the run reaching a block's first
+  ;; byte (carried from the blocks before: `cur` bytes, `curLikely`) and the run reaching its last
+  ;; byte matter. Bytes past `end` are read (the memory goes on) but masked off.
+  (func (export "runs")
+    (param $text i32) (param $from i32) (param $end i32) (param $out i32) (param $limit i32)
+    (result i32)
+    (local $p i32) (local $v v128) (local $digit v128) (local $symbol v128) (local $letter v128)
+    (local $run i32) (local $likely i32) (local $inv i32) (local $lead i32) (local $start i32)
+    (local $cur i32) (local $curLikely i32) (local $n i32) (local $keep i32)
+    (local.set $p (local.get $from))
+    (block $finished
+      (loop $block
+        (br_if $finished (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $v (v128.load align=1 (local.get $p)))
+        (local.set $digit
+          (v128.and
+            (i8x16.ge_u (local.get $v) (i8x16.splat (i32.const 48)))
+            (i8x16.le_u (local.get $v) (i8x16.splat (i32.const 57)))))
+        (local.set $symbol
+          (v128.or
+            (v128.or
+              (i8x16.eq (local.get $v) (i8x16.splat (i32.const 95)))
+              (i8x16.eq (local.get $v) (i8x16.splat (i32.const 47))))
+            (v128.or
+              (i8x16.eq (local.get $v) (i8x16.splat (i32.const 43)))
+              (i8x16.eq (local.get $v) (i8x16.splat (i32.const 45))))))
+        ;; Letters either case: setting bit 5 folds A-Z onto a-z and sends nothing else there.
+        (local.set $v (v128.or (local.get $v) (i8x16.splat (i32.const 32))))
+        (local.set $letter
+          (v128.and
+            (i8x16.ge_u (local.get $v) (i8x16.splat (i32.const 97)))
+            (i8x16.le_u (local.get $v) (i8x16.splat (i32.const 122)))))
+        (local.set $likely (i8x16.bitmask (v128.or (local.get $digit) (local.get $symbol))))
+        (local.set $run (i8x16.bitmask (v128.or (local.get $letter) (v128.or (local.get $digit) (local.get $symbol)))))
+        (if (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 16))
+          (then
+            (local.set $run (i32.and (local.get $run)
+              (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $p))) (i32.const 1))))))
+        (if (i32.eq (local.get $run) (i32.const 0xffff))
+          (then
+            (local.set $cur (i32.add (local.get $cur) (i32.const 16)))
+            (local.set $curLikely (i32.or (local.get $curLikely) (local.get $likely)))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $block)))
+        (local.set $inv (i32.xor (local.get $run) (i32.const 0xffff)))
+        ;; The run carried in ends `lead` bytes into this block.
+        (local.set $lead (i32.ctz (local.get $inv)))
+        (if (i32.ge_u (i32.add (local.get $cur) (local.get $lead)) (i32.const 16))
+          (then
+            (local.set $start (i32.sub (local.get $p) (local.get $cur)))
+            (local.set $keep
+              (i32.or
+                (i32.or
+                  (local.get $curLikely)
+                  (i32.and (local.get $likely) (i32.sub (i32.shl (i32.const 1) (local.get $lead)) (i32.const 1))))
+                (i32.and
+                  (i32.gt_u (local.get $start) (local.get $text))
+                  (i32.eq (i32.load8_u (i32.sub (local.get $start) (i32.const 1))) (i32.const 61)))))
+            (if (local.get $keep)
+              (then
+                (i32.store (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 3))) (i32.sub (local.get $start) (local.get $text)))
+                (i32.store offset=4 (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 3)))
+                  (i32.sub (i32.add (local.get $p) (local.get $lead)) (local.get $text)))
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))
+                (br_if $finished (i32.ge_u (local.get $n) (local.get $limit)))))))
+        ;; The run reaching the block's last byte is carried on.
+        (local.set $cur (i32.clz (i32.shl (local.get $inv) (i32.const 16))))
+        (local.set $curLikely (i32.shr_u (i32.shl (local.get $likely) (i32.const 16)) (i32.sub (i32.const 32) (local.get $cur))))
+        (if (i32.eqz (local.get $cur)) (then (local.set $curLikely (i32.const 0))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $block)))
+    ;; A run reaching the end of the text.
+    (if (i32.and (i32.lt_u (local.get $n) (local.get $limit)) (i32.ge_u (local.get $cur) (i32.const 16)))
+      (then
+        (local.set $start (i32.sub (local.get $end) (local.get $cur)))
+        (if (i32.or
+              (local.get $curLikely)
+              (i32.and
+                (i32.gt_u (local.get $start) (local.get $text))
+                (i32.eq (i32.load8_u (i32.sub (local.get $start) (i32.const 1))) (i32.const 61))))
+          (then
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 3))) (i32.sub (local.get $start) (local.get $text)))
+            (i32.store offset=4 (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 3))) (i32.sub (local.get $end) (local.get $text)))
+            (local.set $n (i32.add (local.get $n) (i32.const 1)))))))
+    (local.get $n)))

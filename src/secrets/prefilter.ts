@@ -102,6 +102,11 @@ export class KeywordAutomaton {
     return this.#wasm ? this.#wasm.gate(gate, places) : places;
   }
 
+  /** The runs of base64 characters worth decoding in the text of the last scanBytes (WasmDfa.encodedRuns). */
+  encodedRuns(): Int32Array | undefined {
+    return this.#wasm?.encodedRuns();
+  }
+
   /** Scans a string; offsets are UTF-16 code units. */
   scanString(text: string): ScanResult {
     this.#found.fill(0);

@@ -1,11 +1,13 @@
 /**
- * The secret scanner's byte loops in WebAssembly (dfa.wat): the keyword pre-filter's automaton and
- * the gates of anchored rules (regex/gate.ts), over the bytes of a file. They are the same
+ * The secret scanner's byte loops in WebAssembly (dfa.wat): the keyword pre-filter's automaton, the
+ * gates of anchored rules (regex/gate.ts) and the search for encoded text (decode.ts), over the
+ * bytes of a file. They are the same
  * table-driven loops as they would be in JavaScript, about three times faster: WebAssembly's loads
  * carry no bounds checks or type guards.
  *
  * Each instance owns its memory: a control block, the automaton's tables, a batch of hits, the gates
- * loaded so far, then the text of the last scan (kept for its gates) and the places being gated. A text above
+ * loaded so far, then the text of the last scan (kept for its gates and the encoded-text search)
+ * and the places being gated or the runs found. A text above
  * WHOLE_TEXT_MAX goes through a window chunk by chunk instead, so memory stays bounded, and its
  * places are not gated.
  */
@@ -17,6 +19,7 @@ interface DfaExports {
   memory: WebAssembly.Memory;
   scan(control: number, end: number): number;
   gate(text: number, end: number, places: number, count: number, ascii: number, table: number, width: number): number;
+  runs(text: number, from: number, end: number, out: number, limit: number): number;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -26,6 +29,8 @@ const WHOLE_TEXT_MAX = 64 << 20;
 const CHUNK = 1 << 20;
 /** Hits taken from WebAssembly per call. */
 const HITS = 1 << 14;
+/** Runs of base64 characters taken from WebAssembly per call. */
+const RUNS = 1 << 12;
 /** Room for the gates of the rules a scan tries (a gate's table is at most 64 KB; most are a few). */
 const GATE_BYTES = 2 << 20;
 
@@ -183,6 +188,31 @@ export class WasmDfa {
     const kept = this.#exports.gate(this.#text, this.#text + this.#textLength, list, places.length, at.ascii, at.table, gate.width);
     places.set(this.#words.subarray(list / 4, list / 4 + kept));
     return places.subarray(0, kept);
+  }
+
+  /**
+   * The runs of base64 characters in the text of the last scan that the encoded-text search could
+   * decode (dfa.wat `runs`): start and end offsets, two numbers a run; undefined when the text was
+   * not kept whole.
+   */
+  encodedRuns(): Int32Array | undefined {
+    if (this.#textLength < 0) return undefined;
+    const end = this.#text + this.#textLength;
+    // WebAssembly reads up to 15 bytes past the end (and masks them off): they are the list's.
+    const out = align(end);
+    this.#reserve(out + RUNS * 8);
+    let found = new Int32Array(0);
+    for (let from = this.#text; ; ) {
+      const n = this.#exports.runs(this.#text, from, end, out, RUNS);
+      if (n === 0) return found;
+      const more = this.#words.subarray(out / 4, out / 4 + 2 * n);
+      const joined = new Int32Array(found.length + more.length);
+      joined.set(found);
+      joined.set(more, found.length);
+      found = joined;
+      if (n < RUNS) return found;
+      from = this.#text + more[more.length - 1]!;
+    }
   }
 
   /** Where the gate's tables are in memory (copied there on first use); null when the gate region is full. */

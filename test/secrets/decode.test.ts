@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/secrets/config.ts';
 import { decodePass, findEncodedMatches, type EncodedSegment } from '../../src/secrets/decode.ts';
+import { KeywordAutomaton } from '../../src/secrets/prefilter.ts';
+
+/** The runs WebAssembly lists in an ASCII text, as the detector takes them for a file's first decoding pass. */
+function runsOf(text: string): Int32Array {
+  const automaton = KeywordAutomaton.build(['zz']);
+  automaton.scanBytes(Buffer.from(text, 'latin1'));
+  return automaton.encodedRuns()!;
+}
 import { Detector, type DetectorOptions } from '../../src/secrets/detect.ts';
 
 /** One rule, an AWS key id (its tags come first in a finding's tags). */
@@ -76,9 +84,24 @@ describe('decoding passes', () => {
       }
       const want = [...text.matchAll(reference)].map((m) => ({ start: m.index, end: m.index + m[0].length, kind: m[1] ? 1 : m[2] ? 2 : 4 }));
       expect(findEncodedMatches(text), text).toEqual(want);
-      // A file's ASCII bytes are searched instead of its text: the same matches.
-      if (asciiOnly && !hexOnly) expect(findEncodedMatches(text, Buffer.from(text)), text).toEqual(want);
+      // Over a file's ASCII bytes the runs come from WebAssembly, without those no decoder would
+      // try: fewer matches, the same decoding.
+      if (asciiOnly) {
+        const runs = runsOf(text);
+        const listed = findEncodedMatches(text, runs);
+        for (const m of listed) expect(want, text).toContainEqual(m);
+        expect(decodePass(text, [], runs), text).toEqual(decodePass(text, []));
+      }
     }
+  });
+
+  it('lists the runs a decoder could use: with a digit or one of +/-_, or right after a =', () => {
+    const text = 'someLongIdentifierName QUtJQUxBTEVNRUwzMzI0M09MSUE= aGVsbG8gd29ybGQgdGhlcmU==abcdefabcdefabcdefabcdefabcdefabcd x';
+    const runs = [...runsOf(text)];
+    const spans = [];
+    for (let i = 0; i < runs.length; i += 2) spans.push(text.slice(runs[i], runs[i + 1]));
+    expect(spans).toEqual(['QUtJQUxBTEVNRUwzMzI0M09MSUE', 'aGVsbG8gd29ybGQgdGhlcmU', 'abcdefabcdefabcdefabcdefabcdefabcd']);
+    expect(decodePass(text, [], runsOf(text))).toEqual(decodePass(text, []));
   });
 });
 
