@@ -6,7 +6,7 @@
 ;; scan:
 ;; Runs the keyword automaton (prefilter.ts) over the bytes in [place, end), reading its tables'
 ;; addresses from the control block at `ctl` (words: place, row, classes, delta, rowBytes, seen,
-;; recording, outputStart, outputList, lengths, record, found, starts, patterns, limit, base).
+;; recording, outputStart, outputList, lengths, record, found, starts, patterns, limit, base, count).
 ;; The transition table has addresses in place of state numbers: an entry >= 0 is the address of
 ;; the next state's row; an entry < 0 is ~s for a state s with outputs, whose row is at
 ;; delta + s * rowBytes. `classes` maps a byte to its column's byte offset in a row. At a state
@@ -16,30 +16,24 @@
 ;; handled once per scan (`seen`). The loop stops at `end`, or once `limit` hits are written (the
 ;; caller takes them and calls again); the place and the row are written back to the block, so
 ;; that a text can also be fed in chunks.
+;;
+;; scan2:
+;; The same over two streams at once, each with its own control block (and hits), sharing the
+;; tables: a DFA's next row depends on the row before, so one stream waits on each load, while two
+;; independent streams overlap their loads. The caller splits a text in two (the second stream
+;; starting from the state the first would reach there, see wasm-dfa.ts). The hits so far are
+;; counted in each block's `count` word; the loop stops when a stream reaches its end or its limit.
 (module
   (memory (export "memory") 1)
   (func (export "scan") (param $ctl i32) (param $end i32) (result i32)
     (local $p i32) (local $r i32) (local $v i32) (local $s i32)
-    (local $classes i32) (local $delta i32) (local $rowBytes i32) (local $seen i32) (local $recording i32)
-    (local $outputStart i32) (local $outputList i32) (local $lengths i32) (local $record i32) (local $found i32)
-    (local $starts i32) (local $patterns i32) (local $limit i32) (local $base i32)
-    (local $n i32) (local $j i32) (local $last i32) (local $pattern i32)
+    (local $classes i32) (local $delta i32) (local $rowBytes i32) (local $limit i32) (local $n i32)
     (local.set $p (i32.load (local.get $ctl)))
     (local.set $r (i32.load offset=4 (local.get $ctl)))
     (local.set $classes (i32.load offset=8 (local.get $ctl)))
     (local.set $delta (i32.load offset=12 (local.get $ctl)))
     (local.set $rowBytes (i32.load offset=16 (local.get $ctl)))
-    (local.set $seen (i32.load offset=20 (local.get $ctl)))
-    (local.set $recording (i32.load offset=24 (local.get $ctl)))
-    (local.set $outputStart (i32.load offset=28 (local.get $ctl)))
-    (local.set $outputList (i32.load offset=32 (local.get $ctl)))
-    (local.set $lengths (i32.load offset=36 (local.get $ctl)))
-    (local.set $record (i32.load offset=40 (local.get $ctl)))
-    (local.set $found (i32.load offset=44 (local.get $ctl)))
-    (local.set $starts (i32.load offset=48 (local.get $ctl)))
-    (local.set $patterns (i32.load offset=52 (local.get $ctl)))
     (local.set $limit (i32.load offset=56 (local.get $ctl)))
-    (local.set $base (i32.load offset=60 (local.get $ctl)))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
@@ -52,31 +46,99 @@
           (then (local.set $r (local.get $v)) (br $next)))
         (local.set $s (i32.xor (local.get $v) (i32.const -1)))
         (local.set $r (i32.add (local.get $delta) (i32.mul (local.get $s) (local.get $rowBytes))))
-        (if (i32.eqz (i32.load8_u (i32.add (local.get $recording) (local.get $s))))
-          (then
-            (br_if $next (i32.load8_u (i32.add (local.get $seen) (local.get $s))))
-            (i32.store8 (i32.add (local.get $seen) (local.get $s)) (i32.const 1))))
-        (local.set $j (i32.load (i32.add (local.get $outputStart) (i32.shl (local.get $s) (i32.const 2)))))
-        (local.set $last (i32.load offset=4 (i32.add (local.get $outputStart) (i32.shl (local.get $s) (i32.const 2)))))
-        (block $outputsDone
-          (loop $output
-            (br_if $outputsDone (i32.ge_u (local.get $j) (local.get $last)))
-            (local.set $pattern (i32.load (i32.add (local.get $outputList) (i32.shl (local.get $j) (i32.const 2)))))
-            (i32.store8 (i32.add (local.get $found) (local.get $pattern)) (i32.const 1))
-            (if (i32.load8_u (i32.add (local.get $record) (local.get $pattern)))
-              (then
-                (i32.store
-                  (i32.add (local.get $starts) (i32.shl (local.get $n) (i32.const 2)))
-                  (i32.sub
-                    (i32.add (local.get $p) (local.get $base))
-                    (i32.load (i32.add (local.get $lengths) (i32.shl (local.get $pattern) (i32.const 2))))))
-                (i32.store (i32.add (local.get $patterns) (i32.shl (local.get $n) (i32.const 2))) (local.get $pattern))
-                (local.set $n (i32.add (local.get $n) (i32.const 1)))))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $output)))
+        (local.set $n (call $output (local.get $ctl) (local.get $s) (local.get $p) (local.get $n)))
         (br_if $next (i32.lt_u (local.get $n) (local.get $limit)))))
     (i32.store (local.get $ctl) (local.get $p))
     (i32.store offset=4 (local.get $ctl) (local.get $r))
+    (local.get $n))
+
+  (func (export "scan2") (param $a i32) (param $endA i32) (param $b i32) (param $endB i32)
+    (local $pA i32) (local $rA i32) (local $vA i32) (local $nA i32)
+    (local $pB i32) (local $rB i32) (local $vB i32) (local $nB i32)
+    (local $s i32) (local $classes i32) (local $delta i32) (local $rowBytes i32) (local $limit i32)
+    (local.set $pA (i32.load (local.get $a)))
+    (local.set $rA (i32.load offset=4 (local.get $a)))
+    (local.set $nA (i32.load offset=64 (local.get $a)))
+    (local.set $pB (i32.load (local.get $b)))
+    (local.set $rB (i32.load offset=4 (local.get $b)))
+    (local.set $nB (i32.load offset=64 (local.get $b)))
+    (local.set $classes (i32.load offset=8 (local.get $a)))
+    (local.set $delta (i32.load offset=12 (local.get $a)))
+    (local.set $rowBytes (i32.load offset=16 (local.get $a)))
+    (local.set $limit (i32.load offset=56 (local.get $a)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $pA) (local.get $endA)))
+        (br_if $done (i32.ge_u (local.get $pB) (local.get $endB)))
+        (local.set $vA
+          (i32.load
+            (i32.add (local.get $rA)
+              (i32.load (i32.add (local.get $classes) (i32.shl (i32.load8_u (local.get $pA)) (i32.const 2)))))))
+        (local.set $vB
+          (i32.load
+            (i32.add (local.get $rB)
+              (i32.load (i32.add (local.get $classes) (i32.shl (i32.load8_u (local.get $pB)) (i32.const 2)))))))
+        (local.set $pA (i32.add (local.get $pA) (i32.const 1)))
+        (local.set $pB (i32.add (local.get $pB) (i32.const 1)))
+        (if (i32.ge_s (local.get $vA) (i32.const 0))
+          (then (local.set $rA (local.get $vA)))
+          (else
+            (local.set $s (i32.xor (local.get $vA) (i32.const -1)))
+            (local.set $rA (i32.add (local.get $delta) (i32.mul (local.get $s) (local.get $rowBytes))))
+            (local.set $nA (call $output (local.get $a) (local.get $s) (local.get $pA) (local.get $nA)))))
+        (if (i32.ge_s (local.get $vB) (i32.const 0))
+          (then (local.set $rB (local.get $vB)))
+          (else
+            (local.set $s (i32.xor (local.get $vB) (i32.const -1)))
+            (local.set $rB (i32.add (local.get $delta) (i32.mul (local.get $s) (local.get $rowBytes))))
+            (local.set $nB (call $output (local.get $b) (local.get $s) (local.get $pB) (local.get $nB)))))
+        ;; Both streams have taken their byte: a full batch stops them here.
+        (br_if $done (i32.or (i32.ge_u (local.get $nA) (local.get $limit)) (i32.ge_u (local.get $nB) (local.get $limit))))
+        (br $next)))
+    (i32.store (local.get $a) (local.get $pA))
+    (i32.store offset=4 (local.get $a) (local.get $rA))
+    (i32.store offset=64 (local.get $a) (local.get $nA))
+    (i32.store (local.get $b) (local.get $pB))
+    (i32.store offset=4 (local.get $b) (local.get $rB))
+    (i32.store offset=64 (local.get $b) (local.get $nB)))
+
+  ;; The outputs of state s reached at address p (after its byte): found flags, and hits written
+  ;; from index n on; returns the new number of hits.
+  (func $output (param $ctl i32) (param $s i32) (param $p i32) (param $n i32) (result i32)
+    (local $j i32) (local $last i32) (local $pattern i32) (local $seen i32) (local $outputStart i32)
+    (local $outputList i32) (local $lengths i32) (local $record i32) (local $found i32)
+    (local $starts i32) (local $patterns i32) (local $base i32)
+    (if (i32.eqz (i32.load8_u (i32.add (i32.load offset=24 (local.get $ctl)) (local.get $s))))
+      (then
+        (local.set $seen (i32.add (i32.load offset=20 (local.get $ctl)) (local.get $s)))
+        (if (i32.load8_u (local.get $seen)) (then (return (local.get $n))))
+        (i32.store8 (local.get $seen) (i32.const 1))))
+    (local.set $outputStart (i32.add (i32.load offset=28 (local.get $ctl)) (i32.shl (local.get $s) (i32.const 2))))
+    (local.set $j (i32.load (local.get $outputStart)))
+    (local.set $last (i32.load offset=4 (local.get $outputStart)))
+    (local.set $outputList (i32.load offset=32 (local.get $ctl)))
+    (local.set $lengths (i32.load offset=36 (local.get $ctl)))
+    (local.set $record (i32.load offset=40 (local.get $ctl)))
+    (local.set $found (i32.load offset=44 (local.get $ctl)))
+    (local.set $starts (i32.load offset=48 (local.get $ctl)))
+    (local.set $patterns (i32.load offset=52 (local.get $ctl)))
+    (local.set $base (i32.load offset=60 (local.get $ctl)))
+    (block $outputsDone
+      (loop $output
+        (br_if $outputsDone (i32.ge_u (local.get $j) (local.get $last)))
+        (local.set $pattern (i32.load (i32.add (local.get $outputList) (i32.shl (local.get $j) (i32.const 2)))))
+        (i32.store8 (i32.add (local.get $found) (local.get $pattern)) (i32.const 1))
+        (if (i32.load8_u (i32.add (local.get $record) (local.get $pattern)))
+          (then
+            (i32.store
+              (i32.add (local.get $starts) (i32.shl (local.get $n) (i32.const 2)))
+              (i32.sub
+                (i32.add (local.get $p) (local.get $base))
+                (i32.load (i32.add (local.get $lengths) (i32.shl (local.get $pattern) (i32.const 2))))))
+            (i32.store (i32.add (local.get $patterns) (i32.shl (local.get $n) (i32.const 2))) (local.get $pattern))
+            (local.set $n (i32.add (local.get $n) (i32.const 1)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $output)))
     (local.get $n))
 
   ;; gate: keeps the places (offsets into the text at `text`, `count` of them at `places`) where a

@@ -18,6 +18,7 @@ import { GATE_DEAD, GATE_PASS, type Gate } from './regex/gate.ts';
 interface DfaExports {
   memory: WebAssembly.Memory;
   scan(control: number, end: number): number;
+  scan2(a: number, endA: number, b: number, endB: number): void;
   gate(text: number, end: number, places: number, count: number, ascii: number, table: number, width: number): number;
   runs(text: number, from: number, end: number, out: number, limit: number): number;
 }
@@ -52,8 +53,12 @@ const Control = {
   Patterns: 13,
   Limit: 14,
   Base: 15,
-  Size: 16,
+  Count: 16,
+  Size: 18,
 } as const;
+
+/** Texts from this size on are scanned as two streams at once (dfa.wat `scan2`). */
+const TWO_STREAMS_MIN = 4096;
 
 /** Where a scan's hits go: the pattern's start offset and number, appended from the given views. */
 export type HitSink = (starts: Int32Array, patterns: Int32Array) => void;
@@ -64,12 +69,15 @@ export class WasmDfa {
   #words!: Int32Array;
   readonly #states: number;
   readonly #patterns: number;
-  /** Addresses: the control block, then the automaton's tables, the hits, the gates, the text. */
+  /** Addresses: the control blocks (the second for a second stream), then the automaton's tables, the hits, the gates, the text. */
   readonly #control = 0;
+  readonly #second = Control.Size * 4;
   readonly #seen: number;
   readonly #found: number;
   readonly #starts: number;
   readonly #hitPatterns: number;
+  /** The longest pattern: a second stream starts this many bytes less one before its half, to reach the state the first stream would have there. */
+  readonly #longest: number;
   #gatesEnd: number;
   readonly #loaded = new Map<Gate, { ascii: number; table: number } | null>();
   readonly #text: number;
@@ -90,7 +98,7 @@ export class WasmDfa {
     this.#states = recordingState.length;
     this.#patterns = patterns.length;
     const rowBytes = width * 4;
-    let at = Control.Size * 4;
+    let at = 2 * Control.Size * 4;
     const take = (bytes: number) => {
       const address = at;
       at = align(at + bytes);
@@ -107,6 +115,8 @@ export class WasmDfa {
     this.#found = take(this.#patterns);
     this.#starts = take(HITS * 4);
     this.#hitPatterns = take(HITS * 4);
+    const secondStarts = take(HITS * 4);
+    const secondPatterns = take(HITS * 4);
     this.#gatesEnd = take(GATE_BYTES);
     this.#text = at;
     this.#reserve(this.#text + this.#chunk);
@@ -122,6 +132,7 @@ export class WasmDfa {
     words.set(outputList, outputListAt / 4);
     for (let p = 0; p < this.#patterns; p++) words[lengthsAt / 4 + p] = patterns[p]!.length;
     this.#bytes.set(record, recordAt);
+    this.#longest = patterns.reduce((most, p) => Math.max(most, p.length), 1);
     let mostOutputs = 0;
     for (let s = 0; s < this.#states; s++) mostOutputs = Math.max(mostOutputs, outputStart[s + 1]! - outputStart[s]!);
 
@@ -141,6 +152,11 @@ export class WasmDfa {
     // A call stops once this many hits are written: the outputs of one more state still fit.
     words[control + Control.Limit] = HITS - mostOutputs;
     words[control + Control.Row] = deltaAt;
+    // The second stream's block: the same tables, hits of its own.
+    const second = this.#second / 4;
+    words.copyWithin(second, control, control + Control.Size);
+    words[second + Control.Starts] = secondStarts;
+    words[second + Control.Patterns] = secondPatterns;
   }
 
   /**
@@ -149,7 +165,6 @@ export class WasmDfa {
    * of their ends), in batches.
    */
   scan(text: Uint8Array, found: Uint8Array, sink: HitSink): void {
-    const ex = this.#exports;
     const control = this.#control / 4;
     const whole = text.length <= this.#wholeTextMax;
     if (whole) this.#reserve(this.#text + text.length);
@@ -167,12 +182,59 @@ export class WasmDfa {
       words[control + Control.Place] = this.#text;
       // Addresses in the text are one past a byte once it is read: this makes them offsets.
       words[control + Control.Base] = offset - this.#text;
-      do {
-        const n = ex.scan(this.#control, end);
-        if (n > 0) sink(words.subarray(this.#starts / 4, this.#starts / 4 + n), words.subarray(this.#hitPatterns / 4, this.#hitPatterns / 4 + n));
-      } while (words[control + Control.Place]! < end);
+      if (whole && chunk.length >= TWO_STREAMS_MIN) this.#scanTwoStreams(end, sink);
+      else this.#scanFrom(this.#control, end, sink);
     }
     found.set(bytes.subarray(this.#found, this.#found + this.#patterns));
+  }
+
+  /** Runs the stream of the control block at `block` on to `end`, its hits to `sink`. */
+  #scanFrom(block: number, end: number, sink: HitSink): void {
+    const words = this.#words;
+    const at = block / 4;
+    do {
+      const n = this.#exports.scan(block, end);
+      if (n > 0) this.#sinkHits(block, n, sink);
+    } while (words[at + Control.Place]! < end);
+  }
+
+  #sinkHits(block: number, n: number, sink: HitSink): void {
+    const words = this.#words;
+    const starts = words[block / 4 + Control.Starts]! / 4;
+    const patterns = words[block / 4 + Control.Patterns]! / 4;
+    sink(words.subarray(starts, starts + n), words.subarray(patterns, patterns + n));
+  }
+
+  /**
+   * The text [text, end) (whose first block is set up) as two streams: the first half by the first
+   * block, the second by the second, which starts `longest - 1` bytes early with its hits thrown
+   * away, so that from the half on it is in the state the first stream would be in (no pattern
+   * ending there is longer). Hits go to `sink` in the order of their ends: the first stream's as
+   * they come, the second's once the first is done (a full second stream waits for the first).
+   */
+  #scanTwoStreams(end: number, sink: HitSink): void {
+    const words = this.#words;
+    const a = this.#control;
+    const b = this.#second;
+    const half = this.#text + ((end - this.#text) >> 1);
+    const limit = words[a / 4 + Control.Limit]!;
+    words[b / 4 + Control.Base] = words[a / 4 + Control.Base]!;
+    words[b / 4 + Control.Row] = words[a / 4 + Control.Delta]!;
+    words[b / 4 + Control.Place] = Math.max(this.#text, half - (this.#longest - 1));
+    while (words[b / 4 + Control.Place]! < half) this.#exports.scan(b, half);
+    words[a / 4 + Control.Count] = 0;
+    words[b / 4 + Control.Count] = 0;
+    for (;;) {
+      this.#exports.scan2(a, half, b, end);
+      const n = words[a / 4 + Control.Count]!;
+      if (n > 0) this.#sinkHits(a, n, sink);
+      words[a / 4 + Control.Count] = 0;
+      if (words[a / 4 + Control.Place]! >= half || words[b / 4 + Control.Place]! >= end || words[b / 4 + Control.Count]! >= limit) break;
+    }
+    this.#scanFrom(a, half, sink);
+    const n = words[b / 4 + Control.Count]!;
+    if (n > 0) this.#sinkHits(b, n, sink);
+    this.#scanFrom(b, end, sink);
   }
 
   /**

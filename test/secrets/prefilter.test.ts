@@ -48,6 +48,16 @@ describe('keyword pre-filter', () => {
     }
   });
 
+  it('gives the same result when a text is scanned as two streams whose hits fill their batches at different times', () => {
+    const automaton = KeywordAutomaton.build(patterns, recorded);
+    const dense = 'apikey eyKEY '.repeat(30_000);
+    const sparse = 'x.'.repeat(200_000);
+    // Around the middle a pattern runs across the split, and one ends just before it.
+    for (const text of [sparse + dense, dense + sparse, dense + dense, `${'x'.repeat(5_000)}apikey${'y'.repeat(4_997)}akia`]) {
+      expect(summary(automaton.scanBytes(Buffer.from(text, 'latin1')))).toEqual(summary(automaton.scanString(text)));
+    }
+  });
+
   it('gives the same result through a window, for a text above the size kept whole (and then gates nothing)', () => {
     const tables = KeywordAutomaton.build(patterns, recorded).tables;
     const dfa = new WasmDfa(tables, { wholeTextMax: 1000, chunk: 256 });
