@@ -207,7 +207,7 @@ export class Detector {
       ascii = true;
       scan = this.#automaton.scanBytes(bytes);
     } else {
-      scan = this.#automaton.scanString(raw);
+      scan = this.#scanText(raw, bytes);
       // A file's text is ASCII when its bytes are one per character (git's and stdin's are re-encoded).
       ascii = bytes ? false : scan.ascii!;
     }
@@ -224,18 +224,20 @@ export class Detector {
   /**
    * detect.go's decoding loop: each pass decodes the encoded segments of the previous pass's text
    * and runs the rules again over the result; a match counts only where it overlaps a segment
-   * decoded in that pass (the rest was seen before). The decoded text goes through the string
-   * path (a fragment without bytes, a context of its own), so the outer fragment's pre-filter
-   * result and the bytes its gates ran over are left alone.
+   * decoded in that pass (the rest was seen before). The outer fragment is done with by then: a
+   * pass's text, ASCII when the fragment's was (decoded segments are printable ASCII), replaces it
+   * in WebAssembly's memory, for its own pre-filter, gates and the
+   * next pass's search for encoded runs; other text goes through the string path.
    */
   #detectDecoded(outer: FragmentContext, findings: SecretFinding[]): void {
     const maxDepth = this.#options.maxDecodeDepth ?? DEFAULT_MAX_DECODE_DEPTH;
     const { fragment } = outer;
     let text = fragment.raw;
     let segments: EncodedSegment[] = [];
+    // Whether the text to decode is the one WebAssembly scanned last (its runs are at hand there).
+    let inWasm = outer.scannedBytes;
     for (let depth = 1; depth <= maxDepth; depth++) {
-      // The first pass takes the runs the pre-filter's WebAssembly finds in the file's bytes, where they are its characters.
-      ({ text, segments } = decodePass(text, segments, depth === 1 && outer.scannedBytes ? this.#automaton.encodedRuns() : undefined));
+      ({ text, segments } = decodePass(text, segments, inWasm ? this.#automaton.encodedRuns() : undefined));
       if (segments.length === 0) return;
       // The pre-filter's result is about to be the decoded text's: note the fragment's own marks first.
       if (depth === 1) allowMarks(outer, this.#allowPattern);
@@ -246,13 +248,27 @@ export class Detector {
         ...(fragment.symlinkFile !== undefined && { symlinkFile: fragment.symlinkFile }),
         ...(fragment.commit && { commit: fragment.commit }),
       };
-      const scan = this.#automaton.scanString(text);
-      const ctx: FragmentContext = { fragment: decoded, ascii: scan.ascii!, scannedBytes: false, scan, decoding: { outer, segments } };
+      inWasm = outer.ascii;
+      const scan = inWasm ? this.#automaton.scanBytes(Buffer.from(text, 'latin1')) : this.#scanText(text);
+      const ctx: FragmentContext = { fragment: decoded, ascii: inWasm || scan.ascii!, scannedBytes: inWasm, scan, decoding: { outer, segments } };
       for (const prepared of this.#prepared) {
         if (!this.#selected(prepared, ctx)) continue;
         for (const f of this.#detectRule(prepared, ctx, false)) findings.push(f);
       }
     }
+  }
+
+  /**
+   * The pre-filter over a text that is not one byte per character: over its UTF-8 bytes in
+   * WebAssembly (`bytes` when at hand) unless it holds a replacement character (invalid UTF-8, whose
+   * bytes do not map onto the characters) or a pattern is not ASCII.
+   */
+  #scanText(text: string, bytes?: Uint8Array): ScanResult {
+    if (!this.#automaton.usesUtf8Bytes || text.includes('\uFFFD')) return this.#automaton.scanString(text);
+    const utf8 = bytes ?? Buffer.from(text, 'utf8');
+    const scan = this.#automaton.scanUtf8(utf8);
+    scan.ascii = utf8.length === text.length;
+    return scan;
   }
 
   #selected(prepared: PreparedRule, ctx: FragmentContext): boolean {

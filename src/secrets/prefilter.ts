@@ -57,6 +57,7 @@ export class KeywordAutomaton {
   readonly #recordingState: Uint8Array;
   /** Per scan: states already reported. */
   readonly #seen: Uint8Array;
+  readonly #asciiPatterns: boolean;
   #hitStarts = new Int32Array(1024);
   #hitPatterns = new Int32Array(1024);
   #hitCount = 0;
@@ -84,6 +85,7 @@ export class KeywordAutomaton {
     this.#lengths = Int32Array.from(tables.patterns, (p) => p.length);
     this.#found = new Uint8Array(tables.patterns.length);
     this.#seen = new Uint8Array(tables.recordingState.length);
+    this.#asciiPatterns = tables.patterns.every((p) => /^[\x00-\x7f]*$/.test(p));
   }
 
   /** Scans UTF-8 bytes (in WebAssembly, wasm-dfa.ts); offsets are byte offsets. */
@@ -92,6 +94,24 @@ export class KeywordAutomaton {
     this.#wasm ??= new WasmDfa(this.tables);
     this.#wasm.scan(text, this.#found, this.#appendHits);
     return this.#result();
+  }
+
+  /**
+   * Scans the UTF-8 bytes of a text with characters outside ASCII (in WebAssembly), giving the
+   * hits UTF-16 offsets, as scanString would: the patterns are ASCII, and a character outside ASCII
+   * sends the automaton to the same state whether it is one code unit or four bytes. Only for
+   * valid UTF-8 (each invalid byte becomes a character of its own), and only while every pattern
+   * is ASCII (usesUtf8Bytes).
+   */
+  scanUtf8(bytes: Uint8Array): ScanResult {
+    const result = this.scanBytes(bytes);
+    toUtf16Offsets(bytes, result.hitStarts, result.hitCount);
+    return result;
+  }
+
+  /** Whether scanUtf8 may stand in for scanString: every pattern is ASCII. */
+  get usesUtf8Bytes(): boolean {
+    return this.#asciiPatterns;
   }
 
   /**
@@ -276,4 +296,26 @@ function buildTables(patterns: readonly string[], recorded: ReadonlySet<number>)
     outputList: Int32Array.from(list),
     recordingState: Uint8Array.from(outs, (o) => (o.some((p) => record[p] === 1) ? 1 : 0)),
   };
+}
+
+/**
+ * Turns byte offsets of ASCII characters in valid UTF-8 into UTF-16 offsets, in place. The offsets
+ * come in the order of their matches' ends, so they only ever step back by less than a pattern's
+ * length: one cursor walks the bytes, counting a code unit per character (two from a four-byte one).
+ */
+function toUtf16Offsets(bytes: Uint8Array, offsets: Int32Array, count: number): void {
+  let b = 0;
+  let u = 0;
+  for (let i = 0; i < count; i++) {
+    const target = offsets[i]!;
+    for (; b < target; b++) {
+      const c = bytes[b]!;
+      if ((c & 0xc0) !== 0x80) u += c >= 0xf0 ? 2 : 1;
+    }
+    while (b > target) {
+      const c = bytes[--b]!;
+      if ((c & 0xc0) !== 0x80) u -= c >= 0xf0 ? 2 : 1;
+    }
+    offsets[i] = u;
+  }
 }

@@ -58,6 +58,18 @@ describe('keyword pre-filter', () => {
     }
   });
 
+  it('gives the same offsets over UTF-8 bytes as over the string, for text with characters of two to four bytes', () => {
+    const automaton = KeywordAutomaton.build(patterns, recorded);
+    let seed = 3;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const alphabet = ['key', 'API', 'akia', 'token', ' ', 'x', 'é', 'ſ', '€', '😀', '\n', 'ey', '\u00ff'];
+    for (const length of [10, 1_000, 50_000]) {
+      let text = '';
+      while (text.length < length) text += alphabet[Math.floor(rnd() * alphabet.length)];
+      expect(summary(automaton.scanUtf8(Buffer.from(text, 'utf8')))).toEqual(summary(automaton.scanString(text)));
+    }
+  });
+
   it('gives the same result through a window, for a text above the size kept whole (and then gates nothing)', () => {
     const tables = KeywordAutomaton.build(patterns, recorded).tables;
     const dfa = new WasmDfa(tables, { wholeTextMax: 1000, chunk: 256 });
