@@ -85,7 +85,7 @@ export class KeywordAutomaton {
     this.#lengths = Int32Array.from(tables.patterns, (p) => p.length);
     this.#found = new Uint8Array(tables.patterns.length);
     this.#seen = new Uint8Array(tables.recordingState.length);
-    this.#asciiPatterns = tables.patterns.every((p) => /^[\x00-\x7f]*$/.test(p));
+    this.#asciiPatterns = tables.patterns.every((p) => [...p].every((c) => c.charCodeAt(0) < 0x80));
   }
 
   /** Scans UTF-8 bytes (in WebAssembly, wasm-dfa.ts); offsets are byte offsets. */
