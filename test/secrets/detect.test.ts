@@ -159,7 +159,7 @@ describe('Kubernetes rules', () => {
       'nopassword: postgres://app@db.internal/orders',
       '',
     ].join('\n');
-    const found = scan(text, 'app.env').filter((f) => f.ruleId === 'connection-string-password');
+    const found = scan(text, 'app.env').filter((f) => f.ruleId === 'generic-connection-string-password');
     expect(found.map((f) => [f.startLine, f.secret])).toEqual([
       [1, 's3cr3t-Pa55w0rd'],
       [2, 'Tr0ub4dor&3'],

@@ -50,6 +50,30 @@ describe("Palisade's own rules", () => {
     expect(problems).toEqual([]);
   });
 
+  it('report a secret once: no two rules share a pattern, and a true positive is not also reported by another rule (but a generic one, which gives way)', () => {
+    const problems: string[] = [];
+    const bySource = new Map<string, string>();
+    for (const rule of config.rules.values()) {
+      const source = rule.regex?.source;
+      if (source === undefined) continue;
+      const other = bySource.get(source);
+      if (other) problems.push(`${rule.id}: the same pattern as ${other}`);
+      bySource.set(source, rule.id);
+    }
+    const overlap = (a: string, b: string) => a.includes(b) || b.includes(a);
+    for (const { samples } of files) {
+      for (const [id, { tp = [] }] of Object.entries(samples)) {
+        for (const s of tp) {
+          const found = find(s);
+          const own = found.filter((f) => f.ruleId === id);
+          const doubles = found.filter((f) => f.ruleId !== id && !f.ruleId.includes('generic') && own.some((o) => o.startLine === f.startLine && overlap(o.secret, f.secret)));
+          if (doubles.length > 0) problems.push(`${id}: ${JSON.stringify(s.text.slice(0, 80))} is also reported by ${[...new Set(doubles.map((f) => f.ruleId))].join(', ')}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it.each(files)('$file: each rule finds its true positives and none of its false positives', ({ file, ids, samples }) => {
     const problems: string[] = [];
     for (const id of Object.keys(samples)) if (!ids.includes(id)) problems.push(`${id}: samples for a rule ${file} does not have`);
