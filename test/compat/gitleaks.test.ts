@@ -238,13 +238,13 @@ describe.skipIf(!corpus)('gitleaks testdata/repos/small', () => {
     expect([recall, precision]).toEqual([1, 1]);
   });
 
-  it("Palisade's default rules find the same secrets (aws-access-token is the default rule's id)", async () => {
+  it("Palisade's default rules find the same secrets (aws-access-key-id is Palisade's own rule's id)", async () => {
     const git = await scanSecrets({ target: repo, mode: 'git' });
     const dir = await scanSecrets({ target: repo, mode: 'dir' });
-    const rename = (f: Partial<SecretFinding>) => ({ ...f, ruleId: 'aws-access-token' });
+    const rename = (f: Partial<SecretFinding>) => ({ ...f, ruleId: 'aws-access-key-id' });
     // The repository's .gitleaksignore names aws-access-key, so with the default rules nothing is ignored.
-    const gitExpected = [...GIT_EXPECTED.map(rename), { ruleId: 'aws-access-token', file: 'api/ignoreCommit.go', startLine: 20, secret: 'AKIALALEMEL33243OLIA', commit: '53cd7a3c6eb4937f413e3c25e4a9f39289afa69e' }, { ruleId: 'aws-access-token', file: 'api/ignoreGlobal.go', startLine: 20, secret: 'AKIALALEMEL33243OLIA', commit: '53cd7a3c6eb4937f413e3c25e4a9f39289afa69e' }];
-    const dirExpected = ['api/ignoreCommit.go', 'api/ignoreGlobal.go'].map((file) => ({ ruleId: 'aws-access-token', file, startLine: 20, secret: 'AKIALALEMEL33243OLIA', commit: '' }));
+    const gitExpected = [...GIT_EXPECTED.map(rename), { ruleId: 'aws-access-key-id', file: 'api/ignoreCommit.go', startLine: 20, secret: 'AKIALALEMEL33243OLIA', commit: '53cd7a3c6eb4937f413e3c25e4a9f39289afa69e' }, { ruleId: 'aws-access-key-id', file: 'api/ignoreGlobal.go', startLine: 20, secret: 'AKIALALEMEL33243OLIA', commit: '53cd7a3c6eb4937f413e3c25e4a9f39289afa69e' }];
+    const dirExpected = ['api/ignoreCommit.go', 'api/ignoreGlobal.go'].map((file) => ({ ruleId: 'aws-access-key-id', file, startLine: 20, secret: 'AKIALALEMEL33243OLIA', commit: '' }));
     const g = score('git history (default rules)', gitExpected, git.findings);
     const d = score('directory (default rules)', dirExpected, dir.findings);
     expect([g.recall, g.precision, d.recall, d.precision]).toEqual([1, 1, 1, 1]);

@@ -25,7 +25,7 @@ describe('palisade secrets', () => {
   it('exits 1 with leaks, redacts by default, and renders the table', () => {
     const r = run(['secrets', project()]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('aws-access-token');
+    expect(r.stdout).toContain('aws-access-key-id');
     expect(r.stdout).toContain('REDACTED');
     expect(r.stdout).not.toContain('AKIALALEMEL33243OLIA');
   });
@@ -36,7 +36,7 @@ describe('palisade secrets', () => {
     const report = join(out, 'report.json');
     expect(run(['secrets', dir, '--no-redact', '--report-format', 'json', '--report-path', report, '-o', join(out, 'table.txt')]).status).toBe(1);
     const findings = JSON.parse(readFileSync(report, 'utf8')) as { RuleID: string; Secret: string; Fingerprint: string }[];
-    expect(findings.map((f) => [f.RuleID, f.Secret, f.Fingerprint])).toEqual([['aws-access-token', 'AKIALALEMEL33243OLIA', 'main.go:aws-access-token:3']]);
+    expect(findings.map((f) => [f.RuleID, f.Secret, f.Fingerprint])).toEqual([['aws-access-key-id', 'AKIALALEMEL33243OLIA', 'main.go:aws-access-key-id:3']]);
     const again = run(['secrets', dir, '--no-redact', '--baseline-path', report, '-f', 'json']);
     expect(again.status).toBe(0);
     expect(JSON.parse(again.stdout).summary.secrets.total).toBe(0);
@@ -44,7 +44,7 @@ describe('palisade secrets', () => {
 
   it('honours .gitleaksignore fingerprints and --exit-code', () => {
     const dir = project();
-    writeFileSync(join(dir, '.gitleaksignore'), 'main.go:aws-access-token:3\n');
+    writeFileSync(join(dir, '.gitleaksignore'), 'main.go:aws-access-key-id:3\n');
     expect(run(['secrets', dir]).status).toBe(0);
     const other = project();
     expect(run(['secrets', other, '--exit-code', '7']).status).toBe(7);
@@ -56,7 +56,7 @@ describe('palisade secrets', () => {
     expect(csv.stdout.split('\n')[0]).toBe('RuleID,Commit,File,SymlinkFile,Secret,Match,StartLine,EndLine,StartColumn,EndColumn,Author,Message,Date,Email,Fingerprint,Tags');
     expect(csv.stdout).toContain(',AKIALALEME...,');
     const sarif = JSON.parse(run(['secrets', project(), '-f', 'sarif']).stdout);
-    expect(sarif.runs[0].results[0]).toMatchObject({ ruleId: 'aws-access-token', locations: [{ physicalLocation: { artifactLocation: { uri: 'main.go' }, region: { startLine: 3 } } }] });
+    expect(sarif.runs[0].results[0]).toMatchObject({ ruleId: 'aws-access-key-id', locations: [{ physicalLocation: { artifactLocation: { uri: 'main.go' }, region: { startLine: 3 } } }] });
   });
 
   it('uses a .gitleaks.toml at the scan root and rejects a bad configuration naming the rule', () => {
@@ -87,6 +87,6 @@ describe('palisade secrets', () => {
     const r = run(['scan', '--scanners', 'secret', project(), '-f', 'json']);
     expect(r.status).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.results[0].secrets.map((s: { id: string; secret: string }) => [s.id, s.secret])).toEqual([['aws-access-token', 'REDACTED']]);
+    expect(doc.results[0].secrets.map((s: { id: string; secret: string }) => [s.id, s.secret])).toEqual([['aws-access-key-id', 'REDACTED']]);
   });
 });

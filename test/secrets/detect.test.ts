@@ -130,7 +130,7 @@ describe('Kubernetes rules', () => {
     const found = scan(manifest, 'k8s/secret.yaml');
     expect(found.map((f) => [f.ruleId, f.startLine, f.secret])).toEqual([
       ['kubernetes-secret-manifest', 6, 'QUtJQUxBTEVNRUwzMzI0M09MSUE='],
-      ['aws-access-token', 6, 'AKIALALEMEL33243OLIA'],
+      ['aws-access-key-id', 6, 'AKIALALEMEL33243OLIA'],
       ['kubernetes-secret-manifest', 10, 'hunter2hunter2'],
     ]);
     expect(found[1]!.tags).toContain('decoded:base64');

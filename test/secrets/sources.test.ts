@@ -45,7 +45,7 @@ describe('reading files', () => {
     const read = new FileReader().read({ path: 'bad.txt', absolute: join(dir, 'bad.txt'), size: bytes.length }, 0);
     expect(read.kind === 'text' && read.text.startsWith('café \ufffd\ufffd\ufffd key')).toBe(true);
     const result = await scanSecrets({ target: dir, mode: 'dir' });
-    expect(result.findings.map((f) => [f.ruleId, f.startLine, f.secret])).toEqual([['aws-access-token', 1, 'AKIALALEMEL33243OLIA']]);
+    expect(result.findings.map((f) => [f.ruleId, f.startLine, f.secret])).toEqual([['aws-access-key-id', 1, 'AKIALALEMEL33243OLIA']]);
   });
 
   it('reuses its buffer: a file that grew since it was listed is read to its end, a smaller one after it alone', () => {
@@ -68,7 +68,7 @@ describe('reading files', () => {
     expect([skipped.stats.skippedTooLarge, skipped.findings.length]).toEqual([1, 0]);
     const started = performance.now();
     const scanned = await scanSecrets({ target: dir, mode: 'dir', maxTargetBytes: 0 });
-    expect(scanned.findings.map((f) => f.ruleId)).toEqual(['aws-access-token']);
+    expect(scanned.findings.map((f) => f.ruleId)).toEqual(['aws-access-key-id']);
     expect(performance.now() - started).toBeLessThan(30_000);
   });
 });
