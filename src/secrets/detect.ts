@@ -341,6 +341,12 @@ export class Detector {
     return out;
   }
 
+  /** The line feeds of a fragment's text: from WebAssembly while its memory holds the text, else by indexOf. */
+  #newlines(ctx: FragmentContext): Int32Array {
+    ctx.newlines ??= (ctx.scannedBytes && this.#automaton.newlines(ctx.scan)) || newlineIndex(ctx.fragment.raw);
+    return ctx.newlines;
+  }
+
   /** Whether the fragment has a line (`line`) or is itself (`text`) longer than LONG_LINE. */
   #longText(ctx: FragmentContext, reach: 'line' | 'text'): boolean {
     const raw = ctx.fragment.raw;
@@ -348,7 +354,7 @@ export class Detector {
     if (reach === 'text') return true;
     if (ctx.longestLine === undefined) {
       // From the newline index, which locating the matches needs anyway: one pass over the text, not two.
-      const newlines = (ctx.newlines ??= newlineIndex(raw));
+      const newlines = this.#newlines(ctx);
       let longest = 0;
       let from = 0;
       for (let i = 0; i < newlines.length && longest <= LONG_LINE; i++) {
@@ -428,8 +434,7 @@ export class Detector {
 
     // gitleaks keeps the start and moves the end to start + trimmed length (detect.go, issue 1352).
     const end = start + matchText.length;
-    ctx.newlines ??= newlineIndex(raw);
-    const loc = locate(ctx.newlines, raw, start, end, ctx.ascii);
+    const loc = locate(this.#newlines(ctx), raw, start, end, ctx.ascii);
     if (end > loc.endLineIndex) loc.endLineIndex = end;
     const lineStart = loc.startLineIndex;
     const lineEnd = loc.endLineIndex;
@@ -461,8 +466,7 @@ export class Detector {
     const fragment = outer.fragment;
     const raw = fragment.raw;
     const { start: from, end } = originalSpan(segments, start, matchEnd);
-    outer.newlines ??= newlineIndex(raw);
-    const loc = locate(outer.newlines, raw, from, end, outer.ascii);
+    const loc = locate(this.#newlines(outer), raw, from, end, outer.ascii);
     if (end > loc.endLineIndex) loc.endLineIndex = end;
     const lineStart = loc.startLineIndex;
     const lineEnd = loc.endLineIndex;

@@ -1,6 +1,6 @@
 ;; The secret scanner's byte loops, over a text in linear memory (wasm-dfa.ts): the keyword
-;; pre-filter's automaton (prefilter.ts), the gates of anchored rules (regex/gate.ts) and the search
-;; for encoded text (decode.ts).
+;; pre-filter's automaton (prefilter.ts), the gates of anchored rules (regex/gate.ts), the search
+;; for encoded text (decode.ts) and the line index (detect.ts).
 ;; Compiled by `npm run generate` into dfa-wasm.ts; a test checks that the two agree.
 ;;
 ;; scan:
@@ -269,4 +269,35 @@
             (i32.store (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 3))) (i32.sub (local.get $start) (local.get $text)))
             (i32.store offset=4 (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 3))) (i32.sub (local.get $end) (local.get $text)))
             (local.set $n (i32.add (local.get $n) (i32.const 1)))))))
+    (local.get $n))
+
+  ;; newlines: the offsets (from `text`) of the line feeds in [from, end), ascending, written to
+  ;; `out`, at most `limit` a call (the caller calls again after the last); returns how many. SIMD:
+  ;; a bit mask of the line feeds of 16 bytes at a time, its set bits taken lowest first. Bytes past
+  ;; `end` are read (the memory goes on) but masked off.
+  (func (export "newlines")
+    (param $text i32) (param $from i32) (param $end i32) (param $out i32) (param $limit i32)
+    (result i32)
+    (local $p i32) (local $m i32) (local $n i32)
+    (local.set $p (local.get $from))
+    (block $finished
+      (loop $block
+        (br_if $finished (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $m (i8x16.bitmask (i8x16.eq (v128.load align=1 (local.get $p)) (i8x16.splat (i32.const 10)))))
+        (if (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 16))
+          (then
+            (local.set $m (i32.and (local.get $m)
+              (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $p))) (i32.const 1))))))
+        (block $taken
+          (loop $bit
+            (br_if $taken (i32.eqz (local.get $m)))
+            ;; Full: the caller resumes after the last line feed written.
+            (br_if $finished (i32.ge_u (local.get $n) (local.get $limit)))
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2)))
+              (i32.sub (i32.add (local.get $p) (i32.ctz (local.get $m))) (local.get $text)))
+            (local.set $n (i32.add (local.get $n) (i32.const 1)))
+            (local.set $m (i32.and (local.get $m) (i32.sub (local.get $m) (i32.const 1))))
+            (br $bit)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $block)))
     (local.get $n)))

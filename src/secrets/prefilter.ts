@@ -58,6 +58,8 @@ export class KeywordAutomaton {
   /** Per scan: states already reported. */
   readonly #seen: Uint8Array;
   readonly #asciiPatterns: boolean;
+  /** The result of the last scanBytes, while WebAssembly's memory holds its text. */
+  #lastBytesScan: ScanResult | undefined;
   #hitStarts = new Int32Array(1024);
   #hitPatterns = new Int32Array(1024);
   #hitCount = 0;
@@ -93,7 +95,8 @@ export class KeywordAutomaton {
     this.#hitCount = 0;
     this.#wasm ??= new WasmDfa(this.tables);
     this.#wasm.scan(text, this.#found, this.#appendHits);
-    return this.#result();
+    this.#lastBytesScan = this.#result();
+    return this.#lastBytesScan;
   }
 
   /**
@@ -106,6 +109,8 @@ export class KeywordAutomaton {
   scanUtf8(bytes: Uint8Array): ScanResult {
     const result = this.scanBytes(bytes);
     toUtf16Offsets(bytes, result.hitStarts, result.hitCount);
+    // Its bytes are not its characters: nothing else is read from them.
+    this.#lastBytesScan = undefined;
     return result;
   }
 
@@ -120,6 +125,14 @@ export class KeywordAutomaton {
    */
   gatePlaces(gate: Gate, places: Int32Array): Int32Array {
     return this.#wasm ? this.#wasm.gate(gate, places) : places;
+  }
+
+  /**
+   * The offsets of the line feeds of the text `scan` came from, from WebAssembly (WasmDfa.newlines),
+   * while that text is the last one scanBytes took; undefined otherwise.
+   */
+  newlines(scan: ScanResult): Int32Array | undefined {
+    return scan === this.#lastBytesScan ? this.#wasm?.newlines() : undefined;
   }
 
   /** The runs of base64 characters worth decoding in the text of the last scanBytes (WasmDfa.encodedRuns). */

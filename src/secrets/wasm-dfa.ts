@@ -21,6 +21,7 @@ interface DfaExports {
   scan2(a: number, endA: number, b: number, endB: number): void;
   gate(text: number, end: number, places: number, count: number, ascii: number, table: number, width: number): number;
   runs(text: number, from: number, end: number, out: number, limit: number): number;
+  newlines(text: number, from: number, end: number, out: number, limit: number): number;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -30,8 +31,8 @@ const WHOLE_TEXT_MAX = 64 << 20;
 const CHUNK = 1 << 20;
 /** Hits taken from WebAssembly per call. */
 const HITS = 1 << 14;
-/** Runs of base64 characters taken from WebAssembly per call. */
-const RUNS = 1 << 12;
+/** Words of a list (encoded runs, line feeds) taken from WebAssembly per call. */
+const LIST_BATCH = 1 << 16;
 /** Room for the gates of the rules a scan tries (a gate's table is at most 64 KB; most are a few). */
 const GATE_BYTES = 2 << 20;
 
@@ -258,22 +259,37 @@ export class WasmDfa {
    * not kept whole.
    */
   encodedRuns(): Int32Array | undefined {
+    return this.#collect((from, end, out, limit) => this.#exports.runs(this.#text, from, end, out, limit), 2);
+  }
+
+  /** The offsets of the line feeds in the text of the last scan, ascending; undefined when it was not kept whole. */
+  newlines(): Int32Array | undefined {
+    return this.#collect((from, end, out, limit) => this.#exports.newlines(this.#text, from, end, out, limit), 1);
+  }
+
+  /**
+   * What a WebAssembly function lists over the text of the last scan, in batches: `call` lists
+   * from an address to the end into `out`, at most `limit` items of `width` words, and returns
+   * how many; the next batch starts after the last word written.
+   */
+  #collect(call: (from: number, end: number, out: number, limit: number) => number, width: number): Int32Array | undefined {
     if (this.#textLength < 0) return undefined;
     const end = this.#text + this.#textLength;
     // WebAssembly reads up to 15 bytes past the end (and masks them off): they are the list's.
     const out = align(end);
-    this.#reserve(out + RUNS * 8);
+    this.#reserve(out + LIST_BATCH * 4);
+    const limit = LIST_BATCH / width;
     let found = new Int32Array(0);
     for (let from = this.#text; ; ) {
-      const n = this.#exports.runs(this.#text, from, end, out, RUNS);
-      if (n === 0) return found;
-      const more = this.#words.subarray(out / 4, out / 4 + 2 * n);
+      const n = call(from, end, out, limit);
+      const more = this.#words.subarray(out / 4, out / 4 + width * n);
+      if (found.length === 0 && n < limit) return more.slice();
       const joined = new Int32Array(found.length + more.length);
       joined.set(found);
       joined.set(more, found.length);
       found = joined;
-      if (n < RUNS) return found;
-      from = this.#text + more[more.length - 1]!;
+      if (n < limit) return found;
+      from = this.#text + more[more.length - 1]! + 1;
     }
   }
 

@@ -95,6 +95,12 @@ describe('decoding passes', () => {
     }
   });
 
+  it('lists runs in batches: a text with more runs than one call takes decodes the same', () => {
+    const text = Array.from({ length: 50_000 }, (_, i) => `k${i}abcdefghijklmnopq`).join(' ');
+    expect(runsOf(text).length).toBe(100_000);
+    expect(decodePass(text, [], runsOf(text))).toEqual(decodePass(text, []));
+  });
+
   it('lists the runs a decoder could use: with a digit or one of +/-_, or right after a =', () => {
     const text = 'someLongIdentifierName QUtJQUxBTEVNRUwzMzI0M09MSUE= aGVsbG8gd29ybGQgdGhlcmU==abcdefabcdefabcdefabcdefabcdefabcd x';
     const runs = [...runsOf(text)];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KeywordAutomaton, type ScanResult } from '../../src/secrets/prefilter.ts';
 import { WasmDfa } from '../../src/secrets/wasm-dfa.ts';
+import { newlineIndex } from '../../src/secrets/detect.ts';
 
 /** The result as plain data: which patterns occur, and every recorded occurrence. */
 function summary(result: ScanResult) {
@@ -68,6 +69,22 @@ describe('keyword pre-filter', () => {
       while (text.length < length) text += alphabet[Math.floor(rnd() * alphabet.length)];
       expect(summary(automaton.scanUtf8(Buffer.from(text, 'utf8')))).toEqual(summary(automaton.scanString(text)));
     }
+  });
+
+  it('lists the line feeds of the text it holds as indexOf finds them, in batches, and none for another text', () => {
+    const automaton = KeywordAutomaton.build(patterns, recorded);
+    let seed = 5;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (const length of [0, 15, 16, 17, 1_000, 300_000]) {
+      let text = '';
+      while (text.length < length) text += rnd() < 0.4 ? '\n' : 'key x';
+      const scan = automaton.scanBytes(Buffer.from(text, 'latin1'));
+      expect([...automaton.newlines(scan)!], `length ${length}`).toEqual([...newlineIndex(text)]);
+    }
+    const first = automaton.scanBytes(Buffer.from('a\nb'));
+    automaton.scanBytes(Buffer.from('\n\n'));
+    expect(automaton.newlines(first)).toBeUndefined();
+    expect(automaton.newlines(automaton.scanUtf8(Buffer.from('é\n')))).toBeUndefined();
   });
 
   it('gives the same result through a window, for a text above the size kept whole (and then gates nothing)', () => {
