@@ -54,7 +54,8 @@ describe('keyword pre-filter', () => {
     const dense = 'apikey eyKEY '.repeat(30_000);
     const sparse = 'x.'.repeat(200_000);
     // Around the middle a pattern runs across the split, and one ends just before it.
-    for (const text of [sparse + dense, dense + sparse, dense + dense, `${'x'.repeat(5_000)}apikey${'y'.repeat(4_997)}akia`]) {
+    const at = (n: number, word: string, length: number) => `${'x'.repeat(n)}${word}`.padEnd(length, 'y');
+    for (const text of [sparse + dense, dense + sparse, dense + dense, sparse + dense + sparse + dense, dense + sparse + sparse + sparse, `${'x'.repeat(5_000)}apikey${'y'.repeat(4_997)}akia`, at(2_497, 'apikey', 10_000), at(7_497, 'token', 10_000)]) {
       expect(summary(automaton.scanBytes(Buffer.from(text, 'latin1')))).toEqual(summary(automaton.scanString(text)));
     }
   });
