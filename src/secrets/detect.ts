@@ -712,6 +712,8 @@ function allowedBy(allowlists: readonly PreparedAllowlist[], c: Candidate, fragm
   for (const { list: a, stopword } of allowlists) {
     const target = a.regexTarget === 'match' ? c.match : a.regexTarget === 'line' ? line : c.secret;
     const regexOk = target !== '' && (lineRegex && a.regexTarget === 'line' ? lineRegex(a) : a.regexes.some((r) => r.test(target)));
+    // Either one allows an OR list: the stopwords are only looked up when the regexes did not.
+    if (a.condition !== 'AND' && regexOk) return true;
     const stopwordOk = c.secret !== '' && stopword(c.lowerSecret);
     if (a.condition === 'AND') {
       const checks: boolean[] = [];
@@ -720,7 +722,7 @@ function allowedBy(allowlists: readonly PreparedAllowlist[], c: Candidate, fragm
       if (a.regexes.length > 0) checks.push(regexOk);
       if (a.stopwords.length > 0) checks.push(stopwordOk);
       if (checks.every(Boolean)) return true;
-    } else if (regexOk || stopwordOk) {
+    } else if (stopwordOk) {
       return true;
     }
   }
