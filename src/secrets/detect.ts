@@ -352,6 +352,8 @@ export class Detector {
     const raw = ctx.fragment.raw;
     if (raw.length <= LONG_LINE) return false;
     if (reach === 'text') return true;
+    // From WebAssembly while it holds the text (no line index needed: most files have no finding to locate).
+    if (ctx.longestLine === undefined && ctx.newlines === undefined && ctx.scannedBytes) ctx.longestLine = this.#automaton.longestLine(ctx.scan);
     if (ctx.longestLine === undefined) {
       // From the newline index, which locating the matches needs anyway: one pass over the text, not two.
       const newlines = this.#newlines(ctx);

@@ -1,6 +1,6 @@
 ;; The secret scanner's byte loops, over a text in linear memory (wasm-dfa.ts): the keyword
 ;; pre-filter's automaton (prefilter.ts), the gates of anchored rules (regex/gate.ts), the search
-;; for encoded text (decode.ts) and the line index (detect.ts).
+;; for encoded text (decode.ts) and the line index and longest line (detect.ts).
 ;; Compiled by `npm run generate` into dfa-wasm.ts; a test checks that the two agree.
 ;;
 ;; scan:
@@ -300,4 +300,33 @@
             (br $bit)))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (br $block)))
-    (local.get $n)))
+    (local.get $n))
+
+  ;; longestLine: the length of the longest line (line feeds not counted) of the text [text, end),
+  ;; without listing the line feeds (most texts only need to know whether a line is very long).
+  (func (export "longestLine") (param $text i32) (param $end i32) (result i32)
+    (local $p i32) (local $m i32) (local $at i32) (local $from i32) (local $longest i32)
+    (local.set $p (local.get $text))
+    (local.set $from (local.get $text))
+    (block $finished
+      (loop $block
+        (br_if $finished (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $m (i8x16.bitmask (i8x16.eq (v128.load align=1 (local.get $p)) (i8x16.splat (i32.const 10)))))
+        (if (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 16))
+          (then
+            (local.set $m (i32.and (local.get $m)
+              (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $p))) (i32.const 1))))))
+        (block $taken
+          (loop $bit
+            (br_if $taken (i32.eqz (local.get $m)))
+            (local.set $at (i32.add (local.get $p) (i32.ctz (local.get $m))))
+            (if (i32.gt_u (i32.sub (local.get $at) (local.get $from)) (local.get $longest))
+              (then (local.set $longest (i32.sub (local.get $at) (local.get $from)))))
+            (local.set $from (i32.add (local.get $at) (i32.const 1)))
+            (local.set $m (i32.and (local.get $m) (i32.sub (local.get $m) (i32.const 1))))
+            (br $bit)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $block)))
+    (if (i32.gt_u (i32.sub (local.get $end) (local.get $from)) (local.get $longest))
+      (then (local.set $longest (i32.sub (local.get $end) (local.get $from)))))
+    (local.get $longest)))

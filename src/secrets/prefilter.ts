@@ -135,6 +135,11 @@ export class KeywordAutomaton {
     return scan === this.#lastBytesScan ? this.#wasm?.newlines() : undefined;
   }
 
+  /** The length of the longest line of the text `scan` came from, while WebAssembly holds it (as `newlines`). */
+  longestLine(scan: ScanResult): number | undefined {
+    return scan === this.#lastBytesScan ? this.#wasm?.longestLine() : undefined;
+  }
+
   /** The runs of base64 characters worth decoding in the text of the last scanBytes (WasmDfa.encodedRuns). */
   encodedRuns(): Int32Array | undefined {
     return this.#wasm?.encodedRuns();

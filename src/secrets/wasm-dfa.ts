@@ -22,6 +22,7 @@ interface DfaExports {
   gate(text: number, end: number, places: number, count: number, ascii: number, table: number, width: number): number;
   runs(text: number, from: number, end: number, out: number, limit: number): number;
   newlines(text: number, from: number, end: number, out: number, limit: number): number;
+  longestLine(text: number, end: number): number;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -265,6 +266,14 @@ export class WasmDfa {
   /** The offsets of the line feeds in the text of the last scan, ascending; undefined when it was not kept whole. */
   newlines(): Int32Array | undefined {
     return this.#collect((from, end, out, limit) => this.#exports.newlines(this.#text, from, end, out, limit), 1);
+  }
+
+  /** The length of the longest line of the text of the last scan; undefined when it was not kept whole. */
+  longestLine(): number | undefined {
+    if (this.#textLength < 0) return undefined;
+    // Up to 15 bytes past the end are read (and masked off): they must be memory.
+    this.#reserve(this.#text + this.#textLength + 16);
+    return this.#exports.longestLine(this.#text, this.#text + this.#textLength);
   }
 
   /**

@@ -72,7 +72,7 @@ describe('keyword pre-filter', () => {
     }
   });
 
-  it('lists the line feeds of the text it holds as indexOf finds them, in batches, and none for another text', () => {
+  it('lists the line feeds of the text it holds as indexOf finds them, in batches, and its longest line; nothing for another text', () => {
     const automaton = KeywordAutomaton.build(patterns, recorded);
     let seed = 5;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
@@ -81,10 +81,12 @@ describe('keyword pre-filter', () => {
       while (text.length < length) text += rnd() < 0.4 ? '\n' : 'key x';
       const scan = automaton.scanBytes(Buffer.from(text, 'latin1'));
       expect([...automaton.newlines(scan)!], `length ${length}`).toEqual([...newlineIndex(text)]);
+      expect(automaton.longestLine(scan), `length ${length}`).toBe(Math.max(0, ...text.split('\n').map((l) => l.length)));
     }
     const first = automaton.scanBytes(Buffer.from('a\nb'));
     automaton.scanBytes(Buffer.from('\n\n'));
     expect(automaton.newlines(first)).toBeUndefined();
+    expect(automaton.longestLine(first)).toBeUndefined();
     expect(automaton.newlines(automaton.scanUtf8(Buffer.from('é\n')))).toBeUndefined();
   });
 
