@@ -234,10 +234,10 @@ export class Detector {
     const { fragment } = outer;
     let text = fragment.raw;
     let segments: EncodedSegment[] = [];
-    // Whether the text to decode is the one WebAssembly scanned last (its runs are at hand there).
-    let inWasm = outer.scannedBytes;
+    // The pre-filter's result for the text to decode: its runs are at hand while WebAssembly holds it.
+    let scanned = outer.scannedBytes ? outer.scan : undefined;
     for (let depth = 1; depth <= maxDepth; depth++) {
-      ({ text, segments } = decodePass(text, segments, inWasm ? this.#automaton.encodedRuns() : undefined));
+      ({ text, segments } = decodePass(text, segments, scanned && this.#automaton.encodedRuns(scanned)));
       if (segments.length === 0) return;
       // The pre-filter's result is about to be the decoded text's: note the fragment's own marks first.
       if (depth === 1) allowMarks(outer, this.#allowPattern);
@@ -248,9 +248,9 @@ export class Detector {
         ...(fragment.symlinkFile !== undefined && { symlinkFile: fragment.symlinkFile }),
         ...(fragment.commit && { commit: fragment.commit }),
       };
-      inWasm = outer.ascii;
-      const scan = inWasm ? this.#automaton.scanBytes(Buffer.from(text, 'latin1')) : this.#scanText(text);
-      const ctx: FragmentContext = { fragment: decoded, ascii: inWasm || scan.ascii!, scannedBytes: inWasm, scan, decoding: { outer, segments } };
+      const scan = outer.ascii ? this.#automaton.scanBytes(Buffer.from(text, 'latin1')) : this.#scanText(text);
+      scanned = outer.ascii ? scan : undefined;
+      const ctx: FragmentContext = { fragment: decoded, ascii: outer.ascii || scan.ascii!, scannedBytes: outer.ascii, scan, decoding: { outer, segments } };
       for (const prepared of this.#prepared) {
         if (!this.#selected(prepared, ctx)) continue;
         for (const f of this.#detectRule(prepared, ctx, false)) findings.push(f);
@@ -327,7 +327,7 @@ export class Detector {
     if (this.#tried.length < places.length) this.#tried = new Int32Array(places.length);
     const tried = this.#tried.subarray(0, places.length);
     tried.set(places);
-    return this.#automaton.gatePlaces(gate, tried);
+    return this.#automaton.gatePlaces(ctx.scan, gate, tried);
   }
 
   /** The places in [from, to), relative to `from` (a view of a buffer reused by the next call). */

@@ -119,30 +119,30 @@ export class KeywordAutomaton {
     return this.#asciiPatterns;
   }
 
-  /**
-   * The places (ascending byte offsets into the text of the last scanBytes) that pass `gate`, in
-   * place at the start of `places`.
+  /*
+   * What WebAssembly still knows of a text once scanned: only asked with the ScanResult of that
+   * text, and answered only while it is the last one scanBytes took (a Secret manifest's decoded
+   * values, scanned in between, take its place); the callers fall back on their own work.
    */
-  gatePlaces(gate: Gate, places: Int32Array): Int32Array {
-    return this.#wasm ? this.#wasm.gate(gate, places) : places;
+
+  /** The places (ascending offsets into the text of `scan`) that pass `gate`, in place at the start of `places`. */
+  gatePlaces(scan: ScanResult, gate: Gate, places: Int32Array): Int32Array {
+    return scan === this.#lastBytesScan && this.#wasm ? this.#wasm.gate(gate, places) : places;
   }
 
-  /**
-   * The offsets of the line feeds of the text `scan` came from, from WebAssembly (WasmDfa.newlines),
-   * while that text is the last one scanBytes took; undefined otherwise.
-   */
+  /** The offsets of the line feeds of the text of `scan` (WasmDfa.newlines). */
   newlines(scan: ScanResult): Int32Array | undefined {
     return scan === this.#lastBytesScan ? this.#wasm?.newlines() : undefined;
   }
 
-  /** The length of the longest line of the text `scan` came from, while WebAssembly holds it (as `newlines`). */
+  /** The length of the longest line of the text of `scan`. */
   longestLine(scan: ScanResult): number | undefined {
     return scan === this.#lastBytesScan ? this.#wasm?.longestLine() : undefined;
   }
 
-  /** The runs of base64 characters worth decoding in the text of the last scanBytes (WasmDfa.encodedRuns). */
-  encodedRuns(): Int32Array | undefined {
-    return this.#wasm?.encodedRuns();
+  /** The runs of base64 characters worth decoding in the text of `scan` (WasmDfa.encodedRuns). */
+  encodedRuns(scan: ScanResult): Int32Array | undefined {
+    return scan === this.#lastBytesScan ? this.#wasm?.encodedRuns() : undefined;
   }
 
   /** Scans a string; offsets are UTF-16 code units. */

@@ -6,8 +6,7 @@ import { KeywordAutomaton } from '../../src/secrets/prefilter.ts';
 /** The runs WebAssembly lists in an ASCII text, as the detector takes them for a file's first decoding pass. */
 function runsOf(text: string): Int32Array {
   const automaton = KeywordAutomaton.build(['zz']);
-  automaton.scanBytes(Buffer.from(text, 'latin1'));
-  return automaton.encodedRuns()!;
+  return automaton.encodedRuns(automaton.scanBytes(Buffer.from(text, 'latin1')))!;
 }
 import { Detector, type DetectorOptions } from '../../src/secrets/detect.ts';
 

@@ -186,6 +186,15 @@ describe('one pre-filter pass per fragment', () => {
   });
 });
 
+describe('what WebAssembly holds of a file', () => {
+  it("is not taken for another text's: a Secret manifest's decoded values are scanned before the file's own encoded text is looked for", () => {
+    const encoded = Buffer.from('aws_key = AKIALALEMEL33243OLIA').toString('base64');
+    const yaml = ['apiVersion: v1', 'kind: Secret', 'metadata:', '  name: x', 'data:', `  a: ${Buffer.from('hello world value, long enough').toString('base64')}`, '---', `note: ${encoded}`, ''].join('\n');
+    const found = new Detector(defaultConfig()).detect({ raw: yaml, bytes: Buffer.from(yaml), filePath: 's.yaml', startLine: 1 });
+    expect(found.filter((f) => f.ruleId === 'aws-access-key-id').map((f) => [f.startLine, f.secret, f.tags.includes('decoded:base64')])).toEqual([[8, 'AKIALALEMEL33243OLIA', true]]);
+  });
+});
+
 describe('gated places', () => {
   it.each(BUILTIN_RULE_SETS)('finds the same over the bytes of a file (places gated in WebAssembly) as over its text (not gated): %s rules', (name) => {
     // Thousands of keyword places, most of them ordinary code, a few of them secrets.
