@@ -47,6 +47,8 @@ export class ResourceWatcher {
   readonly #requests = new Set<{ destroy(): void }>();
   #listed = false;
   #closed = false;
+  /** Ends the wait between attempts (#sleep), when there is one. */
+  #wake: (() => void) | undefined;
   #resolveListed: () => void = () => undefined;
   readonly #firstList: Promise<void>;
 
@@ -73,6 +75,7 @@ export class ResourceWatcher {
 
   close(): void {
     this.#closed = true;
+    this.#wake?.();
     this.#resolveListed();
     for (const r of this.#requests) r.destroy();
     this.#requests.clear();
@@ -103,14 +106,29 @@ export class ResourceWatcher {
         if (err instanceof KubeHttpError && err.status === 404) {
           this.#notServed();
           resourceVersion = undefined;
-          await new Promise((r) => setTimeout(r, NOT_SERVED_RETRY_MS).unref());
+          await this.#sleep(NOT_SERVED_RETRY_MS);
           continue;
         }
         log.write('warn', 'Kubernetes watch failed; retrying', { resource: path, error: errorMessage(err), retryInMs: delay });
       }
-      await new Promise((r) => setTimeout(r, delay));
+      await this.#sleep(delay);
       delay = Math.min(delay * 2, 30_000);
     }
+  }
+
+  /** Waits `ms` between attempts; close() ends the wait, so a closed watch leaves no timer behind. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = undefined;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+    });
   }
 
   /** A 404: the resource is listed and empty; said (and signalled) only when that changes something. */
