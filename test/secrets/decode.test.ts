@@ -94,6 +94,15 @@ describe('decoding passes', () => {
     }
   });
 
+  it('classes every byte value as gitleaks does: [\\w/+-] extends a run, and a digit or one of +/-_ makes it worth decoding', () => {
+    for (let c = 0; c < 256; c++) {
+      const ch = String.fromCharCode(c);
+      const inRun = /[\w/+-]/.test(ch) && c < 128;
+      expect(runsOf(`(abcdefgh${ch}ijklmno1)`).length, `byte ${c}: in a run`).toBe(inRun ? 2 : 0);
+      expect(runsOf(`(abcdefgh${ch}ijklmnop)`).length, `byte ${c}: a likely one`).toBe(inRun && /[0-9+/_-]/.test(ch) ? 2 : 0);
+    }
+  });
+
   it('lists runs in batches: a text with more runs than one call takes decodes the same', () => {
     const text = Array.from({ length: 50_000 }, (_, i) => `k${i}abcdefghijklmnopq`).join(' ');
     expect(runsOf(text).length).toBe(100_000);
