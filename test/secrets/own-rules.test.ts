@@ -38,6 +38,14 @@ describe("Palisade's own rules", () => {
     expect([...config.rules.keys()].sort()).toEqual([...ids].sort());
   });
 
+  it('skip installed dependencies, generated lockfiles, images and placeholder values, as gitleaks\' defaults do', () => {
+    const leak = 'aws_access_key_id = AKIAQ5J2XF7HN3MP6RWT\n';
+    const found = (path: string, text = leak) => find({ text, path }).map((f) => f.ruleId);
+    expect(found('src/settings.py')).toEqual(['aws-access-key-id']);
+    for (const path of ['node_modules/aws-sdk/test/fixture.js', 'web/node_modules/x/index.js', 'package-lock.json', 'go.sum', '.venv/lib/python3.12/site-packages/boto/x.py', 'logo.svg']) expect(found(path), path).toEqual([]);
+    expect(find({ text: 'client_secret = "${CLIENT_SECRET}"\ndb_password: "{{ .Values.password }}"\n' })).toEqual([]);
+  });
+
   it.each(files)('$file: each rule has a description, tags, keywords and a V8-compiled pattern', ({ ids }) => {
     const problems: string[] = [];
     for (const id of ids) {
