@@ -107,7 +107,7 @@ export function compileGoRegex(pattern: string, options: CompileOptions = {}): G
 
 /** Rebuilds a regex from its translation (no parsing; V8 compiles the pattern on first use). */
 export function regexFromCompiled(compiled: CompiledRegex): GoRegex {
-  return compiled.engine === 're2js' ? new Re2jsRegex(compiled.source, compiled.numGroups) : new V8Regex(compiled);
+  return compiled.engine === 're2js' ? new Re2jsRegex(compiled.source, compiled.numGroups, true) : new V8Regex(compiled);
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
@@ -279,7 +279,7 @@ class V8Regex implements GoRegex {
   }
 
   linear(): GoRegex {
-    this.#linear ??= new Re2jsRegex(this.source, this.numGroups);
+    this.#linear ??= new Re2jsRegex(this.source, this.numGroups, true);
     return this.#linear;
   }
 }
@@ -319,17 +319,29 @@ class Re2jsRegex implements GoRegex {
   readonly source: string;
   readonly numGroups: number;
   readonly compiled: CompiledRegex;
-  readonly #re: RE2JS;
+  #compiledRe?: RE2JS;
 
-  constructor(source: string, numGroups: number) {
+  /**
+   * @param checked the pattern was compiled before (a configuration compiled ahead of time, or
+   *   in another thread): the library is then loaded and the pattern compiled on first use, so that
+   *   a scan whose allowlists never reach it does not pay for either.
+   */
+  constructor(source: string, numGroups: number, checked = false) {
     this.source = source;
     this.numGroups = numGroups;
     this.compiled = { source, engine: 're2js', numGroups };
-    try {
-      this.#re = loadRe2js().compile(source);
-    } catch (err) {
-      throw new RegexSyntaxError((err as Error).message.replace(/^error parsing regexp: /, ''));
+    if (!checked) void this.#re;
+  }
+
+  get #re(): RE2JS {
+    if (!this.#compiledRe) {
+      try {
+        this.#compiledRe = loadRe2js().compile(this.source);
+      } catch (err) {
+        throw new RegexSyntaxError((err as Error).message.replace(/^error parsing regexp: /, ''));
+      }
     }
+    return this.#compiledRe;
   }
 
   findAll(text: string): Span[] {
