@@ -176,19 +176,26 @@ export function goJson(value: unknown, indent: number | string, level = 0): stri
   return `{\n${entries.map(([k, v]) => `${inner}${goString(k)}: ${goJson(v, indent, level + 1)}`).join(',\n')}\n${outer}}`;
 }
 
-/** encoding/json string escaping with HTML escaping on (Go's default): <, >, & and U+2028/9 as \u escapes. */
+/**
+ * What encoding/json escapes with HTML escaping on (Go's default): quotes, backslashes, control
+ * characters, <, >, & and U+2028/9, and lone surrogates (invalid UTF-8 to Go, written as U+FFFD);
+ * a surrogate pair is matched whole so that it stays as it is.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
+const GO_ESCAPED = /["\\\u0000-\u001f<>&\u2028\u2029]|[\ud800-\udbff][\udc00-\udfff]|[\ud800-\udfff]/g;
+
+/** encoding/json string escaping; most strings have nothing to escape and are copied whole. */
 function goString(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || ch === '<' || ch === '>' || ch === '&' || c === 0x2028 || c === 0x2029) out += `\\u${c.toString(16).padStart(4, '0')}`;
-    else if (c >= 0xd800 && c <= 0xdfff) out += '\\ufffd';
-    else out += ch;
-  }
-  return out + '"';
+  return `"${s.replace(GO_ESCAPED, goEscape)}"`;
+}
+
+function goEscape(ch: string): string {
+  if (ch.length === 2) return ch;
+  if (ch === '"') return '\\"';
+  if (ch === '\\') return '\\\\';
+  if (ch === '\n') return '\\n';
+  if (ch === '\r') return '\\r';
+  if (ch === '\t') return '\\t';
+  const c = ch.charCodeAt(0);
+  return c >= 0xd800 && c <= 0xdfff ? '\\ufffd' : `\\u${c.toString(16).padStart(4, '0')}`;
 }
