@@ -161,19 +161,32 @@ export class Float32 {
 /** MarshalIndent-style output: `indent` per level (a count of spaces or a string). */
 export function goJson(value: unknown, indent: number | string, level = 0): string {
   const pad = typeof indent === 'number' ? ' '.repeat(indent) : indent;
-  const inner = pad.repeat(level + 1);
-  const outer = pad.repeat(level);
+  const pads = [''];
+  for (let i = 1; i <= level + 1; i++) pads.push(pad.repeat(i));
+  return encode(value, level, pad, pads);
+}
+
+/** goJson's writer: `pads[n]` is the indent of depth n (extended as the value nests deeper). */
+function encode(value: unknown, level: number, pad: string, pads: string[]): string {
   if (value instanceof Float32) return value.toString();
   if (typeof value === 'string') return goString(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (value === null || value === undefined) return 'null';
+  if (pads.length <= level + 1) pads.push(pads[level]! + pad);
+  const inner = pads[level + 1]!;
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
-    return `[\n${value.map((v) => inner + goJson(v, indent, level + 1)).join(',\n')}\n${outer}]`;
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += `${i === 0 ? '\n' : ',\n'}${inner}${encode(value[i], level + 1, pad, pads)}`;
+    return `${out}\n${pads[level]!}]`;
   }
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length === 0) return '{}';
-  return `{\n${entries.map(([k, v]) => `${inner}${goString(k)}: ${goJson(v, indent, level + 1)}`).join(',\n')}\n${outer}}`;
+  let out = '{';
+  let first = true;
+  for (const key in value as Record<string, unknown>) {
+    out += `${first ? '\n' : ',\n'}${inner}${goString(key)}: ${encode((value as Record<string, unknown>)[key], level + 1, pad, pads)}`;
+    first = false;
+  }
+  return first ? '{}' : `${out}\n${pads[level]!}}`;
 }
 
 /**
