@@ -25,6 +25,7 @@ import { shannonEntropy } from './entropy.ts';
 import { redactFinding, type Fragment, type SecretFinding } from './finding.ts';
 import { KeywordAutomaton, type AutomatonTables, type ScanResult } from './prefilter.ts';
 import { NON_ASCII_FOLDS } from './regex/emit.ts';
+import type { GoRegex } from './regex/compile.ts';
 import { analyzeSecretManifests, SECRET_MANIFEST_RULE } from './kubernetes.ts';
 import { decodedLine, decodePass, originalSpan, segmentsOverlapping, segmentTags, type EncodedSegment } from './decode.ts';
 
@@ -302,7 +303,8 @@ export class Detector {
     // trying (`curl` but not `curly`), each reading at most the text, is still tried at them.
     const candidates = this.#candidates(prepared, ctx);
     const linear = rule.regex.reach !== undefined && this.#longText(ctx, rule.regex.reach) && !(candidates && rule.regex.placesToTry(raw, candidates) * raw.length <= BOUNDED_ATTEMPTS_MAX);
-    const places = linear ? undefined : candidates;
+    let places = linear ? undefined : candidates;
+    if (places && ctx.decoding) places = placesNearSegments(places, ctx.decoding.segments, rule.regex);
     const matches = (linear ? rule.regex.linear() : rule.regex).findAll(raw, places && this.#gated(prepared, ctx, places));
     const findings: SecretFinding[] = [];
     for (const m of matches) {
@@ -833,6 +835,37 @@ interface Loc {
   endColumn: number;
   startLineIndex: number;
   endLineIndex: number;
+}
+
+/**
+ * In a decoding pass, which reports only matches that reach into a decoded segment, the places of
+ * a rule worth trying. A match from a place starts at most `back` characters before it (a prefix
+ * plan's run; none for a lead plan) and ends at most `reach` after it (its longest match, in code
+ * units). Places come in clusters parted by gaps no match crosses: from one cluster to the next,
+ * the scan starts afresh, so the matches of a cluster do not depend on the places before it. A
+ * cluster none of whose matches can touch a segment is left out whole; the others give the matches
+ * a scan of every place gives there. Unbounded patterns keep every place.
+ */
+function placesNearSegments(places: Int32Array, segments: readonly EncodedSegment[], regex: GoRegex): Int32Array {
+  const plan = regex.plan;
+  if (regex.maxLength === undefined || !plan || places.length === 0) return places;
+  const back = plan.kind === 'prefix' ? plan.max : 0;
+  if (!Number.isFinite(back)) return places;
+  // A code point of the pattern may be two UTF-16 code units of the text.
+  const reach = 2 * regex.maxLength;
+  const kept: number[] = [];
+  let s = 0;
+  for (let i = 0; i < places.length; ) {
+    let j = i;
+    while (j + 1 < places.length && places[j + 1]! - places[j]! <= back + reach + 1) j++;
+    const from = places[i]! - back - 1;
+    const to = places[j]! + reach + 1;
+    // Segments are in text order: those ending before this cluster are behind every later one too.
+    while (s < segments.length && segments[s]!.decoded.end < from) s++;
+    if (s < segments.length && segments[s]!.decoded.start <= to) for (let k = i; k <= j; k++) kept.push(places[k]!);
+    i = j + 1;
+  }
+  return kept.length === places.length ? places : Int32Array.from(kept);
 }
 
 export function newlineIndex(raw: string): Int32Array {

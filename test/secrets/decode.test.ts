@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/secrets/config.ts';
+import { BUILTIN_RULE_SETS, builtinConfig, fromPortable, parseConfig, toPortable, type SecretsConfig } from '../../src/secrets/config.ts';
 import { decodePass, findEncodedMatches, type EncodedSegment } from '../../src/secrets/decode.ts';
 import { KeywordAutomaton } from '../../src/secrets/prefilter.ts';
 
@@ -171,5 +171,69 @@ regexTarget = "line"
 regexes = ['''aws_key = ''']`;
     expect(detect(`token: ${encoded}`, {}, lineAllowlist)).toEqual([]);
     expect(detect(`token: aws_key = ${KEY}`, {}, lineAllowlist)).toEqual([]);
+  });
+});
+
+describe('decoding passes try only the places whose matches can reach a decoded segment', () => {
+  /** The same configuration with no longest match known: every place of a pass is tried. */
+  const unbounded = (config: SecretsConfig) => {
+    const portable = toPortable(config);
+    for (const rule of portable.rules.values()) if (rule.regex) delete (rule.regex as { maxLength?: number }).maxLength;
+    return fromPortable(portable);
+  };
+
+  it.each(BUILTIN_RULE_SETS)('finds what trying every place finds: %s rules, on text dense with keywords around encoded secrets', (name) => {
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
+    const token = (n: number) => Array.from({ length: n }, () => pick([...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'])).join('');
+    const secrets = [() => `aws_access_key_id = AKIA${token(16).toUpperCase()}`, () => `api_key = "${token(32)}"`, () => `password: "${token(14)}"`, () => `token=ghp_${token(36)}`];
+    const noise = ['const secret = config.secret;', 'api_key: ${API_KEY}', 'password = getPassword(user)', 'headers.token = token', 'the key to the api', 'x'];
+    const bounded = new Detector(builtinConfig(name));
+    const every = new Detector(unbounded(builtinConfig(name)));
+    for (let round = 0; round < 40; round++) {
+      const lines: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const r = rnd();
+        if (r < 0.1) lines.push(`blob = "${b64(pick(secrets)())}"`);
+        else if (r < 0.13) lines.push(`hex: ${hex(pick(secrets)())}`);
+        else if (r < 0.16) lines.push(pick(secrets)());
+        else lines.push(Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => pick(noise)).join(rnd() < 0.5 ? ' ' : ''));
+      }
+      const raw = lines.join(rnd() < 0.3 ? ' ' : '\n');
+      const fragment = { raw, bytes: Buffer.from(raw), filePath: 'a.ts', startLine: 1 };
+      expect(bounded.detect(fragment), `round ${round}`).toEqual(every.detect(fragment));
+    }
+  });
+});
+
+describe('places near decoded segments, in long texts', () => {
+  const PREFIX_RULE = `[[rules]]\nid = "prefixed"\nregex = '''(?i)[\\w.-]{0,25}?secret[ =]{1,3}"([A-Za-z0-9]{12,40})"'''\nsecretGroup = 1\nkeywords = ["secret"]\n`;
+  const unbounded = (config: SecretsConfig) => {
+    const portable = toPortable(config);
+    for (const rule of portable.rules.values()) if (rule.regex) delete (rule.regex as { maxLength?: number }).maxLength;
+    return fromPortable(portable);
+  };
+  const both = (toml: string, raw: string) => {
+    const config = parseConfig(toml);
+    const fragment = { raw, bytes: Buffer.from(raw), filePath: 'a.txt', startLine: 1 };
+    return [new Detector(config).detect(fragment), new Detector(unbounded(config)).detect(fragment)] as const;
+  };
+
+  it('keeps a place whose match reaches back, through its prefix, into a decoded segment far from other places', () => {
+    const filler = 'plain words without the keyword '.repeat(100);
+    const raw = `${filler}${b64('production_database_admin')}.app_secret = "Q7wLm2Px9Rt4Kv8N"\n${filler}secret = "Zz9Yy8Xx7Ww6Vv5U"\n${filler}`;
+    const [bounded, every] = both(PREFIX_RULE, raw);
+    expect(bounded).toEqual(every);
+    expect(bounded.some((f) => f.tags.includes('decoded:base64'))).toBe(true);
+  });
+
+  it('keeps a place whose match reaches forward into a decoded segment, and leaves clusters far away out', () => {
+    const filler = 'nothing to see here '.repeat(200);
+    // The decoded value is the secret: the match runs from the keyword into the segment.
+    const raw = `${filler}secret = "${b64('Q7wLm2Px9Rt4Kv8NzzYy')}"\n${filler}secret = "Zz9Yy8Xx7Ww6Vv5U"\n${filler}`;
+    const [bounded, every] = both(PREFIX_RULE, raw);
+    expect(bounded).toEqual(every);
+    expect(bounded.filter((f) => f.tags.includes('decoded:base64')).map((f) => f.secret)).toEqual(['Q7wLm2Px9Rt4Kv8NzzYy']);
   });
 });

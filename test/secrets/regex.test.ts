@@ -235,7 +235,7 @@ describe('anchor plans on the built-in rules (Palisade\'s and gitleaks\')', () =
     for (const id of ['generic-api-key', 'jwt', 'aws-access-token', 'curl-auth-header']) {
       const re = gitleaksDefaultConfig().rules.get(id)!.regex!;
       const copy = regexFromCompiled(structuredClone(re.compiled));
-      expect([copy.engine, copy.plan, copy.reach, copy.numGroups]).toEqual([re.engine, re.plan, re.reach, re.numGroups]);
+      expect([copy.engine, copy.plan, copy.reach, copy.numGroups, copy.maxLength]).toEqual([re.engine, re.plan, re.reach, re.numGroups, re.maxLength]);
       const text = 'api_key = "abcdefghijklmnop1234" eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3.abc AKIALALEMEL33243OLIA';
       expect(copy.findAll(text)).toEqual(re.findAll(text));
     }
@@ -266,3 +266,12 @@ describe('slow shapes', () => {
     expect(compileGoRegex('(?s)-----BEGIN[\\s\\S-]{64,}?KEY').reach).toBe('text');
   });
 });
+
+describe('longest match', () => {
+  it('counts code points along the longest path, and has none for an unbounded repetition', () => {
+    const longest = (p: string) => compileGoRegex(p).maxLength;
+    expect([longest('abc'), longest('a{2,5}'), longest('a|bcd'), longest('(?:ab){3}c?'), longest('\\bx$'), longest('[a-z]{0,25}?secret')]).toEqual([3, 5, 3, 7, 1, 31]);
+    expect([longest('a*'), longest('ab+'), longest('(?:x{2,})?y')]).toEqual([undefined, undefined, undefined]);
+  });
+});
+

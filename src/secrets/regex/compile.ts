@@ -13,7 +13,7 @@
  */
 import { createRequire } from 'node:module';
 import type { RE2JS } from 're2js';
-import { anchorPlan, backtrackingRisk, planGate, reach, toJsSource, type AnchorPlan, type LeadPlan } from './emit.ts';
+import { anchorPlan, backtrackingRisk, maxLength, planGate, reach, toJsSource, type AnchorPlan, type LeadPlan } from './emit.ts';
 import type { Gate } from './gate.ts';
 import { rangesHas } from './ranges.ts';
 import { parseRegex, RegexSyntaxError } from './syntax.ts';
@@ -41,6 +41,8 @@ export interface GoRegex {
    * cost of many such attempts.
    */
   readonly reach?: 'line' | 'text';
+  /** The most code points a match can span (regex/emit.ts maxLength); undefined when unbounded. */
+  readonly maxLength?: number;
   /** The translation, to rebuild the matcher elsewhere (a worker thread) without parsing again. */
   readonly compiled: CompiledRegex;
   /** The same pattern on re2js (linear in the text whatever the input; slower on ordinary text). */
@@ -75,6 +77,7 @@ export interface CompiledRegex {
   js?: string;
   plan?: AnchorPlan;
   reach?: 'line' | 'text';
+  maxLength?: number;
 }
 
 export interface CompileOptions {
@@ -98,7 +101,7 @@ export function compileGoRegex(pattern: string, options: CompileOptions = {}): G
     // Made here once so that a translation fault shows now, not in the middle of a scan.
     new RegExp(source);
     if (plan?.kind === 'prefix') new RegExp(plan.restSource);
-    return new V8Regex({ source: pattern, engine, numGroups: parsed.groups, js: source, ...optional('plan', plan), ...optional('reach', reach(parsed.node)) });
+    return new V8Regex({ source: pattern, engine, numGroups: parsed.groups, js: source, ...optional('plan', plan), ...optional('reach', reach(parsed.node)), ...optional('maxLength', maxLength(parsed.node)) });
   } catch (err) {
     // The emitter only writes valid V8 syntax; this would be a Palisade bug, named as such.
     throw new RegexSyntaxError(`internal translation failed for \`${pattern}\`: ${(err as Error).message}`);
@@ -120,6 +123,7 @@ class V8Regex implements GoRegex {
   readonly numGroups: number;
   readonly plan?: AnchorPlan;
   readonly reach?: 'line' | 'text';
+  readonly maxLength?: number;
   readonly compiled: CompiledRegex;
   #linear?: GoRegex;
   // The RegExp objects are made when first used: most rules never run in a given scan, and a
@@ -134,6 +138,7 @@ class V8Regex implements GoRegex {
     this.numGroups = compiled.numGroups;
     if (compiled.reach) this.reach = compiled.reach;
     if (compiled.plan) this.plan = compiled.plan;
+    if (compiled.maxLength !== undefined) this.maxLength = compiled.maxLength;
   }
 
   get #global(): RegExp {

@@ -296,6 +296,32 @@ function overlapPrintable(a: Ranges, b: Ranges): boolean {
  * `\s*`, `\S+`), which stops at the end of a word or a blank in practice. Such an attempt costs
  * up to the length of the line (or text) it runs along, for each place it is tried.
  */
+/**
+ * The most characters (code points) a match can span, or undefined when a repetition is
+ * unbounded. A code point is one or two UTF-16 code units.
+ */
+export function maxLength(node: Node): number | undefined {
+  const longest = (n: Node): number => {
+    switch (n.type) {
+      case 'empty':
+      case 'assert':
+        return 0;
+      case 'chars':
+        return 1;
+      case 'group':
+        return longest(n.node);
+      case 'concat':
+        return n.nodes.reduce((sum, c) => sum + longest(c), 0);
+      case 'alt':
+        return n.nodes.reduce((most, c) => Math.max(most, longest(c)), 0);
+      case 'repeat':
+        return n.max === -1 ? Infinity : n.max * longest(n.node);
+    }
+  };
+  const n = longest(node);
+  return Number.isFinite(n) ? n : undefined;
+}
+
 export function reach(node: Node): 'text' | 'line' | undefined {
   let out: 'text' | 'line' | undefined;
   const visit = (n: Node) => {
