@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
-import { BUILTIN_RULE_SETS, compileBuiltinConfig, compiledBuiltin } from '../src/secrets/config.ts';
+import { BUILTIN_RULE_SETS, compileBuiltinConfig, compiledBuiltinPath, compiledBuiltinText } from '../src/secrets/config.ts';
 
 export interface Generated {
   path: string;
@@ -18,10 +18,7 @@ export interface Generated {
 
 export const GENERATED: Generated[] = [
   { path: 'src/secrets/dfa-wasm.ts', text: () => wasmModuleText('src/secrets/dfa.wat', 'DFA_WASM') },
-  ...BUILTIN_RULE_SETS.map((name) => {
-    const { path } = compiledBuiltin(name, compileBuiltinConfig(name));
-    return { path, text: async () => compiledBuiltin(name, compileBuiltinConfig(name)).text };
-  }),
+  ...BUILTIN_RULE_SETS.map((name) => ({ path: compiledBuiltinPath(name), text: async () => compiledBuiltinText(name, compileBuiltinConfig(name)) })),
 ];
 
 /** A TypeScript module exporting the binary of a .wat source as base64. */

@@ -518,11 +518,15 @@ export function compileBuiltinConfig(name: BuiltinRuleSet): SecretsConfig {
   return parseConfig(builtinRulesText(name), { file: `built-in rules (${name})` });
 }
 
-/** The path (from the repository root) and text of the compiled form of a built-in rule set. */
-export function compiledBuiltin(name: BuiltinRuleSet, config: SecretsConfig): { path: string; text: string } {
+/** Where the compiled form of a built-in rule set is kept, from the repository root. */
+export function compiledBuiltinPath(name: BuiltinRuleSet): string {
+  return `src/secrets/rules/${BUILTIN[name].compiled}`;
+}
+
+/** The text of the compiled form of a built-in rule set (`config` compiled from its rule files). */
+export function compiledBuiltinText(name: BuiltinRuleSet, config: SecretsConfig): string {
   const portable = toPortable(config);
-  const text = JSON.stringify({ rules: sha256(builtinRulesText(name)), config: { ...portable, rules: [...portable.rules] } }) + '\n';
-  return { path: `src/secrets/rules/${BUILTIN[name].compiled}`, text };
+  return JSON.stringify({ rules: sha256(builtinRulesText(name)), config: { ...portable, rules: [...portable.rules] } }) + '\n';
 }
 
 function loadCompiled(set: BuiltinRules): SecretsConfig | undefined {
