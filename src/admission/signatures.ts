@@ -14,7 +14,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { VerifiedImage } from '../policy/engine/verify-images-trust.ts';
-import { formatRegistryReference, registryReferenceOf } from '../image/reference.ts';
+import { formatRegistryReference, registryReferenceOf, type RegistryReference } from '../image/reference.ts';
 import type { TrustedRoot } from '../trust/bundle/index.ts';
 import { DigestCache } from '../trust/oci/cache.ts';
 import type { RegistryStoreOptions } from '../trust/oci/store.ts';
@@ -68,8 +68,8 @@ export class SignatureGate {
   readonly #options: SignatureGateOptions;
   readonly #scope: string;
   readonly #digests: DigestCache;
-  /** Cache keys by image reference as written in objects (keyOf). */
-  readonly #keys = new Map<string, string>();
+  /** Cache keys, and the parsed reference, by image reference as written in objects (keyOf). */
+  readonly #keys = new Map<string, { key: string; ref: RegistryReference | undefined }>();
 
   constructor(options: SignatureGateOptions) {
     this.#options = options;
@@ -86,7 +86,12 @@ export class SignatureGate {
   /** Verifies each distinct image once; outcomes by image reference. */
   async check(images: readonly string[]): Promise<Map<string, SignatureOutcome>> {
     const unique = [...new Set(images)];
-    const outcomes = await Promise.all(unique.map((image) => this.#options.cache.get(this.#keyOf(image), (signal) => this.#verify(image, signal))));
+    const outcomes = await Promise.all(
+      unique.map((image) => {
+        const { key, ref } = this.#keyOf(image);
+        return this.#options.cache.get(key, (signal) => this.#verify(image, ref, signal));
+      }),
+    );
     return new Map(unique.map((image, i) => [image, outcomes[i]!]));
   }
 
@@ -105,21 +110,26 @@ export class SignatureGate {
   /**
    * The cache key of an image: its normalised reference (`nginx:1.27` is `docker.io/library/nginx:1.27`),
    * by digest alone when it pins one (a tag beside the digest is informational). A cluster's images
-   * are few and come back with every request: each is parsed once.
+   * are few and come back with every request: each is parsed once (the parsed reference is kept
+   * for #verify).
    */
-  #keyOf(image: string): string {
-    let key = this.#keys.get(image);
-    if (key === undefined) {
+  #keyOf(image: string): { key: string; ref: RegistryReference | undefined } {
+    let entry = this.#keys.get(image);
+    if (entry === undefined) {
       const ref = registryReferenceOf(image);
-      key = `${this.#scope}\0${ref ? formatRegistryReference(ref.digest ? { ...ref, tag: undefined } : ref) : image}`;
+      entry = { key: this.#keyOfRef(ref, image), ref };
       if (this.#keys.size >= MAX_KEYS) this.#keys.clear();
-      this.#keys.set(image, key);
+      this.#keys.set(image, entry);
     }
-    return key;
+    return entry;
+  }
+
+  #keyOfRef(ref: RegistryReference | undefined, image: string): string {
+    return `${this.#scope}\0${ref ? formatRegistryReference(ref.digest ? { ...ref, tag: undefined } : ref) : image}`;
   }
 
   /** `signal` (the cache's deadline) cancels the registry requests of a verification given up on. */
-  async #verify(image: string, signal: AbortSignal): Promise<{ digest: string }> {
+  async #verify(image: string, ref: RegistryReference | undefined, signal: AbortSignal): Promise<{ digest: string }> {
     const verify = this.#options.verify ?? verifyImageSignatures;
     const result = await verify(image, {
       publicKeys: this.#options.publicKeys,
@@ -131,8 +141,7 @@ export class SignatureGate {
     });
     // What holds for a tag holds for the digest it resolved to: an object whose tags a verifyImages
     // rule pinned on /mutate (`name:tag@digest`) reaches /validate verified already.
-    const ref = registryReferenceOf(image);
-    if (ref && !ref.digest) this.#options.cache.remember(this.#keyOf(`${ref.registry}/${ref.repository}@${result.digest}`), { digest: result.digest });
+    if (ref && !ref.digest) this.#options.cache.remember(this.#keyOfRef({ ...ref, tag: undefined, digest: result.digest }, image), { digest: result.digest });
     return { digest: result.digest };
   }
 }
