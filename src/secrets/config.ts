@@ -389,6 +389,9 @@ function strings(value: unknown, context: string): string[] {
 export function restrictRules(config: SecretsConfig, ids: string[] | undefined): SecretsConfig {
   if (!ids?.length) return config;
   const wanted = new Set(ids);
+  // A misspelt id would otherwise scan with fewer rules (or none) and report a clean tree.
+  const unknown = [...wanted].filter((id) => !config.rules.has(id));
+  if (unknown.length > 0) throw new SecretsConfigError(`--enable-rule: no rule ${unknown.map((id) => `"${id}"`).join(', ')} in ${config.path ?? 'the configuration'}`);
   return { ...config, rules: new Map([...config.rules].filter(([id]) => wanted.has(id))), orderedRules: config.orderedRules.filter((id) => wanted.has(id)) };
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_RULE_SETS, builtinConfig, builtinRuleSetNamed, compileBuiltinConfig, defaultConfig, gitleaksDefaultConfig, loadConfigFile, parseConfig, toPortable } from '../../src/secrets/config.ts';
+import { BUILTIN_RULE_SETS, builtinConfig, builtinRuleSetNamed, compileBuiltinConfig, defaultConfig, gitleaksDefaultConfig, loadConfigFile, parseConfig, restrictRules, toPortable } from '../../src/secrets/config.ts';
 import { Detector } from '../../src/secrets/detect.ts';
 
 describe('gitleaks configuration', () => {
@@ -38,6 +38,12 @@ paths = ['''fixtures/''']`);
     expect([aws.description, aws.regex?.source, aws.tags.at(-1)]).toEqual(['custom', gitleaksDefaultConfig().rules.get('aws-access-token')!.regex!.source, 'mine']);
     expect(c.rules.get('github-pat')!.allowlists.at(-1)!.paths[0]!.source).toBe('fixtures/');
     expect(c.orderedRules).toEqual([...c.orderedRules].sort());
+  });
+
+  it('restricts to the --enable-rule ids, and names an id the configuration does not have', () => {
+    const c = parseConfig(`[[rules]]\nid = "a"\nregex = 'aaa'\n[[rules]]\nid = "b"\nregex = 'bbb'`);
+    expect([...restrictRules(c, ['b']).rules.keys()]).toEqual(['b']);
+    expect(() => restrictRules(c, ['b', 'c', 'd'])).toThrow('--enable-rule: no rule "c", "d" in the configuration');
   });
 
   it('resolves [extend] path from the working directory, then from the extending file', () => {
