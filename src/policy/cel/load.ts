@@ -10,7 +10,7 @@
  * are ignored: the classic loader (engine/load.ts) reads the same files.
  */
 import { PalisadeError } from '../../core/errors.ts';
-import { expandPaths, parseDocuments, readText, type SourceDocument } from '../engine/documents.ts';
+import { expandPaths, fieldLocation, parseDocuments, readText, type SourceDocument } from '../engine/documents.ts';
 import type { LabelSelector } from '../engine/types.ts';
 import { autogenControllers, autogenVariants } from './autogen.ts';
 import { ADMISSION_VARIABLES, celEnvironment, type CelEnvironment } from './env.ts';
@@ -44,13 +44,6 @@ export const IMAGE_VARIABLES = ['images', 'attestors', 'attestations', 'imageRef
 
 function list(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
-}
-
-/** `spec.rules[0].name`: a field path as messages print it. */
-export function formatPath(path: FieldPath): string {
-  let out = '';
-  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out === '' ? part : `.${part}`;
-  return out;
 }
 
 /** Whether a document is a CEL policy, binding or CEL exception this module loads. */
@@ -126,7 +119,7 @@ class Compiler {
 
 function throwErrors(doc: SourceDocument, what: string, errors: { path: FieldPath; message: string }[]): void {
   if (errors.length === 0) return;
-  const lines = errors.map((e) => `${doc.path}:${doc.lineOf(e.path)}: ${formatPath(e.path)}: ${e.message}`);
+  const lines = errors.map((e) => `${fieldLocation(doc, e.path)}: ${e.message}`);
   throw new PalisadeError('PARSE_ERROR', `invalid ${what}:\n  ${lines.join('\n  ')}`);
 }
 

@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { PalisadeError } from '../../core/errors.ts';
 import type { RuleStatus } from '../types.ts';
 import type { TestMocks } from '../cel/cli-inputs.ts';
-import { parseDocuments, readText } from '../engine/documents.ts';
-import { formatPath } from '../cel/load.ts';
+import { fieldLocation, parseDocuments, readText } from '../engine/documents.ts';
 import { isRecord } from '../../core/json.ts';
 
 export const TEST_FILE_NAME = 'kyverno-test.yaml';
@@ -63,7 +62,7 @@ export function parseTestFile(text: string, path: string, dir: string): TestFile
   const legacy = value.apiVersion === undefined && value.kind === undefined;
   if (!legacy && !(value.kind === 'Test' && typeof value.apiVersion === 'string' && /^(cli\.)?kyverno\.io\//.test(value.apiVersion))) return undefined;
   const invalid = (field: (string | number)[], message: string): never => {
-    throw new PalisadeError('PARSE_ERROR', `${path}:${doc.lineOf(field)}: ${formatPath(field)}: ${message}`);
+    throw new PalisadeError('PARSE_ERROR', `${fieldLocation(doc, field)}: ${message}`);
   };
   /** A path or a list of paths; anything else is an error naming the field. */
   const paths = (v: unknown, field: (string | number)[]): string[] => {

@@ -19,6 +19,18 @@ export interface SourceDocument {
   lineOf(fieldPath: readonly (string | number)[]): number;
 }
 
+/** `spec.rules[0].name`: a field path as messages print it. */
+function formatPath(fieldPath: readonly (string | number)[]): string {
+  let out = '';
+  for (const part of fieldPath) out += typeof part === 'number' ? `[${part}]` : out === '' ? part : `.${part}`;
+  return out;
+}
+
+/** `file.yaml:12: spec.rules[0].name`: a field of a document as load errors name it. */
+export function fieldLocation(doc: SourceDocument, fieldPath: readonly (string | number)[]): string {
+  return `${doc.path}:${doc.lineOf(fieldPath)}: ${formatPath(fieldPath)}`;
+}
+
 const DROPPED_TAGS = new Set(['tag:yaml.org,2002:timestamp', 'tag:yaml.org,2002:binary']);
 
 /**

@@ -13,7 +13,7 @@ import type { Logger } from '../../core/log.ts';
 import { silentLogger } from '../../core/log.ts';
 import type { KubeResource } from '../types.ts';
 import { computeRules } from './autogen.ts';
-import { expandPaths, parseDocuments, parsePlainDocuments, readText, type PlainDocument, type SourceDocument } from './documents.ts';
+import { expandPaths, fieldLocation, parseDocuments, parsePlainDocuments, readText, type PlainDocument, type SourceDocument } from './documents.ts';
 import { OPERATIONS, type FailureAction, type Policy, type PolicyException } from './types.ts';
 import { checkVerifyImages, verifyImagesFailureAction } from './verify-images-spec.ts';
 import { isRecord } from '../../core/json.ts';
@@ -113,14 +113,8 @@ interface FieldError {
   message: string;
 }
 
-function formatPath(path: FieldPath): string {
-  let out = '';
-  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out === '' ? part : `.${part}`;
-  return out;
-}
-
 function loadError(doc: SourceDocument, what: string, errors: FieldError[]): PalisadeError {
-  const lines = errors.map((e) => `${doc.path}:${doc.lineOf(e.path)}: ${formatPath(e.path)}: ${e.message}`);
+  const lines = errors.map((e) => `${fieldLocation(doc, e.path)}: ${e.message}`);
   return new PalisadeError('PARSE_ERROR', `invalid ${what}:\n  ${lines.join('\n  ')}`);
 }
 
