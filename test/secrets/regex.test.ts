@@ -147,6 +147,15 @@ function sampler(seed: number) {
   return { gen, noise: () => NOISE[int(NOISE.length)]!, int };
 }
 
+/** A text of noise with a dozen or so generated matches of `pattern` in it. */
+function samplesOf(pattern: string, seed: number): string {
+  const { gen, noise, int } = sampler(seed);
+  const ast = parseRegex(pattern).node;
+  let text = '';
+  for (let k = 0; k < 12; k++) text += noise() + gen(ast) + noise() + (int(3) === 0 ? gen(ast) : '');
+  return text;
+}
+
 /** Every place one of `literals` starts in ASCII text (case-insensitively), ascending. */
 function literalPlaces(text: string, literals: readonly string[]): number[] {
   const lower = text.toLowerCase();
@@ -167,10 +176,7 @@ describe('anchor plans on the built-in rules (Palisade\'s and gitleaks\')', () =
 
   it('finds, tried only at literal places, what a full scan finds, and the same groups', () => {
     for (const [i, rule] of rules.entries()) {
-      const { gen, noise, int } = sampler(i + 1);
-      const ast = parseRegex(rule.regex!.source).node;
-      let text = '';
-      for (let k = 0; k < 12; k++) text += noise() + gen(ast) + noise() + (int(3) === 0 ? gen(ast) : '');
+      const text = samplesOf(rule.regex!.source, i + 1);
       const re = rule.regex!;
       const places = literalPlaces(text, re.plan!.literals);
       const full = re.findAll(text);
@@ -185,10 +191,7 @@ describe('anchor plans on the built-in rules (Palisade\'s and gitleaks\')', () =
   it('gates (run over the bytes by WebAssembly) keep every place where a match starts, and findAll over the kept places is unchanged', () => {
     let dropped = 0;
     for (const [i, rule] of rules.entries()) {
-      const { gen, noise, int } = sampler(i + 101);
-      const ast = parseRegex(rule.regex!.source).node;
-      let text = '';
-      for (let k = 0; k < 12; k++) text += noise() + gen(ast) + noise() + (int(3) === 0 ? gen(ast) : '');
+      const text = samplesOf(rule.regex!.source, i + 101);
       const re = rule.regex!;
       const gate = re.gate();
       if (!gate) continue;
