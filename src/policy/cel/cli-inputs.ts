@@ -22,8 +22,8 @@ type Json = Record<string, unknown>;
 
 /** A test file's `globalContextEntries` (each with a `name`) and `apiCallResponses` (each with a `url`), as parsed. */
 export interface TestMocks {
-  globalContextEntries: readonly Json[];
-  apiCallResponses: readonly Json[];
+  globalContextEntries: readonly (Json & { name: string })[];
+  apiCallResponses: readonly (Json & { url: string })[];
 }
 
 export interface CelCliInputs {
@@ -65,7 +65,6 @@ async function testMocks(dir: string, test: { path: string; mocks: TestMocks }):
   const globalContext: Json = {};
   const http: Json = {};
   for (const entry of test.mocks.globalContextEntries) {
-    if (typeof entry.name !== 'string') continue;
     let data: unknown = entry.data;
     if (Array.isArray(entry.resourceFiles)) {
       const objects: Json[] = [];
@@ -85,9 +84,7 @@ async function testMocks(dir: string, test: { path: string; mocks: TestMocks }):
     // Without a projection, Get returns the data, with each projection beside it.
     globalContext[entry.name] = isRecord(data) ? { ...data, ...projected } : Object.keys(projected).length > 0 ? projected : data;
   }
-  for (const r of test.mocks.apiCallResponses) {
-    if (typeof r.url === 'string') http[`${String(r.method ?? 'GET').toUpperCase()} ${r.url}`] = r.response;
-  }
+  for (const r of test.mocks.apiCallResponses) http[`${String(r.method ?? 'GET').toUpperCase()} ${r.url}`] = r.response;
   return { globalContext, http };
 }
 

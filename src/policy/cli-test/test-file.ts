@@ -72,14 +72,14 @@ export function parseTestFile(text: string, path: string, dir: string): TestFile
     return v.map((x, i) => (typeof x === 'string' ? x : invalid([...field, i], 'must be a file path')));
   };
   /** A list of mappings, each with a string `key` (globalContextEntries' name, apiCallResponses' url). */
-  const mocks = (field: string, key: string): Record<string, unknown>[] => {
+  const mocks = <K extends string>(field: string, key: K): (Record<string, unknown> & Record<K, string>)[] => {
     const v = value[field];
     if (v === undefined || v === null) return [];
     if (!Array.isArray(v)) return invalid([field], 'must be a list');
     return v.map((entry, i) => {
       if (!isRecord(entry)) return invalid([field, i], 'must be a mapping');
       if (typeof entry[key] !== 'string') return invalid([field, i, key], 'required');
-      return entry;
+      return entry as Record<string, unknown> & Record<K, string>;
     });
   };
   const meta = isRecord(value.metadata) ? value.metadata : {};
