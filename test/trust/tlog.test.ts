@@ -137,6 +137,29 @@ describe('log entries of DSSE envelopes (cosign legacy attestations)', () => {
     expect(verifyBundle(bundle, undefined, { publicKey: npmKey }, publicGoodTrustedRoot()).tlogEntries).toBe(1);
   });
 
+  it('signatureVerified skips only the check of the signature the caller verified: the log entries are still checked', () => {
+    const rekor = new TestRekor();
+    const other = p256();
+    const signed = Buffer.from(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha256":"${'a'.repeat(64)}"}}],"predicateType":"x","predicate":{}}`);
+    const env = signEnvelope('application/vnd.in-toto+json', signed, signer.privateKey);
+    const sig = Buffer.from(env.signatures[0]!.sig, 'base64');
+    const bundleOf = (body: { kind: string; apiVersion: string }) => ({
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: { publicKey: { hint: '' }, tlogEntries: [rekor.bundleEntry(body)] },
+      dsseEnvelope: { payload: env.payload, payloadType: env.payloadType, signatures: [{ sig: env.signatures[0]!.sig, keyid: '' }] },
+    });
+    const good = bundleOf(dsseBody(signed, sig, signer.publicKey));
+    for (const signatureVerified of [false, true]) {
+      const policy = { publicKey: signer.publicKey, signatureVerified };
+      expect(verifyBundle(good, undefined, policy, rekor.root).tlogEntries).toBe(1);
+      expect(reasonOf(() => verifyBundle(bundleOf(dsseBody(signed, Buffer.from('forged'), signer.publicKey)), undefined, policy, rekor.root))).toBe('TLOG_ERROR');
+      expect(reasonOf(() => verifyBundle(bundleOf(dsseBody(signed, sig, other.publicKey)), undefined, policy, rekor.root))).toBe('TLOG_ERROR');
+      expect(reasonOf(() => verifyBundle(good, undefined, policy, new TestRekor().root))).toBe('TLOG_ERROR');
+    }
+    // Without the flag the signature is checked: the key that did not sign fails.
+    expect(reasonOf(() => verifyBundle(good, undefined, { publicKey: other.publicKey }, rekor.root))).toBeDefined();
+  });
+
   it('reads a trusted root with the test log key as any trusted_root.json', () => {
     const rekor = new TestRekor();
     expect(parseTrustedRoot(JSON.parse(JSON.stringify(rekor.rootJson))).tlogs).toHaveLength(1);

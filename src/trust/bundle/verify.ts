@@ -41,6 +41,11 @@ export interface BundlePolicy {
   publicKey?: KeyObject;
   /** cosign's --insecure-ignore-tlog: accept bundles without a transparency-log entry. */
   ignoreTlog?: boolean;
+  /**
+   * Key-based DSSE bundles: the caller has already verified the envelope's signature (a bundle
+   * holds exactly one) with `publicKey`, so it is not verified again; the log entries still are.
+   */
+  signatureVerified?: boolean;
 }
 
 /**
@@ -164,6 +169,7 @@ function verifySigstore(bundle: Bundle, artifact: Buffer | undefined, policy: Bu
   return mapSigstoreErrors(() => {
     const entity = toSignedEntity(bundle, artifact);
     const { publicKey } = policy;
+    if (keyBased && policy.signatureVerified && bundle.content.$case === 'dsseEnvelope') entity.signature = preverified(entity.signature);
     const material: TrustMaterial = { ...trustMaterial(root) };
     if (keyBased && publicKey) material.publicKey = () => ({ publicKey, validFor: () => true });
     const verifier = new Verifier(material, {
@@ -174,6 +180,19 @@ function verifySigstore(bundle: Bundle, artifact: Buffer | undefined, policy: Bu
     });
     return verifier.verify(entity, keyBased ? undefined : sigstorePolicy(policy));
   });
+}
+
+type SignatureContent = ReturnType<typeof toSignedEntity>['signature'];
+
+/** The signature content with its signature check answered already (BundlePolicy.signatureVerified); its log-entry comparisons kept. */
+function preverified(content: SignatureContent): SignatureContent {
+  return {
+    signature: content.signature,
+    compareSignature: (signature) => content.compareSignature(signature),
+    compareDigest: (digest) => content.compareDigest(digest),
+    compareSignedDigest: (digest) => content.compareSignedDigest(digest),
+    verifySignature: () => true,
+  };
 }
 
 function sigstorePolicy(policy: BundlePolicy): VerificationPolicy {

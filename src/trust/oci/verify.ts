@@ -383,7 +383,9 @@ function openBundleEnvelope(candidate: Candidate, options: VerifyImageOptions): 
     if (isRejection(opened) || options.ignoreTlog) return opened;
     let loggedAt: Date[] = [];
     const unlogged = trustRejection(candidate, () => {
-      loggedAt = verifyBundle(bundle, undefined, { publicKey: options.publicKeys[opened.keyIndex]! }, options.trustedRoot ?? publicGoodTrustedRoot()).loggedAt;
+      // openEnvelope verified the signature with this key: only the log entries are left to check.
+      const policy = { publicKey: options.publicKeys[opened.keyIndex]!, signatureVerified: true };
+      loggedAt = verifyBundle(bundle, undefined, policy, options.trustedRoot ?? publicGoodTrustedRoot()).loggedAt;
     });
     return unlogged ?? loggedWhileValid(candidate, loggedAt, options.keyValidity?.[opened.keyIndex]) ?? opened;
   }
