@@ -45,6 +45,8 @@ export class AdmissionImageVerification {
   readonly verifier: TrustImageVerifier;
   /** The server's verification outcomes, for the --key gate too (signatures.ts). */
   readonly cache: VerificationCache<VerifiedImage>;
+  /** Registry settings of the verifications, timeout and retries set from the deadline: for the --key gate too. */
+  readonly registry: Omit<RegistryStoreOptions, 'client'>;
 
   constructor(options: AdmissionImageVerificationOptions) {
     this.cache = verificationCacheFor<VerifiedImage>({
@@ -56,8 +58,9 @@ export class AdmissionImageVerification {
       ...(options.now && { now: options.now }),
       ...(options.metrics && { metrics: options.metrics }),
     });
+    this.registry = { ...options.registry, timeoutMs: options.deadlineMs, retries: 0 };
     this.verifier = new TrustImageVerifier({
-      registry: { ...options.registry, timeoutMs: options.deadlineMs, retries: 0 },
+      registry: this.registry,
       ...(options.trustedRoot && { trustedRoot: options.trustedRoot }),
       ...(options.digests && { digests: options.digests }),
       cache: this.cache,

@@ -153,14 +153,13 @@ async function serve(options: ServeOptions, globals: GlobalOptions): Promise<voi
     ...(trustedRoot && { trustedRoot }),
   });
   // ImageValidatingPolicies and the --key gate: the same registry settings and deadline, and the same verifications and caches.
-  const registry = { log, timeoutMs: deadlineMs, retries: 0, ...(options.insecureRegistry && { insecure: true }) };
   const celImages: CelImageAccess = { deadlineMs, verifier: images.verifier };
   const signatures =
     options.key.length > 0 ? new SignatureGate({
           publicKeys: await readPublicKeys(options.key),
           cache: images.cache,
           digests,
-          registry,
+          registry: images.registry,
           action: options.keyAction,
           ...(options.insecureIgnoreTlog && { ignoreTlog: true }),
           ...(trustedRoot && { trustedRoot }),
