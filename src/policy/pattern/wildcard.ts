@@ -52,9 +52,23 @@ function matchUnits(pattern: ArrayLike<string>, name: ArrayLike<string>): boolea
  * The same match as a regular expression, for APIs that take one (certificate identity and issuer
  * in src/trust): anchored, `*` any run, `?` one character, the rest literal. Compiled with the `u`
  * flag it matches what wildcardMatch does, code point for code point.
+ *
+ * The text between two `*` is taken at its first occurrence, as wildcardMatch's loop takes it (a
+ * later one never matches more), inside a lookahead that is never re-entered: `[\s\S]*` for every
+ * `*` would let a backtracking engine try every split of the name, seconds for `*a*a*a*a*a*a*a*a*b`
+ * against forty `a`s, while this stays linear in the name per part.
  */
 export function wildcardRegexp(pattern: string): string {
+  const [first = '', ...rest] = pattern.split('*').map(literalRegexp);
+  const last = rest.pop();
+  if (last === undefined) return `^${first}$`;
+  const middle = rest.filter((part) => part !== '');
+  return `^${first}${middle.map((part, i) => `(?=([\\s\\S]*?${part}))\\${i + 1}`).join('')}[\\s\\S]*${last}$`;
+}
+
+/** A wildcard pattern's text without `*`: `?` is one character, the rest literal. */
+function literalRegexp(text: string): string {
   let source = '';
-  for (const ch of pattern) source += ch === '*' ? '[\\s\\S]*' : ch === '?' ? '[\\s\\S]' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  return `^${source}$`;
+  for (const ch of text) source += ch === '?' ? '[\\s\\S]' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  return source;
 }
