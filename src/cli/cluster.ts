@@ -194,11 +194,12 @@ async function signatureVerifier(ctx: CliContext, flags: AuditFlags): Promise<No
     import('../trust/bundle/index.ts'),
   ]);
   const publicKeys = await readPublicKeys(flags.key);
-  const log = { ...(flags.insecureIgnoreTlog && { ignoreTlog: true }), ...(flags.trustedRoot !== undefined && { trustedRoot: readTrustedRoot(flags.trustedRoot) }) };
+  // Transparency-log settings: none given, entries are required and checked against the public-good root.
+  const tlog = { ...(flags.insecureIgnoreTlog && { ignoreTlog: true }), ...(flags.trustedRoot !== undefined && { trustedRoot: readTrustedRoot(flags.trustedRoot) }) };
   const cache = new DigestCache();
   return async (ref) => {
     try {
-      const result = await verifyImageSignatures(ref, { publicKeys, ...log, cache, registry: { insecure: Boolean(flags.insecure), log: ctx.log } });
+      const result = await verifyImageSignatures(ref, { publicKeys, ...tlog, cache, registry: { insecure: Boolean(flags.insecure), log: ctx.log } });
       return { status: 'verified', digest: result.digest };
     } catch (err) {
       if (!(err instanceof ImageVerificationError)) throw err;
