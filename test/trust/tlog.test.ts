@@ -160,6 +160,17 @@ describe('log entries of DSSE envelopes (cosign legacy attestations)', () => {
     expect(reasonOf(() => verifyBundle(good, undefined, { publicKey: other.publicKey }, rekor.root))).toBeDefined();
   });
 
+  it('reads each entry\'s own key, across more signers than the decoded keys it keeps for reuse', () => {
+    const keys = Array.from({ length: 300 }, () => p256().publicKey);
+    const bodies = keys.map((key) => Buffer.from(JSON.stringify(dsseBody(statement, signatures[0]!, key))));
+    for (let round = 0; round < 2; round++) {
+      for (const [i, body] of bodies.entries()) {
+        expect(reasonOf(() => checkEntryKey(body, keys[i]!))).toBeUndefined();
+        expect(() => checkEntryKey(body, keys[(i + 1) % keys.length]!)).toThrow(/under another key/);
+      }
+    }
+  });
+
   it('reads a trusted root with the test log key as any trusted_root.json', () => {
     const rekor = new TestRekor();
     expect(parseTrustedRoot(JSON.parse(JSON.stringify(rekor.rootJson))).tlogs).toHaveLength(1);

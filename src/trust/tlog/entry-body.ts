@@ -167,8 +167,24 @@ function base64(value: unknown): Buffer | undefined {
   return typeof value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(value) ? Buffer.from(value, 'base64') : undefined;
 }
 
+/**
+ * The keys of recent entries, by their base64 text: one signer's key is in every entry it logs,
+ * and decoding it (an EC point, a certificate) costs more than the rest of an entry's checks.
+ */
+const pemKeys = new Map<string, KeyObject | undefined>();
+const PEM_KEYS_KEPT = 256;
+
 /** A base64-encoded PEM public key or certificate; undefined when it is neither (it then matches no key). */
 function pemKey(value: unknown): KeyObject | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (pemKeys.has(value)) return pemKeys.get(value);
+  const key = decodePemKey(value);
+  if (pemKeys.size >= PEM_KEYS_KEPT) pemKeys.delete(pemKeys.keys().next().value!);
+  pemKeys.set(value, key);
+  return key;
+}
+
+function decodePemKey(value: string): KeyObject | undefined {
   const pem = base64(value);
   if (pem === undefined) return undefined;
   try {
