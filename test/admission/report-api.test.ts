@@ -4,9 +4,8 @@
  * labels, a namespaced report emptied rather than deleted, a failing write logged and retried at
  * the next flush.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +16,7 @@ import { apiReportSink } from '../../src/admission/report-api.ts';
 import { PolicyReportWriter } from '../../src/admission/reports.ts';
 import { startAdmissionServer, type AdmissionServer } from '../../src/admission/server.ts';
 import type { PolicyReport } from '../../src/policy/report/policy-report.ts';
-import { hasOpenssl, pod, post, review, selfSignedCertificate } from './https.ts';
+import { closeLoopback, hasOpenssl, loopbackKubeconfig, pod, post, review, selfSignedCertificate } from './https.ts';
 
 const TOKEN = 'reports-token';
 const FIXTURES = ['admission', 'admission-cel'].map((d) => join(import.meta.dirname, '../fixtures', d));
@@ -76,22 +75,14 @@ describe.skipIf(!hasOpenssl)('PolicyReports as Kubernetes API objects', () => {
         send(405, { kind: 'Status', code: 405, message: 'method not allowed' });
       });
     });
-    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
-    writeFileSync(
-      join(dir, 'kubeconfig'),
-      `apiVersion: v1\nkind: Config\nclusters: [{name: l, cluster: {server: "http://127.0.0.1:${(api.address() as AddressInfo).port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: ${TOKEN}}}]\ncontexts: [{name: l, context: {cluster: l, user: u}}]\ncurrent-context: l\n`,
-    );
+    const kubeconfig = await loopbackKubeconfig(api, dir, TOKEN);
     const log = jsonLog({ write: (line: string) => (logs.push(JSON.parse(line) as Record<string, unknown>), true) } as unknown as NodeJS.WritableStream);
-    writer = new PolicyReportWriter({ sink: apiReportSink({ connection: await kubeConnection(join(dir, 'kubeconfig')), replica: 'palisade-admission-7d9f-x2k4' }), intervalMs: 60_000, log });
+    writer = new PolicyReportWriter({ sink: apiReportSink({ connection: await kubeConnection(kubeconfig), replica: 'palisade-admission-7d9f-x2k4' }), intervalMs: 60_000, log });
     const set = await loadAdmissionPolicies([...FIXTURES, join(dir, 'namespaced.yaml')]);
     server = await startAdmissionServer({ policies: set.classic, cel: set, reports: writer, ...selfSignedCertificate(), port: 0, host: '127.0.0.1' });
   });
 
-  afterAll(async () => {
-    await server?.close();
-    api?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => closeLoopback({ server, api, dir }));
 
   const CLUSTER = '/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports/merged-palisade-admission-7d9f-x2k4';
   const NAMESPACED = '/apis/wgpolicyk8s.io/v1alpha2/namespaces/apps/policyreports/team-label-palisade-admission-7d9f-x2k4';
