@@ -15,7 +15,7 @@ import type { KubeResource } from '../types.ts';
 import { computeRules } from './autogen.ts';
 import { expandPaths, fieldLocation, parseDocuments, parsePlainDocuments, readText, type PlainDocument, type SourceDocument } from './documents.ts';
 import { OPERATIONS, type FailureAction, type Policy, type PolicyException } from './types.ts';
-import { checkVerifyImages, verifyImagesFailureAction } from './verify-images-spec.ts';
+import { checkVerifyImages } from './verify-images-spec.ts';
 import { isRecord } from '../../core/json.ts';
 
 /** Policy kinds of other engines (CEL policy types, admission policies): loaded by name only. */
@@ -99,7 +99,7 @@ function declaredFailureAction(spec: unknown): FailureAction | undefined {
   for (const rule of Array.isArray(spec.rules) ? spec.rules : []) {
     if (!isRecord(rule)) continue;
     if (isRecord(rule.validate)) actions.push(rule.validate.failureAction);
-    if (Array.isArray(rule.verifyImages)) actions.push(verifyImagesFailureAction(rule.verifyImages));
+    for (const entry of Array.isArray(rule.verifyImages) ? rule.verifyImages : []) if (isRecord(entry)) actions.push(entry.failureAction);
   }
   const named = actions.filter((a): a is string => typeof a === 'string').map((a) => a.toLowerCase());
   if (named.length === 0) return undefined;

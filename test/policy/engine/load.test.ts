@@ -48,6 +48,14 @@ describe('loadPolicies', () => {
     expect(set.foreign).toEqual([{ apiVersion: 'policies.kyverno.io/v1', kind: 'ValidatingPolicy', name: 'cel-policy', source: { path: join(dir, 'mixed.yaml'), line: 40 } }]);
   });
 
+  it("keeps a foreign policy's declared failure action: Enforce when any rule or verifyImages entry enforces", () => {
+    const foreign = (rules: string) =>
+      parsePolicies(`apiVersion: kyverno.io/v9\nkind: ClusterPolicy\nmetadata: {name: p}\nspec:\n  rules:\n${rules}`, 'p.yaml').foreign[0]?.failureAction;
+    expect(foreign('  - name: r\n    verifyImages:\n    - {failureAction: Audit}\n    - {failureAction: Enforce}\n')).toBe('Enforce');
+    expect(foreign('  - name: r\n    verifyImages:\n    - {failureAction: Audit}\n')).toBe('Audit');
+    expect(foreign('  - name: r\n    generate: {}\n')).toBeUndefined();
+  });
+
   it('warns about documents that are not policies in explicit files', () => {
     const log = capture();
     const set = parsePolicies('apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n', 'pod.yaml', log);
