@@ -104,8 +104,9 @@ export async function loadAdmissionPolicies(paths: readonly string[], log: Logge
   const hash = createHash('sha256');
   const read = new Set<string>();
   for (const path of await expandPaths(paths)) {
-    if (read.has(resolve(path))) continue;
-    read.add(resolve(path));
+    const full = resolve(path);
+    if (read.has(full)) continue;
+    read.add(full);
     const text = await readText(path);
     hash.update(`${path}\0${text}\0`);
     const parsed = parsePolicies(text, path, paths.includes(path) ? log : silentLogger);
