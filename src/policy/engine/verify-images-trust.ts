@@ -7,8 +7,8 @@
  *   as in Kyverno and cosign, a transparency-log entry unless `rekor.ignoreTlog`: the Rekor SET of
  *   a legacy layer or a bundle's tlog entries, checked offline against the trusted root's log
  *   keys (src/trust/tlog, src/trust/bundle);
- * - `keyless` attestors: identity (subject or subjectRegExp; a subject with `*` is a wildcard) and
- *   issuer against an offline trusted root (the one given, else the public-good root shipped with
+ * - `keyless` attestors: identity (subject or subjectRegExp; a subject or issuer with `*` or `?` is a wildcard)
+ *   and issuer against an offline trusted root (the one given, else the public-good root shipped with
  *   Palisade; `roots` replaces its certificate authorities): certificate chain, SCTs, transparency
  *   log (unless `rekor.ignoreTlog`), timestamps;
  * - `certificates` attestors: the certificate's key, after checking the certificate chains to
