@@ -75,8 +75,7 @@ export async function collectLive(options: LiveOptions = {}): Promise<Snapshot> 
       } catch (err) {
         const failure = err instanceof ListError ? err : new ListError('failed', errorMessage(err));
         if (failure.status === 'unreachable') unreachable = failure.message;
-        if (failure.status === 'not-served') coverage.set(spec.resource, { resource: spec.resource, status: 'not-served', count: 0, message: failure.message });
-        else coverage.set(spec.resource, { resource: spec.resource, status: failure.status, count: 0, message: failure.message });
+        coverage.set(spec.resource, { resource: spec.resource, status: failure.status, count: 0, message: failure.message });
         log.debug(`${listPath(spec)}: ${failure.status}: ${failure.message}`);
       }
     }
