@@ -77,11 +77,14 @@ export class DigestCache {
         return (await entry.value) as T;
       } catch (err) {
         // The load this call joined was given up by its own caller (that verification's deadline),
-        // which says nothing about the registry: this caller, still waiting, loads for itself.
+        // which says nothing about the registry: this caller, still waiting, looks again — joining
+        // the load another such caller started, or starting one (so they share one, not one each).
         if (!(err instanceof RegistryError && err.reason === 'abandoned')) throw err;
+        if (this.#entries.get(key) === entry) this.#remove(key);
+        return this.get(key, load, how);
       }
     }
-    if (entry !== undefined && this.#entries.get(key) === entry) this.#remove(key);
+    if (entry !== undefined) this.#remove(key);
     this.#misses++;
     const pending = load();
     const placeholder: Entry = { value: pending, bytes: 0, expires: this.#now() + this.#ttl };

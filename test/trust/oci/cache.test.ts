@@ -95,6 +95,19 @@ describe('DigestCache', () => {
     await expect(failedToo).rejects.toMatchObject({ reason: 'server' });
   });
 
+  it('shares one new load among the callers left waiting by a load given up on', async () => {
+    const cache = new DigestCache();
+    const how = { immutable: () => true, size: () => 1 };
+    let loads = 0;
+    let giveUp: (err: Error) => void = () => {};
+    const first = cache.get('k', () => new Promise<string>((_resolve, reject) => (giveUp = reject)), how);
+    const joined = [1, 2, 3].map(() => cache.get('k', async () => `value ${++loads}`, how));
+    giveUp(new RegistryError('abandoned', 'gave up: verification did not complete within 10 ms'));
+    await expect(first).rejects.toMatchObject({ reason: 'abandoned' });
+    expect(await Promise.all(joined)).toEqual(['value 1', 'value 1', 'value 1']);
+    expect(loads).toBe(1);
+  });
+
   it('drops a repository’s listings when something is written through it, and evicts by size', async () => {
     const cache = new DigestCache({ maxBytes: 250 });
     const inner = countingStore();
