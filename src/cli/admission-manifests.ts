@@ -68,10 +68,10 @@ async function manifests(flags: ManifestsFlags, globals: GlobalOptions): Promise
   const timeoutSeconds = integer(flags.timeout, '--timeout', 1, 30);
   // Ten years at most: a webhook CA that outlives its operators is never rotated.
   const certValidityDays = integer(flags.certValidityDays, '--cert-validity-days', 1, 3650);
+  if (flags.insecureIgnoreTlog && flags.key.length === 0) throw new PalisadeError('USAGE', '--insecure-ignore-tlog is for the signatures --key requires');
 
   const { DEFAULT_POLICY_FILES, generateWebhookDeployment, readCaCertificates, readKeyFiles, readPolicyFiles, renderManifestFile, renderManifests } = await import('../admission/manifests/index.ts');
   const policies = flags.policies.length > 0 ? await readPolicyFiles(flags.policies) : DEFAULT_POLICY_FILES;
-  if (flags.insecureIgnoreTlog && flags.key.length === 0) throw new PalisadeError('USAGE', '--insecure-ignore-tlog is for the signatures --key requires');
   const publicKeys = await readKeyFiles(flags.key);
   const previousCa = flags.previousCa === undefined ? undefined : await readCaCertificates(flags.previousCa);
   if (flags.failurePolicy === 'Ignore') ctx.log.warn('--failure-policy Ignore: whenever the webhook cannot answer, the API server admits requests unchecked (fail open)');

@@ -321,6 +321,8 @@ describe('palisade admission manifests flags', () => {
     [['--failure-policy', 'Open'], /Allowed choices are Fail, Ignore/],
     [['--key', 'package.json'], /package\.json: not a usable public key/],
     [['--insecure-ignore-tlog'], /--insecure-ignore-tlog is for the signatures --key requires/],
+    // A flag mistake is reported before any file is read.
+    [['--insecure-ignore-tlog', '--policies', 'package.json'], /--insecure-ignore-tlog is for the signatures --key requires/],
     [['--policies', 'package.json'], /package\.json: holds no Kyverno policy/],
     [['--previous-ca', 'package.json'], /package\.json: no PEM certificate found/],
   ])('rejects %j with a usage error', async (args, message) => {
