@@ -81,7 +81,8 @@ function mismatch(why: string): never {
   throw new TrustError('TLOG_ERROR', `transparency log entry does not match the signature: ${why}`);
 }
 
-function malformed(why: string): never {
+/** TLOG_ERROR for an entry (body or cosign's annotation around it) that cannot be read. */
+export function malformed(why: string): never {
   throw new TrustError('TLOG_ERROR', `malformed transparency log entry: ${why}`);
 }
 

@@ -22,7 +22,7 @@ import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { isRecord } from '../../core/json.ts';
 import { trustMaterial } from '../bundle/trust-material.ts';
 import { TrustError } from '../errors.ts';
-import { checkEntryBody, type LoggedSignature } from './entry-body.ts';
+import { checkEntryBody, malformed, type LoggedSignature } from './entry-body.ts';
 
 /** The annotation, read: `body` stays the base64 text the SET covers. */
 interface RekorBundle {
@@ -103,10 +103,6 @@ export function verifyRekorBundle(annotation: string | undefined, logged: Logged
   }
   checkEntryBody(Buffer.from(bundle.body, 'base64'), logged);
   return { logID: bundle.logID, logIndex: bundle.logIndex, integratedTime };
-}
-
-function malformed(why: string): never {
-  throw new TrustError('TLOG_ERROR', `malformed transparency log entry: ${why}`);
 }
 
 function isBase64(value: string): boolean {
