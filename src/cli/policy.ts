@@ -13,7 +13,6 @@ import { loadCelCliInputs } from '../policy/cel/cli-inputs.ts';
 import { prepareImageVerification, type ImageVerificationOptions } from '../policy/cel/image-verify.ts';
 import { readTrustedRoot, type TrustedRoot } from '../trust/bundle/trusted-root.ts';
 import type { Logger } from '../core/log.ts';
-import { DigestCache } from '../trust/oci/cache.ts';
 import { loadCelPolicies } from '../policy/cel/load.ts';
 import { applyPolicies } from '../policy/engine/engine.ts';
 import { deepEqual } from '../policy/engine/json-patch.ts';
@@ -197,10 +196,9 @@ function registryVerification(
   log: Logger,
   trustedRoot: TrustedRoot | undefined,
 ): ImageVerificationOptions & { verifier: TrustImageVerifier } {
+  // The verifier holds the registry settings and its digest cache: with it given, prepareImageVerification needs neither.
   const registry = { insecure: Boolean(options.insecure || options.allowHttpRegistry), log };
-  const cache = new DigestCache();
-  const verifier = new TrustImageVerifier({ registry, digests: cache, ...(trustedRoot && { trustedRoot }) });
-  return { registry, cache, verifier };
+  return { verifier: new TrustImageVerifier({ registry, ...(trustedRoot && { trustedRoot }) }) };
 }
 
 /** Mutate rules that patched, or verifyImages rules that pinned digests (mutateDigest). */
