@@ -79,7 +79,8 @@ export class VerificationCache<V extends object> {
     const cached = this.peek(key);
     if (cached !== undefined) return Promise.resolve(cached);
     let run = this.#inflight.get(key);
-    if (run !== undefined) {
+    // A run everyone gave up on is only winding down: a caller arriving now starts afresh.
+    if (run !== undefined && !run.controller.signal.aborted) {
       this.#options.onLookup?.('coalesced');
     } else {
       this.#options.onLookup?.('miss');
@@ -88,9 +89,12 @@ export class VerificationCache<V extends object> {
         if (outcome.status === 'verified') this.#keep(key, outcome as V & { status: 'verified' });
         return outcome;
       });
-      run = { promise, controller, waiting: 0 };
-      this.#inflight.set(key, run);
-      void promise.finally(() => this.#inflight.delete(key));
+      const started: Run<V> = { promise, controller, waiting: 0 };
+      this.#inflight.set(key, started);
+      void promise.finally(() => {
+        if (this.#inflight.get(key) === started) this.#inflight.delete(key);
+      });
+      run = started;
     }
     wait(run, waiter);
     return run.promise;

@@ -67,4 +67,22 @@ describe('VerificationCache', () => {
     third.abort(new Error('request 3 deadline'));
     expect(seen?.aborted).toBe(false);
   });
+
+  it('starts afresh for a caller that arrives after everyone waiting for a verification gave up on it', async () => {
+    const cache = new VerificationCache<{ size: number }>({ deadlineMs: 1000 });
+    let runs = 0;
+    let finishCancelled: () => void = () => {};
+    const cancelled = cache.get(
+      'k',
+      (signal) => (runs++, new Promise((_resolve, reject) => (finishCancelled = () => reject(signal.reason as Error)))),
+      AbortSignal.abort(new Error('request 1 deadline')),
+    );
+    // The cancelled run has not settled yet (its registry reads are still being torn down).
+    const later = cache.get('k', async () => (runs++, { size: 1 }));
+    finishCancelled();
+    expect(await cancelled).toEqual({ status: 'unavailable', reason: 'request 1 deadline' });
+    expect(await later).toEqual({ status: 'verified', size: 1 });
+    expect(runs).toBe(2);
+    expect(cache.peek('k')).toEqual({ status: 'verified', size: 1 });
+  });
 });
