@@ -49,7 +49,7 @@ export async function connectKube(options: KubeConnectionOptions): Promise<KubeC
     throw new PalisadeError('INPUT_UNREADABLE', `cannot load ${what}: ${errorMessage(err)}`, { cause: err });
   }
   const server = kc.getCurrentCluster()?.server?.replace(/\/+$/, '');
-  if (!server) throw new PalisadeError('USAGE', options.noServer);
+  if (!server || (options.kubeconfig === undefined && isPlaceholder(kc))) throw new PalisadeError('USAGE', options.noServer);
   const context = kc.getCurrentContext() || undefined;
   try {
     // Credentials (exec plugins, token files, certificates) are resolved once up front, so that a
@@ -67,6 +67,26 @@ export async function connectKube(options: KubeConnectionOptions): Promise<KubeC
       return opts;
     },
   };
+}
+
+/**
+ * Whether `kc` is what client-node's loadFromDefault makes up when it finds no configuration at
+ * all (no KUBECONFIG, no ~/.kube/config, no service account): a lone context `loaded-context` for
+ * http://localhost:8080 without credentials, which would end in "connection refused" instead of
+ * the caller's message saying what to pass.
+ */
+function isPlaceholder(kc: { getCurrentContext(): string; clusters: readonly { name: string; server: string }[]; users: readonly { name: string }[] }): boolean {
+  const [cluster, ...otherClusters] = kc.clusters;
+  const [user, ...otherUsers] = kc.users;
+  return (
+    kc.getCurrentContext() === 'loaded-context' &&
+    otherClusters.length === 0 &&
+    otherUsers.length === 0 &&
+    cluster?.name === 'cluster' &&
+    cluster.server === 'http://localhost:8080' &&
+    user?.name === 'user' &&
+    Object.keys(user).length === 1
+  );
 }
 
 /** A response other than 2xx, with the API's Status message when there is one. */

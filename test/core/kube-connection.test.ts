@@ -4,7 +4,7 @@
  * kubeconfig without a server. And the requests over it, against a loopback server: the API's
  * Status message, a body that is not JSON, a server that does not answer.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -73,6 +73,29 @@ describe('connectKube', () => {
     const webhook = await rejection(kubeConnection(KUBECONFIG, 'serverless'));
     expect(webhook.code).toBe('USAGE');
     expect(webhook.message).toMatch(/^no Kubernetes API server: not in a cluster/);
+  });
+
+  // client-node makes up a context for http://localhost:8080 when it finds no configuration at all.
+  it.skipIf(existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token'))("says the caller's own words when there is no configuration at all", async () => {
+    const saved = { HOME: process.env.HOME, KUBECONFIG: process.env.KUBECONFIG };
+    const home = join(dir, 'empty-home');
+    mkdirSync(home, { recursive: true });
+    process.env.HOME = home;
+    delete process.env.KUBECONFIG;
+    try {
+      const err = await rejection(connectKube({ noServer: 'no cluster: pass --kubeconfig' }));
+      expect(err.code).toBe('USAGE');
+      expect(err.message).toBe('no cluster: pass --kubeconfig');
+      // A kubeconfig that names that server itself is used as written.
+      const local = join(dir, 'localhost');
+      writeFileSync(local, 'apiVersion: v1\nclusters: [{name: cluster, cluster: {server: "http://localhost:8080", insecure-skip-tls-verify: true}}]\nusers: [{name: user, user: {}}]\ncontexts: [{name: loaded-context, context: {cluster: cluster, user: user}}]\ncurrent-context: loaded-context\n');
+      expect((await connectKube({ kubeconfig: local, noServer: 'none' })).server).toBe('http://localhost:8080');
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 
   it('names a kubeconfig that cannot be read', async () => {
