@@ -381,13 +381,11 @@ function openBundleEnvelope(candidate: Candidate, options: VerifyImageOptions): 
   if (!keyless) {
     const opened = openEnvelope(candidate, bundle.dsseEnvelope, options.publicKeys);
     if (isRejection(opened) || options.ignoreTlog) return opened;
-    let loggedAt: Date[] = [];
-    const unlogged = trustRejection(candidate, () => {
-      // openEnvelope verified the signature with this key: only the log entries are left to check.
-      const policy = { publicKey: options.publicKeys[opened.keyIndex]!, signatureVerified: true };
-      loggedAt = verifyBundle(bundle, undefined, policy, options.trustedRoot ?? publicGoodTrustedRoot()).loggedAt;
-    });
-    return unlogged ?? loggedWhileValid(candidate, loggedAt, options.keyValidity?.[opened.keyIndex]) ?? opened;
+    // openEnvelope verified the signature with this key: only the log entries are left to check.
+    const policy = { publicKey: options.publicKeys[opened.keyIndex]!, signatureVerified: true };
+    const loggedAt = trustCheck(candidate, () => verifyBundle(bundle, undefined, policy, options.trustedRoot ?? publicGoodTrustedRoot()).loggedAt);
+    if (isRejection(loggedAt)) return loggedAt;
+    return loggedWhileValid(candidate, loggedAt, options.keyValidity?.[opened.keyIndex]) ?? opened;
   }
   if (options.keyless === undefined) {
     return reject(candidate, 'SIGNATURE_INVALID', 'a keyless bundle (it carries a certificate): verify it with --certificate-identity and --certificate-oidc-issuer');
@@ -433,11 +431,9 @@ function openEnvelope(candidate: Candidate, raw: unknown, keys: readonly KeyObje
 /** Unless `ignoreTlog`: the rejection of a legacy layer whose `dev.sigstore.cosign/bundle` does not show `logged` was logged. */
 function checkLogEntry(candidate: Candidate, logged: LoggedSignature, keyIndex: number, options: VerifyImageOptions): Rejection | undefined {
   if (options.ignoreTlog) return undefined;
-  let loggedAt: Date[] = [];
-  const unlogged = trustRejection(candidate, () => {
-    loggedAt = [verifyRekorBundle(candidate.layerAnnotations[ANNOTATIONS.rekorBundle], logged, options.trustedRoot ?? publicGoodTrustedRoot()).integratedTime];
-  });
-  return unlogged ?? loggedWhileValid(candidate, loggedAt, options.keyValidity?.[keyIndex]);
+  const loggedAt = trustCheck(candidate, () => verifyRekorBundle(candidate.layerAnnotations[ANNOTATIONS.rekorBundle], logged, options.trustedRoot ?? publicGoodTrustedRoot()).integratedTime);
+  if (isRejection(loggedAt)) return loggedAt;
+  return loggedWhileValid(candidate, [loggedAt], options.keyValidity?.[keyIndex]);
 }
 
 /** The rejection of a signature logged outside the validity of the certificate its key came from. */
@@ -452,11 +448,10 @@ function loggedWhileValid(candidate: Candidate, logged: readonly Date[], validit
   );
 }
 
-/** Runs a check; its TrustError as a rejection, undefined when it holds. */
-function trustRejection(candidate: Candidate, check: () => unknown): Rejection | undefined {
+/** Runs a check: its result, or its TrustError as a rejection. */
+function trustCheck<T>(candidate: Candidate, check: () => T): T | Rejection {
   try {
-    check();
-    return undefined;
+    return check();
   } catch (err) {
     if (!(err instanceof TrustError)) throw err;
     return reject(candidate, err.reason, err.message);
