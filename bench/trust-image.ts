@@ -42,7 +42,8 @@ if (!dockerRegistryAvailable()) {
     type Kind = (typeof kinds)[number];
     const images = {} as Record<Kind, { tag: string; digest: string }>;
     for (const kind of kinds) {
-      const [format, logged] = [kind.startsWith('bundle') ? ('bundle' as const) : ('legacy' as const), kind.endsWith('+tlog')];
+      const format = kind.startsWith('bundle') ? 'bundle' : 'legacy';
+      const logged = kind.endsWith('+tlog');
       const repo = `bench/${kind.replace('+', '-')}`;
       const image = await buildImage({ layers: [{ 'app/format': `${kind}\n` }] });
       await pushImage(client, repo, image, 'v1');
