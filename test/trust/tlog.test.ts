@@ -64,6 +64,8 @@ describe('the Rekor SET of a cosign signature layer', () => {
     expect(() => verifyRekorBundle(JSON.stringify(forged), logged, rekor.root)).toThrow(/signed entry timestamp does not verify/);
     const future = Math.floor(Date.now() / 1000) + 3600;
     expect(() => verifyRekorBundle(rekor.annotation(body, { integratedTime: future }), logged, rekor.root)).toThrow(/in the future/);
+    // A time no date can hold (past year 275760) is malformed, not a crash on formatting it.
+    expect(() => verifyRekorBundle(rekor.annotation(body, { integratedTime: 2 ** 50 }), logged, rekor.root)).toThrow(/invalid Payload.integratedTime/);
     const retired = new TestRekor({ start: new Date('2020-01-01T00:00:00Z'), end: new Date('2021-01-01T00:00:00Z') });
     expect(() => verifyRekorBundle(retired.annotation(body), logged, retired.root)).toThrow(/outside the validity of the log's key/);
     expect(reasonOf(() => verifyRekorBundle(retired.annotation(body, { integratedTime: Date.parse('2020-06-01T00:00:00Z') / 1000 }), logged, retired.root))).toBeUndefined();

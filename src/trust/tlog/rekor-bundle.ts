@@ -46,6 +46,9 @@ export interface LogEntryProof {
  */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
+/** The last second a Date holds (ECMAScript's ±8.64e15 ms): a later integrated time is no time at all. */
+const MAX_DATE_SECONDS = 8.64e12;
+
 /** The annotation's JSON, checked field by field (TLOG_ERROR naming what is wrong). */
 function parseRekorBundle(text: string): RekorBundle {
   let value: unknown;
@@ -60,7 +63,7 @@ function parseRekorBundle(text: string): RekorBundle {
   if (!isRecord(payload)) bad.push('Payload');
   else {
     if (typeof payload.body !== 'string' || !isBase64(payload.body)) bad.push('Payload.body');
-    if (!isCount(payload.integratedTime)) bad.push('Payload.integratedTime');
+    if (!isCount(payload.integratedTime) || payload.integratedTime > MAX_DATE_SECONDS) bad.push('Payload.integratedTime');
     if (!isCount(payload.logIndex)) bad.push('Payload.logIndex');
     if (typeof payload.logID !== 'string' || !/^[0-9a-f]{64}$/i.test(payload.logID)) bad.push('Payload.logID');
   }
