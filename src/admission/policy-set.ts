@@ -8,7 +8,6 @@
  * order Kubernetes itself runs its in-process admission policies in.
  */
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
 import type { Logger } from '../core/log.ts';
 import { silentLogger } from '../core/log.ts';
 import { parseCelPolicies } from '../policy/cel/load.ts';
@@ -91,8 +90,7 @@ function skippedEntry(f: ForeignPolicy): string {
 }
 
 /**
- * Loads every policy of `paths`, reading each file once — also a file named twice, or named and
- * inside a named directory (its policies would otherwise be evaluated, and listed, twice). Throws
+ * Loads every policy of `paths`, each file once (expandPaths). Throws
  * (PalisadeError naming file and line) when any document cannot be read, parsed or compiled, so a
  * caller never sees half a set.
  */
@@ -102,11 +100,7 @@ export async function loadAdmissionPolicies(paths: readonly string[], log: Logge
   const foreign: ForeignPolicy[] = [];
   const cel: CelPolicySet = { policies: [], bindings: [], exceptions: [] };
   const hash = createHash('sha256');
-  const read = new Set<string>();
   for (const path of await expandPaths(paths)) {
-    const full = resolve(path);
-    if (read.has(full)) continue;
-    read.add(full);
     const text = await readText(path);
     hash.update(`${path}\0${text}\0`);
     const parsed = parsePolicies(text, path, paths.includes(path) ? log : silentLogger);

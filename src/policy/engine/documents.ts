@@ -4,7 +4,7 @@
  * timestamps as strings, so we use the 1.1 schema without its timestamp and sexagesimal tags.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import jsyaml from 'js-yaml';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import { PalisadeError, errorMessage, firstLine } from '../../core/errors.ts';
@@ -179,10 +179,19 @@ const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
 
 /**
  * Expands files and directories (recursively, `.yaml`/`.yml`/`.json` only, sorted) into file
- * paths. A missing path is an input error.
+ * paths, each file once: a file named beside a directory holding it (`DIR DIR/a.yaml`) would
+ * otherwise be read, and its policies evaluated and reported, twice. A missing path is an input
+ * error.
  */
 export async function expandPaths(paths: readonly string[]): Promise<string[]> {
   const out: string[] = [];
+  const seen = new Set<string>();
+  const add = (file: string) => {
+    const full = resolve(file);
+    if (seen.has(full)) return;
+    seen.add(full);
+    out.push(file);
+  };
   for (const path of paths) {
     let info;
     try {
@@ -190,8 +199,8 @@ export async function expandPaths(paths: readonly string[]): Promise<string[]> {
     } catch (err) {
       throw new PalisadeError('INPUT_NOT_FOUND', `${path}: ${errorMessage(err)}`, { cause: err });
     }
-    if (info.isDirectory()) out.push(...(await walk(path)));
-    else out.push(path);
+    if (info.isDirectory()) for (const file of await walk(path)) add(file);
+    else add(path);
   }
   return out;
 }

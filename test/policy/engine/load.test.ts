@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PalisadeError } from '../../../src/core/errors.ts';
 import type { Logger } from '../../../src/core/log.ts';
 import { loadPolicies, loadResources, parsePolicies, parseResources } from '../../../src/policy/engine/load.ts';
+import { expandPaths } from '../../../src/policy/engine/documents.ts';
 
 const dir = join(import.meta.dirname, '../../fixtures/policy/load');
 
@@ -93,3 +94,14 @@ describe('loadResources', () => {
     await expect(loadResources([join(dir, 'missing.yaml')])).rejects.toThrow(PalisadeError);
   });
 });
+
+describe('expandPaths', () => {
+  it('lists each file once, also one named beside (or twice inside) a directory that holds it', async () => {
+    const all = await expandPaths([dir]);
+    expect(all.length).toBeGreaterThan(1);
+    const one = all[0]!;
+    expect(await expandPaths([dir, one, join(dir, '.', one.slice(dir.length + 1)), dir])).toEqual(all);
+    expect(await expandPaths([one, dir])).toEqual([one, ...all.filter((f) => f !== one)]);
+  });
+});
+
