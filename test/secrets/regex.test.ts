@@ -261,6 +261,17 @@ describe('slow shapes', () => {
     expect(compileGoRegex('(a+)+$', { shortInput: true }).engine).toBe('re2js');
   });
 
+  it('leaves two repetitions on V8 when the second must start where the first cannot go on', () => {
+    const camelCase = '^[a-z]{2,}(?:(?:\\d{1,2}[A-Z]?|[A-Z])[a-z]{2,})*\\d{0,2}$';
+    expect(compileGoRegex(camelCase).engine).toBe('v8');
+    // The second can start with a lowercase letter: the first run can end anywhere.
+    expect(compileGoRegex('^[a-z]{2,}(?:[A-Z]?[a-z]{2,})*$').engine).toBe('re2js');
+    expect(compileGoRegex('[a-z]+(?:\\d*[a-z])*X').engine).toBe('re2js');
+    const started = performance.now();
+    expect(compileGoRegex(camelCase).findAll(`${'ab1'.repeat(20_000)}!`)).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
   it('says how far one attempt can run: a line (.*), the text ([^"]*), or a word ([a-z0-9]+, \\s*)', () => {
     expect(compileGoRegex('curl.*-H').reach).toBe('line');
     expect(compileGoRegex('"auth":"[^"]*"').reach).toBe('text');

@@ -191,13 +191,15 @@ function polynomialRisk(node: Node): boolean {
     case 'alt':
       return node.nodes.some(polynomialRisk);
     case 'concat': {
-      // An unbounded repetition, then only optional parts, then another over the same characters.
+      // An unbounded repetition, then only optional parts, then another that can start with a
+      // character the first takes (where the first ends is then open to many choices; a second
+      // that must start with another character, `[a-z]+(?:[A-Z][a-z]+)*`, splits in one place).
       for (let i = 0; i < node.nodes.length; i++) {
         const first = unboundedChars(node.nodes[i]!);
         if (!first) continue;
         for (let j = i + 1; j < node.nodes.length; j++) {
           const next = unboundedChars(node.nodes[j]!);
-          if (next && overlap(first, next)) return true;
+          if (next && overlap(first, repeatedFirstChars(node.nodes[j]!) ?? next)) return true;
           if (!nullable(node.nodes[j]!)) break;
         }
       }
@@ -238,6 +240,12 @@ function innerUnbounded(node: Node): Ranges | undefined {
   };
   visit(node);
   return out && out.length > 0 ? out : undefined;
+}
+
+/** The characters an iteration of a repetition (`x*`, `(?:…)+`) can start with, when known. */
+function repeatedFirstChars(node: Node): Ranges | undefined {
+  if (node.type === 'group') return repeatedFirstChars(node.node);
+  return node.type === 'repeat' ? firstChars(node.node) : undefined;
 }
 
 /** Every character `node` can consume (an unsorted range list). */
