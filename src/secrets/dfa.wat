@@ -1,6 +1,7 @@
 ;; The secret scanner's byte loops, over a text in linear memory (wasm-dfa.ts): the keyword
 ;; pre-filter's automaton (prefilter.ts), the gates of anchored rules (regex/gate.ts), the search
-;; for encoded text (decode.ts) and the line index and longest line (detect.ts).
+;; for encoded text (decode.ts), the line index and longest line (detect.ts), and the relocation
+;; of the automaton's table into memory.
 ;; Compiled by `npm run generate` into dfa-wasm.ts; a test checks that the two agree.
 ;;
 ;; scan:
@@ -329,4 +330,33 @@
         (br $block)))
     (if (i32.gt_u (i32.sub (local.get $end) (local.get $from)) (local.get $longest))
       (then (local.set $longest (i32.sub (local.get $end) (local.get $from)))))
-    (local.get $longest)))
+    (local.get $longest))
+
+  ;; relocate: turns the automaton's table as prefilter.ts builds it, copied to [at, at + 4 count),
+  ;; into the one `scan` reads: an entry v >= 0 (the first column of the next state's row, v =
+  ;; state * width) becomes that row's address, base + 4 v; a negative entry (~state, a state with
+  ;; outputs) stays. Done here rather than in JavaScript because it runs once per thread, before
+  ;; JavaScript's loops are compiled (a quarter of a million entries took ~20 ms there).
+  (func (export "relocate") (param $at i32) (param $count i32) (param $base i32)
+    (local $p i32) (local $end i32) (local $v v128) (local $w i32)
+    (local.set $p (local.get $at))
+    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $count) (i32.const 2))))
+    (block $vectors
+      (loop $four
+        (br_if $vectors (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+        (local.set $v (v128.load align=4 (local.get $p)))
+        (v128.store align=4 (local.get $p)
+          (v128.bitselect
+            (i32x4.add (i32x4.splat (local.get $base)) (i32x4.shl (local.get $v) (i32.const 2)))
+            (local.get $v)
+            (i32x4.ge_s (local.get $v) (v128.const i32x4 0 0 0 0))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $four)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $w (i32.load (local.get $p)))
+        (if (i32.ge_s (local.get $w) (i32.const 0))
+          (then (i32.store (local.get $p) (i32.add (local.get $base) (i32.shl (local.get $w) (i32.const 2))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $one)))))

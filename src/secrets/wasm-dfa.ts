@@ -23,6 +23,7 @@ interface DfaExports {
   runs(text: number, from: number, end: number, out: number, limit: number): number;
   newlines(text: number, from: number, end: number, out: number, limit: number): number;
   longestLine(text: number, end: number): number;
+  relocate(at: number, count: number, base: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -125,10 +126,9 @@ export class WasmDfa {
 
     const words = this.#words;
     for (let c = 0; c < 256; c++) words[classesAt / 4 + c] = classes[c]! * 4;
-    for (let i = 0; i < delta.length; i++) {
-      const v = delta[i]!;
-      words[deltaAt / 4 + i] = v >= 0 ? deltaAt + (v / width) * rowBytes : v;
-    }
+    // Row numbers become addresses: an entry v = state * width becomes deltaAt + state * rowBytes.
+    words.set(delta, deltaAt / 4);
+    this.#exports.relocate(deltaAt, delta.length, deltaAt);
     this.#bytes.set(recordingState, recordingAt);
     words.set(outputStart, outputStartAt / 4);
     words.set(outputList, outputListAt / 4);
