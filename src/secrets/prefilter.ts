@@ -251,44 +251,58 @@ function buildTables(patterns: readonly string[], recorded: ReadonlySet<number>)
   }
   for (let c = 65; c <= 90; c++) classes[c] = classes[c + 32]!;
 
-  // Trie, in one flat table (-1: no edge yet).
-  let goto = new Int32Array((chars + 1) * width).fill(-1);
+  // Trie, in one flat table (-1: no edge yet); each state but the root has one parent and class.
+  const trie = new Int32Array((chars + 1) * width).fill(-1);
   const outs: number[][] = [[]];
+  const parentOf: number[] = [-1];
+  const classOf: number[] = [-1];
   patterns.forEach((p, id) => {
     let s = 0;
     for (let i = 0; i < p.length; i++) {
       const k = classes[p.charCodeAt(i)]!;
-      if (goto[s * width + k]! < 0) {
-        goto[s * width + k] = outs.length;
+      if (trie[s * width + k]! < 0) {
+        trie[s * width + k] = outs.length;
         outs.push([]);
+        parentOf.push(s);
+        classOf.push(k);
       }
-      s = goto[s * width + k]!;
+      s = trie[s * width + k]!;
     }
     if (p.length > 0) outs[s]!.push(id);
   });
   const states = outs.length;
-  goto = goto.subarray(0, states * width);
 
-  // Failure links, breadth first; missing edges become the failure state's edges.
+  // Children of each state, grouped (states are numbered in the order the trie grew).
+  const childStart = new Int32Array(states + 1);
+  for (let u = 1; u < states; u++) childStart[parentOf[u]! + 1]!++;
+  for (let s = 0; s < states; s++) childStart[s + 1]! += childStart[s]!;
+  const children = new Int32Array(Math.max(0, states - 1));
+  const fill = childStart.slice(0, states);
+  for (let u = 1; u < states; u++) children[fill[parentOf[u]!]!++] = u;
+
+  // The dense table, breadth first: a state's row is its failure state's row (complete, being
+  // shallower) with its own trie edges written over it, so each row is one copy plus a few edges
+  // instead of a pass over every column. A state's outputs include its failure state's; an entry
+  // is encoded (see the module comment) when its target is found, and that never changes after.
+  const delta = new Int32Array(states * width);
   const fail = new Int32Array(states);
+  const hasOutputs = new Uint8Array(states);
+  const encode = (t: number) => (hasOutputs[t] === 1 ? ~t : t * width);
+  const stateOf = (v: number) => (v < 0 ? ~v : v / width);
   const queue = new Int32Array(states);
-  let tail = 0;
-  for (let k = 0; k < width; k++) {
-    const t = goto[k]!;
-    if (t < 0) goto[k] = 0;
-    else queue[tail++] = t;
-  }
+  queue[0] = 0;
+  let tail = 1;
   for (let head = 0; head < tail; head++) {
     const r = queue[head]!;
-    for (let k = 0; k < width; k++) {
-      const u = goto[r * width + k]!;
-      if (u < 0) {
-        goto[r * width + k] = goto[fail[r]! * width + k]!;
-        continue;
-      }
-      queue[tail++] = u;
-      fail[u] = goto[fail[r]! * width + k]!;
+    if (r !== 0) delta.copyWithin(r * width, fail[r]! * width, fail[r]! * width + width);
+    for (let c = childStart[r]!; c < childStart[r + 1]!; c++) {
+      const u = children[c]!;
+      const k = classOf[u]!;
+      fail[u] = r === 0 ? 0 : stateOf(delta[fail[r]! * width + k]!);
       if (outs[fail[u]!]!.length > 0) outs[u]!.push(...outs[fail[u]!]!);
+      hasOutputs[u] = outs[u]!.length > 0 ? 1 : 0;
+      delta[r * width + k] = encode(u);
+      queue[tail++] = u;
     }
   }
 
@@ -299,11 +313,6 @@ function buildTables(patterns: readonly string[], recorded: ReadonlySet<number>)
     for (const p of outs[s]!) list.push(p);
   }
   outputStart[states] = list.length;
-  const delta = new Int32Array(states * width);
-  for (let i = 0; i < goto.length; i++) {
-    const t = goto[i]!;
-    delta[i] = outs[t]!.length > 0 ? ~t : t * width;
-  }
   return {
     patterns,
     record,
