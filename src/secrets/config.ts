@@ -12,6 +12,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
 import { compileGoRegex, regexFromCompiled, type CompiledRegex, type GoRegex } from './regex/compile.ts';
+import { toPortableGate } from './regex/gate.ts';
 
 export type RegexTarget = 'secret' | 'match' | 'line';
 
@@ -526,10 +527,19 @@ export function compiledBuiltinPath(name: BuiltinRuleSet): string {
   return `src/secrets/rules/${BUILTIN[name].compiled}`;
 }
 
-/** The text of the compiled form of a built-in rule set (`config` compiled from its rule files). */
+/**
+ * The text of the compiled form of a built-in rule set (`config` compiled from its rule files),
+ * with the gates of the rules' anchor plans.
+ */
 export function compiledBuiltinText(name: BuiltinRuleSet, config: SecretsConfig): string {
   const portable = toPortable(config);
-  return JSON.stringify({ rules: sha256(builtinRulesText(name)), config: { ...portable, rules: [...portable.rules] } }) + '\n';
+  const rules = [...portable.rules].map(([id, rule]) => {
+    const regex = config.rules.get(id)!.regex;
+    if (!regex?.plan) return [id, rule] as const;
+    const gate = regex.gate();
+    return [id, { ...rule, regex: { ...rule.regex!, gate: gate ? toPortableGate(gate) : null } }] as const;
+  });
+  return JSON.stringify({ rules: sha256(builtinRulesText(name)), config: { ...portable, rules } }) + '\n';
 }
 
 function loadCompiled(set: BuiltinRules): SecretsConfig | undefined {

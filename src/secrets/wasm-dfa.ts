@@ -13,7 +13,7 @@
  */
 import { DFA_WASM } from './dfa-wasm.ts';
 import type { AutomatonTables } from './prefilter.ts';
-import { GATE_DEAD, GATE_PASS, type Gate } from './regex/gate.ts';
+import type { Gate } from './regex/gate.ts';
 
 interface DfaExports {
   memory: WebAssembly.Memory;
@@ -311,11 +311,7 @@ export class WasmDfa {
     else {
       at = { ascii: this.#gatesEnd, table: this.#gatesEnd + 128 };
       this.#bytes.set(gate.ascii, at.ascii);
-      // Table entries: the next state's number, or the codes dfa.wat knows for pass and dead.
-      for (let i = 0; i < gate.table.length; i++) {
-        const v = gate.table[i]!;
-        this.#bytes[at.table + i] = v === GATE_PASS ? 254 : v === GATE_DEAD ? 255 : v / gate.width;
-      }
+      this.#bytes.set(gate.table, at.table);
       this.#gatesEnd += size;
     }
     this.#loaded.set(gate, at);

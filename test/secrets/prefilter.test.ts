@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KeywordAutomaton, type ScanResult } from '../../src/secrets/prefilter.ts';
 import { WasmDfa } from '../../src/secrets/wasm-dfa.ts';
+import { GATE_DEAD } from '../../src/secrets/regex/gate.ts';
 import { newlineIndex } from '../../src/secrets/detect.ts';
 
 /** The result as plain data: which patterns occur, and every recorded occurrence. */
@@ -104,7 +105,7 @@ describe('keyword pre-filter', () => {
     const reference = summary(KeywordAutomaton.build(patterns, recorded).scanString(text));
     expect({ found: [...found].flatMap((f, p) => (f ? [p] : [])), hits: starts.map((s, i) => [s, kinds[i]]) }).toEqual(reference);
     // A gate that turns every place away is not applied to a text that was not kept whole.
-    const rejectAll = { ascii: new Int32Array(128), width: 1, table: Int32Array.of(-1) };
+    const rejectAll = { ascii: new Uint8Array(128), width: 1, table: Uint8Array.of(GATE_DEAD) };
     expect([...dfa.gate(rejectAll, Int32Array.of(1, 2, 3))]).toEqual([1, 2, 3]);
   });
 

@@ -14,7 +14,7 @@
 import { createRequire } from 'node:module';
 import type { RE2JS } from 're2js';
 import { anchorPlan, backtrackingRisk, maxLength, planGate, reach, toJsSource, type AnchorPlan, type LeadPlan } from './emit.ts';
-import type { Gate } from './gate.ts';
+import { fromPortableGate, type Gate, type PortableGate } from './gate.ts';
 import { rangesHas } from './ranges.ts';
 import { parseRegex, RegexSyntaxError } from './syntax.ts';
 
@@ -78,6 +78,8 @@ export interface CompiledRegex {
   plan?: AnchorPlan;
   reach?: 'line' | 'text';
   maxLength?: number;
+  /** The gate of the anchor plan, built ahead of time (null: there is none); built when first needed otherwise. */
+  gate?: PortableGate | null;
 }
 
 export interface CompileOptions {
@@ -271,11 +273,14 @@ class V8Regex implements GoRegex {
 
   /**
    * Built when first asked for (most rules never are tried: their keywords do not occur), in
-   * whichever thread asks.
+   * whichever thread asks, unless the compiled form brought it.
    */
   gate(): Gate | undefined {
     if (!this.plan) return undefined;
-    if (this.#gateBuilt === undefined) this.#gateBuilt = planGate(parseRegex(this.source).node, this.plan!) ?? null;
+    if (this.#gateBuilt === undefined) {
+      const stored = this.compiled.gate;
+      this.#gateBuilt = stored === undefined ? (planGate(parseRegex(this.source).node, this.plan) ?? null) : stored && fromPortableGate(stored);
+    }
     return this.#gateBuilt ?? undefined;
   }
 
