@@ -156,59 +156,30 @@ export class Float32 {
     }
     return String(v);
   }
-}
 
-/** MarshalIndent-style output: `indent` per level (a count of spaces or a string). */
-export function goJson(value: unknown, indent: number | string, level = 0): string {
-  const pad = typeof indent === 'number' ? ' '.repeat(indent) : indent;
-  const pads = [''];
-  for (let i = 1; i <= level + 1; i++) pads.push(pad.repeat(i));
-  return encode(value, level, pad, pads);
-}
-
-/** goJson's writer: `pads[n]` is the indent of depth n (extended as the value nests deeper). */
-function encode(value: unknown, level: number, pad: string, pads: string[]): string {
-  if (value instanceof Float32) return value.toString();
-  if (typeof value === 'string') return goString(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (value === null || value === undefined) return 'null';
-  if (pads.length <= level + 1) pads.push(pads[level]! + pad);
-  const inner = pads[level + 1]!;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += `${i === 0 ? '\n' : ',\n'}${inner}${encode(value[i], level + 1, pad, pads)}`;
-    return `${out}\n${pads[level]!}]`;
+  /** The double that JSON.stringify writes as toString() does (at most nine digits: it round-trips). */
+  toJSON(): number {
+    return Number(this.toString());
   }
-  let out = '{';
-  let first = true;
-  for (const key in value as Record<string, unknown>) {
-    out += `${first ? '\n' : ',\n'}${inner}${goString(key)}: ${encode((value as Record<string, unknown>)[key], level + 1, pad, pads)}`;
-    first = false;
-  }
-  return first ? '{}' : `${out}\n${pads[level]!}}`;
 }
 
 /**
- * What encoding/json escapes with HTML escaping on (Go's default): quotes, backslashes, control
- * characters, <, >, & and U+2028/9, and lone surrogates (invalid UTF-8 to Go, written as U+FFFD);
- * a surrogate pair is matched whole so that it stays as it is.
+ * MarshalIndent-style output: `indent` per level (a count of spaces or a string). JSON.stringify
+ * lays values out as MarshalIndent does; only a few escapes differ, and they are rewritten after:
+ * Go escapes <, >, & and U+2028/9 (HTML-safe), writes \b and \f as \u0008 and \u000c, and a
+ * lone surrogate (invalid UTF-8 to Go) as \ufffd. Escaped backslashes are matched whole, so that
+ * `\\b` stays a backslash and a b. Native, it is some ten times faster than writing the text
+ * here, which a report of a thousand findings paid at the end of every scan.
  */
-// eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
-const GO_ESCAPED = /["\\\u0000-\u001f<>&\u2028\u2029]|[\ud800-\udbff][\udc00-\udfff]|[\ud800-\udfff]/g;
-
-/** encoding/json string escaping; most strings have nothing to escape and are copied whole. */
-function goString(s: string): string {
-  return `"${s.replace(GO_ESCAPED, goEscape)}"`;
+export function goJson(value: unknown, indent: number | string): string {
+  return JSON.stringify(value, null, indent).replace(GO_ESCAPES, goEscape);
 }
 
-function goEscape(ch: string): string {
-  if (ch.length === 2) return ch;
-  if (ch === '"') return '\\"';
-  if (ch === '\\') return '\\\\';
-  if (ch === '\n') return '\\n';
-  if (ch === '\r') return '\\r';
-  if (ch === '\t') return '\\t';
-  const c = ch.charCodeAt(0);
-  return c >= 0xd800 && c <= 0xdfff ? '\\ufffd' : `\\u${c.toString(16).padStart(4, '0')}`;
+const GO_ESCAPES = /\\\\|\\[bf]|\\ud[89a-f][0-9a-f]{2}|[<>&\u2028\u2029]/g;
+
+const GO_ESCAPE: Record<string, string> = { '\\b': '\\u0008', '\\f': '\\u000c', '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+
+function goEscape(match: string): string {
+  if (match.length === 6) return '\\ufffd';
+  return GO_ESCAPE[match] ?? match;
 }
