@@ -91,7 +91,7 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
     try {
       entries = walkFiles(options.target, { ...(options.noIgnore && { noIgnore: true }), onError: (path, message) => issues.push({ path, message }), onFile });
     } catch (err) {
-      await pool?.close();
+      pool?.close();
       throw err;
     }
     const threads = Math.min(options.threads ?? workerCount(total), MAX_THREADS);
@@ -102,7 +102,7 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
   try {
     return await scan(options, root, issues, maxBytes, dir, started);
   } finally {
-    await dir?.pool?.close();
+    dir?.pool?.close();
   }
 }
 

@@ -175,8 +175,15 @@ export class ScanPool {
     return results;
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.#workers.map((w) => w.terminate()));
+  /**
+   * Stops the workers. Their results are in by then: nothing waits for the threads to wind down
+   * (~15 ms at the end of every parallel scan), and they no longer keep the process alive.
+   */
+  close(): void {
+    for (const worker of this.#workers) {
+      worker.unref();
+      void worker.terminate();
+    }
   }
 }
 
