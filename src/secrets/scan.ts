@@ -11,7 +11,7 @@ import { Detector, type DetectorOptions } from './detect.ts';
 import { fingerprintOf, type Fragment, type SecretFinding } from './finding.ts';
 import { inBaseline, isIgnoredFinding, loadBaseline, parseGitleaksIgnore, type BaselineFinding, type IgnoreList } from './ignore.ts';
 import { walkFiles, type FileEntry } from './sources/files.ts';
-import { batchEntries, MAX_THREADS, scanBatch, ScanPool, workerCount } from './worker.ts';
+import { batchEntries, MAX_THREADS, PARALLEL_MIN_BYTES, scanBatch, ScanPool, workerCount } from './worker.ts';
 import { gitDiffFragments, gitLogFragments } from './sources/git.ts';
 
 export { DEFAULT_MAX_DECODE_DEPTH } from './detect.ts';
@@ -83,13 +83,13 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
     let total = 0;
     let pool: ScanPool | undefined;
     const onFile = (e: FileEntry) => {
-      if (maxBytes > 0 && e.size > maxBytes) return;
-      total += e.size;
+      // Past PARALLEL_MIN_BYTES the walk no longer looks at sizes: the tree is large.
+      total = e.size === undefined ? Math.max(total, PARALLEL_MIN_BYTES) : maxBytes > 0 && e.size > maxBytes ? total : total + e.size;
       if (!pool && options.threads === undefined && workerCount(total) > 1) pool = new ScanPool(workerCount(total));
     };
     let entries: FileEntry[];
     try {
-      entries = walkFiles(options.target, { ...(options.noIgnore && { noIgnore: true }), onError: (path, message) => issues.push({ path, message }), onFile });
+      entries = walkFiles(options.target, { ...(options.noIgnore && { noIgnore: true }), onError: (path, message) => issues.push({ path, message }), onFile, sizesUntil: PARALLEL_MIN_BYTES });
     } catch (err) {
       pool?.close();
       throw err;

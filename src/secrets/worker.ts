@@ -47,9 +47,10 @@ export function scanBatch(detector: Detector, entries: FileEntry[], maxBytes: nu
     if (read.kind === 'binary') result.skippedBinary++;
     else if (read.kind === 'too-large') {
       result.skippedTooLarge++;
-      result.issues.push({ path: entry.path, message: `skipped: ${entry.size} bytes is over the ${maxBytes}-byte limit (--max-target-megabytes)` });
+      result.issues.push({ path: entry.path, message: `skipped: ${read.size} bytes is over the ${maxBytes}-byte limit (--max-target-megabytes)` });
     } else if (read.kind === 'error') result.issues.push({ path: entry.path, message: `cannot read: ${read.message}` });
-    else {
+    // An empty file is not scanned (the walk leaves out those whose size it looked at).
+    else if (read.kind === 'text') {
       result.scanned++;
       result.bytes += read.bytes.length;
       found = detector.detect({ raw: read.text, bytes: read.bytes, filePath: entry.path, startLine: 1 });
@@ -60,7 +61,7 @@ export function scanBatch(detector: Detector, entries: FileEntry[], maxBytes: nu
 }
 
 /** Below this many bytes the threads' start-up costs more than they save. */
-const PARALLEL_MIN_BYTES = 16 * 1_000_000;
+export const PARALLEL_MIN_BYTES = 16 * 1_000_000;
 const BATCH_BYTES = 1_000_000;
 const BATCH_FILES = 256;
 
@@ -72,14 +73,22 @@ export function workerCount(totalBytes: number): number {
   return Math.min(availableParallelism(), MAX_THREADS);
 }
 
-/** Files in batches of about BATCH_BYTES, in order. */
+/** Files in batches of about BATCH_BYTES, in order; a file listed without its size counts as the average of those with. */
 export function batchEntries(entries: FileEntry[]): FileEntry[][] {
+  let known = 0;
+  let knownBytes = 0;
+  for (const e of entries) {
+    if (e.size === undefined) continue;
+    known++;
+    knownBytes += e.size;
+  }
+  const assumed = known > 0 ? knownBytes / known : BATCH_BYTES / BATCH_FILES;
   const batches: FileEntry[][] = [];
   let current: FileEntry[] = [];
   let bytes = 0;
   for (const e of entries) {
     current.push(e);
-    bytes += e.size;
+    bytes += e.size ?? assumed;
     if (bytes >= BATCH_BYTES || current.length >= BATCH_FILES) {
       batches.push(current);
       current = [];

@@ -73,6 +73,42 @@ describe('reading files', () => {
   });
 });
 
+describe('files listed without their size', () => {
+  it('the walk looks at sizes until they add up to sizesUntil, and leaves out the empty files it looked at', () => {
+    const root = mkdtempSync(join(tmpdir(), 'palisade-sizes-'));
+    writeFileSync(join(root, 'a.txt'), 'x'.repeat(600));
+    writeFileSync(join(root, 'b.txt'), '');
+    writeFileSync(join(root, 'c.txt'), 'x'.repeat(600));
+    writeFileSync(join(root, 'd.txt'), '');
+    writeFileSync(join(root, 'e.txt'), 'x'.repeat(10));
+    expect(walkFiles(root, { sizesUntil: 1000 }).map((e) => [e.path, e.size])).toEqual([
+      ['a.txt', 600],
+      ['c.txt', 600],
+      ['d.txt', undefined],
+      ['e.txt', undefined],
+    ]);
+  });
+
+  it('are read whole, or found empty, binary or too large once opened', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-unsized-'));
+    const big = 'y'.repeat(300_000) + 'END';
+    const files = { 'small.txt': 'small', 'empty.txt': '', 'big.txt': big, 'bin.dat': 'a\0b'.repeat(40_000) };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    const reader = new FileReader();
+    const read = (name: string, maxBytes = 0) => reader.read({ path: name, absolute: join(dir, name) }, maxBytes);
+    const small = read('small.txt');
+    expect(small.kind === 'text' && [small.text, small.bytes.length]).toEqual(['small', 5]);
+    expect(read('empty.txt')).toEqual({ kind: 'empty' });
+    const whole = read('big.txt');
+    expect(whole.kind === 'text' && whole.text).toBe(big);
+    expect(read('big.txt', 100_000)).toEqual({ kind: 'too-large', size: big.length });
+    expect(read('bin.dat').kind).toBe('binary');
+    // The buffer has grown to the big file: a small file after it is still read alone.
+    const again = read('small.txt');
+    expect(again.kind === 'text' && again.text).toBe('small');
+  });
+});
+
 describe('worker threads', () => {
   it('find the same findings, in the same order, as a scan in this thread', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'palisade-threads-'));

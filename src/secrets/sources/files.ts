@@ -4,7 +4,7 @@
  * files (and `.git/info/exclude`) are honoured unless `noIgnore` is set. Paths are relative to the
  * root and `/`-separated. Reading a file yields the fragment to scan, or why it was skipped.
  */
-import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isIgnored, parseIgnoreFile, type IgnoreFile } from './gitignore.ts';
 
@@ -12,7 +12,8 @@ export interface FileEntry {
   /** Relative to the scan root, `/`-separated. */
   path: string;
   absolute: string;
-  size: number;
+  /** In bytes, when the walk looked (see WalkOptions.sizesUntil); otherwise the reader learns it. */
+  size?: number;
 }
 
 export interface WalkOptions {
@@ -21,6 +22,13 @@ export interface WalkOptions {
   onError?: (path: string, message: string) => void;
   /** Called for each file listed, as the walk goes. */
   onFile?: (entry: FileEntry) => void;
+  /**
+   * Files are listed with their size (one stat each) until the sizes listed add up to this many
+   * bytes, and without from then on (default: all with their size). A scan needs sizes to decide
+   * whether a tree is worth several threads and to cut it into batches; past that, the stat of
+   * each file was a third of walking a large tree, which comes before any scanning.
+   */
+  sizesUntil?: number;
 }
 
 export function walkFiles(root: string, options: WalkOptions = {}): FileEntry[] {
@@ -32,11 +40,11 @@ export function walkFiles(root: string, options: WalkOptions = {}): FileEntry[] 
     const exclude = readIfExists(join(root, '.git', 'info', 'exclude'));
     if (exclude !== undefined) rootIgnores.push(parseIgnoreFile(exclude, ''));
   }
-  walkDir(root, '', rootIgnores, options, out);
+  walkDir(root, '', rootIgnores, options, out, { bytes: 0 });
   return out;
 }
 
-function walkDir(absolute: string, rel: string, ignores: IgnoreFile[], options: WalkOptions, out: FileEntry[]): void {
+function walkDir(absolute: string, rel: string, ignores: IgnoreFile[], options: WalkOptions, out: FileEntry[], listed: { bytes: number }): void {
   let entries: Dirent[];
   try {
     entries = readdirSync(absolute, { withFileTypes: true });
@@ -56,18 +64,20 @@ function walkDir(absolute: string, rel: string, ignores: IgnoreFile[], options: 
     if (e.isDirectory()) {
       if (e.name === '.git') continue;
       if (!options.noIgnore && isIgnored(active, childRel, true)) continue;
-      walkDir(childAbs, childRel, active, options, out);
+      walkDir(childAbs, childRel, active, options, out, listed);
     } else if (e.isFile()) {
       if (!options.noIgnore && isIgnored(active, childRel, false)) continue;
-      let size: number;
-      try {
-        size = statSync(childAbs).size;
-      } catch (err) {
-        options.onError?.(childRel, (err as Error).message);
-        continue;
+      const entry: FileEntry = { path: childRel, absolute: childAbs };
+      if (options.sizesUntil === undefined || listed.bytes < options.sizesUntil) {
+        try {
+          entry.size = statSync(childAbs).size;
+        } catch (err) {
+          options.onError?.(childRel, (err as Error).message);
+          continue;
+        }
+        if (entry.size === 0) continue;
+        listed.bytes += entry.size;
       }
-      if (size === 0) continue;
-      const entry = { path: childRel, absolute: childAbs, size };
       out.push(entry);
       options.onFile?.(entry);
     }
@@ -85,7 +95,9 @@ function readIfExists(path: string): string | undefined {
 export type ReadResult =
   | { kind: 'text'; text: string; bytes: Uint8Array }
   | { kind: 'binary' }
-  | { kind: 'too-large' }
+  | { kind: 'too-large'; size: number }
+  /** A file listed without its size that turned out empty (gitleaks skips empty files). */
+  | { kind: 'empty' }
   | { kind: 'error'; message: string };
 
 /** How many leading bytes decide whether a file is binary (as git does, a NUL in the first 8000). */
@@ -104,21 +116,34 @@ export class FileReader {
   #buffer = Buffer.allocUnsafe(64 * 1024);
 
   read(entry: FileEntry, maxBytes: number): ReadResult {
-    if (maxBytes > 0 && entry.size > maxBytes) return { kind: 'too-large' };
+    if (maxBytes > 0 && entry.size !== undefined && entry.size > maxBytes) return { kind: 'too-large', size: entry.size };
     let bytes: Buffer;
     try {
       const fd = openSync(entry.absolute, 'r');
       try {
         // One byte more than listed, to notice a file that has grown since.
-        if (this.#buffer.length < entry.size + 1) this.#buffer = Buffer.allocUnsafe(entry.size + 1);
+        if (entry.size !== undefined && this.#buffer.length < entry.size + 1) this.#buffer = Buffer.allocUnsafe(entry.size + 1);
         let buffer = this.#buffer;
         // A small file is read whole at once (each system call counts: most files are small);
-        // a large one has its head looked at first, so that a large binary is not read.
-        const whole = entry.size <= WHOLE_READ_BYTES;
-        let length = readSync(fd, buffer, 0, whole ? entry.size + 1 : Math.min(SNIFF_BYTES, buffer.length), 0);
-        if (looksBinary(buffer.subarray(0, Math.min(length, SNIFF_BYTES)))) return { kind: 'binary' };
+        // a large one has its head looked at first, so that a large binary is not read. A file
+        // listed without its size is read into the buffer as it is; one that fills it is looked
+        // at (fstat) before the rest is read.
+        const whole = entry.size === undefined || entry.size <= WHOLE_READ_BYTES;
+        // Unsized, at most one byte over the limit is read before the size is looked at.
+        const unsized = maxBytes > 0 ? Math.min(buffer.length, maxBytes + 1) : buffer.length;
+        let length = readSync(fd, buffer, 0, entry.size === undefined ? unsized : whole ? entry.size + 1 : Math.min(SNIFF_BYTES, buffer.length), 0);
+        if (length === 0 && entry.size === undefined) return { kind: 'empty' };
         // Fewer bytes than asked for, of a regular file, is all of it; otherwise read on to the end.
-        const complete = whole && length <= entry.size;
+        let complete = entry.size === undefined ? length < unsized : whole && length <= entry.size;
+        // Too large before binary, as for a file whose size was listed.
+        const size = !complete && entry.size === undefined ? fstatSync(fd).size : undefined;
+        if (size !== undefined && maxBytes > 0 && size > maxBytes) return { kind: 'too-large', size };
+        if (looksBinary(buffer.subarray(0, Math.min(length, SNIFF_BYTES)))) return { kind: 'binary' };
+        if (size !== undefined && buffer.length < size + 1) {
+          const grown = Buffer.allocUnsafe(size + 1);
+          buffer.copy(grown, 0, 0, length);
+          this.#buffer = buffer = grown;
+        }
         while (!complete) {
           if (length === buffer.length) {
             // The file has grown since it was listed: read to its end, as readFileSync would.
@@ -127,7 +152,7 @@ export class FileReader {
             this.#buffer = buffer = grown;
           }
           const n = readSync(fd, buffer, length, buffer.length - length, length);
-          if (n === 0) break;
+          if (n === 0) complete = true;
           length += n;
         }
         bytes = buffer.subarray(0, length);
