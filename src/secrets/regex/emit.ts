@@ -492,7 +492,18 @@ export interface LeadPlan {
 const MAX_LITERALS = 64;
 
 export function anchorPlan(node: Node): AnchorPlan | undefined {
-  return prefixPlan(node) ?? leadPlan(node);
+  const plan = prefixPlan(node) ?? leadPlan(node);
+  if (plan) plan.literals = withoutExtensions(plan.literals);
+  return plan;
+}
+
+/**
+ * The literals less those that extend another (`authorization'` beside `authorization`): each
+ * place of the longer one is a place of the shorter, so it only made every such place a
+ * candidate twice (which the gate then tried twice).
+ */
+function withoutExtensions(literals: string[]): string[] {
+  return literals.filter((l) => !literals.some((other) => other !== l && l.startsWith(other)));
 }
 
 function prefixPlan(node: Node): PrefixPlan | undefined {
