@@ -566,7 +566,10 @@ export class Detector {
   #secretManifest(prepared: PreparedRule, ctx: FragmentContext): SecretFinding[] {
     const { rule } = prepared;
     const { fragment } = ctx;
-    if (!rule.regex!.test(fragment.raw)) return [];
+    // Where `kind` occurs, when the pre-filter knows: a test of the whole text took as long as
+    // every other rule together on a tree of YAML files without a Secret.
+    const places = this.#candidates(prepared, ctx);
+    if (places ? rule.regex!.findAll(fragment.raw, places).length === 0 : !rule.regex!.test(fragment.raw)) return [];
     // Scanning the decoded values reuses the pre-filter: keep this fragment's result for the rules after this one.
     ctx.scan = copyScan(ctx.scan);
     const out: SecretFinding[] = [];
