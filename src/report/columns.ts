@@ -5,7 +5,7 @@
 const SGR = /\x1b\[[0-9;]*m/g;
 
 export function visibleLength(text: string): number {
-  return text.replace(SGR, '').length;
+  return text.includes('\x1b') ? text.replace(SGR, '').length : text.length;
 }
 
 export function renderColumns(header: string[], rows: string[][]): string {

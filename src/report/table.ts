@@ -278,9 +278,15 @@ function describeDb(db: NonNullable<ScanReport['db']>): string {
  * the terminal) and line breaks become spaces before anything reaches the screen.
  */
 function clean(text: string): string {
+  // Most cells have nothing to clean: one test instead of two replacements and a trim each.
+  if (!NEEDS_CLEANING.test(text)) return text;
   // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   return text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ').replace(/\s+/g, ' ').trim();
 }
+
+/** What clean() changes: control characters, whitespace other than a single inner space. */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const NEEDS_CLEANING = /[\x00-\x1f\x7f-\x9f]|[^\S ]| {2}|^ | $/;
 
 function truncate(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, Math.max(1, width - 1)).trimEnd()}…`;
