@@ -11,8 +11,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { PalisadeError, errorMessage } from '../core/errors.ts';
-import { compileGoRegex, regexFromCompiled, type CompiledRegex, type GoRegex } from './regex/compile.ts';
+import { compileGoRegex, type GoRegex } from './regex/compile.ts';
 import { toPortableGate } from './regex/gate.ts';
+import { fromPortable, toPortable, type PortableConfig } from './portable.ts';
 
 export type RegexTarget = 'secret' | 'match' | 'line';
 
@@ -396,45 +397,9 @@ export function restrictRules(config: SecretsConfig, ids: string[] | undefined):
   return { ...config, rules: new Map([...config.rules].filter(([id]) => wanted.has(id))), orderedRules: config.orderedRules.filter((id) => wanted.has(id)) };
 }
 
-/* ── a configuration as plain data, for worker threads ── */
+/* ── a configuration as plain data (portable.ts), also offered here ── */
 
-type Portable<T> = T extends GoRegex ? CompiledRegex : T extends (infer U)[] ? Portable<U>[] : T extends Map<infer K, infer V> ? Map<K, Portable<V>> : T extends object ? { [P in keyof T]: Portable<T[P]> } : T;
-
-/** A configuration whose regexes are their translations: structured-cloneable, rebuilt without parsing. */
-export type PortableConfig = Portable<SecretsConfig>;
-
-export function toPortable(config: SecretsConfig): PortableConfig {
-  return mapRegexes<GoRegex, CompiledRegex>(config, (r) => r.compiled) as PortableConfig;
-}
-
-export function fromPortable(config: PortableConfig): SecretsConfig {
-  const built = new Map<CompiledRegex, GoRegex>();
-  return mapRegexes<CompiledRegex, GoRegex>(config, (c) => {
-    let r = built.get(c);
-    if (!r) built.set(c, (r = regexFromCompiled(c)));
-    return r;
-  }) as SecretsConfig;
-}
-
-function mapRegexes<From, To>(config: unknown, fn: (r: From) => To): unknown {
-  const c = config as { rules: Map<string, Record<string, unknown>>; allowlists: Record<string, unknown>[] };
-  const lists = new Map<unknown, unknown>();
-  const allowlist = (a: Record<string, unknown>) => {
-    let out = lists.get(a);
-    if (!out) lists.set(a, (out = { ...a, paths: (a.paths as From[]).map(fn), regexes: (a.regexes as From[]).map(fn) }));
-    return out;
-  };
-  const rules = new Map<string, unknown>();
-  for (const [id, r] of c.rules) {
-    rules.set(id, {
-      ...r,
-      ...(r.regex !== undefined && { regex: fn(r.regex as From) }),
-      ...(r.path !== undefined && { path: fn(r.path as From) }),
-      allowlists: (r.allowlists as Record<string, unknown>[]).map(allowlist),
-    });
-  }
-  return { ...c, rules, allowlists: c.allowlists.map(allowlist) };
-}
+export { fromPortable, toPortable, type PortableConfig };
 
 /* ── Built-in rule sets ── */
 

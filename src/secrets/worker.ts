@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { InputIssue } from '../core/types.ts';
-import { fromPortable, type PortableConfig } from './config.ts';
+import { fromPortable, type PortableConfig } from './portable.ts';
 import { Detector, type DetectorOptions } from './detect.ts';
 import type { SecretFinding } from './finding.ts';
 import type { AutomatonTables } from './prefilter.ts';
