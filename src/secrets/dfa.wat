@@ -359,4 +359,47 @@
         (if (i32.ge_s (local.get $w) (i32.const 0))
           (then (i32.store (local.get $p) (i32.add (local.get $base) (i32.shl (local.get $w) (i32.const 2))))))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
-        (br $one)))))
+        (br $one))))
+
+  ;; utf16Offsets: turns the `count` byte offsets at `offsets` (into the valid UTF-8 text at
+  ;; `text`, in the order the automaton found its hits: they step back by less than a pattern's
+  ;; length) into UTF-16 offsets, in place. One cursor walks the bytes, counting a code unit per
+  ;; byte that starts a character and one more per four-byte one; forward, 16 bytes a step (SIMD).
+  (func (export "utf16Offsets") (param $text i32) (param $offsets i32) (param $count i32)
+    (local $i i32) (local $target i32) (local $b i32) (local $u i32) (local $c i32) (local $v v128) (local $at i32)
+    (local.set $b (local.get $text))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $at (i32.add (local.get $offsets) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $target (i32.add (local.get $text) (i32.load (local.get $at))))
+        (block $forward
+          (loop $sixteen
+            (br_if $forward (i32.lt_s (i32.sub (local.get $target) (local.get $b)) (i32.const 16)))
+            (local.set $v (v128.load align=1 (local.get $b)))
+            (local.set $u
+              (i32.add (local.get $u)
+                (i32.add
+                  (i32.popcnt (i8x16.bitmask (i8x16.ne (v128.and (local.get $v) (i8x16.splat (i32.const 0xc0))) (i8x16.splat (i32.const 0x80)))))
+                  (i32.popcnt (i8x16.bitmask (i8x16.ge_u (local.get $v) (i8x16.splat (i32.const 0xf0))))))))
+            (local.set $b (i32.add (local.get $b) (i32.const 16)))
+            (br $sixteen)))
+        (block $reached
+          (loop $one
+            (br_if $reached (i32.ge_u (local.get $b) (local.get $target)))
+            (local.set $c (i32.load8_u (local.get $b)))
+            (local.set $u (i32.add (local.get $u)
+              (i32.add (i32.ne (i32.and (local.get $c) (i32.const 0xc0)) (i32.const 0x80)) (i32.ge_u (local.get $c) (i32.const 0xf0)))))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br $one)))
+        (block $back
+          (loop $one
+            (br_if $back (i32.le_u (local.get $b) (local.get $target)))
+            (local.set $b (i32.sub (local.get $b) (i32.const 1)))
+            (local.set $c (i32.load8_u (local.get $b)))
+            (local.set $u (i32.sub (local.get $u)
+              (i32.add (i32.ne (i32.and (local.get $c) (i32.const 0xc0)) (i32.const 0x80)) (i32.ge_u (local.get $c) (i32.const 0xf0)))))
+            (br $one)))
+        (i32.store (local.get $at) (local.get $u))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))))

@@ -108,7 +108,8 @@ export class KeywordAutomaton {
    */
   scanUtf8(bytes: Uint8Array): ScanResult {
     const result = this.scanBytes(bytes);
-    toUtf16Offsets(bytes, result.hitStarts, result.hitCount);
+    const starts = result.hitStarts.subarray(0, result.hitCount);
+    if (!this.#wasm!.utf16Offsets(starts)) toUtf16Offsets(bytes, starts, starts.length);
     // Its bytes are not its characters: nothing else is read from them.
     this.#lastBytesScan = undefined;
     return result;

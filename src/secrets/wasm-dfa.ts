@@ -24,6 +24,7 @@ interface DfaExports {
   newlines(text: number, from: number, end: number, out: number, limit: number): number;
   longestLine(text: number, end: number): number;
   relocate(at: number, count: number, base: number): void;
+  utf16Offsets(text: number, offsets: number, count: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -266,6 +267,21 @@ export class WasmDfa {
   /** The offsets of the line feeds in the text of the last scan, ascending; undefined when it was not kept whole. */
   newlines(): Int32Array | undefined {
     return this.#collect((from, end, out, limit) => this.#exports.newlines(this.#text, from, end, out, limit), 1);
+  }
+
+  /**
+   * Turns byte offsets into the text of the last scan (valid UTF-8), in the order of the hits of
+   * that scan, into UTF-16 offsets, in place (dfa.wat `utf16Offsets`); false, leaving them, when
+   * the text was not kept whole.
+   */
+  utf16Offsets(offsets: Int32Array): boolean {
+    if (this.#textLength < 0) return false;
+    const list = align(this.#text + this.#textLength);
+    this.#reserve(list + offsets.length * 4);
+    this.#words.set(offsets, list / 4);
+    this.#exports.utf16Offsets(this.#text, list, offsets.length);
+    offsets.set(this.#words.subarray(list / 4, list / 4 + offsets.length));
+    return true;
   }
 
   /** The length of the longest line of the text of the last scan; undefined when it was not kept whole. */

@@ -71,6 +71,12 @@ describe('keyword pre-filter', () => {
       while (text.length < length) text += alphabet[Math.floor(rnd() * alphabet.length)];
       expect(summary(automaton.scanUtf8(Buffer.from(text, 'utf8')))).toEqual(summary(automaton.scanString(text)));
     }
+    // Few hits, far apart: the offsets are carried over long stretches (16 bytes a step) too.
+    for (const length of [100, 5_000, 80_000]) {
+      let text = '';
+      while (text.length < length) text += rnd() < 0.02 ? alphabet[Math.floor(rnd() * 4)] : alphabet[4 + Math.floor(rnd() * 9)]!.repeat(1 + Math.floor(rnd() * 40));
+      expect(summary(automaton.scanUtf8(Buffer.from(text, 'utf8'))), `length ${length}`).toEqual(summary(automaton.scanString(text)));
+    }
   });
 
   it('lists the line feeds of the text it holds as indexOf finds them, in batches, and its longest line; nothing for another text', () => {
