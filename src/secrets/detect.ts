@@ -236,7 +236,7 @@ export class Detector {
     let text = fragment.raw;
     let segments: EncodedSegment[] = [];
     // The pre-filter's result for the text to decode: its runs are at hand while WebAssembly holds it.
-    let scanned = outer.scannedBytes ? outer.scan : undefined;
+    let scanned: ScanResult | undefined = outer.scan;
     for (let depth = 1; depth <= maxDepth; depth++) {
       ({ text, segments } = decodePass(text, segments, scanned && this.#automaton.encodedRuns(scanned)));
       if (segments.length === 0) return;
@@ -250,7 +250,7 @@ export class Detector {
         ...(fragment.commit && { commit: fragment.commit }),
       };
       const scan = outer.ascii ? this.#automaton.scanBytes(Buffer.from(text, 'latin1')) : this.#scanText(text);
-      scanned = outer.ascii ? scan : undefined;
+      scanned = scan;
       const ctx: FragmentContext = { fragment: decoded, ascii: outer.ascii || scan.ascii!, scannedBytes: outer.ascii, scan, decoding: { outer, segments } };
       for (const prepared of this.#prepared) {
         if (!this.#selected(prepared, ctx)) continue;

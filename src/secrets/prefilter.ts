@@ -60,6 +60,8 @@ export class KeywordAutomaton {
   readonly #asciiPatterns: boolean;
   /** The result of the last scanBytes, while WebAssembly's memory holds its text. */
   #lastBytesScan: ScanResult | undefined;
+  /** The result of the last scanUtf8, while WebAssembly's memory holds its text's UTF-8 bytes. */
+  #lastUtf8Scan: ScanResult | undefined;
   #hitStarts = new Int32Array(1024);
   #hitPatterns = new Int32Array(1024);
   #hitCount = 0;
@@ -96,6 +98,7 @@ export class KeywordAutomaton {
     this.#wasm ??= new WasmDfa(this.tables);
     this.#wasm.scan(text, this.#found, this.#appendHits);
     this.#lastBytesScan = this.#result();
+    this.#lastUtf8Scan = undefined;
     return this.#lastBytesScan;
   }
 
@@ -110,8 +113,9 @@ export class KeywordAutomaton {
     const result = this.scanBytes(bytes);
     const starts = result.hitStarts.subarray(0, result.hitCount);
     if (!this.#wasm!.utf16Offsets(starts)) toUtf16Offsets(bytes, starts, starts.length);
-    // Its bytes are not its characters: nothing else is read from them.
+    // Its bytes are not its characters: only what can be turned into UTF-16 offsets is read from them.
     this.#lastBytesScan = undefined;
+    this.#lastUtf8Scan = result;
     return result;
   }
 
@@ -141,9 +145,16 @@ export class KeywordAutomaton {
     return scan === this.#lastBytesScan ? this.#wasm?.longestLine() : undefined;
   }
 
-  /** The runs of base64 characters worth decoding in the text of `scan` (WasmDfa.encodedRuns). */
+  /**
+   * The runs of base64 characters worth decoding in the text of `scan` (WasmDfa.encodedRuns). Over
+   * UTF-8 bytes (scanUtf8) too: the runs are of ASCII characters, which a character outside ASCII
+   * ends as any of its bytes does, and their offsets are then turned into UTF-16 ones.
+   */
   encodedRuns(scan: ScanResult): Int32Array | undefined {
-    return scan === this.#lastBytesScan ? this.#wasm?.encodedRuns() : undefined;
+    if (scan === this.#lastBytesScan) return this.#wasm?.encodedRuns();
+    if (scan !== this.#lastUtf8Scan) return undefined;
+    const runs = this.#wasm!.encodedRuns();
+    return runs && this.#wasm!.utf16Offsets(runs) ? runs : undefined;
   }
 
   /** Scans a string; offsets are UTF-16 code units. */

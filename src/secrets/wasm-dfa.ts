@@ -270,9 +270,9 @@ export class WasmDfa {
   }
 
   /**
-   * Turns byte offsets into the text of the last scan (valid UTF-8), in the order of the hits of
-   * that scan, into UTF-16 offsets, in place (dfa.wat `utf16Offsets`); false, leaving them, when
-   * the text was not kept whole.
+   * Turns byte offsets into the text of the last scan (valid UTF-8), ascending or in the order of
+   * the hits of that scan, into UTF-16 offsets, in place (dfa.wat `utf16Offsets`); false, leaving
+   * them, when the text was not kept whole.
    */
   utf16Offsets(offsets: Int32Array): boolean {
     if (this.#textLength < 0) return false;
