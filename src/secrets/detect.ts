@@ -75,8 +75,10 @@ interface FragmentContext {
   scan: ScanResult;
   newlines?: Int32Array;
   lower?: string;
-  /** Whether the text holds a character that `(?i)` folds onto ASCII (anchor plans then step aside). */
+  /** Whether the text holds a character that `(?i)` folds onto ASCII (ſ, K). */
   nonAsciiFold?: boolean;
+  /** Then, the pre-filter's result over a copy with those folded (anchor plans take their places from it). */
+  foldedScan?: ScanResult;
   /** Length of the longest line (computed for long texts only). */
   longestLine?: number;
   /** Where `gitleaks:allow` occurs, ascending. */
@@ -372,14 +374,14 @@ export class Detector {
 
   /**
    * Where the rule's anchor literals start, ascending (a view of a buffer reused by the next rule);
-   * undefined when the rule has no anchor plan or the text defeats it.
+   * undefined when the rule has no anchor plan.
    */
   #candidates(prepared: PreparedRule, ctx: FragmentContext): Int32Array | undefined {
     const mask = prepared.anchorMask;
     if (!mask) return undefined;
     if (ctx.nonAsciiFold === undefined) ctx.nonAsciiFold = !ctx.ascii && NON_ASCII_FOLDS.some((c) => ctx.fragment.raw.includes(c));
-    if (ctx.nonAsciiFold) return undefined;
-    const { hitStarts, hitPatterns, hitCount } = ctx.scan;
+    if (ctx.nonAsciiFold) ctx.foldedScan ??= this.#foldedScan(ctx);
+    const { hitStarts, hitPatterns, hitCount } = ctx.foldedScan ?? ctx.scan;
     if (this.#places.length < hitCount) this.#places = new Int32Array(hitCount);
     const out = this.#places;
     let n = 0;
@@ -393,6 +395,19 @@ export class Detector {
     const places = out.subarray(0, n);
     if (!sorted) places.sort();
     return places;
+  }
+
+  /**
+   * The pre-filter folds case for ASCII only, so its hits miss a literal spelled with ſ or K,
+   * which a `(?i)` pattern matches (Go folds them onto s and k). The places come from a scan of
+   * a copy with those two folded: one code unit for one, so the offsets are the text's. Which
+   * rules run stays as gitleaks decides it, by the keywords of the text as it is.
+   */
+  #foldedScan(ctx: FragmentContext): ScanResult {
+    // A scan reuses the pre-filter's buffers: the fragment's own result is kept apart first.
+    ctx.scan = copyScan(ctx.scan);
+    const folded = ctx.fragment.raw.replace(NON_ASCII_FOLD, (c) => (c === '\u017f' ? 's' : 'k'));
+    return copyScan(this.#automaton.scanString(folded));
   }
 
   /**
@@ -597,6 +612,8 @@ export class Detector {
 }
 
 const GATE_AFTER_PLACES = 2048;
+/** The characters outside ASCII that `(?i)` folds onto ASCII letters (NON_ASCII_FOLDS). */
+const NON_ASCII_FOLD = new RegExp(`[${NON_ASCII_FOLDS.join('')}]`, 'g');
 /** Characters attempts at the candidate places of a rule may read in all, on a long line, before the linear engine is the cheaper one. */
 const BOUNDED_ATTEMPTS_MAX = 50_000_000;
 

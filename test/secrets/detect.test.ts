@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_RULE_SETS, builtinConfig, defaultConfig, gitleaksDefaultConfig, parseConfig } from '../../src/secrets/config.ts';
+import { BUILTIN_RULE_SETS, builtinConfig, defaultConfig, fromPortable, gitleaksDefaultConfig, parseConfig, toPortable } from '../../src/secrets/config.ts';
 import { Detector, filterFindings } from '../../src/secrets/detect.ts';
 import type { Fragment, SecretFinding } from '../../src/secrets/finding.ts';
 import { shannonEntropy } from '../../src/secrets/entropy.ts';
@@ -211,6 +211,23 @@ describe('gated places', () => {
     const fromText = new Detector(builtinConfig(name)).detect({ raw, filePath: 'a.ts', startLine: 1 });
     expect(fromBytes.length).toBeGreaterThan(30);
     expect(fromBytes).toEqual(fromText);
+  });
+});
+
+describe('ſ and K (the Kelvin sign), which (?i) folds onto s and k', () => {
+  it.each(BUILTIN_RULE_SETS)('are matched where the literals of anchor plans are spelled with them, as a scan of the whole text matches them: %s rules', (name) => {
+    let seed = 11;
+    const token = (n: number) => Array.from({ length: n }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[(seed = (seed * 48271) % 2147483647) % 62]).join('');
+    const lines: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      lines.push(i % 7 === 0 ? `  aws_\u017fecret_access_\u212aey = "${token(40)}"` : i % 5 === 0 ? `  api_\u212aey: "${token(32)}" // secret token` : `  const user${i} = fetchToken(tokenId, { secret: x.y });`);
+    }
+    const raw = lines.join('\n');
+    const portable = toPortable(builtinConfig(name));
+    const withoutPlans = fromPortable({ ...portable, rules: new Map([...portable.rules].map(([id, r]) => [id, r.regex ? { ...r, regex: { ...r.regex, plan: undefined, gate: undefined } } : r])) });
+    const planned = new Detector(builtinConfig(name)).detect({ raw, bytes: Buffer.from(raw), filePath: 'a.ts', startLine: 1 });
+    expect(planned.length).toBeGreaterThan(10);
+    expect(planned).toEqual(new Detector(withoutPlans).detect({ raw, bytes: Buffer.from(raw), filePath: 'a.ts', startLine: 1 }));
   });
 });
 
