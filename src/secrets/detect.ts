@@ -407,7 +407,7 @@ export class Detector {
     // A scan reuses the pre-filter's buffers: the fragment's own result is kept apart first.
     ctx.scan = copyScan(ctx.scan);
     const folded = ctx.fragment.raw.replace(NON_ASCII_FOLD, (c) => (c === '\u017f' ? 's' : 'k'));
-    return copyScan(this.#automaton.scanString(folded));
+    return copyScan(this.#scanText(folded));
   }
 
   /**
