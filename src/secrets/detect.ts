@@ -263,12 +263,13 @@ export class Detector {
 
   /**
    * The pre-filter over a text that is not one byte per character: over its UTF-8 bytes in
-   * WebAssembly (`bytes` when at hand) unless it holds a replacement character (invalid UTF-8, whose
-   * bytes do not map onto the characters) or a pattern is not ASCII.
+   * WebAssembly unless a pattern is not ASCII. A file's own bytes serve unless the text holds a
+   * replacement character (invalid UTF-8, whose bytes do not map onto the characters): then the
+   * text is encoded again, the replacement characters as UTF-8.
    */
   #scanText(text: string, bytes?: Uint8Array): ScanResult {
-    if (!this.#automaton.usesUtf8Bytes || text.includes('\uFFFD')) return this.#automaton.scanString(text);
-    const utf8 = bytes ?? Buffer.from(text, 'utf8');
+    if (!this.#automaton.usesUtf8Bytes) return this.#automaton.scanString(text);
+    const utf8 = bytes && !text.includes('\uFFFD') ? bytes : Buffer.from(text, 'utf8');
     const scan = this.#automaton.scanUtf8(utf8);
     scan.ascii = utf8.length === text.length;
     return scan;

@@ -65,7 +65,7 @@ describe('keyword pre-filter', () => {
     const automaton = KeywordAutomaton.build(patterns, recorded);
     let seed = 3;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-    const alphabet = ['key', 'API', 'akia', 'token', ' ', 'x', 'é', 'ſ', '€', '😀', '\n', 'ey', '\u00ff'];
+    const alphabet = ['key', 'API', 'akia', 'token', ' ', 'x', 'é', 'ſ', '€', '😀', '\n', 'ey', '\u00ff', '\ufffd'];
     for (const length of [10, 1_000, 50_000]) {
       let text = '';
       while (text.length < length) text += alphabet[Math.floor(rnd() * alphabet.length)];
