@@ -110,8 +110,10 @@ describe.skipIf(!corpus)('gitleaks default configuration', () => {
     console.log(`[compat] gitleaks default config: ${rules.length} rules, ${re2js.length} on re2js${re2js.length ? ` (${re2js.join(', ')})` : ''}, ${anchored} with a literal anchor plan`);
     expect(rules.length).toBe(222);
     expect(rules.every((r) => r.regex || r.path)).toBe(true);
-    // What --config builtin:gitleaks and [extend] useDefault give is this configuration, unchanged.
-    expect(toPortable(gitleaksDefaultConfig()).rules).toEqual(toPortable({ ...config, path: undefined }).rules);
+    // What --config builtin:gitleaks and [extend] useDefault give is this configuration, unchanged
+    // (the built-in one also brings the gates of its anchor plans, built ahead of time).
+    const withoutGates = (rules: ReturnType<typeof toPortable>['rules']) => new Map([...rules].map(([id, r]) => [id, r.regex ? { ...r, regex: { ...r.regex, gate: undefined } } : r]));
+    expect(withoutGates(toPortable(gitleaksDefaultConfig()).rules)).toEqual(withoutGates(toPortable({ ...config, path: undefined }).rules));
   });
 });
 
