@@ -57,6 +57,7 @@
     (local $pA i32) (local $rA i32) (local $vA i32) (local $nA i32)
     (local $pB i32) (local $rB i32) (local $vB i32) (local $nB i32)
     (local $s i32) (local $classes i32) (local $delta i32) (local $rowBytes i32) (local $limit i32)
+    (local $stop i32) (local $seen i32) (local $recording i32)
     (local.set $pA (i32.load (local.get $a)))
     (local.set $rA (i32.load offset=4 (local.get $a)))
     (local.set $nA (i32.load offset=64 (local.get $a)))
@@ -67,33 +68,55 @@
     (local.set $delta (i32.load offset=12 (local.get $a)))
     (local.set $rowBytes (i32.load offset=16 (local.get $a)))
     (local.set $limit (i32.load offset=56 (local.get $a)))
+    (local.set $seen (i32.load offset=20 (local.get $a)))
+    (local.set $recording (i32.load offset=24 (local.get $a)))
     (block $done
       (loop $next
-        (br_if $done (i32.ge_u (local.get $pA) (local.get $endA)))
-        (br_if $done (i32.ge_u (local.get $pB) (local.get $endB)))
-        (local.set $vA
-          (i32.load
-            (i32.add (local.get $rA)
-              (i32.load (i32.add (local.get $classes) (i32.shl (i32.load8_u (local.get $pA)) (i32.const 2)))))))
-        (local.set $vB
-          (i32.load
-            (i32.add (local.get $rB)
-              (i32.load (i32.add (local.get $classes) (i32.shl (i32.load8_u (local.get $pB)) (i32.const 2)))))))
-        (local.set $pA (i32.add (local.get $pA) (i32.const 1)))
-        (local.set $pB (i32.add (local.get $pB) (i32.const 1)))
+        ;; The fast loop runs while neither stream reaches a state with outputs: no call in it, so
+        ;; the compiler keeps both streams in registers (with the call inline the loop ran at
+        ;; less than half the speed). It stops where the shorter stream ends.
+        (local.set $stop
+          (i32.add (local.get $pA)
+            (select
+              (i32.sub (local.get $endA) (local.get $pA))
+              (i32.sub (local.get $endB) (local.get $pB))
+              (i32.lt_u (i32.sub (local.get $endA) (local.get $pA)) (i32.sub (local.get $endB) (local.get $pB))))))
+        (br_if $done (i32.ge_u (local.get $pA) (local.get $stop)))
+        (block $output
+          (loop $fast
+            (local.set $vA
+              (i32.load
+                (i32.add (local.get $rA)
+                  (i32.load (i32.add (local.get $classes) (i32.shl (i32.load8_u (local.get $pA)) (i32.const 2)))))))
+            (local.set $vB
+              (i32.load
+                (i32.add (local.get $rB)
+                  (i32.load (i32.add (local.get $classes) (i32.shl (i32.load8_u (local.get $pB)) (i32.const 2)))))))
+            (local.set $pA (i32.add (local.get $pA) (i32.const 1)))
+            (local.set $pB (i32.add (local.get $pB) (i32.const 1)))
+            (br_if $output (i32.lt_s (i32.or (local.get $vA) (local.get $vB)) (i32.const 0)))
+            (local.set $rA (local.get $vA))
+            (local.set $rB (local.get $vB))
+            (br_if $fast (i32.lt_u (local.get $pA) (local.get $stop)))
+            (br $next)))
+        ;; A stream reached a state with outputs (both took their byte).
         (if (i32.ge_s (local.get $vA) (i32.const 0))
           (then (local.set $rA (local.get $vA)))
           (else
             (local.set $s (i32.xor (local.get $vA) (i32.const -1)))
             (local.set $rA (i32.add (local.get $delta) (i32.mul (local.get $s) (local.get $rowBytes))))
-            (local.set $nA (call $output (local.get $a) (local.get $s) (local.get $pA) (local.get $nA)))))
+            ;; A state none of whose outputs is recorded matters once a scan ($output's first test, made here).
+            (if (i32.or (i32.load8_u (i32.add (local.get $recording) (local.get $s))) (i32.eqz (i32.load8_u (i32.add (local.get $seen) (local.get $s)))))
+              (then (local.set $nA (call $output (local.get $a) (local.get $s) (local.get $pA) (local.get $nA)))))))
         (if (i32.ge_s (local.get $vB) (i32.const 0))
           (then (local.set $rB (local.get $vB)))
           (else
             (local.set $s (i32.xor (local.get $vB) (i32.const -1)))
             (local.set $rB (i32.add (local.get $delta) (i32.mul (local.get $s) (local.get $rowBytes))))
-            (local.set $nB (call $output (local.get $b) (local.get $s) (local.get $pB) (local.get $nB)))))
-        ;; Both streams have taken their byte: a full batch stops them here.
+            ;; A state none of whose outputs is recorded matters once a scan ($output's first test, made here).
+            (if (i32.or (i32.load8_u (i32.add (local.get $recording) (local.get $s))) (i32.eqz (i32.load8_u (i32.add (local.get $seen) (local.get $s)))))
+              (then (local.set $nB (call $output (local.get $b) (local.get $s) (local.get $pB) (local.get $nB)))))))
+        ;; A full batch stops both streams here.
         (br_if $done (i32.or (i32.ge_u (local.get $nA) (local.get $limit)) (i32.ge_u (local.get $nB) (local.get $limit))))
         (br $next)))
     (i32.store (local.get $a) (local.get $pA))
