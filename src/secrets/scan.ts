@@ -13,6 +13,7 @@ import { inBaseline, isIgnoredFinding, loadBaseline, parseGitleaksIgnore, type B
 import { walkFiles, type FileEntry } from './sources/files.ts';
 import { batchEntries, MAX_THREADS, PARALLEL_MIN_BYTES, scanBatch, ScanPool, workerCount } from './worker.ts';
 import { gitDiffFragments, gitLogFragments } from './sources/git.ts';
+import { discardPrestartedWorker } from './spawn.ts';
 
 export { DEFAULT_MAX_DECODE_DEPTH } from './detect.ts';
 
@@ -92,6 +93,7 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
       entries = walkFiles(options.target, { ...(options.noIgnore && { noIgnore: true }), onError: (path, message) => issues.push({ path, message }), onFile, sizesUntil: PARALLEL_MIN_BYTES });
     } catch (err) {
       pool?.close();
+      discardPrestartedWorker();
       throw err;
     }
     const threads = Math.min(options.threads ?? workerCount(total), MAX_THREADS);
@@ -103,6 +105,8 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
     return await scan(options, root, issues, maxBytes, dir, started);
   } finally {
     dir?.pool?.close();
+    // A worker the CLI started ahead of time (spawn.ts) is not wanted once the scan is done.
+    discardPrestartedWorker();
   }
 }
 

@@ -7,14 +7,14 @@
  * the output does not depend on the number of threads.
  */
 import { availableParallelism } from 'node:os';
-import v8 from 'node:v8';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData, type Worker } from 'node:worker_threads';
 import type { InputIssue } from '../core/types.ts';
 import { fromPortable, type PortableConfig } from './portable.ts';
 import { Detector, type DetectorOptions } from './detect.ts';
 import type { SecretFinding } from './finding.ts';
 import type { AutomatonTables } from './prefilter.ts';
 import { FileReader, type FileEntry } from './sources/files.ts';
+import { spawnScanWorkers } from './spawn.ts';
 
 export interface WorkerSetup {
   /** The configuration to scan with (rules already restricted to --enable-rule). */
@@ -112,25 +112,9 @@ const QUEUE_DEPTH = 2;
 export class ScanPool {
   readonly #workers: Worker[];
 
-  /** `count` threads in all: the main thread and count - 1 workers. */
+  /** `count` threads in all: the main thread and count - 1 workers (one of them started ahead of time, if any: spawn.ts). */
   constructor(count: number) {
-    const url = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-    // A scan keeps every core busy from its first file, and its code is only fast once V8 has
-    // optimised it: compiled in the background (V8's default), that work waits for a core while the
-    // scan runs slow code meanwhile. Workers compile in their own thread instead, which shortens a
-    // scan of 100 MB by ~5%. V8 reads the setting when an isolate starts, so it is set while
-    // the workers start, and put back once they run (the main thread's isolate is not affected).
-    v8.setFlagsFromString('--no-concurrent-recompilation');
-    this.#workers = Array.from({ length: Math.max(0, count - 1) }, () => new Worker(url, { workerData: { secretScanWorker: true } }));
-    let starting = this.#workers.length;
-    const started = () => {
-      if (--starting <= 0) v8.setFlagsFromString('--concurrent-recompilation');
-    };
-    if (starting === 0) started();
-    for (const worker of this.#workers) {
-      worker.once('online', started);
-      worker.once('error', started);
-    }
+    this.#workers = spawnScanWorkers(Math.max(0, count - 1));
   }
 
   /**

@@ -22,6 +22,13 @@ function project(): string {
 }
 
 describe('palisade secrets', () => {
+  it('exits at once on a usage error, although a worker thread was started ahead of the scan', () => {
+    const started = performance.now();
+    const r = spawnSync(node, [main, 'secrets', project(), '--no-such-option'], { encoding: 'utf8', timeout: 30_000 });
+    expect([r.error, r.status]).toEqual([undefined, 2]);
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+
   it('exits 1 with leaks, redacts by default, and renders the table', () => {
     const r = run(['secrets', project()]);
     expect(r.status).toBe(1);

@@ -8,6 +8,7 @@ import { FileReader, looksBinary, walkFiles } from '../../src/secrets/sources/fi
 import { PatchParser } from '../../src/secrets/sources/git.ts';
 import type { Fragment } from '../../src/secrets/finding.ts';
 import { scanSecrets } from '../../src/secrets/scan.ts';
+import { prestartScanWorker } from '../../src/secrets/spawn.ts';
 
 describe('gitignore', () => {
   const rules = [parseIgnoreFile('*.log\n!keep.log\nbuild/\n/root-only\ndocs/**/draft*\n\\#hash\n', '')];
@@ -122,6 +123,13 @@ describe('worker threads', () => {
     expect(one.findings.length).toBeGreaterThan(10);
     expect(two.findings).toEqual(one.findings);
     expect(two.stats).toEqual({ ...one.stats, durationMs: two.stats.durationMs });
+    // With a worker started ahead of time (as the CLI does), which the pool takes over.
+    prestartScanWorker();
+    const ahead = await scanSecrets({ target: dir, mode: 'dir', threads: 2 });
+    expect(ahead.findings).toEqual(one.findings);
+    // A scan that does not want it stops it.
+    prestartScanWorker();
+    expect((await scanSecrets({ target: dir, mode: 'dir', threads: 0 })).findings).toEqual(one.findings);
   });
 });
 
