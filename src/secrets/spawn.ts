@@ -14,6 +14,22 @@ const WORKER_URL = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : 
 let prestarted: Worker | undefined;
 
 /**
+ * Why a worker stopped, from the moment it was started: a worker that fails while it loads (or
+ * dies before a scan hands it a batch) must fail the scan that takes it, not leave it waiting.
+ */
+const stopped = new WeakMap<Worker, Error>();
+
+/** The error a scan worker stopped with, if it has. */
+export function scanWorkerStopped(worker: Worker): Error | undefined {
+  return stopped.get(worker);
+}
+
+/** The error of a scan worker that exited (a worker only exits when it fails or is stopped). */
+export function exitError(code: number): Error {
+  return new Error(`secret scan worker exited (code ${code}) before finishing its batches`);
+}
+
+/**
  * `count` scan workers, of which the one started ahead of time, if any.
  *
  * A scan keeps every core busy from its first file, and its code is only fast once V8 has
@@ -22,9 +38,9 @@ let prestarted: Worker | undefined;
  * scan of 100 MB by ~5%. V8 reads the setting when an isolate starts, so it is set while the
  * workers start, and put back once they run (the main thread's isolate is not affected).
  */
-export function spawnScanWorkers(count: number): Worker[] {
+export function spawnScanWorkers(count: number, url: URL = WORKER_URL): Worker[] {
   const workers: Worker[] = [];
-  if (count > 0 && prestarted) {
+  if (count > 0 && prestarted && url === WORKER_URL) {
     // It keeps the process alive again while it works for the scan.
     prestarted.ref();
     workers.push(prestarted);
@@ -37,7 +53,7 @@ export function spawnScanWorkers(count: number): Worker[] {
     if (--starting === 0) v8.setFlagsFromString('--concurrent-recompilation');
   };
   while (workers.length < count) {
-    const worker = new Worker(WORKER_URL, { workerData: { secretScanWorker: true } });
+    const worker = new Worker(url, { workerData: { secretScanWorker: true } });
     // Running, or failed before it ran: either ends its start, once.
     let counted = false;
     const once = () => {
@@ -46,7 +62,13 @@ export function spawnScanWorkers(count: number): Worker[] {
       started();
     };
     worker.once('online', once);
-    worker.once('error', once);
+    worker.once('error', (err) => {
+      if (!stopped.has(worker)) stopped.set(worker, err);
+      once();
+    });
+    worker.once('exit', (code) => {
+      if (!stopped.has(worker)) stopped.set(worker, exitError(code));
+    });
     workers.push(worker);
   }
   return workers;
@@ -65,7 +87,6 @@ export function prestartScanWorker(): void {
 
 /** Stops the worker started ahead of time when no scan took it. */
 export function discardPrestartedWorker(): void {
-  prestarted?.unref();
   void prestarted?.terminate();
   prestarted = undefined;
 }

@@ -14,7 +14,7 @@ import { Detector, type DetectorOptions } from './detect.ts';
 import type { SecretFinding } from './finding.ts';
 import type { AutomatonTables } from './prefilter.ts';
 import { FileReader, type FileEntry } from './sources/files.ts';
-import { spawnScanWorkers } from './spawn.ts';
+import { exitError, scanWorkerStopped, spawnScanWorkers } from './spawn.ts';
 
 export interface WorkerSetup {
   /** The configuration to scan with (rules already restricted to --enable-rule). */
@@ -112,9 +112,12 @@ const QUEUE_DEPTH = 2;
 export class ScanPool {
   readonly #workers: Worker[];
 
-  /** `count` threads in all: the main thread and count - 1 workers (one of them started ahead of time, if any: spawn.ts). */
-  constructor(count: number) {
-    this.#workers = spawnScanWorkers(Math.max(0, count - 1));
+  /**
+   * `count` threads in all: the main thread and count - 1 workers (one of them started ahead of
+   * time, if any: spawn.ts); `url` (tests) is the workers' script.
+   */
+  constructor(count: number, url?: URL) {
+    this.#workers = spawnScanWorkers(Math.max(0, count - 1), url);
   }
 
   /**
@@ -149,10 +152,13 @@ export class ScanPool {
           outstanding--;
           post();
         };
+        // A worker that failed or died before this scan took it never says so again.
+        const stoppedWith = scanWorkerStopped(worker);
+        if (stoppedWith) return fail(reject)(stoppedWith);
         worker.on('message', receive);
         worker.once('error', fail(reject));
         // A worker that dies without an 'error' (killed, out of memory) would otherwise leave the scan waiting forever.
-        worker.once('exit', (code) => fail(reject)(new Error(`secret scan worker exited (code ${code}) before finishing its batches`)));
+        worker.once('exit', (code) => fail(reject)(exitError(code)));
         worker.postMessage({ setup } satisfies ToWorker);
         post();
       });

@@ -2,13 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isIgnored, parseIgnoreFile } from '../../src/secrets/sources/gitignore.ts';
 import { FileReader, looksBinary, walkFiles } from '../../src/secrets/sources/files.ts';
 import { PatchParser } from '../../src/secrets/sources/git.ts';
 import type { Fragment } from '../../src/secrets/finding.ts';
 import { scanSecrets } from '../../src/secrets/scan.ts';
-import { prestartScanWorker } from '../../src/secrets/spawn.ts';
+import { prestartScanWorker, scanWorkerStopped, spawnScanWorkers } from '../../src/secrets/spawn.ts';
+import { ScanPool } from '../../src/secrets/worker.ts';
+import { Detector } from '../../src/secrets/detect.ts';
+import { defaultConfig, toPortable } from '../../src/secrets/config.ts';
 
 describe('gitignore', () => {
   const rules = [parseIgnoreFile('*.log\n!keep.log\nbuild/\n/root-only\ndocs/**/draft*\n\\#hash\n', '')];
@@ -107,6 +111,33 @@ describe('files listed without their size', () => {
     // The buffer has grown to the big file: a small file after it is still read alone.
     const again = read('small.txt');
     expect(again.kind === 'text' && again.text).toBe('small');
+  });
+});
+
+describe('a scan worker that fails as it starts', () => {
+  /** A worker script that throws while it loads (a broken installation, say). */
+  function brokenWorker(): URL {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-broken-worker-'));
+    writeFileSync(join(dir, 'worker.mjs'), "throw new Error('broken install');\n");
+    return pathToFileURL(join(dir, 'worker.mjs'));
+  }
+
+  it('is remembered as stopped, with its error', async () => {
+    const [worker] = spawnScanWorkers(1, brokenWorker());
+    await new Promise((resolve) => worker!.once('exit', resolve));
+    expect(scanWorkerStopped(worker!)?.message).toContain('broken install');
+  });
+
+  it('fails the scan that takes it after it died, instead of leaving it waiting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-broken-scan-'));
+    for (let i = 0; i < 4; i++) writeFileSync(join(dir, `f${i}.txt`), 'token = x\n');
+    const pool = new ScanPool(2, brokenWorker());
+    // Long enough for the worker to have died before the scan is handed to it.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const detector = new Detector(defaultConfig());
+    const setup = { config: toPortable(defaultConfig()), detector: {}, automaton: detector.automaton, maxBytes: 0 };
+    await expect(pool.scan(walkFiles(dir).map((e) => [e]), setup, detector)).rejects.toThrow(/broken install/);
+    pool.close();
   });
 });
 
