@@ -24,7 +24,7 @@ import type { Allowlist, Rule, SecretsConfig } from './config.ts';
 import { shannonEntropy } from './entropy.ts';
 import { redactFinding, type Fragment, type SecretFinding } from './finding.ts';
 import { KeywordAutomaton, type AutomatonTables, type ScanResult } from './prefilter.ts';
-import { NON_ASCII_FOLDS } from './regex/emit.ts';
+import { foldOntoAscii, NON_ASCII_FOLDS } from './regex/emit.ts';
 import type { GoRegex } from './regex/compile.ts';
 import { analyzeSecretManifests, SECRET_MANIFEST_RULE } from './kubernetes.ts';
 import { decodedLine, decodePass, originalSpan, segmentsOverlapping, segmentTags, type EncodedSegment } from './decode.ts';
@@ -407,8 +407,7 @@ export class Detector {
   #foldedScan(ctx: FragmentContext): ScanResult {
     // A scan reuses the pre-filter's buffers: the fragment's own result is kept apart first.
     ctx.scan = copyScan(ctx.scan);
-    const folded = ctx.fragment.raw.replace(NON_ASCII_FOLD, (c) => (c === '\u017f' ? 's' : 'k'));
-    return copyScan(this.#scanText(folded));
+    return copyScan(this.#scanText(foldOntoAscii(ctx.fragment.raw)));
   }
 
   /**
@@ -613,8 +612,6 @@ export class Detector {
 }
 
 const GATE_AFTER_PLACES = 2048;
-/** The characters outside ASCII that `(?i)` folds onto ASCII letters (NON_ASCII_FOLDS). */
-const NON_ASCII_FOLD = new RegExp(`[${NON_ASCII_FOLDS.join('')}]`, 'g');
 /** Characters attempts at the candidate places of a rule may read in all, on a long line, before the linear engine is the cheaper one. */
 const BOUNDED_ATTEMPTS_MAX = 50_000_000;
 

@@ -298,13 +298,6 @@ function overlapPrintable(a: Ranges, b: Ranges): boolean {
 }
 
 /**
- * How far one match attempt can run through an unbounded repetition of a broad set (a space and
- * most printable characters: `.*`, `[^"]*`, `[\s\S]*?`): `text` when the set holds a newline,
- * `line` otherwise; undefined when every unbounded repetition is of a narrow set (`[a-z0-9]+`,
- * `\s*`, `\S+`), which stops at the end of a word or a blank in practice. Such an attempt costs
- * up to the length of the line (or text) it runs along, for each place it is tried.
- */
-/**
  * The most characters (code points) a match can span, or undefined when a repetition is
  * unbounded. A code point is one or two UTF-16 code units.
  */
@@ -330,6 +323,13 @@ export function maxLength(node: Node): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/**
+ * How far one match attempt can run through an unbounded repetition of a broad set (a space and
+ * most printable characters: `.*`, `[^"]*`, `[\s\S]*?`): `text` when the set holds a newline,
+ * `line` otherwise; undefined when every unbounded repetition is of a narrow set (`[a-z0-9]+`,
+ * `\s*`, `\S+`), which stops at the end of a word or a blank in practice. Such an attempt costs
+ * up to the length of the line (or text) it runs along, for each place it is tried.
+ */
 export function reach(node: Node): 'text' | 'line' | undefined {
   let out: 'text' | 'line' | undefined;
   const visit = (n: Node) => {
@@ -438,10 +438,17 @@ function overlap(a: Ranges, b: Ranges): boolean {
 /* ── anchor plan ── */
 
 /**
- * Characters outside ASCII that `(?i)` folds onto ASCII letters; the matcher does not use an anchor
- * plan on text containing them, since its literal search is ASCII-only.
+ * Characters outside ASCII that `(?i)` folds onto ASCII letters. The pre-filter's literal search
+ * is ASCII-only: in a text holding one, anchor plans take their places from the text folded
+ * (foldOntoAscii).
  */
 export const NON_ASCII_FOLDS = ['\u017f', '\u212a'];
+const NON_ASCII_FOLD = new RegExp(`[${NON_ASCII_FOLDS.join('')}]`, 'g');
+
+/** `text` with NON_ASCII_FOLDS replaced by the ASCII letters they fold onto: one code unit for one, so offsets stay. */
+export function foldOntoAscii(text: string): string {
+  return text.replace(NON_ASCII_FOLD, (c) => asciiFold(c.codePointAt(0)!));
+}
 
 function asciiFold(cp: number): string {
   if (cp === 0x17f) return 's';
