@@ -85,7 +85,8 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
     let pool: ScanPool | undefined;
     const onFile = (e: FileEntry) => {
       // Past PARALLEL_MIN_BYTES the walk no longer looks at sizes: the tree is large.
-      total = e.size === undefined ? Math.max(total, PARALLEL_MIN_BYTES) : maxBytes > 0 && e.size > maxBytes ? total : total + e.size;
+      if (e.size === undefined) total = Math.max(total, PARALLEL_MIN_BYTES);
+      else if (maxBytes === 0 || e.size <= maxBytes) total += e.size;
       if (!pool && options.threads === undefined && workerCount(total) > 1) pool = new ScanPool(workerCount(total));
     };
     let entries: FileEntry[];

@@ -130,11 +130,11 @@ export class FileReader {
         // at (fstat) before the rest is read.
         const whole = entry.size === undefined || entry.size <= WHOLE_READ_BYTES;
         // Unsized, at most one byte over the limit is read before the size is looked at.
-        const unsized = maxBytes > 0 ? Math.min(buffer.length, maxBytes + 1) : buffer.length;
-        let length = readSync(fd, buffer, 0, entry.size === undefined ? unsized : whole ? entry.size + 1 : Math.min(SNIFF_BYTES, buffer.length), 0);
+        const asked = entry.size === undefined ? (maxBytes > 0 ? Math.min(buffer.length, maxBytes + 1) : buffer.length) : whole ? entry.size + 1 : Math.min(SNIFF_BYTES, buffer.length);
+        let length = readSync(fd, buffer, 0, asked, 0);
         if (length === 0 && entry.size === undefined) return { kind: 'empty' };
-        // Fewer bytes than asked for, of a regular file, is all of it; otherwise read on to the end.
-        let complete = entry.size === undefined ? length < unsized : whole && length <= entry.size;
+        // Fewer bytes than asked for, of a regular file read whole, is all of it; otherwise read on to the end.
+        let complete = whole && length < asked;
         // Too large before binary, as for a file whose size was listed.
         const size = !complete && entry.size === undefined ? fstatSync(fd).size : undefined;
         if (size !== undefined && maxBytes > 0 && size > maxBytes) return { kind: 'too-large', size };
