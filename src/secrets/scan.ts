@@ -11,7 +11,7 @@ import { Detector, type DetectorOptions } from './detect.ts';
 import { fingerprintOf, type Fragment, type SecretFinding } from './finding.ts';
 import { inBaseline, isIgnoredFinding, loadBaseline, parseGitleaksIgnore, type BaselineFinding, type IgnoreList } from './ignore.ts';
 import { walkFiles, type FileEntry } from './sources/files.ts';
-import { batchEntries, MAX_THREADS, PARALLEL_MIN_BYTES, scanBatch, ScanPool, workerCount } from './worker.ts';
+import { Batcher, MAX_THREADS, PARALLEL_MIN_BYTES, scanBatch, ScanPool, workerCount, type WorkerSetup } from './worker.ts';
 import { gitDiffFragments, gitLogFragments } from './sources/git.ts';
 import { discardPrestartedWorker } from './spawn.ts';
 
@@ -77,57 +77,79 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
   const root = rootOf(options);
   const issues: InputIssue[] = [];
   const maxBytes = options.maxTargetBytes ?? DEFAULT_MAX_TARGET_BYTES;
-  // A large directory is scanned by worker threads too: they are started as soon as the walk has
-  // listed enough bytes, so that they load while this thread walks on and compiles the rules.
-  let dir: { batches: FileEntry[][]; pool?: ScanPool } | undefined;
-  if (options.mode === 'dir') {
-    let total = 0;
-    let pool: ScanPool | undefined;
-    const onFile = (e: FileEntry) => {
-      // Past PARALLEL_MIN_BYTES the walk no longer looks at sizes: the tree is large.
-      if (e.size === undefined) total = Math.max(total, PARALLEL_MIN_BYTES);
-      else if (maxBytes === 0 || e.size <= maxBytes) total += e.size;
-      if (!pool && options.threads === undefined && workerCount(total) > 1) pool = new ScanPool(workerCount(total));
-    };
-    let entries: FileEntry[];
-    try {
-      entries = walkFiles(options.target, { ...(options.noIgnore && { noIgnore: true }), onError: (path, message) => issues.push({ path, message }), onFile, sizesUntil: PARALLEL_MIN_BYTES });
-    } catch (err) {
-      pool?.close();
-      discardPrestartedWorker();
-      throw err;
-    }
-    const threads = Math.min(options.threads ?? workerCount(total), MAX_THREADS);
-    const batches = batchEntries(entries);
-    if (threads > 1 && batches.length > 1) pool ??= new ScanPool(Math.min(threads, batches.length));
-    dir = { batches, ...(pool && { pool }) };
-  }
+  let pool: ScanPool | undefined;
   try {
-    return await scan(options, root, issues, maxBytes, dir, started);
+    // The detector comes before the walk: worker threads can then scan what the walk lists while it goes on.
+    const prepared = prepare(options, root);
+    let batches: FileEntry[][] | undefined;
+    if (options.mode === 'dir') {
+      const setup: WorkerSetup = { config: toPortable(prepared.effective), detector: prepared.detectorOptions, automaton: prepared.detector.automaton, maxBytes };
+      batches = [];
+      const batcher = new Batcher((batch) => {
+        batches!.push(batch);
+        pool?.add(batch);
+      });
+      let total = 0;
+      const onFile = (e: FileEntry) => {
+        // Past PARALLEL_MIN_BYTES the walk no longer looks at sizes: the tree is large.
+        if (e.size === undefined) total = Math.max(total, PARALLEL_MIN_BYTES);
+        else if (maxBytes === 0 || e.size <= maxBytes) total += e.size;
+        // A large tree: worker threads from now on, and the batches listed so far for them.
+        if (!pool && options.threads === undefined && workerCount(total) > 1) {
+          pool = new ScanPool(workerCount(total));
+          pool.start(setup);
+          for (const batch of batches!) pool.add(batch);
+        }
+        batcher.add(e);
+      };
+      walkFiles(options.target, { ...(options.noIgnore && { noIgnore: true }), onError: (path, message) => issues.push({ path, message }), onFile, sizesUntil: PARALLEL_MIN_BYTES });
+      batcher.end();
+      const threads = Math.min(options.threads ?? workerCount(total), MAX_THREADS);
+      if (!pool && threads > 1 && batches.length > 1) {
+        pool = new ScanPool(Math.min(threads, batches.length));
+        pool.start(setup);
+        for (const batch of batches) pool.add(batch);
+      }
+    }
+    return await scan(options, root, issues, maxBytes, prepared, batches, pool, started);
   } finally {
-    dir?.pool?.close();
+    pool?.close();
     // A worker the CLI started ahead of time (spawn.ts) is not wanted once the scan is done.
     discardPrestartedWorker();
   }
 }
 
-async function scan(options: SecretScanOptions, root: string, issues: InputIssue[], maxBytes: number, dir: { batches: FileEntry[][]; pool?: ScanPool } | undefined, started: number): Promise<SecretScanResult> {
+/** The configuration of a scan and its detector. */
+interface Prepared {
+  config: SecretsConfig;
+  source: string;
+  /** The configuration restricted to --enable-rule. */
+  effective: SecretsConfig;
+  detectorOptions: DetectorOptions;
+  detector: Detector;
+}
+
+function prepare(options: SecretScanOptions, root: string): Prepared {
   const warn = options.onWarning ?? (() => undefined);
   const { config, source } = resolveConfig(options, root);
   for (const w of config.warnings) warn(w);
   const effective = restrictRules(config, options.enableRules);
-
   const skipPaths = [config.path, options.baselinePath].filter((p): p is string => p !== undefined).map((p) => toRootRelative(p, root));
-  const redact = options.redact ?? 0;
   const detectorOptions: DetectorOptions = {
-    redact,
+    redact: options.redact ?? 0,
     ...(options.ignoreGitleaksAllow && { ignoreGitleaksAllow: true }),
     skipPaths,
     ...(options.maxDecodeDepth !== undefined && { maxDecodeDepth: options.maxDecodeDepth }),
   };
-  const detector = new Detector(effective, detectorOptions);
+  return { config, source, effective, detectorOptions, detector: new Detector(effective, detectorOptions) };
+}
+
+async function scan(options: SecretScanOptions, root: string, issues: InputIssue[], maxBytes: number, prepared: Prepared, batches: FileEntry[][] | undefined, pool: ScanPool | undefined, started: number): Promise<SecretScanResult> {
+  const warn = options.onWarning ?? (() => undefined);
+  const { config, source, detector } = prepared;
   const ignoreList = loadIgnoreList(options, root, warn);
   const baseline: BaselineFinding[] | undefined = options.baselinePath ? loadBaseline(options.baselinePath) : undefined;
+  const redact = options.redact ?? 0;
 
   const stats: SecretScanStats = { fragments: 0, bytes: 0, commits: 0, skippedBinary: 0, skippedTooLarge: 0, ignored: 0, baseline: 0, durationMs: 0 };
   const findings: SecretFinding[] = [];
@@ -160,8 +182,7 @@ async function scan(options: SecretScanOptions, root: string, issues: InputIssue
       add({ raw: options.stdin ?? '', filePath: '', startLine: 1 });
       break;
     case 'dir': {
-      const { batches, pool } = dir!;
-      const results = pool ? await pool.scan(batches, { config: toPortable(effective), detector: detectorOptions, automaton: detector.automaton, maxBytes }, detector) : batches.map((b) => scanBatch(detector, b, maxBytes));
+      const results = pool ? await pool.scan(detector, maxBytes) : batches!.map((b) => scanBatch(detector, b, maxBytes));
       for (const batch of results) {
         stats.fragments += batch.scanned;
         stats.bytes += batch.bytes;

@@ -1,8 +1,10 @@
 /**
  * Directory scans on several cores: worker threads are started as soon as the scan knows it is
- * large enough, and load their code while the main thread compiles the rules; the main thread
- * then sends them the compiled configuration (regex translations, no parsing left to redo) and
- * batches of files, and scans batches itself between their messages (one thread per core in all).
+ * large enough (or as the CLI starts: spawn.ts) and load their code meanwhile; the main thread,
+ * which compiles the rules before it walks the tree, sends them the compiled configuration (regex
+ * translations, no parsing left to redo) and then batches of files as the walk lists them, so
+ * they scan while it walks on; once the walk is over it scans batches itself between their
+ * messages (one thread per core in all).
  * Results come back per batch and the main thread applies ignores and baselines in file order, so
  * the output does not depend on the number of threads.
  */
@@ -73,30 +75,43 @@ export function workerCount(totalBytes: number): number {
   return Math.min(availableParallelism(), MAX_THREADS);
 }
 
-/** Files in batches of about BATCH_BYTES, in order; a file listed without its size counts as the average of those with. */
-export function batchEntries(entries: FileEntry[]): FileEntry[][] {
-  let known = 0;
-  let knownBytes = 0;
-  for (const e of entries) {
-    if (e.size === undefined) continue;
-    known++;
-    knownBytes += e.size;
+/**
+ * Groups files into batches of about BATCH_BYTES, in order, as the walk lists them; a file listed
+ * without its size counts as the average of those with. The walk sizes files only until the tree
+ * is known to be large (sources/files.ts), so every sized file comes before the first unsized one
+ * and the running average is the final one by then.
+ */
+export class Batcher {
+  readonly #onBatch: (batch: FileEntry[]) => void;
+  #known = 0;
+  #knownBytes = 0;
+  #current: FileEntry[] = [];
+  #bytes = 0;
+
+  constructor(onBatch: (batch: FileEntry[]) => void) {
+    this.#onBatch = onBatch;
   }
-  const assumed = known > 0 ? knownBytes / known : BATCH_BYTES / BATCH_FILES;
-  const batches: FileEntry[][] = [];
-  let current: FileEntry[] = [];
-  let bytes = 0;
-  for (const e of entries) {
-    current.push(e);
-    bytes += e.size ?? assumed;
-    if (bytes >= BATCH_BYTES || current.length >= BATCH_FILES) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
+
+  add(entry: FileEntry): void {
+    if (entry.size !== undefined) {
+      this.#known++;
+      this.#knownBytes += entry.size;
     }
+    this.#current.push(entry);
+    this.#bytes += entry.size ?? (this.#known > 0 ? this.#knownBytes / this.#known : BATCH_BYTES / BATCH_FILES);
+    if (this.#bytes >= BATCH_BYTES || this.#current.length >= BATCH_FILES) this.#flush();
   }
-  if (current.length > 0) batches.push(current);
-  return batches;
+
+  /** The walk is over: the last, partial batch. */
+  end(): void {
+    if (this.#current.length > 0) this.#flush();
+  }
+
+  #flush(): void {
+    this.#onBatch(this.#current);
+    this.#current = [];
+    this.#bytes = 0;
+  }
 }
 
 type ToWorker = { setup: WorkerSetup } | { batch: FileEntry[]; index: number };
@@ -104,13 +119,28 @@ type FromWorker = { index: number; result: BatchResult };
 
 /** Batches a worker holds at once, so that it never waits for the main thread between two. */
 const QUEUE_DEPTH = 2;
+/**
+ * The same while the walk goes on: this thread is walking, not reading the workers' messages, so
+ * a worker gets enough to stay busy until the walk ends.
+ */
+const WALK_QUEUE_DEPTH = 4;
 
 /**
- * Worker threads that scan batches of files alongside the main thread. Start it early (the
- * threads load their code meanwhile), then `scan` once the configuration is compiled.
+ * Worker threads that scan batches of files alongside the main thread. Started early (the threads
+ * load their code meanwhile), they are given the configuration (`start`) before the walk, and
+ * batches (`add`) as the walk lists them; `scan` then shares out the rest with this thread.
  */
 export class ScanPool {
   readonly #workers: Worker[];
+  readonly #batches: FileEntry[][] = [];
+  readonly #results: BatchResult[] = [];
+  #next = 0;
+  #walked = false;
+  // Once a worker has failed the scan has failed: nobody takes another batch.
+  #failed = false;
+  /** Per worker: posts it batches while it has room, and ends its run once it has none left to do. */
+  #posters: (() => void)[] = [];
+  #runs: Promise<void>[] = [];
 
   /**
    * `count` threads in all: the main thread and count - 1 workers (one of them started ahead of
@@ -120,58 +150,73 @@ export class ScanPool {
     this.#workers = spawnScanWorkers(Math.max(0, count - 1), url);
   }
 
+  /** Sends the workers the configuration: they build their detectors while the walk goes on. */
+  start(setup: WorkerSetup): void {
+    this.#runs = this.#workers.map((worker) => this.#run(worker, setup));
+    // A failure is the scan's, reported when it awaits the runs; until then it is not unhandled.
+    for (const run of this.#runs) run.catch(() => undefined);
+  }
+
+  /** A batch the walk has listed, for the first worker with room (or for `scan`). */
+  add(batch: FileEntry[]): void {
+    this.#batches.push(batch);
+    for (const post of this.#posters) post();
+  }
+
   /**
-   * Scans the batches (batchEntries) on the workers and, between messages, on this thread with
-   * `detector`; results in the order of the batches.
+   * Once the walk is over: scans the batches no worker has taken, on the workers and, between
+   * their messages, on this thread with `detector`; results in the order of the batches.
    */
-  async scan(batches: FileEntry[][], setup: WorkerSetup, detector: Detector): Promise<BatchResult[]> {
-    const results: BatchResult[] = new Array(batches.length);
-    let next = 0;
-    // Once a worker has failed the scan has failed: nobody takes another batch.
-    let failed = false;
-    const fail = (reject: (err: Error) => void) => (err: Error) => {
-      failed = true;
-      reject(err);
-    };
-    const run = (worker: Worker) =>
-      new Promise<void>((resolve, reject) => {
-        let outstanding = 0;
-        const post = () => {
-          while (!failed && outstanding < QUEUE_DEPTH && next < batches.length) {
-            const index = next++;
-            outstanding++;
-            worker.postMessage({ batch: batches[index]!, index } satisfies ToWorker);
-          }
-          if (outstanding === 0) {
-            worker.off('message', receive);
-            resolve();
-          }
-        };
-        const receive = (m: FromWorker) => {
-          results[m.index] = m.result;
-          outstanding--;
-          post();
-        };
-        // A worker that failed or died before this scan took it never says so again.
-        const stoppedWith = scanWorkerStopped(worker);
-        if (stoppedWith) return fail(reject)(stoppedWith);
-        worker.on('message', receive);
-        worker.once('error', fail(reject));
-        // A worker that dies without an 'error' (killed, out of memory) would otherwise leave the scan waiting forever.
-        worker.once('exit', (code) => fail(reject)(exitError(code)));
-        worker.postMessage({ setup } satisfies ToWorker);
-        post();
-      });
+  async scan(detector: Detector, maxBytes: number): Promise<BatchResult[]> {
+    this.#walked = true;
+    for (const post of this.#posters) post();
     const local = async () => {
-      while (!failed && next < batches.length) {
-        const index = next++;
-        results[index] = scanBatch(detector, batches[index]!, setup.maxBytes);
+      while (!this.#failed && this.#next < this.#batches.length) {
+        const index = this.#next++;
+        this.#results[index] = scanBatch(detector, this.#batches[index]!, maxBytes);
         // Let the workers' results in, and their next batches out.
         await new Promise((resolve) => setImmediate(resolve));
       }
     };
-    await Promise.all([...this.#workers.map(run), local()]);
-    return results;
+    await Promise.all([...this.#runs, local()]);
+    return this.#results;
+  }
+
+  #run(worker: Worker, setup: WorkerSetup): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const fail = (err: Error) => {
+        this.#failed = true;
+        reject(err);
+      };
+      let outstanding = 0;
+      const post = () => {
+        const depth = this.#walked ? QUEUE_DEPTH : WALK_QUEUE_DEPTH;
+        while (!this.#failed && outstanding < depth && this.#next < this.#batches.length) {
+          const index = this.#next++;
+          outstanding++;
+          worker.postMessage({ batch: this.#batches[index]!, index } satisfies ToWorker);
+        }
+        if (outstanding === 0 && this.#walked) {
+          worker.off('message', receive);
+          resolve();
+        }
+      };
+      const receive = (m: FromWorker) => {
+        this.#results[m.index] = m.result;
+        outstanding--;
+        post();
+      };
+      // A worker that failed or died before this scan took it never says so again.
+      const stoppedWith = scanWorkerStopped(worker);
+      if (stoppedWith) return fail(stoppedWith);
+      worker.on('message', receive);
+      worker.once('error', fail);
+      // A worker that dies without an 'error' (killed, out of memory) would otherwise leave the scan waiting forever.
+      worker.once('exit', (code) => fail(exitError(code)));
+      worker.postMessage({ setup } satisfies ToWorker);
+      this.#posters.push(post);
+      post();
+    });
   }
 
   /**

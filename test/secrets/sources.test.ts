@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { PatchParser } from '../../src/secrets/sources/git.ts';
 import type { Fragment } from '../../src/secrets/finding.ts';
 import { scanSecrets } from '../../src/secrets/scan.ts';
 import { prestartScanWorker, scanWorkerStopped, spawnScanWorkers } from '../../src/secrets/spawn.ts';
-import { ScanPool } from '../../src/secrets/worker.ts';
+import { scanBatch, ScanPool } from '../../src/secrets/worker.ts';
 import { Detector } from '../../src/secrets/detect.ts';
 import { defaultConfig, toPortable } from '../../src/secrets/config.ts';
 
@@ -136,7 +137,9 @@ describe('a scan worker that fails as it starts', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const detector = new Detector(defaultConfig());
     const setup = { config: toPortable(defaultConfig()), detector: {}, automaton: detector.automaton, maxBytes: 0 };
-    await expect(pool.scan(walkFiles(dir).map((e) => [e]), setup, detector)).rejects.toThrow(/broken install/);
+    pool.start(setup);
+    for (const entry of walkFiles(dir)) pool.add([entry]);
+    await expect(pool.scan(detector, 0)).rejects.toThrow(/broken install/);
     pool.close();
   });
 });
@@ -161,6 +164,23 @@ describe('worker threads', () => {
     // A scan that does not want it stops it.
     prestartScanWorker();
     expect((await scanSecrets({ target: dir, mode: 'dir', threads: 0 })).findings).toEqual(one.findings);
+  });
+
+  it('take batches while the walk goes on, and give back every result in batch order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-pool-'));
+    for (let i = 0; i < 12; i++) writeFileSync(join(dir, `f${String(i).padStart(2, '0')}.env`), `TOKEN=ghp_${createHash('sha512').update(String(i)).digest('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 36)}\n`);
+    const detector = new Detector(defaultConfig());
+    const batches = walkFiles(dir).map((e) => [e]);
+    const pool = new ScanPool(2);
+    pool.start({ config: toPortable(defaultConfig()), detector: {}, automaton: detector.automaton, maxBytes: 0 });
+    // Half listed before the worker could have loaded, half once the walk is over.
+    for (const batch of batches.slice(0, 6)) pool.add(batch);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const batch of batches.slice(6)) pool.add(batch);
+    const results = await pool.scan(detector, 0);
+    pool.close();
+    expect(results.map((r) => r.findings.flat().map((f) => f.file))).toEqual(batches.map((b) => [b[0]!.path]));
+    expect(results).toEqual(batches.map((b) => scanBatch(detector, b, 0)));
   });
 });
 
