@@ -3,6 +3,7 @@
  * encoder (one-space indent, HTML-safe escapes, float32 entropy in shortest form), encoding/csv
  * quoting, encoding/xml escaping. A gitleaks JSON report is also what `--baseline-path` reads.
  */
+import { shortestFloat32 } from '../core/float32.ts';
 import type { SecretFinding } from './finding.ts';
 
 export type GitleaksFormat = 'json' | 'csv' | 'sarif' | 'junit';
@@ -150,11 +151,7 @@ export class Float32 {
   toString(): string {
     const v = this.value;
     if (v === 0 || !Number.isFinite(v)) return '0';
-    for (let p = 1; p <= 9; p++) {
-      const s = v.toPrecision(p);
-      if (Math.fround(Number(s)) === v) return String(Number(s));
-    }
-    return String(v);
+    return String(Number(shortestFloat32(v)));
   }
 
   /** The double that JSON.stringify writes as toString() does (at most nine digits: it round-trips). */

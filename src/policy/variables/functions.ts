@@ -12,6 +12,7 @@ import { parseAllDocuments } from 'yaml';
 import { durationFromSeconds, durationSeconds, formatGoDuration, parseGoDuration } from '../duration.ts';
 import { compareUtf8, goJson, jsonEqual as deepEqual } from './gojson.ts';
 import { expandGoTemplate, goRegexMatch, goReplaceAll } from '../../core/goregex.ts';
+import { shortestFloat32 } from '../../core/float32.ts';
 import { civil, formatRFC3339, now, parseGoTime, RFC3339, truncateTime, type GoTime } from './gotime.ts';
 import { normalizeImage } from './image.ts';
 import {
@@ -125,12 +126,7 @@ function formatFloat32(n: number): string {
   if (Number.isNaN(f)) return 'NaN';
   if (!Number.isFinite(f)) return f > 0 ? '+Inf' : '-Inf';
   if (f === 0) return Object.is(f, -0) ? '-0' : '0';
-  let repr = '';
-  for (let p = 1; p <= 9; p++) {
-    repr = f.toPrecision(p);
-    if (Math.fround(Number(repr)) === f) break;
-  }
-  return plainDecimal(repr);
+  return plainDecimal(shortestFloat32(f));
 }
 
 /** Writes a decimal from `toPrecision`/`toExponential` output without an exponent. */
