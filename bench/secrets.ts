@@ -2,8 +2,10 @@
  * Secret scanning throughput with the default rules (Palisade's own), through the compiled CLI as
  * users run it:
  * - directory mode over a generated source tree of PALISADE_BENCH_SECRETS_MB megabytes (default
- *   100): code, configuration, YAML manifests and docs with the words rules key on (key, token,
- *   secret, password, auth…) everywhere and a few hundred fake secrets planted;
+ *   300, the "several hundred MB" the issue asks for; a scan's fixed start-up, ~0.2 s before the
+ *   first file on two cores, weighs a fifth of a 100 MB scan): code, configuration, YAML
+ *   manifests and docs with the words rules key on (key, token, secret, password, auth…)
+ *   everywhere and a few hundred fake secrets planted;
  * - the same with gitleaks' 222 rules (`--config builtin:gitleaks`), what gitleaks users' own
  *   configurations extend;
  * - directory mode over this repository's installed node_modules (real packages: minified
@@ -27,7 +29,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { effectiveCores, fmt, measure, medianOf, npmPeerBinary, palisadeCli, printTable, random, saveResults, type Measurement } from './lib.ts';
 
-const TREE_MB = Number(process.env.PALISADE_BENCH_SECRETS_MB ?? 100);
+const TREE_MB = Number(process.env.PALISADE_BENCH_SECRETS_MB ?? 300);
 const COMMITS = Number(process.env.PALISADE_BENCH_SECRETS_COMMITS ?? 5000);
 const RUNS = Number(process.env.PALISADE_BENCH_RUNS ?? 3);
 const root = join(tmpdir(), 'palisade-bench-secrets');
