@@ -126,6 +126,34 @@ export function decodePass(text: string, predecessors: readonly EncodedSegment[]
   return { text: out + text.slice(from), segments };
 }
 
+/**
+ * The bytes of a pass's decoded text from those of the text it decoded (`bytes`: one per
+ * character, or the text's UTF-8), as the pre-filter reads them: encoded segments are ASCII, one
+ * byte per character, and decode to printable ASCII, so the bytes between them are copied as they
+ * are. Encoding the whole text again was most of a decoding pass over a large file outside ASCII
+ * (a minified bundle with an inline source map). Written into `scratch.buffer`, grown as needed.
+ */
+export function spliceDecoded(text: string, bytes: Uint8Array, segments: readonly EncodedSegment[], scratch: { buffer: Uint8Array }): Uint8Array {
+  let size = bytes.length;
+  for (const s of segments) size += s.value.length - (s.encoded.end - s.encoded.start);
+  if (scratch.buffer.length < size) scratch.buffer = new Uint8Array(Math.max(size, 2 * scratch.buffer.length));
+  const out = scratch.buffer;
+  const oneByte = bytes.length === text.length;
+  let from = 0;
+  let at = 0;
+  let o = 0;
+  for (const s of segments) {
+    const n = oneByte ? s.encoded.start - from : Buffer.byteLength(text.slice(from, s.encoded.start), 'utf8');
+    out.set(bytes.subarray(at, at + n), o);
+    o += n;
+    at += n + (s.encoded.end - s.encoded.start);
+    for (let i = 0; i < s.value.length; i++) out[o++] = s.value.charCodeAt(i);
+    from = s.encoded.end;
+  }
+  out.set(bytes.subarray(at), o);
+  return out.subarray(0, size);
+}
+
 interface EncodedMatch extends Span {
   kind: number;
 }

@@ -27,7 +27,7 @@ import { KeywordAutomaton, type AutomatonTables, type ScanResult } from './prefi
 import { foldOntoAscii, NON_ASCII_FOLDS } from './regex/emit.ts';
 import type { GoRegex } from './regex/compile.ts';
 import { analyzeSecretManifests, SECRET_MANIFEST_RULE } from './kubernetes.ts';
-import { decodedLine, decodePass, originalSpan, segmentsOverlapping, segmentTags, type EncodedSegment } from './decode.ts';
+import { decodedLine, decodePass, originalSpan, segmentsOverlapping, segmentTags, spliceDecoded, type EncodedSegment } from './decode.ts';
 
 const ALLOW_SIGNATURE = 'gitleaks:allow';
 
@@ -85,6 +85,11 @@ interface FragmentContext {
   allowMarks?: Int32Array;
   /** The line the line-target allowlists were last tried on, and their verdicts there. */
   lineTests?: { start: number; end: number; verdicts: Map<Allowlist, boolean> };
+  /**
+   * The bytes the pre-filter ran over, one per character or the text's UTF-8 (none when it read
+   * the string): a decoding pass splices its decoded segments into them.
+   */
+  bytes?: Uint8Array;
   /** Set when the text is a decoding pass over the fragment `outer` scanned first. */
   decoding?: { outer: FragmentContext; segments: readonly EncodedSegment[] };
   /** What the Secret manifest rule found in the values it decoded (findingKey), which decoding passes do not report again. */
@@ -124,6 +129,8 @@ export class Detector {
   #places = new Int32Array(1024);
   #tried = new Int32Array(1024);
   #relative = new Int32Array(64);
+  /** The bytes of decoding passes' texts (spliceDecoded), two buffers grown as needed. */
+  readonly #decodedBytes = [{ buffer: new Uint8Array(0) }, { buffer: new Uint8Array(0) }];
 
   /**
    * @param automaton the pre-filter of a detector built from the same configuration (a worker
@@ -206,15 +213,17 @@ export class Detector {
     const { bytes, raw } = fragment;
     let ascii: boolean;
     let scan: ScanResult;
+    let scannedBytes: Uint8Array | undefined;
     if (bytes && bytes.length === raw.length) {
       ascii = true;
-      scan = this.#automaton.scanBytes(bytes);
+      scan = this.#automaton.scanBytes((scannedBytes = bytes));
     } else {
-      scan = this.#scanText(raw, bytes);
+      scannedBytes = this.#utf8Of(raw, bytes);
+      scan = this.#scanText(raw, scannedBytes);
       // A file's text is ASCII when its bytes are one per character (git's and stdin's are re-encoded).
       ascii = bytes ? false : scan.ascii!;
     }
-    const ctx: FragmentContext = { fragment, ascii, scannedBytes: ascii && bytes !== undefined, scan };
+    const ctx: FragmentContext = { fragment, ascii, scannedBytes: ascii && bytes !== undefined, scan, ...(scannedBytes && { bytes: scannedBytes }) };
     const findings: SecretFinding[] = [];
     for (const prepared of this.#prepared) {
       if (!this.#selected(prepared, ctx)) continue;
@@ -239,9 +248,14 @@ export class Detector {
     let segments: EncodedSegment[] = [];
     // The pre-filter's result for the text to decode: its runs are at hand while WebAssembly holds it.
     let scanned: ScanResult | undefined = outer.scan;
+    // And its bytes, as the pre-filter reads them: each pass's come from the pass before's.
+    let bytes = outer.bytes;
     for (let depth = 1; depth <= maxDepth; depth++) {
-      ({ text, segments } = decodePass(text, segments, scanned && this.#automaton.encodedRuns(scanned)));
+      const encoded = text;
+      ({ text, segments } = decodePass(encoded, segments, scanned && this.#automaton.encodedRuns(scanned)));
       if (segments.length === 0) return;
+      // Passes alternate between two buffers: one is read while the other is written.
+      bytes = bytes && spliceDecoded(encoded, bytes, segments, this.#decodedBytes[depth % 2]!);
       // The pre-filter's result is about to be the decoded text's: note the fragment's own marks first.
       if (depth === 1) allowMarks(outer, this.#allowPattern);
       const decoded: Fragment = {
@@ -251,7 +265,7 @@ export class Detector {
         ...(fragment.symlinkFile !== undefined && { symlinkFile: fragment.symlinkFile }),
         ...(fragment.commit && { commit: fragment.commit }),
       };
-      const scan = outer.ascii ? this.#automaton.scanBytes(Buffer.from(text, 'latin1')) : this.#scanText(text);
+      const scan = outer.ascii ? this.#automaton.scanBytes(bytes ?? Buffer.from(text, 'latin1')) : this.#scanText(text, bytes ?? this.#utf8Of(text));
       scanned = scan;
       const ctx: FragmentContext = { fragment: decoded, ascii: outer.ascii || scan.ascii!, scannedBytes: outer.ascii, scan, decoding: { outer, segments } };
       for (const prepared of this.#prepared) {
@@ -267,12 +281,17 @@ export class Detector {
    * replacement character (invalid UTF-8, whose bytes do not map onto the characters): then the
    * text is encoded again, the replacement characters as UTF-8.
    */
-  #scanText(text: string, bytes?: Uint8Array): ScanResult {
-    if (!this.#automaton.usesUtf8Bytes) return this.#automaton.scanString(text);
-    const utf8 = bytes && !text.includes('\uFFFD') ? bytes : Buffer.from(text, 'utf8');
+  #scanText(text: string, utf8: Uint8Array | undefined): ScanResult {
+    if (!utf8) return this.#automaton.scanString(text);
     const scan = this.#automaton.scanUtf8(utf8);
     scan.ascii = utf8.length === text.length;
     return scan;
+  }
+
+  /** The UTF-8 bytes #scanText reads for `text` (a file's `bytes`, when they are its encoding), or none. */
+  #utf8Of(text: string, bytes?: Uint8Array): Uint8Array | undefined {
+    if (!this.#automaton.usesUtf8Bytes) return undefined;
+    return bytes && !text.includes('\uFFFD') ? bytes : Buffer.from(text, 'utf8');
   }
 
   #selected(prepared: PreparedRule, ctx: FragmentContext): boolean {
@@ -407,7 +426,8 @@ export class Detector {
   #foldedScan(ctx: FragmentContext): ScanResult {
     // A scan reuses the pre-filter's buffers: the fragment's own result is kept apart first.
     ctx.scan = copyScan(ctx.scan);
-    return copyScan(this.#scanText(foldOntoAscii(ctx.fragment.raw)));
+    const folded = foldOntoAscii(ctx.fragment.raw);
+    return copyScan(this.#scanText(folded, this.#utf8Of(folded)));
   }
 
   /**

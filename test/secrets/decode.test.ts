@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_RULE_SETS, builtinConfig, fromPortable, parseConfig, toPortable, type SecretsConfig } from '../../src/secrets/config.ts';
-import { decodePass, findEncodedMatches, type EncodedSegment } from '../../src/secrets/decode.ts';
+import { decodePass, findEncodedMatches, spliceDecoded, type EncodedSegment } from '../../src/secrets/decode.ts';
 import { KeywordAutomaton } from '../../src/secrets/prefilter.ts';
 
 /** The runs WebAssembly lists in an ASCII text, as the detector takes them for a file's first decoding pass. */
@@ -121,6 +121,27 @@ describe('decoding passes', () => {
     for (let i = 0; i < runs.length; i += 2) spans.push(text.slice(runs[i], runs[i + 1]));
     expect(spans).toEqual(['QUtJQUxBTEVNRUwzMzI0M09MSUE', 'aGVsbG8gd29ybGQgdGhlcmU', 'abcdefabcdefabcdefabcdefabcdefabcd']);
     expect(decodePass(text, [], runsOf(text))).toEqual(decodePass(text, []));
+  });
+});
+
+describe('the bytes of a decoded text', () => {
+  it('are those of the text it decoded with the segments spliced in, outside ASCII too', () => {
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    const texts = [
+      `ascii ${b64('token=one two three')} between ${b64('password: hunter2hunter2')} end`,
+      `é ${b64('first decoded value')} ✓ “quoted” ${b64('second decoded value')} 😀 tail`,
+      `${b64('at the very start of it')}😀${b64('and again at the end!!')}`,
+    ];
+    const scratch = { buffer: new Uint8Array(4) };
+    for (const text of texts) {
+      const pass = decodePass(text, []);
+      expect(pass.segments.length).toBe(2);
+      expect(Buffer.from(spliceDecoded(text, Buffer.from(text, 'utf8'), pass.segments, scratch))).toEqual(Buffer.from(pass.text, 'utf8'));
+      // A second pass reads the first's bytes.
+      const again = decodePass(pass.text, pass.segments);
+      const first = Buffer.from(spliceDecoded(text, Buffer.from(text, 'utf8'), pass.segments, { buffer: new Uint8Array(0) }));
+      expect(Buffer.from(spliceDecoded(pass.text, first, again.segments, scratch))).toEqual(Buffer.from(again.text, 'utf8'));
+    }
   });
 });
 
