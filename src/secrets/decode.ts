@@ -80,10 +80,12 @@ const printable = (b: number) => b > 8 && b < 127;
 
 /**
  * One decoding pass over `text`; `predecessors` are the previous pass's segments. `runs`, when
- * given, are the text's runs of base64 characters worth decoding (WasmDfa.encodedRuns).
+ * given, are the text's runs of base64 characters worth decoding (WasmDfa.encodedRuns); a pass
+ * after the first looks only around the previous pass's decoded text (changedZones) and does
+ * not use them.
  */
 export function decodePass(text: string, predecessors: readonly EncodedSegment[], runs?: Int32Array): DecodePass {
-  const matches = findEncodedMatches(text, runs);
+  const matches = predecessors.length === 0 ? findEncodedMatches(text, runs) : findEncodedMatches(text, undefined, changedZones(text, predecessors));
   if (matches.length === 0) return { text, segments: [] };
   const segments: EncodedSegment[] = [];
   let shift = 0;
@@ -126,48 +128,54 @@ export function decodePass(text: string, predecessors: readonly EncodedSegment[]
   return { text: out + text.slice(from), segments };
 }
 
-/**
- * The bytes of a pass's decoded text from those of the text it decoded (`bytes`: one per
- * character, or the text's UTF-8), as the pre-filter reads them: encoded segments are ASCII, one
- * byte per character, and decode to printable ASCII, so the bytes between them are copied as they
- * are. Encoding the whole text again was most of a decoding pass over a large file outside ASCII
- * (a minified bundle with an inline source map). Written into `scratch.buffer`, grown as needed.
- */
-export function spliceDecoded(text: string, bytes: Uint8Array, segments: readonly EncodedSegment[], scratch: { buffer: Uint8Array }): Uint8Array {
-  let size = bytes.length;
-  for (const s of segments) size += s.value.length - (s.encoded.end - s.encoded.start);
-  if (scratch.buffer.length < size) scratch.buffer = new Uint8Array(Math.max(size, 2 * scratch.buffer.length));
-  const out = scratch.buffer;
-  const oneByte = bytes.length === text.length;
-  let from = 0;
-  let at = 0;
-  let o = 0;
-  for (const s of segments) {
-    const n = oneByte ? s.encoded.start - from : Buffer.byteLength(text.slice(from, s.encoded.start), 'utf8');
-    out.set(bytes.subarray(at, at + n), o);
-    o += n;
-    at += n + (s.encoded.end - s.encoded.start);
-    for (let i = 0; i < s.value.length; i++) out[o++] = s.value.charCodeAt(i);
-    from = s.encoded.end;
-  }
-  out.set(bytes.subarray(at), o);
-  return out.subarray(0, size);
-}
-
 interface EncodedMatch extends Span {
   kind: number;
 }
 
 /**
+ * Where a pass after the first can find a segment to decode: around the text the previous pass
+ * decoded, out to the nearest character no match can hold or follow (not `[\w/+-]`, `%` or `=`)
+ * on either side. A match outside lies in text the previous pass saw as it is now, from such a
+ * character on, so it is a match that pass found too, and failed to decode, or waited for a
+ * neighbour that is still there: the pass would fail it again. A text that decodes, in an
+ * installed node_modules a quarter of the files (inline source maps), was searched whole again for
+ * a second pass that in all but a few files found nothing.
+ */
+function changedZones(text: string, predecessors: readonly EncodedSegment[]): Span[] {
+  const zones: Span[] = [];
+  for (const p of predecessors) {
+    let start = p.decoded.start;
+    while (start > 0 && !isBoundary(text.charCodeAt(start - 1))) start--;
+    let end = p.decoded.end;
+    while (end < text.length && !isBoundary(text.charCodeAt(end))) end++;
+    const last = zones[zones.length - 1];
+    if (last && start <= last.end) last.end = Math.max(last.end, end);
+    else zones.push({ start, end });
+  }
+  return zones;
+}
+
+/** A character no encoded match holds, and that ends none it follows (a run's `=` padding does). */
+function isBoundary(c: number): boolean {
+  return c >= 256 || ((CLASS[c]! & 1) === 0 && c !== 37 /* % */ && c !== 61 /* = */);
+}
+
+/**
  * The matches of gitleaks' combined encoding pattern, left to right; with `runs` (the runs worth
  * decoding, from WebAssembly), those the decoding can use: the runs left out would decode to
- * nothing and make no neighbour wait.
+ * nothing and make no neighbour wait. With `zones`, only the matches within them (each zone
+ * starts and ends at a boundary character, so the matches there are those of the whole text).
  */
-export function findEncodedMatches(text: string, runs?: Int32Array): EncodedMatch[] {
+export function findEncodedMatches(text: string, runs?: Int32Array, zones?: readonly Span[]): EncodedMatch[] {
   const out: EncodedMatch[] = [];
-  const n = text.length;
-  let pos = 0;
-  let percent = nextPercent(text, 0);
+  if (!zones) findEncodedMatchesIn(text, 0, text.length, runs, out);
+  else for (const z of zones) findEncodedMatchesIn(text, z.start, z.end, undefined, out);
+  return out;
+}
+
+function findEncodedMatchesIn(text: string, from: number, n: number, runs: Int32Array | undefined, out: EncodedMatch[]): void {
+  let pos = from;
+  let percent = nextPercent(text, from, n);
   // The next run from `pos`, kept while the matches before it are taken (null: none to the end).
   let run: Span | null | undefined;
   let listed = 0;
@@ -180,9 +188,9 @@ export function findEncodedMatches(text: string, runs?: Int32Array): EncodedMatc
     return null;
   };
   while (pos < n) {
-    if (percent >= 0 && percent < pos) percent = nextPercent(text, pos);
+    if (percent >= 0 && percent < pos) percent = nextPercent(text, pos, n);
     if (run && run.start < pos) run = undefined;
-    if (run === undefined) run = runs ? nextListedRun(pos) : nextRun(text, pos);
+    if (run === undefined) run = runs ? nextListedRun(pos) : nextRun(text, pos, n);
     if (run && (percent < 0 || run.start < percent)) {
       const hex = hexRun(text, run.start, run.end);
       if (hex >= MIN_HEX) {
@@ -203,11 +211,15 @@ export function findEncodedMatches(text: string, runs?: Int32Array): EncodedMatc
       break;
     }
   }
-  return out;
 }
 
-/** The next `%XX` at or after `from`, or -1. */
-function nextPercent(text: string, from: number): number {
+/** The next `%XX` in [from, to), or -1. */
+function nextPercent(text: string, from: number, to: number): number {
+  // Within a zone, a search of the whole rest of the text for each would add up to the text's length times the zones'.
+  if (to < text.length) {
+    for (let i = from; i < to; i++) if (text.charCodeAt(i) === 37 && isPercentTriple(text, i)) return i;
+    return -1;
+  }
   for (let i = text.indexOf('%', from); i >= 0; i = text.indexOf('%', i + 1)) if (isPercentTriple(text, i)) return i;
   return -1;
 }
@@ -217,12 +229,11 @@ function isPercentTriple(text: string, i: number): boolean {
 }
 
 /**
- * The first run of MIN_BASE64 or more base64 characters, counted from `from` at the earliest (the
- * pattern resumes there), or null. A window of MIN_BASE64 places is read from its end: the first
+ * The first run of MIN_BASE64 or more base64 characters in [from, n), counted from `from` at the
+ * earliest (the pattern resumes there), or null. A window of MIN_BASE64 places is read from its end: the first
  * other character found, usually after a few reads, moves the window past it.
  */
-function nextRun(text: string, from: number): Span | null {
-  const n = text.length;
+function nextRun(text: string, from: number, n: number): Span | null {
   // Invariant: `start` is `from` or follows a character outside the run class.
   let start = from;
   while (start + MIN_BASE64 <= n) {

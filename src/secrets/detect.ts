@@ -27,7 +27,7 @@ import { KeywordAutomaton, type AutomatonTables, type ScanResult } from './prefi
 import { foldOntoAscii, NON_ASCII_FOLDS } from './regex/emit.ts';
 import type { GoRegex } from './regex/compile.ts';
 import { analyzeSecretManifests, SECRET_MANIFEST_RULE } from './kubernetes.ts';
-import { decodedLine, decodePass, originalSpan, segmentsOverlapping, segmentTags, spliceDecoded, type EncodedSegment } from './decode.ts';
+import { decodedLine, decodePass, originalSpan, segmentsOverlapping, segmentTags, type EncodedSegment } from './decode.ts';
 
 const ALLOW_SIGNATURE = 'gitleaks:allow';
 
@@ -85,11 +85,6 @@ interface FragmentContext {
   allowMarks?: Int32Array;
   /** The line the line-target allowlists were last tried on, and their verdicts there. */
   lineTests?: { start: number; end: number; verdicts: Map<Allowlist, boolean> };
-  /**
-   * The bytes the pre-filter ran over, one per character or the text's UTF-8 (none when it read
-   * the string): a decoding pass splices its decoded segments into them.
-   */
-  bytes?: Uint8Array;
   /** Set when the text is a decoding pass over the fragment `outer` scanned first. */
   decoding?: { outer: FragmentContext; segments: readonly EncodedSegment[] };
   /** What the Secret manifest rule found in the values it decoded (findingKey), which decoding passes do not report again. */
@@ -129,8 +124,6 @@ export class Detector {
   #places = new Int32Array(1024);
   #tried = new Int32Array(1024);
   #relative = new Int32Array(64);
-  /** The bytes of decoding passes' texts (spliceDecoded), two buffers grown as needed. */
-  readonly #decodedBytes = [{ buffer: new Uint8Array(0) }, { buffer: new Uint8Array(0) }];
 
   /**
    * @param automaton the pre-filter of a detector built from the same configuration (a worker
@@ -213,17 +206,15 @@ export class Detector {
     const { bytes, raw } = fragment;
     let ascii: boolean;
     let scan: ScanResult;
-    let scannedBytes: Uint8Array | undefined;
     if (bytes && bytes.length === raw.length) {
       ascii = true;
-      scan = this.#automaton.scanBytes((scannedBytes = bytes));
+      scan = this.#automaton.scanBytes(bytes);
     } else {
-      scannedBytes = this.#utf8Of(raw, bytes);
-      scan = this.#scanText(raw, scannedBytes);
+      scan = this.#scanText(raw, this.#utf8Of(raw, bytes));
       // A file's text is ASCII when its bytes are one per character (git's and stdin's are re-encoded).
       ascii = bytes ? false : scan.ascii!;
     }
-    const ctx: FragmentContext = { fragment, ascii, scannedBytes: ascii && bytes !== undefined, scan, ...(scannedBytes && { bytes: scannedBytes }) };
+    const ctx: FragmentContext = { fragment, ascii, scannedBytes: ascii && bytes !== undefined, scan };
     const findings: SecretFinding[] = [];
     for (const prepared of this.#prepared) {
       if (!this.#selected(prepared, ctx)) continue;
@@ -246,16 +237,14 @@ export class Detector {
     const { fragment } = outer;
     let text = fragment.raw;
     let segments: EncodedSegment[] = [];
-    // The pre-filter's result for the text to decode: its runs are at hand while WebAssembly holds it.
-    let scanned: ScanResult | undefined = outer.scan;
-    // And its bytes, as the pre-filter reads them: each pass's come from the pass before's.
-    let bytes = outer.bytes;
+    // The pre-filter's result for the text to decode: each pass's comes from the pass before's.
+    let scanned = outer.scan;
     for (let depth = 1; depth <= maxDepth; depth++) {
       const encoded = text;
-      ({ text, segments } = decodePass(encoded, segments, scanned && this.#automaton.encodedRuns(scanned)));
+      // The first pass takes the fragment's runs from WebAssembly, which holds its text; later
+      // passes look only around what the pass before decoded (decode.ts).
+      ({ text, segments } = decodePass(encoded, segments, depth === 1 ? this.#automaton.encodedRuns(outer.scan) : undefined));
       if (segments.length === 0) return;
-      // Passes alternate between two buffers: one is read while the other is written.
-      bytes = bytes && spliceDecoded(encoded, bytes, segments, this.#decodedBytes[depth % 2]!);
       // The pre-filter's result is about to be the decoded text's: note the fragment's own marks first.
       if (depth === 1) allowMarks(outer, this.#allowPattern);
       const decoded: Fragment = {
@@ -265,13 +254,31 @@ export class Detector {
         ...(fragment.symlinkFile !== undefined && { symlinkFile: fragment.symlinkFile }),
         ...(fragment.commit && { commit: fragment.commit }),
       };
-      const scan = outer.ascii ? this.#automaton.scanBytes(bytes ?? Buffer.from(text, 'latin1')) : this.#scanText(text, bytes ?? this.#utf8Of(text));
-      scanned = scan;
-      const ctx: FragmentContext = { fragment: decoded, ascii: outer.ascii || scan.ascii!, scannedBytes: outer.ascii, scan, decoding: { outer, segments } };
-      for (const prepared of this.#prepared) {
-        if (!this.#selected(prepared, ctx)) continue;
-        for (const f of this.#detectRule(prepared, ctx, false)) findings.push(f);
+      // The text is the one before with a few spans replaced: scanned around them only, it gives
+      // the same places, and keywords that may include one found only in a replaced span. A rule
+      // that ran for such a keyword could report what gitleaks would not: a pass that finds
+      // anything (most find nothing) is run again with a scan of the whole text.
+      const around = this.#automaton.rescanEdited(scanned, text, segments.map((s) => ({ from: s.encoded, to: s.decoded })), outer.ascii);
+      const before = findings.length;
+      if (around) {
+        this.#detectPass(decoded, outer, segments, around, false, findings);
+        scanned = around;
+        if (findings.length === before) continue;
+        findings.length = before;
       }
+      scanned = outer.ascii ? this.#automaton.scanBytes(Buffer.from(text, 'latin1')) : this.#scanText(text, this.#utf8Of(text));
+      this.#detectPass(decoded, outer, segments, scanned, outer.ascii, findings);
+    }
+  }
+
+  /** The rules over one decoding pass's text, with the pre-filter's result for it. */
+  #detectPass(decoded: Fragment, outer: FragmentContext, segments: readonly EncodedSegment[], scan: ScanResult, scannedBytes: boolean, findings: SecretFinding[]): void {
+    const ctx: FragmentContext = { fragment: decoded, ascii: outer.ascii || scan.ascii!, scannedBytes, scan, decoding: { outer, segments } };
+    // Decoded segments are ASCII: the text holds ſ or K where the fragment did, outside them.
+    if (outer.nonAsciiFold !== undefined) ctx.nonAsciiFold = outer.nonAsciiFold;
+    for (const prepared of this.#prepared) {
+      if (!this.#selected(prepared, ctx)) continue;
+      for (const f of this.#detectRule(prepared, ctx, false)) findings.push(f);
     }
   }
 

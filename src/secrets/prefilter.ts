@@ -12,6 +12,7 @@
  * loop is one load and one sign test, and the rare states with outputs are handled inline.
  */
 
+import type { Span } from './decode.ts';
 import type { Gate } from './regex/gate.ts';
 import { WasmDfa } from './wasm-dfa.ts';
 
@@ -65,6 +66,10 @@ export class KeywordAutomaton {
   #hitStarts = new Int32Array(1024);
   #hitPatterns = new Int32Array(1024);
   #hitCount = 0;
+  /** The result of the last scan of any kind: the one whose arrays this automaton's buffers still hold. */
+  #current: ScanResult | undefined;
+  /** The longest pattern, in code units. */
+  readonly #longest: number;
   /** The WebAssembly runner, built on the first byte scan (stopword automata never need one). */
   #wasm?: WasmDfa;
 
@@ -87,6 +92,7 @@ export class KeywordAutomaton {
     this.#outputList = tables.outputList;
     this.#recordingState = tables.recordingState;
     this.#lengths = Int32Array.from(tables.patterns, (p) => p.length);
+    this.#longest = Math.max(0, ...this.#lengths);
     this.#found = new Uint8Array(tables.patterns.length);
     this.#seen = new Uint8Array(tables.recordingState.length);
     this.#asciiPatterns = tables.patterns.every((p) => [...p].every((c) => c.charCodeAt(0) < 0x80));
@@ -155,6 +161,90 @@ export class KeywordAutomaton {
     if (scan !== this.#lastUtf8Scan) return undefined;
     const runs = this.#wasm!.encodedRuns();
     return runs && this.#wasm!.utf16Offsets(runs) ? runs : undefined;
+  }
+
+  /**
+   * The result of a scan of `text`, which is the text `previous` is the result for with spans
+   * replaced (`edits`, ascending: `from` in the old text became `to` in the new one), from
+   * `previous` and scans of the new text around the replacements only: the hits are a scan's,
+   * `found` may also hold a pattern whose only occurrences were in replaced text. Undefined when
+   * another scan has since reused the buffers `previous` reads. The text is scanned as it would be
+   * whole: its bytes when `ascii`, else its UTF-8 (usesUtf8Bytes) or the string itself. A decoding
+   * pass replaces a few short spans of a text that may be long: scanning it whole again was most
+   * of a scan of an installed node_modules.
+   */
+  rescanEdited(previous: ScanResult, text: string, edits: readonly { from: Span; to: Span }[], ascii: boolean): ScanResult | undefined {
+    if (previous !== this.#current && (previous.found === this.#found || previous.hitStarts === this.#hitStarts || previous.hitPatterns === this.#hitPatterns)) return undefined;
+    const lengths = this.#lengths;
+    const overlaps = (start: number, end: number, spans: readonly Span[]) => {
+      // Spans are few and ascending; the first ending after `start` decides.
+      let lo = 0;
+      let hi = spans.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (spans[mid]!.end <= start) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo < spans.length && spans[lo]!.start < end;
+    };
+    const from = edits.map((e) => e.from);
+    const to = edits.map((e) => e.to);
+    // added[k]: what the first k replacements added to the text's length.
+    const added = new Int32Array(edits.length + 1);
+    for (let k = 0; k < edits.length; k++) added[k + 1] = added[k]! + (to[k]!.end - to[k]!.start) - (from[k]!.end - from[k]!.start);
+    // The old hits outside the replaced spans, moved by what the replacements before them added.
+    const keptStarts: number[] = [];
+    const keptPatterns: number[] = [];
+    for (let i = 0; i < previous.hitCount; i++) {
+      const start = previous.hitStarts[i]!;
+      const p = previous.hitPatterns[i]!;
+      if (overlaps(start, start + lengths[p]!, from)) continue;
+      let before = 0;
+      let hi = from.length;
+      while (before < hi) {
+        const mid = (before + hi) >> 1;
+        if (from[mid]!.end <= start) before = mid + 1;
+        else hi = mid;
+      }
+      keptStarts.push(start + added[before]!);
+      keptPatterns.push(p);
+    }
+    const found = previous.found.slice();
+    // The new hits within reach of a replacement: windows around them, scanned from the start state.
+    const newStarts: number[] = [];
+    const newPatterns: number[] = [];
+    const margin = this.#longest;
+    for (let i = 0; i < to.length; ) {
+      const start = Math.max(0, to[i]!.start - margin);
+      let end = Math.min(text.length, to[i]!.end + margin);
+      for (i++; i < to.length && to[i]!.start - margin <= end; i++) end = Math.min(text.length, to[i]!.end + margin);
+      const window = text.slice(start, end);
+      const scan = ascii ? this.scanBytes(Buffer.from(window, 'latin1')) : this.#asciiPatterns ? this.scanUtf8(Buffer.from(window, 'utf8')) : this.scanString(window);
+      for (let p = 0; p < found.length; p++) if (scan.found[p] === 1) found[p] = 1;
+      for (let k = 0; k < scan.hitCount; k++) {
+        const at = start + scan.hitStarts[k]!;
+        const p = scan.hitPatterns[k]!;
+        // One wholly in unchanged text is among the old hits.
+        if (!overlaps(at, at + lengths[p]!, to)) continue;
+        newStarts.push(at);
+        newPatterns.push(p);
+      }
+    }
+    // Both lists are in the order of the hits' ends; so is their merge.
+    const hitCount = keptStarts.length + newStarts.length;
+    const hitStarts = new Int32Array(hitCount);
+    const hitPatterns = new Int32Array(hitCount);
+    for (let i = 0, a = 0, b = 0; i < hitCount; i++) {
+      const takeKept = b >= newStarts.length || (a < keptStarts.length && keptStarts[a]! + lengths[keptPatterns[a]!]! <= newStarts[b]! + lengths[newPatterns[b]!]!);
+      if (takeKept) {
+        hitStarts[i] = keptStarts[a]!;
+        hitPatterns[i] = keptPatterns[a++]!;
+      } else {
+        hitStarts[i] = newStarts[b]!;
+        hitPatterns[i] = newPatterns[b++]!;
+      }
+    }
+    return { found, hitStarts, hitPatterns, hitCount, ascii };
   }
 
   /** Scans a string; offsets are UTF-16 code units. */
@@ -242,7 +332,8 @@ export class KeywordAutomaton {
   }
 
   #result(): ScanResult {
-    return { found: this.#found, hitStarts: this.#hitStarts, hitPatterns: this.#hitPatterns, hitCount: this.#hitCount };
+    this.#current = { found: this.#found, hitStarts: this.#hitStarts, hitPatterns: this.#hitPatterns, hitCount: this.#hitCount };
+    return this.#current;
   }
 }
 

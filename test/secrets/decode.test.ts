@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_RULE_SETS, builtinConfig, fromPortable, parseConfig, toPortable, type SecretsConfig } from '../../src/secrets/config.ts';
-import { decodePass, findEncodedMatches, spliceDecoded, type EncodedSegment } from '../../src/secrets/decode.ts';
+import { decodePass, findEncodedMatches, type EncodedSegment } from '../../src/secrets/decode.ts';
 import { KeywordAutomaton } from '../../src/secrets/prefilter.ts';
 
 /** The runs WebAssembly lists in an ASCII text, as the detector takes them for a file's first decoding pass. */
@@ -124,24 +124,35 @@ describe('decoding passes', () => {
   });
 });
 
-describe('the bytes of a decoded text', () => {
-  it('are those of the text it decoded with the segments spliced in, outside ASCII too', () => {
-    const b64 = (s: string) => Buffer.from(s).toString('base64');
-    const texts = [
-      `ascii ${b64('token=one two three')} between ${b64('password: hunter2hunter2')} end`,
-      `é ${b64('first decoded value')} ✓ “quoted” ${b64('second decoded value')} 😀 tail`,
-      `${b64('at the very start of it')}😀${b64('and again at the end!!')}`,
-    ];
-    const scratch = { buffer: new Uint8Array(4) };
-    for (const text of texts) {
-      const pass = decodePass(text, []);
-      expect(pass.segments.length).toBe(2);
-      expect(Buffer.from(spliceDecoded(text, Buffer.from(text, 'utf8'), pass.segments, scratch))).toEqual(Buffer.from(pass.text, 'utf8'));
-      // A second pass reads the first's bytes.
-      const again = decodePass(pass.text, pass.segments);
-      const first = Buffer.from(spliceDecoded(text, Buffer.from(text, 'utf8'), pass.segments, { buffer: new Uint8Array(0) }));
-      expect(Buffer.from(spliceDecoded(pass.text, first, again.segments, scratch))).toEqual(Buffer.from(again.text, 'utf8'));
+describe('passes after the first', () => {
+  it('find what a search of the whole text finds, looking only around what the pass before decoded', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+    const b64 = (s: string) => Buffer.from(s).toString(pick(['base64', 'base64url'] as const));
+    const hex = (s: string) => Buffer.from(s).toString('hex');
+    const pct = (s: string) => [...Buffer.from(s)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+    const words = ['token=', 'secret', 'AKIAIOSFODNN7EXAMPLE', 'ghp_0123456789abcdefABCDEF', 'value', '12345', 'x', '"', ':', ' ', '=', '==', '%', '%4', 'é', '😀', '/', '+', '-', '_', '\n', 'deadbeefcafe0123456789abcdef0123'];
+    const piece = (depth: number): string => {
+      if (depth === 0 || rnd(3) === 0) return pick(words);
+      const inner = Array.from({ length: 1 + rnd(4) }, () => piece(depth - 1)).join(pick(['', ' ', '', ':']));
+      return pick([b64, b64, hex, pct])(inner.length < 8 ? `${inner} padded out a little` : inner);
+    };
+    let later = 0;
+    for (let n = 0; n < 400; n++) {
+      const text = Array.from({ length: 1 + rnd(6) }, () => piece(3)).join(pick(['', ' ', '=', '%', ',', 'é']));
+      let pass = decodePass(text, []);
+      for (let depth = 2; depth <= 5 && pass.segments.length > 0; depth++) {
+        const zoned = decodePass(pass.text, pass.segments);
+        const whole = decodePass(pass.text, []);
+        expect(zoned.text).toBe(whole.text);
+        expect(zoned.segments.map((s) => [s.encoded, s.decoded, s.value])).toEqual(whole.segments.map((s) => [s.encoded, s.decoded, s.value]));
+        later += zoned.segments.length;
+        pass = zoned;
+      }
     }
+    // Texts encoded two and three times over: later passes have plenty to find.
+    expect(later).toBeGreaterThan(300);
   });
 });
 
@@ -181,6 +192,19 @@ describe('detection in decoded text', () => {
   it('does not report again what a decoding pass finds outside the segments it decoded', () => {
     const raw = `k=${KEY}\nnote: ${b64('nothing secret in here')}\n`;
     expect(detect(raw).map((f) => [f.startLine, f.tags])).toEqual([[1, ['key', 'AWS']]]);
+  });
+
+  it('runs a rule on a decoded text only when the decoded text holds its keyword, not when only the encoded text did', () => {
+    // "3d61" occurs in the hex of "secret=abcdefghijk" and nowhere in what it decodes to.
+    const rule = `[[rules]]\nid = "kw-only-encoded"\nregex = '''secret=([a-z]{8,})'''\nkeywords = ["3d61"]\n`;
+    const encoded = hex('secret=abcdefghijk');
+    expect(encoded).toContain('3d61');
+    for (const raw of [`v: ${encoded}\n`, `v: ${encoded} é\n`]) {
+      expect(detect(raw, {}, rule)).toEqual([]);
+      expect(new Detector(parseConfig(rule)).detect({ raw, bytes: Buffer.from(raw), filePath: 'a.txt', startLine: 1 })).toEqual([]);
+      // With the keyword outside the encoded text too, the decoded secret is found.
+      expect(detect(`${raw}3d61\n`, {}, rule).map((f) => f.secret)).toEqual(['abcdefghijk']);
+    }
   });
 
   it('ignores base64 that decodes to binary data', () => {

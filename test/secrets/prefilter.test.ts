@@ -122,3 +122,49 @@ describe('keyword pre-filter', () => {
     expect(summary(automaton.scanBytes(Buffer.from('secret secret'))).found).toEqual([2]);
   });
 });
+
+describe('a scan around edits', () => {
+  const patterns = ['key', 'token', 'secret', 'ghp_', 'aws', 'ke', 'keyring', '=='];
+  const automaton = KeywordAutomaton.build(patterns, new Set([0, 1, 3, 5, 6, 7]));
+  let seed = 11;
+  const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+  const pieces = ['key', 'KEY', 'token', 'Secret', 'ghp_', 'aws', 'keyring', '==', 'x', ' ', 'é', '😀', 'abc', 'k', 'ey'];
+  const text = (n: number) => Array.from({ length: n }, () => pick(pieces)).join('');
+  const hits = (s: ScanResult) => Array.from({ length: s.hitCount }, (_, i) => [s.hitStarts[i], s.hitPatterns[i]]);
+
+  it('gives the hits of a scan of the whole edited text, and every pattern it finds', () => {
+    for (let n = 0; n < 300; n++) {
+      const ascii = n % 2 === 0;
+      const clean = (s: string) => (ascii ? s.replace(/[^ -~]/gu, '-') : s);
+      const old = clean(text(5 + rnd(60)));
+      // Replace a few spans, ascending and apart, by other text.
+      const edits: { from: { start: number; end: number }; to: { start: number; end: number } }[] = [];
+      let out = '';
+      let at = 0;
+      while (at < old.length && edits.length < 4) {
+        const start = at + rnd(12);
+        const end = Math.min(old.length, start + rnd(10));
+        if (start >= old.length) break;
+        const value = clean(text(rnd(4)));
+        out += old.slice(at, start);
+        edits.push({ from: { start, end }, to: { start: out.length, end: out.length + value.length } });
+        out += value;
+        at = end;
+      }
+      out += old.slice(at);
+      if (edits.length === 0) continue;
+      const previous = ascii ? automaton.scanBytes(Buffer.from(old, 'latin1')) : automaton.scanUtf8(Buffer.from(old, 'utf8'));
+      const around = automaton.rescanEdited(previous, out, edits, ascii)!;
+      const whole = ascii ? automaton.scanBytes(Buffer.from(out, 'latin1')) : automaton.scanUtf8(Buffer.from(out, 'utf8'));
+      expect(hits(around)).toEqual(hits(whole));
+      for (let p = 0; p < patterns.length; p++) if (whole.found[p]) expect(around.found[p]).toBe(1);
+    }
+  });
+
+  it('is not given when another scan has reused the buffers of the result it would start from', () => {
+    const previous = automaton.scanBytes(Buffer.from('a key here'));
+    automaton.scanBytes(Buffer.from('another token'));
+    expect(automaton.rescanEdited(previous, 'a key there', [{ from: { start: 6, end: 10 }, to: { start: 6, end: 11 } }], true)).toBeUndefined();
+  });
+});
