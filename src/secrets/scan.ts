@@ -11,7 +11,7 @@ import { Detector, type DetectorOptions } from './detect.ts';
 import { fingerprintOf, type Fragment, type SecretFinding } from './finding.ts';
 import { inBaseline, isIgnoredFinding, loadBaseline, parseGitleaksIgnore, type BaselineFinding, type IgnoreList } from './ignore.ts';
 import { walkFiles, type FileEntry } from './sources/files.ts';
-import { Batcher, MAX_THREADS, PARALLEL_MIN_BYTES, scanBatch, ScanPool, workerCount, type WorkerSetup } from './worker.ts';
+import { Batcher, MAX_THREADS, PARALLEL_MIN_BYTES, scanBatch, ScanPool, workerCount } from './worker.ts';
 import { gitDiffFragments, gitLogFragments } from './sources/git.ts';
 import { discardPrestartedWorker } from './spawn.ts';
 
@@ -81,12 +81,17 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
   try {
     // The detector comes before the walk: worker threads can then scan what the walk lists while it goes on.
     const prepared = prepare(options, root);
-    let batches: FileEntry[][] | undefined;
+    // Directory mode: the files, in batches as the walk lists them.
+    const batches: FileEntry[][] = [];
     if (options.mode === 'dir') {
-      const setup: WorkerSetup = { config: toPortable(prepared.effective), detector: prepared.detectorOptions, automaton: prepared.detector.automaton, maxBytes };
-      batches = [];
+      // Worker threads get the compiled configuration, then the batches listed so far and those to come.
+      const startPool = (threads: number) => {
+        pool = new ScanPool(threads);
+        pool.start({ config: toPortable(prepared.effective), detector: prepared.detectorOptions, automaton: prepared.detector.automaton, maxBytes });
+        for (const batch of batches) pool.add(batch);
+      };
       const batcher = new Batcher((batch) => {
-        batches!.push(batch);
+        batches.push(batch);
         pool?.add(batch);
       });
       let total = 0;
@@ -94,22 +99,13 @@ export async function scanSecrets(options: SecretScanOptions): Promise<SecretSca
         // Past PARALLEL_MIN_BYTES the walk no longer looks at sizes: the tree is large.
         if (e.size === undefined) total = Math.max(total, PARALLEL_MIN_BYTES);
         else if (maxBytes === 0 || e.size <= maxBytes) total += e.size;
-        // A large tree: worker threads from now on, and the batches listed so far for them.
-        if (!pool && options.threads === undefined && workerCount(total) > 1) {
-          pool = new ScanPool(workerCount(total));
-          pool.start(setup);
-          for (const batch of batches!) pool.add(batch);
-        }
+        if (!pool && options.threads === undefined && workerCount(total) > 1) startPool(workerCount(total));
         batcher.add(e);
       };
       walkFiles(options.target, { ...(options.noIgnore && { noIgnore: true }), onError: (path, message) => issues.push({ path, message }), onFile, sizesUntil: PARALLEL_MIN_BYTES });
       batcher.end();
       const threads = Math.min(options.threads ?? workerCount(total), MAX_THREADS);
-      if (!pool && threads > 1 && batches.length > 1) {
-        pool = new ScanPool(Math.min(threads, batches.length));
-        pool.start(setup);
-        for (const batch of batches) pool.add(batch);
-      }
+      if (!pool && threads > 1 && batches.length > 1) startPool(Math.min(threads, batches.length));
     }
     return await scan(options, root, issues, maxBytes, prepared, batches, pool, started);
   } finally {
@@ -144,7 +140,7 @@ function prepare(options: SecretScanOptions, root: string): Prepared {
   return { config, source, effective, detectorOptions, detector: new Detector(effective, detectorOptions) };
 }
 
-async function scan(options: SecretScanOptions, root: string, issues: InputIssue[], maxBytes: number, prepared: Prepared, batches: FileEntry[][] | undefined, pool: ScanPool | undefined, started: number): Promise<SecretScanResult> {
+async function scan(options: SecretScanOptions, root: string, issues: InputIssue[], maxBytes: number, prepared: Prepared, batches: FileEntry[][], pool: ScanPool | undefined, started: number): Promise<SecretScanResult> {
   const warn = options.onWarning ?? (() => undefined);
   const { config, source, detector } = prepared;
   const ignoreList = loadIgnoreList(options, root, warn);
@@ -182,7 +178,7 @@ async function scan(options: SecretScanOptions, root: string, issues: InputIssue
       add({ raw: options.stdin ?? '', filePath: '', startLine: 1 });
       break;
     case 'dir': {
-      const results = pool ? await pool.scan(detector, maxBytes) : batches!.map((b) => scanBatch(detector, b, maxBytes));
+      const results = pool ? await pool.scan(detector, maxBytes) : batches.map((b) => scanBatch(detector, b, maxBytes));
       for (const batch of results) {
         stats.fragments += batch.scanned;
         stats.bytes += batch.bytes;
