@@ -176,17 +176,6 @@ export class KeywordAutomaton {
   rescanEdited(previous: ScanResult, text: string, edits: readonly { from: Span; to: Span }[], ascii: boolean): ScanResult | undefined {
     if (previous !== this.#current && (previous.found === this.#found || previous.hitStarts === this.#hitStarts || previous.hitPatterns === this.#hitPatterns)) return undefined;
     const lengths = this.#lengths;
-    const overlaps = (start: number, end: number, spans: readonly Span[]) => {
-      // Spans are few and ascending; the first ending after `start` decides.
-      let lo = 0;
-      let hi = spans.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (spans[mid]!.end <= start) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo < spans.length && spans[lo]!.start < end;
-    };
     const from = edits.map((e) => e.from);
     const to = edits.map((e) => e.to);
     // added[k]: what the first k replacements added to the text's length.
@@ -198,14 +187,9 @@ export class KeywordAutomaton {
     for (let i = 0; i < previous.hitCount; i++) {
       const start = previous.hitStarts[i]!;
       const p = previous.hitPatterns[i]!;
-      if (overlaps(start, start + lengths[p]!, from)) continue;
-      let before = 0;
-      let hi = from.length;
-      while (before < hi) {
-        const mid = (before + hi) >> 1;
-        if (from[mid]!.end <= start) before = mid + 1;
-        else hi = mid;
-      }
+      // The replacements before it are those that end by its start; the next one must start after its end.
+      const before = firstEndingAfter(from, start);
+      if (before < from.length && from[before]!.start < start + lengths[p]!) continue;
       keptStarts.push(start + added[before]!);
       keptPatterns.push(p);
     }
@@ -225,7 +209,8 @@ export class KeywordAutomaton {
         const at = start + scan.hitStarts[k]!;
         const p = scan.hitPatterns[k]!;
         // One wholly in unchanged text is among the old hits.
-        if (!overlaps(at, at + lengths[p]!, to)) continue;
+        const next = firstEndingAfter(to, at);
+        if (next === to.length || to[next]!.start >= at + lengths[p]!) continue;
         newStarts.push(at);
         newPatterns.push(p);
       }
@@ -335,6 +320,18 @@ export class KeywordAutomaton {
     this.#current = { found: this.#found, hitStarts: this.#hitStarts, hitPatterns: this.#hitPatterns, hitCount: this.#hitCount };
     return this.#current;
   }
+}
+
+/** The index of the first of `spans` (ascending, not overlapping) that ends after `at`: how many end by it. */
+function firstEndingAfter(spans: readonly Span[], at: number): number {
+  let lo = 0;
+  let hi = spans.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid]!.end <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function buildTables(patterns: readonly string[], recorded: ReadonlySet<number>): AutomatonTables {
