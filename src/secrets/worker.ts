@@ -126,9 +126,10 @@ const QUEUE_DEPTH = 2;
 const WALK_QUEUE_DEPTH = 4;
 
 /**
- * Worker threads that scan batches of files alongside the main thread. Started early (the threads
- * load their code meanwhile), they are given the configuration (`start`) before the walk, and
- * batches (`add`) as the walk lists them; `scan` then shares out the rest with this thread.
+ * Worker threads that scan batches of files alongside the main thread. Started as soon as the
+ * walk shows the tree is large (the threads load their code meanwhile), they are given the
+ * configuration (`start`), then batches (`add`) as the walk goes on listing them; once it is over,
+ * `scan` shares out the rest with this thread.
  */
 export class ScanPool {
   readonly #workers: Worker[];
@@ -139,7 +140,7 @@ export class ScanPool {
   // Once a worker has failed the scan has failed: nobody takes another batch.
   #failed = false;
   /** Per worker: posts it batches while it has room, and ends its run once it has none left to do. */
-  #posters: (() => void)[] = [];
+  readonly #posters: (() => void)[] = [];
   #runs: Promise<void>[] = [];
 
   /**
