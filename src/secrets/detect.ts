@@ -23,7 +23,7 @@
 import type { Allowlist, Rule, SecretsConfig } from './config.ts';
 import { shannonEntropy } from './entropy.ts';
 import { redactFinding, type Fragment, type SecretFinding } from './finding.ts';
-import { KeywordAutomaton, type AutomatonTables, type ScanResult } from './prefilter.ts';
+import { KeywordAutomaton, scanResult, type AutomatonTables, type ScanResult } from './prefilter.ts';
 import { foldOntoAscii, NON_ASCII_FOLDS } from './regex/emit.ts';
 import type { GoRegex } from './regex/compile.ts';
 import { analyzeSecretManifests, SECRET_MANIFEST_RULE } from './kubernetes.ts';
@@ -89,6 +89,29 @@ interface FragmentContext {
   decoding?: { outer: FragmentContext; segments: readonly EncodedSegment[] };
   /** What the Secret manifest rule found in the values it decoded (findingKey), which decoding passes do not report again. */
   manifestDecoded?: Set<string>;
+}
+
+/**
+ * A fragment's context with every field there from the start, in one order: fields added as they
+ * are worked out gave each context a shape of its own, and the hot code that reads them, seeing
+ * many, was deoptimised and compiled again and again (a hundred times over node_modules).
+ */
+function fragmentContext(fragment: Fragment, ascii: boolean, scannedBytes: boolean, scan: ScanResult, decoding?: FragmentContext['decoding']): FragmentContext {
+  return {
+    fragment,
+    ascii,
+    scannedBytes,
+    scan,
+    newlines: undefined,
+    lower: undefined,
+    nonAsciiFold: undefined,
+    foldedScan: undefined,
+    longestLine: undefined,
+    allowMarks: undefined,
+    lineTests: undefined,
+    decoding,
+    manifestDecoded: undefined,
+  };
 }
 
 /** What a match is checked against before it becomes a finding. */
@@ -214,7 +237,7 @@ export class Detector {
       // A file's text is ASCII when its bytes are one per character (git's and stdin's are re-encoded).
       ascii = bytes ? false : scan.ascii!;
     }
-    const ctx: FragmentContext = { fragment, ascii, scannedBytes: ascii && bytes !== undefined, scan };
+    const ctx = fragmentContext(fragment, ascii, ascii && bytes !== undefined, scan);
     const findings: SecretFinding[] = [];
     for (const prepared of this.#prepared) {
       if (!this.#selected(prepared, ctx)) continue;
@@ -247,13 +270,8 @@ export class Detector {
       if (segments.length === 0) return;
       // The pre-filter's result is about to be the decoded text's: note the fragment's own marks first.
       if (depth === 1) allowMarks(outer, this.#allowPattern);
-      const decoded: Fragment = {
-        raw: text,
-        filePath: fragment.filePath,
-        startLine: fragment.startLine,
-        ...(fragment.symlinkFile !== undefined && { symlinkFile: fragment.symlinkFile }),
-        ...(fragment.commit && { commit: fragment.commit }),
-      };
+      // The fragment's own fields, in its shape: the rules read decoded texts and files alike.
+      const decoded: Fragment = { ...fragment, raw: text, bytes: undefined };
       // The text is the one before with a few spans replaced: scanned around them only, it gives
       // the same places, and keywords that may include one found only in a replaced span. A rule
       // that ran for such a keyword could report what gitleaks would not: a pass that finds
@@ -273,7 +291,7 @@ export class Detector {
 
   /** The rules over one decoding pass's text, with the pre-filter's result for it. */
   #detectPass(decoded: Fragment, outer: FragmentContext, segments: readonly EncodedSegment[], scan: ScanResult, scannedBytes: boolean, findings: SecretFinding[]): void {
-    const ctx: FragmentContext = { fragment: decoded, ascii: outer.ascii || scan.ascii!, scannedBytes, scan, decoding: { outer, segments } };
+    const ctx = fragmentContext(decoded, outer.ascii || scan.ascii!, scannedBytes, scan, { outer, segments });
     // Decoded segments are ASCII: the text holds ſ or K where the fragment did, outside them.
     if (outer.nonAsciiFold !== undefined) ctx.nonAsciiFold = outer.nonAsciiFold;
     for (const prepared of this.#prepared) {
@@ -702,7 +720,7 @@ function lineWindow(raw: string, lineStart: number, lineEnd: number, start: numb
 }
 
 function copyScan(scan: ScanResult): ScanResult {
-  return { found: scan.found.slice(), hitStarts: scan.hitStarts.slice(0, scan.hitCount), hitPatterns: scan.hitPatterns.slice(0, scan.hitCount), hitCount: scan.hitCount };
+  return scanResult(scan.found.slice(), scan.hitStarts.slice(0, scan.hitCount), scan.hitPatterns.slice(0, scan.hitCount), scan.hitCount, scan.ascii);
 }
 
 /**

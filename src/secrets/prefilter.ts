@@ -229,7 +229,7 @@ export class KeywordAutomaton {
         hitPatterns[i] = newPatterns[b++]!;
       }
     }
-    return { found, hitStarts, hitPatterns, hitCount, ascii };
+    return scanResult(found, hitStarts, hitPatterns, hitCount, ascii);
   }
 
   /** Scans a string; offsets are UTF-16 code units. */
@@ -317,9 +317,14 @@ export class KeywordAutomaton {
   }
 
   #result(): ScanResult {
-    this.#current = { found: this.#found, hitStarts: this.#hitStarts, hitPatterns: this.#hitPatterns, hitCount: this.#hitCount };
+    this.#current = scanResult(this.#found, this.#hitStarts, this.#hitPatterns, this.#hitCount, undefined);
     return this.#current;
   }
+}
+
+/** A scan's result, every field there from the start (one shape for the code that reads them all). */
+export function scanResult(found: Uint8Array, hitStarts: Int32Array, hitPatterns: Int32Array, hitCount: number, ascii: boolean | undefined): ScanResult {
+  return { found, hitStarts, hitPatterns, hitCount, ascii };
 }
 
 /** The index of the first of `spans` (ascending, not overlapping) that ends after `at`: how many end by it. */
