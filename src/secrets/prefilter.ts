@@ -175,33 +175,28 @@ export class KeywordAutomaton {
    */
   rescanEdited(previous: ScanResult, text: string, edits: readonly { from: Span; to: Span }[], ascii: boolean): ScanResult | undefined {
     if (previous !== this.#current && (previous.found === this.#found || previous.hitStarts === this.#hitStarts || previous.hitPatterns === this.#hitPatterns)) return undefined;
-    const lengths = this.#lengths;
-    const from = edits.map((e) => e.from);
-    const to = edits.map((e) => e.to);
-    // added[k]: what the first k replacements added to the text's length.
-    const added = new Int32Array(edits.length + 1);
-    for (let k = 0; k < edits.length; k++) added[k + 1] = added[k]! + (to[k]!.end - to[k]!.start) - (from[k]!.end - from[k]!.start);
-    // The old hits outside the replaced spans, moved by what the replacements before them added.
-    const keptStarts: number[] = [];
-    const keptPatterns: number[] = [];
-    for (let i = 0; i < previous.hitCount; i++) {
-      const start = previous.hitStarts[i]!;
-      const p = previous.hitPatterns[i]!;
-      // The replacements before it are those that end by its start; the next one must start after its end.
-      const before = firstEndingAfter(from, start);
-      if (before < from.length && from[before]!.start < start + lengths[p]!) continue;
-      keptStarts.push(start + added[before]!);
-      keptPatterns.push(p);
-    }
+    const kept = hitsOutside(previous, edits, this.#lengths);
     const found = previous.found.slice();
-    // The new hits within reach of a replacement: windows around them, scanned from the start state.
-    const newStarts: number[] = [];
-    const newPatterns: number[] = [];
+    const around = this.#hitsAround(text, edits, ascii, found);
+    // Both lists are in the order of the hits' ends; so is their merge.
+    const merged = mergeHits(kept, around, this.#lengths);
+    return scanResult(found, merged.starts, merged.patterns, merged.count, ascii);
+  }
+
+  /**
+   * The hits of `text` that reach into the replaced spans' new text, from windows around them (the
+   * longest pattern on either side) scanned from the start state; `found` gets the patterns found
+   * there. (Split from rescanEdited, as are the functions it calls: a large function that V8
+   * compiled again after each deoptimisation cost more than it saved.)
+   */
+  #hitsAround(text: string, edits: readonly { from: Span; to: Span }[], ascii: boolean, found: Uint8Array): Hits {
+    const lengths = this.#lengths;
     const margin = this.#longest;
-    for (let i = 0; i < to.length; ) {
-      const start = Math.max(0, to[i]!.start - margin);
-      let end = Math.min(text.length, to[i]!.end + margin);
-      for (i++; i < to.length && to[i]!.start - margin <= end; i++) end = Math.min(text.length, to[i]!.end + margin);
+    const out = new Hits(64);
+    for (let i = 0; i < edits.length; ) {
+      const start = Math.max(0, edits[i]!.to.start - margin);
+      let end = Math.min(text.length, edits[i]!.to.end + margin);
+      for (i++; i < edits.length && edits[i]!.to.start - margin <= end; i++) end = Math.min(text.length, edits[i]!.to.end + margin);
       const window = text.slice(start, end);
       const scan = ascii ? this.scanBytes(Buffer.from(window, 'latin1')) : this.#asciiPatterns ? this.scanUtf8(Buffer.from(window, 'utf8')) : this.scanString(window);
       for (let p = 0; p < found.length; p++) if (scan.found[p] === 1) found[p] = 1;
@@ -209,27 +204,11 @@ export class KeywordAutomaton {
         const at = start + scan.hitStarts[k]!;
         const p = scan.hitPatterns[k]!;
         // One wholly in unchanged text is among the old hits.
-        const next = firstEndingAfter(to, at);
-        if (next === to.length || to[next]!.start >= at + lengths[p]!) continue;
-        newStarts.push(at);
-        newPatterns.push(p);
+        const next = firstEndingAfter(edits, at, 'to');
+        if (next < edits.length && edits[next]!.to.start < at + lengths[p]!) out.push(at, p);
       }
     }
-    // Both lists are in the order of the hits' ends; so is their merge.
-    const hitCount = keptStarts.length + newStarts.length;
-    const hitStarts = new Int32Array(hitCount);
-    const hitPatterns = new Int32Array(hitCount);
-    for (let i = 0, a = 0, b = 0; i < hitCount; i++) {
-      const takeKept = b >= newStarts.length || (a < keptStarts.length && keptStarts[a]! + lengths[keptPatterns[a]!]! <= newStarts[b]! + lengths[newPatterns[b]!]!);
-      if (takeKept) {
-        hitStarts[i] = keptStarts[a]!;
-        hitPatterns[i] = keptPatterns[a++]!;
-      } else {
-        hitStarts[i] = newStarts[b]!;
-        hitPatterns[i] = newPatterns[b++]!;
-      }
-    }
-    return scanResult(found, hitStarts, hitPatterns, hitCount, ascii);
+    return out;
   }
 
   /** Scans a string; offsets are UTF-16 code units. */
@@ -327,13 +306,71 @@ export function scanResult(found: Uint8Array, hitStarts: Int32Array, hitPatterns
   return { found, hitStarts, hitPatterns, hitCount, ascii };
 }
 
-/** The index of the first of `spans` (ascending, not overlapping) that ends after `at`: how many end by it. */
-function firstEndingAfter(spans: readonly Span[], at: number): number {
+/** Hits as two growing lists (start, pattern). */
+class Hits {
+  starts: Int32Array;
+  patterns: Int32Array;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.starts = new Int32Array(Math.max(1, capacity));
+    this.patterns = new Int32Array(Math.max(1, capacity));
+  }
+
+  push(start: number, pattern: number): void {
+    if (this.count === this.starts.length) {
+      const starts = new Int32Array(2 * this.count);
+      starts.set(this.starts);
+      this.starts = starts;
+      const patterns = new Int32Array(2 * this.count);
+      patterns.set(this.patterns);
+      this.patterns = patterns;
+    }
+    this.starts[this.count] = start;
+    this.patterns[this.count++] = pattern;
+  }
+}
+
+/** The hits of `previous` outside the replaced spans, moved by what the replacements before them added. */
+function hitsOutside(previous: ScanResult, edits: readonly { from: Span; to: Span }[], lengths: Int32Array): Hits {
+  // added[k]: what the first k replacements added to the text's length.
+  const added = new Int32Array(edits.length + 1);
+  for (let k = 0; k < edits.length; k++) added[k + 1] = added[k]! + (edits[k]!.to.end - edits[k]!.to.start) - (edits[k]!.from.end - edits[k]!.from.start);
+  const out = new Hits(previous.hitCount);
+  for (let i = 0; i < previous.hitCount; i++) {
+    const start = previous.hitStarts[i]!;
+    const p = previous.hitPatterns[i]!;
+    // The replacements before it are those that end by its start; the next one must start after its end.
+    const before = firstEndingAfter(edits, start, 'from');
+    if (before === edits.length || edits[before]!.from.start >= start + lengths[p]!) out.push(start + added[before]!, p);
+  }
+  return out;
+}
+
+/** Two lists of hits, each in the order of the hits' ends, as one in that order. */
+function mergeHits(a: Hits, b: Hits, lengths: Int32Array): Hits {
+  const out = new Hits(a.count + b.count);
+  let i = 0;
+  let j = 0;
+  while (i < a.count || j < b.count) {
+    if (j === b.count || (i < a.count && a.starts[i]! + lengths[a.patterns[i]!]! <= b.starts[j]! + lengths[b.patterns[j]!]!)) {
+      out.push(a.starts[i]!, a.patterns[i]!);
+      i++;
+    } else {
+      out.push(b.starts[j]!, b.patterns[j]!);
+      j++;
+    }
+  }
+  return out;
+}
+
+/** The index of the first edit whose `side` span (ascending, not overlapping) ends after `at`: how many end by it. */
+function firstEndingAfter(edits: readonly { from: Span; to: Span }[], at: number, side: 'from' | 'to'): number {
   let lo = 0;
-  let hi = spans.length;
+  let hi = edits.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (spans[mid]!.end <= at) lo = mid + 1;
+    if (edits[mid]![side].end <= at) lo = mid + 1;
     else hi = mid;
   }
   return lo;
