@@ -952,37 +952,31 @@ export function newlineIndex(raw: string): Int32Array {
  * Columns are byte columns, as Go strings are bytes.
  */
 function locate(newlines: Int32Array, raw: string, start: number, end: number, ascii: boolean): Loc {
-  const width = (a: number, b: number) => (ascii || a >= b ? b - a : Buffer.byteLength(raw.slice(a, b)));
   const nl = newlines.length > 0 ? newlines : Int32Array.of(raw.length);
   const loc: Loc = { startLine: 0, endLine: 0, startColumn: 0, endColumn: 0, startLineIndex: 0, endLineIndex: 0 };
-  const prevOf = (j: number) => (j === 0 ? 0 : nl[j - 1]!);
   const js = upperBound(nl, start);
   const startSet = js < nl.length;
   const je = lowerBound(nl, end);
   const endSet = je < nl.length && (je > 0 || end > 0);
-  const applyStart = () => {
+  // gitleaks sets the start's fields, then the end's; when the end's line comes first it sets
+  // them the other way round, and the start's line is also the end's.
+  if (startSet) {
+    loc.startLineIndex = js === 0 ? 0 : nl[js - 1]!;
     loc.startLine = js;
-    loc.endLine = js;
-    loc.startColumn = width(prevOf(js), start) + 1;
-    loc.startLineIndex = prevOf(js);
-    loc.endLineIndex = nl[js]!;
-  };
-  const applyEnd = () => {
-    loc.endLine = je;
-    loc.endColumn = width(prevOf(je), end);
-    loc.endLineIndex = nl[je]!;
-  };
-  if (startSet && endSet && je < js) {
-    applyEnd();
-    applyStart();
-  } else {
-    if (startSet) applyStart();
-    if (endSet) applyEnd();
+    loc.startColumn = byteWidth(raw, loc.startLineIndex, start, ascii) + 1;
   }
-  if (!startSet) {
+  if (endSet) loc.endColumn = byteWidth(raw, je === 0 ? 0 : nl[je - 1]!, end, ascii);
+  if (startSet && endSet && je >= js) {
+    loc.endLine = je;
+    loc.endLineIndex = nl[je]!;
+  } else if (startSet) {
+    loc.endLine = js;
+    loc.endLineIndex = nl[js]!;
+  } else {
+    // After the last newline: columns from it, and the line runs to the end of the text's line.
     const prev = nl[nl.length - 1]!;
-    loc.startColumn = width(prev, start) + 1;
-    loc.endColumn = width(prev, end);
+    loc.startColumn = byteWidth(raw, prev, start, ascii) + 1;
+    loc.endColumn = byteWidth(raw, prev, end, ascii);
     loc.startLine = nl.length;
     loc.endLine = nl.length;
     let i = end;
@@ -990,6 +984,11 @@ function locate(newlines: Int32Array, raw: string, start: number, end: number, a
     loc.endLineIndex = i;
   }
   return loc;
+}
+
+/** The bytes of raw[a, b) as Go counts them (UTF-8); a text all ASCII is one per character. */
+function byteWidth(raw: string, a: number, b: number, ascii: boolean): number {
+  return ascii || a >= b ? b - a : Buffer.byteLength(raw.slice(a, b));
 }
 
 /** First index with a[i] > x. */
