@@ -173,6 +173,7 @@ export function findEncodedMatches(text: string, runs?: Int32Array, zones?: read
   return out;
 }
 
+/** The matches in text[from, n), appended to `out`; `n` is the text's length or a boundary character's place. */
 function findEncodedMatchesIn(text: string, from: number, n: number, runs: Int32Array | undefined, out: EncodedMatch[]): void {
   let pos = from;
   let percent = nextPercent(text, from, n);
