@@ -162,11 +162,12 @@ export class Float32 {
 
 /**
  * MarshalIndent-style output: `indent` per level (a count of spaces or a string). JSON.stringify
- * lays values out as MarshalIndent does; only a few escapes differ, and they are rewritten after:
- * Go escapes <, >, & and U+2028/9 (HTML-safe), writes \b and \f as \u0008 and \u000c, and a
- * lone surrogate (invalid UTF-8 to Go) as \ufffd. Escaped backslashes are matched whole, so that
- * `\\b` stays a backslash and a b. Native, it is some ten times faster than writing the text
- * here, which a report of a thousand findings paid at the end of every scan.
+ * lays values out as MarshalIndent does, and writes \b, \f, \n, \r and \t as Go does since 1.22
+ * (current gitleaks releases are built with a later Go); only a few escapes differ, and they are rewritten after: Go
+ * escapes <, >, & and U+2028/9 (HTML-safe), and writes a lone surrogate (invalid UTF-8 to Go) as
+ * \ufffd. Escaped backslashes are matched whole, so that `\\ud800` stays a backslash and text.
+ * Native, it is some ten times faster than writing the text here, which a report of a thousand
+ * findings paid at the end of every scan.
  */
 export function goJson(value: unknown, indent: number | string): string {
   const json = JSON.stringify(value, null, indent);
@@ -175,11 +176,11 @@ export function goJson(value: unknown, indent: number | string): string {
 }
 
 /** What JSON.stringify writes that Go writes otherwise (GO_ESCAPES), or starts it. */
-const GO_ESCAPE_MARKS = ['\\b', '\\f', '\\ud', '<', '>', '&', '\u2028', '\u2029'];
+const GO_ESCAPE_MARKS = ['\\ud', '<', '>', '&', '\u2028', '\u2029'];
 
-const GO_ESCAPES = /\\\\|\\[bf]|\\ud[89a-f][0-9a-f]{2}|[<>&\u2028\u2029]/g;
+const GO_ESCAPES = /\\\\|\\ud[89a-f][0-9a-f]{2}|[<>&\u2028\u2029]/g;
 
-const GO_ESCAPE: Record<string, string> = { '\\b': '\\u0008', '\\f': '\\u000c', '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+const GO_ESCAPE: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
 
 function goEscape(match: string): string {
   if (match.length === 6) return '\\ufffd';
