@@ -63,9 +63,8 @@ export class KeywordAutomaton {
   #lastBytesScan: ScanResult | undefined;
   /** The result of the last scanUtf8, while WebAssembly's memory holds its text's UTF-8 bytes. */
   #lastUtf8Scan: ScanResult | undefined;
-  #hitStarts = new Int32Array(1024);
-  #hitPatterns = new Int32Array(1024);
-  #hitCount = 0;
+  /** The hits of the last scan, in buffers the next scan reuses. */
+  readonly #hits = new Hits(1024);
   /** The result of the last scan of any kind: the one whose arrays this automaton's buffers still hold. */
   #current: ScanResult | undefined;
   /** The longest pattern, in code units. */
@@ -100,7 +99,7 @@ export class KeywordAutomaton {
 
   /** Scans UTF-8 bytes (in WebAssembly, wasm-dfa.ts); offsets are byte offsets. */
   scanBytes(text: Uint8Array): ScanResult {
-    this.#hitCount = 0;
+    this.#hits.count = 0;
     this.#wasm ??= new WasmDfa(this.tables);
     this.#wasm.scan(text, this.#found, this.#appendHits);
     this.#lastBytesScan = this.#result();
@@ -174,7 +173,7 @@ export class KeywordAutomaton {
    * of a scan of an installed node_modules.
    */
   rescanEdited(previous: ScanResult, text: string, edits: readonly { from: Span; to: Span }[], ascii: boolean): ScanResult | undefined {
-    if (previous !== this.#current && (previous.found === this.#found || previous.hitStarts === this.#hitStarts || previous.hitPatterns === this.#hitPatterns)) return undefined;
+    if (previous !== this.#current && (previous.found === this.#found || previous.hitStarts === this.#hits.starts || previous.hitPatterns === this.#hits.patterns)) return undefined;
     const kept = hitsOutside(previous, edits, this.#lengths);
     const found = previous.found.slice();
     const around = this.#hitsAround(text, edits, ascii, found);
@@ -215,7 +214,7 @@ export class KeywordAutomaton {
   scanString(text: string): ScanResult {
     this.#found.fill(0);
     this.#seen.fill(0);
-    this.#hitCount = 0;
+    this.#hits.count = 0;
     const delta = this.#delta;
     const classes = this.#classes;
     const width = this.#width;
@@ -266,37 +265,15 @@ export class KeywordAutomaton {
     for (let j = this.#outputStart[s]!, last = this.#outputStart[s + 1]!; j < last; j++) {
       const p = list[j]!;
       found[p] = 1;
-      if (record[p] === 1) this.#pushHit(end - this.#lengths[p]! + 1, p);
+      if (record[p] === 1) this.#hits.push(end - this.#lengths[p]! + 1, p);
     }
   }
 
-  #pushHit(start: number, pattern: number): void {
-    if (this.#hitCount === this.#hitStarts.length) this.#growHits(this.#hitCount + 1);
-    this.#hitStarts[this.#hitCount] = start;
-    this.#hitPatterns[this.#hitCount] = pattern;
-    this.#hitCount++;
-  }
-
   /** Hits from the WebAssembly runner, a batch at a time. */
-  readonly #appendHits = (starts: Int32Array, patterns: Int32Array): void => {
-    if (this.#hitCount + starts.length > this.#hitStarts.length) this.#growHits(this.#hitCount + starts.length);
-    this.#hitStarts.set(starts, this.#hitCount);
-    this.#hitPatterns.set(patterns, this.#hitCount);
-    this.#hitCount += starts.length;
-  };
-
-  #growHits(needed: number): void {
-    const size = Math.max(needed, this.#hitStarts.length * 2);
-    const starts = new Int32Array(size);
-    starts.set(this.#hitStarts.subarray(0, this.#hitCount));
-    this.#hitStarts = starts;
-    const patterns = new Int32Array(size);
-    patterns.set(this.#hitPatterns.subarray(0, this.#hitCount));
-    this.#hitPatterns = patterns;
-  }
+  readonly #appendHits = (starts: Int32Array, patterns: Int32Array): void => this.#hits.append(starts, patterns);
 
   #result(): ScanResult {
-    this.#current = scanResult(this.#found, this.#hitStarts, this.#hitPatterns, this.#hitCount, undefined);
+    this.#current = scanResult(this.#found, this.#hits.starts, this.#hits.patterns, this.#hits.count, undefined);
     return this.#current;
   }
 }
@@ -318,16 +295,26 @@ class Hits {
   }
 
   push(start: number, pattern: number): void {
-    if (this.count === this.starts.length) {
-      const starts = new Int32Array(2 * this.count);
-      starts.set(this.starts);
-      this.starts = starts;
-      const patterns = new Int32Array(2 * this.count);
-      patterns.set(this.patterns);
-      this.patterns = patterns;
-    }
+    if (this.count === this.starts.length) this.#grow(this.count + 1);
     this.starts[this.count] = start;
     this.patterns[this.count++] = pattern;
+  }
+
+  append(starts: Int32Array, patterns: Int32Array): void {
+    if (this.count + starts.length > this.starts.length) this.#grow(this.count + starts.length);
+    this.starts.set(starts, this.count);
+    this.patterns.set(patterns, this.count);
+    this.count += starts.length;
+  }
+
+  #grow(needed: number): void {
+    const size = Math.max(needed, this.starts.length * 2);
+    const starts = new Int32Array(size);
+    starts.set(this.starts.subarray(0, this.count));
+    this.starts = starts;
+    const patterns = new Int32Array(size);
+    patterns.set(this.patterns.subarray(0, this.count));
+    this.patterns = patterns;
   }
 }
 
