@@ -291,7 +291,8 @@ export class Detector {
 
   /** The rules over one decoding pass's text, with the pre-filter's result for it. */
   #detectPass(decoded: Fragment, outer: FragmentContext, segments: readonly EncodedSegment[], scan: ScanResult, scannedBytes: boolean, findings: SecretFinding[]): void {
-    const ctx = fragmentContext(decoded, outer.ascii || scan.ascii!, scannedBytes, scan, { outer, segments });
+    // Decoding replaces ASCII with ASCII: the text is ASCII when the fragment's was.
+    const ctx = fragmentContext(decoded, outer.ascii, scannedBytes, scan, { outer, segments });
     // Decoded segments are ASCII: the text holds ſ or K where the fragment did, outside them.
     if (outer.nonAsciiFold !== undefined) ctx.nonAsciiFold = outer.nonAsciiFold;
     for (const prepared of this.#prepared) {
