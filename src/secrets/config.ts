@@ -397,10 +397,6 @@ export function restrictRules(config: SecretsConfig, ids: string[] | undefined):
   return { ...config, rules: new Map([...config.rules].filter(([id]) => wanted.has(id))), orderedRules: config.orderedRules.filter((id) => wanted.has(id)) };
 }
 
-/* ── a configuration as plain data (portable.ts), also offered here ── */
-
-export { fromPortable, toPortable, type PortableConfig };
-
 /* ── Built-in rule sets ── */
 
 /**

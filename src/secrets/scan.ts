@@ -6,7 +6,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { InputIssue } from '../core/types.ts';
-import { builtinConfig, builtinRuleSetNamed, defaultConfig, loadConfigFile, restrictRules, toPortable, type SecretsConfig } from './config.ts';
+import { builtinConfig, builtinRuleSetNamed, defaultConfig, loadConfigFile, restrictRules, type SecretsConfig } from './config.ts';
+import { toPortable } from './portable.ts';
 import { Detector, type DetectorOptions } from './detect.ts';
 import { fingerprintOf, type Fragment, type SecretFinding } from './finding.ts';
 import { inBaseline, isIgnoredFinding, loadBaseline, parseGitleaksIgnore, type BaselineFinding, type IgnoreList } from './ignore.ts';

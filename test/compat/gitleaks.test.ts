@@ -18,7 +18,8 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitleaksDefaultConfig, loadConfigFile, toPortable } from '../../src/secrets/config.ts';
+import { gitleaksDefaultConfig, loadConfigFile } from '../../src/secrets/config.ts';
+import { toPortable } from '../../src/secrets/portable.ts';
 import type { SecretFinding } from '../../src/secrets/finding.ts';
 import { inBaseline, loadBaseline, parseGitleaksIgnore } from '../../src/secrets/ignore.ts';
 import { Detector } from '../../src/secrets/detect.ts';

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_RULE_SETS, builtinConfig, builtinRuleSetNamed, compileBuiltinConfig, defaultConfig, gitleaksDefaultConfig, loadConfigFile, parseConfig, restrictRules, toPortable, type SecretsConfig } from '../../src/secrets/config.ts';
+import { BUILTIN_RULE_SETS, builtinConfig, builtinRuleSetNamed, compileBuiltinConfig, defaultConfig, gitleaksDefaultConfig, loadConfigFile, parseConfig, restrictRules, type SecretsConfig } from '../../src/secrets/config.ts';
+import { toPortable } from '../../src/secrets/portable.ts';
 import { Detector } from '../../src/secrets/detect.ts';
 
 describe('gitleaks configuration', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_RULE_SETS, builtinConfig, fromPortable, parseConfig, toPortable, type SecretsConfig } from '../../src/secrets/config.ts';
+import { BUILTIN_RULE_SETS, builtinConfig, parseConfig, type SecretsConfig } from '../../src/secrets/config.ts';
+import { fromPortable, toPortable } from '../../src/secrets/portable.ts';
 import { decodePass, findEncodedMatches, type EncodedSegment } from '../../src/secrets/decode.ts';
 import { KeywordAutomaton } from '../../src/secrets/prefilter.ts';
 

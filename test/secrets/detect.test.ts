@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_RULE_SETS, builtinConfig, defaultConfig, fromPortable, gitleaksDefaultConfig, parseConfig, toPortable } from '../../src/secrets/config.ts';
+import { BUILTIN_RULE_SETS, builtinConfig, defaultConfig, gitleaksDefaultConfig, parseConfig } from '../../src/secrets/config.ts';
+import { fromPortable, toPortable } from '../../src/secrets/portable.ts';
 import { Detector, filterFindings } from '../../src/secrets/detect.ts';
 import type { Fragment, SecretFinding } from '../../src/secrets/finding.ts';
 import { shannonEntropy } from '../../src/secrets/entropy.ts';

@@ -13,7 +13,8 @@ import { scanSecrets } from '../../src/secrets/scan.ts';
 import { prestartScanWorker, scanWorkerStopped, spawnScanWorkers } from '../../src/secrets/spawn.ts';
 import { scanBatch, ScanPool } from '../../src/secrets/worker.ts';
 import { Detector } from '../../src/secrets/detect.ts';
-import { defaultConfig, toPortable } from '../../src/secrets/config.ts';
+import { defaultConfig } from '../../src/secrets/config.ts';
+import { toPortable } from '../../src/secrets/portable.ts';
 
 describe('gitignore', () => {
   const rules = [parseIgnoreFile('*.log\n!keep.log\nbuild/\n/root-only\ndocs/**/draft*\n\\#hash\n', '')];
