@@ -65,6 +65,9 @@ describe('reading files', () => {
     expect(grown.kind === 'text' && grown.text).toBe(big);
     const small = reader.read({ path: 'small.txt', absolute: join(dir, 'small.txt'), size: 5 }, 0);
     expect(small.kind === 'text' && [small.text, small.bytes.length]).toEqual(['small', 5]);
+    // Grown past the size limit, it is too large (it is not read on for as long as it grows).
+    const over = reader.read({ path: 'big.txt', absolute: join(dir, 'big.txt'), size: 10 }, 100_000);
+    expect(over.kind).toBe('too-large');
   });
 
   it('skips a file over the size limit without reading it, and scans a 20 MB single-line file when allowed', async () => {

@@ -154,6 +154,8 @@ export class FileReader {
           const n = readSync(fd, buffer, length, buffer.length - length, length);
           if (n === 0) complete = true;
           length += n;
+          // Grown past the limit (a log written to while it is scanned): skipped as too large, not read on for ever.
+          if (maxBytes > 0 && length > maxBytes) return { kind: 'too-large', size: length };
         }
         bytes = buffer.subarray(0, length);
       } finally {
